@@ -1,0 +1,160 @@
+"""`nova`: start the embedded stack, run the daily cycle, open the UIs."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import signal
+import subprocess
+import sys
+import time
+from datetime import date, timedelta
+from pathlib import Path
+
+from nova_assets.services.local_stack import PROJECT_ROOT, bring_up, embedded_settings, local_cluster
+from nova_assets.services.postgres_server import stop
+
+MAIN_JOB = "daily_cycle"
+
+
+def _dagster_env(settings: dict[str, str]) -> dict[str, str]:
+    return {**os.environ, **settings}
+
+
+def cmd_services(args: argparse.Namespace) -> int:
+    settings = embedded_settings()
+    if args.action == "down":
+        stopped = stop(local_cluster(settings))
+        print("PostgreSQL stopped" if stopped else "PostgreSQL was not running")
+        return 0
+    settings = bring_up()
+    print(f"PostgreSQL ready (gold database: {_redact(settings['NOVA_POSTGRES_URL'])})")
+    print(f"Settings written to {PROJECT_ROOT / '.env'}")
+    return 0
+
+
+def _redact(url: str) -> str:
+    if "@" not in url:
+        return url
+    scheme, rest = url.split("://", 1)
+    return f"{scheme}://***@{rest.split('@', 1)[1]}"
+
+
+def cmd_sample(args: argparse.Namespace) -> int:
+    settings = embedded_settings()
+    written = ensure_sample(settings, force=args.force)
+    print(f"Synthetic sample business in {settings['NOVA_LANDING_DIR']}: {len(written)} files"
+          if written else "Landing folder already holds ERP files; nothing generated (use --force)")
+    return 0
+
+
+def ensure_sample(settings: dict[str, str], *, force: bool = False) -> dict[str, Path]:
+    """Write the synthetic sample business into the landing folder unless real files are there."""
+    from nova_assets.lib.sample.erp_generator import generate_sample_business
+    from nova_assets.lib.sources.holidays_calendar import build_holidays
+    from nova_assets.lib.sources.openmeteo import parse_openmeteo_archive
+
+    landing = Path(settings["NOVA_LANDING_DIR"]) / "erp"
+    if not force and landing.exists() and any(landing.glob("*.csv")):
+        return {}
+    snapshot = Path(settings["NOVA_SNAPSHOT_DIR"]) / "openmeteo_salvador_hourly_2021-11-12_2025-11-11.json"
+    weather = parse_openmeteo_archive(snapshot.read_bytes())
+    end = weather["date"].max() - timedelta(days=1)
+    start = date(end.year - int(settings["NOVA_SAMPLE_YEARS"]), end.month, end.day) + timedelta(days=1)
+    holidays = build_holidays(range(start.year, end.year + 1))
+    return generate_sample_business(
+        landing,
+        n_materials=int(settings["NOVA_SAMPLE_MATERIALS"]),
+        n_sites=int(settings["NOVA_SAMPLE_SITES"]),
+        start=start,
+        end=end,
+        weather_daily=weather,
+        holidays=set(holidays["date"]),
+    )
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    started = time.monotonic()
+    settings = bring_up()
+    ensure_sample(settings)
+    env = _dagster_env(settings)
+    result = subprocess.run(
+        [sys.executable, "-m", "dagster", "job", "execute", "-m", "nova_assets.definitions", "-j", args.job],
+        cwd=PROJECT_ROOT, env=env,
+    )
+    if result.returncode != 0:
+        print(f"\nThe {args.job} run failed (exit {result.returncode}); see the log above or `make ui`.")
+        return result.returncode
+    from nova_assets.lib.gold.summary import gold_summary
+
+    print("\n" + gold_summary(settings["NOVA_POSTGRES_URL"]))
+    print(f"\nWall time: {time.monotonic() - started:.0f} s. The data is SYNTHETIC (see data/landing/erp).")
+    print("Open the UIs with `make ui`: Dagster http://127.0.0.1:3000, MLflow http://127.0.0.1:5000")
+    return 0
+
+
+def cmd_ui(args: argparse.Namespace) -> int:
+    settings = bring_up()
+    env = _dagster_env(settings)
+    artifact_root = settings["NOVA_MLFLOW_ARTIFACT_ROOT"]
+    processes = [
+        subprocess.Popen(
+            [sys.executable, "-m", "dagster", "dev", "-w", "workspace.yaml", "-h", "127.0.0.1",
+             "-p", str(args.dagster_port)],
+            cwd=PROJECT_ROOT, env=env,
+        ),
+        subprocess.Popen(
+            [sys.executable, "-m", "mlflow", "server", "--backend-store-uri", settings["MLFLOW_TRACKING_URI"],
+             "--default-artifact-root", artifact_root, "--host", "127.0.0.1", "--port", str(args.mlflow_port)],
+            cwd=PROJECT_ROOT, env=env,
+        ),
+    ]
+    print(f"Dagster UI: http://127.0.0.1:{args.dagster_port}   MLflow UI: http://127.0.0.1:{args.mlflow_port}")
+    print("Ctrl-C stops both.")
+    try:
+        while all(p.poll() is None for p in processes):
+            time.sleep(0.5)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        for process in processes:
+            if process.poll() is None:
+                process.send_signal(signal.SIGINT)
+        for process in processes:
+            try:
+                process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                process.kill()
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="nova", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    services = sub.add_parser("services", help="start or stop the project-local PostgreSQL")
+    services.add_argument("action", choices=["up", "down"])
+    services.set_defaults(func=cmd_services)
+
+    sample = sub.add_parser("sample", help="write the synthetic sample business into the landing folder")
+    sample.add_argument("--force", action="store_true", help="overwrite existing landing files")
+    sample.set_defaults(func=cmd_sample)
+
+    run = sub.add_parser("run", help="start the stack and materialize the daily cycle once")
+    run.add_argument("--job", default=MAIN_JOB)
+    run.set_defaults(func=cmd_run)
+
+    ui = sub.add_parser("ui", help="start the Dagster and MLflow UIs on 127.0.0.1")
+    ui.add_argument("--dagster-port", type=int, default=3000)
+    ui.add_argument("--mlflow-port", type=int, default=5000)
+    ui.set_defaults(func=cmd_ui)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    return args.func(args)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,29 @@
+"""Resource bindings: every value comes from the environment (see `nova_assets.services.local_stack`)."""
+
+import dagster as dg
+from dagster_dbt import DbtCliResource
+
+from nova_assets.defs.transform.dbt_project import dbt_project
+from nova_assets.resources import CycleConfig, LakeResource, MlflowResource, PostgresResource, SourcesResource
+
+
+@dg.definitions
+def resources() -> dg.Definitions:
+    return dg.Definitions(
+        resources={
+            "lake": LakeResource(lake_dir=dg.EnvVar("NOVA_LAKE_DIR")),
+            "sources": SourcesResource(
+                landing_dir=dg.EnvVar("NOVA_LANDING_DIR"),
+                snapshot_dir=dg.EnvVar("NOVA_SNAPSHOT_DIR"),
+                offline=dg.EnvVar("NOVA_OFFLINE"),
+            ),
+            "gold": PostgresResource(url=dg.EnvVar("NOVA_POSTGRES_URL")),
+            "mlflow": MlflowResource(
+                tracking_uri=dg.EnvVar("MLFLOW_TRACKING_URI"),
+                artifact_root=dg.EnvVar("NOVA_MLFLOW_ARTIFACT_ROOT"),
+                ui_url=dg.EnvVar("NOVA_MLFLOW_UI_URL"),
+            ),
+            "cycle": CycleConfig(horizon_days=dg.EnvVar("NOVA_FORECAST_HORIZON")),
+            "dbt": DbtCliResource(project_dir=dbt_project),
+        }
+    )

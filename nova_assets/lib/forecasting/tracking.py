@@ -1,0 +1,47 @@
+"""MLflow bookkeeping: one run per model family per cycle, and one for the ensemble."""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass, field
+
+import pandas as pd
+from mlflow.entities import Metric, Param, RunTag
+from mlflow.tracking import MlflowClient
+
+
+@dataclass
+class RunRecord:
+    """What to log for one run."""
+
+    run_name: str
+    params: dict[str, object] = field(default_factory=dict)
+    metrics: dict[str, float] = field(default_factory=dict)
+    tables: dict[str, pd.DataFrame] = field(default_factory=dict)
+    tags: dict[str, str] = field(default_factory=dict)
+
+
+def ensure_experiment(client: MlflowClient, name: str, artifact_root: str) -> str:
+    experiment = client.get_experiment_by_name(name)
+    if experiment is not None:
+        return experiment.experiment_id
+    location = artifact_root if "://" in artifact_root else f"file://{artifact_root}"
+    return client.create_experiment(name, artifact_location=f"{location.rstrip('/')}/{name}")
+
+
+def log_run(tracking_uri: str, experiment: str, artifact_root: str, record: RunRecord) -> tuple[str, str]:
+    """Create a finished run with params, metrics, tables and tags; return (experiment_id, run_id)."""
+    client = MlflowClient(tracking_uri=tracking_uri)
+    experiment_id = ensure_experiment(client, experiment, artifact_root)
+    run = client.create_run(experiment_id, run_name=record.run_name,
+                            tags={k: str(v) for k, v in record.tags.items()})
+    run_id = run.info.run_id
+    now = int(time.time() * 1000)
+    metrics = [Metric(k, float(v), now, 0) for k, v in record.metrics.items() if v is not None and math.isfinite(v)]
+    params = [Param(k, str(v)[:6000]) for k, v in record.params.items()]
+    client.log_batch(run_id, metrics=metrics, params=params, tags=[RunTag("nova.layer", "forecast")])
+    for name, table in record.tables.items():
+        client.log_text(run_id, table.to_csv(index=False), f"{name}.csv")
+    client.set_terminated(run_id)
+    return experiment_id, run_id

@@ -1,0 +1,670 @@
+"""A seeded, clearly SYNTHETIC telecom spare-parts business, written as ERP-style CSV exports.
+
+The project needs realistic data to run end to end without a real ERP: a parts catalogue,
+warehouses and towers across Bahia, suppliers, daily issues and receipts, stock, open purchase
+orders and an ANATEL-style licensed-stations export whose 5G (NR) growth drives part of demand.
+Everything comes from one seed, so the same arguments always give byte-identical files.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, timedelta
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+RATE_BY_CLASS = {  # daily event rate range of a material, by Syntetos-Boylan class
+    "smooth": (2.5, 5.0),
+    "erratic": (2.0, 4.0),
+    "intermittent": (0.03, 0.45),
+    "lumpy": (0.02, 0.35),
+}
+CLASS_SHARES = {"smooth": 0.15, "erratic": 0.15, "intermittent": 0.45, "lumpy": 0.25}
+WEEKDAY_FACTOR = np.array([1.05, 1.05, 1.0, 1.0, 0.95, 0.45, 0.25])  # Monday .. Sunday
+HOLIDAY_FACTOR = 0.3  # skeleton field crews on public holidays
+HEAVY_RAIN_MM = 50.0
+MODERATE_RAIN_MM = 20.0
+NR_LAUNCH = date(2022, 8, 1)  # 3.5 GHz 5G switched on in Salvador
+NR_DEMAND_LIFT = 0.4  # demand lift of a fully 5G-sensitive category at the end of the roll-out
+REVIEW_WEEKDAY = 0  # purchase orders are placed on Mondays
+SERVICE_Z = {"A": 2.05, "B": 1.65, "C": 1.28}
+STRESSED_SHARE = 0.08  # materials whose supply breaks down near the end (so alerts appear)
+STRESS_WINDOW_DAYS = 120
+SALVADOR_MONTHLY_RAIN_MM = (110, 120, 160, 320, 330, 240, 180, 120, 100, 110, 120, 100)
+
+
+@dataclass(frozen=True)
+class _Category:
+    name: str
+    code: str  # used in the synthetic model numbers
+    items: tuple[str, ...]
+    unit: str
+    cost_median: float
+    cost_sigma: float
+    rain: float  # sensitivity to heavy rain (lightning, water ingress)
+    nr: float  # sensitivity to the 5G roll-out
+    season_peak_doy: int
+    season_amplitude: float
+    size_scale: int  # units per failure (metres of cable, for instance)
+    suppliers: tuple[str, ...]
+    share: float
+
+
+@dataclass(frozen=True)
+class _Supplier:
+    supplier_id: str
+    name: str
+    lead_time_mean: float
+
+
+@dataclass(frozen=True)
+class _Municipality:
+    name: str
+    ibge_code: str
+    region: str
+    code: str
+    latitude: float
+    longitude: float
+    network_weight: float  # relative size of the mobile network there
+
+
+SUPPLIERS = (
+    _Supplier("SUP-001", "Baía Power Sistemas de Energia Ltda", 7),
+    _Supplier("SUP-002", "Atlântico RF Componentes Ltda", 9),
+    _Supplier("SUP-003", "Recôncavo Telecom Distribuidora Ltda", 5),
+    _Supplier("SUP-004", "Fibra Nordeste Comércio de Ópticos Ltda", 12),
+    _Supplier("SUP-005", "Sertão Eletro Industrial Ltda", 15),
+    _Supplier("SUP-006", "Paulista Optical Networks Ltda", 21),
+    _Supplier("SUP-007", "Importadora Pacífico Telecom Ltda", 45),
+    _Supplier("SUP-008", "Amazônia Eletrônica Industrial S.A.", 28),
+)
+
+CATEGORIES = (
+    _Category(
+        "Rectifiers", "REC",
+        ("Módulo retificador 48V 2kW", "Módulo retificador 48V 3kW", "Módulo retificador 48V 4kW",
+         "Controladora de sistema retificador", "Sistema retificador 48V 200A",
+         "Unidade de distribuição DC 48V"),
+        "UN", 4200, 0.5, 0.9, 0.3, 135, 0.15, 1, ("SUP-001", "SUP-008"), 0.08),
+    _Category(
+        "Batteries", "BAT",
+        ("Bateria VRLA 12V 100Ah", "Bateria VRLA 12V 150Ah", "Bateria VRLA 12V 200Ah",
+         "Bateria LiFePO4 48V 50Ah", "Bateria LiFePO4 48V 100Ah", "Bateria LiFePO4 48V 150Ah"),
+        "UN", 1800, 0.7, 0.3, 0.3, 40, 0.2, 1, ("SUP-001", "SUP-008"), 0.08),
+    _Category(
+        "RF Cables", "CAB",
+        ("Cabo coaxial RF 1/2 pol. superflexível", "Cabo coaxial RF 7/8 pol.",
+         "Cabo coaxial RF 1-1/4 pol.", "Jumper RF 1/2 pol. 1m N-macho/DIN-macho",
+         "Jumper RF 1/2 pol. 2m DIN-macho/DIN-macho", "Jumper RF 1/2 pol. 3m 4.3-10/DIN"),
+        "M", 60, 0.6, 1.0, 0.4, 135, 0.15, 8, ("SUP-002", "SUP-003"), 0.1),
+    _Category(
+        "RF Connectors", "CON",
+        ("Conector N macho para cabo 1/2 pol.", "Conector DIN 7/16 macho para cabo 1/2 pol.",
+         "Conector DIN 7/16 fêmea para cabo 7/8 pol.", "Conector 4.3-10 macho para cabo 1/2 pol.",
+         "Adaptador N fêmea / DIN 7/16 macho", "Carga fantasma 50 ohm N macho"),
+        "UN", 55, 0.5, 1.2, 0.3, 135, 0.15, 2, ("SUP-002", "SUP-003"), 0.1),
+    _Category(
+        "Antennas", "ANT",
+        ("Antena setorial 1800/2100MHz 17dBi 65 graus", "Antena setorial 700/850MHz 15dBi 65 graus",
+         "Antena setorial multibanda 8 portas", "Antena micro-ondas 0,6m 15GHz",
+         "Antena micro-ondas 1,2m 7GHz", "Antena 3,5GHz 32T32R para 5G"),
+        "UN", 6500, 0.8, 0.5, 0.9, 135, 0.1, 1, ("SUP-006", "SUP-007"), 0.06),
+    _Category(
+        "Fibre Optics", "FIB",
+        ("Cordão óptico SM LC/LC duplex 3m", "Cordão óptico SM LC/LC duplex 10m",
+         "Cordão óptico SM SC/APC-LC/UPC 5m", "Cabo óptico drop 2F", "Caixa de emenda óptica 24F",
+         "Distribuidor interno óptico 12F"),
+        "UN", 45, 0.7, 0.6, 0.7, 135, 0.15, 1, ("SUP-004",), 0.1),
+    _Category(
+        "Optical Modules", "SFP",
+        ("Módulo SFP 1G SX 850nm", "Módulo SFP 1G LX 1310nm", "Módulo SFP+ 10G LR 1310nm",
+         "Módulo SFP+ 10G BiDi 1270/1330nm", "Módulo SFP28 25G LR 1310nm", "Módulo QSFP28 100G LR4"),
+        "UN", 480, 0.9, 0.2, 1.0, 0, 0.0, 1, ("SUP-006", "SUP-007"), 0.09),
+    _Category(
+        "Surge Protection", "SPD",
+        ("Protetor de surto DPS classe II 275V", "Protetor de surto DPS classe I 48VDC",
+         "Centelhador coaxial N 0-6GHz", "Para-raios tipo Franklin", "DPS para linha de dados RJ45",
+         "Kit de aterramento para cabo 1/2 pol."),
+        "UN", 170, 0.6, 1.6, 0.1, 100, 0.2, 1, ("SUP-005", "SUP-003"), 0.1),
+    _Category(
+        "Cooling", "VEN",
+        ("Ventilador 48VDC 120mm", "Bandeja de ventiladores 3x 48VDC", "Filtro de ar para gabinete outdoor",
+         "Ar-condicionado de shelter 12.000 BTU", "Trocador de calor para gabinete 48VDC",
+         "Controlador de temperatura de shelter"),
+        "UN", 260, 1.0, 0.2, 0.2, 40, 0.35, 1, ("SUP-005", "SUP-008"), 0.08),
+    _Category(
+        "Electrical Protection", "DJT",
+        ("Disjuntor DC 32A 1P", "Disjuntor DC 63A 1P", "Disjuntor termomagnético 40A 2P",
+         "Fusível NH 100A", "Contatora 40A 220V", "Quadro de distribuição AC 12 posições"),
+        "UN", 90, 0.6, 0.9, 0.2, 135, 0.15, 1, ("SUP-005", "SUP-003"), 0.09),
+    _Category(
+        "Radio Units", "RAD",
+        ("Unidade de rádio remota RRU 700MHz", "Unidade de rádio remota RRU 1800MHz",
+         "Unidade de rádio remota RRU 2600MHz", "Placa de banda base BBU",
+         "Unidade de rádio ativa AAU 3,5GHz 5G NR", "Rádio micro-ondas IDU/ODU 15GHz"),
+        "UN", 24000, 0.6, 0.3, 1.0, 0, 0.0, 1, ("SUP-007", "SUP-006"), 0.04),
+    _Category(
+        "Hardware", "FER",
+        ("Abraçadeira inox para cabo 7/8 pol.", "Braçadeira tripla para cabo 1/2 pol.",
+         "Fita de autofusão rolo 10m", "Barra de aterramento de cobre", "Passa-cabos de parede 4 furos",
+         "Kit de vedação para conector RF"),
+        "UN", 30, 0.7, 0.8, 0.2, 135, 0.15, 3, ("SUP-003", "SUP-002"), 0.08),
+)
+
+MUNICIPALITIES = (  # IBGE codes and approximate centroids of real Bahia municipalities
+    _Municipality("Salvador", "2927408", "Região Metropolitana de Salvador", "SSA", -12.9714, -38.5014, 1.0),
+    _Municipality("Feira de Santana", "2910800", "Portal do Sertão", "FSA", -12.2664, -38.9663, 0.28),
+    _Municipality("Lauro de Freitas", "2919207", "Região Metropolitana de Salvador", "LFR",
+                  -12.8944, -38.3272, 0.14),
+    _Municipality("Vitória da Conquista", "2933307", "Sudoeste", "VDC", -14.8610, -40.8442, 0.18),
+    _Municipality("Camaçari", "2905701", "Região Metropolitana de Salvador", "CMC", -12.6996, -38.3263, 0.15),
+    _Municipality("Ilhéus", "2913606", "Litoral Sul", "IOS", -14.7935, -39.0460, 0.1),
+    _Municipality("Juazeiro", "2918407", "Vale do São Francisco", "JZR", -9.4162, -40.5033, 0.1),
+    _Municipality("Santo Antônio de Jesus", "2928703", "Recôncavo", "SAJ", -12.9614, -39.2584, 0.06),
+    _Municipality("Itabuna", "2914802", "Sul Baiano", "ITB", -14.7876, -39.2781, 0.1),
+    _Municipality("Barreiras", "2903201", "Oeste", "BRA", -12.1439, -44.9968, 0.09),
+    _Municipality("Porto Seguro", "2925303", "Extremo Sul", "BPS", -16.4435, -39.0642, 0.08),
+    _Municipality("Jequié", "2918001", "Centro-Sul", "JEQ", -13.8509, -40.0877, 0.08),
+    _Municipality("Alagoinhas", "2900702", "Litoral Norte", "ALG", -12.1335, -38.4208, 0.07),
+    _Municipality("Lençóis", "2919306", "Chapada Diamantina", "LEC", -12.5636, -41.3883, 0.02),
+    _Municipality("Paulo Afonso", "2924009", "Nordeste Baiano", "PAV", -9.3983, -38.2216, 0.06),
+    _Municipality("Teixeira de Freitas", "2931350", "Extremo Sul", "TXF", -17.5399, -39.7400, 0.08),
+    _Municipality("Valença", "2932903", "Baixo Sul", "VLC", -13.3669, -39.0730, 0.04),
+    _Municipality("Simões Filho", "2930709", "Região Metropolitana de Salvador", "SMF",
+                  -12.7866, -38.4029, 0.07),
+    _Municipality("Cruz das Almas", "2909802", "Recôncavo", "CDA", -12.6675, -39.1008, 0.04),
+    _Municipality("Guanambi", "2911709", "Centro-Sul", "GNB", -14.2231, -42.7799, 0.05),
+    _Municipality("Irecê", "2914604", "Chapada Diamantina", "IRE", -11.3033, -41.8535, 0.05),
+    _Municipality("Luís Eduardo Magalhães", "2919553", "Oeste", "LEM", -12.0956, -45.7866, 0.05),
+    _Municipality("Eunápolis", "2910727", "Extremo Sul", "EUN", -16.3715, -39.5821, 0.07),
+    _Municipality("Serrinha", "2930501", "Nordeste Baiano", "SRH", -11.6584, -39.0100, 0.05),
+)
+
+OPERATORS = (  # fictitious licensees
+    ("ALFA MOVEL TELECOMUNICACOES S.A.", 0.4),
+    ("BETA CELULAR S.A.", 0.35),
+    ("GAMA COMUNICACOES LTDA", 0.25),
+)
+LEGACY_TECHNOLOGIES = (  # technology, share of legacy stations carrying it, first-licence year range
+    ("GSM", 0.7, (2004, 2012)),
+    ("WCDMA", 0.6, (2008, 2016)),
+    ("LTE", 0.85, (2013, 2021)),
+)
+
+
+def generate_sample_business(
+    out_dir: Path,
+    *,
+    n_materials: int = 300,
+    n_sites: int = 12,
+    start: date,
+    end: date,
+    seed: int = 42,
+    weather_daily: pd.DataFrame | None = None,
+    holidays: set[date] | None = None,
+) -> dict[str, Path]:
+    """Write the synthetic ERP exports for [start, end] into out_dir and return their paths.
+
+    `weather_daily` (columns date, precipitation_mm) drives the rain effect; without it a
+    Salvador-like rainfall series is drawn from the seed. `holidays` lowers demand on those days.
+    """
+    if end <= start:
+        raise ValueError(f"end ({end}) must be after start ({start})")
+    if n_materials < 1 or n_sites < 2:
+        raise ValueError("need at least 1 material and 2 sites (a warehouse and a tower)")
+    days = pd.date_range(start, end, freq="D")
+    suppliers = _suppliers(_rng(seed, 1))
+    materials, categories, classes = _materials(n_materials, _rng(seed, 2))
+    sites = _sites(n_sites, _rng(seed, 3))
+    stations = _anatel_stations(start, end, _rng(seed, 4))
+    nr_index = _nr_rollout_index(stations, days)
+    rain = _precipitation(days, weather_daily, _rng(seed, 5))
+    holiday_days = {pd.Timestamp(h).date() for h in holidays or ()}
+    demand = _material_demand(categories, classes, days, rain, nr_index, holiday_days, _rng(seed, 6))
+    materials = _with_criticality(materials, demand)
+    stocked, site_demand = _allocate_to_sites(demand, classes, sites, _rng(seed, 7))
+    ledger = _simulate_inventory(materials, suppliers, stocked, site_demand, days, _rng(seed, 8))
+
+    out_dir.mkdir(parents=True, exist_ok=True)
+    (out_dir / "anatel").mkdir(exist_ok=True)
+    written = {
+        "materials": _write_csv(materials, out_dir / "materials.csv"),
+        "sites": _write_csv(sites, out_dir / "sites.csv"),
+        "suppliers": _write_csv(suppliers, out_dir / "suppliers.csv"),
+        "movements": _write_csv(_movements(materials, sites, site_demand, ledger, days),
+                                out_dir / "movements.csv"),
+        "stock_on_hand": _write_csv(_stock(materials, sites, stocked, ledger, end),
+                                    out_dir / "stock_on_hand.csv"),
+        "open_orders": _write_csv(_open_orders(materials, ledger, days), out_dir / "open_orders.csv"),
+        "anatel_stations": _write_csv(stations, out_dir / "anatel" / "estacoes_licenciadas.csv", sep=";"),
+    }
+    note = out_dir / "SYNTHETIC_DATA.txt"
+    note.write_text(_note(seed, start, end, n_materials, sites, classes, weather_daily is not None,
+                          len(holiday_days)), encoding="utf-8")
+    written["synthetic_note"] = note
+    return written
+
+
+def _rng(seed: int, part: int) -> np.random.Generator:
+    """One independent stream per part, so changing one part never shifts the others."""
+    return np.random.default_rng([seed, part])
+
+
+def _suppliers(rng: np.random.Generator) -> pd.DataFrame:
+    means = np.array([s.lead_time_mean for s in SUPPLIERS])
+    return pd.DataFrame({
+        "supplier_id": [s.supplier_id for s in SUPPLIERS],
+        "supplier_name": [s.name for s in SUPPLIERS],
+        "lead_time_mean_days": means.astype(float),
+        "lead_time_std_days": np.round(means * rng.uniform(0.15, 0.35, len(SUPPLIERS)), 1),
+    })
+
+
+def _materials(n: int, rng: np.random.Generator) -> tuple[pd.DataFrame, list[_Category], np.ndarray]:
+    """Catalogue; cheap consumables lean to smooth/erratic demand, costly parts to intermittent/lumpy."""
+    shares = np.array([c.share for c in CATEGORIES])
+    cat_idx = rng.choice(len(CATEGORIES), size=n, p=shares / shares.sum())
+    categories = [CATEGORIES[i] for i in cat_idx]
+    medians = np.array([c.cost_median for c in categories])
+    cost = medians * np.exp(np.array([c.cost_sigma for c in categories]) * rng.standard_normal(n))
+    descriptions = [
+        f"{c.items[rng.integers(len(c.items))]} (mod. NC-{c.code}-{rng.integers(1000, 9999)})"
+        for c in categories
+    ]
+    counts = {k: round(v * n) for k, v in CLASS_SHARES.items()}
+    counts["intermittent"] += n - sum(counts.values())
+    fast = counts["smooth"] + counts["erratic"]
+    by_cost = np.argsort(np.log(cost) + rng.normal(0, 1.5, n), kind="stable")
+    fast_labels = rng.permutation(["smooth"] * counts["smooth"] + ["erratic"] * counts["erratic"])
+    slow_labels = rng.permutation(["intermittent"] * counts["intermittent"] + ["lumpy"] * counts["lumpy"])
+    classes = np.empty(n, dtype=object)
+    classes[by_cost[:fast]] = fast_labels
+    classes[by_cost[fast:]] = slow_labels
+    supplier_ids = [c.suppliers[rng.integers(len(c.suppliers))] for c in categories]
+    frame = pd.DataFrame({
+        "material_id": [f"MAT-{i:05d}" for i in range(1, n + 1)],
+        "description": descriptions,
+        "category": [c.name for c in categories],
+        "unit": [c.unit for c in categories],
+        "unit_cost": np.round(cost, 2),
+        "supplier_id": supplier_ids,
+    })
+    return frame, categories, classes
+
+
+def _with_criticality(materials: pd.DataFrame, demand: np.ndarray) -> pd.DataFrame:
+    """Classic ABC on consumption value: A = top 80 % of value, B = next 15 %, C = the rest."""
+    value = demand.sum(axis=1) * materials["unit_cost"].to_numpy()
+    order = np.argsort(-value, kind="stable")
+    share = np.cumsum(value[order]) / max(value.sum(), 1e-9)
+    labels = np.where(share <= 0.8, "A", np.where(share <= 0.95, "B", "C"))
+    labels[0] = "A"
+    criticality = np.empty(len(materials), dtype=object)
+    criticality[order] = labels
+    frame = materials.assign(criticality=criticality)
+    columns = ["material_id", "description", "category", "unit", "unit_cost", "criticality", "supplier_id"]
+    return frame[columns]
+
+
+def _sites(n: int, rng: np.random.Generator) -> pd.DataFrame:
+    """1-2 warehouses in Salvador, then towers spread over Bahia's regions."""
+    salvador = MUNICIPALITIES[0]
+    n_warehouses = 2 if n >= 6 else 1
+    names = ("Almoxarifado Central Salvador", "Almoxarifado Salvador Norte")[:n_warehouses]
+    rows = [
+        {"site_id": f"WH-SSA-{i:02d}", "site_name": name, "site_type": "warehouse", "muni": salvador}
+        for i, name in enumerate(names, 1)
+    ]
+    seen: dict[str, int] = {}
+    for k in range(n - n_warehouses):
+        muni = MUNICIPALITIES[k % len(MUNICIPALITIES)]
+        seen[muni.code] = number = seen.get(muni.code, 0) + 1
+        rows.append({"site_id": f"TWR-{muni.code}-{number:02d}", "site_name": f"ERB {muni.name} {number:02d}",
+                     "site_type": "tower", "muni": muni})
+    towers = [r for r in rows if r["site_type"] == "tower"]
+    urban = np.array([r["muni"].region == salvador.region for r in towers])
+    tower_penalty = np.round(np.where(urban, 4000, 1500) * rng.lognormal(0, 0.35, len(towers)), -1)
+    warehouse_penalty = round(3 * float(tower_penalty.mean()), -1)  # a warehouse stock-out stalls many towers
+    jitter = rng.uniform(-0.04, 0.04, size=(n, 2))
+    penalties = [warehouse_penalty] * n_warehouses + list(tower_penalty)
+    return pd.DataFrame({
+        "site_id": [r["site_id"] for r in rows],
+        "site_name": [r["site_name"] for r in rows],
+        "site_type": [r["site_type"] for r in rows],
+        "region": [r["muni"].region for r in rows],
+        "state": "BA",
+        "municipality": [r["muni"].name for r in rows],
+        "ibge_code": [r["muni"].ibge_code for r in rows],
+        "latitude": np.round([r["muni"].latitude for r in rows] + jitter[:, 0], 6),
+        "longitude": np.round([r["muni"].longitude for r in rows] + jitter[:, 1], 6),
+        "sla_penalty_brl_day": np.asarray(penalties, dtype=float),
+    })
+
+
+def _random_dates(
+    rng: np.random.Generator, lo: date, hi: date, n: int, *, accelerating: bool = False
+) -> np.ndarray:
+    """n dates in [lo, hi]; `accelerating` puts more of them late (a roll-out that speeds up)."""
+    u = rng.uniform(size=n)
+    if accelerating:
+        u = np.sqrt(u)
+    span = max((hi - lo).days, 0)
+    return np.datetime64(lo) + np.floor(u * span).astype("timedelta64[D]")
+
+
+def _anatel_stations(start: date, end: date, rng: np.random.Generator) -> pd.DataFrame:
+    """Spectrum-E style export: one row per emission, legacy GSM/WCDMA/LTE plus a growing NR roll-out."""
+    span = (end - start).days
+    nr_launch = min(NR_LAUNCH, start + timedelta(days=span // 3))
+    rollout_years = max((end - nr_launch).days / 365.25, 0.1)
+    rows: list[pd.DataFrame] = []
+    next_station = 600_000_000
+    operator_names = [name for name, _ in OPERATORS]
+    operator_share = np.array([share for _, share in OPERATORS])
+    for muni in MUNICIPALITIES:
+        legacy = max(round(500 * muni.network_weight), 3)
+        nr_total = max(round(90 * muni.network_weight * rollout_years), 1)
+        delay = 0 if muni.ibge_code == MUNICIPALITIES[0].ibge_code else int(rng.integers(60, 420))
+        muni_launch = min(nr_launch + timedelta(days=delay), end)  # Salvador first, the interior later
+        station_ids = next_station + np.cumsum(rng.integers(1, 4000, legacy + nr_total))
+        next_station = int(station_ids[-1])
+        operators = rng.choice(operator_names, size=legacy + nr_total, p=operator_share)
+        lat = muni.latitude + rng.uniform(-0.08, 0.08, legacy + nr_total)
+        lon = muni.longitude + rng.uniform(-0.08, 0.08, legacy + nr_total)
+        first = np.full(legacy + nr_total, np.datetime64("NaT"), dtype="datetime64[D]")
+        per_station: list[tuple[np.ndarray, str, np.ndarray]] = []
+        for tech, share, (y0, y1) in LEGACY_TECHNOLOGIES:
+            carries = np.flatnonzero(rng.uniform(size=legacy) < share)
+            licensed = _random_dates(rng, date(y0, 1, 1), date(y1, 12, 31), carries.size)
+            earlier = first[carries]
+            first[carries] = np.where(np.isnat(earlier), licensed, np.minimum(earlier, licensed))
+            per_station.append((carries, tech, licensed))
+        orphans = np.flatnonzero(np.isnat(first[:legacy]))
+        lte_dates = _random_dates(rng, date(2013, 1, 1), date(2021, 12, 31), orphans.size)
+        first[orphans] = lte_dates
+        per_station.append((orphans, "LTE", lte_dates))
+        nr_idx = np.arange(legacy, legacy + nr_total)
+        nr_dates = _random_dates(rng, muni_launch, end, nr_total, accelerating=True)
+        first[nr_idx] = nr_dates
+        per_station.append((nr_idx, "NR", nr_dates))
+        for idx, tech, licensed in per_station:
+            emissions = rng.integers(1, 4, idx.size)  # several emissions per station and technology
+            rep = np.repeat(idx, emissions)
+            relicensed = np.repeat(licensed, emissions)
+            renewals = rng.uniform(size=rep.size) < 0.15
+            later = relicensed + rng.integers(30, 900, rep.size).astype("timedelta64[D]")
+            relicensed = np.where(renewals & (later <= np.datetime64(end)), later, relicensed)
+            rows.append(pd.DataFrame({
+                "NomeEntidade": operators[rep],
+                "NumEstacao": station_ids[rep],
+                "SiglaUf": "BA",
+                "CodMunicipio": muni.ibge_code,
+                "Tecnologia": tech,
+                "DataLicenciamento": relicensed.astype(str),
+                "DataPrimeiroLicenciamento": first[rep].astype(str),
+                "Latitude": np.round(lat[rep], 6),
+                "Longitude": np.round(lon[rep], 6),
+            }))
+    return pd.concat(rows, ignore_index=True).sort_values(
+        ["CodMunicipio", "NumEstacao", "Tecnologia", "DataLicenciamento"], kind="stable", ignore_index=True)
+
+
+def _nr_rollout_index(stations: pd.DataFrame, days: pd.DatetimeIndex) -> np.ndarray:
+    """Share (0..1) of the final NR station count already licensed on each day."""
+    nr = stations[stations["Tecnologia"] == "NR"].drop_duplicates("NumEstacao")
+    first = pd.to_datetime(nr["DataPrimeiroLicenciamento"]).to_numpy()
+    counts = np.searchsorted(np.sort(first), days.to_numpy(), side="right")
+    return counts / max(counts[-1], 1)
+
+
+def _precipitation(
+    days: pd.DatetimeIndex, weather: pd.DataFrame | None, rng: np.random.Generator
+) -> np.ndarray:
+    """Daily rain in mm: from `weather` when given (missing days = dry), else a Salvador-like draw."""
+    if weather is not None:
+        dated = weather.assign(date=pd.to_datetime(weather["date"]).dt.normalize())
+        daily = dated.groupby("date")["precipitation_mm"].mean()
+        return daily.reindex(days).fillna(0.0).to_numpy(dtype=float)
+    monthly = np.array(SALVADOR_MONTHLY_RAIN_MM, dtype=float)[days.month - 1]
+    wet_prob = np.clip(monthly / 500, 0.2, 0.65)
+    wet = rng.uniform(size=len(days)) < wet_prob
+    amount = rng.gamma(0.8, monthly / days.days_in_month / wet_prob / 0.8)
+    return np.where(wet, np.round(amount, 1), 0.0)
+
+
+def _material_demand(
+    categories: Sequence[_Category],
+    classes: np.ndarray,
+    days: pd.DatetimeIndex,
+    rain: np.ndarray,
+    nr_index: np.ndarray,
+    holidays: set[date],
+    rng: np.random.Generator,
+) -> np.ndarray:
+    """Daily issues per material (n_materials x n_days): event occurrence times event size."""
+    weekday = WEEKDAY_FACTOR[days.weekday]
+    holiday = np.where([d in holidays for d in days.date], HOLIDAY_FACTOR, 1.0)
+    heavy = rain > HEAVY_RAIN_MM
+    day_after_storm = np.concatenate(([False], heavy[:-1]))  # failures are also found the next day
+    rain_lift = 0.5 * heavy + 0.2 * ((rain > MODERATE_RAIN_MM) & ~heavy) + 0.25 * day_after_storm
+    doy = days.dayofyear.to_numpy()
+    out = np.zeros((len(categories), len(days)), dtype=np.int64)
+    for i, (cat, cls) in enumerate(zip(categories, classes, strict=True)):
+        season = 1 + cat.season_amplitude * np.cos(2 * np.pi * (doy - cat.season_peak_doy) / 365.25)
+        trend = 1 + NR_DEMAND_LIFT * cat.nr * nr_index
+        drivers = weekday * holiday * season * (1 + cat.rain * rain_lift) * trend
+        rate = rng.uniform(*RATE_BY_CLASS[cls]) * drivers
+        occurs = rng.uniform(size=len(days)) < 1 - np.exp(-rate)
+        size_driver = np.sqrt(drivers)
+        if cls == "smooth":
+            size = 1 + rng.poisson(rng.uniform(2, 12) * size_driver)
+        elif cls == "intermittent":
+            size = 1 + rng.poisson(rng.uniform(0.2, 2.0), len(days))
+        else:  # erratic and lumpy: over-dispersed sizes (negative binomial)
+            mean = rng.uniform(2, 10) if cls == "erratic" else rng.uniform(3, 15)
+            shape = rng.uniform(0.4, 0.8)
+            size = 1 + rng.negative_binomial(shape, shape / (shape + mean * size_driver))
+        out[i] = np.where(occurs, size * cat.size_scale, 0)
+    return out
+
+
+def _allocate_to_sites(
+    demand: np.ndarray, classes: np.ndarray, sites: pd.DataFrame, rng: np.random.Generator
+) -> tuple[np.ndarray, np.ndarray]:
+    """Which sites stock each material, and the issues per material x site x day.
+
+    Every warehouse stocks everything; a tower stocks a material with probability 0.6. Steady
+    demand is split across sites; an intermittent or lumpy event is one job at one site.
+    """
+    n_mat, n_days = demand.shape
+    is_wh = (sites["site_type"] == "warehouse").to_numpy()
+    base = np.where(is_wh, 4.0, 1.0) * rng.lognormal(0, 0.3, len(sites))
+    stocked = is_wh[None, :] | (rng.uniform(size=(n_mat, len(sites))) < 0.6)
+    out = np.zeros((n_mat, len(sites), n_days), dtype=np.int64)
+    for i in range(n_mat):
+        weights = base * stocked[i] * rng.lognormal(0, 0.3, len(sites))
+        p = weights / weights.sum()
+        day_idx = np.flatnonzero(demand[i])
+        if classes[i] in ("smooth", "erratic"):
+            out[i][:, day_idx] = rng.multinomial(demand[i, day_idx], p).T
+        else:
+            out[i, rng.choice(len(sites), size=day_idx.size, p=p), day_idx] = demand[i, day_idx]
+    return stocked, out
+
+
+@dataclass(frozen=True)
+class _Ledger:
+    receipts: np.ndarray  # (n_materials, n_sites, n_days)
+    on_hand: np.ndarray  # (n_materials, n_sites) at the end date
+    orders: pd.DataFrame  # material_idx, day, arrival_day, quantity (summed over sites)
+
+
+def _simulate_inventory(
+    materials: pd.DataFrame,
+    suppliers: pd.DataFrame,
+    stocked: np.ndarray,
+    site_demand: np.ndarray,
+    days: pd.DatetimeIndex,
+    rng: np.random.Generator,
+) -> _Ledger:
+    """Weekly order-up-to replenishment per material x site, so receipts track demand.
+
+    Lead times are drawn per purchase order from the supplier's mean/std. A few "stressed"
+    materials see their supply break down near the end (orders frozen, or the supplier late),
+    so the final stock is low and alerts appear. A stock-out is covered by an emergency receipt
+    the same day, so stock never goes negative and the ledger balances.
+    """
+    n_mat, n_sites, n_days = site_demand.shape
+    mat_idx, site_idx = np.nonzero(stocked)
+    demand = site_demand[mat_idx, site_idx]
+    sup = suppliers.set_index("supplier_id").loc[materials["supplier_id"]]
+    lt_mean = sup["lead_time_mean_days"].to_numpy()
+    lt_std = sup["lead_time_std_days"].to_numpy()
+    drawn = rng.normal(lt_mean[:, None], lt_std[:, None], (n_mat, n_days))
+    lead = np.maximum(np.rint(drawn), 1).astype(np.int64)
+    stressed = rng.permutation(n_mat)[: max(1, round(STRESSED_SHARE * n_mat))]
+    frozen, delayed = stressed[::2], stressed[1::2]
+    window = slice(n_days - STRESS_WINDOW_DAYS, n_days)
+    lead[delayed, window] += rng.integers(30, 61, (delayed.size, 1))
+    may_order = np.ones((n_mat, n_days), dtype=bool)
+    may_order[frozen, window] = False
+
+    mu = demand.mean(axis=1)
+    sigma = demand.std(axis=1)
+    horizon = 7 + lt_mean[mat_idx]
+    z = materials["criticality"].map(SERVICE_Z).to_numpy()[mat_idx]
+    order_up_to = np.ceil(mu * horizon + z * sigma * np.sqrt(horizon)).astype(np.int64) + 1
+    min_order = np.maximum(np.rint(mu * 7), 1).astype(np.int64)
+
+    on_hand = order_up_to.copy()
+    on_order = np.zeros_like(on_hand)
+    arrivals = np.zeros((len(mat_idx), n_days + int(lead.max()) + 1), dtype=np.int64)
+    receipts = np.zeros_like(demand)
+    orders: list[pd.DataFrame] = []
+    reviews = days.weekday == REVIEW_WEEKDAY
+    for t in range(n_days):
+        arrived = arrivals[:, t]
+        on_hand += arrived
+        on_order -= arrived
+        shortfall = np.maximum(demand[:, t] - on_hand, 0)
+        on_hand += shortfall - demand[:, t]
+        receipts[:, t] = arrived + shortfall
+        if not reviews[t]:
+            continue
+        gap = order_up_to - on_hand - on_order
+        place = np.flatnonzero((gap >= min_order) & may_order[mat_idx, t])
+        if place.size == 0:
+            continue
+        lt = lead[mat_idx[place], t]
+        arrivals[place, t + lt] += gap[place]
+        on_order[place] += gap[place]
+        orders.append(pd.DataFrame({"material_idx": mat_idx[place], "day": t, "arrival_day": t + lt,
+                                    "quantity": gap[place]}))
+    order_frame = (pd.concat(orders, ignore_index=True) if orders
+                   else pd.DataFrame(columns=["material_idx", "day", "arrival_day", "quantity"]))
+    keys = ["day", "material_idx", "arrival_day"]
+    order_frame = order_frame.groupby(keys, as_index=False)["quantity"].sum()
+    full_receipts = np.zeros_like(site_demand)
+    full_receipts[mat_idx, site_idx] = receipts
+    end_stock = np.zeros((n_mat, n_sites), dtype=np.int64)
+    end_stock[mat_idx, site_idx] = on_hand
+    return _Ledger(full_receipts, end_stock, order_frame)
+
+
+def _movements(
+    materials: pd.DataFrame,
+    sites: pd.DataFrame,
+    site_demand: np.ndarray,
+    ledger: _Ledger,
+    days: pd.DatetimeIndex,
+) -> pd.DataFrame:
+    material_ids = materials["material_id"].to_numpy()
+    site_ids = sites["site_id"].to_numpy()
+    day_str = days.strftime("%Y-%m-%d").to_numpy()
+    parts = []
+    for kind, qty in (("issue", site_demand), ("receipt", ledger.receipts)):
+        m, s, t = np.nonzero(qty)
+        parts.append(pd.DataFrame({"movement_date": day_str[t], "material_id": material_ids[m],
+                                   "site_id": site_ids[s], "movement_type": kind, "quantity": qty[m, s, t]}))
+    return pd.concat(parts, ignore_index=True).sort_values(
+        ["movement_date", "material_id", "site_id", "movement_type"], kind="stable", ignore_index=True)
+
+
+def _stock(
+    materials: pd.DataFrame, sites: pd.DataFrame, stocked: np.ndarray, ledger: _Ledger, end: date
+) -> pd.DataFrame:
+    m, s = np.nonzero(stocked)
+    return pd.DataFrame({
+        "snapshot_date": end.isoformat(),
+        "material_id": materials["material_id"].to_numpy()[m],
+        "site_id": sites["site_id"].to_numpy()[s],
+        "on_hand": ledger.on_hand[m, s],
+    })
+
+
+def _open_orders(materials: pd.DataFrame, ledger: _Ledger, days: pd.DatetimeIndex) -> pd.DataFrame:
+    """Purchase orders not yet received at the end date (one PO per material and order day)."""
+    orders = ledger.orders.reset_index(drop=True)
+    orders["po_id"] = [f"45{i:08d}" for i in range(1, len(orders) + 1)]  # SAP-like PO numbers
+    pending = orders[orders["arrival_day"] >= len(days)]
+    idx = pending["material_idx"].to_numpy()
+    return pd.DataFrame({
+        "po_id": pending["po_id"].to_numpy(),
+        "material_id": materials["material_id"].to_numpy()[idx],
+        "supplier_id": materials["supplier_id"].to_numpy()[idx],
+        "quantity": pending["quantity"].to_numpy(),
+        "order_date": days[pending["day"].to_numpy()].strftime("%Y-%m-%d"),
+        "expected_date": (days[0] + pd.to_timedelta(pending["arrival_day"].to_numpy(), unit="D"))
+        .strftime("%Y-%m-%d"),
+    })
+
+
+def _write_csv(frame: pd.DataFrame, path: Path, *, sep: str = ",") -> Path:
+    frame.to_csv(path, index=False, sep=sep, encoding="utf-8", lineterminator="\n")
+    return path
+
+
+def _note(
+    seed: int, start: date, end: date, n_materials: int, sites: pd.DataFrame, classes: np.ndarray,
+    real_weather: bool, n_holidays: int,
+) -> str:
+    mix = ", ".join(f"{k} {int((classes == k).sum())}" for k in CLASS_SHARES)
+    n_warehouses = int((sites["site_type"] == "warehouse").sum())
+    return f"""SYNTHETIC DATA - NOT A REAL BUSINESS
+=====================================
+Every file in this folder was generated by nova_assets.lib.sample.erp_generator
+(seed {seed}, period {start} .. {end}). No record describes a real company, supplier,
+operator, site, price or stock. Municipality names, IBGE codes and approximate coordinates
+are real; everything attached to them is invented.
+
+Contents
+- materials.csv: {n_materials} spare parts in {len(CATEGORIES)} categories; unit cost in BRL drawn
+  log-normal per category; criticality = ABC on consumption value (80/15/5 %); one supplier each.
+- suppliers.csv: {len(SUPPLIERS)} fictitious suppliers, lead time mean 5-45 days and std.
+- sites.csv: {len(sites)} sites: {n_warehouses} warehouse(s) in Salvador, the rest towers across
+  Bahia regions; SLA penalty per day in BRL (a warehouse: 3x the mean tower).
+- movements.csv: daily 'issue' and 'receipt' quantities per material and site.
+- stock_on_hand.csv: on-hand per material and site at {end}.
+- open_orders.csv: purchase orders not yet received at {end}.
+- anatel/estacoes_licenciadas.csv: a Spectrum-E style licensed-stations export (';'-separated,
+  one row per emission, fictitious licensees) for {len(MUNICIPALITIES)} Bahia municipalities, with
+  GSM/WCDMA/LTE stations and a growing NR (5G) roll-out from {NR_LAUNCH} in Salvador (moved
+  into the first third of the period when the period ends too soon to show it), reaching the
+  interior later.
+
+How demand was generated
+- Demand class per material (Syntetos-Boylan): {mix}.
+- Daily event probability 1 - exp(-rate x drivers); drivers: weekday (weekends lower),
+  public holidays (x{HOLIDAY_FACTOR}, {n_holidays} given), yearly seasonality per category,
+  rain (> {HEAVY_RAIN_MM:g} mm/day raises failures that day and the next; source:
+  {"the weather_daily table passed in" if real_weather else "a synthetic Salvador-like rainfall series"}),
+  and a slow upward trend following the NR station count (5G-related parts most).
+- Event sizes: Poisson for smooth/intermittent, negative binomial for erratic/lumpy.
+- Replenishment: weekly order-up-to policy per material and site with lead times drawn from the
+  supplier; a stock-out is covered by a same-day emergency receipt. About {STRESSED_SHARE:.0%} of the
+  materials have their supply frozen or delayed in the last {STRESS_WINDOW_DAYS} days, so some
+  stock ends low on purpose.
+"""

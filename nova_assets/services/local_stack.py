@@ -1,0 +1,99 @@
+"""The embedded stack: one documented default for every setting, and the services it starts.
+
+Every setting is an environment variable. `embedded_settings()` is the single place where the
+embedded defaults are written down; a variable already set in the environment wins. The result
+is written to `<project>/.env`, which Dagster loads for `dagster dev` and `dagster job execute`.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from nova_assets.services.postgres_server import LocalCluster, ensure_running
+
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+
+GOLD_DATABASE = "nova"
+DAGSTER_DATABASE = "dagster"
+
+# name -> (default relative to the project root or literal, description). Documented in README.
+EMBEDDED_DEFAULTS: dict[str, tuple[str, str]] = {
+    "NOVA_DATA_DIR": ("data", "root of all generated data (ignored by git)"),
+    "NOVA_LAKE_DIR": ("data/lake", "raw/silver Parquet files and the DuckDB warehouse"),
+    "NOVA_LANDING_DIR": ("data/landing", "where ERP exports (and the synthetic sample) are dropped"),
+    "NOVA_SNAPSHOT_DIR": ("data/snapshots", "recorded responses of the public APIs, used offline"),
+    "NOVA_OFFLINE": ("1", "1: read the recorded snapshots; 0: call the live APIs"),
+    "NOVA_PG_PORT": ("55432", "port of the project-local PostgreSQL (ignored with NOVA_POSTGRES_URL)"),
+    "NOVA_PG_DIR": ("data/postgres/main", "folder of the project-local PostgreSQL cluster"),
+    "MLFLOW_TRACKING_URI": ("sqlite:///{root}/mlflow/mlflow.db", "MLflow tracking store"),
+    "NOVA_MLFLOW_ARTIFACT_ROOT": ("mlflow/artifacts", "MLflow artifact folder (or s3://...)"),
+    "NOVA_MLFLOW_UI_URL": ("http://127.0.0.1:5000", "base URL of the MLflow UI, for run links"),
+    "NOVA_DAGSTER_STORAGE_DIR": ("data/dagster/storage", "Dagster local artifact storage"),
+    "NOVA_DAGSTER_COMPUTE_LOG_DIR": ("data/dagster/logs", "Dagster compute logs"),
+    "NOVA_SAMPLE_MATERIALS": ("300", "materials in the synthetic sample business"),
+    "NOVA_SAMPLE_SITES": ("12", "sites in the synthetic sample business"),
+    "NOVA_SAMPLE_YEARS": ("3", "years of daily history in the synthetic sample"),
+    "NOVA_FORECAST_HORIZON": ("30", "forecast horizon in days"),
+}
+
+_PATH_SETTINGS = {
+    "NOVA_DATA_DIR", "NOVA_LAKE_DIR", "NOVA_LANDING_DIR", "NOVA_SNAPSHOT_DIR", "NOVA_PG_DIR",
+    "NOVA_MLFLOW_ARTIFACT_ROOT", "NOVA_DAGSTER_STORAGE_DIR", "NOVA_DAGSTER_COMPUTE_LOG_DIR",
+}
+
+
+def embedded_settings(
+    root: Path = PROJECT_ROOT, overrides: dict[str, str] | None = None, use_environment: bool = True
+) -> dict[str, str]:
+    """Resolve every setting: explicit overrides, then the environment, then the embedded default."""
+    overrides = overrides or {}
+    environment = os.environ if use_environment else {}
+    settings: dict[str, str] = {}
+    for name, (default, _) in EMBEDDED_DEFAULTS.items():
+        value = overrides.get(name) or environment.get(name) or default.format(root=root)
+        if name in _PATH_SETTINGS and "://" not in value and not Path(value).is_absolute():
+            value = str(root / value)
+        settings[name] = value
+    return settings
+
+
+def start_postgres(settings: dict[str, str]) -> dict[str, str]:
+    """Return the Postgres URLs, starting the project-local cluster unless NOVA_POSTGRES_URL is set."""
+    external = os.environ.get("NOVA_POSTGRES_URL")
+    if external:
+        return {
+            "NOVA_POSTGRES_URL": external,
+            "NOVA_DAGSTER_PG_URL": os.environ.get("NOVA_DAGSTER_PG_URL", external),
+        }
+    cluster = local_cluster(settings)
+    ensure_running(cluster, (GOLD_DATABASE, DAGSTER_DATABASE))
+    return {
+        "NOVA_POSTGRES_URL": cluster.url(GOLD_DATABASE),
+        "NOVA_DAGSTER_PG_URL": cluster.url(DAGSTER_DATABASE),
+    }
+
+
+def local_cluster(settings: dict[str, str]) -> LocalCluster:
+    return LocalCluster(data_dir=Path(settings["NOVA_PG_DIR"]), port=int(settings["NOVA_PG_PORT"]))
+
+
+def write_env_file(values: dict[str, str], path: Path) -> None:
+    """Write the resolved settings where Dagster's loader finds them (mode 0600: holds a password)."""
+    lines = [f"{key}={value}" for key, value in sorted(values.items())]
+    path.write_text("# written by `nova services up`; do not edit, set the variables instead\n"
+                    + "\n".join(lines) + "\n")
+    path.chmod(0o600)
+
+
+def bring_up(root: Path = PROJECT_ROOT) -> dict[str, str]:
+    """Start what the pipeline needs and return the full environment for Dagster."""
+    settings = embedded_settings(root)
+    for name in ("NOVA_DATA_DIR", "NOVA_LAKE_DIR", "NOVA_LANDING_DIR", "NOVA_DAGSTER_STORAGE_DIR",
+                 "NOVA_DAGSTER_COMPUTE_LOG_DIR", "NOVA_MLFLOW_ARTIFACT_ROOT"):
+        if "://" not in settings[name]:
+            Path(settings[name]).mkdir(parents=True, exist_ok=True)
+    settings.update(start_postgres(settings))
+    settings["DAGSTER_HOME"] = str(root)
+    write_env_file(settings, root / ".env")
+    return settings

@@ -1,0 +1,120 @@
+"""The whole daily cycle, in process, on a small synthetic business, checked in Postgres and MLflow."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+
+import dagster as dg
+import pandas as pd
+import psycopg
+import pytest
+from mlflow.tracking import MlflowClient
+
+from nova_assets.services.local_stack import PROJECT_ROOT, embedded_settings
+from tests.integration.conftest import fresh_database
+
+N_MATERIALS = 24
+HORIZON = 14
+
+
+@pytest.fixture(scope="module")
+def cycle(tmp_path_factory: pytest.TempPathFactory, postgres_server: str) -> Iterator[dict]:
+    root = tmp_path_factory.mktemp("nova")
+    (root / "mlflow").mkdir()
+    settings = embedded_settings(
+        root=root,
+        use_environment=False,
+        overrides={
+            "NOVA_SNAPSHOT_DIR": str(PROJECT_ROOT / "data" / "snapshots"),
+            "NOVA_SAMPLE_MATERIALS": str(N_MATERIALS),
+            "NOVA_SAMPLE_SITES": "4",
+            "NOVA_SAMPLE_YEARS": "1",
+            "NOVA_FORECAST_HORIZON": str(HORIZON),
+        },
+    )
+    settings["NOVA_POSTGRES_URL"] = fresh_database(postgres_server, "nova_cycle_test")
+    from nova_assets.cli import ensure_sample
+
+    ensure_sample(settings)
+    previous = dict(os.environ)
+    os.environ.update(settings)
+    from nova_assets.definitions import defs
+
+    definitions = defs()
+    instance = dg.DagsterInstance.ephemeral()
+    result = definitions.get_job_def("daily_cycle").execute_in_process(instance=instance)
+    yield {"settings": settings, "defs": definitions, "instance": instance, "result": result}
+    os.environ.clear()
+    os.environ.update(previous)
+
+
+def _gold(cycle: dict, query: str, params: tuple = ()) -> list[tuple]:
+    with psycopg.connect(cycle["settings"]["NOVA_POSTGRES_URL"]) as conn:
+        return conn.execute(query, params).fetchall()
+
+
+def test_cycle_succeeds_with_every_layer(cycle: dict) -> None:
+    result = cycle["result"]
+    assert result.success
+    materialized = {e.asset_key.to_user_string() for e in result.get_asset_materialization_events()}
+    for key in ("raw/erp_movements", "raw/weather_daily", "raw/economics_selic", "raw/holidays",
+                "raw/anatel_5g_monthly", "feat_item_daily", "forecast/forecast_intermittent",
+                "forecast/forecast_ensemble", "inventory/reorder_points", "inventory/alerts", "gold/alerts"):
+        assert key in materialized, key
+
+
+def test_dbt_tests_ran_as_passing_asset_checks(cycle: dict) -> None:
+    evaluations = cycle["result"].get_asset_check_evaluations()
+    assert len(evaluations) > 20
+    failed = [e.check_name for e in evaluations if not e.passed]
+    assert failed == []
+
+
+def test_gold_holds_every_material(cycle: dict) -> None:
+    materials = _gold(cycle, "SELECT count(*) FROM core.materials")[0][0]
+    assert materials == N_MATERIALS
+    for table in ("analytics.reorder_points", "analytics.alerts"):
+        assert _gold(cycle, f"SELECT count(DISTINCT material_id) FROM {table}")[0][0] == N_MATERIALS
+    per_material = _gold(cycle, "SELECT material_id, count(*) FROM analytics.forecasts"
+                                " WHERE model = 'Ensemble' GROUP BY material_id")
+    assert len(per_material) == N_MATERIALS
+    assert {n for _, n in per_material} == {HORIZON}
+
+
+def test_reorder_points_and_forecasts_are_non_negative(cycle: dict) -> None:
+    assert _gold(cycle, "SELECT min(reorder_point), min(safety_stock) FROM analytics.reorder_points")[0][0] >= 0
+    assert _gold(cycle, "SELECT min(forecast) FROM analytics.forecasts")[0][0] >= 0
+
+
+def test_materials_below_reorder_point_are_alerted(cycle: dict) -> None:
+    rows = _gold(cycle, "SELECT a.severity, r.stock_position <= r.reorder_point FROM analytics.alerts a"
+                        " JOIN analytics.reorder_points r USING (cycle_date, material_id)")
+    below = [severity for severity, is_below in rows if is_below]
+    assert below, "the sample should put some materials below their reorder point"
+    assert set(below) <= {"CRÍTICO", "ALTO"}
+    assert {severity for severity, is_below in rows if not is_below} <= {"MÉDIO", "OK"}
+
+
+def test_mlflow_has_a_run_per_family_and_the_ensemble(cycle: dict) -> None:
+    client = MlflowClient(tracking_uri=cycle["settings"]["MLFLOW_TRACKING_URI"])
+    experiment = client.get_experiment_by_name("nova-corrente-forecast")
+    runs = client.search_runs([experiment.experiment_id])
+    run_id = cycle["result"].run_id
+    families = {r.data.tags["nova.family"] for r in runs if r.data.tags.get("dagster.run_id") == run_id}
+    assert families == {"intermittent", "baseline", "ensemble"}
+    ensemble = next(r for r in runs if r.data.tags["nova.family"] == "ensemble")
+    assert ensemble.data.metrics["rmsse"] > 0
+    assert abs(sum(float(v) for k, v in ensemble.data.params.items() if k.startswith("weight.")) - 1) < 1e-6
+
+
+def test_gold_reload_is_idempotent(cycle: dict) -> None:
+    before = _gold(cycle, "SELECT (SELECT count(*) FROM analytics.forecasts), (SELECT count(*) FROM analytics.alerts)")
+    gold_keys = [k for k in cycle["defs"].resolve_asset_graph().get_all_asset_keys() if k.path[0] == "gold"]
+    again = cycle["defs"].get_implicit_global_asset_job_def().execute_in_process(
+        instance=cycle["instance"], asset_selection=gold_keys)
+    assert again.success
+    after = _gold(cycle, "SELECT (SELECT count(*) FROM analytics.forecasts), (SELECT count(*) FROM analytics.alerts)")
+    assert after == before
+    alerts = pd.DataFrame(_gold(cycle, "SELECT cycle_date, material_id FROM analytics.alerts"))
+    assert not alerts.duplicated().any()

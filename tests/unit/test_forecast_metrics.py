@@ -1,0 +1,54 @@
+"""Metric definitions checked against hand-computed cases (same formulas as the public benchmarks)."""
+
+import numpy as np
+import pytest
+
+from nova_assets.lib.forecasting.demand_class import DemandClass, classify
+from nova_assets.lib.forecasting.metrics import aggregate_bias, rmsse_scale, seasonal_mae_scale, series_scores
+
+
+def test_seasonal_scale_uses_lag_m_differences() -> None:
+    history = np.array([1.0, 2.0, 4.0, 1.0, 2.0, 7.0])
+    # |1-1| + |2-2| + |7-4| over 3 differences at lag 3
+    assert seasonal_mae_scale(history, 3) == pytest.approx(1.0)
+
+
+def test_rmsse_scale_starts_at_first_nonzero() -> None:
+    history = np.array([0.0, 0.0, 2.0, 0.0, 4.0])
+    # diffs from index 2: -2, 4 -> mean of squares 10
+    assert rmsse_scale(history) == pytest.approx(10.0)
+
+
+def test_series_scores_by_hand() -> None:
+    history = np.array([0.0, 2.0, 0.0, 2.0])
+    actual = np.array([2.0, 0.0])
+    forecast = np.array([1.0, 1.0])
+    scores = series_scores(history, actual, forecast, season=1)
+    assert scores["mase"] == pytest.approx(1.0 / 2.0)  # MAE 1 over mean |diff| 2
+    assert scores["rmsse"] == pytest.approx(np.sqrt(1.0 / 4.0))  # MSE 1 over mean diff² 4 (from index 1)
+    assert scores["total_demand_error"] == pytest.approx(0.0)  # totals match: 2 vs 2
+    assert aggregate_bias(scores["sum_forecast"], scores["sum_actual"]) == pytest.approx(0.0)
+
+
+def test_all_zero_forecast_is_not_rewarded_on_total_demand() -> None:
+    history = np.array([0, 0, 3, 0, 0, 0, 5, 0, 0, 0, 0, 4], dtype=float)
+    actual = np.array([0, 0, 6, 0], dtype=float)
+    zero = series_scores(history, actual, np.zeros(4), season=1)
+    mean = series_scores(history, actual, np.full(4, history.mean()), season=1)
+    assert zero["mase"] < mean["mase"]  # why MASE alone misleads on intermittent demand
+    assert zero["total_demand_error"] > mean["total_demand_error"]
+    assert aggregate_bias(zero["sum_forecast"], zero["sum_actual"]) == -1.0
+
+
+@pytest.mark.parametrize(
+    ("series", "expected"),
+    [
+        ([5, 6, 5, 7, 6, 5, 6, 5], DemandClass.SMOOTH),
+        ([1, 30, 2, 25, 1, 40, 2, 1], DemandClass.ERRATIC),
+        ([0, 0, 5, 0, 0, 6, 0, 0, 5, 0], DemandClass.INTERMITTENT),
+        ([0, 0, 1, 0, 0, 40, 0, 0, 2, 0], DemandClass.LUMPY),
+        ([0, 0, 0], DemandClass.NO_DEMAND),
+    ],
+)
+def test_syntetos_boylan_classes(series: list[int], expected: DemandClass) -> None:
+    assert classify(np.array(series, dtype=float))[0] is expected

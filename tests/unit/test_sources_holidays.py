@@ -1,0 +1,48 @@
+from __future__ import annotations
+
+from datetime import date
+
+from nova_assets.lib.sources.holidays_calendar import build_holidays
+
+
+def test_salvador_2024_calendar():
+    table = build_holidays([2024]).set_index("date")
+    assert list(table.reset_index().columns) == ["date", "name", "scope", "is_major"]
+    assert table.index.is_unique and table.index.is_monotonic_increasing
+    assert table["is_major"].dtype == bool
+    expected = {
+        date(2024, 1, 1): ("Confraternização Universal", "national", True),
+        date(2024, 2, 12): ("Carnaval", "optional", True),
+        date(2024, 2, 13): ("Carnaval", "optional", True),
+        date(2024, 2, 14): ("Quarta-feira de Cinzas", "optional", False),
+        date(2024, 3, 29): ("Sexta-feira Santa", "national", True),
+        date(2024, 5, 30): ("Corpus Christi", "optional", False),
+        date(2024, 6, 24): ("São João", "municipal", True),
+        date(2024, 7, 2): ("Independência da Bahia", "state", False),
+        date(2024, 11, 20): ("Dia Nacional de Zumbi e da Consciência Negra", "national", False),
+        date(2024, 12, 8): ("Nossa Senhora da Conceição da Praia", "municipal", False),
+        date(2024, 12, 25): ("Natal", "national", True),
+    }
+    for day, row in expected.items():
+        assert tuple(table.loc[day]) == row, day
+    assert set(table["scope"]) == {"national", "state", "municipal", "optional"}
+
+
+def test_every_major_holiday_is_found_every_year():
+    """Fails if the holidays package renames an entry that is_major relies on."""
+    table = build_holidays(range(2015, 2027))
+    majors = table[table["is_major"]]
+    assert majors.groupby(majors["date"].map(lambda d: d.year)).size().eq(6).all()  # New Year, 2x Carnaval,
+    assert len(majors) == 6 * 12  # Good Friday, São João, Christmas
+
+
+def test_municipal_dates_are_configurable_and_merge_with_existing_entries():
+    table = build_holidays([2025], municipal=[(7, 2, "Aniversário fictício"), (10, 28, "Outro")]).set_index("date")
+    assert tuple(table.loc[date(2025, 7, 2)]) == ("Independência da Bahia; Aniversário fictício", "state", False)
+    assert tuple(table.loc[date(2025, 10, 28)]) == ("Outro; Dia do Servidor Público", "municipal", False)
+    assert date(2025, 6, 24) not in table.index  # the defaults are replaced, not added to
+
+
+def test_only_national_holidays_outside_bahia_have_no_state_entries():
+    table = build_holidays([2025], subdiv="SP", municipal=[])
+    assert date(2025, 7, 2) not in set(table["date"])

@@ -52,13 +52,13 @@ def ensure_sample(settings: dict[str, str], *, force: bool = False) -> dict[str,
     """Write the synthetic sample business into the landing folder unless real files are there."""
     from nova_assets.lib.sample.erp_generator import generate_sample_business
     from nova_assets.lib.sources.holidays_calendar import build_holidays
-    from nova_assets.lib.sources.openmeteo import parse_openmeteo_archive
+    from nova_assets.lib.sources.openmeteo import SNAPSHOT, parse_openmeteo
 
-    landing = Path(settings["NOVA_LANDING_DIR"]) / "erp"
-    if not force and landing.exists() and any(landing.glob("*.csv")):
+    landing = Path(settings["NOVA_LANDING_DIR"])
+    if not force and any((landing / "erp").glob("*.*")):
         return {}
-    snapshot = Path(settings["NOVA_SNAPSHOT_DIR"]) / "openmeteo_salvador_hourly_2021-11-12_2025-11-11.json"
-    weather = parse_openmeteo_archive(snapshot.read_bytes())
+    snapshot = Path(settings["NOVA_SNAPSHOT_DIR"]) / SNAPSHOT
+    weather = parse_openmeteo(snapshot.read_bytes())
     end = weather["date"].max() - timedelta(days=1)
     start = date(end.year - int(settings["NOVA_SAMPLE_YEARS"]), end.month, end.day) + timedelta(days=1)
     holidays = build_holidays(range(start.year, end.year + 1))

@@ -43,6 +43,10 @@ class SourcesResource(dg.ConfigurableResource):
         return Path(self.landing_dir) / "erp"
 
     @property
+    def anatel_dir(self) -> Path:
+        return Path(self.landing_dir) / "anatel"
+
+    @property
     def snapshots(self) -> Path:
         return Path(self.snapshot_dir)
 

@@ -116,8 +116,9 @@ def _initdb(cluster: LocalCluster, bindir: Path) -> None:
     cluster.data_dir.chmod(0o700)
     _hand_to_server_user(cluster.data_dir)
     password = secrets.token_urlsafe(24)
-    pwfile = cluster.data_dir / ".initdb_pw"
+    pwfile = cluster.data_dir.parent / f".{cluster.data_dir.name}.initdb_pw"
     pwfile.write_text(password)
+    pwfile.chmod(0o600)
     _hand_to_server_user(pwfile)
     try:
         subprocess.run(

@@ -89,7 +89,9 @@ def _write_raw_lake(lake: Path, last_day_factor: float = 1.0) -> None:
                 if rnd.random() < p:
                     movements.append((day, material, site, "issue", float(rnd.randint(1, 9)), "erp_a.csv"))
                 if rnd.random() < 0.03:
-                    movements.append((day, material, site, "receipt", float(rnd.randint(10, 40)), "erp_a.csv"))
+                    movements.append(
+                        (day, material, site, "receipt", float(rnd.randint(10, 40)), "erp_a.csv")
+                    )
     # guaranteed demand on the first and the last day (the last one is the one we perturb)
     movements.append((days[0], "M1", "WH-SSA", "issue", 2.5, "erp_a.csv"))
     movements.append((days[-1], "M1", "WH-SSA", "issue", 4.5, "erp_a.csv"))
@@ -146,8 +148,14 @@ def _write_raw_lake(lake: Path, last_day_factor: float = 1.0) -> None:
         "economics_usd_brl",
         {"date": business_days, "value": [4.9 + 0.01 * ((i * 5) % 7) for i in range(len(business_days))]},
     )
-    months = [dt.date(2023, 10, 1), dt.date(2023, 11, 1), dt.date(2023, 12, 1), dt.date(2024, 1, 1),
-              dt.date(2024, 2, 1), dt.date(2024, 3, 1)]
+    months = [
+        dt.date(2023, 10, 1),
+        dt.date(2023, 11, 1),
+        dt.date(2023, 12, 1),
+        dt.date(2024, 1, 1),
+        dt.date(2024, 2, 1),
+        dt.date(2024, 3, 1),
+    ]
     write("economics_ipca", {"month": months, "value": [0.24, 0.28, 0.56, 0.42, 0.83, 0.16]})
     write(
         "anatel_5g_monthly",
@@ -176,11 +184,16 @@ def _dbt_build(lake: Path, monkeypatch: pytest.MonkeyPatch) -> pd.DataFrame:
     result = dbt_main.dbtRunner().invoke(
         [
             "build",
-            "--project-dir", str(PROJECT_DIR),
-            "--profiles-dir", str(PROJECT_DIR),
-            "--target", "duckdb",
-            "--target-path", str(lake / "dbt_target"),
-            "--log-path", str(lake / "dbt_logs"),
+            "--project-dir",
+            str(PROJECT_DIR),
+            "--profiles-dir",
+            str(PROJECT_DIR),
+            "--target",
+            "duckdb",
+            "--target-path",
+            str(lake / "dbt_target"),
+            "--log-path",
+            str(lake / "dbt_logs"),
             "--quiet",
         ]
     )
@@ -213,7 +226,10 @@ def test_dbt_build_features_have_no_leakage(tmp_path: Path, monkeypatch: pytest.
     # (b) lag_1 / ma_7 of day d come from d-1 / d-7..d-1 only
     m1 = feat[feat["material_id"] == "M1"].set_index("date")["demand"]
     f1 = feat[feat["material_id"] == "M1"].set_index("date")
-    assert m1.index.is_monotonic_increasing and m1.index.to_series().diff().dropna().eq(pd.Timedelta(days=1)).all()
+    assert (
+        m1.index.is_monotonic_increasing
+        and m1.index.to_series().diff().dropna().eq(pd.Timedelta(days=1)).all()
+    )
     expected_lag_1 = m1.shift(1)
     expected_ma_7 = m1.shift(1).rolling(7, min_periods=7).mean()
     current_day_ma_7 = m1.rolling(7, min_periods=7).mean()  # what a leaky feature would give
@@ -230,9 +246,10 @@ def test_dbt_build_features_have_no_leakage(tmp_path: Path, monkeypatch: pytest.
     feat_b = _dbt_build(lake_b, monkeypatch)
 
     last_day = feat["date"].max()
-    changed = feat_b.loc[feat_b["date"] == last_day, "demand"].to_numpy() != feat.loc[
-        feat["date"] == last_day, "demand"
-    ].to_numpy()
+    changed = (
+        feat_b.loc[feat_b["date"] == last_day, "demand"].to_numpy()
+        != feat.loc[feat["date"] == last_day, "demand"].to_numpy()
+    )
     assert changed.any(), "the perturbation must change the last day's demand"
     pd.testing.assert_frame_equal(feat.drop(columns=["demand"]), feat_b.drop(columns=["demand"]))
     # and nothing but the last day moved

@@ -1,4 +1,7 @@
-"""ANATEL parser. The fixture is hand-made (no ANATEL recording exists): see tests/fixtures/anatel/README.md."""
+"""ANATEL parser.
+
+The fixture is hand-made (no ANATEL recording exists): see tests/fixtures/anatel/README.md.
+"""
 
 from __future__ import annotations
 
@@ -10,7 +13,14 @@ import pytest
 from nova_assets.lib.sources.anatel import parse_anatel_5g
 
 EXPORT = Path(__file__).resolve().parents[1] / "fixtures" / "anatel" / "estacoes_licenciadas_sample.csv"
-MONTHS = [date(2022, 8, 1), date(2022, 9, 1), date(2022, 10, 1), date(2022, 11, 1), date(2022, 12, 1), date(2023, 1, 1)]
+MONTHS = [
+    date(2022, 8, 1),
+    date(2022, 9, 1),
+    date(2022, 10, 1),
+    date(2022, 11, 1),
+    date(2022, 12, 1),
+    date(2023, 1, 1),
+]
 
 
 def utf8_pipe_export() -> bytes:
@@ -18,7 +28,9 @@ def utf8_pipe_export() -> bytes:
     return b"\xef\xbb\xbf" + EXPORT.read_bytes().decode("latin-1").replace(";", "|").encode("utf-8")
 
 
-@pytest.mark.parametrize("payload", [EXPORT.read_bytes(), utf8_pipe_export()], ids=["latin1-semicolon", "utf8-pipe"])
+@pytest.mark.parametrize(
+    "payload", [EXPORT.read_bytes(), utf8_pipe_export()], ids=["latin1-semicolon", "utf8-pipe"]
+)
 def test_salvador_counts_each_station_once_in_its_first_licence_month(payload):
     monthly = parse_anatel_5g(payload)
     assert list(monthly.columns) == ["month", "ibge_code", "stations_5g_new", "stations_5g_total"]

@@ -14,7 +14,9 @@ from nova_assets.lib.sources import bacen_ptax, bacen_sgs, ibge_sidra, inmet, op
 from nova_assets.lib.sources.http_client import HttpPolicy, HttpStatusError
 from nova_assets.lib.sources.snapshots import SourceUnavailable, load_snapshot
 
-INMET_API_FIXTURE = Path(__file__).resolve().parents[1] / "fixtures" / "inmet" / "api_A401_2019-01-01_2019-01-02.json"
+INMET_API_FIXTURE = (
+    Path(__file__).resolve().parents[1] / "fixtures" / "inmet" / "api_A401_2019-01-01_2019-01-02.json"
+)
 PTAX_ROOT = "/olinda/servico/PTAX/versao/v1/odata"
 TOKEN = "SECRET-TOKEN-123"
 
@@ -93,7 +95,9 @@ def test_5xx_is_retried_until_success(server, fast_policy, connector):
 
 @BY_NAME
 def test_persistent_5xx_gives_up_after_the_policy_attempts(server, fast_policy, connector):
-    server.route(connector.path, server.reply(b"Internal Server Error", status=500, content_type="text/plain"))
+    server.route(
+        connector.path, server.reply(b"Internal Server Error", status=500, content_type="text/plain")
+    )
     with pytest.raises(SourceUnavailable, match="failed after 3 attempts: HTTP 500"):
         connector.fetch(server.url, fast_policy)
     assert len(server.hits(connector.path)) == 3

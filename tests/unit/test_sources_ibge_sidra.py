@@ -27,7 +27,12 @@ def test_columns_are_found_through_the_header_row():
     # keys deliberately renamed: the parser must follow the header, not hard-coded keys
     renamed = [{"X": "Valor", "M": "Mês (Código)"}, {"X": "0.50", "M": "202401"}]
     assert parse_sidra(json.dumps(renamed).encode())["value"].tolist() == [0.5]
-    rows = [header, {"V": "-", "D3C": "202401"}, {"V": "...", "D3C": "202402"}, {"V": "0.16", "D3C": "202403"}]
+    rows = [
+        header,
+        {"V": "-", "D3C": "202401"},
+        {"V": "...", "D3C": "202402"},
+        {"V": "0.16", "D3C": "202403"},
+    ]
     parsed = parse_sidra(json.dumps(rows).encode())
     assert parsed["month"].tolist() == [date(2024, 1, 1), date(2024, 3, 1)]
     assert parsed["value"].tolist() == [0.0, 0.16]  # "-" is SIDRA's exact zero, "..." has no value

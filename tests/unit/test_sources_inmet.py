@@ -1,8 +1,12 @@
-"""INMET connector. The fixtures are hand-made (no INMET recording exists): see tests/fixtures/inmet/README.md."""
+"""INMET connector.
+
+The fixtures are hand-made (no INMET recording exists): see tests/fixtures/inmet/README.md.
+"""
 
 from __future__ import annotations
 
 import io
+import json
 import zipfile
 from datetime import date
 from pathlib import Path
@@ -63,6 +67,15 @@ def test_api_and_csv_describe_the_same_hours_and_give_the_same_days():
     pd.testing.assert_frame_equal(from_api, from_csv)
 
 
+def test_a_variable_missing_all_day_stays_missing_instead_of_zero():
+    rows = json.loads(API_JSON.read_bytes())
+    for row in rows:
+        row["CHUVA"] = None
+    day = parse_inmet_api(json.dumps(rows).encode()).iloc[0]
+    assert pd.isna(day["precipitation_mm"])
+    assert day["temp_max"] == pytest.approx(24 + 0.2 * 23 + 0.5)
+
+
 def test_a_local_day_straddling_two_yearly_files_needs_both():
     both = parse_inmet_historical([yearly_zip(member(CSV_2018)), yearly_zip(member(CSV_2019))])
     assert both["date"].tolist() == [date(2018, 12, 31), date(2019, 1, 1)]
@@ -90,7 +103,7 @@ def test_archive_without_the_station_is_refused():
 def test_unreadable_value_is_an_error_not_a_silent_gap():
     broken = CSV_2019.read_bytes().replace(b";24,6;", b";24,6x;", 1)
     archive = yearly_zip((CSV_2019.name, broken))
-    with pytest.raises(ValueError, match="24.6x"):
+    with pytest.raises(ValueError, match=r"24\.6x"):
         parse_inmet_historical([archive])
 
 

@@ -63,7 +63,8 @@ def test_answer_in_local_time_gives_the_same_days(snapshot):
     answer = json.loads(snapshot)
     answer["utc_offset_seconds"] = -3 * 3600
     answer["hourly"]["time"] = [
-        (datetime.fromisoformat(t) - timedelta(hours=3)).strftime("%Y-%m-%dT%H:%M") for t in answer["hourly"]["time"]
+        (datetime.fromisoformat(t) - timedelta(hours=3)).strftime("%Y-%m-%dT%H:%M")
+        for t in answer["hourly"]["time"]
     ]
     assert parse_openmeteo(json.dumps(answer).encode()).equals(parse_openmeteo(snapshot))
 
@@ -86,7 +87,7 @@ def test_fetch_sends_the_recorded_request_and_returns_the_body_unchanged(server,
 def test_documented_error_answer_shows_its_reason(server):
     error = b'{"error":true,"reason":"Parameter \'end_date\' is out of allowed range"}'
     server.route("/v1/archive", server.reply(error, status=400))
-    with pytest.raises(SourceUnavailable, match="HTTP 400.*out of allowed range"):
+    with pytest.raises(SourceUnavailable, match=r"HTTP 400.*out of allowed range"):
         fetch_openmeteo_raw(server.url, date(2021, 11, 12), date(2030, 1, 1))
 
 

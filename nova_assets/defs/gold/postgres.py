@@ -7,7 +7,7 @@ import pandas as pd
 
 from nova_assets.lib.forecasting.ensemble import ENSEMBLE_MODEL
 from nova_assets.lib.gold.loader import record_load, replace_cycle, upsert
-from nova_assets.lib.gold.migrations import migrate
+from nova_assets.lib.gold.schema import migrate
 from nova_assets.resources import LakeResource, PostgresResource
 
 REFERENCE = {  # gold table -> (raw table, key)

@@ -10,9 +10,9 @@ from nova_assets.resources import LakeResource, SourcesResource
 @dg.asset(key_prefix="raw", group_name="ingest", kinds={"python", "parquet"})
 def anatel_5g_monthly(context: dg.AssetExecutionContext, sources: SourcesResource, lake: LakeResource) -> dg.MaterializeResult:
     """Monthly new and cumulative 5G (NR) stations, from the newest export in the landing folder."""
-    exports = sorted((sources.erp_dir.parent / "anatel").glob("*.csv"), key=lambda p: p.stat().st_mtime)
+    exports = sorted(sources.anatel_dir.glob("*.csv"), key=lambda p: p.stat().st_mtime)
     if not exports:
-        raise dg.Failure(f"no ANATEL export (*.csv) in {sources.erp_dir.parent / 'anatel'}")
+        raise dg.Failure(f"no ANATEL export (*.csv) in {sources.anatel_dir}")
     table = parse_anatel_5g(exports[-1].read_bytes())
     lake.write("raw", "anatel_5g_monthly", table)
     return dg.MaterializeResult(metadata={

@@ -206,7 +206,8 @@ def generate_sample_business(
     weather_daily: pd.DataFrame | None = None,
     holidays: set[date] | None = None,
 ) -> dict[str, Path]:
-    """Write the synthetic ERP exports for [start, end] into out_dir and return their paths.
+    """Write the synthetic exports for [start, end] into a landing folder and return their paths:
+    ERP files in `out_dir/erp/`, the ANATEL stations export in `out_dir/anatel/`.
 
     `weather_daily` (columns date, precipitation_mm) drives the rain effect; without it a
     Salvador-like rainfall series is drawn from the seed. `holidays` lowers demand on those days.
@@ -228,18 +229,19 @@ def generate_sample_business(
     stocked, site_demand = _allocate_to_sites(demand, classes, sites, _rng(seed, 7))
     ledger = _simulate_inventory(materials, suppliers, stocked, site_demand, days, _rng(seed, 8))
 
-    out_dir.mkdir(parents=True, exist_ok=True)
-    (out_dir / "anatel").mkdir(exist_ok=True)
+    erp_dir, anatel_dir = out_dir / "erp", out_dir / "anatel"
+    erp_dir.mkdir(parents=True, exist_ok=True)
+    anatel_dir.mkdir(exist_ok=True)
     written = {
-        "materials": _write_csv(materials, out_dir / "materials.csv"),
-        "sites": _write_csv(sites, out_dir / "sites.csv"),
-        "suppliers": _write_csv(suppliers, out_dir / "suppliers.csv"),
+        "materials": _write_csv(materials, erp_dir / "materials.csv"),
+        "sites": _write_csv(sites, erp_dir / "sites.csv"),
+        "suppliers": _write_csv(suppliers, erp_dir / "suppliers.csv"),
         "movements": _write_csv(_movements(materials, sites, site_demand, ledger, days),
-                                out_dir / "movements.csv"),
+                                erp_dir / "movements.csv"),
         "stock_on_hand": _write_csv(_stock(materials, sites, stocked, ledger, end),
-                                    out_dir / "stock_on_hand.csv"),
-        "open_orders": _write_csv(_open_orders(materials, ledger, days), out_dir / "open_orders.csv"),
-        "anatel_stations": _write_csv(stations, out_dir / "anatel" / "estacoes_licenciadas.csv", sep=";"),
+                                    erp_dir / "stock_on_hand.csv"),
+        "open_orders": _write_csv(_open_orders(materials, ledger, days), erp_dir / "open_orders.csv"),
+        "anatel_stations": _write_csv(stations, anatel_dir / "estacoes_licenciadas.csv", sep=";"),
     }
     note = out_dir / "SYNTHETIC_DATA.txt"
     note.write_text(_note(seed, start, end, n_materials, sites, classes, weather_daily is not None,
@@ -378,12 +380,12 @@ def _anatel_stations(start: date, end: date, rng: np.random.Generator) -> pd.Dat
         per_station: list[tuple[np.ndarray, str, np.ndarray]] = []
         for tech, share, (y0, y1) in LEGACY_TECHNOLOGIES:
             carries = np.flatnonzero(rng.uniform(size=legacy) < share)
-            licensed = _random_dates(rng, date(y0, 1, 1), date(y1, 12, 31), carries.size)
+            licensed = _random_dates(rng, min(date(y0, 1, 1), end), min(date(y1, 12, 31), end), carries.size)
             earlier = first[carries]
             first[carries] = np.where(np.isnat(earlier), licensed, np.minimum(earlier, licensed))
             per_station.append((carries, tech, licensed))
         orphans = np.flatnonzero(np.isnat(first[:legacy]))
-        lte_dates = _random_dates(rng, date(2013, 1, 1), date(2021, 12, 31), orphans.size)
+        lte_dates = _random_dates(rng, min(date(2013, 1, 1), end), min(date(2021, 12, 31), end), orphans.size)
         first[orphans] = lte_dates
         per_station.append((orphans, "LTE", lte_dates))
         nr_idx = np.arange(legacy, legacy + nr_total)
@@ -563,8 +565,9 @@ def _simulate_inventory(
         on_order[place] += gap[place]
         orders.append(pd.DataFrame({"material_idx": mat_idx[place], "day": t, "arrival_day": t + lt,
                                     "quantity": gap[place]}))
-    order_frame = (pd.concat(orders, ignore_index=True) if orders
-                   else pd.DataFrame(columns=["material_idx", "day", "arrival_day", "quantity"]))
+    order_frame = pd.concat(orders or [pd.DataFrame(
+        {c: pd.Series(dtype=np.int64) for c in ("material_idx", "day", "arrival_day", "quantity")})],
+        ignore_index=True)
     keys = ["day", "material_idx", "arrival_day"]
     order_frame = order_frame.groupby(keys, as_index=False)["quantity"].sum()
     full_receipts = np.zeros_like(site_demand)

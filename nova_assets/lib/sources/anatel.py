@@ -13,8 +13,20 @@ import pandas as pd
 
 SALVADOR_IBGE = "2927408"
 NR = "NR"
-REQUIRED = ["NumEstacao", "SiglaUf", "CodMunicipio", "Tecnologia", "DataLicenciamento", "DataPrimeiroLicenciamento"]
-OUTPUT_DTYPES = {"month": "object", "ibge_code": "object", "stations_5g_new": "int64", "stations_5g_total": "int64"}
+REQUIRED = [
+    "NumEstacao",
+    "SiglaUf",
+    "CodMunicipio",
+    "Tecnologia",
+    "DataLicenciamento",
+    "DataPrimeiroLicenciamento",
+]
+OUTPUT_DTYPES = {
+    "month": "object",
+    "ibge_code": "object",
+    "stations_5g_new": "int64",
+    "stations_5g_total": "int64",
+}
 
 
 def parse_anatel_5g(payload: bytes, area: str = SALVADOR_IBGE) -> pd.DataFrame:

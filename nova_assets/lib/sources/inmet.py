@@ -106,17 +106,13 @@ def parse_inmet_historical(payloads: Sequence[bytes], station: str = SALVADOR_ST
 def _hourly_from_csv(raw: bytes, station: str) -> pd.DataFrame:
     """One yearly station CSV (Latin-1, metadata lines `KEY:;value`, then `;` table) -> hourly frame."""
     lines = raw.decode("latin-1").splitlines()
-    n_meta = next(i for i, line in enumerate(lines) if not line.split(";", 1)[0].strip().endswith(":"))
+    n_meta = next((i for i, line in enumerate(lines) if not line.split(";", 1)[0].strip().endswith(":")), 0)
     metadata = dict(_key_value(line) for line in lines[:n_meta])
     if metadata.get("CODIGO (WMO)") != station:
         raise ValueError(f"INMET CSV is for station {metadata.get('CODIGO (WMO)')!r}, not {station!r}")
-    table = pd.read_csv(
-        io.StringIO("\n".join(lines[n_meta:])), sep=";", dtype=str, keep_default_na=False
-    )
+    table = pd.read_csv(io.StringIO("\n".join(lines[n_meta:])), sep=";", dtype=str, keep_default_na=False)
     table.columns = [_plain(name) for name in table.columns]
-    values = {
-        column: table[_find_column(table.columns, prefix)] for prefix, column in CSV_COLUMNS.items()
-    }
+    values = {column: table[_find_column(table.columns, prefix)] for prefix, column in CSV_COLUMNS.items()}
     date_col = _find_column(table.columns, *CSV_DATE_HEADERS, exact=True)
     hour_col = _find_column(table.columns, *CSV_HOUR_HEADERS, exact=True)
     return _hourly(table[date_col], table[hour_col], values)

@@ -58,10 +58,11 @@ def parse_openmeteo(payload: bytes) -> pd.DataFrame:
         raise ValueError(f"unexpected Open-Meteo units {units}, expected {HOURLY_VARIABLES}")
     series = answer["hourly"]
     local_times = pd.to_datetime(pd.Series(series["time"]), format="%Y-%m-%dT%H:%M")
+    time_utc = (local_times - pd.Timedelta(seconds=answer["utc_offset_seconds"])).dt.tz_localize("UTC")
     temp = pd.Series(series["temperature_2m"], dtype="float64")
     hourly = pd.DataFrame(
         {
-            "time_utc": (local_times - pd.Timedelta(seconds=answer["utc_offset_seconds"])).dt.tz_localize("UTC"),
+            "time_utc": time_utc,
             "temp": temp,
             "temp_max": temp,
             "temp_min": temp,

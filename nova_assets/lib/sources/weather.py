@@ -10,7 +10,15 @@ from __future__ import annotations
 import pandas as pd
 
 LOCAL_TZ = "America/Bahia"
-HOURLY_COLUMNS = ["time_utc", "temp", "temp_max", "temp_min", "humidity", "precipitation_mm", "wind_speed_kmh"]
+HOURLY_COLUMNS = [
+    "time_utc",
+    "temp",
+    "temp_max",
+    "temp_min",
+    "humidity",
+    "precipitation_mm",
+    "wind_speed_kmh",
+]
 DAILY_COLUMNS = [
     "date",
     "temp_max",

@@ -9,6 +9,7 @@ import pandas as pd
 import psycopg
 
 from nova_assets.lib import lake
+from nova_assets.lib.forecasting.tracking import FORECAST_EXPERIMENT
 
 
 class LakeResource(dg.ConfigurableResource):
@@ -66,7 +67,7 @@ class MlflowResource(dg.ConfigurableResource):
     tracking_uri: str
     artifact_root: str
     ui_url: str
-    experiment: str = "nova-corrente-forecast"
+    experiment: str = FORECAST_EXPERIMENT
 
     def run_url(self, experiment_id: str, run_id: str) -> str:
         return f"{self.ui_url.rstrip('/')}/#/experiments/{experiment_id}/runs/{run_id}"

@@ -64,18 +64,36 @@ def start_postgres(settings: dict[str, str]) -> dict[str, str]:
     if external:
         return {
             "NOVA_POSTGRES_URL": external,
-            "NOVA_DAGSTER_PG_URL": os.environ.get("NOVA_DAGSTER_PG_URL", external),
+            "NOVA_DAGSTER_PG_URL": dagster_storage_url(os.environ.get("NOVA_DAGSTER_PG_URL", external)),
         }
     cluster = local_cluster(settings)
     ensure_running(cluster, (GOLD_DATABASE, DAGSTER_DATABASE))
     return {
         "NOVA_POSTGRES_URL": cluster.url(GOLD_DATABASE),
-        "NOVA_DAGSTER_PG_URL": cluster.url(DAGSTER_DATABASE),
+        "NOVA_DAGSTER_PG_URL": dagster_storage_url(cluster.url(DAGSTER_DATABASE)),
     }
+
+
+def dagster_storage_url(url: str) -> str:
+    """dagster-postgres speaks psycopg2, but SQLAlchemy 2.1 maps a bare postgresql:// to psycopg 3."""
+    scheme, rest = url.split("://", 1)
+    return f"postgresql+psycopg2://{rest}" if scheme in {"postgresql", "postgres"} else url
 
 
 def local_cluster(settings: dict[str, str]) -> LocalCluster:
     return LocalCluster(data_dir=Path(settings["NOVA_PG_DIR"]), port=int(settings["NOVA_PG_PORT"]))
+
+
+def prepare_tracking_store(settings: dict[str, str]) -> None:
+    """Create (migrate) the MLflow store once, before parallel steps would race to do it."""
+    from mlflow.tracking import MlflowClient
+
+    from nova_assets.lib.forecasting.tracking import FORECAST_EXPERIMENT, ensure_experiment
+
+    if settings["MLFLOW_TRACKING_URI"].startswith("sqlite:///"):
+        Path(settings["MLFLOW_TRACKING_URI"].removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+    client = MlflowClient(tracking_uri=settings["MLFLOW_TRACKING_URI"])
+    ensure_experiment(client, FORECAST_EXPERIMENT, settings["NOVA_MLFLOW_ARTIFACT_ROOT"])
 
 
 def write_env_file(values: dict[str, str], path: Path) -> None:
@@ -94,6 +112,7 @@ def bring_up(root: Path = PROJECT_ROOT) -> dict[str, str]:
         if "://" not in settings[name]:
             Path(settings[name]).mkdir(parents=True, exist_ok=True)
     settings.update(start_postgres(settings))
+    prepare_tracking_store(settings)
     settings["DAGSTER_HOME"] = str(root)
     write_env_file(settings, root / ".env")
     return settings

@@ -43,7 +43,7 @@ def cycle(tmp_path_factory: pytest.TempPathFactory, postgres_server: str) -> Ite
 
     definitions = defs()
     instance = dg.DagsterInstance.ephemeral()
-    result = definitions.get_job_def("daily_cycle").execute_in_process(instance=instance)
+    result = definitions.resolve_job_def("daily_cycle").execute_in_process(instance=instance)
     yield {"settings": settings, "defs": definitions, "instance": instance, "result": result}
     os.environ.clear()
     os.environ.update(previous)
@@ -111,7 +111,7 @@ def test_mlflow_has_a_run_per_family_and_the_ensemble(cycle: dict) -> None:
 def test_gold_reload_is_idempotent(cycle: dict) -> None:
     before = _gold(cycle, "SELECT (SELECT count(*) FROM analytics.forecasts), (SELECT count(*) FROM analytics.alerts)")
     gold_keys = [k for k in cycle["defs"].resolve_asset_graph().get_all_asset_keys() if k.path[0] == "gold"]
-    again = cycle["defs"].get_implicit_global_asset_job_def().execute_in_process(
+    again = cycle["defs"].resolve_implicit_global_asset_job_def().execute_in_process(
         instance=cycle["instance"], asset_selection=gold_keys)
     assert again.success
     after = _gold(cycle, "SELECT (SELECT count(*) FROM analytics.forecasts), (SELECT count(*) FROM analytics.alerts)")

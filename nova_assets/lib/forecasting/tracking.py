@@ -11,6 +11,9 @@ from mlflow.entities import Metric, Param, RunTag
 from mlflow.tracking import MlflowClient
 
 
+FORECAST_EXPERIMENT = "nova-corrente-forecast"
+
+
 @dataclass
 class RunRecord:
     """What to log for one run."""

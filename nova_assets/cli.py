@@ -43,8 +43,11 @@ def _redact(url: str) -> str:
 def cmd_sample(args: argparse.Namespace) -> int:
     settings = embedded_settings()
     written = ensure_sample(settings, force=args.force)
-    print(f"Synthetic sample business in {settings['NOVA_LANDING_DIR']}: {len(written)} files"
-          if written else "Landing folder already holds ERP files; nothing generated (use --force)")
+    print(
+        f"Synthetic sample business in {settings['NOVA_LANDING_DIR']}: {len(written)} files"
+        if written
+        else "Landing folder already holds ERP files; nothing generated (use --force)"
+    )
     return 0
 
 
@@ -80,7 +83,8 @@ def cmd_run(args: argparse.Namespace) -> int:
     env = _dagster_env(settings)
     result = subprocess.run(
         [sys.executable, "-m", "dagster", "job", "execute", "-m", "nova_assets.definitions", "-j", args.job],
-        cwd=PROJECT_ROOT, env=env,
+        cwd=PROJECT_ROOT,
+        env=env,
     )
     if result.returncode != 0:
         print(f"\nThe {args.job} run failed (exit {result.returncode}); see the log above or `make ui`.")
@@ -99,18 +103,43 @@ def cmd_ui(args: argparse.Namespace) -> int:
     artifact_root = settings["NOVA_MLFLOW_ARTIFACT_ROOT"]
     processes = [
         subprocess.Popen(
-            [sys.executable, "-m", "dagster", "dev", "-w", "workspace.yaml", "-h", "127.0.0.1",
-             "-p", str(args.dagster_port)],
-            cwd=PROJECT_ROOT, env=env,
+            [
+                sys.executable,
+                "-m",
+                "dagster",
+                "dev",
+                "-w",
+                "workspace.yaml",
+                "-h",
+                "127.0.0.1",
+                "-p",
+                str(args.dagster_port),
+            ],
+            cwd=PROJECT_ROOT,
+            env=env,
         ),
         subprocess.Popen(
-            [sys.executable, "-m", "mlflow", "server", "--backend-store-uri", settings["MLFLOW_TRACKING_URI"],
-             "--default-artifact-root", artifact_root, "--host", "127.0.0.1", "--port", str(args.mlflow_port)],
-            cwd=PROJECT_ROOT, env=env,
+            [
+                sys.executable,
+                "-m",
+                "mlflow",
+                "server",
+                "--backend-store-uri",
+                settings["MLFLOW_TRACKING_URI"],
+                "--default-artifact-root",
+                artifact_root,
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(args.mlflow_port),
+            ],
+            cwd=PROJECT_ROOT,
+            env=env,
         ),
     ]
     print(f"Dagster UI: http://127.0.0.1:{args.dagster_port}   MLflow UI: http://127.0.0.1:{args.mlflow_port}")
     print("Ctrl-C stops both.")
+    signal.signal(signal.SIGTERM, signal.default_int_handler)  # `kill` stops them as cleanly as Ctrl-C
     try:
         while all(p.poll() is None for p in processes):
             time.sleep(0.5)

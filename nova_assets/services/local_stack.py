@@ -38,8 +38,14 @@ EMBEDDED_DEFAULTS: dict[str, tuple[str, str]] = {
 }
 
 _PATH_SETTINGS = {
-    "NOVA_DATA_DIR", "NOVA_LAKE_DIR", "NOVA_LANDING_DIR", "NOVA_SNAPSHOT_DIR", "NOVA_PG_DIR",
-    "NOVA_MLFLOW_ARTIFACT_ROOT", "NOVA_DAGSTER_STORAGE_DIR", "NOVA_DAGSTER_COMPUTE_LOG_DIR",
+    "NOVA_DATA_DIR",
+    "NOVA_LAKE_DIR",
+    "NOVA_LANDING_DIR",
+    "NOVA_SNAPSHOT_DIR",
+    "NOVA_PG_DIR",
+    "NOVA_MLFLOW_ARTIFACT_ROOT",
+    "NOVA_DAGSTER_STORAGE_DIR",
+    "NOVA_DAGSTER_COMPUTE_LOG_DIR",
 }
 
 
@@ -99,16 +105,23 @@ def prepare_tracking_store(settings: dict[str, str]) -> None:
 def write_env_file(values: dict[str, str], path: Path) -> None:
     """Write the resolved settings where Dagster's loader finds them (mode 0600: holds a password)."""
     lines = [f"{key}={value}" for key, value in sorted(values.items())]
-    path.write_text("# written by `nova services up`; do not edit, set the variables instead\n"
-                    + "\n".join(lines) + "\n")
+    path.write_text(
+        "# written by `nova services up`; do not edit, set the variables instead\n" + "\n".join(lines) + "\n"
+    )
     path.chmod(0o600)
 
 
 def bring_up(root: Path = PROJECT_ROOT) -> dict[str, str]:
     """Start what the pipeline needs and return the full environment for Dagster."""
     settings = embedded_settings(root)
-    for name in ("NOVA_DATA_DIR", "NOVA_LAKE_DIR", "NOVA_LANDING_DIR", "NOVA_DAGSTER_STORAGE_DIR",
-                 "NOVA_DAGSTER_COMPUTE_LOG_DIR", "NOVA_MLFLOW_ARTIFACT_ROOT"):
+    for name in (
+        "NOVA_DATA_DIR",
+        "NOVA_LAKE_DIR",
+        "NOVA_LANDING_DIR",
+        "NOVA_DAGSTER_STORAGE_DIR",
+        "NOVA_DAGSTER_COMPUTE_LOG_DIR",
+        "NOVA_MLFLOW_ARTIFACT_ROOT",
+    ):
         if "://" not in settings[name]:
             Path(settings[name]).mkdir(parents=True, exist_ok=True)
     settings.update(start_postgres(settings))

@@ -122,11 +122,22 @@ def _initdb(cluster: LocalCluster, bindir: Path) -> None:
     _hand_to_server_user(pwfile)
     try:
         subprocess.run(
-            _as_server_user([
-                str(bindir / "initdb"), "-D", str(cluster.data_dir), "-U", SUPERUSER,
-                "--auth=scram-sha-256", f"--pwfile={pwfile}", "--encoding=UTF8", "--locale=C.UTF-8",
-            ]),
-            check=True, capture_output=True, text=True,
+            _as_server_user(
+                [
+                    str(bindir / "initdb"),
+                    "-D",
+                    str(cluster.data_dir),
+                    "-U",
+                    SUPERUSER,
+                    "--auth=scram-sha-256",
+                    f"--pwfile={pwfile}",
+                    "--encoding=UTF8",
+                    "--locale=C.UTF-8",
+                ]
+            ),
+            check=True,
+            capture_output=True,
+            text=True,
         )
     except subprocess.CalledProcessError as exc:
         raise PostgresError(f"initdb failed for {cluster.data_dir}: {exc.stderr.strip()}") from exc
@@ -141,11 +152,23 @@ def _start(cluster: LocalCluster, bindir: Path) -> None:
     _hand_to_server_user(cluster.log_file)
     options = f"-p {cluster.port} -c listen_addresses=127.0.0.1 -c unix_socket_directories=''"
     result = subprocess.run(
-        _as_server_user([
-            str(bindir / "pg_ctl"), "-D", str(cluster.data_dir), "-l", str(cluster.log_file),
-            "-o", options, "-w", "-t", "60", "start",
-        ]),
-        capture_output=True, text=True,
+        _as_server_user(
+            [
+                str(bindir / "pg_ctl"),
+                "-D",
+                str(cluster.data_dir),
+                "-l",
+                str(cluster.log_file),
+                "-o",
+                options,
+                "-w",
+                "-t",
+                "60",
+                "start",
+            ]
+        ),
+        capture_output=True,
+        text=True,
     )
     if result.returncode != 0:
         tail = cluster.log_file.read_text(errors="replace")[-2000:]
@@ -163,6 +186,7 @@ def stop(cluster: LocalCluster) -> bool:
         return False
     subprocess.run(
         _as_server_user([str(_bindir() / "pg_ctl"), "-D", str(cluster.data_dir), "-m", "fast", "-w", "stop"]),
-        check=True, capture_output=True,
+        check=True,
+        capture_output=True,
     )
     return True

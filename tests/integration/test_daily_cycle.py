@@ -58,9 +58,19 @@ def test_cycle_succeeds_with_every_layer(cycle: dict) -> None:
     result = cycle["result"]
     assert result.success
     materialized = {e.asset_key.to_user_string() for e in result.get_asset_materialization_events()}
-    for key in ("raw/erp_movements", "raw/weather_daily", "raw/economics_selic", "raw/holidays",
-                "raw/anatel_5g_monthly", "feat_item_daily", "forecast/forecast_intermittent",
-                "forecast/forecast_ensemble", "inventory/reorder_points", "inventory/alerts", "gold/alerts"):
+    for key in (
+        "raw/erp_movements",
+        "raw/weather_daily",
+        "raw/economics_selic",
+        "raw/holidays",
+        "raw/anatel_5g_monthly",
+        "feat_item_daily",
+        "forecast/forecast_intermittent",
+        "forecast/forecast_ensemble",
+        "inventory/reorder_points",
+        "inventory/alerts",
+        "gold/alerts",
+    ):
         assert key in materialized, key
 
 
@@ -76,8 +86,9 @@ def test_gold_holds_every_material(cycle: dict) -> None:
     assert materials == N_MATERIALS
     for table in ("analytics.reorder_points", "analytics.alerts"):
         assert _gold(cycle, f"SELECT count(DISTINCT material_id) FROM {table}")[0][0] == N_MATERIALS
-    per_material = _gold(cycle, "SELECT material_id, count(*) FROM analytics.forecasts"
-                                " WHERE model = 'Ensemble' GROUP BY material_id")
+    per_material = _gold(
+        cycle, "SELECT material_id, count(*) FROM analytics.forecasts WHERE model = 'Ensemble' GROUP BY material_id"
+    )
     assert len(per_material) == N_MATERIALS
     assert {n for _, n in per_material} == {HORIZON}
 
@@ -88,8 +99,11 @@ def test_reorder_points_and_forecasts_are_non_negative(cycle: dict) -> None:
 
 
 def test_materials_below_reorder_point_are_alerted(cycle: dict) -> None:
-    rows = _gold(cycle, "SELECT a.severity, r.stock_position <= r.reorder_point FROM analytics.alerts a"
-                        " JOIN analytics.reorder_points r USING (cycle_date, material_id)")
+    rows = _gold(
+        cycle,
+        "SELECT a.severity, r.stock_position <= r.reorder_point FROM analytics.alerts a"
+        " JOIN analytics.reorder_points r USING (cycle_date, material_id)",
+    )
     below = [severity for severity, is_below in rows if is_below]
     assert below, "the sample should put some materials below their reorder point"
     assert set(below) <= {"CRÍTICO", "ALTO"}
@@ -111,8 +125,11 @@ def test_mlflow_has_a_run_per_family_and_the_ensemble(cycle: dict) -> None:
 def test_gold_reload_is_idempotent(cycle: dict) -> None:
     before = _gold(cycle, "SELECT (SELECT count(*) FROM analytics.forecasts), (SELECT count(*) FROM analytics.alerts)")
     gold_keys = [k for k in cycle["defs"].resolve_asset_graph().get_all_asset_keys() if k.path[0] == "gold"]
-    again = cycle["defs"].resolve_implicit_global_asset_job_def().execute_in_process(
-        instance=cycle["instance"], asset_selection=gold_keys)
+    again = (
+        cycle["defs"]
+        .resolve_implicit_global_asset_job_def()
+        .execute_in_process(instance=cycle["instance"], asset_selection=gold_keys)
+    )
     assert again.success
     after = _gold(cycle, "SELECT (SELECT count(*) FROM analytics.forecasts), (SELECT count(*) FROM analytics.alerts)")
     assert after == before

@@ -89,9 +89,7 @@ def _write_raw_lake(lake: Path, last_day_factor: float = 1.0) -> None:
                 if rnd.random() < p:
                     movements.append((day, material, site, "issue", float(rnd.randint(1, 9)), "erp_a.csv"))
                 if rnd.random() < 0.03:
-                    movements.append(
-                        (day, material, site, "receipt", float(rnd.randint(10, 40)), "erp_a.csv")
-                    )
+                    movements.append((day, material, site, "receipt", float(rnd.randint(10, 40)), "erp_a.csv"))
     # guaranteed demand on the first and the last day (the last one is the one we perturb)
     movements.append((days[0], "M1", "WH-SSA", "issue", 2.5, "erp_a.csv"))
     movements.append((days[-1], "M1", "WH-SSA", "issue", 4.5, "erp_a.csv"))
@@ -226,10 +224,7 @@ def test_dbt_build_features_have_no_leakage(tmp_path: Path, monkeypatch: pytest.
     # (b) lag_1 / ma_7 of day d come from d-1 / d-7..d-1 only
     m1 = feat[feat["material_id"] == "M1"].set_index("date")["demand"]
     f1 = feat[feat["material_id"] == "M1"].set_index("date")
-    assert (
-        m1.index.is_monotonic_increasing
-        and m1.index.to_series().diff().dropna().eq(pd.Timedelta(days=1)).all()
-    )
+    assert m1.index.is_monotonic_increasing and m1.index.to_series().diff().dropna().eq(pd.Timedelta(days=1)).all()
     expected_lag_1 = m1.shift(1)
     expected_ma_7 = m1.shift(1).rolling(7, min_periods=7).mean()
     current_day_ma_7 = m1.rolling(7, min_periods=7).mean()  # what a leaky feature would give

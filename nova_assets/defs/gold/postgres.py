@@ -17,8 +17,9 @@ REFERENCE = {  # gold table -> (raw table, key)
 }
 
 
-def _load_cycle(context: dg.AssetExecutionContext, gold: PostgresResource, table: str,
-                cycle_date: date, frame: pd.DataFrame) -> dg.MaterializeResult:
+def _load_cycle(
+    context: dg.AssetExecutionContext, gold: PostgresResource, table: str, cycle_date: date, frame: pd.DataFrame
+) -> dg.MaterializeResult:
     with gold.connect() as conn:
         migrate(conn)
         rows = replace_cycle(conn, table, cycle_date, frame)
@@ -26,9 +27,15 @@ def _load_cycle(context: dg.AssetExecutionContext, gold: PostgresResource, table
     return dg.MaterializeResult(metadata={"table": table, "cycle_date": str(cycle_date), "rows": rows})
 
 
-@dg.asset(key_prefix="gold", group_name="gold", kinds={"postgres"},
-          deps=[dg.AssetKey(["raw", raw]) for raw, _ in REFERENCE.values()])
-def core_reference(context: dg.AssetExecutionContext, lake: LakeResource, gold: PostgresResource) -> dg.MaterializeResult:
+@dg.asset(
+    key_prefix="gold",
+    group_name="gold",
+    kinds={"postgres"},
+    deps=[dg.AssetKey(["raw", raw]) for raw, _ in REFERENCE.values()],
+)
+def core_reference(
+    context: dg.AssetExecutionContext, lake: LakeResource, gold: PostgresResource
+) -> dg.MaterializeResult:
     """Suppliers, materials and sites, upserted by key."""
     counts = {}
     with gold.connect() as conn:
@@ -38,21 +45,28 @@ def core_reference(context: dg.AssetExecutionContext, lake: LakeResource, gold: 
     return dg.MaterializeResult(metadata={f"rows_{t}": n for t, n in counts.items()})
 
 
-@dg.asset(key_prefix="gold", group_name="gold", kinds={"postgres"},
-          deps=[dg.AssetKey(["forecast", "forecast_ensemble"]), core_reference])
+@dg.asset(
+    key_prefix="gold",
+    group_name="gold",
+    kinds={"postgres"},
+    deps=[dg.AssetKey(["forecast", "forecast_ensemble"]), core_reference],
+)
 def forecasts(context: dg.AssetExecutionContext, lake: LakeResource, gold: PostgresResource) -> dg.MaterializeResult:
     """Every model's and the ensemble's daily forecast for this cycle."""
-    frame = lake.read("forecast", "ensemble").rename(
-        columns={"unique_id": "material_id", "ds": "forecast_date"})
+    frame = lake.read("forecast", "ensemble").rename(columns={"unique_id": "material_id", "ds": "forecast_date"})
     cycle_date = (frame["forecast_date"].min() - pd.Timedelta(days=1)).date()
     frame["forecast_date"] = frame["forecast_date"].dt.date
-    return _load_cycle(context, gold, "analytics.forecasts", cycle_date,
-                       frame[["material_id", "forecast_date", "model", "forecast"]])
+    return _load_cycle(
+        context, gold, "analytics.forecasts", cycle_date, frame[["material_id", "forecast_date", "model", "forecast"]]
+    )
 
 
-@dg.asset(key_prefix="gold", group_name="gold", kinds={"postgres"},
-          deps=[dg.AssetKey(["forecast", "forecast_ensemble"])])
-def model_performance(context: dg.AssetExecutionContext, lake: LakeResource, gold: PostgresResource) -> dg.MaterializeResult:
+@dg.asset(
+    key_prefix="gold", group_name="gold", kinds={"postgres"}, deps=[dg.AssetKey(["forecast", "forecast_ensemble"])]
+)
+def model_performance(
+    context: dg.AssetExecutionContext, lake: LakeResource, gold: PostgresResource
+) -> dg.MaterializeResult:
     """Backtest scores per model, the ensemble included (same figures as MLflow)."""
     perf = lake.read("forecast", "model_performance")
     forecast = lake.read("forecast", "ensemble")
@@ -63,16 +77,26 @@ def model_performance(context: dg.AssetExecutionContext, lake: LakeResource, gol
     return dg.MaterializeResult(metadata={**result.metadata, "ensemble_rmsse": float(ens["rmsse"])})
 
 
-@dg.asset(key_prefix="gold", group_name="gold", kinds={"postgres"},
-          deps=[dg.AssetKey(["inventory", "reorder_points"]), core_reference])
-def reorder_points(context: dg.AssetExecutionContext, lake: LakeResource, gold: PostgresResource) -> dg.MaterializeResult:
+@dg.asset(
+    key_prefix="gold",
+    group_name="gold",
+    kinds={"postgres"},
+    deps=[dg.AssetKey(["inventory", "reorder_points"]), core_reference],
+)
+def reorder_points(
+    context: dg.AssetExecutionContext, lake: LakeResource, gold: PostgresResource
+) -> dg.MaterializeResult:
     frame = lake.read("inventory", "reorder_points")
     cycle_date = frame.pop("cycle_date").iloc[0]
     return _load_cycle(context, gold, "analytics.reorder_points", cycle_date, frame)
 
 
-@dg.asset(key_prefix="gold", group_name="gold", kinds={"postgres"},
-          deps=[dg.AssetKey(["inventory", "alerts"]), core_reference])
+@dg.asset(
+    key_prefix="gold",
+    group_name="gold",
+    kinds={"postgres"},
+    deps=[dg.AssetKey(["inventory", "alerts"]), core_reference],
+)
 def alerts(context: dg.AssetExecutionContext, lake: LakeResource, gold: PostgresResource) -> dg.MaterializeResult:
     """The dashboard's source: one row per material per cycle."""
     frame = lake.read("inventory", "alerts")

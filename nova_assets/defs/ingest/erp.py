@@ -8,9 +8,15 @@ from nova_assets.resources import LakeResource, SourcesResource
 
 
 @dg.multi_asset(
-    specs=[dg.AssetSpec(["raw", table], group_name="ingest", kinds={"python", "parquet"},
-                        description=f"ERP {table.removeprefix('erp_').replace('_', ' ')}: validated rows; bad rows quarantined")
-           for table in ERP_TABLES],
+    specs=[
+        dg.AssetSpec(
+            ["raw", table],
+            group_name="ingest",
+            kinds={"python", "parquet"},
+            description=f"ERP {table.removeprefix('erp_').replace('_', ' ')}: validated rows; bad rows quarantined",
+        )
+        for table in ERP_TABLES
+    ],
     can_subset=True,
 )
 def erp_tables(context: dg.AssetExecutionContext, sources: SourcesResource, lake: LakeResource):
@@ -38,13 +44,19 @@ def erp_tables(context: dg.AssetExecutionContext, sources: SourcesResource, lake
             continue
         if not good[table]:
             context.log.warning(f"no readable {table} file in {sources.erp_dir}: keeping the last good table")
-            yield dg.MaterializeResult(asset_key=key, metadata={
-                "status": "no new data; last good table kept", "file_errors": file_errors})
+            yield dg.MaterializeResult(
+                asset_key=key, metadata={"status": "no new data; last good table kept", "file_errors": file_errors}
+            )
             continue
         frame = pd.concat(good[table], ignore_index=True).drop_duplicates(ignore_index=True)
         lake.write("raw", table, frame)
-        yield dg.MaterializeResult(asset_key=key, metadata={
-            "rows": len(frame), "files": len(good[table]),
-            "quarantined_rows": sum(len(q) for q in quarantined[table]),
-            "file_errors": file_errors, "preview": dg.MetadataValue.md(frame.head(5).to_markdown(index=False)),
-        })
+        yield dg.MaterializeResult(
+            asset_key=key,
+            metadata={
+                "rows": len(frame),
+                "files": len(good[table]),
+                "quarantined_rows": sum(len(q) for q in quarantined[table]),
+                "file_errors": file_errors,
+                "preview": dg.MetadataValue.md(frame.head(5).to_markdown(index=False)),
+            },
+        )

@@ -15,7 +15,9 @@ def holidays(lake: LakeResource) -> dg.MaterializeResult:
     """National, state (BA), optional and Salvador municipal holidays, with a 'major' flag."""
     table = build_holidays(range(FIRST_YEAR, date.today().year + 2))
     lake.write("raw", "holidays", table)
-    return dg.MaterializeResult(metadata={
-        "rows": len(table),
-        "by_scope": dg.MetadataValue.json(table["scope"].value_counts().to_dict()),
-    })
+    return dg.MaterializeResult(
+        metadata={
+            "rows": len(table),
+            "by_scope": dg.MetadataValue.json(table["scope"].value_counts().to_dict()),
+        }
+    )

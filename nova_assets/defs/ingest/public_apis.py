@@ -29,31 +29,48 @@ class PublicSource:
 
 SOURCES = [
     PublicSource(
-        "weather_daily", "Salvador daily weather from the Open-Meteo archive (hourly, aggregated in America/Bahia)",
-        openmeteo.SNAPSHOT, lambda s, e: openmeteo.fetch_openmeteo_raw(openmeteo.BASE_URL, s, e),
-        openmeteo.parse_openmeteo, "date",
+        "weather_daily",
+        "Salvador daily weather from the Open-Meteo archive (hourly, aggregated in America/Bahia)",
+        openmeteo.SNAPSHOT,
+        lambda s, e: openmeteo.fetch_openmeteo_raw(openmeteo.BASE_URL, s, e),
+        openmeteo.parse_openmeteo,
+        "date",
     ),
     PublicSource(
-        "economics_selic", "BACEN SGS 432: SELIC target rate (% a.a.), one row per calendar day",
-        bacen_sgs.SNAPSHOT_SELIC, lambda s, e: bacen_sgs.fetch_sgs_raw(bacen_sgs.BASE_URL, bacen_sgs.SELIC_META, s, e),
-        bacen_sgs.parse_sgs, "date",
+        "economics_selic",
+        "BACEN SGS 432: SELIC target rate (% a.a.), one row per calendar day",
+        bacen_sgs.SNAPSHOT_SELIC,
+        lambda s, e: bacen_sgs.fetch_sgs_raw(bacen_sgs.BASE_URL, bacen_sgs.SELIC_META, s, e),
+        bacen_sgs.parse_sgs,
+        "date",
     ),
     PublicSource(
-        "economics_usd_brl", "BACEN PTAX USD closing sell rate (Olinda OData, Fechamento bulletin)",
-        bacen_ptax.SNAPSHOT, lambda s, e: bacen_ptax.fetch_ptax_raw(bacen_ptax.BASE_URL, s, e),
-        bacen_ptax.parse_ptax, "date",
+        "economics_usd_brl",
+        "BACEN PTAX USD closing sell rate (Olinda OData, Fechamento bulletin)",
+        bacen_ptax.SNAPSHOT,
+        lambda s, e: bacen_ptax.fetch_ptax_raw(bacen_ptax.BASE_URL, s, e),
+        bacen_ptax.parse_ptax,
+        "date",
     ),
     PublicSource(
-        "economics_ipca", "IBGE SIDRA table 1737: IPCA monthly % change, Brasil",
-        ibge_sidra.SNAPSHOT, lambda s, e: ibge_sidra.fetch_sidra_raw(ibge_sidra.BASE_URL),
-        ibge_sidra.parse_sidra, "month",
+        "economics_ipca",
+        "IBGE SIDRA table 1737: IPCA monthly % change, Brasil",
+        ibge_sidra.SNAPSHOT,
+        lambda s, e: ibge_sidra.fetch_sidra_raw(ibge_sidra.BASE_URL),
+        ibge_sidra.parse_sidra,
+        "month",
     ),
 ]
 
 
 def _source_asset(source: PublicSource) -> dg.AssetsDefinition:
-    @dg.asset(name=source.table, key_prefix="raw", group_name="ingest", kinds={"python", "parquet"},
-              description=source.description)
+    @dg.asset(
+        name=source.table,
+        key_prefix="raw",
+        group_name="ingest",
+        kinds={"python", "parquet"},
+        description=source.description,
+    )
     def _asset(sources: SourcesResource, lake: LakeResource) -> dg.MaterializeResult:
         payload, origin = fetch_or_snapshot(
             lambda: source.fetch_live(HISTORY_START, date.today()),
@@ -64,13 +81,15 @@ def _source_asset(source: PublicSource) -> dg.AssetsDefinition:
         table = source.parse(payload)
         lake.write("raw", source.table, table)
         dates = pd.to_datetime(table[source.date_column])
-        return dg.MaterializeResult(metadata={
-            "origin": origin,
-            "rows": len(table),
-            "first_date": str(dates.min().date()),
-            "last_date": str(dates.max().date()),
-            "preview": dg.MetadataValue.md(table.tail(5).to_markdown(index=False)),
-        })
+        return dg.MaterializeResult(
+            metadata={
+                "origin": origin,
+                "rows": len(table),
+                "first_date": str(dates.min().date()),
+                "last_date": str(dates.max().date()),
+                "preview": dg.MetadataValue.md(table.tail(5).to_markdown(index=False)),
+            }
+        )
 
     return _asset
 

@@ -6,8 +6,12 @@ import pandas as pd
 from nova_assets.lib.inventory.alerts import evaluate
 from nova_assets.resources import CycleConfig, LakeResource
 
-FRESHNESS_SOURCES = {"erp_movements": "movement_date", "weather_daily": "date",
-                     "economics_selic": "date", "economics_usd_brl": "date"}
+FRESHNESS_SOURCES = {
+    "erp_movements": "movement_date",
+    "weather_daily": "date",
+    "economics_selic": "date",
+    "economics_usd_brl": "date",
+}
 
 
 def data_as_of(lake: LakeResource) -> pd.Timestamp:
@@ -30,16 +34,29 @@ def alerts(lake: LakeResource, cycle: CycleConfig) -> dg.MaterializeResult:
     stale = (cycle_date - as_of).days > cycle.stale_after_days
     rows = []
     for item in points.itertuples():
-        alert = evaluate(item.stock_position, item.reorder_point, item.days_until_stockout,
-                         item.lead_time_days, item.order_up_to)
-        rows.append({"material_id": item.material_id, "severity": str(alert.severity), "message": alert.message,
-                     "action": alert.action, "order_quantity": float(alert.order_quantity),
-                     "stock_position": item.stock_position, "reorder_point": item.reorder_point})
+        alert = evaluate(
+            item.stock_position, item.reorder_point, item.days_until_stockout, item.lead_time_days, item.order_up_to
+        )
+        rows.append(
+            {
+                "material_id": item.material_id,
+                "severity": str(alert.severity),
+                "message": alert.message,
+                "action": alert.action,
+                "order_quantity": float(alert.order_quantity),
+                "stock_position": item.stock_position,
+                "reorder_point": item.reorder_point,
+            }
+        )
     table = pd.DataFrame(rows).assign(cycle_date=cycle_date.date(), data_as_of=as_of.date(), is_stale=stale)
     lake.write("inventory", "alerts", table)
     counts = table["severity"].value_counts().to_dict()
-    return dg.MaterializeResult(metadata={
-        "cycle_date": str(cycle_date.date()), "data_as_of": str(as_of.date()), "stale_data": stale,
-        **{f"alerts_{k}": int(v) for k, v in counts.items()},
-        "preview": dg.MetadataValue.md(table[table["severity"] != "OK"].head(15).to_markdown(index=False)),
-    })
+    return dg.MaterializeResult(
+        metadata={
+            "cycle_date": str(cycle_date.date()),
+            "data_as_of": str(as_of.date()),
+            "stale_data": stale,
+            **{f"alerts_{k}": int(v) for k, v in counts.items()},
+            "preview": dg.MetadataValue.md(table[table["severity"] != "OK"].head(15).to_markdown(index=False)),
+        }
+    )

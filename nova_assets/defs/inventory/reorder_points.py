@@ -32,8 +32,13 @@ def stock_position(lake: LakeResource, as_of: pd.Timestamp) -> pd.DataFrame:
 @dg.asset(
     key_prefix="inventory",
     group_name="inventory",
-    deps=[dg.AssetKey(["forecast", "forecast_ensemble"]), _raw("erp_stock"), _raw("erp_open_orders"),
-          _raw("erp_materials"), _raw("erp_suppliers")],
+    deps=[
+        dg.AssetKey(["forecast", "forecast_ensemble"]),
+        _raw("erp_stock"),
+        _raw("erp_open_orders"),
+        _raw("erp_materials"),
+        _raw("erp_suppliers"),
+    ],
     kinds={"python"},
 )
 def reorder_points(lake: LakeResource) -> dg.MaterializeResult:
@@ -54,19 +59,31 @@ def reorder_points(lake: LakeResource) -> dg.MaterializeResult:
         demand = float(mean_daily.get(material_id, 0.0))
         position = item["stock_on_hand"] + item["on_order"]
         policy = baseline_policy(demand, float(sigma.get(material_id, 0.0)), item["lead_time_mean_days"], position)
-        rows.append({
-            "material_id": material_id, "policy": BASELINE_POLICY,
-            "mean_daily_demand": demand, "sigma_daily_demand": float(sigma.get(material_id, 0.0)),
-            "lead_time_days": item["lead_time_mean_days"], "safety_stock": policy.safety_stock,
-            "reorder_point": policy.reorder_point, "order_up_to": policy.reorder_point + demand * REVIEW_DAYS,
-            "stock_on_hand": item["stock_on_hand"], "on_order": item["on_order"], "stock_position": position,
-            "days_until_stockout": policy.days_until_stockout,
-            "days_until_reorder_point": policy.days_until_reorder_point,
-        })
+        rows.append(
+            {
+                "material_id": material_id,
+                "policy": BASELINE_POLICY,
+                "mean_daily_demand": demand,
+                "sigma_daily_demand": float(sigma.get(material_id, 0.0)),
+                "lead_time_days": item["lead_time_mean_days"],
+                "safety_stock": policy.safety_stock,
+                "reorder_point": policy.reorder_point,
+                "order_up_to": policy.reorder_point + demand * REVIEW_DAYS,
+                "stock_on_hand": item["stock_on_hand"],
+                "on_order": item["on_order"],
+                "stock_position": position,
+                "days_until_stockout": policy.days_until_stockout,
+                "days_until_reorder_point": policy.days_until_reorder_point,
+            }
+        )
     table = pd.DataFrame(rows).assign(cycle_date=as_of.date())
     lake.write("inventory", "reorder_points", table)
     below = int((table["stock_position"] <= table["reorder_point"]).sum())
-    return dg.MaterializeResult(metadata={
-        "cycle_date": str(as_of.date()), "materials": len(table), "at_or_below_reorder_point": below,
-        "preview": dg.MetadataValue.md(table.head(10).round(2).to_markdown(index=False)),
-    })
+    return dg.MaterializeResult(
+        metadata={
+            "cycle_date": str(as_of.date()),
+            "materials": len(table),
+            "at_or_below_reorder_point": below,
+            "preview": dg.MetadataValue.md(table.head(10).round(2).to_markdown(index=False)),
+        }
+    )

@@ -39,7 +39,9 @@ def upsert(conn: psycopg.Connection, table: str, frame: pd.DataFrame, keys: list
     stage = sql.Identifier(f"stage_{table.replace('.', '_')}")
     columns = list(frame.columns)
     updates = [c for c in columns if c not in keys]
-    statement = sql.SQL("INSERT INTO {target} ({cols}) SELECT {cols} FROM {stage} ON CONFLICT ({keys}) DO UPDATE SET {sets}").format(
+    statement = sql.SQL(
+        "INSERT INTO {target} ({cols}) SELECT {cols} FROM {stage} ON CONFLICT ({keys}) DO UPDATE SET {sets}"
+    ).format(
         target=_qualified(table),
         cols=sql.SQL(", ").join(map(sql.Identifier, columns)),
         stage=stage,
@@ -47,8 +49,9 @@ def upsert(conn: psycopg.Connection, table: str, frame: pd.DataFrame, keys: list
         sets=sql.SQL(", ").join(sql.SQL("{0} = EXCLUDED.{0}").format(sql.Identifier(c)) for c in updates),
     )
     with conn.transaction():
-        conn.execute(sql.SQL("CREATE TEMP TABLE {} (LIKE {} INCLUDING DEFAULTS) ON COMMIT DROP").format(
-            stage, _qualified(table)))
+        conn.execute(
+            sql.SQL("CREATE TEMP TABLE {} (LIKE {} INCLUDING DEFAULTS) ON COMMIT DROP").format(stage, _qualified(table))
+        )
         _copy_rows(conn, stage, frame)
         conn.execute(statement)
     return len(frame)

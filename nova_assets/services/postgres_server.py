@@ -101,6 +101,8 @@ def ensure_running(cluster: LocalCluster, databases: tuple[str, ...]) -> None:
     if not cluster.is_initialised():
         _initdb(cluster, bindir)
     if not cluster.is_running():
+        if _server_alive(cluster, bindir):  # left running on another port: restart on ours
+            stop_server(cluster, bindir)
         _start(cluster, bindir)
     with psycopg.connect(cluster.url("postgres"), autocommit=True) as conn:
         existing = {row[0] for row in conn.execute("SELECT datname FROM pg_database")}
@@ -180,13 +182,26 @@ def _start(cluster: LocalCluster, bindir: Path) -> None:
         time.sleep(0.2)
 
 
-def stop(cluster: LocalCluster) -> bool:
-    """Stop the cluster if it runs; return whether it was running."""
-    if not cluster.is_initialised() or not cluster.is_running():
-        return False
+def _server_alive(cluster: LocalCluster, bindir: Path) -> bool:
+    status = subprocess.run(_as_server_user([str(bindir / "pg_ctl"), "-D", str(cluster.data_dir), "status"]),
+                            capture_output=True)
+    return status.returncode == 0
+
+
+def stop_server(cluster: LocalCluster, bindir: Path) -> None:
     subprocess.run(
-        _as_server_user([str(_bindir() / "pg_ctl"), "-D", str(cluster.data_dir), "-m", "fast", "-w", "stop"]),
+        _as_server_user([str(bindir / "pg_ctl"), "-D", str(cluster.data_dir), "-m", "fast", "-w", "stop"]),
         check=True,
         capture_output=True,
     )
+
+
+def stop(cluster: LocalCluster) -> bool:
+    """Stop the cluster if it runs; return whether it was running."""
+    if not cluster.is_initialised():
+        return False
+    bindir = _bindir()
+    if not _server_alive(cluster, bindir):
+        return False
+    stop_server(cluster, bindir)
     return True

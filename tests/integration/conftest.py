@@ -6,6 +6,7 @@ Set NOVA_TEST_POSTGRES_URL to use an existing server instead (a database the tes
 from __future__ import annotations
 
 import os
+import socket
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -15,7 +16,11 @@ import pytest
 from nova_assets.services.local_stack import PROJECT_ROOT
 from nova_assets.services.postgres_server import LocalCluster, ensure_running, stop
 
-TEST_PORT = int(os.environ.get("NOVA_TEST_PG_PORT", "55433"))
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
 
 
 @pytest.fixture(scope="session")
@@ -25,7 +30,8 @@ def postgres_server() -> Iterator[str]:
     if external:
         yield external
         return
-    cluster = LocalCluster(data_dir=PROJECT_ROOT / "data" / "postgres-test" / "main", port=TEST_PORT)
+    port = int(os.environ.get("NOVA_TEST_PG_PORT") or _free_port())
+    cluster = LocalCluster(data_dir=PROJECT_ROOT / "data" / "postgres-test" / "main", port=port)
     cluster.data_dir.parent.mkdir(parents=True, exist_ok=True)
     was_running = cluster.is_running()
     ensure_running(cluster, ())

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from pathlib import Path
 
 import dagster as dg
@@ -10,6 +11,11 @@ import psycopg
 
 from nova_assets.lib import lake
 from nova_assets.lib.forecasting.tracking import FORECAST_EXPERIMENT
+from nova_assets.lib.sources import bacen_ptax, bacen_sgs, ibge_sidra, inmet, openmeteo
+from nova_assets.lib.sources.http_client import DEFAULT_POLICY, HttpPolicy
+from nova_assets.lib.sources.public import LiveSettings
+from nova_assets.lib.sources.quality import resolve_as_of
+from nova_assets.lib.sources.snapshots import RECORDED_ON
 
 
 class LakeResource(dg.ConfigurableResource):
@@ -29,11 +35,28 @@ class LakeResource(dg.ConfigurableResource):
 
 
 class SourcesResource(dg.ConfigurableResource):
-    """Where the raw sources come from: the ERP landing folder, API snapshots or the live APIs."""
+    """Where the raw sources come from: the landing folder, the recorded snapshots or the live APIs.
+
+    The URL fields default to the real APIs; each can be pointed elsewhere by its environment
+    variable (SOURCES_OPTIONAL_ENV), e.g. at a mirror or at the tests' local server.
+    """
 
     landing_dir: str
     snapshot_dir: str
     offline: str = "1"
+    as_of_date: str = ""  # YYYY-MM-DD; empty: today in Salvador live, the snapshots' recording day offline
+    weather_source: str = "open-meteo"  # or "inmet" (needs inmet_token)
+    inmet_token: str = ""
+    inmet_station: str = inmet.SALVADOR_STATION
+    municipal_holidays: str = ""  # "MM-DD Name; MM-DD Name"; empty: Salvador's
+    bacen_sgs_url: str = bacen_sgs.BASE_URL
+    bacen_ptax_url: str = bacen_ptax.BASE_URL
+    ibge_sidra_url: str = ibge_sidra.BASE_URL
+    openmeteo_url: str = openmeteo.BASE_URL
+    inmet_url: str = inmet.BASE_URL
+    http_timeout_s: str = str(DEFAULT_POLICY.timeout_s)
+    http_attempts: str = str(DEFAULT_POLICY.attempts)
+    http_backoff_s: str = str(DEFAULT_POLICY.backoff_initial_s)
 
     @property
     def is_offline(self) -> bool:
@@ -50,6 +73,56 @@ class SourcesResource(dg.ConfigurableResource):
     @property
     def snapshots(self) -> Path:
         return Path(self.snapshot_dir)
+
+    @property
+    def is_synthetic(self) -> bool:
+        """The landing folder holds the generated sample (its note is there), so metadata must say so."""
+        return (Path(self.landing_dir) / "SYNTHETIC_DATA.txt").exists()
+
+    @property
+    def as_of(self) -> date:
+        """The cycle's as-of date (see `quality.resolve_as_of`)."""
+        return resolve_as_of(self.as_of_date, self.is_offline, RECORDED_ON)
+
+    def live_settings(self) -> LiveSettings:
+        """The live connectors' settings; the backoff cap scales with the first wait (default 1 s -> 30 s)."""
+        backoff = float(self.http_backoff_s)
+        policy = HttpPolicy(
+            timeout_s=float(self.http_timeout_s),
+            attempts=int(self.http_attempts),
+            backoff_initial_s=backoff,
+            backoff_max_s=DEFAULT_POLICY.backoff_max_s * backoff / DEFAULT_POLICY.backoff_initial_s,
+        )
+        return LiveSettings(
+            as_of=self.as_of,
+            policy=policy,
+            bacen_sgs_url=self.bacen_sgs_url,
+            bacen_ptax_url=self.bacen_ptax_url,
+            ibge_sidra_url=self.ibge_sidra_url,
+            openmeteo_url=self.openmeteo_url,
+            inmet_url=self.inmet_url,
+            weather_source=self.weather_source.strip().lower(),
+            inmet_token=self.inmet_token.strip(),
+            inmet_station=self.inmet_station,
+        )
+
+
+# SourcesResource field -> environment variable that overrides its default when set (bound with dg.EnvVar)
+SOURCES_OPTIONAL_ENV = {
+    "as_of_date": "NOVA_AS_OF_DATE",
+    "weather_source": "NOVA_WEATHER_SOURCE",
+    "inmet_token": "NOVA_INMET_TOKEN",
+    "inmet_station": "NOVA_INMET_STATION",
+    "municipal_holidays": "NOVA_MUNICIPAL_HOLIDAYS",
+    "bacen_sgs_url": "NOVA_BACEN_SGS_URL",
+    "bacen_ptax_url": "NOVA_BACEN_PTAX_URL",
+    "ibge_sidra_url": "NOVA_IBGE_SIDRA_URL",
+    "openmeteo_url": "NOVA_OPENMETEO_URL",
+    "inmet_url": "NOVA_INMET_URL",
+    "http_timeout_s": "NOVA_HTTP_TIMEOUT_S",
+    "http_attempts": "NOVA_HTTP_ATTEMPTS",
+    "http_backoff_s": "NOVA_HTTP_BACKOFF_S",
+}
 
 
 class PostgresResource(dg.ConfigurableResource):

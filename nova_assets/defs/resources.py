@@ -1,10 +1,24 @@
 """Resource bindings: every value comes from the environment (see `nova_assets.services.local_stack`)."""
 
+import os
+
 import dagster as dg
 from dagster_dbt import DbtCliResource
 
 from nova_assets.defs.transform.dbt_project import dbt_project
-from nova_assets.resources import CycleConfig, LakeResource, MlflowResource, PostgresResource, SourcesResource
+from nova_assets.resources import (
+    SOURCES_OPTIONAL_ENV,
+    CycleConfig,
+    LakeResource,
+    MlflowResource,
+    PostgresResource,
+    SourcesResource,
+)
+
+
+def _set_in_environment(fields: dict[str, str]) -> dict[str, dg.EnvVar]:
+    """Bind a field to its variable only when the variable is set, so the field's default applies otherwise."""
+    return {field: dg.EnvVar(name) for field, name in fields.items() if os.environ.get(name)}
 
 
 @dg.definitions
@@ -16,6 +30,7 @@ def resources() -> dg.Definitions:
                 landing_dir=dg.EnvVar("NOVA_LANDING_DIR"),
                 snapshot_dir=dg.EnvVar("NOVA_SNAPSHOT_DIR"),
                 offline=dg.EnvVar("NOVA_OFFLINE"),
+                **_set_in_environment(SOURCES_OPTIONAL_ENV),
             ),
             "gold": PostgresResource(url=dg.EnvVar("NOVA_POSTGRES_URL")),
             "mlflow": MlflowResource(

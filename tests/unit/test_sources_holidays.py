@@ -2,7 +2,9 @@ from __future__ import annotations
 
 from datetime import date
 
-from nova_assets.lib.sources.holidays_calendar import build_holidays
+import pytest
+
+from nova_assets.lib.sources.holidays_calendar import SALVADOR_MUNICIPAL, build_holidays, parse_municipal
 
 
 def test_salvador_2024_calendar():
@@ -38,9 +40,7 @@ def test_every_major_holiday_is_found_every_year():
 
 
 def test_municipal_dates_are_configurable_and_merge_with_existing_entries():
-    table = build_holidays([2025], municipal=[(7, 2, "Aniversário fictício"), (10, 28, "Outro")]).set_index(
-        "date"
-    )
+    table = build_holidays([2025], municipal=[(7, 2, "Aniversário fictício"), (10, 28, "Outro")]).set_index("date")
     assert tuple(table.loc[date(2025, 7, 2)]) == (
         "Independência da Bahia; Aniversário fictício",
         "state",
@@ -54,3 +54,18 @@ def test_subdivision_is_configurable():
     table = build_holidays([2025], subdiv="SP", municipal=[]).set_index("date")
     assert date(2025, 7, 2) not in table.index
     assert table.loc[date(2025, 7, 9), "scope"] == "state"
+
+
+def test_municipal_holidays_are_configurable():
+    assert parse_municipal("") == SALVADOR_MUNICIPAL
+    days = parse_municipal("06-24 São João; 08-15 Nossa Senhora da Boa Morte;")
+    assert days == ((6, 24, "São João"), (8, 15, "Nossa Senhora da Boa Morte"))
+    table = build_holidays([2025], municipal=days).set_index("date")
+    assert tuple(table.loc[date(2025, 8, 15)]) == ("Nossa Senhora da Boa Morte", "municipal", False)
+    assert date(2025, 12, 8) not in table.index
+
+
+@pytest.mark.parametrize("spec", ["24/06 São João", "06-31 Nope", "06-24", "02-29 Leap"])
+def test_bad_municipal_holiday_settings_are_refused(spec):
+    with pytest.raises(ValueError, match="municipal holiday"):
+        parse_municipal(spec)

@@ -14,7 +14,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from nova_assets.lib.sources.inmet import fetch_inmet_raw, parse_inmet_api, parse_inmet_historical
+from nova_assets.lib.sources.inmet import fetch_inmet_range, fetch_inmet_raw, parse_inmet_api, parse_inmet_historical
 from nova_assets.lib.sources.snapshots import SourceUnavailable
 from nova_assets.lib.sources.weather import DAILY_COLUMNS
 
@@ -121,3 +121,16 @@ def test_invalid_token_text_answer_is_a_clear_error(server):
     assert "Token Inválido" in str(raised.value)
     assert TOKEN not in str(raised.value)
     assert len(server.requests) == 1
+
+
+def test_long_ranges_are_fetched_year_by_year_and_merged(server):
+    rows = json.loads(API_JSON.read_bytes())
+    server.route(f"/token/estacao/2018-12-30/2018-12-31/A401/{TOKEN}", server.reply(b"[]"))
+    server.route(f"/token/estacao/2019-01-01/2019-01-02/A401/{TOKEN}", server.reply(API_JSON.read_bytes()))
+    payload = fetch_inmet_range(server.url, TOKEN, date(2018, 12, 30), date(2019, 1, 2))
+    assert server.requests == [
+        f"/token/estacao/2018-12-30/2018-12-31/A401/{TOKEN}",
+        f"/token/estacao/2019-01-01/2019-01-02/A401/{TOKEN}",
+    ]
+    assert json.loads(payload) == rows
+    pd.testing.assert_frame_equal(parse_inmet_api(payload), parse_inmet_api(API_JSON.read_bytes()))

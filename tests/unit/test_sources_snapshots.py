@@ -1,16 +1,23 @@
+"""Live or fallback: bronze before parsing, then the last good answer, the snapshot, the previous table."""
+
 from __future__ import annotations
 
 import hashlib
+import json
 from datetime import date
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
 from nova_assets.lib.sources import bacen_ptax, bacen_sgs, ibge_sidra, openmeteo
 from nova_assets.lib.sources.snapshots import (
     SNAPSHOT_DIR,
+    Acquired,
+    LiveSource,
+    Snapshot,
     SourceUnavailable,
-    fetch_or_snapshot,
+    acquire,
     load_snapshot,
 )
 
@@ -23,12 +30,32 @@ RECORDED = {
 }
 
 
+def parse_rows(payload: bytes) -> pd.DataFrame:
+    """A stand-in parser: a JSON array of objects; anything else raises like the real parsers do."""
+    rows = json.loads(payload)
+    if not isinstance(rows, list):
+        raise ValueError("expected a JSON array")
+    return pd.DataFrame(rows)
+
+
 @pytest.fixture
-def snapshot_path(tmp_path: Path) -> Path:
+def snapshot(tmp_path: Path) -> Snapshot:
     path = tmp_path / "snapshots" / "series.json"
     path.parent.mkdir()
     path.write_bytes(b'[{"recorded": true}]')
-    return path
+    return Snapshot(path, parse_rows)
+
+
+def live(fetch) -> LiveSource:
+    return LiveSource("series", fetch, parse_rows)
+
+
+def failing() -> bytes:
+    raise SourceUnavailable("BACEN SGS 432: failed after 4 attempts: ConnectError: refused")
+
+
+def run(source: LiveSource, snapshot: Snapshot, tmp_path: Path, **kwargs) -> Acquired:
+    return acquire(source, snapshot, offline=False, bronze_root=tmp_path / "bronze", **kwargs)
 
 
 def test_project_snapshots_are_the_unchanged_recordings():
@@ -42,56 +69,88 @@ def test_missing_snapshot_is_a_source_error(tmp_path):
         load_snapshot("nope.json", tmp_path)
 
 
-def test_offline_never_calls_the_live_source(snapshot_path, tmp_path):
-    def live() -> bytes:
+def test_offline_never_calls_the_live_source(snapshot, tmp_path):
+    def fetch() -> bytes:
         raise AssertionError("must not be called offline")
 
-    bronze = tmp_path / "bronze"
-    assert fetch_or_snapshot(live, snapshot_path, offline=True, bronze_dir=bronze) == (
-        b'[{"recorded": true}]',
-        "snapshot",
-    )
-    assert not bronze.exists()
-
-
-def test_live_answer_is_stored_raw_in_bronze_before_use(snapshot_path, tmp_path):
-    bronze = tmp_path / "bronze" / "sgs_432"
-    first = fetch_or_snapshot(lambda: b'[{"live": 1}]', snapshot_path, offline=False, bronze_dir=bronze)
-    second = fetch_or_snapshot(lambda: b'[{"live": 2}]', snapshot_path, offline=False, bronze_dir=bronze)
-    assert first == (b'[{"live": 1}]', "live") and second == (b'[{"live": 2}]', "live")
-    stored = sorted(bronze.iterdir())
-    assert [path.suffix for path in stored] == [".json", ".json"]
-    assert [path.read_bytes() for path in stored] == [b'[{"live": 1}]', b'[{"live": 2}]']
-
-
-def test_live_failure_falls_back_to_the_snapshot_and_says_why(snapshot_path, tmp_path):
-    def live() -> bytes:
-        raise SourceUnavailable("BACEN SGS 432: failed after 4 attempts: ConnectError: refused")
-
-    payload, origin = fetch_or_snapshot(live, snapshot_path, offline=False, bronze_dir=tmp_path / "bronze")
-    assert payload == b'[{"recorded": true}]'
-    assert origin == "snapshot (live failed: BACEN SGS 432: failed after 4 attempts: ConnectError: refused)"
+    got = acquire(live(fetch), snapshot, offline=True, bronze_root=tmp_path / "bronze")
+    assert got.table.to_dict("records") == [{"recorded": True}]
+    assert got.origin == "snapshot series.json" and not got.is_fallback
     assert not (tmp_path / "bronze").exists()
 
 
-def test_programming_errors_are_not_hidden_by_the_fallback(snapshot_path):
-    def live() -> bytes:
+def test_live_answer_is_stored_raw_in_bronze_before_it_is_parsed(snapshot, tmp_path):
+    bronze = tmp_path / "bronze" / "series"
+    seen_in_bronze = []
+
+    def parse(payload: bytes) -> pd.DataFrame:
+        seen_in_bronze.append(sorted(p.read_bytes() for p in bronze.iterdir()))
+        return parse_rows(payload)
+
+    first = run(LiveSource("series", lambda: b'[{"live": 1}]', parse), snapshot, tmp_path)
+    second = run(LiveSource("series", lambda: b'[{"live": 2}]', parse), snapshot, tmp_path)
+    assert (first.origin, second.origin) == ("live", "live") and not second.is_fallback
+    assert seen_in_bronze == [[b'[{"live": 1}]'], [b'[{"live": 1}]', b'[{"live": 2}]']]
+    assert [p.read_bytes() for p in sorted(bronze.iterdir())] == [b'[{"live": 1}]', b'[{"live": 2}]']
+    assert second.bronze_path == sorted(bronze.iterdir())[-1]
+
+
+def test_live_failure_falls_back_to_the_snapshot_and_says_why(snapshot, tmp_path):
+    got = run(live(failing), snapshot, tmp_path)
+    assert got.table.to_dict("records") == [{"recorded": True}]
+    assert got.origin == "snapshot series.json"
+    assert got.fallback_reason == "live fetch failed: BACEN SGS 432: failed after 4 attempts: ConnectError: refused"
+    assert not (tmp_path / "bronze" / "series").exists()
+
+
+def test_live_failure_prefers_the_newest_earlier_answer_that_parses(snapshot, tmp_path):
+    run(live(lambda: b'[{"day": 1}]'), snapshot, tmp_path)
+    run(live(lambda: b'[{"day": 2}]'), snapshot, tmp_path)
+    run(live(lambda: b'{"not": "an array"}'), snapshot, tmp_path)  # stored, falls back to day 2
+    got = run(live(failing), snapshot, tmp_path)
+    assert got.table.to_dict("records") == [{"day": 2}]
+    assert got.origin.startswith("bronze ") and got.is_fallback
+
+
+def test_unparseable_live_answer_is_kept_in_bronze_and_replaced(snapshot, tmp_path):
+    got = run(live(lambda: b'{"error": "maintenance"}'), snapshot, tmp_path)
+    stored = list((tmp_path / "bronze" / "series").iterdir())
+    assert [p.read_bytes() for p in stored] == [b'{"error": "maintenance"}']
+    assert got.origin == "snapshot series.json" and got.bronze_path == stored[0]
+    assert "could not be parsed (ValueError: expected a JSON array)" in got.fallback_reason
+    assert str(stored[0]) in got.fallback_reason
+
+
+def test_without_snapshot_the_previous_table_stands_in(tmp_path):
+    previous = tmp_path / "raw" / "series.parquet"
+    previous.parent.mkdir()
+    pd.DataFrame({"kept": [1, 2]}).to_parquet(previous)
+    gone = Snapshot(tmp_path / "missing.json", parse_rows)
+    got = run(live(failing), gone, tmp_path, previous=previous)
+    assert got.table["kept"].tolist() == [1, 2] and got.origin == "previous raw table"
+    assert "no recorded snapshot 'missing.json'" in got.fallback_reason
+    with pytest.raises(SourceUnavailable, match="no previous raw table"):
+        run(live(failing), gone, tmp_path, previous=tmp_path / "raw" / "none.parquet")
+
+
+def test_programming_errors_are_not_hidden_by_the_fallback(snapshot, tmp_path):
+    def fetch() -> bytes:
         raise TypeError("bug")
 
     with pytest.raises(TypeError):
-        fetch_or_snapshot(live, snapshot_path, offline=False, bronze_dir=None)
+        run(live(fetch), snapshot, tmp_path)
 
 
 def test_real_connector_through_the_fallback(server, fast_policy, tmp_path):
     """A dead SGS endpoint ends in the recorded Selic snapshot, parsed by the same parser."""
     server.route("/dados/serie/bcdata.sgs.432/dados", server.reply(b"", status=503))
-    payload, origin = fetch_or_snapshot(
+    source = LiveSource(
+        "sgs",
         lambda: bacen_sgs.fetch_sgs_raw(server.url, 432, date(2015, 1, 1), date(2025, 11, 11), fast_policy),
-        SNAPSHOT_DIR / bacen_sgs.SNAPSHOT_SELIC,
-        offline=False,
-        bronze_dir=tmp_path / "bronze",
+        bacen_sgs.parse_sgs,
     )
-    assert origin.startswith(
-        "snapshot (live failed: BACEN SGS 432 01/01/2015-31/12/2024: failed after 3 attempts"
+    got = run(source, Snapshot(SNAPSHOT_DIR / bacen_sgs.SNAPSHOT_SELIC, bacen_sgs.parse_sgs), tmp_path)
+    assert got.fallback_reason.startswith(
+        "live fetch failed: BACEN SGS 432 01/01/2015-31/12/2024: failed after 3 attempts"
     )
-    assert len(bacen_sgs.parse_sgs(payload)) == 3968
+    assert len(got.table) == 3968

@@ -1,23 +1,26 @@
-"""Brazilian, Bahia and Salvador holidays from the `holidays` package."""
-
-from datetime import date
+"""Brazilian, Bahia and Salvador holidays from the `holidays` package plus configurable municipal days."""
 
 import dagster as dg
 
-from nova_assets.lib.sources.holidays_calendar import build_holidays
-from nova_assets.resources import LakeResource
+from nova_assets.defs.ingest.checks import check_specs, publish
+from nova_assets.lib.sources.holidays_calendar import build_holidays, parse_municipal
+from nova_assets.lib.sources.quality import CheckContext, evaluate
+from nova_assets.resources import LakeResource, SourcesResource
 
+TABLE = "holidays"
 FIRST_YEAR = 2015
 
 
-@dg.asset(key_prefix="raw", group_name="ingest", kinds={"python", "parquet"})
-def holidays(lake: LakeResource) -> dg.MaterializeResult:
-    """National, state (BA), optional and Salvador municipal holidays, with a 'major' flag."""
-    table = build_holidays(range(FIRST_YEAR, date.today().year + 2))
-    lake.write("raw", "holidays", table)
-    return dg.MaterializeResult(
-        metadata={
-            "rows": len(table),
-            "by_scope": dg.MetadataValue.json(table["scope"].value_counts().to_dict()),
-        }
-    )
+@dg.asset(key_prefix="raw", group_name="ingest", kinds={"python", "parquet"}, check_specs=check_specs(TABLE))
+def holidays(context: dg.AssetExecutionContext, sources: SourcesResource, lake: LakeResource) -> dg.MaterializeResult:
+    """National, state (BA), optional and municipal holidays (NOVA_MUNICIPAL_HOLIDAYS, default Salvador's),
+    through the end of the year after the as-of date, with a 'major' flag."""
+    municipal = parse_municipal(sources.municipal_holidays)
+    table = build_holidays(range(FIRST_YEAR, sources.as_of.year + 2), municipal=municipal)
+    outcomes = evaluate(TABLE, table, CheckContext(as_of=sources.as_of, origin="holidays package"))
+    metadata = {
+        "as_of": str(sources.as_of),
+        "municipal": ", ".join(f"{m:02d}-{d:02d} {name}" for m, d, name in municipal),
+        "by_scope": dg.MetadataValue.json(table["scope"].value_counts().to_dict()),
+    }
+    return publish(context, lake, TABLE, table, outcomes, metadata, origin="holidays package")

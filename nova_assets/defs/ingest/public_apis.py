@@ -1,99 +1,68 @@
-"""Raw assets of the public sources (weather, economics), live or from the recorded snapshots."""
+"""Raw assets of the public sources (weather, economics): live APIs or the recorded snapshots.
 
-from collections.abc import Callable
-from dataclasses import dataclass
-from datetime import date
-from pathlib import Path
+NOVA_OFFLINE=1 (the default) parses the recorded answers in data/snapshots; NOVA_OFFLINE=0 calls the
+APIs (retries with backoff, timeouts), stores every answer in bronze before parsing, and on failure
+uses the last good answer instead, with a warning in the metadata and a failed `fresh` check.
+"""
 
 import dagster as dg
 import pandas as pd
 
-from nova_assets.lib.sources import bacen_ptax, bacen_sgs, ibge_sidra, openmeteo
-from nova_assets.lib.sources.snapshots import fetch_or_snapshot
+from nova_assets.defs.ingest.checks import check_specs, publish
+from nova_assets.lib import lake as lake_tables
+from nova_assets.lib.sources.public import PUBLIC_TABLES, plan_source
+from nova_assets.lib.sources.quality import RULES, CheckContext, evaluate
+from nova_assets.lib.sources.snapshots import SourceUnavailable, acquire
 from nova_assets.resources import LakeResource, SourcesResource
 
-HISTORY_START = date(2015, 1, 1)
 
-
-@dataclass(frozen=True)
-class PublicSource:
-    """How one raw table is fetched live, which snapshot stands in offline, and how it is parsed."""
-
-    table: str
-    description: str
-    snapshot: str
-    fetch_live: Callable[[date, date], bytes]
-    parse: Callable[[bytes], pd.DataFrame]
-    date_column: str
-
-
-SOURCES = [
-    PublicSource(
-        "weather_daily",
-        "Salvador daily weather from the Open-Meteo archive (hourly, aggregated in America/Bahia)",
-        openmeteo.SNAPSHOT,
-        lambda s, e: openmeteo.fetch_openmeteo_raw(openmeteo.BASE_URL, s, e),
-        openmeteo.parse_openmeteo,
-        "date",
-    ),
-    PublicSource(
-        "economics_selic",
-        "BACEN SGS 432: SELIC target rate (% a.a.), one row per calendar day",
-        bacen_sgs.SNAPSHOT_SELIC,
-        lambda s, e: bacen_sgs.fetch_sgs_raw(bacen_sgs.BASE_URL, bacen_sgs.SELIC_META, s, e),
-        bacen_sgs.parse_sgs,
-        "date",
-    ),
-    PublicSource(
-        "economics_usd_brl",
-        "BACEN PTAX USD closing sell rate (Olinda OData, Fechamento bulletin)",
-        bacen_ptax.SNAPSHOT,
-        lambda s, e: bacen_ptax.fetch_ptax_raw(bacen_ptax.BASE_URL, s, e),
-        bacen_ptax.parse_ptax,
-        "date",
-    ),
-    PublicSource(
-        "economics_ipca",
-        "IBGE SIDRA table 1737: IPCA monthly % change, Brasil",
-        ibge_sidra.SNAPSHOT,
-        lambda s, e: ibge_sidra.fetch_sidra_raw(ibge_sidra.BASE_URL),
-        ibge_sidra.parse_sidra,
-        "month",
-    ),
-]
-
-
-def _source_asset(source: PublicSource) -> dg.AssetsDefinition:
+def _source_asset(table: str) -> dg.AssetsDefinition:
     @dg.asset(
-        name=source.table,
+        name=table,
         key_prefix="raw",
         group_name="ingest",
         kinds={"python", "parquet"},
-        description=source.description,
+        description=PUBLIC_TABLES[table],
+        check_specs=check_specs(table),
     )
-    def _asset(sources: SourcesResource, lake: LakeResource) -> dg.MaterializeResult:
-        payload, origin = fetch_or_snapshot(
-            lambda: source.fetch_live(HISTORY_START, date.today()),
-            sources.snapshots / source.snapshot,
-            offline=sources.is_offline,
-            bronze_dir=Path(lake.lake_dir) / "bronze" / source.table,
+    def _asset(context: dg.AssetExecutionContext, sources: SourcesResource, lake: LakeResource) -> dg.MaterializeResult:
+        settings = sources.live_settings()
+        plan = plan_source(table, settings, sources.snapshots, sources.is_offline)
+        for note in plan.notes:
+            context.log.warning(note)
+        try:
+            got = acquire(
+                plan.live,
+                plan.snapshot,
+                offline=sources.is_offline,
+                bronze_root=lake.root / "bronze" / table,
+                previous=lake_tables.table_path(lake.root, "raw", table),
+            )
+        except SourceUnavailable as exc:
+            raise dg.Failure(f"raw/{table}: no live data, no snapshot and no previous table: {exc}") from exc
+        warning = None
+        if got.is_fallback:
+            warning = f"STALE: {got.fallback_reason}. Using {got.origin} instead."
+            context.log.warning(f"raw/{table}: {warning}")
+        outcomes = evaluate(
+            table, got.table, CheckContext(as_of=settings.as_of, origin=got.origin, fallback=got.is_fallback)
         )
-        table = source.parse(payload)
-        lake.write("raw", source.table, table)
-        dates = pd.to_datetime(table[source.date_column])
-        return dg.MaterializeResult(
-            metadata={
-                "origin": origin,
-                "rows": len(table),
-                "first_date": str(dates.min().date()),
-                "last_date": str(dates.max().date()),
-                "preview": dg.MetadataValue.md(table.tail(5).to_markdown(index=False)),
-            }
-        )
+        date_column = next(iter(RULES[table].columns))  # every public table starts with its date (or month)
+        dates = pd.to_datetime(got.table.get(date_column, pd.Series(dtype=object)), errors="coerce").dropna()
+        metadata = {
+            "mode": "offline (recorded snapshots)" if sources.is_offline else "live",
+            "as_of": str(settings.as_of),
+            "first_date": str(dates.min().date()) if len(dates) else "none",
+            "last_date": str(dates.max().date()) if len(dates) else "none",
+            **({"notes": "; ".join(plan.notes)} if plan.notes else {}),
+            **({"bronze": str(got.bronze_path)} if got.bronze_path else {}),
+            **({"source": ", ".join(sorted(got.table["source"].unique()))} if "source" in got.table else {}),
+        }
+        return publish(context, lake, table, got.table, outcomes, metadata, origin=got.origin, warning=warning)
 
     return _asset
 
 
 @dg.definitions
 def defs() -> dg.Definitions:
-    return dg.Definitions(assets=[_source_asset(s) for s in SOURCES])
+    return dg.Definitions(assets=[_source_asset(table) for table in PUBLIC_TABLES])

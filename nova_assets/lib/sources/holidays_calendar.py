@@ -24,6 +24,27 @@ SCOPES = ("national", "state", "municipal", "optional")  # precedence when a dat
 LANGUAGE = "pt_BR"
 
 
+def parse_municipal(spec: str) -> tuple[tuple[int, int, str], ...]:
+    """'06-24 São João; 12-08 Conceição da Praia' -> ((6, 24, 'São João'), ...); empty -> SALVADOR_MUNICIPAL.
+
+    Lets another municipality (or a new Salvador law) be configured without a code change.
+    """
+    if not spec.strip():
+        return SALVADOR_MUNICIPAL
+    days = []
+    for item in filter(None, (part.strip() for part in spec.split(";"))):
+        month_day, _, name = item.partition(" ")
+        try:
+            month, day = (int(n) for n in month_day.split("-"))
+            pd.Timestamp(2001, month, day)  # a common year: 02-29 would be missing three years in four
+        except ValueError as exc:
+            raise ValueError(f"municipal holiday {item!r}: expected 'MM-DD Name' ({exc})") from exc
+        if not name.strip():
+            raise ValueError(f"municipal holiday {item!r} has no name")
+        days.append((month, day, name.strip()))
+    return tuple(days)
+
+
 def build_holidays(
     years: Iterable[int],
     subdiv: str = "BA",

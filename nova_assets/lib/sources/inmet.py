@@ -77,6 +77,26 @@ def fetch_inmet_raw(
     return body
 
 
+def fetch_inmet_range(
+    client_or_base_url: httpx.Client | str,
+    token: str,
+    start: date,
+    end: date,
+    station: str = SALVADOR_STATION,
+    policy: HttpPolicy = DEFAULT_POLICY,
+) -> bytes:
+    """Like `fetch_inmet_raw` over any range: one request per calendar year, merged into one JSON array.
+
+    Years keep each answer small (the API is slow on long ranges) and the merged answer has the shape
+    of a single one, so the same parser reads both.
+    """
+    rows: list[object] = []
+    for year in range(start.year, end.year + 1):
+        window = (max(start, date(year, 1, 1)), min(end, date(year, 12, 31)))
+        rows.extend(json.loads(fetch_inmet_raw(client_or_base_url, token, *window, station=station, policy=policy)))
+    return json.dumps(rows, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+
+
 def parse_inmet_api(payload: bytes) -> pd.DataFrame:
     """Token API answer -> weather_daily (source 'inmet')."""
     rows = pd.DataFrame(json.loads(payload), columns=["DT_MEDICAO", "HR_MEDICAO", *API_FIELDS])

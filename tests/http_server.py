@@ -1,4 +1,8 @@
-"""Shared test helpers: a real HTTP server on 127.0.0.1 that replays recorded API answers."""
+"""A real HTTP server on 127.0.0.1 that replays recorded API answers, shared by every test folder.
+
+Registered as a pytest plugin by tests/conftest.py, so the `server`, `fast_policy` and
+`closed_port_url` fixtures are available everywhere.
+"""
 
 from __future__ import annotations
 
@@ -27,10 +31,15 @@ Responder = Reply | Callable[[str], Reply]  # a callable gets the raw request ta
 
 
 class LocalServer:
-    """Routes by the raw path (before '?'); each route answers its replies in order, the last one forever."""
+    """Routes by the raw path (before '?'); each route answers its replies in order, the last one forever.
+
+    A route registered with `prefix=True` answers every path that starts with it (paths that embed
+    dates or a token); exact routes win.
+    """
 
     def __init__(self) -> None:
         self.routes: dict[str, list[Responder]] = {}
+        self.prefixes: list[str] = []
         self.requests: list[str] = []
         self._lock = threading.Lock()
         self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), self._handler_class())
@@ -39,16 +48,22 @@ class LocalServer:
 
     reply = Reply  # tests build answers as server.reply(body, status=..., delay_s=...)
 
-    def route(self, path: str, *replies: Responder) -> None:
+    def route(self, path: str, *replies: Responder, prefix: bool = False) -> None:
         self.routes[path] = list(replies)
+        if prefix:
+            self.prefixes.append(path)
 
-    def hits(self, path: str) -> list[str]:
-        return [target for target in self.requests if target.split("?", 1)[0] == path]
+    def hits(self, path: str, prefix: bool = False) -> list[str]:
+        paths = [(target, target.split("?", 1)[0]) for target in self.requests]
+        return [target for target, p in paths if (p.startswith(path) if prefix else p == path)]
 
     def _next_reply(self, target: str) -> Reply:
         with self._lock:
             self.requests.append(target)
-            replies = self.routes.get(target.split("?", 1)[0])
+            path = target.split("?", 1)[0]
+            if path not in self.routes:
+                path = next((p for p in self.prefixes if path.startswith(p)), path)
+            replies = self.routes.get(path)
             if not replies:
                 return Reply(b'{"error": "no route"}', status=404)
             responder = replies.pop(0) if len(replies) > 1 else replies[0]
@@ -76,9 +91,7 @@ class LocalServer:
         return Handler
 
     def __enter__(self) -> LocalServer:
-        threading.Thread(
-            target=self._httpd.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True
-        ).start()
+        threading.Thread(target=self._httpd.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True).start()
         return self
 
     def __exit__(self, *exc: object) -> None:

@@ -1,0 +1,116 @@
+"""Glue between the raw-table checks of `lib.sources.quality` and Dagster asset checks.
+
+Every raw asset declares its checks as check specs and evaluates them on the candidate table
+*before* writing it: when a blocking check fails, the last good table stays in the lake, the check
+fails with ERROR severity and Dagster stops everything downstream.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+import dagster as dg
+import pandas as pd
+
+from nova_assets.lib.sources.quality import CHECKS, RULES, CheckOutcome, latest_date, quality_score, write_status
+from nova_assets.resources import LakeResource
+
+
+def raw_key(table: str) -> dg.AssetKey:
+    return dg.AssetKey(["raw", table])
+
+
+def check_specs(table: str) -> list[dg.AssetCheckSpec]:
+    """One spec per check that applies to `table`; the contract-breaking ones block downstream assets."""
+    return [
+        dg.AssetCheckSpec(name, asset=raw_key(table), description=CHECKS[name][0], blocking=CHECKS[name][1])
+        for name in RULES[table].check_names()
+    ]
+
+
+def publish(
+    context: dg.AssetExecutionContext,
+    lake: LakeResource,
+    table: str,
+    frame: pd.DataFrame,
+    outcomes: Sequence[CheckOutcome],
+    metadata: Mapping[str, Any],
+    *,
+    origin: str,
+    warning: str | None = None,
+) -> dg.MaterializeResult:
+    """Write `frame` unless a blocking check failed; report the checks, the quality score and a status file."""
+    blocked = [o.name for o in outcomes if o.blocking and not o.passed]
+    if blocked:
+        status = f"NOT WRITTEN: blocking checks failed ({', '.join(blocked)}); the last good table is kept"
+        context.log.error(f"raw/{table}: {status}: " + "; ".join(o.description for o in outcomes if not o.passed))
+    else:
+        lake.write("raw", table, frame)
+        status = "written"
+    score = quality_score(outcomes)
+    freshness = RULES[table].freshness
+    write_status(
+        lake.root,
+        table,
+        {
+            "table": table,
+            "origin": origin,
+            "warning": warning,
+            "written": not blocked,
+            "quality_score": score,
+            "latest_date": str(latest_date(frame, freshness)) if freshness else None,
+            "failed_checks": [o.name for o in outcomes if not o.passed],
+            "checked_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        },
+    )
+    selected = context.selected_asset_check_keys
+    results = [
+        dg.AssetCheckResult(
+            asset_key=raw_key(table),
+            check_name=o.name,
+            passed=o.passed,
+            severity=dg.AssetCheckSeverity.ERROR if o.blocking else dg.AssetCheckSeverity.WARN,
+            description=o.description[:1000],
+            metadata={"score": o.score, **_jsonable(o.metadata)},
+        )
+        for o in outcomes
+        if dg.AssetCheckKey(raw_key(table), o.name) in selected
+    ]
+    full_metadata: dict[str, Any] = {
+        "status": status,
+        "origin": origin,
+        **({"warning": warning} if warning else {}),
+        "rows": len(frame),
+        "quality_score": score,
+        "quality": dg.MetadataValue.md(_quality_markdown(outcomes, score)),
+        **metadata,
+    }
+    if len(frame):
+        full_metadata["preview"] = dg.MetadataValue.md(frame.tail(5).to_markdown(index=False))
+    return dg.MaterializeResult(asset_key=raw_key(table), metadata=full_metadata, check_results=results)
+
+
+def _quality_markdown(outcomes: Sequence[CheckOutcome], score: float) -> str:
+    lines = [
+        f"quality score **{score}** = mean of the check scores (share of rows/days/files passing; 1/0 for "
+        "schema and fresh)",
+        "",
+        "| check | passed | score | finding |",
+        "| --- | --- | --- | --- |",
+    ]
+    lines += [
+        f"| {o.name} | {'yes' if o.passed else '**NO**'} | {o.score:.3f} | {o.description[:200].replace('|', '/')} |"
+        for o in outcomes
+    ]
+    return "\n".join(lines)
+
+
+def _jsonable(metadata: Mapping[str, Any]) -> dict[str, Any]:
+    """Check metadata as Dagster accepts it: scalars as they are, anything else as JSON."""
+    return {
+        key: value if isinstance(value, str | int | float | bool) else dg.MetadataValue.json(value)
+        for key, value in metadata.items()
+        if value is not None
+    }

@@ -1,0 +1,478 @@
+"""Checks of the raw tables against the data contract, and the quality score of each source.
+
+Every raw table has a `TableRules` entry: its columns and types (data/README.md), its key, its date
+columns and their sane range, the columns that may not be negative, the codes that must exist in the
+masters, the calendar its series must cover without gaps, and how late its newest date may be.
+`evaluate` turns the rules into `CheckOutcome`s; the Dagster assets report them as asset checks and
+write the table only when no blocking check failed, so bad data never replaces the last good table.
+
+Quality score of a source = the mean, over its checks, of each check's score: the share of rows
+(days for `no_gaps`, files for `rows_loaded`) that pass it; `schema` and `fresh` score 1 or 0.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from pathlib import Path
+from typing import Any, Literal
+from zoneinfo import ZoneInfo
+
+import holidays
+import pandas as pd
+import pyarrow as pa
+
+from nova_assets.lib.sources.erp_files import ERP_TABLES
+from nova_assets.lib.sources.erp_store import MOVEMENT_BUSINESS_KEY
+from nova_assets.lib.sources.landing import write_atomic
+
+LOCAL_TZ = ZoneInfo("America/Bahia")
+EARLIEST = date(2000, 1, 1)
+MAX_QUARANTINED_SHARE = 0.01  # rows_loaded passes while at most 1% of a table's rows are quarantined
+EXAMPLES = 5
+STATUS_DIR = "status"  # lake folder of the per-source status files
+
+Kind = Literal["str", "float", "int", "date", "bool"]
+Calendar = Literal["daily", "business", "monthly"]
+ARROW_TYPES: dict[Kind, Callable[[pa.DataType], bool]] = {
+    "str": lambda t: pa.types.is_string(t) or pa.types.is_large_string(t) or pa.types.is_null(t),
+    "float": pa.types.is_float64,
+    "int": pa.types.is_int64,
+    "date": lambda t: pa.types.is_date32(t) or pa.types.is_null(t),
+    "bool": pa.types.is_boolean,
+}
+
+# name -> (what it verifies, blocking: a failure stops the table from replacing the last good one)
+CHECKS: dict[str, tuple[str, bool]] = {
+    "schema": ("required columns present with the contract types, no missing required value, rows present", True),
+    "date_range": ("no date before 2000-01-01 or after the cycle's as-of date (or the column's own bound)", True),
+    "unique_key": ("no two rows share the table's key", True),
+    "non_negative": ("no negative quantity, cost, lead time or count", True),
+    "known_materials": ("every material_id exists in erp_materials", True),
+    "known_sites": ("every site_id exists in erp_sites", False),
+    "no_gaps": ("the series has a value for every day (business day for PTAX, month for monthly series)", False),
+    "fresh": ("newest date close enough to the as-of date, and not a fallback for a failed live fetch", False),
+    "rows_loaded": ("at most 1% of the rows quarantined and no file of the table rejected in this run", False),
+}
+
+
+@dataclass(frozen=True)
+class DateBound:
+    """The latest date a column may hold: the as-of date plus `days_after`, or the end of next year."""
+
+    days_after: int = 0
+    next_year_end: bool = False
+
+    def latest(self, as_of: date) -> date:
+        return date(as_of.year + 1, 12, 31) if self.next_year_end else as_of + timedelta(days=self.days_after)
+
+
+@dataclass(frozen=True)
+class Freshness:
+    """`column`'s newest date (with a value in `value_column`, if given) may lag the as-of date by max_lag_days."""
+
+    column: str
+    max_lag_days: int
+    value_column: str | None = None
+
+
+@dataclass(frozen=True)
+class TableRules:
+    """What a raw table must satisfy; see the module doc."""
+
+    columns: Mapping[str, Kind]
+    required: tuple[str, ...] = ()  # columns that may hold no missing value
+    min_rows: int = 1
+    key: tuple[str, ...] = ()
+    dates: Mapping[str, DateBound] = field(default_factory=dict)
+    non_negative: tuple[str, ...] = ()
+    codes: Mapping[str, str] = field(default_factory=dict)  # column -> check name (known_materials...)
+    series: tuple[str, Calendar] | None = None
+    freshness: Freshness | None = None
+    loaded_from_files: bool = False  # ERP: rows_loaded applies
+
+    def check_names(self) -> list[str]:
+        """The checks that apply to this table, in CHECKS order."""
+        applies = {
+            "schema": True,
+            "date_range": bool(self.dates),
+            "unique_key": bool(self.key),
+            "non_negative": bool(self.non_negative),
+            "known_materials": "known_materials" in self.codes.values(),
+            "known_sites": "known_sites" in self.codes.values(),
+            "no_gaps": self.series is not None,
+            "fresh": self.freshness is not None,
+            "rows_loaded": self.loaded_from_files,
+        }
+        return [name for name in CHECKS if applies[name]]
+
+
+@dataclass(frozen=True)
+class CheckOutcome:
+    """One check on one table: passed or not, the share of data that passed, and what was found."""
+
+    name: str
+    passed: bool
+    score: float
+    description: str
+    metadata: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def blocking(self) -> bool:
+        return CHECKS[self.name][1]
+
+
+@dataclass(frozen=True)
+class CheckContext:
+    """What a check needs beyond the table itself."""
+
+    as_of: date
+    origin: str = "file"  # for public sources: 'live', 'snapshot', or a fallback description
+    fallback: bool = False  # a live fetch failed and older data stands in
+    materials: frozenset[str] | None = None
+    sites: frozenset[str] | None = None
+    good_rows: int | None = None  # ERP: rows loaded / quarantined from the table's accepted files
+    quarantined_rows: int = 0
+    rejected_files: Sequence[str] = ()  # ERP: files of this table rejected in this run
+
+
+def _erp_rules(table: str, **extra: Any) -> TableRules:
+    spec = ERP_TABLES[table]
+    columns: dict[str, Kind] = {name: column.kind for name, column in spec.columns.items()}
+    if table == "erp_movements":
+        columns["source_file"] = "str"
+    non_negative = tuple(name for name, column in spec.columns.items() if column.nonnegative or column.positive)
+    required = tuple(name for name, column in spec.columns.items() if column.required)
+    key = extra.pop("key", spec.key)
+    return TableRules(
+        columns=columns, required=required, key=key, non_negative=non_negative, loaded_from_files=True, **extra
+    )
+
+
+TODAY = DateBound()
+RULES: dict[str, TableRules] = {
+    "erp_materials": _erp_rules("erp_materials"),
+    "erp_sites": _erp_rules("erp_sites"),
+    "erp_suppliers": _erp_rules("erp_suppliers"),
+    "erp_movements": _erp_rules(
+        "erp_movements",
+        key=MOVEMENT_BUSINESS_KEY,  # no movement id: identical business rows are one movement
+        dates={"movement_date": TODAY},
+        codes={"material_id": "known_materials", "site_id": "known_sites"},
+        freshness=Freshness("movement_date", 3),
+    ),
+    "erp_stock": _erp_rules(
+        "erp_stock",
+        dates={"snapshot_date": TODAY},
+        codes={"material_id": "known_materials", "site_id": "known_sites"},
+        freshness=Freshness("snapshot_date", 7),
+    ),
+    "erp_open_orders": _erp_rules(
+        "erp_open_orders",
+        min_rows=0,  # no open purchase order is a valid state
+        dates={"order_date": TODAY, "expected_date": DateBound(days_after=5 * 366)},
+        codes={"material_id": "known_materials"},
+    ),
+    "weather_daily": TableRules(
+        columns={
+            "date": "date",
+            "temp_max": "float",
+            "temp_min": "float",
+            "temp_avg": "float",
+            "humidity_avg": "float",
+            "precipitation_mm": "float",
+            "wind_speed_max": "float",
+            "source": "str",
+        },
+        required=("date", "source"),
+        key=("date",),
+        dates={"date": TODAY},
+        non_negative=("humidity_avg", "precipitation_mm", "wind_speed_max"),
+        series=("date", "daily"),
+        freshness=Freshness("date", 7, value_column="temp_avg"),  # the archive lags ~5 days
+    ),
+    "economics_selic": TableRules(
+        columns={"date": "date", "value": "float"},
+        required=("date", "value"),
+        key=("date",),
+        dates={"date": TODAY},
+        non_negative=("value",),
+        series=("date", "daily"),
+        freshness=Freshness("date", 3),
+    ),
+    "economics_usd_brl": TableRules(
+        columns={"date": "date", "value": "float"},
+        required=("date", "value"),
+        key=("date",),
+        dates={"date": TODAY},
+        non_negative=("value",),
+        series=("date", "business"),
+        freshness=Freshness("date", 5),  # a long weekend (Carnaval: Saturday to Wednesday)
+    ),
+    "economics_ipca": TableRules(
+        columns={"month": "date", "value": "float"},
+        required=("month", "value"),
+        key=("month",),
+        dates={"month": TODAY},
+        series=("month", "monthly"),
+        freshness=Freshness("month", 75),  # IPCA of month M is published around the 10th of M+1
+    ),
+    "anatel_5g_monthly": TableRules(
+        columns={"month": "date", "ibge_code": "str", "stations_5g_new": "int", "stations_5g_total": "int"},
+        required=("month", "ibge_code"),
+        key=("month", "ibge_code"),
+        dates={"month": TODAY},
+        non_negative=("stations_5g_new", "stations_5g_total"),
+        series=("month", "monthly"),
+        freshness=Freshness("month", 92),
+    ),
+    "holidays": TableRules(
+        columns={"date": "date", "name": "str", "scope": "str", "is_major": "bool"},
+        required=("date", "name", "scope"),
+        key=("date",),
+        dates={"date": DateBound(next_year_end=True)},
+    ),
+}
+
+
+def resolve_as_of(setting: str, offline: bool, recorded_on: date) -> date:
+    """The cycle's as-of date: NOVA_AS_OF_DATE if set; live, today in Salvador; offline, the day the
+    snapshots were recorded (the offline cycle replays that day, so its data is as fresh as it was then)."""
+    if setting.strip():
+        try:
+            return date.fromisoformat(setting.strip())
+        except ValueError as exc:
+            raise ValueError(f"NOVA_AS_OF_DATE={setting!r}: expected a date as YYYY-MM-DD") from exc
+    return recorded_on if offline else datetime.now(LOCAL_TZ).date()
+
+
+def evaluate(table: str, frame: pd.DataFrame, context: CheckContext) -> list[CheckOutcome]:
+    """Every check of `table` on `frame`. A frame failing `schema` gets the other checks marked as not run."""
+    rules = RULES[table]
+    schema = _schema(frame, rules)
+    outcomes = [schema]
+    for name in rules.check_names()[1:]:
+        if not schema.passed and name != "rows_loaded":
+            outcomes.append(CheckOutcome(name, False, 0.0, "not evaluated: the schema check failed"))
+            continue
+        outcomes.append(_CHECKERS[name](frame, rules, context))
+    return outcomes
+
+
+def quality_score(outcomes: Sequence[CheckOutcome]) -> float:
+    """Mean of the checks' scores (module doc), rounded to 3 decimals; 0 without any check."""
+    return round(sum(o.score for o in outcomes) / len(outcomes), 3) if outcomes else 0.0
+
+
+def write_status(lake_dir: Path, table: str, status: Mapping[str, Any]) -> Path:
+    """Record a source's latest check (origin, fallback warning, score, newest date) in `status/<table>.json`.
+
+    One file per source, so assets running in parallel never write the same file; `read_statuses`
+    gives later steps (alerts, reports) the state of every source in one frame.
+    """
+    return write_atomic(lake_dir / STATUS_DIR / f"{table}.json", json.dumps(status, ensure_ascii=False).encode())
+
+
+def read_statuses(lake_dir: Path) -> pd.DataFrame:
+    """Every source's latest status (see write_status), one row per raw table."""
+    paths = sorted((lake_dir / STATUS_DIR).glob("*.json"))
+    return pd.DataFrame([json.loads(path.read_text(encoding="utf-8")) for path in paths])
+
+
+def latest_date(frame: pd.DataFrame, freshness: Freshness) -> date | None:
+    """Newest date of the freshness column that carries a value; None for an empty or malformed table."""
+    if freshness.column not in frame or (freshness.value_column and freshness.value_column not in frame):
+        return None
+    rows = frame if freshness.value_column is None else frame[frame[freshness.value_column].notna()]
+    dates = pd.to_datetime(rows[freshness.column], errors="coerce").dropna()
+    return dates.max().date() if len(dates) else None
+
+
+# -- the checks ------------------------------------------------------------------------------------
+
+
+def _schema(frame: pd.DataFrame, rules: TableRules) -> CheckOutcome:
+    missing = [c for c in rules.columns if c not in frame.columns]
+    wrong = {}
+    for column, kind in rules.columns.items():
+        if column in frame.columns:
+            arrow_type = _arrow_type(frame[column])
+            if isinstance(arrow_type, str) or not ARROW_TYPES[kind](arrow_type):
+                wrong[column] = f"{arrow_type} (expected {kind})"
+    nulls = {c: int(frame[c].isna().sum()) for c in rules.required if c in frame.columns and frame[c].isna().any()}
+    problems = []
+    if missing:
+        problems.append(f"missing columns {missing}")
+    if wrong:
+        problems.append(f"wrong types {wrong}")
+    if nulls:
+        problems.append(f"missing values in required columns {nulls}")
+    if len(frame) < rules.min_rows:
+        problems.append(f"{len(frame)} rows (at least {rules.min_rows} expected)")
+    passed = not problems
+    metadata = {"rows": len(frame), "columns": list(map(str, frame.columns))}
+    return CheckOutcome("schema", passed, 1.0 if passed else 0.0, "; ".join(problems) or "contract schema", metadata)
+
+
+def _arrow_type(values: pd.Series) -> pa.DataType | str:
+    """The Parquet (Arrow) type the column would be written as; 'mixed types' if it has none."""
+    try:
+        return pa.array(values, from_pandas=True).type
+    except (pa.ArrowInvalid, pa.ArrowTypeError):
+        return "mixed types"
+
+
+def _date_range(frame: pd.DataFrame, rules: TableRules, context: CheckContext) -> CheckOutcome:
+    bad = pd.Series(False, index=frame.index)
+    found: dict[str, Any] = {}
+    for column, bound in rules.dates.items():
+        latest = bound.latest(context.as_of)
+        dates = pd.to_datetime(frame[column], errors="coerce")
+        out = dates.notna() & ((dates < pd.Timestamp(EARLIEST)) | (dates > pd.Timestamp(latest)))
+        if out.any():
+            found[column] = {
+                "rows": int(out.sum()),
+                "allowed": f"{EARLIEST}..{latest}",
+                "examples": sorted({str(d.date()) for d in dates[out]})[:EXAMPLES],
+            }
+        bad |= out
+    return _row_share("date_range", frame, bad, found, f"as-of {context.as_of}")
+
+
+def _unique_key(frame: pd.DataFrame, rules: TableRules, context: CheckContext) -> CheckOutcome:
+    duplicated = frame.duplicated(list(rules.key), keep="first")
+    found: dict[str, Any] = {}
+    if duplicated.any():
+        examples = frame.loc[duplicated, list(rules.key)].head(EXAMPLES).astype(str).agg("|".join, axis=1)
+        found = {"key": list(rules.key), "examples": examples.tolist()}
+    return _row_share("unique_key", frame, duplicated, found, "+".join(rules.key))
+
+
+def _non_negative(frame: pd.DataFrame, rules: TableRules, context: CheckContext) -> CheckOutcome:
+    bad = pd.Series(False, index=frame.index)
+    found = {}
+    for column in rules.non_negative:
+        negative = pd.to_numeric(frame[column], errors="coerce") < 0
+        if negative.any():
+            examples = frame.loc[negative, column].head(EXAMPLES).tolist()
+            found[column] = {"rows": int(negative.sum()), "examples": examples}
+        bad |= negative
+    return _row_share("non_negative", frame, bad, found, ", ".join(rules.non_negative))
+
+
+def _known_codes(name: str, reference_name: str) -> Callable[[pd.DataFrame, TableRules, CheckContext], CheckOutcome]:
+    def check(frame: pd.DataFrame, rules: TableRules, context: CheckContext) -> CheckOutcome:
+        reference = context.materials if name == "known_materials" else context.sites
+        column = next(c for c, check_name in rules.codes.items() if check_name == name)
+        if reference is None:
+            return CheckOutcome(name, False, 0.0, f"{reference_name} is not available to compare {column} with")
+        unknown = frame[column].notna() & ~frame[column].isin(reference)
+        found = {}
+        if unknown.any():
+            counts = frame.loc[unknown, column].value_counts()
+            found = {"unknown_codes": len(counts), "examples": counts.head(EXAMPLES).index.tolist()}
+        return _row_share(name, frame, unknown, found, f"{column} in {reference_name}")
+
+    return check
+
+
+def _no_gaps(frame: pd.DataFrame, rules: TableRules, context: CheckContext) -> CheckOutcome:
+    assert rules.series is not None
+    column, calendar = rules.series
+    present = pd.DatetimeIndex(pd.to_datetime(frame[column]).dropna().unique()).sort_values()
+    if present.empty:
+        return CheckOutcome("no_gaps", False, 0.0, "empty series")
+    expected = expected_dates(present.min().date(), present.max().date(), calendar)
+    missing = expected.difference(present)
+    score = 1 - len(missing) / len(expected)
+    examples = [str(d.date()) for d in missing[:EXAMPLES]]
+    description = (
+        f"{len(missing)} of {len(expected)} {calendar} dates missing, e.g. {examples}"
+        if len(missing)
+        else f"no gap in {len(expected)} {calendar} dates"
+    )
+    return CheckOutcome(
+        "no_gaps",
+        missing.empty,
+        score,
+        description,
+        {"expected": len(expected), "missing": len(missing), "missing_examples": examples},
+    )
+
+
+def expected_dates(first: date, last: date, calendar: Calendar) -> pd.DatetimeIndex:
+    """The dates a series must hold between its first and last: every day, every month start, or every
+    Brazilian business day (weekdays outside the B3/BVMF holiday calendar, which BACEN follows for PTAX)."""
+    if calendar == "daily":
+        return pd.date_range(first, last, freq="D")
+    if calendar == "monthly":
+        return pd.date_range(first, last, freq="MS")
+    closed = holidays.financial_holidays("BVMF", years=range(first.year, last.year + 1))
+    days = pd.bdate_range(first, last)
+    return days[~days.isin(pd.DatetimeIndex(list(closed)))] if closed else days
+
+
+def _fresh(frame: pd.DataFrame, rules: TableRules, context: CheckContext) -> CheckOutcome:
+    assert rules.freshness is not None
+    latest = latest_date(frame, rules.freshness)
+    lag = (context.as_of - latest).days if latest else None
+    metadata = {
+        "latest_date": str(latest),
+        "as_of": str(context.as_of),
+        "lag_days": lag,
+        "max_lag_days": rules.freshness.max_lag_days,
+        "origin": context.origin,
+    }
+    if context.fallback:
+        return CheckOutcome("fresh", False, 0.0, f"stale: live fetch failed, data from {context.origin}", metadata)
+    if lag is None:
+        return CheckOutcome("fresh", False, 0.0, "stale: no dated row", metadata)
+    if lag > rules.freshness.max_lag_days:
+        return CheckOutcome(
+            "fresh",
+            False,
+            0.0,
+            f"stale: newest {rules.freshness.column} {latest} is {lag} days before the as-of date {context.as_of} "
+            f"(at most {rules.freshness.max_lag_days})",
+            metadata,
+        )
+    return CheckOutcome("fresh", True, 1.0, f"newest {rules.freshness.column} {latest}, {lag} days old", metadata)
+
+
+def _rows_loaded(frame: pd.DataFrame, rules: TableRules, context: CheckContext) -> CheckOutcome:
+    good = len(frame) if context.good_rows is None else context.good_rows
+    total = good + context.quarantined_rows
+    share = context.quarantined_rows / total if total else 0.0
+    problems = []
+    if share > MAX_QUARANTINED_SHARE:
+        problems.append(f"{context.quarantined_rows} of {total} rows quarantined ({share:.1%})")
+    if context.rejected_files:
+        problems.append(f"rejected in this run: {'; '.join(context.rejected_files)}")
+    metadata = {
+        "quarantined_rows": context.quarantined_rows,
+        "loaded_rows": good,
+        "rejected_files": list(context.rejected_files),
+    }
+    description = "; ".join(problems) or f"{context.quarantined_rows} of {total} rows quarantined"
+    return CheckOutcome("rows_loaded", not problems, 1 - share if total else 1.0, description, metadata)
+
+
+def _row_share(name: str, frame: pd.DataFrame, bad: pd.Series, found: dict[str, Any], scope: str) -> CheckOutcome:
+    n_bad = int(bad.sum())
+    score = 1 - n_bad / len(frame) if len(frame) else 1.0
+    description = f"{n_bad} of {len(frame)} rows fail ({scope}): {found}" if n_bad else f"all {len(frame)} rows pass"
+    return CheckOutcome(name, n_bad == 0, round(score, 6), description, {"failing_rows": n_bad, **found})
+
+
+_CHECKERS: dict[str, Callable[[pd.DataFrame, TableRules, CheckContext], CheckOutcome]] = {
+    "date_range": _date_range,
+    "unique_key": _unique_key,
+    "non_negative": _non_negative,
+    "known_materials": _known_codes("known_materials", "erp_materials"),
+    "known_sites": _known_codes("known_sites", "erp_sites"),
+    "no_gaps": _no_gaps,
+    "fresh": _fresh,
+    "rows_loaded": _rows_loaded,
+}

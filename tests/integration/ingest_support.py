@@ -1,0 +1,43 @@
+"""Helpers of the asset-level ingest tests: run raw assets in process on a temporary lake, read what they said."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import dagster as dg
+import pandas as pd
+
+from nova_assets.lib import lake
+from nova_assets.resources import LakeResource, SourcesResource
+
+
+def materialize(
+    assets: Sequence[dg.AssetsDefinition], sources: SourcesResource, lake_dir: str
+) -> dg.ExecuteInProcessResult:
+    """One in-process run; failures are returned, not raised, so tests can check what was kept."""
+    return dg.materialize(
+        assets,
+        resources={"sources": sources, "lake": LakeResource(lake_dir=lake_dir)},
+        raise_on_error=False,
+    )
+
+
+def checks(result: dg.ExecuteInProcessResult, table: str) -> dict[str, dg.AssetCheckEvaluation]:
+    """The check evaluations of raw/<table>, by check name."""
+    return {e.check_name: e for e in result.get_asset_check_evaluations() if e.asset_key == dg.AssetKey(["raw", table])}
+
+
+def failed_checks(result: dg.ExecuteInProcessResult, table: str) -> dict[str, str]:
+    return {name: e.description or "" for name, e in checks(result, table).items() if not e.passed}
+
+
+def metadata(result: dg.ExecuteInProcessResult, *key: str) -> dict[str, Any]:
+    """Metadata values of the asset's materialization in this run."""
+    (event,) = [e for e in result.get_asset_materialization_events() if e.asset_key == dg.AssetKey(list(key))]
+    return {name: value.value for name, value in event.materialization.metadata.items()}
+
+
+def read(lake_dir: str, layer: str, table: str) -> pd.DataFrame:
+    return lake.read_table(Path(lake_dir), layer, table)

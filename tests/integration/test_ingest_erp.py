@@ -1,0 +1,274 @@
+"""The ERP raw assets, materialized in process on a temporary lake: incremental, lossless, checked.
+
+A small clean business is loaded once (module fixture); each test copies that state and drops
+more files, so every case starts from "yesterday's good tables" and proves they survive.
+"""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from nova_assets.defs.ingest.erp import erp_tables
+from nova_assets.lib.sources.erp_files import ERP_TABLES, MAX_LINE_CHARS
+from nova_assets.lib.sources.landing import REASON_SUFFIX
+from nova_assets.lib.sources.snapshots import SNAPSHOT_DIR
+from nova_assets.resources import SourcesResource
+from tests.integration.ingest_support import checks, failed_checks, materialize, metadata, read
+
+AS_OF = "2025-11-11"
+HEADER = "movement_date,material_id,site_id,movement_type,quantity\n"
+BUSINESS = {
+    "materials.csv": "material_id,description,unit_cost,supplier_id\nMAT-1,Conector SC/APC,10,SUP-1\n"
+    "MAT-2,Cabo drop 2F,5.5,SUP-1\n",
+    "sites.csv": "site_id,site_name,site_type\nWH-1,Almoxarifado Central,warehouse\nTWR-1,ERB Salvador 01,tower\n",
+    "suppliers.csv": "supplier_id,supplier_name,lead_time_mean_days,lead_time_std_days\nSUP-1,Fornecedor A,10,2\n",
+    "movements.csv": HEADER
+    + "".join(f"2025-11-{day:02d},MAT-{day % 2 + 1},WH-1,issue,{day}\n" for day in range(1, 11)),
+    "stock_on_hand.csv": "snapshot_date,material_id,site_id,on_hand\n"
+    "2025-11-10,MAT-1,WH-1,4\n2025-11-10,MAT-2,WH-1,0\n",
+    "open_orders.csv": "po_id,material_id,supplier_id,quantity,order_date,expected_date\n"
+    "PO-1,MAT-1,SUP-1,5,2025-11-01,2025-11-20\n",
+}
+
+
+@dataclass
+class Lakehouse:
+    """A landing folder and a lake; `run` materializes every ERP asset on them."""
+
+    root: Path
+
+    @property
+    def landing(self) -> Path:
+        return self.root / "landing" / "erp"
+
+    @property
+    def lake_dir(self) -> str:
+        return str(self.root / "lake")
+
+    def drop(self, name: str, data: str | bytes, encoding: str = "utf-8") -> Path:
+        path = self.landing / name
+        path.write_bytes(data.encode(encoding) if isinstance(data, str) else data)
+        return path
+
+    def run(self, as_of: str = AS_OF):
+        sources = SourcesResource(
+            landing_dir=str(self.root / "landing"), snapshot_dir=str(SNAPSHOT_DIR), as_of_date=as_of
+        )
+        return materialize([erp_tables], sources, self.lake_dir)
+
+    def raw(self, table: str) -> pd.DataFrame:
+        return read(self.lake_dir, "raw", table)
+
+    def quarantine(self) -> pd.DataFrame:
+        return read(self.lake_dir, "quarantine", "erp_rows")
+
+
+@pytest.fixture(scope="module")
+def loaded(tmp_path_factory: pytest.TempPathFactory) -> Lakehouse:
+    house = Lakehouse(tmp_path_factory.mktemp("erp_baseline"))
+    house.landing.mkdir(parents=True)
+    for name, text in BUSINESS.items():
+        house.drop(name, text)
+    result = house.run()
+    assert result.success
+    return house
+
+
+@pytest.fixture
+def house(loaded: Lakehouse, tmp_path: Path) -> Lakehouse:
+    """Yesterday's state: the baseline business already loaded, copied for one test."""
+    shutil.copytree(loaded.root, tmp_path / "house")
+    return Lakehouse(tmp_path / "house")
+
+
+def test_a_clean_business_loads_every_table_and_passes_every_check(loaded: Lakehouse) -> None:
+    result = loaded.run()  # a re-run of the baseline, so the fixture's lake is not changed
+    assert result.success
+    for table in ERP_TABLES:
+        assert failed_checks(result, table) == {}, table
+        assert metadata(result, "raw", table)["quality_score"] == 1.0
+    assert len(loaded.raw("erp_movements")) == 10 and loaded.quarantine().empty
+
+
+def test_rerun_and_redropped_files_load_nothing_twice(house: Lakehouse) -> None:
+    before = {table: house.raw(table) for table in ERP_TABLES}
+    manifest = (Path(house.lake_dir) / "bronze" / "erp" / "manifest.json").read_text()
+    shutil.copy(house.landing / "movements.csv", house.landing / "consumo_reenviado.csv")
+    result = house.run()
+    assert result.success
+    info = metadata(result, "raw", "erp_movements")
+    assert info["files_new"] == []
+    assert "consumo_reenviado.csv (same content as movements.csv)" in info["files_already_loaded"]
+    for table in ERP_TABLES:
+        pd.testing.assert_frame_equal(house.raw(table), before[table])
+    assert (Path(house.lake_dir) / "bronze" / "erp" / "manifest.json").read_text() == manifest
+
+
+def test_a_new_file_adds_its_rows_to_the_previous_ones(house: Lakehouse) -> None:
+    house.drop("movements_2025-11-11.csv", HEADER + "2025-11-11,MAT-2,TWR-1,issue,7\n")
+    result = house.run()
+    assert result.success
+    movements = house.raw("erp_movements")
+    assert len(movements) == 11
+    assert movements["source_file"].value_counts().to_dict() == {"movements.csv": 10, "movements_2025-11-11.csv": 1}
+
+
+@dataclass(frozen=True)
+class Malformed:
+    """A bad file, and what must happen: rows quarantined (line -> reason) or the file rejected (reason)."""
+
+    name: str
+    data: Callable[[], bytes]
+    loaded_rows: int = 0
+    quarantined: dict[int, str] | None = None
+    rejected: str | None = None
+
+
+def _text(text: str, encoding: str = "utf-8") -> Callable[[], bytes]:
+    return lambda: text.encode(encoding)
+
+
+MALFORMED = [
+    Malformed(
+        "movimentos_ptbr.csv",  # Brazilian export: ';' separator, ',' decimals, dd/mm/yyyy, Portuguese headers
+        _text("Data;Código do Material;Depósito;Tipo;Quantidade\n11/11/2025;MAT-1;WH-1;saída;1,5\n"),
+        loaded_rows=1,
+    ),
+    Malformed(
+        "movimentacao_latin1.csv",
+        _text("Data;Código do Material;Depósito;Quantidade\n11/11/2025;MAT-2;WH-1;3\n", "latin-1"),
+        loaded_rows=1,
+    ),
+    Malformed(
+        "movements_mixed_separators.csv",  # header with ';', rows with ',': no row can be read
+        _text("movement_date;material_id;site_id;movement_type;quantity\n2025-11-11,MAT-1,WH-1,issue,1\n"),
+        rejected="no valid row (1 rows quarantined, e.g. line 2: wrong number of fields: expected 5, found 1",
+    ),
+    Malformed(
+        "movements_no_site.csv",
+        _text("movement_date,material_id,quantity\n2025-11-11,MAT-1,1\n"),
+        rejected="missing required column(s): site_id (found: movement_date, material_id, quantity)",
+    ),
+    Malformed(
+        "movements_bad_dates.csv",
+        _text(HEADER + "2025-11-11,MAT-1,WH-1,issue,1\n31/02/2025,MAT-1,WH-1,issue,1\n2025-13-01,MAT-2,WH-1,issue,1\n"),
+        loaded_rows=1,
+        quarantined={3: "bad date in movement_date: '31/02/2025'", 4: "bad date in movement_date: '2025-13-01'"},
+    ),
+    Malformed(
+        "movements_bad_quantities.csv",
+        _text(
+            HEADER + "2025-11-11,MAT-1,WH-1,issue,-4\n2025-11-11,MAT-2,WH-1,issue,dez\n2025-11-11,MAT-2,WH-1,issue,2\n"
+        ),
+        loaded_rows=1,
+        quarantined={2: "negative quantity: '-4'", 3: "non-numeric quantity: 'dez'"},
+    ),
+    Malformed(
+        "movements_duplicates.csv",
+        _text(HEADER + "2025-11-11,MAT-1,WH-1,issue,1\n2025-11-11,MAT-1,WH-1,issue,1\n"),
+        loaded_rows=1,
+        quarantined={3: "exact duplicate of line 2"},
+    ),
+    Malformed("movements_empty.csv", _text(""), rejected="empty file"),
+    Malformed(
+        "movements_truncated.csv",
+        _text(HEADER + "2025-11-11,MAT-1,WH-1,issue,1\n2025-11-11,MAT-2,WH"),
+        loaded_rows=1,
+        quarantined={3: "wrong number of fields: expected 5, found 3 (truncated or malformed line)"},
+    ),
+    Malformed(
+        "movements_huge_line.csv",
+        _text(HEADER + "2025-11-11,MAT-1,WH-1,issue,1\n2025-11-11,MAT-2,WH-1,issue," + "9" * MAX_LINE_CHARS + "\n"),
+        loaded_rows=1,
+        quarantined={3: f"line too long: {MAX_LINE_CHARS + 28} characters (limit {MAX_LINE_CHARS})"},
+    ),
+    Malformed("movements.parquet", lambda: b"PAR1 not really parquet", rejected="cannot read Parquet file"),
+    Malformed("movements_binary.csv", lambda: bytes(range(256)) * 4, rejected="not a text file (binary content)"),
+]
+
+
+@pytest.mark.parametrize("case", MALFORMED, ids=[case.name for case in MALFORMED])
+def test_malformed_files_keep_the_previous_data_and_say_what_is_wrong(house: Lakehouse, case: Malformed) -> None:
+    before = {table: house.raw(table) for table in ERP_TABLES}
+    house.drop(case.name, case.data())
+    result = house.run()
+    assert result.success, "bad input must not crash the cycle"
+    movements = house.raw("erp_movements")
+    kept = movements[movements["source_file"] == "movements.csv"].reset_index(drop=True)
+    pd.testing.assert_frame_equal(kept, before["erp_movements"])  # previous data intact
+    for table in set(ERP_TABLES) - {"erp_movements"}:
+        pd.testing.assert_frame_equal(house.raw(table), before[table])
+    assert (movements["source_file"] == case.name).sum() == case.loaded_rows
+    info = metadata(result, "raw", "erp_movements")
+    if case.rejected:
+        moved = house.landing / "rejected" / case.name
+        assert moved.exists() and not (house.landing / case.name).exists()
+        reason = moved.with_name(moved.name + REASON_SUFFIX).read_text(encoding="utf-8")
+        assert f"reason: {case.name}: {case.rejected}" in reason
+        assert f"ERP file {case.name} rejected: {case.name}: {case.rejected}" in info["files_rejected"][0]
+        assert case.name in info["warning"] and case.rejected in info["warning"]
+        assert "rejected in this run" in failed_checks(result, "erp_movements")["rows_loaded"]
+    else:
+        quarantine = house.quarantine()
+        mine = quarantine[quarantine["source_file"] == case.name]
+        assert dict(zip(mine["line_number"], mine["reason"], strict=True)) == (case.quarantined or {})
+        assert set(mine["table"]) <= {"erp_movements"}
+
+
+def test_quarantine_is_kept_across_runs_and_shown(house: Lakehouse) -> None:
+    house.drop("movements_bad.csv", HEADER + "2025-11-11,MAT-1,WH-1,issue,1\n2025-11-11,MAT-1,WH-1,issue,-1\n")
+    first = house.run()
+    second = house.run()
+    assert first.success and second.success
+    for result in (first, second):
+        info = metadata(result, "quarantine", "erp_rows")
+        assert info["rows"] == 1 and info["by_table"] == {"erp_movements": 1}
+        assert "movements_bad.csv" in info["latest"] and "negative quantity: '-1'" in info["latest"]
+    row = house.quarantine().iloc[0]
+    assert (row["source_file"], row["line_number"], row["reason"]) == (
+        "movements_bad.csv",
+        3,
+        "negative quantity: '-1'",
+    )
+    # one bad row in twelve: rows_loaded reports it (WARN), the table is still written
+    rows_loaded = checks(second, "erp_movements")["rows_loaded"]
+    assert not rows_loaded.passed and "1 of 12 rows quarantined" in (rows_loaded.description or "")
+
+
+def test_movements_of_an_unknown_material_are_held_back_until_the_master_knows_it(house: Lakehouse) -> None:
+    before = house.raw("erp_movements")
+    house.drop("movements_new_item.csv", HEADER + "2025-11-11,MAT-9,WH-1,issue,1\n")
+    blocked = house.run()
+    assert not blocked.success  # a blocking check failed: nothing downstream may run
+    failed = checks(blocked, "erp_movements")["known_materials"]
+    assert not failed.passed and failed.metadata["examples"].value == ["MAT-9"]
+    assert metadata(blocked, "raw", "erp_movements")["status"].startswith("NOT WRITTEN")
+    pd.testing.assert_frame_equal(house.raw("erp_movements"), before)
+
+    house.drop("materials_2025-11-11.csv", "material_id,description,supplier_id\nMAT-9,Antena 5G,SUP-1\n")
+    fixed = house.run()
+    assert fixed.success and failed_checks(fixed, "erp_movements") == {}
+    assert "MAT-9" in set(house.raw("erp_movements")["material_id"])
+    assert set(house.raw("erp_materials")["material_id"]) == {"MAT-1", "MAT-2", "MAT-9"}
+
+
+def test_dates_after_the_as_of_date_are_held_back(house: Lakehouse) -> None:
+    before = house.raw("erp_movements")
+    house.drop("movements_future.csv", HEADER + "2025-12-01,MAT-1,WH-1,issue,1\n")
+    result = house.run()
+    assert not result.success
+    assert "2025-12-01" in failed_checks(result, "erp_movements")["date_range"]
+    pd.testing.assert_frame_equal(house.raw("erp_movements"), before)
+
+
+def test_old_exports_fail_the_freshness_check_but_still_load(house: Lakehouse) -> None:
+    result = house.run(as_of="2025-11-30")
+    assert result.success
+    assert "stale: newest movement_date 2025-11-10 is 20 days before" in failed_checks(result, "erp_movements")["fresh"]
+    assert metadata(result, "raw", "erp_movements")["status"] == "written"

@@ -1,0 +1,159 @@
+"""The ERP store: files registered by content hash, tables rebuilt from every accepted file, bad files set aside."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from nova_assets.lib.sources import erp_store
+from nova_assets.lib.sources.erp_store import ErpStore, empty_table
+from nova_assets.lib.sources.landing import REASON_SUFFIX, landing_files
+
+MOVEMENTS = "movement_date,material_id,site_id,movement_type,quantity\n"
+
+
+@pytest.fixture
+def landing(tmp_path: Path) -> Path:
+    folder = tmp_path / "landing" / "erp"
+    folder.mkdir(parents=True)
+    return folder
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> ErpStore:
+    return ErpStore(tmp_path / "lake" / "bronze" / "erp")
+
+
+def drop(folder: Path, name: str, text: str, encoding: str = "utf-8") -> Path:
+    path = folder / name
+    path.write_bytes(text.encode(encoding))
+    return path
+
+
+def test_a_file_is_loaded_once_whatever_it_is_called(landing: Path, store: ErpStore) -> None:
+    drop(landing, "movements.csv", MOVEMENTS + "2025-11-01,MAT-1,WH-1,issue,2\n")
+    first = store.ingest(landing)
+    assert [f.file_name for f in first.loaded] == ["movements.csv"]
+    drop(landing, "consumo_copia.csv", MOVEMENTS + "2025-11-01,MAT-1,WH-1,issue,2\n")  # same bytes
+    second = store.ingest(landing)
+    assert second.loaded == [] and second.rejected == []
+    assert sorted(second.skipped) == [
+        "consumo_copia.csv (same content as movements.csv)",
+        "movements.csv (same content as movements.csv)",
+    ]
+    assert len(store.files()) == 1
+    assert store.build_table("erp_movements")["quantity"].tolist() == [2.0]
+
+
+def test_accepted_files_are_kept_in_bronze_so_the_landing_folder_can_be_emptied(landing: Path, store: ErpStore):
+    path = drop(landing, "movements.csv", MOVEMENTS + "2025-11-01,MAT-1,WH-1,issue,2\n")
+    (entry,) = store.ingest(landing).loaded
+    kept = store.root / "files" / entry.content_hash / "movements.csv"
+    assert kept.read_bytes() == path.read_bytes()
+    path.unlink()
+    assert store.ingest(landing).loaded == []
+    assert store.build_table("erp_movements")["material_id"].tolist() == ["MAT-1"]
+
+
+def test_movements_from_overlapping_extracts_are_counted_once(landing: Path, store: ErpStore) -> None:
+    drop(landing, "movements_2025-10.csv", MOVEMENTS + "2025-10-31,MAT-1,WH-1,issue,2\n2025-11-01,MAT-1,WH-1,issue,3\n")
+    store.ingest(landing)
+    drop(landing, "movements_2025-11.csv", MOVEMENTS + "2025-11-01,MAT-1,WH-1,issue,3\n2025-11-02,MAT-2,WH-1,issue,1\n")
+    store.ingest(landing)
+    table = store.build_table("erp_movements")
+    assert table[["movement_date", "quantity", "source_file"]].values.tolist() == [
+        [date(2025, 10, 31), 2.0, "movements_2025-10.csv"],
+        [date(2025, 11, 1), 3.0, "movements_2025-10.csv"],
+        [date(2025, 11, 2), 1.0, "movements_2025-11.csv"],
+    ]
+
+
+def test_a_newer_master_file_wins_per_key_and_keeps_the_others(landing: Path, store: ErpStore) -> None:
+    drop(landing, "materials.csv", "material_id,description,unit_cost\nMAT-1,Old name,10\nMAT-2,Kept,5\n")
+    store.ingest(landing)
+    drop(landing, "materials_v2.csv", "material_id,description,unit_cost\nMAT-1,New name,12\n")
+    store.ingest(landing)
+    table = store.build_table("erp_materials")
+    assert table[["material_id", "description", "unit_cost"]].values.tolist() == [
+        ["MAT-1", "New name", 12.0],
+        ["MAT-2", "Kept", 5.0],
+    ]
+
+
+def test_the_newest_open_orders_file_is_the_current_list(landing: Path, store: ErpStore) -> None:
+    header = "po_id,material_id,quantity,expected_date\n"
+    drop(landing, "open_orders_1.csv", header + "PO-1,MAT-1,5,2025-12-01\nPO-2,MAT-2,1,2025-12-02\n")
+    store.ingest(landing)
+    drop(landing, "open_orders_2.csv", header)  # every PO received: an empty list is a valid export
+    report = store.ingest(landing)
+    assert [f.file_name for f in report.loaded] == ["open_orders_2.csv"] and report.rejected == []
+    assert store.build_table("erp_open_orders").empty
+
+
+def test_unreadable_file_is_moved_aside_with_its_reason(landing: Path, store: ErpStore) -> None:
+    drop(landing, "movements.csv", MOVEMENTS + "2025-11-01,MAT-1,WH-1,issue,2\n")
+    store.ingest(landing)
+    before = store.build_table("erp_movements")
+    drop(landing, "movimentos_nov.csv", "data;material;quantidade\n01/11/2025;MAT-1;2\n")  # no site column
+    report = store.ingest(landing)
+    (rejected,) = report.rejected
+    assert rejected.reason == (
+        "movimentos_nov.csv: missing required column(s): site_id (found: data, material, quantidade)"
+    )
+    moved = landing / "rejected" / "movimentos_nov.csv"
+    assert rejected.moved_to == str(moved) and moved.exists() and not (landing / "movimentos_nov.csv").exists()
+    reason_file = moved.with_name(moved.name + REASON_SUFFIX).read_text(encoding="utf-8")
+    assert "missing required column(s): site_id" in reason_file
+    assert report.errors() == [f"ERP file movimentos_nov.csv rejected: {rejected.reason} (moved to {moved})"]
+    pd.testing.assert_frame_equal(store.build_table("erp_movements"), before)
+    assert [f.file_name for f in store.files()] == ["movements.csv"]
+    assert store.rejected_files()["file_name"].tolist() == ["movimentos_nov.csv"]
+    assert moved not in landing_files(landing)  # never read again
+    assert store.ingest(landing).rejected == []
+
+
+def test_a_file_whose_every_row_is_bad_is_rejected_not_loaded(landing: Path, store: ErpStore) -> None:
+    drop(landing, "movements.csv", MOVEMENTS + "2025-11-01,MAT-1,WH-1,issue,-2\nnot-a-date,MAT-1,WH-1,issue,1\n")
+    (rejected,) = store.ingest(landing).rejected
+    assert rejected.reason.startswith("movements.csv: no valid row (2 rows quarantined, e.g. line 2: negative quantity")
+    assert store.files() == [] and store.build_table("erp_movements") is None
+
+
+def test_quarantine_keeps_file_line_and_reason_across_runs(landing: Path, store: ErpStore) -> None:
+    drop(landing, "movements.csv", MOVEMENTS + "2025-11-01,MAT-1,WH-1,issue,2\n2025-11-01,MAT-1,WH-1,issue,abc\n")
+    store.ingest(landing)
+    store.ingest(landing)
+    quarantine = store.quarantine()
+    assert quarantine[["table", "source_file", "line_number", "reason"]].values.tolist() == [
+        ["erp_movements", "movements.csv", 3, "non-numeric quantity: 'abc'"]
+    ]
+
+
+def test_a_new_parser_version_replays_the_bronze_copies(
+    landing: Path, store: ErpStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    drop(landing, "movements.csv", MOVEMENTS + "2025-11-01,MAT-1,WH-1,issue,2\n")
+    store.ingest(landing)
+    (landing / "movements.csv").unlink()  # only the bronze copy is left
+    monkeypatch.setattr(erp_store, "PARSER_VERSION", erp_store.PARSER_VERSION + 1)
+    report = store.ingest(landing)
+    assert report.replayed == ["movements.csv"]
+    assert [f.parser_version for f in store.files()] == [erp_store.PARSER_VERSION]
+    assert store.build_table("erp_movements")["quantity"].tolist() == [2.0]
+
+
+def test_names_of_no_table_are_ignored_not_moved(landing: Path, store: ErpStore) -> None:
+    drop(landing, "leia-me.txt", "notes")
+    report = store.ingest(landing)
+    assert report.ignored == ["leia-me.txt"] and (landing / "leia-me.txt").exists()
+
+
+def test_empty_table_has_the_contract_columns() -> None:
+    frame = empty_table("erp_movements")
+    assert frame.columns.tolist() == [
+        "movement_date", "material_id", "site_id", "movement_type", "quantity", "source_file",
+    ]  # fmt: skip
+    assert frame["quantity"].dtype == "float64" and frame.empty

@@ -1,0 +1,38 @@
+"""Which connector each public table uses, for each weather source setting."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+
+from nova_assets.lib.sources.public import PUBLIC_TABLES, LiveSettings, plan_source
+from nova_assets.lib.sources.snapshots import SNAPSHOT_DIR
+
+SETTINGS = LiveSettings(as_of=date(2025, 11, 11))
+
+
+@pytest.mark.parametrize("table", PUBLIC_TABLES)
+def test_every_public_table_has_a_live_connector_and_a_recorded_snapshot(table: str) -> None:
+    plan = plan_source(table, SETTINGS, SNAPSHOT_DIR, offline=False)
+    assert plan.snapshot.path.is_file() and plan.notes == ()
+    assert not plan.snapshot.parse(plan.snapshot.path.read_bytes()).empty
+
+
+def test_inmet_needs_a_token_and_open_meteo_stands_in_without_one() -> None:
+    with_token = LiveSettings(as_of=date(2025, 11, 11), weather_source="inmet", inmet_token="t")
+    assert plan_source("weather_daily", with_token, SNAPSHOT_DIR, offline=False).live.name == "inmet-a401"
+    without = LiveSettings(as_of=date(2025, 11, 11), weather_source="inmet")
+    plan = plan_source("weather_daily", without, SNAPSHOT_DIR, offline=False)
+    assert plan.live.name == "open-meteo" and "NOVA_INMET_TOKEN is not set" in plan.notes[0]
+    offline = plan_source("weather_daily", with_token, SNAPSHOT_DIR, offline=True)
+    assert "offline: the recorded Open-Meteo answer stands in" in offline.notes[0]
+
+
+def test_unknown_sources_are_refused() -> None:
+    with pytest.raises(ValueError, match="NOVA_WEATHER_SOURCE='metsul'"):
+        plan_source(
+            "weather_daily", LiveSettings(as_of=date(2025, 11, 11), weather_source="metsul"), SNAPSHOT_DIR, False
+        )
+    with pytest.raises(ValueError, match="unknown public source table 'rain'"):
+        plan_source("rain", SETTINGS, SNAPSHOT_DIR, offline=False)

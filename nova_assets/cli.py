@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import signal
 import subprocess
 import sys
 import time
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
+from nova_assets.inventory_cli import add_inventory_commands
 from nova_assets.services.local_stack import PROJECT_ROOT, bring_up, embedded_settings, local_cluster
 from nova_assets.services.postgres_server import stop
 
@@ -76,13 +79,38 @@ def ensure_sample(settings: dict[str, str], *, force: bool = False) -> dict[str,
     )
 
 
+def cycle_partition(settings: dict[str, str]) -> str:
+    """The daily partition to run: the synthetic sample's last day, else yesterday in Salvador."""
+    landing = Path(settings["NOVA_LANDING_DIR"])
+    if (landing / "SYNTHETIC_DATA.txt").exists():
+        import pandas as pd
+
+        movements = pd.read_csv(landing / "erp" / "movements.csv", usecols=["movement_date"])
+        return str(movements["movement_date"].max())
+    return str(datetime.now(ZoneInfo("America/Bahia")).date() - timedelta(days=1))
+
+
 def cmd_run(args: argparse.Namespace) -> int:
     started = time.monotonic()
     settings = bring_up()
     ensure_sample(settings)
     env = _dagster_env(settings)
+    partition = args.partition or cycle_partition(settings)
+    print(f"Running {args.job} for partition {partition}")
     result = subprocess.run(
-        [sys.executable, "-m", "dagster", "job", "execute", "-m", "nova_assets.definitions", "-j", args.job],
+        [
+            sys.executable,
+            "-m",
+            "dagster",
+            "job",
+            "execute",
+            "-m",
+            "nova_assets.definitions",
+            "-j",
+            args.job,
+            "--tags",
+            json.dumps({"dagster/partition": partition}),
+        ],
         cwd=PROJECT_ROOT,
         env=env,
     )
@@ -92,7 +120,11 @@ def cmd_run(args: argparse.Namespace) -> int:
     from nova_assets.lib.gold.summary import gold_summary
 
     print("\n" + gold_summary(settings["NOVA_POSTGRES_URL"]))
-    print(f"\nWall time: {time.monotonic() - started:.0f} s. The data is SYNTHETIC (see data/landing/erp).")
+    synthetic = (Path(settings["NOVA_LANDING_DIR"]) / "SYNTHETIC_DATA.txt").exists()
+    print(
+        f"\nWall time: {time.monotonic() - started:.0f} s."
+        + (" The ERP data is SYNTHETIC (see data/landing/SYNTHETIC_DATA.txt)." if synthetic else "")
+    )
     print("Open the UIs with `make ui`: Dagster http://127.0.0.1:3000, MLflow http://127.0.0.1:5000")
     return 0
 
@@ -171,12 +203,15 @@ def build_parser() -> argparse.ArgumentParser:
 
     run = sub.add_parser("run", help="start the stack and materialize the daily cycle once")
     run.add_argument("--job", default=MAIN_JOB)
+    run.add_argument("--partition", help="daily partition YYYY-MM-DD (default: the sample's last day, else yesterday)")
     run.set_defaults(func=cmd_run)
 
     ui = sub.add_parser("ui", help="start the Dagster and MLflow UIs on 127.0.0.1")
     ui.add_argument("--dagster-port", type=int, default=3000)
     ui.add_argument("--mlflow-port", type=int, default=5000)
     ui.set_defaults(func=cmd_ui)
+
+    add_inventory_commands(sub)
     return parser
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from nova_assets.lib.gold.connection import dbt_environment
 from nova_assets.services.postgres_server import LocalCluster, ensure_running
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
@@ -35,6 +36,32 @@ EMBEDDED_DEFAULTS: dict[str, tuple[str, str]] = {
     "NOVA_SAMPLE_SITES": ("12", "sites in the synthetic sample business"),
     "NOVA_SAMPLE_YEARS": ("3", "years of daily history in the synthetic sample"),
     "NOVA_FORECAST_HORIZON": ("30", "forecast horizon in days"),
+    # Inventory policy (nova_assets/lib/inventory) and alert delivery (nova_assets/lib/delivery).
+    "NOVA_SERVICE_TARGETS": (
+        "A=csl:0.98,B=csl:0.95,C=fill_rate:0.95",
+        "service target per criticality class: cycle service level (csl) or fill rate",
+    ),
+    "NOVA_ORDER_RULE": ("eoq", "order-up-to S = s + EOQ (eoq) or s + NOVA_COVER_DAYS of demand (up_to)"),
+    "NOVA_ORDER_COST_BRL": ("150", "cost of placing one purchase order line, BRL (EOQ)"),
+    "NOVA_HOLDING_COST_RATE": ("0.10", "yearly storage/insurance/obsolescence rate added to the SELIC (EOQ)"),
+    "NOVA_COVER_DAYS": ("30", "days of demand ordered under the up_to rule (and without a unit cost)"),
+    "NOVA_LEAD_TIME_UNIT": ("calendar", "supplier lead times in calendar days, or business (holidays lengthen)"),
+    "NOVA_CONTEXT_MULTIPLIER": ("off", "on: the design's weather/5G multiplier on the project's safety stock"),
+    "NOVA_CONTEXT_FACTOR_CAP": ("1.5", "cap of any compounded context multiplier (the design's compound to 2.6)"),
+    "NOVA_ALERT_WATCH_DAYS": ("7", "MÉDIO when the reorder point is reached within this many days"),
+    "NOVA_POLICY_BACKTEST_LOST_SALES": ("0", "policy backtest: 1 = unmet demand is lost, 0 = backordered"),
+    "NOVA_ALERT_ROUTING_FILE": ("nova_assets/lib/delivery/alert_routing.toml", "who receives which alert (TOML)"),
+    "NOVA_DELIVERY_MAX_ATTEMPTS": ("8", "sends of one message before it is marked dead (kept in the log)"),
+    "NOVA_SMTP_HOST": ("", "SMTP server; empty: the e-mail channel is skipped with a note"),
+    "NOVA_SMTP_PORT": ("587", "SMTP port"),
+    "NOVA_SMTP_SECURITY": ("starttls", "starttls, ssl or none (a local relay)"),
+    "NOVA_SMTP_USER": ("", "SMTP login (empty: no AUTH)"),
+    "NOVA_SMTP_PASSWORD": ("", "SMTP password"),
+    "NOVA_SMTP_FROM": ("", "sender address of the alert e-mails"),
+    "NOVA_WHATSAPP_TOKEN": ("", "WhatsApp Business Cloud API access token; empty: channel skipped"),
+    "NOVA_WHATSAPP_PHONE_NUMBER_ID": ("", "sender phone-number id of the WhatsApp Business account"),
+    "NOVA_WHATSAPP_API_URL": ("https://graph.facebook.com/v21.0", "Graph API base URL"),
+    "NOVA_WHATSAPP_TEMPLATE": ("", "approved template name (one body parameter); empty: text messages"),
 }
 
 _PATH_SETTINGS = {
@@ -125,6 +152,7 @@ def bring_up(root: Path = PROJECT_ROOT) -> dict[str, str]:
         if "://" not in settings[name]:
             Path(settings[name]).mkdir(parents=True, exist_ok=True)
     settings.update(start_postgres(settings))
+    settings.update(dbt_environment(settings["NOVA_POSTGRES_URL"]))  # NOVA_GOLD_PG_*: dbt_project/gold's profile
     prepare_tracking_store(settings)
     settings["DAGSTER_HOME"] = str(root)
     write_env_file(settings, root / ".env")

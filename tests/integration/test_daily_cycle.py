@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
+from pathlib import Path
 
 import dagster as dg
 import pandas as pd
@@ -11,6 +12,7 @@ import psycopg
 import pytest
 from mlflow.tracking import MlflowClient
 
+from nova_assets.lib.forecasting.models import FAMILIES
 from nova_assets.services.local_stack import PROJECT_ROOT, embedded_settings
 from tests.integration.conftest import fresh_database
 
@@ -37,16 +39,24 @@ def cycle(tmp_path_factory: pytest.TempPathFactory, postgres_server: str) -> Ite
     from nova_assets.cli import ensure_sample
 
     ensure_sample(settings)
-    previous = dict(os.environ)
+    previous = {name: os.environ.get(name) for name in settings}
     os.environ.update(settings)
     from nova_assets.definitions import defs
 
     definitions = defs()
     instance = dg.DagsterInstance.ephemeral()
-    result = definitions.resolve_job_def("daily_cycle").execute_in_process(instance=instance)
+    # the dbt assets are daily-partitioned: run the partition of the sample's last day
+    last_day = pd.read_csv(Path(settings["NOVA_LANDING_DIR"]) / "erp" / "movements.csv", usecols=["movement_date"])
+    partition_key = str(last_day["movement_date"].max())
+    result = definitions.resolve_job_def("daily_cycle").execute_in_process(
+        instance=instance, partition_key=partition_key
+    )
     yield {"settings": settings, "defs": definitions, "instance": instance, "result": result}
-    os.environ.clear()
-    os.environ.update(previous)
+    for name, value in previous.items():  # put back only what we set: imports may have extended PATH
+        if value is None:
+            os.environ.pop(name, None)
+        else:
+            os.environ[name] = value
 
 
 def _gold(cycle: dict, query: str, params: tuple = ()) -> list[tuple]:
@@ -69,7 +79,11 @@ def test_cycle_succeeds_with_every_layer(cycle: dict) -> None:
         "forecast/forecast_ensemble",
         "inventory/reorder_points",
         "inventory/alerts",
+        "inventory/policy_backtest",
         "gold/alerts",
+        "gold/policy_backtest",
+        "delivery/daily_report",
+        "delivery/alert_dispatch",
     ):
         assert key in materialized, key
 
@@ -99,15 +113,27 @@ def test_reorder_points_and_forecasts_are_non_negative(cycle: dict) -> None:
 
 
 def test_materials_below_reorder_point_are_alerted(cycle: dict) -> None:
+    # alerts follow the project's policy; reorder_points also holds the design's baseline per material
     rows = _gold(
         cycle,
-        "SELECT a.severity, r.stock_position <= r.reorder_point FROM analytics.alerts a"
-        " JOIN analytics.reorder_points r USING (cycle_date, material_id)",
+        "SELECT a.severity, sign(r.stock_position - r.reorder_point) FROM analytics.alerts a"
+        " JOIN analytics.reorder_points r USING (cycle_date, material_id) WHERE r.policy = 'project'",
     )
-    below = [severity for severity, is_below in rows if is_below]
+    below = [severity for severity, side in rows if side < 0]
     assert below, "the sample should put some materials below their reorder point"
     assert set(below) <= {"CRÍTICO", "ALTO"}
-    assert {severity for severity, is_below in rows if not is_below} <= {"MÉDIO", "OK"}
+    assert {severity for severity, side in rows if side > 0} <= {"MÉDIO", "OK"}
+    policies = _gold(cycle, "SELECT DISTINCT policy FROM analytics.reorder_points ORDER BY policy")
+    assert policies == [("baseline_design",), ("project",)]
+
+
+def test_policy_backtest_report_and_delivery_log(cycle: dict) -> None:
+    segments = _gold(cycle, "SELECT policy, segment FROM analytics.policy_backtest WHERE segment = 'all'")
+    assert sorted(segments) == [("baseline_design", "all"), ("project", "all")]
+    assert list((Path(cycle["settings"]["NOVA_LAKE_DIR"]) / "reports").glob("relatorio_estoque_*.pdf"))
+    # no SMTP or WhatsApp credentials in the test settings: both channels skipped with a note, no crash
+    skipped = _gold(cycle, "SELECT channel FROM support.delivery_log WHERE status = 'skipped' ORDER BY channel")
+    assert skipped == [("email",), ("whatsapp",)]
 
 
 def test_mlflow_has_a_run_per_family_and_the_ensemble(cycle: dict) -> None:
@@ -116,10 +142,16 @@ def test_mlflow_has_a_run_per_family_and_the_ensemble(cycle: dict) -> None:
     runs = client.search_runs([experiment.experiment_id])
     run_id = cycle["result"].run_id
     families = {r.data.tags["nova.family"] for r in runs if r.data.tags.get("dagster.run_id") == run_id}
-    assert families == {"intermittent", "baseline", "ensemble"}
+    assert families == set(FAMILIES) | {"ensemble"}
     ensemble = next(r for r in runs if r.data.tags["nova.family"] == "ensemble")
     assert ensemble.data.metrics["rmsse"] > 0
-    assert abs(sum(float(v) for k, v in ensemble.data.params.items() if k.startswith("weight.")) - 1) < 1e-6
+    by_class: dict[str, float] = {}
+    for key, value in ensemble.data.params.items():
+        if key.startswith("weight."):  # weight.<demand class>.<model>
+            assert float(value) >= 0
+            demand_class = key.split(".")[1]
+            by_class[demand_class] = by_class.get(demand_class, 0.0) + float(value)
+    assert by_class and all(abs(total - 1) < 1e-5 for total in by_class.values()), by_class
 
 
 def test_gold_reload_is_idempotent(cycle: dict) -> None:

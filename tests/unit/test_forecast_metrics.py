@@ -4,7 +4,14 @@ import numpy as np
 import pytest
 
 from nova_assets.lib.forecasting.demand_class import DemandClass, classify
-from nova_assets.lib.forecasting.metrics import aggregate_bias, rmsse_scale, seasonal_mae_scale, series_scores
+from nova_assets.lib.forecasting.metrics import (
+    aggregate_bias,
+    mape,
+    rmsse_scale,
+    seasonal_mae_scale,
+    series_scores,
+    smape,
+)
 
 
 def test_seasonal_scale_uses_lag_m_differences() -> None:
@@ -28,6 +35,17 @@ def test_series_scores_by_hand() -> None:
     assert scores["rmsse"] == pytest.approx(np.sqrt(1.0 / 4.0))  # MSE 1 over mean diff² 4 (from index 1)
     assert scores["total_demand_error"] == pytest.approx(0.0)  # totals match: 2 vs 2
     assert aggregate_bias(scores["sum_forecast"], scores["sum_actual"]) == pytest.approx(0.0)
+
+
+def test_smape_and_mape_only_where_defined() -> None:
+    actual = np.array([0.0, 0.0, 4.0, 2.0])
+    forecast = np.array([0.0, 1.0, 2.0, 2.0])
+    # sMAPE skips the period where both are 0: (2 + 2*2/6 + 0) / 3
+    assert smape(actual, forecast) == pytest.approx((2 + 2 / 3) / 3)
+    # MAPE only where there was demand: (2/4 + 0) / 2
+    assert mape(actual, forecast) == pytest.approx(0.25)
+    assert np.isnan(mape(np.zeros(3), np.ones(3)))
+    assert np.isnan(smape(np.zeros(3), np.zeros(3)))
 
 
 def test_all_zero_forecast_is_not_rewarded_on_total_demand() -> None:

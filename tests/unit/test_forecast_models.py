@@ -1,70 +1,138 @@
-"""The model families learn simple patterns, never see the future in the backtest, never go negative."""
+"""The model families learn simple patterns, route series by demand class, never see the future in
+the backtest, never go negative and repeat themselves with the same seed."""
 
 import numpy as np
 import pandas as pd
 import pytest
 
-from nova_assets.lib.forecasting.backtest import score_windows, summarise
-from nova_assets.lib.forecasting.ensemble import ENSEMBLE_MODEL, combine, equal_weights
-from nova_assets.lib.forecasting.models import FAMILIES, ZERO_MODEL, cross_validate, fit_predict
+from nova_assets.lib.forecasting.demand_class import DemandClass, route_classes
+from nova_assets.lib.forecasting.models import FAMILIES, ZERO_MODEL, backtest_cutoffs, cross_validate, fit_predict
+from nova_assets.lib.forecasting.panel import Panel
+from tests.unit.forecast_data import WEEK, history, weekly_panel
 
 
-def _history(values: dict[str, np.ndarray]) -> pd.DataFrame:
-    frames = [pd.DataFrame({"unique_id": uid, "ds": pd.date_range("2024-01-01", periods=len(v), freq="D"), "y": v})
-              for uid, v in values.items()]
-    return pd.concat(frames, ignore_index=True)
+def _pattern(forecast: pd.DataFrame, model: str, uid: str) -> np.ndarray:
+    rows = forecast[(forecast["model"] == model) & (forecast["unique_id"] == uid)].sort_values("ds")
+    return rows["forecast"].to_numpy()
 
 
 def test_intermittent_methods_learn_the_demand_rate() -> None:
     # one unit of 4 every 4th day: a rate of 1 per day
-    history = _history({"A": np.tile([0.0, 0.0, 0.0, 4.0], 60)})
-    forecast = fit_predict(history, FAMILIES["intermittent"], horizon=10, season=7)
+    frame = history({"A": np.tile([0.0, 0.0, 0.0, 4.0], 60)})
+    forecast = fit_predict(frame, FAMILIES["intermittent"], horizon=10, season=7)
     per_model = forecast.groupby("model")["forecast"].mean()
     assert set(per_model.index) == {"CrostonSBA", "TSB", "ADIDA", "IMAPA"}
     assert per_model.between(0.8, 1.25).all(), per_model
 
 
 def test_seasonal_naive_repeats_the_week_and_zero_is_zero() -> None:
-    week = np.array([5.0, 6, 7, 8, 9, 0, 0])
-    history = _history({"A": np.tile(week, 10)})
-    forecast = fit_predict(history, FAMILIES["baseline"], horizon=7, season=7)
-    naive = forecast[forecast["model"] == "SeasonalNaive"].sort_values("ds")["forecast"].to_numpy()
-    np.testing.assert_allclose(naive, week)
+    frame = history({"A": np.tile(WEEK, 10)})
+    forecast = fit_predict(frame, FAMILIES["baseline"], horizon=7, season=7)
+    np.testing.assert_allclose(_pattern(forecast, "SeasonalNaive", "A"), WEEK)
     assert (forecast.loc[forecast["model"] == ZERO_MODEL, "forecast"] == 0).all()
+
+
+def test_ets_and_arima_learn_a_weekly_pattern() -> None:
+    rng = np.random.default_rng(1)
+    frame = history({"A": np.tile(WEEK, 16) + rng.normal(0, 0.3, 112)})
+    forecast = fit_predict(frame, FAMILIES["statistical"], horizon=14, season=7)
+    for model in ("AutoETS", "AutoARIMA"):
+        np.testing.assert_allclose(_pattern(forecast, model, "A"), np.tile(WEEK, 2), atol=1.2, err_msg=model)
+
+
+def test_prophet_learns_trend_and_week() -> None:
+    days = np.arange(140)
+    frame = history({"A": 20 + 0.1 * days + np.tile(WEEK, 20)})
+    forecast = fit_predict(frame, FAMILIES["prophet"], horizon=14, season=7)
+    expected = 20 + 0.1 * np.arange(140, 154) + np.tile(WEEK, 2)
+    np.testing.assert_allclose(_pattern(forecast, "Prophet", "A"), expected, atol=1.5)
+
+
+def test_prophet_uses_regressors_known_over_the_horizon() -> None:
+    rng = np.random.default_rng(2)
+    promo = (rng.uniform(size=154) < 0.3).astype(float)
+    frame = history({"A": 10 + 8 * promo[:140] + rng.normal(0, 0.2, 140)})
+    regressors = pd.DataFrame({"ds": pd.date_range("2024-01-01", periods=154), "promo": promo})
+    forecast = fit_predict(frame, FAMILIES["prophet"], horizon=14, season=7, regressors=regressors)
+    np.testing.assert_allclose(_pattern(forecast, "Prophet", "A"), 10 + 8 * promo[140:], atol=1.5)
+
+
+@pytest.mark.parametrize("family", ["gradient_boosting", "lstm"])
+def test_global_models_learn_each_level_and_the_week(family: str) -> None:
+    panel = weekly_panel(n_series=8, weeks=20)
+    forecast = fit_predict(history(panel), FAMILIES[family], horizon=14, season=7, n_jobs=1)
+    for model, rows in forecast.groupby("model"):
+        for uid, values in panel.items():
+            predicted = _pattern(rows, model, uid)
+            level = values[-56:].mean()
+            assert predicted.mean() == pytest.approx(level, rel=0.3), (model, uid)
+            if family == "gradient_boosting":  # the week profile, read from the calendar and lags
+                assert np.corrcoef(predicted, np.tile(WEEK, 2))[0, 1] > 0.8, (model, uid)
+
+
+def test_routing_by_demand_class() -> None:
+    rng = np.random.default_rng(3)
+    frame = history({
+        "smooth": rng.poisson(6, 120), "lumpy": np.where(rng.uniform(size=120) < 0.1, rng.choice([1.0, 30.0], 120), 0),
+        "none": np.zeros(120), "new": np.array([3.0, 4, 5, 4]),
+    })
+    classes = route_classes(frame, season=7)
+    assert classes.to_dict() == {"lumpy": DemandClass.LUMPY, "new": DemandClass.SHORT,
+                                 "none": DemandClass.NO_DEMAND, "smooth": DemandClass.SMOOTH}
+    baseline = fit_predict(frame, FAMILIES["baseline"], horizon=7, season=7)
+    assert set(baseline["unique_id"]) == {"smooth", "lumpy", "none", "new"}
+    assert _pattern(baseline, "SeasonalNaive", "new") == pytest.approx(np.full(7, 4.0))  # shorter than a season
+    statistical = fit_predict(frame, FAMILIES["statistical"], horizon=7, season=7)
+    assert set(statistical.loc[statistical["model"] == "AutoETS", "unique_id"]) == {"smooth", "lumpy"}
+    assert set(statistical.loc[statistical["model"] == "AutoARIMA", "unique_id"]) == {"smooth"}
+    prophet = fit_predict(frame, FAMILIES["prophet"], horizon=7, season=7)
+    assert set(prophet["unique_id"]) == {"smooth"}
+    assert (prophet["demand_class"] == "smooth").all()
 
 
 @pytest.mark.parametrize("family", sorted(FAMILIES))
 def test_backtest_never_sees_the_window_it_is_scored_on(family: str) -> None:
     rng = np.random.default_rng(0)
-    base = rng.poisson(0.5, 200).astype(float)
+    base = rng.poisson(5, 120).astype(float)  # smooth, so every family forecasts it
     changed = base.copy()
     changed[-14:] += 50  # only the last window's actuals change
-    first = cross_validate(_history({"A": base}), FAMILIES[family], horizon=14, season=7, n_windows=1)
-    second = cross_validate(_history({"A": changed}), FAMILIES[family], horizon=14, season=7, n_windows=1)
+    first = cross_validate(history({"A": base}), FAMILIES[family], horizon=14, season=7, n_windows=1)
+    second = cross_validate(history({"A": changed}), FAMILIES[family], horizon=14, season=7, n_windows=1)
+    assert len(first) > 0
     np.testing.assert_allclose(first["forecast"].to_numpy(), second["forecast"].to_numpy())
-    assert (first["y"].to_numpy() != second["y"].to_numpy()).any()
+    assert (first["y"].to_numpy() != second["y"].to_numpy()).all()
+    assert (first["ds"] > first["cutoff"]).all()
+
+
+def test_cutoffs_roll_back_one_horizon_each() -> None:
+    frame = history({"A": np.ones(50)})
+    cutoffs = backtest_cutoffs(frame, horizon=7, n_windows=3)
+    assert list(np.diff(cutoffs)) == [pd.Timedelta(days=7)] * 2
+    assert cutoffs[-1] == frame["ds"].max() - pd.Timedelta(days=7)
+    with pytest.raises(ValueError, match="cannot hold"):
+        backtest_cutoffs(frame, horizon=20, n_windows=3)
 
 
 def test_forecasts_are_never_negative() -> None:
-    history = _history({"A": np.r_[np.full(50, 10.0), np.zeros(50)]})
+    rng = np.random.default_rng(4)
+    falling = np.r_[np.full(60, 10.0), np.zeros(40)] + rng.poisson(0.2, 100)
+    frame = history({"A": falling, "B": rng.poisson(3, 100)})
     for family in FAMILIES.values():
-        assert (fit_predict(history, family, horizon=30, season=7)["forecast"] >= 0).all()
+        forecast = fit_predict(frame, family, horizon=30, season=7)
+        assert len(forecast) > 0 and (forecast["forecast"] >= 0).all(), family.name
 
 
-def test_equal_weights_exclude_the_zero_baseline_and_sum_to_one() -> None:
-    weights = equal_weights(["TSB", "ADIDA", ZERO_MODEL, "TSB"])
-    assert weights == {"ADIDA": 0.5, "TSB": 0.5}
+@pytest.mark.parametrize("family", ["gradient_boosting", "lstm"])
+def test_seeded_models_are_reproducible(family: str) -> None:
+    frame = history(weekly_panel(n_series=4, weeks=12))
+    first = fit_predict(frame, FAMILIES[family], horizon=7, season=7, seed=7)
+    again = fit_predict(frame, FAMILIES[family], horizon=7, season=7, seed=7)
+    other = fit_predict(frame, FAMILIES[family], horizon=7, season=7, seed=8)
+    np.testing.assert_array_equal(first["forecast"].to_numpy(), again["forecast"].to_numpy())
+    assert not np.array_equal(first["forecast"].to_numpy(), other["forecast"].to_numpy())
 
 
-def test_combine_and_score_an_ensemble() -> None:
-    history = _history({"A": np.tile([0.0, 2.0], 50), "B": np.tile([1.0, 1.0], 50)})
-    backtest = pd.concat([cross_validate(history, f, horizon=6, season=2, n_windows=2) for f in FAMILIES.values()])
-    weights = equal_weights(list(backtest["model"].unique()))
-    ensemble = combine(backtest, weights, ["unique_id", "ds", "cutoff"])
-    assert ensemble["model"].eq(ENSEMBLE_MODEL).all()
-    assert len(ensemble) == 2 * 2 * 6
-    scored = summarise(score_windows(history, pd.concat([backtest, ensemble]), season=2), ["model"])
-    assert set(scored["model"]) >= {ENSEMBLE_MODEL, "SeasonalNaive", ZERO_MODEL}
-    assert scored.set_index("model").loc[ENSEMBLE_MODEL, "n_series"] == 2
-    # a period-2 pattern: seasonal naive gets every window's total exactly right
-    assert scored.set_index("model").loc["SeasonalNaive", "total_demand_error"] == pytest.approx(0.0)
+def test_origin_scales_only_use_the_past() -> None:
+    panel = Panel.from_history(history({"A": np.array([0.0, 2, 0, 4, 0]), "B": np.array([1.0, 1])}))
+    np.testing.assert_allclose(panel.origin_scales()[0], [np.nan, 2, 2, 3, 3])
+    np.testing.assert_allclose(panel.origin_scales()[1], [np.nan, np.nan, np.nan, 1, 1])

@@ -1,20 +1,37 @@
 {{ config(
+    materialized='incremental',
+    incremental_strategy='delete+insert',
+    unique_key='date',
+    on_schema_change='fail',
+    pre_hook=["{{ prune_outside_spine(ref('int_calendar_spine')) }}"],
     post_hook=["{{ export_to_silver('material_id, date') }}"]
 ) }}
 -- Daily demand per material (total over sites), dense: every material of the material
--- master gets one row per spine day, with explicit zeros. Also exported to
--- $NOVA_LAKE_DIR/silver/fct_item_daily_demand.parquet.
-with spine as (
-    select date from {{ ref('int_calendar_spine') }}
+-- master gets one row per spine day, with explicit zeros. Incremental by date like
+-- fct_item_site_daily_demand. The post-hook exports the WHOLE table (not only the rewritten
+-- days) to $NOVA_LAKE_DIR/silver/fct_item_daily_demand.parquet.
+with materials as (
+    select material_id from {{ ref('stg_erp__materials') }}
 ),
 
-materials as (
-    select material_id from {{ ref('stg_erp__materials') }}
+bounds as (
+    {{ incremental_bounds(
+        spine=ref('int_calendar_spine'),
+        key_columns='material_id',
+        expected_keys='select material_id from ' ~ ref('stg_erp__materials')
+    ) }}
+),
+
+spine as (
+    select date
+    from {{ ref('int_calendar_spine') }}
+    where {{ in_write_window('date') }}
 ),
 
 item_demand as (
     select material_id, date, sum(demand) as demand
     from {{ ref('fct_item_site_daily_demand') }}
+    where date >= (select write_from from bounds)
     group by material_id, date
 )
 

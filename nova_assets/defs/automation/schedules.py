@@ -1,18 +1,29 @@
-"""The daily cycle: one job over the whole graph, scheduled at midnight in Salvador."""
+"""The daily cycle: one job over the whole graph, scheduled at midnight in Salvador.
+
+The dbt assets are daily-partitioned (nova_assets/defs/partitions.py); the other assets are not
+partitioned and run in the same job. A run therefore needs a partition key, the day whose data
+the dbt models (re)write, e.g. `dagster job execute -m nova_assets.definitions -j daily_cycle
+--tags '{"dagster/partition": "2025-11-09"}'`. The schedule fires at 00:00 America/Bahia and runs
+the partition of the day that just ended.
+"""
 
 import dagster as dg
+
+from nova_assets.defs.partitions import daily_partitions
 
 daily_cycle = dg.define_asset_job(
     "daily_cycle",
     selection=dg.AssetSelection.all(),
-    description="Raw sources -> dbt features -> forecasts -> ensemble -> reorder points -> alerts -> gold.",
+    partitions_def=daily_partitions,
+    description="Raw sources -> dbt features (partition's days) -> forecasts -> ensemble -> reorder points -> alerts"
+    " -> gold. Needs a partition key (a day, YYYY-MM-DD).",
     tags={"nova/cycle": "daily"},
 )
 
-daily_cycle_schedule = dg.ScheduleDefinition(
+daily_cycle_schedule = dg.build_schedule_from_partitioned_job(
+    daily_cycle,
     name="daily_cycle_at_midnight",
-    job=daily_cycle,
-    cron_schedule="0 0 * * *",
-    execution_timezone="America/Bahia",
+    hour_of_day=0,
+    minute_of_hour=0,
     default_status=dg.DefaultScheduleStatus.RUNNING,
 )

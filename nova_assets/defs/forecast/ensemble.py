@@ -1,39 +1,33 @@
 """The ensemble forecast and the backtest scores of every model beside it."""
 
 import dagster as dg
-import pandas as pd
 
-from nova_assets.defs.forecast.families import family_keys, read_backtests, read_forecasts
+from nova_assets.defs.forecast.families import SEASON, family_keys, read_backtests, read_forecasts
 from nova_assets.defs.forecast.history import load_history
-from nova_assets.lib.forecasting.backtest import score_windows, summarise
-from nova_assets.lib.forecasting.ensemble import ENSEMBLE_MODEL, combine, equal_weights
+from nova_assets.lib.forecasting.ensemble import ENSEMBLE_MODEL
+from nova_assets.lib.forecasting.pipeline import build_ensemble
 from nova_assets.lib.forecasting.tracking import RunRecord, log_run
 from nova_assets.resources import LakeResource, MlflowResource
-
-SEASON = 7
 
 
 @dg.asset(key_prefix="forecast", group_name="forecast", deps=family_keys(), kinds={"python", "mlflow"})
 def forecast_ensemble(
     context: dg.AssetExecutionContext, lake: LakeResource, mlflow: MlflowResource
 ) -> dg.MaterializeResult:
-    """Weighted combination of the member models (equal weights until they are learned)."""
+    """Combination of the member models with weights learned per demand class on the backtest,
+    and the demand quantiles (per day and cumulated over 1..H days) that inventory sizes buffers with."""
     history = load_history(lake)
-    backtests = read_backtests(lake)
-    forecasts = read_forecasts(lake)
-    weights = equal_weights(list(forecasts["model"].unique()))
+    result = build_ensemble(history, read_backtests(lake), read_forecasts(lake), SEASON)
+    performance = result.performance
+    weights = result.weights.table()
 
-    ensemble_backtest = combine(backtests, weights, ["unique_id", "ds", "cutoff"])
-    scored = score_windows(history, pd.concat([backtests, ensemble_backtest], ignore_index=True), SEASON)
-    performance = summarise(scored, ["model"])
-    family_of = dict(zip(backtests["model"], backtests["family"], strict=False)) | {ENSEMBLE_MODEL: "ensemble"}
-    performance["family"] = performance["model"].map(family_of)
-
-    ensemble = combine(forecasts, weights, ["unique_id", "ds"])
-    members = forecasts[["unique_id", "ds", "model", "forecast"]]
-    all_forecasts = pd.concat([members, ensemble[["unique_id", "ds", "model", "forecast"]]], ignore_index=True)
-    lake.write("forecast", "ensemble", all_forecasts)
+    lake.write("forecast", "ensemble", result.forecast[["unique_id", "ds", "model", "forecast", "demand_class"]])
+    backtest = result.backtest[result.backtest["model"] == ENSEMBLE_MODEL]
+    lake.write("forecast", "ensemble_backtest",
+               backtest[["unique_id", "cutoff", "ds", "y", "forecast", "demand_class"]])
     lake.write("forecast", "model_performance", performance)
+    lake.write("forecast", "ensemble_weights", weights)
+    lake.write("forecast", "quantiles", result.quantiles)
 
     cycle_date = history["ds"].max().date()
     ens = performance.set_index("model").loc[ENSEMBLE_MODEL]
@@ -41,17 +35,17 @@ def forecast_ensemble(
         mlflow.tracking_uri, mlflow.experiment, mlflow.artifact_root,
         RunRecord(
             run_name=f"ensemble {cycle_date}",
-            params={f"weight.{m}": round(w, 6) for m, w in weights.items()} | {"cycle_date": cycle_date},
+            params={f"weight.{r.demand_class}.{r.model}": round(r.weight, 6) for r in weights.itertuples()}
+            | {"cycle_date": cycle_date},
             metrics={m: float(ens[m]) for m in ("mase", "rmsse", "bias", "total_demand_error")},
-            tables={"weights": pd.DataFrame({"model": list(weights), "weight": list(weights.values())}),
-                    "backtest_by_model": performance},
+            tables={"weights": weights, "weight_choice": result.weights.report, "backtest_by_model": performance},
             tags={"dagster.run_id": context.run_id, "nova.family": "ensemble", "nova.cycle_date": str(cycle_date)},
         ),
     )
     return dg.MaterializeResult(
         metadata={
             "cycle_date": str(cycle_date),
-            "weights": weights,
+            "weights": dg.MetadataValue.md(weights.round(3).to_markdown(index=False)),
             "backtest": dg.MetadataValue.md(performance.round(3).to_markdown(index=False)),
             "ensemble_rmsse": float(ens["rmsse"]),
             "mlflow_run": dg.MetadataValue.url(mlflow.run_url(experiment_id, run_id)),

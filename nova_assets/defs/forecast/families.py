@@ -5,13 +5,17 @@ import pandas as pd
 
 from nova_assets.defs.forecast.history import DEMAND_ASSET, load_history
 from nova_assets.lib.forecasting.backtest import score_windows, summarise
-from nova_assets.lib.forecasting.models import FAMILIES, ModelFamily, cross_validate, fit_predict
+from nova_assets.lib.forecasting.models import FAMILIES, ModelFamily
+from nova_assets.lib.forecasting.pipeline import run_family
 from nova_assets.lib.forecasting.tracking import RunRecord, log_run
 from nova_assets.resources import CycleConfig, LakeResource, MlflowResource
 
 SEASON = 7
 BACKTEST_WINDOWS = 2
 N_JOBS = 2
+# Each family uses both cores (process pools, OpenMP/BLAS threads): one family at a time, or two
+# assets' threads fight over two cores and both run several times slower.
+POOL = "forecast"
 
 
 def _family_asset(family: ModelFamily) -> dg.AssetsDefinition:
@@ -21,6 +25,7 @@ def _family_asset(family: ModelFamily) -> dg.AssetsDefinition:
         group_name="forecast",
         deps=[dg.AssetKey(DEMAND_ASSET)],
         kinds={"python", "mlflow"},
+        pool=POOL,
         description=f"{family.description}. Rolling-origin backtest, then a forecast from all history.",
     )
     def _asset(
@@ -28,10 +33,10 @@ def _family_asset(family: ModelFamily) -> dg.AssetsDefinition:
     ) -> dg.MaterializeResult:
         history = load_history(lake)
         horizon = cycle.horizon
-        backtest = cross_validate(history, family, horizon, SEASON, BACKTEST_WINDOWS, N_JOBS)
+        run = run_family(history, family, horizon, SEASON, BACKTEST_WINDOWS, N_JOBS)
+        backtest, forecast = run.backtest, run.forecast
         scores = score_windows(history, backtest, SEASON)
         per_model = summarise(scores, ["model"])
-        forecast = fit_predict(history, family, horizon, SEASON, N_JOBS)
         lake.write("forecast", family.name, forecast)
         lake.write("forecast", f"{family.name}_backtest", backtest)
 
@@ -48,7 +53,8 @@ def _family_asset(family: ModelFamily) -> dg.AssetsDefinition:
                 metrics=metrics,
                 tables={"backtest_by_model": per_model, "backtest_by_item": scores},
                 tags={"dagster.run_id": context.run_id, "nova.family": family.name,
-                      "nova.cycle_date": str(cycle_date), "nova.data": "synthetic sample unless an ERP export was loaded"},
+                      "nova.cycle_date": str(cycle_date),
+                      "nova.data": "synthetic sample unless an ERP export was loaded"},
             ),
         )
         return dg.MaterializeResult(
@@ -56,6 +62,7 @@ def _family_asset(family: ModelFamily) -> dg.AssetsDefinition:
                 "cycle_date": str(cycle_date),
                 "n_series": history["unique_id"].nunique(),
                 "forecast_rows": len(forecast),
+                "seconds": round(run.seconds, 1),
                 "backtest": dg.MetadataValue.md(per_model.round(3).to_markdown(index=False)),
                 "mlflow_run": dg.MetadataValue.url(mlflow.run_url(experiment_id, run_id)),
                 "mlflow_run_id": run_id,

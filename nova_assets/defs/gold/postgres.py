@@ -1,104 +1,223 @@
-"""The Postgres gold layer: reference data, forecasts, reorder points, alerts, model scores."""
+"""The Postgres gold layer: schema and access, reference data, forecasts, reorder points, alerts, model scores."""
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import date
 
 import dagster as dg
 import pandas as pd
+import psycopg
 
+from nova_assets.defs.forecast.families import read_backtests
+from nova_assets.lib.analytics.intervals import residual_intervals
 from nova_assets.lib.forecasting.ensemble import ENSEMBLE_MODEL
 from nova_assets.lib.gold.loader import record_load, replace_cycle, upsert
-from nova_assets.lib.gold.schema import migrate
-from nova_assets.resources import LakeResource, PostgresResource
+from nova_assets.lib.gold.regions import resolve_site_regions
+from nova_assets.lib.gold.roles import BI_ROLE, configure_bi_role
+from nova_assets.lib.gold.schema import available, migrate
+from nova_assets.lib.lake import table_path
+from nova_assets.resources import LakeResource, MlflowResource, PostgresResource
 
-REFERENCE = {  # gold table -> (raw table, key)
-    "core.suppliers": ("erp_suppliers", "supplier_id"),
-    "core.materials": ("erp_materials", "material_id"),
-    "core.sites": ("erp_sites", "site_id"),
+REFERENCE = {  # gold asset name -> (gold table, raw table, key)
+    "core_suppliers": ("core.suppliers", "erp_suppliers", "supplier_id"),
+    "core_materials": ("core.materials", "erp_materials", "material_id"),
+    "core_sites": ("core.sites", "erp_sites", "site_id"),
 }
+CORE_KEYS = [dg.AssetKey(["gold", name]) for name in [*REFERENCE, "core_regions"]]
+DATABASE = dg.AssetKey(["gold", "database"])
+INTERVAL_COLUMNS = ["forecast_lo", "forecast_hi", "interval_level"]
 
 
-def _load_cycle(
-    context: dg.AssetExecutionContext, gold: PostgresResource, table: str, cycle_date: date, frame: pd.DataFrame
-) -> dg.MaterializeResult:
+class GoldAccessResource(dg.ConfigurableResource):
+    """Who may read the gold layer: the BI role's password (NOVA_BI_PASSWORD; empty: NOLOGIN)."""
+
+    bi_password: str = ""
+
+
+@contextmanager
+def gold_connection(gold: PostgresResource) -> Iterator[psycopg.Connection]:
+    """A connection to an up-to-date gold schema (pending migrations applied first)."""
     with gold.connect() as conn:
         migrate(conn)
-        rows = replace_cycle(conn, table, cycle_date, frame)
+        yield conn
+
+
+def load_cycle(
+    context: dg.AssetExecutionContext, gold: PostgresResource, table: str, cycle_date: date, frame: pd.DataFrame
+) -> dg.MaterializeResult:
+    """Replace the cycle's rows of `table` (through staging, audited) and record the load."""
+    with gold_connection(gold) as conn:
+        rows = replace_cycle(conn, table, cycle_date, frame, run_id=context.run_id)
         record_load(conn, cycle_date, table, context.run_id, rows)
     return dg.MaterializeResult(metadata={"table": table, "cycle_date": str(cycle_date), "rows": rows})
 
 
-@dg.asset(
-    key_prefix="gold",
-    group_name="gold",
-    kinds={"postgres"},
-    deps=[dg.AssetKey(["raw", raw]) for raw, _ in REFERENCE.values()],
-)
-def core_reference(
-    context: dg.AssetExecutionContext, lake: LakeResource, gold: PostgresResource
-) -> dg.MaterializeResult:
-    """Suppliers, materials and sites, upserted by key."""
-    counts = {}
+@dg.asset(key_prefix="gold", group_name="gold", kinds={"postgres"})
+def database(gold: PostgresResource, gold_access: GoldAccessResource) -> dg.MaterializeResult:
+    """Versioned migrations applied, and the read-only BI role configured from the environment."""
     with gold.connect() as conn:
-        migrate(conn)
-        for table, (raw, key) in REFERENCE.items():
-            counts[table] = upsert(conn, table, lake.read("raw", raw), [key])
-    return dg.MaterializeResult(metadata={f"rows_{t}": n for t, n in counts.items()})
-
-
-@dg.asset(
-    key_prefix="gold",
-    group_name="gold",
-    kinds={"postgres"},
-    deps=[dg.AssetKey(["forecast", "forecast_ensemble"]), core_reference],
-)
-def forecasts(context: dg.AssetExecutionContext, lake: LakeResource, gold: PostgresResource) -> dg.MaterializeResult:
-    """Every model's and the ensemble's daily forecast for this cycle."""
-    frame = lake.read("forecast", "ensemble").rename(columns={"unique_id": "material_id", "ds": "forecast_date"})
-    cycle_date = (frame["forecast_date"].min() - pd.Timedelta(days=1)).date()
-    frame["forecast_date"] = frame["forecast_date"].dt.date
-    return _load_cycle(
-        context, gold, "analytics.forecasts", cycle_date, frame[["material_id", "forecast_date", "model", "forecast"]]
+        applied = migrate(conn)
+        role = configure_bi_role(conn, gold_access.bi_password or None)
+        version = conn.execute("SELECT max(version) FROM support.schema_migrations").fetchone()[0]
+    return dg.MaterializeResult(
+        metadata={
+            "schema_version": int(version),
+            "applied_now": ", ".join(applied) or "none",
+            "migrations": ", ".join(name for _, name, _ in available()),
+            f"role_{BI_ROLE}": role,
+        }
     )
 
 
-@dg.asset(
-    key_prefix="gold", group_name="gold", kinds={"postgres"}, deps=[dg.AssetKey(["forecast", "forecast_ensemble"])]
+@dg.multi_asset(
+    specs=[
+        *(
+            dg.AssetSpec(
+                ["gold", name],
+                deps=[DATABASE, dg.AssetKey(["raw", raw])],
+                group_name="gold",
+                kinds={"postgres"},
+                description=f"{table}, upserted by {key}",
+            )
+            for name, (table, raw, key) in REFERENCE.items()
+        ),
+        dg.AssetSpec(
+            ["gold", "core_regions"],
+            deps=[DATABASE, dg.AssetKey(["raw", "erp_sites"])],
+            group_name="gold",
+            kinds={"postgres"},
+            description="core.regions: 27 states and the Territórios de Identidade of Bahia (migration "
+            "0003), plus region names only the ERP uses",
+        ),
+    ],
 )
-def model_performance(
-    context: dg.AssetExecutionContext, lake: LakeResource, gold: PostgresResource
-) -> dg.MaterializeResult:
-    """Backtest scores per model, the ensemble included (same figures as MLflow)."""
-    perf = lake.read("forecast", "model_performance")
-    forecast = lake.read("forecast", "ensemble")
-    cycle_date = (forecast["ds"].min() - pd.Timedelta(days=1)).date()
-    frame = perf[["model", "family", "mase", "rmsse", "bias", "total_demand_error", "n_series"]]
-    result = _load_cycle(context, gold, "analytics.model_performance", cycle_date, frame)
-    ens = perf.set_index("model").loc[ENSEMBLE_MODEL]
-    return dg.MaterializeResult(metadata={**result.metadata, "ensemble_rmsse": float(ens["rmsse"])})
+def core_reference(context: dg.AssetExecutionContext, lake: LakeResource, gold: PostgresResource) -> Iterator:
+    """Suppliers, materials and sites upserted by key; each site's region resolved to core.regions."""
+    with gold_connection(gold) as conn:
+        for name, (table, raw, key) in REFERENCE.items():
+            frame = lake.read("raw", raw)
+            if table == "core.sites":
+                frame, new_regions = resolve_site_regions(conn, frame)
+                added = upsert(conn, "core.regions", new_regions, ["region_code"], run_id=context.run_id)
+                total = conn.execute("SELECT count(*) FROM core.regions").fetchone()[0]
+                yield dg.MaterializeResult(
+                    asset_key=["gold", "core_regions"],
+                    metadata={"regions_from_erp_upserted": added, "regions": int(total)},
+                )
+            rows = upsert(conn, table, frame, [key], run_id=context.run_id)
+            yield dg.MaterializeResult(asset_key=["gold", name], metadata={"table": table, "rows": rows})
+
+
+def forecast_cycle_date(forecast: pd.DataFrame) -> date:
+    """The cycle a forecast belongs to: the day before its first forecast date."""
+    return (pd.to_datetime(forecast["ds"]).min() - pd.Timedelta(days=1)).date()
+
+
+def with_intervals(lake: LakeResource, forecast: pd.DataFrame) -> pd.DataFrame:
+    """The forecasting layer's own interval columns when it writes them; otherwise empirical
+    intervals from each model's backtest errors (the ensemble's need forecast/ensemble_backtest)."""
+    if {"forecast_lo", "forecast_hi"} <= set(forecast.columns):
+        level = forecast["interval_level"] if "interval_level" in forecast.columns else None
+        return forecast.assign(interval_level=level)
+    backtests = [read_backtests(lake)]
+    if table_path(lake.root, "forecast", "ensemble_backtest").exists():
+        ensemble = lake.read("forecast", "ensemble_backtest")
+        backtests.append(ensemble if "model" in ensemble.columns else ensemble.assign(model=ENSEMBLE_MODEL))
+    backtest = pd.concat(backtests, ignore_index=True)[["unique_id", "ds", "model", "forecast", "y"]]
+    return residual_intervals(forecast, backtest)
 
 
 @dg.asset(
     key_prefix="gold",
     group_name="gold",
     kinds={"postgres"},
-    deps=[dg.AssetKey(["inventory", "reorder_points"]), core_reference],
+    deps=[dg.AssetKey(["forecast", "forecast_ensemble"]), *CORE_KEYS],
+)
+def forecasts(context: dg.AssetExecutionContext, lake: LakeResource, gold: PostgresResource) -> dg.MaterializeResult:
+    """Every model's and the ensemble's daily forecast for this cycle, with a prediction interval."""
+    frame = with_intervals(lake, lake.read("forecast", "ensemble"))
+    cycle_date = forecast_cycle_date(frame)
+    frame = frame.rename(columns={"unique_id": "material_id", "ds": "forecast_date"})
+    frame["forecast_date"] = pd.to_datetime(frame["forecast_date"]).dt.date
+    result = load_cycle(
+        context,
+        gold,
+        "analytics.forecasts",
+        cycle_date,
+        frame[["material_id", "forecast_date", "model", "forecast", *INTERVAL_COLUMNS]],
+    )
+    covered = float(frame["forecast_lo"].notna().mean()) if len(frame) else 0.0
+    return dg.MaterializeResult(metadata={**result.metadata, "share_with_interval": round(covered, 3)})
+
+
+def mlflow_run_ids(mlflow: MlflowResource, cycle_date: date, families: list[str]) -> dict[str, str]:
+    """The latest MLflow run of each model family for the cycle (tags nova.family, nova.cycle_date)."""
+    from mlflow.tracking import MlflowClient
+
+    client = MlflowClient(tracking_uri=mlflow.tracking_uri)
+    experiment = client.get_experiment_by_name(mlflow.experiment)
+    if experiment is None:
+        return {}
+    runs = client.search_runs(
+        [experiment.experiment_id],
+        filter_string=f"tags.`nova.cycle_date` = '{cycle_date.isoformat()}'",  # a date, not user input
+        order_by=["attributes.start_time DESC"],
+        max_results=500,
+    )
+    found: dict[str, str] = {}
+    for run in runs:
+        family = run.data.tags.get("nova.family")
+        if family in families and family not in found:
+            found[family] = run.info.run_id
+    return found
+
+
+@dg.asset(
+    key_prefix="gold",
+    group_name="gold",
+    kinds={"postgres"},
+    deps=[dg.AssetKey(["forecast", "forecast_ensemble"]), DATABASE],
+)
+def model_performance(
+    context: dg.AssetExecutionContext, lake: LakeResource, gold: PostgresResource, mlflow: MlflowResource
+) -> dg.MaterializeResult:
+    """Backtest scores per model, the ensemble included, linked to their MLflow runs (same figures)."""
+    perf = lake.read("forecast", "model_performance")
+    cycle_date = forecast_cycle_date(lake.read("forecast", "ensemble"))
+    try:
+        run_ids = mlflow_run_ids(mlflow, cycle_date, sorted(perf["family"].dropna().unique()))
+    except Exception as exc:  # the scores still load; only the links are missing
+        context.log.warning(f"MLflow run ids not found: {exc}")
+        run_ids = {}
+    frame = perf[["model", "family", "mase", "rmsse", "bias", "total_demand_error", "n_series"]].assign(
+        mlflow_run_id=perf["family"].map(run_ids)
+    )
+    result = load_cycle(context, gold, "analytics.model_performance", cycle_date, frame)
+    return dg.MaterializeResult(metadata={**result.metadata, "linked_mlflow_runs": len(run_ids)})
+
+
+@dg.asset(
+    key_prefix="gold",
+    group_name="gold",
+    kinds={"postgres"},
+    deps=[dg.AssetKey(["inventory", "reorder_points"]), *CORE_KEYS],
 )
 def reorder_points(
     context: dg.AssetExecutionContext, lake: LakeResource, gold: PostgresResource
 ) -> dg.MaterializeResult:
     frame = lake.read("inventory", "reorder_points")
     cycle_date = frame.pop("cycle_date").iloc[0]
-    return _load_cycle(context, gold, "analytics.reorder_points", cycle_date, frame)
+    return load_cycle(context, gold, "analytics.reorder_points", cycle_date, frame)
 
 
 @dg.asset(
     key_prefix="gold",
     group_name="gold",
     kinds={"postgres"},
-    deps=[dg.AssetKey(["inventory", "alerts"]), core_reference],
+    deps=[dg.AssetKey(["inventory", "alerts"]), *CORE_KEYS],
 )
 def alerts(context: dg.AssetExecutionContext, lake: LakeResource, gold: PostgresResource) -> dg.MaterializeResult:
     """The dashboard's source: one row per material per cycle."""
     frame = lake.read("inventory", "alerts")
     cycle_date = frame.pop("cycle_date").iloc[0]
-    return _load_cycle(context, gold, "analytics.alerts", cycle_date, frame)
+    return load_cycle(context, gold, "analytics.alerts", cycle_date, frame)

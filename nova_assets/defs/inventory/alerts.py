@@ -1,62 +1,100 @@
-"""One alert per material per cycle, with a warning when the data behind it is stale."""
+"""One alert per material per cycle, from the project's policy, with a warning when data is stale."""
+
+from datetime import date
+from zoneinfo import ZoneInfo
 
 import dagster as dg
 import pandas as pd
 
-from nova_assets.lib.inventory.alerts import evaluate
-from nova_assets.resources import CycleConfig, LakeResource
+from nova_assets.defs.inventory.settings import InventorySettings
+from nova_assets.lib.inventory.alerts import evaluate, stale_warning
+from nova_assets.lib.inventory.daily import site_at_risk
+from nova_assets.lib.inventory.reorder import PROJECT_POLICY
+from nova_assets.resources import CycleConfig, LakeResource, SourcesResource
 
 FRESHNESS_SOURCES = {
     "erp_movements": "movement_date",
+    "erp_stock": "snapshot_date",
     "weather_daily": "date",
     "economics_selic": "date",
     "economics_usd_brl": "date",
 }
+TIMEZONE = ZoneInfo("America/Bahia")
 
 
-def data_as_of(lake: LakeResource) -> pd.Timestamp:
-    """The oldest 'latest date' across the daily sources: alerts are only as fresh as that."""
-    return min(pd.to_datetime(lake.read("raw", table)[column]).max() for table, column in FRESHNESS_SOURCES.items())
+def source_dates(lake: LakeResource) -> dict[str, date]:
+    """The latest date in each daily source."""
+    return {t: pd.to_datetime(lake.read("raw", t)[c]).max().date() for t, c in FRESHNESS_SOURCES.items()}
 
 
 @dg.asset(
     key_prefix="inventory",
     group_name="inventory",
-    deps=[dg.AssetKey(["inventory", "reorder_points"])]
-    + [dg.AssetKey(["raw", t]) for t in FRESHNESS_SOURCES if t != "erp_movements"],
+    deps=[dg.AssetKey(["inventory", "reorder_points"]), dg.AssetKey(["raw", "erp_materials"])]
+    + [dg.AssetKey(["raw", t]) for t in FRESHNESS_SOURCES],
     kinds={"python"},
 )
-def alerts(lake: LakeResource, cycle: CycleConfig) -> dg.MaterializeResult:
-    """Severity, message and action in Portuguese for every material."""
+def alerts(
+    lake: LakeResource, sources: SourcesResource, cycle: CycleConfig, inventory_settings: InventorySettings
+) -> dg.MaterializeResult:
+    """Severity (CRÍTICO/ALTO/MÉDIO/OK), message, action and detail in Portuguese for every material.
+
+    The data is stale when a daily source's latest date is more than `stale_after_days` before the
+    cycle's as-of date (today in Salvador live, the snapshots' day offline, or NOVA_AS_OF_DATE);
+    every message then carries the warning.
+    """
     points = lake.read("inventory", "reorder_points")
-    cycle_date = pd.Timestamp(points["cycle_date"].iloc[0])
-    as_of = data_as_of(lake)
-    stale = (cycle_date - as_of).days > cycle.stale_after_days
+    points = points[points["policy"] == PROJECT_POLICY].set_index("material_id")
+    cycle_date = pd.Timestamp(points["cycle_date"].iloc[0]).date()
+    dates = source_dates(lake)
+    as_of = min(dates.values())
+    warning = stale_warning(sources.as_of, as_of, cycle.stale_after_days)
+    materials = lake.read("raw", "erp_materials").set_index("material_id")
+    sites = site_at_risk(lake.read("raw", "erp_stock"), lake.read("raw", "erp_movements"), points["mean_daily_demand"])
     rows = []
-    for item in points.itertuples():
+    for material_id, item in points.iterrows():
         alert = evaluate(
-            item.stock_position, item.reorder_point, item.days_until_stockout, item.lead_time_days, item.order_up_to
+            item["stock_position"],
+            item["reorder_point"],
+            item["days_until_stockout"],
+            item["days_until_reorder_point"],
+            item["lead_time_days"],
+            item["suggested_order"],
+            watch_days=float(inventory_settings.alert_watch_days),
         )
         rows.append(
             {
-                "material_id": item.material_id,
+                "material_id": material_id,
                 "severity": str(alert.severity),
                 "message": alert.message,
                 "action": alert.action,
-                "order_quantity": float(alert.order_quantity),
-                "stock_position": item.stock_position,
-                "reorder_point": item.reorder_point,
+                "detail": alert.detail,
+                "order_quantity": alert.order_quantity,
+                "stock_position": item["stock_position"],
+                "reorder_point": item["reorder_point"],
+                "days_until_stockout": item["days_until_stockout"],
+                "days_until_reorder_point": item["days_until_reorder_point"],
+                "lead_time_days": item["lead_time_days"],
+                "category": materials.at[material_id, "category"],
+                "criticality": materials.at[material_id, "criticality"],
+                "site_id": sites.at[material_id, "site_id"],
             }
         )
-    table = pd.DataFrame(rows).assign(cycle_date=cycle_date.date(), data_as_of=as_of.date(), is_stale=stale)
+    table = pd.DataFrame(rows).assign(
+        cycle_date=cycle_date, data_as_of=as_of, is_stale=bool(warning), stale_warning=warning
+    )
     lake.write("inventory", "alerts", table)
     counts = table["severity"].value_counts().to_dict()
     return dg.MaterializeResult(
         metadata={
-            "cycle_date": str(cycle_date.date()),
-            "data_as_of": str(as_of.date()),
-            "stale_data": stale,
+            "cycle_date": str(cycle_date),
+            "data_as_of": str(as_of),
+            "reference_date": str(sources.as_of),
+            "source_dates": {k: str(v) for k, v in dates.items()},
+            "stale_data": bool(warning),
             **{f"alerts_{k}": int(v) for k, v in counts.items()},
-            "preview": dg.MetadataValue.md(table[table["severity"] != "OK"].head(15).to_markdown(index=False)),
+            "preview": dg.MetadataValue.md(
+                table[table["severity"] != "OK"].drop(columns=["stale_warning"]).head(15).to_markdown(index=False)
+            ),
         }
     )

@@ -1,89 +1,105 @@
-"""Reorder points per material from the ensemble forecast, lead times and the stock position."""
+"""Reorder points per material: the project's policy and the design's formula, side by side."""
 
 import dagster as dg
 import pandas as pd
 
+from nova_assets.defs.forecast.families import read_backtests
 from nova_assets.defs.forecast.history import load_history
+from nova_assets.defs.inventory.settings import InventorySettings
 from nova_assets.lib.forecasting.ensemble import ENSEMBLE_MODEL
-from nova_assets.lib.inventory.reorder import baseline_policy
+from nova_assets.lib.forecasting.models import ZERO_MODEL
+from nova_assets.lib.inventory.context import current_conditions
+from nova_assets.lib.inventory.daily import DailyInputs, reorder_table
+from nova_assets.lib.inventory.reorder import PROJECT_POLICY
+from nova_assets.lib.lake import table_path
 from nova_assets.resources import LakeResource
 
-SIGMA_WINDOW_DAYS = 90
-REVIEW_DAYS = 30
-BASELINE_POLICY = "baseline_design"
+RAW_INPUTS = (
+    "erp_materials",
+    "erp_suppliers",
+    "erp_stock",
+    "erp_open_orders",
+    "economics_selic",
+    "holidays",
+    "weather_daily",
+    "anatel_5g_monthly",
+)
 
 
-def _raw(key: str) -> dg.AssetKey:
-    return dg.AssetKey(["raw", key])
+def ensemble_backtest(lake: LakeResource) -> tuple[pd.DataFrame, str]:
+    """The ensemble's rolling-origin backtest (forecast/ensemble_backtest) and where it came from.
+
+    Until the forecast layer writes that table, the members' backtests are averaged with equal
+    weights (the all-zero yardstick left out): an approximation of the ensemble's errors, named as
+    such in the asset metadata.
+    """
+    if table_path(lake.root, "forecast", "ensemble_backtest").exists():
+        return lake.read("forecast", "ensemble_backtest"), "forecast/ensemble_backtest"
+    members = read_backtests(lake)
+    members = members[members["model"] != ZERO_MODEL]
+    mean = members.groupby(["unique_id", "cutoff", "ds"], as_index=False).agg(
+        y=("y", "first"), forecast=("forecast", "mean")
+    )
+    return mean, "equal-weight mean of the member backtests (forecast/ensemble_backtest not written yet)"
 
 
-def stock_position(lake: LakeResource, as_of: pd.Timestamp) -> pd.DataFrame:
-    """On hand (latest snapshot, all sites) and open orders due after `as_of`, per material."""
-    stock = lake.read("raw", "erp_stock")
-    stock["snapshot_date"] = pd.to_datetime(stock["snapshot_date"])
-    latest = stock[stock["snapshot_date"] == stock["snapshot_date"].max()]
-    on_hand = latest.groupby("material_id")["on_hand"].sum()
-    orders = lake.read("raw", "erp_open_orders")
-    orders = orders[pd.to_datetime(orders["expected_date"]) > as_of]
-    on_order = orders.groupby("material_id")["quantity"].sum()
-    return pd.DataFrame({"stock_on_hand": on_hand, "on_order": on_order}).fillna(0.0)
+def load_inputs(lake: LakeResource) -> tuple[DailyInputs, str]:
+    history = load_history(lake)
+    cycle_date = history["ds"].max().date()
+    forecast = lake.read("forecast", "ensemble")
+    raw = {name: lake.read("raw", name) for name in RAW_INPUTS}
+    selic = raw["economics_selic"].assign(date=lambda f: pd.to_datetime(f["date"]))
+    selic = selic[selic["date"] <= pd.Timestamp(cycle_date)].sort_values("date")
+    backtest, source = ensemble_backtest(lake)
+    inputs = DailyInputs(
+        cycle_date=cycle_date,
+        history=history,
+        forecast=forecast[forecast["model"] == ENSEMBLE_MODEL],
+        backtest=backtest,
+        materials=raw["erp_materials"].merge(raw["erp_suppliers"], on="supplier_id", how="left"),
+        stock=raw["erp_stock"],
+        open_orders=raw["erp_open_orders"],
+        holidays=raw["holidays"],
+        selic_percent=float(selic["value"].iloc[-1]),
+        conditions=current_conditions(raw["weather_daily"], raw["holidays"], raw["anatel_5g_monthly"], cycle_date),
+    )
+    return inputs, source
 
 
 @dg.asset(
     key_prefix="inventory",
     group_name="inventory",
-    deps=[
-        dg.AssetKey(["forecast", "forecast_ensemble"]),
-        _raw("erp_stock"),
-        _raw("erp_open_orders"),
-        _raw("erp_materials"),
-        _raw("erp_suppliers"),
-    ],
+    deps=[dg.AssetKey(["forecast", "forecast_ensemble"])] + [dg.AssetKey(["raw", t]) for t in RAW_INPUTS],
     kinds={"python"},
 )
-def reorder_points(lake: LakeResource) -> dg.MaterializeResult:
-    """The design's policy (SS = 1.65·σ·√LT, PP = d·LT + SS) on the ensemble forecast."""
-    history = load_history(lake)
-    as_of = history["ds"].max()
-    recent = history[history["ds"] > as_of - pd.Timedelta(days=SIGMA_WINDOW_DAYS)]
-    sigma = recent.groupby("unique_id")["y"].std(ddof=1).fillna(0.0)
-    forecast = lake.read("forecast", "ensemble")
-    mean_daily = forecast[forecast["model"] == ENSEMBLE_MODEL].groupby("unique_id")["forecast"].mean()
-
-    materials = lake.read("raw", "erp_materials").merge(lake.read("raw", "erp_suppliers"), on="supplier_id")
-    materials = materials.set_index("material_id").join(stock_position(lake, as_of))
-    materials[["stock_on_hand", "on_order"]] = materials[["stock_on_hand", "on_order"]].fillna(0.0)
-
-    rows = []
-    for material_id, item in materials.iterrows():
-        demand = float(mean_daily.get(material_id, 0.0))
-        position = item["stock_on_hand"] + item["on_order"]
-        policy = baseline_policy(demand, float(sigma.get(material_id, 0.0)), item["lead_time_mean_days"], position)
-        rows.append(
-            {
-                "material_id": material_id,
-                "policy": BASELINE_POLICY,
-                "mean_daily_demand": demand,
-                "sigma_daily_demand": float(sigma.get(material_id, 0.0)),
-                "lead_time_days": item["lead_time_mean_days"],
-                "safety_stock": policy.safety_stock,
-                "reorder_point": policy.reorder_point,
-                "order_up_to": policy.reorder_point + demand * REVIEW_DAYS,
-                "stock_on_hand": item["stock_on_hand"],
-                "on_order": item["on_order"],
-                "stock_position": position,
-                "days_until_stockout": policy.days_until_stockout,
-                "days_until_reorder_point": policy.days_until_reorder_point,
-            }
-        )
-    table = pd.DataFrame(rows).assign(cycle_date=as_of.date())
+def reorder_points(lake: LakeResource, inventory_settings: InventorySettings) -> dg.MaterializeResult:
+    """Safety stock, reorder point, order-up-to level and suggested order for both policies:
+    the project's (service target per criticality, backtest errors, bootstrap for lumpy items,
+    EOQ at a SELIC carrying rate) and the design's baseline (1.65 * sigma * sqrt(LT) * factors)."""
+    inputs, backtest_source = load_inputs(lake)
+    table = reorder_table(
+        inputs,
+        inventory_settings.policy,
+        holding_premium=float(inventory_settings.holding_cost_rate),
+        business_days=inventory_settings.business_days,
+    ).assign(cycle_date=inputs.cycle_date)
     lake.write("inventory", "reorder_points", table)
-    below = int((table["stock_position"] <= table["reorder_point"]).sum())
+    project = table[table["policy"] == PROJECT_POLICY]
+    by_policy = table.assign(below=table["stock_position"] <= table["reorder_point"]).groupby("policy")
     return dg.MaterializeResult(
         metadata={
-            "cycle_date": str(as_of.date()),
-            "materials": len(table),
-            "at_or_below_reorder_point": below,
-            "preview": dg.MetadataValue.md(table.head(10).round(2).to_markdown(index=False)),
+            "cycle_date": str(inputs.cycle_date),
+            "materials": len(project),
+            "selic_percent": inputs.selic_percent,
+            "backtest_source": backtest_source,
+            "methods": project["method"].value_counts().to_dict(),
+            "at_or_below_reorder_point": by_policy["below"].sum().astype(int).to_dict(),
+            "safety_stock_value_brl": {
+                policy: float((group["safety_stock"].clip(lower=0) * group["unit_cost"]).sum())
+                for policy, group in table.merge(
+                    inputs.materials[["material_id", "unit_cost"]], on="material_id"
+                ).groupby("policy")
+            },
+            "preview": dg.MetadataValue.md(project.head(10).round(2).to_markdown(index=False)),
         }
     )

@@ -1,12 +1,26 @@
-"""dbt models on DuckDB: staging, daily demand with explicit zeros, and the feature table."""
+"""dbt models on DuckDB: staging, daily demand with explicit zeros, and the feature table.
 
+Every dbt model is an asset of the daily partitions (America/Bahia); dbt tests are asset checks.
+A run of partition D builds the whole dbt project with `--vars {"start_date": D, "end_date":
+D+1}`: views and intermediate tables are rebuilt, the incremental demand facts and the feature
+table rewrite only the window's days (dbt_project/macros/incremental.sql). A backfill of a
+range runs once with the whole range as the window. `full_refresh: true` in the run config, a
+missing/empty incremental table or a changed set of feature columns make it `--full-refresh`.
+"""
+
+import json
+import os
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
 import dagster as dg
 from dagster_dbt import DagsterDbtTranslator, DbtCliResource, dbt_assets
+from pydantic import Field
 
+from nova_assets.defs.partitions import daily_partitions
 from nova_assets.defs.transform.dbt_project import dbt_project
+from nova_assets.defs.transform.warehouse import full_refresh_reason, load_manifest
 
 
 class LayerTranslator(DagsterDbtTranslator):
@@ -14,12 +28,56 @@ class LayerTranslator(DagsterDbtTranslator):
         return "transform"
 
 
+class DbtBuildConfig(dg.Config):
+    full_refresh: bool = Field(
+        default=False,
+        description="Rebuild the incremental models from scratch (dbt build --full-refresh) instead of "
+        "rewriting only the partition's days.",
+    )
+
+
+def dbt_window_vars(context: dg.AssetExecutionContext) -> dict[str, str]:
+    """The partition (range) as dbt vars: start_date inclusive, end_date exclusive, local dates."""
+    window = context.partition_time_window
+    return {"start_date": window.start.strftime("%Y-%m-%d"), "end_date": window.end.strftime("%Y-%m-%d")}
+
+
+def warehouse_path() -> Path | None:
+    """The DuckDB file of the dbt profile (None on another target)."""
+    if os.environ.get("NOVA_DBT_TARGET", "duckdb") != "duckdb" or not os.environ.get("NOVA_LAKE_DIR"):
+        return None
+    return Path(os.environ["NOVA_LAKE_DIR"]) / "warehouse.duckdb"
+
+
 @dbt_assets(
     manifest=dbt_project.manifest_path,
     project=dbt_project,
     dagster_dbt_translator=LayerTranslator(),
+    partitions_def=daily_partitions,
+    backfill_policy=dg.BackfillPolicy.single_run(),
     pool="duckdb",
 )
-def dbt_features(context: dg.AssetExecutionContext, dbt: DbtCliResource):
-    """Build and test every dbt model; dbt tests report as asset checks."""
-    yield from dbt.cli(["build"], context=context).stream()
+def dbt_features(context: dg.AssetExecutionContext, dbt: DbtCliResource, config: DbtBuildConfig):
+    """Build and test the dbt models for the partition's days; dbt tests report as asset checks."""
+    dbt_vars = dbt_window_vars(context)
+    args = ["build", "--vars", json.dumps(dbt_vars)]
+    if config.full_refresh:
+        reason = "full_refresh requested in the run config"
+    else:
+        warehouse = warehouse_path()
+        reason = full_refresh_reason(warehouse, load_manifest(dbt_project.manifest_path)) if warehouse else None
+    if reason:
+        args.append("--full-refresh")
+        context.log.info(f"dbt full refresh: {reason}")
+    else:
+        context.log.info(f"dbt incremental run for [{dbt_vars['start_date']}, {dbt_vars['end_date']})")
+    run_metadata = {
+        "dbt_window_start": dbt_vars["start_date"],
+        "dbt_window_end_exclusive": dbt_vars["end_date"],
+        "dbt_full_refresh": bool(reason),
+        "dbt_full_refresh_reason": reason or "",
+    }
+    for event in dbt.cli(args, context=context).stream():
+        if isinstance(event, dg.Output):
+            event = event.with_metadata({**event.metadata, **run_metadata})
+        yield event

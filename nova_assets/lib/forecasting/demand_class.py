@@ -1,10 +1,17 @@
-"""Syntetos-Boylan demand classes: which models make sense for a series."""
+"""Syntetos-Boylan demand classes: which models make sense for a series.
+
+Routing rule (used by every family and by the ensemble): a series with fewer than `season + 1`
+observations is SHORT and one without any demand is NO_DEMAND; both get only the baseline.
+Everything else is classified by ADI and CV² and each family decides which classes it fits
+(Prophet and AutoARIMA only smooth/erratic series, for instance).
+"""
 
 from __future__ import annotations
 
 from enum import StrEnum
 
 import numpy as np
+import pandas as pd
 
 ADI_CUTOFF = 1.32
 CV2_CUTOFF = 0.49
@@ -16,6 +23,11 @@ class DemandClass(StrEnum):
     INTERMITTENT = "intermittent"
     LUMPY = "lumpy"
     NO_DEMAND = "no_demand"
+    SHORT = "short"
+
+
+MODELLED = frozenset({DemandClass.SMOOTH, DemandClass.ERRATIC, DemandClass.INTERMITTENT, DemandClass.LUMPY})
+REGULAR = frozenset({DemandClass.SMOOTH, DemandClass.ERRATIC})
 
 
 def classify(demand: np.ndarray) -> tuple[DemandClass, float, float]:
@@ -30,3 +42,12 @@ def classify(demand: np.ndarray) -> tuple[DemandClass, float, float]:
     else:
         cls = DemandClass.INTERMITTENT if cv2 < CV2_CUTOFF else DemandClass.LUMPY
     return cls, float(adi), cv2
+
+
+def route_classes(history: pd.DataFrame, season: int) -> pd.Series:
+    """Class (as its string value) of every series of a long (unique_id, ds, y) history."""
+    classes = {}
+    for uid, y in history.groupby("unique_id", sort=True)["y"]:
+        values = y.to_numpy(dtype=float)
+        classes[uid] = str(DemandClass.SHORT if len(values) < season + 1 else classify(values)[0])
+    return pd.Series(classes, name="demand_class", dtype=object)

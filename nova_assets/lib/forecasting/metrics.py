@@ -37,10 +37,29 @@ def series_scores(history: np.ndarray, actual: np.ndarray, forecast: np.ndarray,
     return {
         "mase": mase,
         "rmsse": rmsse,
+        "smape": smape(actual, forecast),
+        "mape": mape(actual, forecast),
         "total_demand_error": total_error,
         "sum_forecast": float(forecast.sum()),
         "sum_actual": float(actual.sum()),
     }
+
+
+def smape(actual: np.ndarray, forecast: np.ndarray) -> float:
+    """Mean of 2|e| / (|a| + |f|) over the periods where it is defined (not both zero); NaN if none."""
+    denominator = np.abs(actual) + np.abs(forecast)
+    defined = denominator > 0
+    if not defined.any():
+        return float("nan")
+    return float(np.mean(2 * np.abs(forecast - actual)[defined] / denominator[defined]))
+
+
+def mape(actual: np.ndarray, forecast: np.ndarray) -> float:
+    """Mean of |e| / a over the periods with demand (undefined at a = 0); NaN if there are none."""
+    defined = actual > 0
+    if not defined.any():
+        return float("nan")
+    return float(np.mean(np.abs(forecast - actual)[defined] / actual[defined]))
 
 
 def aggregate_bias(sum_forecast: float, sum_actual: float) -> float:

@@ -1,15 +1,36 @@
-"""Model families and how to fit them: statsforecast does the statistics, we only route."""
+"""Model families and how to fit them: one registry, two entry points (fit_predict, cross_validate).
+
+Every family is a forecaster `(history, classes, spec) -> long frame (unique_id, ds, model, forecast)`
+that only sees the series of the demand classes it is made for (see demand_class); the others are
+left to the baseline, which covers every series. Outputs are clipped at zero.
+"""
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
 
+import numpy as np
 import pandas as pd
 from statsforecast import StatsForecast
-from statsforecast.models import ADIDA, IMAPA, TSB, CrostonSBA, SeasonalNaive
+from statsforecast.models import ADIDA, IMAPA, TSB, AutoARIMA, AutoETS, CrostonSBA
+
+from nova_assets.lib.forecasting import boosting, lstm, prophet_model
+from nova_assets.lib.forecasting.demand_class import MODELLED, REGULAR, DemandClass, route_classes
+from nova_assets.lib.forecasting.panel import FitSpec, Panel, future_dates, long_forecast, pandas_freq
 
 ZERO_MODEL = "Zero"
+NAIVE_MODEL = "SeasonalNaive"
+# AutoETS/AutoARIMA cost grows with the length of the series; on daily data only the last
+# year matters for their state anyway (weekly and monthly data keep 52 years).
+STAT_MAX_SEASONS = 52
+# AutoARIMA only on smooth/erratic series and with small orders: its full stepwise search costs
+# ~4 s per daily series, ~0.2 s like this, and it is no use on mostly-zero demand.
+ARIMA_ORDERS = {"max_p": 2, "max_q": 2, "max_P": 1, "max_Q": 1, "nmodels": 15}
+LONG_COLUMNS = ["unique_id", "ds", "model", "forecast", "demand_class"]
+
+Forecaster = Callable[[pd.DataFrame, pd.Series, FitSpec], pd.DataFrame]
 
 
 @dataclass(frozen=True)
@@ -18,50 +39,137 @@ class ModelFamily:
 
     name: str
     description: str
-    build: Callable[[int], list]
-    include_zero: bool = False
+    forecaster: Forecaster
+    classes: frozenset[DemandClass] = MODELLED  # the series it fits; the rest fall back to the baseline
+
+
+def _baseline(history: pd.DataFrame, classes: pd.Series, spec: FitSpec) -> pd.DataFrame:
+    """Last season repeated (the mean of the history if shorter than a season) and all zeros."""
+    panel = Panel.from_history(history)
+    short = max(0, spec.season - panel.values.shape[1])
+    last = np.pad(panel.values, ((0, 0), (short, 0)), constant_values=np.nan)[:, -spec.season:]
+    complete = ~np.isnan(last).any(axis=1)
+    level = np.nanmean(panel.values, axis=1)  # every series has at least one observation
+    steps = np.arange(spec.horizon) % spec.season
+    naive = np.where(complete[:, None], np.nan_to_num(last)[:, steps], level[:, None])
+    dates = future_dates(panel.dates[-1], spec.horizon, spec.freq)
+    return long_forecast(panel.ids, dates, {NAIVE_MODEL: naive, ZERO_MODEL: np.zeros_like(naive)})
+
+
+def _statsforecast(history: pd.DataFrame, models: list, spec: FitSpec) -> pd.DataFrame:
+    engine = StatsForecast(models=models, freq=pandas_freq(spec.freq, history["ds"]), n_jobs=spec.n_jobs)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # convergence chatter of the ARIMA/ETS searches
+        wide = engine.forecast(df=history, h=spec.horizon)
+    wide = wide.reset_index(drop="unique_id" not in wide.index.names)
+    return wide.melt(id_vars=["unique_id", "ds"], var_name="model", value_name="forecast")
+
+
+def _intermittent(history: pd.DataFrame, classes: pd.Series, spec: FitSpec) -> pd.DataFrame:
+    models = [CrostonSBA(), TSB(alpha_d=0.1, alpha_p=0.1), ADIDA(), IMAPA()]
+    return _statsforecast(history, models, spec)
+
+
+def _statistical(history: pd.DataFrame, classes: pd.Series, spec: FitSpec) -> pd.DataFrame:
+    recent = history.groupby("unique_id", sort=False).tail(STAT_MAX_SEASONS * spec.season)
+    regular = recent[recent["unique_id"].isin(classes.index[classes.isin(REGULAR)])]
+    parts = [_statsforecast(recent, [AutoETS(season_length=spec.season)], spec)]
+    if not regular.empty:
+        parts.append(_statsforecast(regular, [AutoARIMA(season_length=spec.season, **ARIMA_ORDERS)], spec))
+    return pd.concat(parts, ignore_index=True)
 
 
 FAMILIES: dict[str, ModelFamily] = {
-    "intermittent": ModelFamily(
-        name="intermittent",
-        description="Croston SBA, TSB, ADIDA and IMAPA: methods made for many-zero demand",
-        build=lambda season: [CrostonSBA(), TSB(alpha_d=0.1, alpha_p=0.1), ADIDA(), IMAPA()],
-    ),
     "baseline": ModelFamily(
         name="baseline",
         description="seasonal naive and the all-zero forecast: what any model must beat",
-        build=lambda season: [SeasonalNaive(season_length=season)],
-        include_zero=True,
+        forecaster=_baseline,
+        classes=frozenset(DemandClass),
+    ),
+    "intermittent": ModelFamily(
+        name="intermittent",
+        description="Croston SBA, TSB, ADIDA and IMAPA: methods made for many-zero demand",
+        forecaster=_intermittent,
+    ),
+    "statistical": ModelFamily(
+        name="statistical",
+        description="AutoETS on every demand class, AutoARIMA (small orders) on smooth/erratic series",
+        forecaster=_statistical,
+    ),
+    "prophet": ModelFamily(
+        name="prophet",
+        description="Prophet with Brazilian holidays, on smooth/erratic series only",
+        forecaster=prophet_model.forecast,
+        classes=REGULAR,
+    ),
+    "gradient_boosting": ModelFamily(
+        name="gradient_boosting",
+        description="global LightGBM and XGBoost (Tweedie, direct multi-horizon) on lag/rolling/calendar features",
+        forecaster=boosting.forecast,
+    ),
+    "lstm": ModelFamily(
+        name="lstm",
+        description="one global LSTM across items on scaled windows, all horizons at once",
+        forecaster=lstm.forecast,
     ),
 }
 
 
-def _engine(family: ModelFamily, season: int, n_jobs: int) -> StatsForecast:
-    return StatsForecast(models=family.build(season), freq="D", n_jobs=n_jobs)
+def fit_predict(
+    history: pd.DataFrame,
+    family: ModelFamily,
+    horizon: int,
+    season: int,
+    n_jobs: int = 1,
+    freq: str = "D",
+    seed: int = 0,
+    regressors: pd.DataFrame | None = None,
+) -> pd.DataFrame:
+    """Fit on all of `history` (unique_id, ds, y; regular periods) and forecast `horizon` periods.
+
+    Long frame: unique_id, ds, model, forecast, demand_class (the routing class of the series).
+    """
+    spec = FitSpec(horizon=horizon, season=season, freq=freq, n_jobs=n_jobs, seed=seed, regressors=regressors)
+    classes = route_classes(history, season)
+    eligible = classes[classes.isin(family.classes)]
+    if eligible.empty:  # typed, so that concatenating it with other families' rows keeps the dtypes
+        return pd.DataFrame({"unique_id": pd.Series(dtype=history["unique_id"].dtype),
+                             "ds": pd.Series(dtype="datetime64[ns]"), "model": pd.Series(dtype=object),
+                             "forecast": pd.Series(dtype=float), "demand_class": pd.Series(dtype=object)})
+    long = family.forecaster(history[history["unique_id"].isin(eligible.index)], eligible, spec)
+    long["forecast"] = pd.to_numeric(long["forecast"]).fillna(0.0).clip(lower=0.0)
+    long["ds"] = pd.to_datetime(long["ds"])
+    long["demand_class"] = long["unique_id"].map(classes)
+    return long[LONG_COLUMNS].reset_index(drop=True)
 
 
-def _to_long(wide: pd.DataFrame, id_vars: list[str], family: ModelFamily) -> pd.DataFrame:
-    if family.include_zero:
-        wide = wide.assign(**{ZERO_MODEL: 0.0})
-    model_columns = [c for c in wide.columns if c not in id_vars and c != "y"]
-    keep = [*id_vars, "y"] if "y" in wide.columns else id_vars
-    long = wide.melt(id_vars=keep, value_vars=model_columns, var_name="model", value_name="forecast")
-    long["forecast"] = long["forecast"].clip(lower=0.0).fillna(0.0)
-    return long
-
-
-def fit_predict(history: pd.DataFrame, family: ModelFamily, horizon: int, season: int, n_jobs: int = 1) -> pd.DataFrame:
-    """Fit on all of `history` (unique_id, ds, y) and forecast `horizon` days: long frame."""
-    wide = _engine(family, season, n_jobs).forecast(df=history, h=horizon)
-    return _to_long(wide.reset_index(drop="unique_id" not in wide.index.names), ["unique_id", "ds"], family)
+def backtest_cutoffs(history: pd.DataFrame, horizon: int, n_windows: int) -> list[pd.Timestamp]:
+    """Rolling origins `horizon` periods apart, the last one `horizon` periods before the end."""
+    dates = np.sort(history["ds"].unique())
+    if len(dates) <= n_windows * horizon:
+        raise ValueError(f"{len(dates)} periods cannot hold {n_windows} backtest windows of {horizon}")
+    return [pd.Timestamp(dates[-1 - k * horizon]) for k in range(n_windows, 0, -1)]
 
 
 def cross_validate(
-    history: pd.DataFrame, family: ModelFamily, horizon: int, season: int, n_windows: int, n_jobs: int = 1
+    history: pd.DataFrame,
+    family: ModelFamily,
+    horizon: int,
+    season: int,
+    n_windows: int,
+    n_jobs: int = 1,
+    freq: str = "D",
+    seed: int = 0,
+    regressors: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
-    """Rolling-origin forecasts: each window is fitted only on data up to its cutoff."""
-    wide = _engine(family, season, n_jobs).cross_validation(
-        df=history, h=horizon, n_windows=n_windows, step_size=horizon
-    )
-    return _to_long(wide.reset_index(drop="unique_id" not in wide.index.names), ["unique_id", "ds", "cutoff"], family)
+    """Rolling-origin forecasts: each window is fitted only on data up to its cutoff.
+
+    Long frame as fit_predict's, plus cutoff and the actual y (the class is the one at the cutoff).
+    """
+    windows = []
+    for cutoff in backtest_cutoffs(history, horizon, n_windows):
+        train = history[history["ds"] <= cutoff]
+        forecast = fit_predict(train, family, horizon, season, n_jobs, freq, seed, regressors)
+        actual = history.loc[history["ds"] > cutoff, ["unique_id", "ds", "y"]]
+        windows.append(forecast.merge(actual, on=["unique_id", "ds"], how="inner").assign(cutoff=cutoff))
+    return pd.concat(windows, ignore_index=True)[["unique_id", "ds", "cutoff", "y", *LONG_COLUMNS[2:]]]

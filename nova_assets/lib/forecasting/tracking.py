@@ -10,7 +10,6 @@ import pandas as pd
 from mlflow.entities import Metric, Param, RunTag
 from mlflow.tracking import MlflowClient
 
-
 FORECAST_EXPERIMENT = "nova-corrente-forecast"
 
 

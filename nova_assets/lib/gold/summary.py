@@ -12,6 +12,12 @@ GOLD_TABLES = (
     "analytics.reorder_points",
     "analytics.alerts",
     "analytics.model_performance",
+    "analytics.site_inventory",
+    "analytics.open_orders",
+    "analytics.material_segments",
+    "analytics.tower_clusters",
+    "analytics.recommendations",
+    "marts.kpi_daily",
 )
 
 
@@ -32,5 +38,21 @@ def gold_summary(url: str) -> str:
             " ORDER BY array_position(ARRAY['CRÍTICO','ALTO','MÉDIO','OK'], severity)",
             (cycle,),
         ).fetchall()
+        kpi = conn.execute(
+            "SELECT stockout_rate, ensemble_fva_rmsse, inventory_value_brl, savings_brl, sla_exposure_brl"
+            " FROM marts.kpi_daily WHERE cycle_date = %s",
+            (cycle,),
+        ).fetchone()
     lines.append("  alerts: " + ", ".join(f"{sev} {n}" for sev, n in severities))
+    if kpi:
+        stockout, fva, value, savings, exposure = kpi
+        lines.append(
+            f"  KPIs: stock-out {_pct(stockout)}, ensemble FVA vs naive {_pct(fva)}, inventory R$ {value or 0:,.0f},"
+            f" savings vs baseline R$ {savings or 0:,.0f}, SLA exposure R$ {exposure or 0:,.0f}"
+        )
+    lines.append("  BI users: read-only role nova_bi (LOGIN only when NOVA_BI_PASSWORD is set); marts in schema marts")
     return "\n".join(lines)
+
+
+def _pct(value: float | None) -> str:
+    return "-" if value is None else f"{100 * value:.1f} %"

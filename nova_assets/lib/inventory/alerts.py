@@ -1,9 +1,19 @@
-"""Alert rules: how urgent a material is, and what to tell the buyer, in Portuguese."""
+"""Alert rules: how urgent a material is, and what to tell the buyer, in Portuguese.
+
+CRÍTICO  position at or below the reorder point, and the stock runs out before an order placed
+         now can arrive (days until stockout < lead time): buy now and expedite.
+ALTO     position at or below the reorder point; an order placed within the slack still arrives
+         before the stockout.
+MÉDIO    the position reaches the reorder point within `watch_days` at the forecast demand.
+OK       otherwise.
+"At or below" needs something to protect: a reorder point of 0 with nothing to order is OK.
+"""
 
 from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from datetime import date
 from enum import StrEnum
 
 
@@ -13,8 +23,13 @@ class Severity(StrEnum):
     MEDIO = "MÉDIO"
     OK = "OK"
 
+    @property
+    def rank(self) -> int:
+        return _RANK[self]
 
-WATCH_MARGIN = 1.2  # MÉDIO: position within 20 % above the reorder point
+
+_RANK = {Severity.OK: 0, Severity.MEDIO: 1, Severity.ALTO: 2, Severity.CRITICO: 3}
+WATCH_DAYS = 7.0
 
 
 @dataclass(frozen=True)
@@ -22,33 +37,71 @@ class Alert:
     severity: Severity
     message: str
     action: str
+    detail: str
     order_quantity: float
 
 
-def _br(value: float) -> str:
-    """Brazilian number format: 141,5 and 1.234."""
+def br_number(value: float) -> str:
+    """Brazilian number format: 141,5 and 1.234 (one decimal at most)."""
+    if math.isinf(value):
+        return "∞"
     text = f"{value:,.1f}".rstrip("0").rstrip(".")
     return text.replace(",", "_").replace(".", ",").replace("_", ".")
+
+
+def _within(days: float) -> str:
+    whole = max(math.floor(days), 0)
+    return "hoje" if whole == 0 else f"em até {whole} dia" + ("s" if whole > 1 else "")
 
 
 def evaluate(
     stock_position: float,
     reorder_point: float,
     days_until_stockout: float,
+    days_until_reorder_point: float,
     lead_time_days: float,
-    order_up_to: float,
+    order_quantity: float,
+    watch_days: float = WATCH_DAYS,
 ) -> Alert:
-    """CRÍTICO: at/below the reorder point and out of stock before an order placed now arrives.
-    ALTO: at/below the reorder point. MÉDIO: within the watch margin above it. Otherwise OK."""
-    order_quantity = max(math.ceil(order_up_to - stock_position), 0)
-    if stock_position <= reorder_point:
-        message = f"Estoque {_br(stock_position)} <= PP {_br(reorder_point)}"
+    """Severity, message, action and detail for one material (see the module docstring)."""
+    quantity = float(max(math.ceil(order_quantity), 0))
+    position, point = br_number(stock_position), br_number(reorder_point)
+    if stock_position <= reorder_point and quantity > 0:
+        message = f"Estoque {position} <= PP {point}"
+        stockout = f"ruptura prevista em {br_number(days_until_stockout)} dias"
+        lead = f"entrega do fornecedor em {br_number(lead_time_days)} dias"
         if days_until_stockout < lead_time_days:
-            days = max(math.floor(days_until_stockout), 0)
-            return Alert(Severity.CRITICO, message,
-                         f"COMPRAR {_br(order_quantity)} unidades em até {days} dias", order_quantity)
-        return Alert(Severity.ALTO, message, f"COMPRAR {_br(order_quantity)} unidades", order_quantity)
-    if stock_position <= reorder_point * WATCH_MARGIN:
-        return Alert(Severity.MEDIO, f"Estoque {_br(stock_position)} próximo do PP {_br(reorder_point)}",
-                     "Acompanhar consumo e preparar pedido", 0)
-    return Alert(Severity.OK, f"Estoque {_br(stock_position)} acima do PP {_br(reorder_point)}", "Nenhuma", 0)
+            return Alert(
+                Severity.CRITICO,
+                message,
+                f"COMPRAR {br_number(quantity)} unidades {_within(days_until_stockout)}",
+                f"{stockout}, {lead}: pedir entrega urgente",
+                quantity,
+            )
+        return Alert(
+            Severity.ALTO,
+            message,
+            f"COMPRAR {br_number(quantity)} unidades {_within(days_until_stockout - lead_time_days)}",
+            f"{stockout}, {lead}",
+            quantity,
+        )
+    if days_until_reorder_point <= watch_days and reorder_point > 0:
+        return Alert(
+            Severity.MEDIO,
+            f"Estoque {position} próximo do PP {point}",
+            "Acompanhar consumo e preparar pedido",
+            f"atinge o PP em {br_number(days_until_reorder_point)} dias",
+            0.0,
+        )
+    return Alert(Severity.OK, f"Estoque {position} acima do PP {point}", "Nenhuma", "", 0.0)
+
+
+def stale_warning(reference: date, data_as_of: date, stale_after_days: int) -> str:
+    """Empty when the data is fresh; otherwise the warning every message carries."""
+    lag = (reference - data_as_of).days
+    if lag <= stale_after_days:
+        return ""
+    return (
+        f"ATENÇÃO: dados desatualizados (última atualização {data_as_of:%d/%m/%Y}, "
+        f"{lag} dias antes de {reference:%d/%m/%Y})"
+    )

@@ -1,37 +1,62 @@
-"""Reorder points. The design's formula is kept as the named baseline policy."""
+"""Reorder-point formulas: the design's baseline, the order quantity (EOQ) and its carrying rate.
+
+The design's formula (SS = 1.65 * sigma * sqrt(LT) * factors; PP = d * LT + SS) is kept as the
+named baseline policy so every report can show what the project's policy changes.
+"""
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 
+import numpy as np
+
+BASELINE_POLICY = "baseline_design"
+PROJECT_POLICY = "project"
 BASELINE_Z = 1.65  # the design's fixed 95 % cycle service level
 
 
 @dataclass(frozen=True)
-class ReorderPoint:
-    safety_stock: float
-    reorder_point: float
-    days_until_stockout: float
-    days_until_reorder_point: float
+class BaselineLevels:
+    safety_stock: np.ndarray
+    reorder_point: np.ndarray
 
 
-def baseline_policy(
-    mean_daily_demand: float,
-    sigma_daily_demand: float,
-    lead_time_days: float,
-    stock_position: float,
-    context_factor: float = 1.0,
+def baseline_levels(
+    mean_demand: np.ndarray | float,
+    sigma_demand: np.ndarray | float,
+    lead_time: np.ndarray | float,
+    context_factor: np.ndarray | float = 1.0,
     z: float = BASELINE_Z,
-) -> ReorderPoint:
-    """The design's policy: SS = z * sigma * sqrt(LT) * factors; PP = d * LT + SS."""
-    if mean_daily_demand < 0 or sigma_daily_demand < 0 or lead_time_days < 0:
+) -> BaselineLevels:
+    """The design's policy, per period of the demand: SS = z * sigma * sqrt(LT) * factors; PP = d * LT + SS.
+
+    sigma is the standard deviation of one period's demand in the history, LT the mean lead time
+    in periods; lead-time variability and the review period are ignored, as in the design.
+    """
+    mean, sigma, lead = (np.asarray(v, float) for v in (mean_demand, sigma_demand, lead_time))
+    if (mean < 0).any() or (sigma < 0).any() or (lead < 0).any():
         raise ValueError("demand, its deviation and the lead time must be non-negative")
-    safety_stock = z * sigma_daily_demand * math.sqrt(lead_time_days) * context_factor
-    reorder_point = mean_daily_demand * lead_time_days + safety_stock
-    if mean_daily_demand > 0:
-        days_to_stockout = max(stock_position, 0.0) / mean_daily_demand
-        days_to_reorder = max(stock_position - reorder_point, 0.0) / mean_daily_demand
-    else:
-        days_to_stockout = days_to_reorder = math.inf
-    return ReorderPoint(safety_stock, reorder_point, days_to_stockout, days_to_reorder)
+    safety = z * sigma * np.sqrt(lead) * np.asarray(context_factor, float)
+    return BaselineLevels(safety, mean * lead + safety)
+
+
+def carrying_rate(selic_percent: float, holding_premium: float) -> float:
+    """Yearly cost of holding one BRL of stock: the SELIC (the money's alternative use) plus the
+    storage, insurance and obsolescence premium."""
+    if selic_percent < 0 or holding_premium < 0:
+        raise ValueError("SELIC and holding premium must be non-negative")
+    return selic_percent / 100.0 + holding_premium
+
+
+def economic_order_quantity(
+    annual_demand: np.ndarray | float,
+    order_cost: float,
+    unit_cost: np.ndarray | float,
+    rate: float,
+) -> np.ndarray:
+    """EOQ = sqrt(2 * D * K / (c * i)); NaN where the holding cost per unit is zero (no basis)."""
+    demand = np.asarray(annual_demand, float)
+    holding = np.asarray(unit_cost, float) * rate
+    with np.errstate(divide="ignore", invalid="ignore"):
+        q = np.sqrt(2.0 * demand * order_cost / holding)
+    return np.where(holding > 0, q, np.nan)

@@ -1,0 +1,200 @@
+"""Site-level inventory, purchase orders, segments/clusters and recommendations, loaded into gold."""
+
+import json
+
+import dagster as dg
+import pandas as pd
+
+from nova_assets.defs.forecast.history import DEMAND_ASSET, load_history
+from nova_assets.defs.gold.postgres import CORE_KEYS, gold_connection, load_cycle
+from nova_assets.lib.analytics.clustering import (
+    cluster_materials,
+    cluster_towers,
+    material_features,
+    tower_features,
+)
+from nova_assets.lib.analytics.recommendations import recommend
+from nova_assets.lib.analytics.site_inventory import site_inventory as compute_site_inventory
+from nova_assets.lib.gold.loader import Scope, replace_rows
+from nova_assets.lib.inventory.reorder import BASELINE_POLICY
+from nova_assets.resources import LakeResource, PostgresResource
+
+GOLD = {"key_prefix": "gold", "group_name": "gold_analytics", "kinds": {"postgres", "scikitlearn"}}
+
+
+def _raw(*tables: str) -> list[dg.AssetKey]:
+    return [dg.AssetKey(["raw", t]) for t in tables]
+
+
+def cycle_as_of(lake: LakeResource) -> pd.Timestamp:
+    """The cycle's date: the last day of the demand history (the forecast and reorder points use the same)."""
+    return load_history(lake)["ds"].max()
+
+
+def lead_times(lake: LakeResource) -> pd.Series:
+    """Supplier mean lead time per material."""
+    materials = lake.read("raw", "erp_materials").merge(lake.read("raw", "erp_suppliers"), on="supplier_id")
+    return materials.set_index("material_id")["lead_time_mean_days"]
+
+
+def _site_inventory(lake: LakeResource, as_of: pd.Timestamp) -> pd.DataFrame:
+    return compute_site_inventory(
+        lake.read("raw", "erp_movements"),
+        lake.read("raw", "erp_stock"),
+        lead_times(lake),
+        lake.read("raw", "erp_open_orders"),
+        as_of,
+    )
+
+
+def _preview(frame: pd.DataFrame, rows: int = 10) -> dg.MetadataValue:
+    return dg.MetadataValue.md(frame.head(rows).round(3).to_markdown(index=False))
+
+
+@dg.asset(
+    **GOLD,
+    deps=[
+        *_raw("erp_movements", "erp_stock", "erp_open_orders", "erp_materials", "erp_suppliers"),
+        dg.AssetKey(DEMAND_ASSET),
+        *CORE_KEYS,
+    ],
+)
+def site_inventory(
+    context: dg.AssetExecutionContext, lake: LakeResource, gold: PostgresResource
+) -> dg.MaterializeResult:
+    """Stock, last 30/90-day issues and stock-out probability before resupply per material and site."""
+    as_of = cycle_as_of(lake)
+    frame = _site_inventory(lake, as_of)
+    result = load_cycle(context, gold, "analytics.site_inventory", as_of.date(), frame)
+    at_risk = int((frame["stockout_probability"] >= 0.5).sum())
+    return dg.MaterializeResult(metadata={**result.metadata, "site_materials_at_risk_50pct": at_risk})
+
+
+@dg.asset(**GOLD, deps=[*_raw("erp_open_orders"), dg.AssetKey(DEMAND_ASSET), *CORE_KEYS])
+def open_orders(context: dg.AssetExecutionContext, lake: LakeResource, gold: PostgresResource) -> dg.MaterializeResult:
+    """Today's open purchase orders; the daily snapshots are what supplier performance is measured on."""
+    orders = lake.read("raw", "erp_open_orders")
+    frame = orders[["po_id", "material_id", "supplier_id", "quantity", "order_date", "expected_date"]].copy()
+    for column in ("order_date", "expected_date"):
+        frame[column] = pd.to_datetime(frame[column]).dt.date
+    return load_cycle(context, gold, "analytics.open_orders", cycle_as_of(lake).date(), frame)
+
+
+def _load_profiles(
+    context: dg.AssetExecutionContext, gold: PostgresResource, entity: str, as_of: pd.Timestamp, profiles: pd.DataFrame
+) -> None:
+    frame = profiles.assign(cycle_date=as_of.date(), entity=entity, centroid=profiles["centroid"].map(json.dumps))
+    with gold_connection(gold) as conn:
+        replace_rows(
+            conn,
+            "analytics.cluster_profiles",
+            frame,
+            Scope(equals={"cycle_date": as_of.date(), "entity": entity}),
+            run_id=context.run_id,
+        )
+
+
+def _cluster_metadata(profiles: pd.DataFrame) -> dict[str, object]:
+    first = profiles.iloc[0]
+    return {
+        "k": int(first["k"]),
+        "method": first["method"],
+        "silhouette": None if pd.isna(first["score"]) else round(float(first["score"]), 4),
+        "profiles": dg.MetadataValue.md(
+            profiles.assign(
+                centroid=profiles["centroid"].map(
+                    lambda c: ", ".join(f"{k}={v:.3g}" for k, v in c.items() if v is not None)
+                )
+            )[["cluster_id", "label", "size", "centroid"]].to_markdown(index=False)
+        ),
+    }
+
+
+@dg.asset(**GOLD, deps=[dg.AssetKey(DEMAND_ASSET), *_raw("erp_materials"), *CORE_KEYS])
+def material_segments(
+    context: dg.AssetExecutionContext, lake: LakeResource, gold: PostgresResource
+) -> dg.MaterializeResult:
+    """Materials by value and demand pattern: ABC x XYZ classes and a K-means cluster (k by silhouette)."""
+    as_of = cycle_as_of(lake)
+    demand = lake.read("silver", DEMAND_ASSET)
+    cost = lake.read("raw", "erp_materials").set_index("material_id")["unit_cost"]
+    segments, profiles = cluster_materials(material_features(demand, cost, as_of))
+    result = load_cycle(context, gold, "analytics.material_segments", as_of.date(), segments)
+    _load_profiles(context, gold, "material", as_of, profiles)
+    matrix = pd.crosstab(segments["abc_class"], segments["xyz_class"])
+    return dg.MaterializeResult(
+        metadata={
+            **result.metadata,
+            **_cluster_metadata(profiles),
+            "abc_xyz": dg.MetadataValue.md(matrix.to_markdown()),
+        }
+    )
+
+
+@dg.asset(
+    **GOLD,
+    deps=[
+        *_raw("erp_movements", "erp_sites", "erp_materials", "weather_daily"),
+        dg.AssetKey(DEMAND_ASSET),
+        *CORE_KEYS,
+    ],
+)
+def tower_clusters(
+    context: dg.AssetExecutionContext, lake: LakeResource, gold: PostgresResource
+) -> dg.MaterializeResult:
+    """Towers by failure/demand behaviour (events and value per day, variability, rain lift, trend)."""
+    as_of = cycle_as_of(lake)
+    features = tower_features(
+        lake.read("raw", "erp_movements"),
+        lake.read("raw", "erp_sites"),
+        lake.read("raw", "erp_materials").set_index("material_id")["unit_cost"],
+        lake.read("raw", "weather_daily"),
+        as_of,
+    )
+    assigned, profiles = cluster_towers(features)
+    result = load_cycle(context, gold, "analytics.tower_clusters", as_of.date(), assigned)
+    _load_profiles(context, gold, "tower", as_of, profiles)
+    return dg.MaterializeResult(metadata={**result.metadata, **_cluster_metadata(profiles)})
+
+
+def policy_rows(points: pd.DataFrame) -> pd.DataFrame:
+    """One row per material: the project's policy when the cycle has one, else the baseline."""
+    ranked = points.assign(_baseline=points["policy"] == BASELINE_POLICY).sort_values(["material_id", "_baseline"])
+    return ranked.drop_duplicates("material_id").drop(columns="_baseline")
+
+
+@dg.asset(
+    **GOLD,
+    deps=[dg.AssetKey(["inventory", "reorder_points"]), *_raw("erp_open_orders", "erp_sites"), site_inventory],
+)
+def recommendations(
+    context: dg.AssetExecutionContext, lake: LakeResource, gold: PostgresResource
+) -> dg.MaterializeResult:
+    """Buy now, expedite, rebalance, reduce: per material, in Portuguese, with the numbers behind each."""
+    points = policy_rows(lake.read("inventory", "reorder_points"))
+    as_of = pd.Timestamp(points["cycle_date"].iloc[0])
+    materials = lake.read("raw", "erp_materials").merge(lake.read("raw", "erp_suppliers"), on="supplier_id", how="left")
+    frame = recommend(
+        points,
+        materials,
+        lake.read("raw", "erp_open_orders"),
+        _site_inventory(lake, as_of),
+        lake.read("raw", "erp_sites"),
+        as_of,
+    )
+    result = load_cycle(
+        context,
+        gold,
+        "analytics.recommendations",
+        as_of.date(),
+        frame.assign(evidence=frame["evidence"].map(json.dumps)),
+    )
+    counts = frame["kind"].value_counts().to_dict()
+    return dg.MaterializeResult(
+        metadata={
+            **result.metadata,
+            **{f"kind_{k}": int(v) for k, v in counts.items()},
+            "value_brl_total": round(float(frame["value_brl"].sum()), 2),
+            "preview": _preview(frame[["kind", "priority", "material_id", "title", "value_brl"]], 15),
+        }
+    )

@@ -1,0 +1,77 @@
+"""The gold marts: a dbt-postgres project (dbt_project/gold) over the gold base tables.
+
+dbt tests report as asset checks and are also written to support.data_quality_results, so a BI
+user can see in SQL whether today's figures passed their tests.
+"""
+
+import json
+import os
+from collections.abc import Iterator, Mapping
+from pathlib import Path
+from typing import Any
+
+import dagster as dg
+from dagster_dbt import DagsterDbtTranslator, DbtCliResource, DbtProject, dbt_assets
+
+import nova_assets.defs.transform.dbt_project  # noqa: F401 - puts the venv's dbt on PATH
+from nova_assets.defs.gold.postgres import gold_connection
+from nova_assets.lib.gold.connection import dbt_environment
+from nova_assets.resources import PostgresResource
+
+GOLD_DBT_DIR = Path(__file__).resolve().parents[3] / "dbt_project" / "gold"
+
+gold_dbt_project = DbtProject(project_dir=GOLD_DBT_DIR, profiles_dir=GOLD_DBT_DIR)
+# A fresh clone has no manifest yet: parse once so the asset graph can be built.
+if not gold_dbt_project.manifest_path.exists():
+    gold_dbt_project.preparer.prepare(gold_dbt_project)
+
+
+class MartsTranslator(DagsterDbtTranslator):
+    """Marts are keyed marts/<model> in the group gold_marts; sources keep their meta asset keys."""
+
+    def get_asset_key(self, dbt_resource_props: Mapping[str, Any]) -> dg.AssetKey:
+        if dbt_resource_props["resource_type"] == "source":
+            return super().get_asset_key(dbt_resource_props)
+        return dg.AssetKey(["marts", dbt_resource_props["name"]])
+
+    def get_group_name(self, dbt_resource_props: Mapping[str, Any]) -> str | None:
+        return "gold_marts"
+
+
+@dbt_assets(
+    manifest=gold_dbt_project.manifest_path,
+    project=gold_dbt_project,
+    dagster_dbt_translator=MartsTranslator(),
+    name="gold_marts",
+)
+def gold_marts(context: dg.AssetExecutionContext, dbt_gold: DbtCliResource, gold: PostgresResource) -> Iterator:
+    """Build and test the marts in schema `marts`; each table is swapped in atomically by dbt."""
+    os.environ.update(dbt_environment(gold.url))  # the profile reads NOVA_GOLD_PG_*, derived from one URL
+    results = []
+    for event in dbt_gold.cli(["build"], context=context).stream():
+        if isinstance(event, dg.AssetCheckResult):
+            results.append(event)
+        yield event
+    _record_checks(context.run_id, gold, results)
+
+
+def _record_checks(run_id: str, gold: PostgresResource, results: list[dg.AssetCheckResult]) -> None:
+    if not results:
+        return
+    rows = [
+        (
+            run_id,
+            r.asset_key.to_user_string() if r.asset_key else "",
+            r.check_name or "",
+            r.passed,
+            str(r.severity.value) if r.severity else None,
+            json.dumps({k: getattr(v, "value", str(v)) for k, v in (r.metadata or {}).items()}, default=str),
+        )
+        for r in results
+    ]
+    with gold_connection(gold) as conn, conn.transaction(), conn.cursor() as cur:
+        cur.executemany(
+            "INSERT INTO support.data_quality_results (dagster_run_id, asset_key, check_name, passed, severity,"
+            " details) VALUES (%s, %s, %s, %s, %s, %s)",
+            rows,
+        )

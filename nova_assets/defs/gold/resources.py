@@ -1,0 +1,22 @@
+"""Resources of the gold layer: the marts' dbt project and the BI role's password."""
+
+import os
+
+import dagster as dg
+from dagster_dbt import DbtCliResource
+
+from nova_assets.defs.gold.marts import gold_dbt_project
+from nova_assets.defs.gold.postgres import GoldAccessResource
+
+
+@dg.definitions
+def resources() -> dg.Definitions:
+    return dg.Definitions(
+        resources={
+            "dbt_gold": DbtCliResource(project_dir=gold_dbt_project),
+            # bound only when set, so an unset password means NOLOGIN rather than a missing-variable error
+            "gold_access": GoldAccessResource(bi_password=dg.EnvVar("NOVA_BI_PASSWORD"))
+            if os.environ.get("NOVA_BI_PASSWORD")
+            else GoldAccessResource(),
+        }
+    )

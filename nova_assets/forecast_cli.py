@@ -1,0 +1,249 @@
+"""`nova backtest` and `nova forecast`: the forecast stage on any demand table (CSV or Parquet).
+
+Same code paths as the Dagster assets (lib.forecasting.pipeline). Input: a long table with
+item_id, one of date|period|month, and demand. Rows of the same item and period are summed,
+missing periods between an item's first period and the table's last one count as no demand.
+Bad input stops with a message naming the problem and exit code 2.
+
+    nova backtest --input demand.csv --freq M --horizon 12 --output out/
+    nova forecast --input demand.csv --freq D --horizon 30 --output forecast.parquet
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import pandas as pd
+
+EXIT_BAD_INPUT = 2
+DATE_COLUMNS = ("date", "period", "month")
+OUTPUT_FORMATS = (".csv", ".parquet")
+
+
+class InputError(ValueError):
+    """A problem with the user's input, reported without a traceback."""
+
+
+def add_forecast_commands(subparsers: argparse._SubParsersAction) -> None:
+    """Register `backtest` and `forecast` on the `nova` command's subparsers."""
+    backtest = subparsers.add_parser(
+        "backtest", help="score every model and the learned ensemble on the last horizon(s) of a demand table")
+    _common_arguments(backtest)
+    backtest.add_argument("--output", type=Path, default=Path("nova_backtest"),
+                          help="folder for metrics.json and scores_by_model.csv (default: ./nova_backtest)")
+    backtest.add_argument("--origins", type=int, default=1,
+                          help="hold-out windows, each `horizon` periods, scored one after the other (default 1)")
+    backtest.set_defaults(func=cmd_backtest)
+
+    forecast = subparsers.add_parser(
+        "forecast", help="fit on all history and write every model's forecast, the ensemble and quantiles")
+    _common_arguments(forecast)
+    forecast.add_argument("--output", type=Path, required=True, help="output file, .csv or .parquet")
+    forecast.set_defaults(func=cmd_forecast)
+
+
+def _common_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--input", type=Path, required=True,
+                        help="CSV or Parquet with item_id, date|period|month, demand")
+    parser.add_argument("--freq", choices=("D", "W", "M"), required=True, help="period of the table")
+    parser.add_argument("--horizon", type=int, required=True, help="periods to forecast")
+    parser.add_argument("--season", type=int, help="season length in periods (default: D 7, W 52, M 12)")
+    parser.add_argument("--families", nargs="+", metavar="FAMILY",
+                        help="model families to run (default: all; the baseline is always included)")
+    parser.add_argument("--windows", type=int, default=2,
+                        help="rolling-origin backtest windows the ensemble weights are learned on (default 2)")
+    parser.add_argument("--n-jobs", type=int, default=2, help="processes/threads per family (default 2)")
+    parser.add_argument("--seed", type=int, default=0)
+
+
+def read_demand(path: Path, freq: str) -> pd.DataFrame:
+    """The input table as a regular (unique_id, ds, y) history; InputError on anything unusable."""
+    from nova_assets.lib.forecasting.panel import regularise
+
+    if not path.exists():
+        raise InputError(f"input file {path} does not exist")
+    try:
+        if path.suffix.lower() == ".parquet":
+            table = pd.read_parquet(path)
+        else:
+            table = pd.read_csv(path, dtype={"item_id": str})
+    except Exception as exc:  # any reader failure is the input's problem, reported as such
+        raise InputError(f"cannot read {path} as {'Parquet' if path.suffix == '.parquet' else 'CSV'}: {exc}") from exc
+    table.columns = [str(c).strip().lower() for c in table.columns]
+    date_column = next((c for c in DATE_COLUMNS if c in table.columns), None)
+    missing = [c for c in ("item_id", "demand") if c not in table.columns]
+    if date_column is None:
+        missing.append("date|period|month")
+    if missing:
+        raise InputError(f"{path}: missing column(s) {', '.join(missing)}; found {', '.join(table.columns)}")
+    if table.empty:
+        raise InputError(f"{path} has no rows")
+
+    demand = pd.to_numeric(table["demand"], errors="coerce")
+    bad = table.loc[demand.isna(), "demand"]
+    if len(bad):
+        examples = ", ".join(repr(v) for v in bad.astype(str).unique()[:3])
+        raise InputError(f"{path}: column demand must be numeric; {len(bad)} row(s) are not (e.g. {examples})")
+    if (demand < 0).any():
+        raise InputError(f"{path}: column demand has {(demand < 0).sum()} negative value(s); demand must be >= 0")
+    dates = pd.to_datetime(table[date_column].astype(str), errors="coerce")
+    if dates.isna().any():
+        examples = ", ".join(repr(v) for v in table.loc[dates.isna(), date_column].astype(str).unique()[:3])
+        raise InputError(f"{path}: column {date_column} has values that are not dates (e.g. {examples})")
+    period = {"D": "D", "W": "W", "M": "M"}[freq]
+    history = pd.DataFrame({
+        "unique_id": table["item_id"].astype(str),
+        "ds": dates.dt.to_period(period).dt.start_time,
+        "y": demand.astype(float),
+    })
+    points = history.groupby("unique_id")["ds"].nunique()
+    single = points[points < 2]
+    if len(single):
+        names = ", ".join(single.index[:5]) + (" ..." if len(single) > 5 else "")
+        raise InputError(f"{path}: {len(single)} item(s) have a single period of data ({names}); "
+                         "each item needs at least two")
+    return regularise(history.groupby(["unique_id", "ds"], as_index=False)["y"].sum(), freq)
+
+
+def _settings(args: argparse.Namespace, history: pd.DataFrame, holdout_windows: int) -> tuple[int, list]:
+    """Season and families; InputError if the history cannot hold the backtest."""
+    from nova_assets.lib.forecasting.panel import DEFAULT_SEASON
+    from nova_assets.lib.forecasting.pipeline import select_families
+
+    if args.horizon < 1 or args.windows < 1:
+        raise InputError("--horizon and --windows must be at least 1")
+    season = args.season or DEFAULT_SEASON[args.freq]
+    try:
+        families = select_families(args.families)
+    except ValueError as exc:
+        raise InputError(str(exc)) from exc
+    periods = history["ds"].nunique()
+    needed = args.horizon * (args.windows + holdout_windows) + 1
+    if periods < needed:
+        raise InputError(f"{periods} periods of history; {args.windows} backtest window(s) of {args.horizon}"
+                         f"{f' plus {holdout_windows} hold-out window(s)' if holdout_windows else ''}"
+                         f" need at least {needed}")
+    return season, families
+
+
+def _progress(message: str) -> None:
+    print(f"{time.strftime('%H:%M:%S')} {message}", file=sys.stderr, flush=True)
+
+
+def _guarded(command: str, run: Callable[[], int]) -> int:
+    try:
+        return run()
+    except InputError as exc:
+        print(f"nova {command}: error: {exc}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+
+
+def cmd_backtest(args: argparse.Namespace) -> int:
+    """Hold out the last `origins` x `horizon` periods, run the stage on what precedes each hold-out
+    window exactly as `nova forecast` would, and score every model and the ensemble on it."""
+    return _guarded("backtest", lambda: _backtest(args))
+
+
+def _backtest(args: argparse.Namespace) -> int:
+    from nova_assets.lib.forecasting.backtest import interval_coverage, score_windows, summarise
+    from nova_assets.lib.forecasting.models import backtest_cutoffs
+    from nova_assets.lib.forecasting.pipeline import run_forecast
+    from nova_assets.lib.forecasting.quantiles import QUANTILES
+
+    if args.origins < 1:
+        raise InputError("--origins must be at least 1")
+    history = read_demand(args.input, args.freq)
+    season, families = _settings(args, history, args.origins)
+    started = time.monotonic()
+    predictions, coverage, weights, choices, seconds = [], [], [], [], {}
+    cutoffs = backtest_cutoffs(history, args.horizon, args.origins)
+    for cutoff in cutoffs:
+        _progress(f"hold-out window after {cutoff.date()}")
+        train = history[history["ds"] <= cutoff]
+        future = history[history["ds"] > cutoff]
+        holdout = future[future["ds"] <= sorted(future["ds"].unique())[args.horizon - 1]]
+        runs, ensemble = run_forecast(train, families, args.horizon, season, args.windows, args.n_jobs,
+                                      args.freq, args.seed, _progress)
+        predictions.append(ensemble.forecast.merge(holdout, on=["unique_id", "ds"]).assign(cutoff=cutoff))
+        coverage.append(interval_coverage(holdout, ensemble.quantiles, QUANTILES))
+        weights.append(ensemble.weights.table().assign(cutoff=str(cutoff.date())))
+        choices.append(ensemble.weights.report.assign(cutoff=str(cutoff.date())))
+        for run in runs:
+            seconds[run.family] = seconds.get(run.family, 0.0) + run.seconds
+    scored = pd.concat(predictions, ignore_index=True)
+    table = summarise(score_windows(history, scored, season), ["model"])
+    table.insert(1, "family", table["model"].map(dict(zip(scored["model"], scored["family"], strict=False))))
+    table = table.sort_values(["family", "model"], ignore_index=True)
+    mean_coverage = pd.DataFrame(coverage).mean().to_dict()
+
+    columns = ["model", "family", "mase", "rmsse", "smape", "mape", "bias", "total_demand_error", "n_series"]
+    print(table[columns].round(3).to_string(index=False))
+    print("\ninterval coverage of the ensemble quantiles:",
+          ", ".join(f"{k.removeprefix('coverage_')} {v:.3f}" for k, v in mean_coverage.items()))
+    args.output.mkdir(parents=True, exist_ok=True)
+    table[columns].to_csv(args.output / "scores_by_model.csv", index=False)
+    report = {
+        "input": str(args.input), "freq": args.freq, "horizon": args.horizon, "season": season,
+        "backtest_windows": args.windows, "holdout_cutoffs": [str(c.date()) for c in cutoffs],
+        "n_series": int(history["unique_id"].nunique()), "seconds_total": round(time.monotonic() - started, 1),
+        "seconds_by_family": {k: round(v, 1) for k, v in seconds.items()},
+        "models": table[columns].to_dict(orient="records"),
+        "coverage": mean_coverage,
+        "weights": pd.concat(weights).to_dict(orient="records"),
+        "weight_choice": pd.concat(choices).drop(columns="members").to_dict(orient="records"),
+    }
+    (args.output / "metrics.json").write_text(json.dumps(_jsonable(report), indent=2))
+    print(f"\nmetrics written to {args.output / 'metrics.json'}")
+    return 0
+
+
+def _jsonable(value: object) -> object:
+    """Plain JSON: undefined scores (NaN) become null, numpy numbers plain numbers."""
+    if isinstance(value, dict):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_jsonable(v) for v in value]
+    if hasattr(value, "item"):
+        value = value.item()
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value if isinstance(value, str | int | float | bool | None) else str(value)
+
+
+def cmd_forecast(args: argparse.Namespace) -> int:
+    """Fit every family on all history, learn the ensemble on the backtest, write the wide table."""
+    return _guarded("forecast", lambda: _forecast(args))
+
+
+def _forecast(args: argparse.Namespace) -> int:
+    from nova_assets.lib.forecasting.ensemble import ENSEMBLE_MODEL
+    from nova_assets.lib.forecasting.pipeline import run_forecast
+
+    if args.output.suffix.lower() not in OUTPUT_FORMATS:
+        raise InputError(f"--output must end in {' or '.join(OUTPUT_FORMATS)}, not {args.output.name!r}")
+    history = read_demand(args.input, args.freq)
+    season, families = _settings(args, history, 0)
+    _, ensemble = run_forecast(history, families, args.horizon, season, args.windows, args.n_jobs, args.freq,
+                               args.seed, _progress)
+    wide = ensemble.forecast.pivot_table(index=["unique_id", "ds"], columns="model", values="forecast")
+    wide = wide.rename(columns={ENSEMBLE_MODEL: "ensemble"})
+    members = [c for c in wide.columns if c != "ensemble"]
+    quantiles = ensemble.quantiles.drop(columns=["forecast"]).set_index(["unique_id", "ds"])
+    table = wide[["ensemble", *members]].join(quantiles).reset_index()
+    table = table.rename(columns={"unique_id": "item_id", "ds": "period"})
+    table["period"] = table["period"].dt.strftime("%Y-%m" if args.freq == "M" else "%Y-%m-%d")
+    table.insert(2, "demand_class", table["item_id"].map(
+        ensemble.forecast.drop_duplicates("unique_id").set_index("unique_id")["demand_class"]))
+    args.output.parent.mkdir(parents=True, exist_ok=True)
+    if args.output.suffix.lower() == ".parquet":
+        table.to_parquet(args.output, index=False)
+    else:
+        table.to_csv(args.output, index=False)
+    print(f"{len(table)} rows ({table['item_id'].nunique()} items x {args.horizon} periods) written to {args.output}")
+    return 0

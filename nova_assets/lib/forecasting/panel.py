@@ -1,0 +1,93 @@
+"""The demand panel every family works on: regular periods, one matrix row per series, a scale per series.
+
+History frames are long (unique_id, ds, y). The global models (gradient boosting, LSTM) work on a
+matrix aligned on the last period, with NaN before a series starts; statistical ones take the frame.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+FREQUENCIES = ("D", "W", "M")
+DEFAULT_SEASON = {"D": 7, "W": 52, "M": 12}
+
+
+def pandas_freq(freq: str, dates: pd.Series | pd.DatetimeIndex) -> str:
+    """The pandas alias for our D/W/M: months are month starts, weeks keep the weekday of the data."""
+    if freq == "D":
+        return "D"
+    if freq == "M":
+        return "MS"
+    if freq == "W":
+        return f"W-{pd.Timestamp(pd.Series(dates).max()).day_name()[:3].upper()}"
+    raise ValueError(f"unknown frequency {freq!r}; expected one of {FREQUENCIES}")
+
+
+def regularise(history: pd.DataFrame, freq: str) -> pd.DataFrame:
+    """Every series gets every period from its first one to the panel's last one; gaps mean no demand."""
+    alias = pandas_freq(freq, history["ds"])
+    end = history["ds"].max()
+    frames = []
+    for uid, group in history.groupby("unique_id", sort=True):
+        days = pd.date_range(group["ds"].min(), end, freq=alias)
+        y = group.groupby("ds")["y"].sum().reindex(days, fill_value=0.0)
+        frames.append(pd.DataFrame({"unique_id": uid, "ds": days, "y": y.to_numpy(dtype=float)}))
+    return pd.concat(frames, ignore_index=True)
+
+
+def future_dates(last: pd.Timestamp, horizon: int, freq: str) -> pd.DatetimeIndex:
+    """The `horizon` periods after `last`."""
+    alias = pandas_freq(freq, pd.DatetimeIndex([last]))
+    return pd.date_range(last, periods=horizon + 1, freq=alias)[1:]
+
+
+@dataclass(frozen=True)
+class FitSpec:
+    """What every family's forecaster is told besides the history."""
+
+    horizon: int
+    season: int
+    freq: str = "D"
+    n_jobs: int = 1
+    seed: int = 0
+    regressors: pd.DataFrame | None = None  # ds + numeric columns known over history and horizon
+
+
+@dataclass(frozen=True)
+class Panel:
+    """Series as rows of a matrix aligned on the last period (NaN before a series starts)."""
+
+    ids: np.ndarray
+    dates: pd.DatetimeIndex
+    values: np.ndarray
+
+    @classmethod
+    def from_history(cls, history: pd.DataFrame) -> Panel:
+        wide = history.pivot(index="unique_id", columns="ds", values="y").sort_index(axis=1)
+        return cls(ids=wide.index.to_numpy(), dates=pd.DatetimeIndex(wide.columns), values=wide.to_numpy(float))
+
+    def origin_scales(self) -> np.ndarray:
+        """(n, periods): mean non-zero demand up to and including each period (NaN before the first).
+
+        Global models divide a sample by the scale known at its origin. A scale taken over the whole
+        history leaks the future into training: with it the past mean size tells the model whether
+        more demand is still to come, and the final forecasts collapse toward zero.
+        """
+        positive = self.values > 0  # NaN compares False
+        total = np.cumsum(np.where(positive, self.values, 0.0), axis=1)
+        count = np.cumsum(positive, axis=1)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            return np.where(count > 0, total / count, np.nan)
+
+
+def long_forecast(ids: np.ndarray, dates: pd.DatetimeIndex, forecasts: dict[str, np.ndarray]) -> pd.DataFrame:
+    """Long frame (unique_id, ds, model, forecast) from one (series x horizon) matrix per model."""
+    frames = [
+        pd.DataFrame({"unique_id": np.repeat(ids, len(dates)), "ds": np.tile(dates, len(ids)),
+                      "model": model, "forecast": matrix.reshape(-1)})
+        for model, matrix in forecasts.items()
+    ]
+    return pd.concat(frames, ignore_index=True)

@@ -1,0 +1,119 @@
+"""The forecast stage as two steps shared by the Dagster assets and the `nova` commands:
+run each family (rolling-origin backtest + fit on all history), then learn the ensemble from the
+backtests and derive the quantiles inventory needs."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+import pandas as pd
+
+from nova_assets.lib.forecasting.backtest import score_windows, summarise
+from nova_assets.lib.forecasting.ensemble import LearnedWeights, combine, learn_weights
+from nova_assets.lib.forecasting.models import FAMILIES, ModelFamily, cross_validate, fit_predict
+from nova_assets.lib.forecasting.quantiles import QUANTILES, fit_error_quantiles, forecast_quantiles
+
+BACKTEST_WINDOWS = 2
+REQUIRED_FAMILY = "baseline"  # covers every series: the fallback of short and all-zero ones
+
+Progress = Callable[[str], None]
+
+
+@dataclass(frozen=True)
+class FamilyRun:
+    """One family's backtest and forecast (the rows carry a `family` column)."""
+
+    family: str
+    backtest: pd.DataFrame
+    forecast: pd.DataFrame
+    seconds: float
+
+
+@dataclass(frozen=True)
+class EnsembleRun:
+    """The learned ensemble beside its members: rows of every model plus ENSEMBLE_MODEL."""
+
+    weights: LearnedWeights
+    backtest: pd.DataFrame
+    forecast: pd.DataFrame
+    performance: pd.DataFrame  # backtest scores per model (the ensemble's with in-sample weights)
+    quantiles: pd.DataFrame  # per series and period: p50/p90/p95 and cumulative cum_p50/... (forecast_quantiles)
+
+
+def select_families(names: Sequence[str] | None) -> list[ModelFamily]:
+    """The requested families (all by default), always with the baseline that every fallback needs."""
+    chosen = list(FAMILIES) if not names else list(dict.fromkeys([REQUIRED_FAMILY, *names]))
+    unknown = [n for n in chosen if n not in FAMILIES]
+    if unknown:
+        raise ValueError(f"unknown model families {unknown}; choose from {sorted(FAMILIES)}")
+    return [FAMILIES[n] for n in chosen]
+
+
+def run_family(
+    history: pd.DataFrame,
+    family: ModelFamily,
+    horizon: int,
+    season: int,
+    n_windows: int = BACKTEST_WINDOWS,
+    n_jobs: int = 2,
+    freq: str = "D",
+    seed: int = 0,
+) -> FamilyRun:
+    """Backtest on `n_windows` rolling origins, then fit on all history and forecast `horizon` periods."""
+    started = time.monotonic()
+    backtest = cross_validate(history, family, horizon, season, n_windows, n_jobs=n_jobs, freq=freq, seed=seed)
+    forecast = fit_predict(history, family, horizon, season, n_jobs=n_jobs, freq=freq, seed=seed)
+    return FamilyRun(family.name, backtest.assign(family=family.name), forecast.assign(family=family.name),
+                     time.monotonic() - started)
+
+
+def build_ensemble(
+    history: pd.DataFrame,
+    backtests: pd.DataFrame,
+    forecasts: pd.DataFrame,
+    season: int,
+    quantiles: Sequence[float] = QUANTILES,
+) -> EnsembleRun:
+    """Learn per-class weights on the backtests, combine, score every model and derive quantiles."""
+    weights = learn_weights(backtests, history, season)
+    ensemble_backtest = combine(backtests, weights, ["unique_id", "ds", "cutoff"]).assign(family="ensemble")
+    ensemble_forecast = combine(forecasts, weights, ["unique_id", "ds"]).assign(family="ensemble")
+    backtest = pd.concat([backtests, ensemble_backtest], ignore_index=True)
+    performance = summarise(score_windows(history, backtest, season), ["model"])
+    family_of = dict(zip(backtest["model"], backtest["family"], strict=False))
+    performance.insert(1, "family", performance["model"].map(family_of))
+    errors = fit_error_quantiles(ensemble_backtest, history, quantiles)
+    return EnsembleRun(
+        weights=weights,
+        backtest=backtest,
+        forecast=pd.concat([forecasts, ensemble_forecast], ignore_index=True),
+        performance=performance,
+        quantiles=forecast_quantiles(history, ensemble_forecast, errors),
+    )
+
+
+def run_forecast(
+    history: pd.DataFrame,
+    families: Sequence[ModelFamily],
+    horizon: int,
+    season: int,
+    n_windows: int = BACKTEST_WINDOWS,
+    n_jobs: int = 2,
+    freq: str = "D",
+    seed: int = 0,
+    progress: Progress = print,
+) -> tuple[list[FamilyRun], EnsembleRun]:
+    """The whole stage in one process (what the assets do one family per asset)."""
+    runs = []
+    for i, family in enumerate(families, start=1):
+        progress(f"[{i}/{len(families)}] {family.name}: {n_windows} backtest windows + final fit ...")
+        run = run_family(history, family, horizon, season, n_windows, n_jobs, freq, seed)
+        progress(f"[{i}/{len(families)}] {family.name}: done in {run.seconds:.1f} s")
+        runs.append(run)
+    progress("ensemble: learning weights and quantiles ...")
+    ensemble = build_ensemble(history, pd.concat([r.backtest for r in runs], ignore_index=True),
+                              pd.concat([r.forecast for r in runs], ignore_index=True), season)
+    return runs, ensemble
+

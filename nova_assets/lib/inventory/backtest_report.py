@@ -1,0 +1,148 @@
+"""Run the policy backtest for both policies and lay out the comparison table.
+
+Shared by the `nova policy-backtest` command and the daily cycle's policy_backtest asset, so the
+two always report the same figures in the same shape.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from nova_assets.lib.inventory.reorder import BASELINE_POLICY, PROJECT_POLICY
+from nova_assets.lib.inventory.service import Measure
+from nova_assets.lib.inventory.simulation import (
+    BaselineSimPolicy,
+    OrderQuantity,
+    ProjectSimPolicy,
+    Simulation,
+    achieved,
+    summarise,
+    within,
+)
+
+# Trailing windows per frequency: the forecaster's (mean, error origins) and the bootstrap's.
+FORECAST_WINDOW = {"D": 91, "W": 26, "M": 12}
+HISTORY_WINDOW = {"D": 365, "W": 104, "M": 24}
+SUMMARY_COLUMNS = [
+    "policy",
+    "segment",
+    "items",
+    "service_measure",
+    "service_target",
+    "fill_rate",
+    "cycle_service_level",
+    "stockout_periods",
+    "stockout_period_share",
+    "avg_on_hand",
+    "avg_inventory_value",
+    "orders",
+]
+
+
+@dataclass(frozen=True)
+class BacktestResult:
+    per_item: pd.DataFrame  # one row per item and policy, with its segment and target
+    summary: pd.DataFrame  # SUMMARY_COLUMNS, segment 'all' first
+
+
+def run_backtest(
+    simulation: Simulation,
+    freq: str,
+    measure: np.ndarray,
+    level: np.ndarray,
+    order_quantity: OrderQuantity,
+    segments: np.ndarray | None = None,
+    item_ids: pd.Index | None = None,
+) -> BacktestResult:
+    """Replay both policies on the same demand and lead-time draws; pooled figures overall and
+    per segment (e.g. criticality class)."""
+    n = simulation.demand.shape[0]
+    is_fill = np.asarray(measure) == Measure.FILL_RATE.value
+    policies = [
+        ProjectSimPolicy(
+            lead_time=simulation.lead_time,
+            lead_time_std=simulation.lead_time_std,
+            is_fill=is_fill,
+            level=np.asarray(level, float),
+            window=FORECAST_WINDOW[freq],
+            history_window=HISTORY_WINDOW[freq],
+            order_quantity=order_quantity,
+            seed=simulation.seed,
+        ),
+        BaselineSimPolicy(lead_time=simulation.lead_time, window=FORECAST_WINDOW[freq], order_quantity=order_quantity),
+    ]
+    frames = []
+    for policy in policies:
+        outcome = simulation.run(policy)
+        outcome.insert(0, "policy", policy.name)
+        outcome.insert(1, "item", item_ids if item_ids is not None else np.arange(n))
+        outcome["segment"] = segments if segments is not None else "all"
+        outcome["service_measure"] = measure
+        outcome["service_target"] = level
+        frames.append(outcome)
+    per_item = pd.concat(frames, ignore_index=True)
+    measured = per_item[per_item["periods"] > 0]
+    groups = [("all", measured)]
+    if segments is not None:
+        groups += [(str(seg), frame) for seg, frame in measured.groupby("segment", sort=True)]
+    order = {PROJECT_POLICY: 0, BASELINE_POLICY: 1}
+    parts = []
+    for segment, frame in groups:
+        measures, targets = frame["service_measure"].unique(), frame["service_target"].unique()
+        part = summarise(frame.assign(segment=segment), ["policy", "segment"]).assign(
+            service_measure=measures[0] if len(measures) == 1 else "mixed",
+            service_target=float(targets[0]) if len(targets) == 1 else np.nan,
+        )
+        parts.append(part.sort_values("policy", key=lambda p: p.map(order)))
+    return BacktestResult(per_item, pd.concat(parts, ignore_index=True)[SUMMARY_COLUMNS])
+
+
+def where_baseline_meets(result: BacktestResult, tolerance: float = 0.0) -> pd.DataFrame:
+    """Both policies on the items whose own baseline outcome meets their target (a per-item, and
+    therefore noisy, selection): the 'no more inventory where the baseline meets it' check."""
+    items = result.per_item
+    achieved = np.where(items["service_measure"] == "csl", items["cycle_service_level"], items["fill_rate"])
+    base = items[(items["policy"] == BASELINE_POLICY) & (achieved >= items["service_target"] - tolerance)]
+    chosen = items[items["item"].isin(base["item"]) & (items["periods"] > 0)]
+    return summarise(chosen.assign(segment="baseline meets target"), ["policy", "segment"])
+
+
+def goal_check(summary: pd.DataFrame, tolerance: float = 0.02) -> pd.DataFrame:
+    """Per segment with a single target: is the project's policy within `tolerance` of it, does the
+    baseline meet it, and, where it does, does the project hold no more inventory value?"""
+    rows = []
+    for segment, part in summary.groupby("segment", sort=False):
+        measure, target = part["service_measure"].iloc[0], part["service_target"].iloc[0]
+        if measure not in {m.value for m in Measure} or pd.isna(target):
+            continue
+        by = part.set_index("policy")
+        project = achieved(by.loc[PROJECT_POLICY], measure)
+        baseline = achieved(by.loc[BASELINE_POLICY], measure)
+        meets = not pd.isna(baseline) and baseline >= target
+        value = by.loc[PROJECT_POLICY, "avg_inventory_value"] / by.loc[BASELINE_POLICY, "avg_inventory_value"] - 1
+        rows.append(
+            {
+                "segment": segment,
+                "target": f"{measure} {target:.0%}",
+                "project": project,
+                "within_tolerance": within(project, target, tolerance),
+                "baseline": baseline,
+                "baseline_meets": meets,
+                "inventory_vs_baseline": value,
+                "goal_met": within(project, target, tolerance) and (not meets or value <= 0),
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def format_table(summary: pd.DataFrame) -> str:
+    """The comparison as a Markdown table (percentages for the service figures)."""
+    shown = summary.copy()
+    for column in ("fill_rate", "cycle_service_level", "stockout_period_share"):
+        shown[column] = shown[column].map(lambda v: "-" if pd.isna(v) else f"{v:.1%}")
+    for column in ("avg_on_hand", "avg_inventory_value"):
+        shown[column] = shown[column].map(lambda v: f"{v:,.0f}")
+    return shown.to_markdown(index=False)

@@ -1,0 +1,319 @@
+"""The dbt-postgres marts (dbt_project/gold) on a small hand-made gold layer: the build and its
+dbt tests pass, and the KPI, supplier, SLA, regional and model figures equal hand-computed ones."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from pathlib import Path
+
+import pandas as pd
+import psycopg
+import pytest
+
+from nova_assets.lib.gold.connection import dbt_environment
+from nova_assets.lib.gold.loader import replace_cycle, upsert
+from nova_assets.lib.gold.regions import resolve_site_regions
+from nova_assets.lib.gold.schema import migrate
+
+dbt_main = pytest.importorskip("dbt.cli.main")
+
+GOLD_DBT = Path(__file__).resolve().parents[2] / "dbt_project" / "gold"
+C1, C2 = dt.date(2025, 1, 10), dt.date(2025, 1, 11)
+
+
+def _frame(columns: str, rows: list[tuple]) -> pd.DataFrame:
+    return pd.DataFrame(rows, columns=columns.split())
+
+
+def _reorder_points(m1_on_hand: float) -> pd.DataFrame:
+    rows = []
+    for policy, rp_factor in (("project", 1.0), ("baseline_design", 1.5)):
+        for material, on_hand, on_order, mean, rp in (
+            ("M1", m1_on_hand, 5.0, 2.0, 30.0),
+            ("M2", 50.0, 0.0, 1.0, 10.0),
+            ("M3", 100.0, 0.0, 0.0, 0.0),
+            ("M4", 3.0, 2.0, 0.5, 5.0),
+        ):
+            rows.append(
+                (
+                    material,
+                    policy,
+                    mean,
+                    1.0,
+                    10.0,
+                    1.0,
+                    rp * rp_factor,
+                    rp * 2,
+                    on_hand,
+                    on_order,
+                    on_hand + on_order,
+                    None,
+                    None,
+                )
+            )
+    return _frame(
+        "material_id policy mean_daily_demand sigma_daily_demand lead_time_days safety_stock reorder_point"
+        " order_up_to stock_on_hand on_order stock_position days_until_stockout days_until_reorder_point",
+        rows,
+    )
+
+
+def _alerts(severities: dict[str, str], cycle: dt.date) -> pd.DataFrame:
+    return _frame(
+        "material_id severity message action order_quantity stock_position reorder_point data_as_of is_stale",
+        [(m, s, "msg", "acao", 0.0, 1.0, 1.0, cycle, False) for m, s in severities.items()],
+    )
+
+
+def load_sample_gold(conn: psycopg.Connection) -> None:
+    """Two cycles of a 4-material, 3-site business; the expected figures are in the tests below."""
+    migrate(conn)
+    upsert(
+        conn,
+        "core.suppliers",
+        _frame(
+            "supplier_id supplier_name lead_time_mean_days lead_time_std_days",
+            [("S1", "Fornecedor 1", 10.0, 2.0), ("S2", "Fornecedor 2", 20.0, 5.0)],
+        ),
+        ["supplier_id"],
+    )
+    upsert(
+        conn,
+        "core.materials",
+        _frame(
+            "material_id description category unit unit_cost criticality supplier_id",
+            [
+                ("M1", "Bateria", "Batteries", "UN", 100.0, "A", "S1"),
+                ("M2", "Cabo", "RF", "M", 10.0, "B", "S1"),
+                ("M3", "Conector", "RF", "UN", 1.0, "C", "S2"),
+                ("M4", "Rádio", "Radio", "UN", 1000.0, "A", "S2"),
+            ],
+        ),
+        ["material_id"],
+    )
+    sites = _frame(
+        "site_id site_name site_type region state municipality ibge_code latitude longitude sla_penalty_brl_day",
+        [
+            (
+                "WH",
+                "Almoxarifado",
+                "warehouse",
+                "Região Metropolitana de Salvador",
+                "BA",
+                "Salvador",
+                "2927408",
+                -12.9,
+                -38.5,
+                0.0,
+            ),
+            ("T1", "ERB Feira", "tower", "Portal do Sertão", "BA", "Feira de Santana", "2910800", -12.2, -38.9, 1000.0),
+            ("T2", "ERB Jequié", "tower", "Centro-Sul", "BA", "Jequié", "2918001", -13.8, -40.0, 2000.0),
+        ],
+    )
+    sites, new_regions = resolve_site_regions(conn, sites)
+    upsert(conn, "core.regions", new_regions, ["region_code"])
+    upsert(conn, "core.sites", sites, ["site_id"])
+
+    for cycle, m1 in ((C1, 2.0), (C2, 0.0)):
+        replace_cycle(conn, "analytics.reorder_points", cycle, _reorder_points(m1))
+    replace_cycle(conn, "analytics.alerts", C1, _alerts({"M1": "ALTO", "M2": "OK", "M3": "OK", "M4": "OK"}, C1))
+    replace_cycle(conn, "analytics.alerts", C2, _alerts({"M1": "CRÍTICO", "M2": "OK", "M3": "OK", "M4": "ALTO"}, C2))
+    for cycle, ensemble in ((C1, 0.75), (C2, 0.7)):
+        replace_cycle(
+            conn,
+            "analytics.model_performance",
+            cycle,
+            _frame(
+                "model family mase rmsse bias total_demand_error n_series mlflow_run_id",
+                [
+                    ("SeasonalNaive", "baseline", 1.2, 1.0, 0.0, 0.1, 4, "run-b"),
+                    ("CrostonSBA", "intermittent", 1.0, 0.8, 0.0, 0.1, 4, "run-i"),
+                    ("Ensemble", "ensemble", 0.9, ensemble, 0.0, 0.1, 4, "run-e"),
+                ],
+            ),
+        )
+    replace_cycle(
+        conn,
+        "analytics.forecasts",
+        C2,
+        _frame(
+            "material_id forecast_date model forecast forecast_lo forecast_hi interval_level",
+            [("M1", C2 + dt.timedelta(days=d), "Ensemble", 2.0, 0.0, 4.0, 0.8) for d in range(1, 31)],
+        ),
+    )
+    replace_cycle(
+        conn,
+        "analytics.site_inventory",
+        C2,
+        _frame(
+            "material_id site_id on_hand issued_30d issued_90d received_90d demand_days_90d mean_daily_demand"
+            " days_of_cover resupply_days stockout_probability",
+            [
+                ("M1", "T1", 0.0, 20.0, 60.0, 50.0, 30, 1.0, 0.0, 10.0, 1.0),
+                ("M1", "WH", 5.0, 10.0, 30.0, 30.0, 20, 1.0, 5.0, 10.0, 0.4),
+                ("M2", "T1", 50.0, 30.0, 90.0, 90.0, 60, 1.0, 50.0, 10.0, 0.0),
+                ("M3", "T2", 100.0, 0.0, 0.0, 0.0, 0, 0.0, None, 20.0, 0.0),
+                ("M4", "T2", 1.0, 3.0, 9.0, 10.0, 5, 0.1, 10.0, 20.0, 0.6),
+            ],
+        ),
+    )
+    orders = "po_id material_id supplier_id quantity order_date expected_date"
+    replace_cycle(
+        conn,
+        "analytics.open_orders",
+        C1,
+        _frame(
+            orders,
+            [
+                ("PO1", "M1", "S1", 5.0, dt.date(2025, 1, 1), dt.date(2025, 1, 11)),
+                ("PO2", "M4", "S2", 2.0, dt.date(2024, 12, 20), dt.date(2025, 1, 5)),
+                ("PO3", "M2", "S1", 10.0, dt.date(2025, 1, 5), dt.date(2025, 1, 20)),
+            ],
+        ),
+    )
+    replace_cycle(
+        conn,
+        "analytics.open_orders",
+        C2,
+        _frame(
+            orders,
+            [  # PO1 left the list: received on C2
+                ("PO2", "M4", "S2", 2.0, dt.date(2024, 12, 20), dt.date(2025, 1, 5)),
+                ("PO3", "M2", "S1", 10.0, dt.date(2025, 1, 5), dt.date(2025, 1, 20)),
+            ],
+        ),
+    )
+    backtest = (
+        "policy segment freq items fill_rate cycle_service_level stockout_periods avg_on_hand avg_inventory_value"
+    )
+    replace_cycle(
+        conn,
+        "analytics.policy_backtest",
+        C2,
+        _frame(
+            backtest + " orders",
+            [
+                ("project", "all", "D", 4, 0.97, 0.9, 3, 10.0, 9000.0, 12),
+                ("baseline_design", "all", "D", 4, 0.95, 0.9, 5, 12.0, 12000.0, 10),
+                ("project", "A", "D", 2, 0.5, 0.5, 9, 1.0, 1.0, 1),
+            ],
+        ),
+    )  # a segment row, not to be added in
+    conn.commit()
+
+
+def dbt_build(url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, **variables: str) -> list[tuple]:
+    for name, value in dbt_environment(url).items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.setenv("DBT_SEND_ANONYMOUS_USAGE_STATS", "false")
+    args = [
+        "build",
+        "--project-dir",
+        str(GOLD_DBT),
+        "--profiles-dir",
+        str(GOLD_DBT),
+        "--target-path",
+        str(tmp_path / "target"),
+        "--log-path",
+        str(tmp_path / "logs"),
+        "--quiet",
+    ]
+    if variables:
+        args += ["--vars", json.dumps(variables)]
+    result = dbt_main.dbtRunner().invoke(args)
+    assert result.exception is None, result.exception
+    statuses = [(r.node.unique_id, str(r.status), r.message) for r in (result.result or [])]
+    assert result.success, [s for s in statuses if s[1] not in ("success", "pass")]
+    return statuses
+
+
+@pytest.fixture(scope="module")
+def marts(postgres_server: str, tmp_path_factory: pytest.TempPathFactory) -> dict:
+    from tests.integration.conftest import fresh_database
+
+    url = fresh_database(postgres_server, "nova_gold_marts_test")
+    with psycopg.connect(url) as conn:
+        load_sample_gold(conn)
+    with pytest.MonkeyPatch.context() as monkeypatch:
+        statuses = dbt_build(url, tmp_path_factory.mktemp("dbt_gold"), monkeypatch)
+    return {"url": url, "statuses": statuses}
+
+
+def _rows(marts: dict, query: str, params: tuple = ()) -> list[dict]:
+    with psycopg.connect(marts["url"], row_factory=psycopg.rows.dict_row) as conn:
+        return conn.execute(query, params).fetchall()
+
+
+def test_build_and_dbt_tests_pass(marts: dict) -> None:
+    tests = [s for s in marts["statuses"] if s[0].startswith("test.")]
+    models = [s for s in marts["statuses"] if s[0].startswith("model.")]
+    assert len(models) == 5 and len(tests) >= 25
+    assert {s[1] for s in tests} == {"pass"}
+
+
+def test_kpi_row_per_day(marts: dict) -> None:
+    kpi = {r["cycle_date"]: r for r in _rows(marts, "SELECT * FROM marts.kpi_daily")}
+    assert set(kpi) == {C1, C2}
+    today = kpi[C2]
+    assert today["materials"] == 4  # the baseline rows of the same materials are not counted twice
+    assert today["stockout_rate"] == pytest.approx(1 / 3)  # M1 of M1, M2, M4 (M3 has no demand)
+    assert today["site_stockout_rate"] == pytest.approx(1 / 4)
+    assert today["below_reorder_point_rate"] == pytest.approx(2 / 4)  # M1 (5 <= 30), M4 (5 <= 5)
+    assert today["inventory_value_brl"] == pytest.approx(0 * 100 + 50 * 10 + 100 * 1 + 3 * 1000)
+    assert today["ensemble_rmsse"] == pytest.approx(0.7)
+    assert today["ensemble_fva_rmsse"] == pytest.approx(0.3)
+    assert today["best_model"] == "Ensemble"
+    assert (today["fill_rate_project"], today["fill_rate_baseline"]) == (0.97, 0.95)
+    assert today["savings_brl"] == pytest.approx(3000)
+    assert (today["alerts_critical"], today["alerts_high"]) == (1, 1)
+    assert today["sla_exposure_brl"] == pytest.approx(22000)
+    assert kpi[C1]["stockout_rate"] == 0 and kpi[C1]["savings_brl"] is None
+
+
+def test_model_comparison_across_cycles(marts: dict) -> None:
+    rows = _rows(marts, "SELECT * FROM marts.model_comparison WHERE model = 'Ensemble' ORDER BY cycle_date")
+    assert [r["rmsse_rank"] for r in rows] == [1, 1]
+    assert rows[1]["rmsse_change"] == pytest.approx(-0.05)
+    assert rows[1]["fva_mase"] == pytest.approx(1 - 0.9 / 1.2)
+    assert rows[1]["mlflow_run_id"] == "run-e"
+
+
+def test_supplier_performance(marts: dict) -> None:
+    s = {r["supplier_id"]: r for r in _rows(marts, "SELECT * FROM marts.supplier_performance")}
+    assert s["S1"]["orders_received"] == 1 and s["S1"]["on_time_rate"] == 1.0  # PO1 received by its date
+    assert s["S1"]["actual_lead_time_mean_days"] == 10.0
+    assert s["S1"]["quoted_lead_time_mean_days"] == 15.0  # PO3 still open
+    assert s["S1"]["lead_time_gap_days"] == 0.0
+    assert s["S2"]["orders_overdue"] == 1 and s["S2"]["on_time_rate"] == 0.0  # PO2 past its date
+    assert s["S2"]["quoted_lead_time_mean_days"] == 16.0 and s["S2"]["lead_time_gap_days"] == -4.0
+    assert s["S2"]["lead_time_trend"] == "sem dados"
+
+
+def test_sla_exposure_is_ranked_in_brl(marts: dict) -> None:
+    rows = _rows(
+        marts,
+        "SELECT site_id, material_id, exposure_brl, exposure_rank FROM marts.sla_exposure"
+        " WHERE cycle_date = %s ORDER BY exposure_rank",
+        (C2,),
+    )
+    # M4 at T2: 0.6 x R$ 2000/day x (20 - 10) days; M1 at T1: 1.0 x R$ 1000/day x (10 - 0) days
+    assert [(r["site_id"], r["material_id"], r["exposure_brl"]) for r in rows] == [
+        ("T2", "M4", pytest.approx(12000)),
+        ("T1", "M1", pytest.approx(10000)),
+    ]
+
+
+def test_regional_view_by_region_and_state(marts: dict) -> None:
+    rows = _rows(marts, "SELECT * FROM marts.regional_view WHERE cycle_date = %s", (C2,))
+    states = {r["region_code"]: r for r in rows if r["level"] == "state"}
+    regions = {r["region_code"]: r for r in rows if r["level"] == "region"}
+    assert len(states) == 27 and len(regions) == 28  # 27 territórios + the ERP's 'Centro-Sul'
+    bahia = states["BA"]
+    assert (bahia["sites"], bahia["towers"], bahia["stock_units"]) == (3, 2, 156)
+    assert bahia["sla_exposure_brl"] == pytest.approx(22000)
+    assert states["SP"]["stock_units"] == 0
+    feira = regions["BA-TI19"]  # Portal do Sertão: T1
+    assert feira["forecast_next_30d"] == pytest.approx(40)  # M1's 60 split 60:30 between T1 and WH
+    assert (feira["stock_units"], feira["materials_on_alert"], feira["sla_exposure_brl"]) == (50, 1, 10000)
+    assert regions["BA-ERP-CENTRO-SUL"]["region_source"] == "ERP"

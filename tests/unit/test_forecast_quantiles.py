@@ -1,0 +1,77 @@
+"""Demand quantiles from backtest errors: ordered, non-decreasing over the lead time, and covering."""
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from nova_assets.lib.forecasting.backtest import interval_coverage
+from nova_assets.lib.forecasting.quantiles import (
+    fit_error_quantiles,
+    forecast_quantiles,
+    lead_time_demand_quantiles,
+)
+from tests.unit.forecast_data import history
+
+RATES = np.linspace(0.2, 6.0, 60)
+HORIZON = 14
+
+
+def _panel(seed: int, periods: int) -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
+    return history({f"S{i}": rng.poisson(rate, periods).astype(float) for i, rate in enumerate(RATES)})
+
+
+def _mean_forecast(frame: pd.DataFrame, cutoff: pd.Timestamp | None = None) -> pd.DataFrame:
+    """The true rate as point forecast for the HORIZON days after `cutoff` (or after the end)."""
+    start = (cutoff if cutoff is not None else frame["ds"].max()) + pd.Timedelta(days=1)
+    dates = pd.date_range(start, periods=HORIZON)
+    return pd.DataFrame({
+        "unique_id": np.repeat([f"S{i}" for i in range(len(RATES))], HORIZON), "ds": np.tile(dates, len(RATES)),
+        "forecast": np.repeat(RATES, HORIZON), "demand_class": "smooth",
+    })
+
+
+def _backtest(frame: pd.DataFrame, n_windows: int) -> pd.DataFrame:
+    cutoffs = [frame["ds"].max() - pd.Timedelta(days=HORIZON * k) for k in range(n_windows, 0, -1)]
+    windows = [_mean_forecast(frame, c).assign(cutoff=c) for c in cutoffs]
+    return pd.concat(windows).merge(frame, on=["unique_id", "ds"])
+
+
+def test_quantiles_are_ordered_and_cumulative_ones_never_decrease() -> None:
+    frame = _panel(0, 200)
+    errors = fit_error_quantiles(_backtest(frame, 6), frame)
+    table = forecast_quantiles(frame, _mean_forecast(frame), errors)
+    assert (table["p50"] <= table["p90"]).all() and (table["p90"] <= table["p95"]).all()
+    assert (table["cum_p50"] <= table["cum_p90"]).all() and (table["cum_p90"] <= table["cum_p95"]).all()
+    assert (table[["p50", "p90", "p95", "cum_p50"]] >= 0).all().all()
+    for _, rows in table.groupby("unique_id"):
+        assert (np.diff(rows.sort_values("step")["cum_p95"]) >= 0).all()
+
+
+def test_quantiles_cover_fresh_demand_at_their_level() -> None:
+    past = _panel(1, 300)
+    errors = fit_error_quantiles(_backtest(past, 10), past)
+    table = forecast_quantiles(past, _mean_forecast(past), errors)
+    coverage = []
+    for seed in range(2, 12):  # fresh futures of the same process
+        future = _mean_forecast(past).assign(y=np.random.default_rng(seed).poisson(np.repeat(RATES, HORIZON)))
+        coverage.append(interval_coverage(future, table, (0.5, 0.9, 0.95)))
+    mean = pd.DataFrame(coverage).mean()
+    assert mean["coverage_p90"] == pytest.approx(0.9, abs=0.05)
+    assert mean["coverage_cum_p90"] == pytest.approx(0.9, abs=0.07)
+    assert mean["coverage_cum_p95"] == pytest.approx(0.95, abs=0.05)
+    assert mean["coverage_cum_p50"] == pytest.approx(0.5, abs=0.12)
+
+
+def test_lead_time_quantiles_per_item_and_beyond_the_horizon() -> None:
+    frame = _panel(3, 200)
+    backtest = _backtest(frame, 6)
+    lead_times = {"S0": 3, "S59": 5.2, "S30": 2 * HORIZON}
+    table = lead_time_demand_quantiles(frame, _mean_forecast(frame), backtest, lead_times).set_index("unique_id")
+    assert set(table.index) == set(lead_times)
+    assert table.loc["S59", "lead_time"] == 6  # rounded up to whole periods
+    assert table.loc["S59", "forecast"] == pytest.approx(6 * RATES[59])
+    assert table.loc["S30", "forecast"] == pytest.approx(2 * HORIZON * RATES[30])  # mean level carried on
+    assert (table["p50"] <= table["p90"]).all() and (table["p90"] <= table["p95"]).all()
+    longer = lead_time_demand_quantiles(frame, _mean_forecast(frame), backtest, 3 * HORIZON).set_index("unique_id")
+    assert (longer.loc["S30", ["p50", "p90", "p95"]] > table.loc["S30", ["p50", "p90", "p95"]]).all()

@@ -13,6 +13,7 @@ from datetime import date, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+from nova_assets.forecast_cli import add_forecast_commands
 from nova_assets.inventory_cli import add_inventory_commands
 from nova_assets.services.local_stack import PROJECT_ROOT, bring_up, embedded_settings, local_cluster
 from nova_assets.services.postgres_server import stop
@@ -211,6 +212,7 @@ def build_parser() -> argparse.ArgumentParser:
     ui.add_argument("--mlflow-port", type=int, default=5000)
     ui.set_defaults(func=cmd_ui)
 
+    add_forecast_commands(sub)
     add_inventory_commands(sub)
     return parser
 

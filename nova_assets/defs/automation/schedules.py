@@ -11,6 +11,12 @@ import dagster as dg
 
 from nova_assets.defs.partitions import daily_partitions
 
+# Steps run in parallel processes. A forkserver that has imported the code location once forks
+# every step, so a step does not pay the seconds of importing dbt, MLflow and the model libraries.
+cycle_executor = dg.multiprocess_executor.configured(
+    {"start_method": {"forkserver": {"preload_modules": ["nova_assets.definitions"]}}}
+)
+
 daily_cycle = dg.define_asset_job(
     "daily_cycle",
     selection=dg.AssetSelection.all(),
@@ -18,6 +24,7 @@ daily_cycle = dg.define_asset_job(
     description="Raw sources -> dbt features (partition's days) -> forecasts -> ensemble -> reorder points -> alerts"
     " -> gold. Needs a partition key (a day, YYYY-MM-DD).",
     tags={"nova/cycle": "daily"},
+    executor_def=cycle_executor,
 )
 
 daily_cycle_schedule = dg.build_schedule_from_partitioned_job(

@@ -50,7 +50,7 @@ EMBEDDED_DEFAULTS: dict[str, tuple[str, str]] = {
     "NOVA_CONTEXT_FACTOR_CAP": ("1.5", "cap of any compounded context multiplier (the design's compound to 2.6)"),
     "NOVA_ALERT_WATCH_DAYS": ("7", "MÉDIO when the reorder point is reached within this many days"),
     "NOVA_POLICY_BACKTEST_LOST_SALES": ("0", "policy backtest: 1 = unmet demand is lost, 0 = backordered"),
-    "NOVA_ALERT_ROUTING_FILE": ("{code}/nova_assets/lib/delivery/alert_routing.toml", "who receives which alert (TOML)"),
+    "NOVA_ALERT_ROUTING_FILE": ("{code}/nova_assets/lib/delivery/alert_routing.toml", "who gets which alert (TOML)"),
     "NOVA_DELIVERY_MAX_ATTEMPTS": ("8", "sends of one message before it is marked dead (kept in the log)"),
     "NOVA_SMTP_HOST": ("", "SMTP server; empty: the e-mail channel is skipped with a note"),
     "NOVA_SMTP_PORT": ("587", "SMTP port"),

@@ -52,6 +52,7 @@ EMBEDDED_DEFAULTS: dict[str, tuple[str, str]] = {
     "NOVA_POLICY_BACKTEST_LOST_SALES": ("0", "policy backtest: 1 = unmet demand is lost, 0 = backordered"),
     "NOVA_ALERT_ROUTING_FILE": ("{code}/nova_assets/lib/delivery/alert_routing.toml", "who gets which alert (TOML)"),
     "NOVA_DELIVERY_MAX_ATTEMPTS": ("8", "sends of one message before it is marked dead (kept in the log)"),
+    "NOVA_OPS_EMAIL": ("", "who is e-mailed when a run fails (comma-separated); empty: Dagster log only"),
     "NOVA_SMTP_HOST": ("", "SMTP server; empty: the e-mail channel is skipped with a note"),
     "NOVA_SMTP_PORT": ("587", "SMTP port"),
     "NOVA_SMTP_SECURITY": ("starttls", "starttls, ssl or none (a local relay)"),

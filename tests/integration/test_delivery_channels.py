@@ -18,11 +18,14 @@ from email.message import Message
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
+import dagster as dg
 import pandas as pd
 import psycopg
 import pytest
 from aiosmtpd.controller import Controller
 
+from nova_assets.defs.automation.sensors import OpsAlertConfig, run_failure_alert
+from nova_assets.defs.delivery.resources import SmtpResource
 from nova_assets.lib.delivery.dispatch import dispatch
 from nova_assets.lib.delivery.email import SmtpSettings, build_message
 from nova_assets.lib.delivery.email import send as send_email
@@ -317,3 +320,44 @@ def test_missing_credentials_skip_the_channel_with_a_note(
     # nothing was marked as told on WhatsApp: configured later the same day, it still sends
     told = gold.execute("SELECT count(*) FROM support.alert_send_state WHERE channel = 'whatsapp'").fetchone()[0]
     assert told == 0
+
+
+def _failure_context(resources: dict) -> dg.RunFailureSensorContext:
+    """A real failed run on an ephemeral instance, seen by the run-failure sensor."""
+
+    @dg.op
+    def breaks() -> None:
+        raise RuntimeError("DuckDB warehouse locked")
+
+    @dg.job
+    def nightly() -> None:
+        breaks()
+
+    instance = dg.DagsterInstance.ephemeral()
+    result = nightly.execute_in_process(instance=instance, raise_on_error=False)
+    assert not result.success
+    failure = next(e for e in result.all_events if e.event_type == dg.DagsterEventType.RUN_FAILURE)
+    return dg.build_run_status_sensor_context(
+        sensor_name="run_failure_alert",
+        dagster_event=failure,
+        dagster_instance=instance,
+        dagster_run=result.dagster_run,
+        resources=resources,
+    ).for_run_failure()
+
+
+def test_a_failed_run_is_emailed_to_operations(smtp_server: tuple[_Mailbox, int]) -> None:
+    mailbox, port = smtp_server
+    smtp = SmtpResource(host="127.0.0.1", port=str(port), sender="dagster@nova.test", security="none")
+    run_failure_alert(
+        _failure_context({"smtp": smtp, "ops": OpsAlertConfig(recipients="ops@nova.test, plantao@nova.test")})
+    )
+    assert sorted(r for rcpts, _ in mailbox.messages for r in rcpts) == ["ops@nova.test", "plantao@nova.test"]
+    subject = mailbox.messages[0][1]["Subject"]
+    assert "FALHA" in subject and "nightly" in subject
+
+
+def test_a_failed_run_without_settings_is_only_logged(smtp_server: tuple[_Mailbox, int]) -> None:
+    mailbox, _ = smtp_server
+    run_failure_alert(_failure_context({"smtp": SmtpResource(), "ops": OpsAlertConfig()}))
+    assert mailbox.messages == []

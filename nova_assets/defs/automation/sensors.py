@@ -1,12 +1,15 @@
-"""A new or changed ERP export in the landing folder starts the daily cycle without waiting for midnight."""
+"""Sensors: a new ERP export starts the cycle without waiting for midnight; a failed run is e-mailed."""
 
 import hashlib
 import json
+from html import escape
 
 import dagster as dg
 
 from nova_assets.defs.automation.schedules import daily_cycle
+from nova_assets.defs.delivery.resources import SmtpResource
 from nova_assets.defs.partitions import daily_partitions
+from nova_assets.lib.delivery.email import build_message, send
 from nova_assets.lib.sources.landing import landing_files
 from nova_assets.resources import SourcesResource
 
@@ -35,3 +38,29 @@ def erp_landing_sensor(context: dg.SensorEvaluationContext, sources: SourcesReso
         partition_key=daily_partitions.get_last_partition_key(),
         tags={"nova/trigger": "erp_landing", "nova/files": ", ".join(changed)[:200]},
     )
+
+
+class OpsAlertConfig(dg.ConfigurableResource):
+    """Who hears that a run failed (comma-separated e-mail addresses); empty: only the Dagster log."""
+
+    recipients: str = ""
+
+
+@dg.run_failure_sensor(default_status=dg.DefaultSensorStatus.RUNNING)
+def run_failure_alert(context: dg.RunFailureSensorContext, smtp: SmtpResource, ops: OpsAlertConfig) -> None:
+    """An operational alert by e-mail when any run fails, so a broken night is known before 8 a.m."""
+    run = context.dagster_run
+    subject = f"[Nova Corrente] FALHA na execução {run.job_name} ({run.run_id[:8]})"
+    text = f"A execução {run.run_id} do job {run.job_name} falhou.\n\n{context.failure_event.message or ''}\n"
+    recipients = [r.strip() for r in ops.recipients.split(",") if r.strip()]
+    settings = smtp.settings
+    if not recipients or settings.missing:
+        context.log.warning(f"run failure not e-mailed (set NOVA_OPS_EMAIL and the NOVA_SMTP_* settings): {subject}")
+        return
+    for recipient in recipients:
+        send(settings, build_message(settings.sender, recipient, subject, text, f"<pre>{escape(text)}</pre>"))
+
+
+@dg.definitions
+def ops_resources() -> dg.Definitions:
+    return dg.Definitions(resources={"ops": OpsAlertConfig(recipients=dg.EnvVar("NOVA_OPS_EMAIL"))})

@@ -51,7 +51,13 @@ def cycle(tmp_path_factory: pytest.TempPathFactory, postgres_server: str) -> Ite
     result = definitions.resolve_job_def("daily_cycle").execute_in_process(
         instance=instance, partition_key=partition_key
     )
-    yield {"settings": settings, "defs": definitions, "instance": instance, "result": result}
+    yield {
+        "settings": settings,
+        "defs": definitions,
+        "instance": instance,
+        "result": result,
+        "partition_key": partition_key,
+    }
     for name, value in previous.items():  # put back only what we set: imports may have extended PATH
         if value is None:
             os.environ.pop(name, None)
@@ -143,6 +149,11 @@ def test_mlflow_has_a_run_per_family_and_the_ensemble(cycle: dict) -> None:
     run_id = cycle["result"].run_id
     families = {r.data.tags["nova.family"] for r in runs if r.data.tags.get("dagster.run_id") == run_id}
     assert families == set(FAMILIES) | {"ensemble"}
+    ours = [r for r in runs if r.data.tags.get("dagster.run_id") == run_id]
+    assert {r.data.tags["dagster.partition"] for r in ours} == {cycle["partition_key"]}
+    intermittent = next(r for r in ours if r.data.tags["nova.family"] == "intermittent")
+    artifacts = {a.path for a in client.list_artifacts(intermittent.info.run_id)}
+    assert {"forecast_vs_actual.png", "backtest_by_model.csv"} <= artifacts
     ensemble = next(r for r in runs if r.data.tags["nova.family"] == "ensemble")
     assert ensemble.data.metrics["rmsse"] > 0
     by_class: dict[str, float] = {}

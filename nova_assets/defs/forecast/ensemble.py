@@ -23,8 +23,9 @@ def forecast_ensemble(
 
     lake.write("forecast", "ensemble", result.forecast[["unique_id", "ds", "model", "forecast", "demand_class"]])
     backtest = result.backtest[result.backtest["model"] == ENSEMBLE_MODEL]
-    lake.write("forecast", "ensemble_backtest",
-               backtest[["unique_id", "cutoff", "ds", "y", "forecast", "demand_class"]])
+    lake.write(
+        "forecast", "ensemble_backtest", backtest[["unique_id", "cutoff", "ds", "y", "forecast", "demand_class"]]
+    )
     lake.write("forecast", "model_performance", performance)
     lake.write("forecast", "ensemble_weights", weights)
     lake.write("forecast", "quantiles", result.quantiles)
@@ -32,14 +33,21 @@ def forecast_ensemble(
     cycle_date = history["ds"].max().date()
     ens = performance.set_index("model").loc[ENSEMBLE_MODEL]
     experiment_id, run_id = log_run(
-        mlflow.tracking_uri, mlflow.experiment, mlflow.artifact_root,
+        mlflow.tracking_uri,
+        mlflow.experiment,
+        mlflow.artifact_root,
         RunRecord(
             run_name=f"ensemble {cycle_date}",
             params={f"weight.{r.demand_class}.{r.model}": round(r.weight, 6) for r in weights.itertuples()}
             | {"cycle_date": cycle_date},
             metrics={m: float(ens[m]) for m in ("mase", "rmsse", "bias", "total_demand_error")},
             tables={"weights": weights, "weight_choice": result.weights.report, "backtest_by_model": performance},
-            tags={"dagster.run_id": context.run_id, "nova.family": "ensemble", "nova.cycle_date": str(cycle_date)},
+            tags={
+                "dagster.run_id": context.run_id,
+                "nova.family": "ensemble",
+                "nova.cycle_date": str(cycle_date),
+                "dagster.partition": context.run.tags.get("dagster/partition", ""),
+            },
         ),
     )
     return dg.MaterializeResult(

@@ -7,7 +7,7 @@ from nova_assets.defs.forecast.history import DEMAND_ASSET, load_history
 from nova_assets.lib.forecasting.backtest import score_windows, summarise
 from nova_assets.lib.forecasting.models import FAMILIES, ModelFamily
 from nova_assets.lib.forecasting.pipeline import run_family
-from nova_assets.lib.forecasting.tracking import RunRecord, log_run
+from nova_assets.lib.forecasting.tracking import RunRecord, forecast_vs_actual, log_run
 from nova_assets.resources import CycleConfig, LakeResource, MlflowResource
 
 SEASON = 7
@@ -41,20 +41,36 @@ def _family_asset(family: ModelFamily) -> dg.AssetsDefinition:
         lake.write("forecast", f"{family.name}_backtest", backtest)
 
         cycle_date = history["ds"].max().date()
-        metrics = {f"{row.model}.{m}": getattr(row, m) for row in per_model.itertuples()
-                   for m in ("mase", "rmsse", "bias", "total_demand_error")}
+        metrics = {
+            f"{row.model}.{m}": getattr(row, m)
+            for row in per_model.itertuples()
+            for m in ("mase", "rmsse", "bias", "total_demand_error")
+        }
         experiment_id, run_id = log_run(
-            mlflow.tracking_uri, mlflow.experiment, mlflow.artifact_root,
+            mlflow.tracking_uri,
+            mlflow.experiment,
+            mlflow.artifact_root,
             RunRecord(
                 run_name=f"{family.name} {cycle_date}",
-                params={"family": family.name, "models": ",".join(sorted(forecast["model"].unique())),
-                        "horizon_days": horizon, "season": SEASON, "backtest_windows": BACKTEST_WINDOWS,
-                        "n_series": history["unique_id"].nunique(), "cycle_date": cycle_date},
+                params={
+                    "family": family.name,
+                    "models": ",".join(sorted(forecast["model"].unique())),
+                    "horizon_days": horizon,
+                    "season": SEASON,
+                    "backtest_windows": BACKTEST_WINDOWS,
+                    "n_series": history["unique_id"].nunique(),
+                    "cycle_date": cycle_date,
+                },
                 metrics=metrics,
                 tables={"backtest_by_model": per_model, "backtest_by_item": scores},
-                tags={"dagster.run_id": context.run_id, "nova.family": family.name,
-                      "nova.cycle_date": str(cycle_date),
-                      "nova.data": "synthetic sample unless an ERP export was loaded"},
+                figures={"forecast_vs_actual": forecast_vs_actual(backtest)},
+                tags={
+                    "dagster.run_id": context.run_id,
+                    "nova.family": family.name,
+                    "dagster.partition": context.run.tags.get("dagster/partition", ""),
+                    "nova.cycle_date": str(cycle_date),
+                    "nova.data": "synthetic sample unless an ERP export was loaded",
+                },
             ),
         )
         return dg.MaterializeResult(
@@ -82,8 +98,9 @@ def family_keys() -> list[dg.AssetKey]:
 
 
 def read_backtests(lake: LakeResource) -> pd.DataFrame:
-    return pd.concat([lake.read("forecast", f"{name}_backtest").assign(family=name) for name in FAMILIES],
-                     ignore_index=True)
+    return pd.concat(
+        [lake.read("forecast", f"{name}_backtest").assign(family=name) for name in FAMILIES], ignore_index=True
+    )
 
 
 def read_forecasts(lake: LakeResource) -> pd.DataFrame:

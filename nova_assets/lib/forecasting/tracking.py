@@ -7,6 +7,7 @@ import time
 from dataclasses import dataclass, field
 
 import pandas as pd
+from matplotlib.figure import Figure
 from mlflow.entities import Metric, Param, RunTag
 from mlflow.tracking import MlflowClient
 
@@ -22,6 +23,27 @@ class RunRecord:
     metrics: dict[str, float] = field(default_factory=dict)
     tables: dict[str, pd.DataFrame] = field(default_factory=dict)
     tags: dict[str, str] = field(default_factory=dict)
+    figures: dict[str, Figure] = field(default_factory=dict)
+
+
+def forecast_vs_actual(backtest: pd.DataFrame, n_items: int = 4) -> Figure:
+    """The last backtest window of the highest-demand items: actuals against every model, so a
+    reviewer sees in the MLflow UI what the scores mean."""
+    last = backtest[backtest["cutoff"] == backtest["cutoff"].max()]
+    top = last.groupby("unique_id")["y"].sum().nlargest(n_items).index
+    fig = Figure(figsize=(9, 2.4 * max(len(top), 1)))  # no pyplot: no display backend or global state
+    axes = fig.subplots(max(len(top), 1), 1, squeeze=False, sharex=True)
+    for ax, item in zip(axes[:, 0], top, strict=False):
+        rows = last[last["unique_id"] == item]
+        actual = rows.drop_duplicates("ds").sort_values("ds")
+        ax.bar(actual["ds"], actual["y"], color="#cccccc", label="actual")
+        for model, series in rows.groupby("model"):
+            series = series.sort_values("ds")
+            ax.plot(series["ds"], series["forecast"], label=str(model), linewidth=1.2)
+        ax.set_title(str(item), fontsize=9)
+    axes[0, 0].legend(fontsize=7, ncol=4)
+    fig.tight_layout()
+    return fig
 
 
 def ensure_experiment(client: MlflowClient, name: str, artifact_root: str) -> str:
@@ -36,8 +58,7 @@ def log_run(tracking_uri: str, experiment: str, artifact_root: str, record: RunR
     """Create a finished run with params, metrics, tables and tags; return (experiment_id, run_id)."""
     client = MlflowClient(tracking_uri=tracking_uri)
     experiment_id = ensure_experiment(client, experiment, artifact_root)
-    run = client.create_run(experiment_id, run_name=record.run_name,
-                            tags={k: str(v) for k, v in record.tags.items()})
+    run = client.create_run(experiment_id, run_name=record.run_name, tags={k: str(v) for k, v in record.tags.items()})
     run_id = run.info.run_id
     now = int(time.time() * 1000)
     metrics = [Metric(k, float(v), now, 0) for k, v in record.metrics.items() if v is not None and math.isfinite(v)]
@@ -45,5 +66,7 @@ def log_run(tracking_uri: str, experiment: str, artifact_root: str, record: RunR
     client.log_batch(run_id, metrics=metrics, params=params, tags=[RunTag("nova.layer", "forecast")])
     for name, table in record.tables.items():
         client.log_text(run_id, table.to_csv(index=False), f"{name}.csv")
+    for name, figure in record.figures.items():
+        client.log_figure(run_id, figure, f"{name}.png")
     client.set_terminated(run_id)
     return experiment_id, run_id

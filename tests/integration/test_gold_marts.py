@@ -13,6 +13,7 @@ import pytest
 
 from nova_assets.lib.gold.connection import dbt_environment
 from nova_assets.lib.gold.loader import replace_cycle, upsert
+from nova_assets.lib.gold.purchase_orders import PO_KEY, link_receipts
 from nova_assets.lib.gold.regions import resolve_site_regions
 from nova_assets.lib.gold.schema import migrate
 
@@ -240,6 +241,56 @@ def marts(postgres_server: str, tmp_path_factory: pytest.TempPathFactory) -> dic
     return {"url": url, "statuses": statuses}
 
 
+def hand_made_purchase_orders() -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The ERP's PO lines and movements (lake shape) behind test_supplier_performance_from_po_receipts."""
+    d = dt.date
+    orders = _frame(
+        "po_id material_id supplier_id site_id quantity order_date promised_date",
+        [
+            ("PO10", "M1", "S1", "WH", 5.0, d(2025, 1, 1), d(2025, 1, 11)),  # received 01-09 (8 d), on time
+            ("PO11", "M2", "S1", "T1", 10.0, d(2024, 12, 1), d(2024, 12, 11)),  # received 12-21 (20 d), late
+            ("PO12", "M1", "S1", None, 5.0, d(2025, 1, 5), d(2025, 1, 20)),  # open, not due yet: not counted
+            ("PO13", "M2", None, None, 4.0, d(2024, 12, 20), d(2025, 1, 2)),  # no supplier: M2's (S1); open, late
+            ("PO14", "M1", "S1", "WH", 5.0, d(2024, 8, 1), d(2024, 8, 11)),  # received 08-21 (20 d), late
+            ("PO20", "M3", "S2", "T2", 100.0, d(2024, 12, 1), d(2024, 12, 21)),  # received 12-21 (20 d), on time
+            ("PO20", "M4", "S2", "T2", 2.0, d(2024, 12, 1), d(2024, 12, 21)),  # received 12-28 (27 d), late
+            ("PO21", "M4", "S2", "T2", 1.0, d(2024, 12, 15), d(2025, 1, 10)),  # receipt after the cycle: open, late
+        ],
+    )
+    movements = _frame(
+        "movement_date material_id site_id movement_type quantity po_id",
+        [
+            (d(2025, 1, 10), "M1", "WH", "receipt", 2.0, "PO10"),
+            (d(2025, 1, 9), "M1", "WH", "receipt", 3.0, "PO10"),  # the first receipt dates the line
+            (d(2024, 12, 21), "M2", "T1", "receipt", 10.0, "PO11"),
+            (d(2024, 8, 21), "M1", "WH", "receipt", 5.0, "PO14"),
+            (d(2024, 12, 21), "M3", "T2", "receipt", 100.0, "PO20"),
+            (d(2024, 12, 28), "M4", "T2", "receipt", 2.0, "PO20"),
+            (d(2025, 1, 15), "M4", "T2", "receipt", 1.0, "PO21"),  # after the cycle's date
+            (d(2025, 1, 3), "M1", "WH", "receipt", 7.0, None),  # a receipt naming no PO
+            (d(2025, 1, 4), "M2", "T1", "receipt", 1.0, "PO99"),  # a PO not exported
+            (d(2025, 1, 4), "M1", "T1", "issue", 1.0, None),
+        ],
+    )
+    return orders, movements
+
+
+@pytest.fixture(scope="module")
+def linked_marts(postgres_server: str, tmp_path_factory: pytest.TempPathFactory) -> dict:
+    """The sample gold plus the ERP's PO lines linked to their receipts, as of C2."""
+    from tests.integration.conftest import fresh_database
+
+    url = fresh_database(postgres_server, "nova_gold_marts_po_test")
+    with psycopg.connect(url) as conn:
+        load_sample_gold(conn)
+        orders, movements = hand_made_purchase_orders()
+        upsert(conn, "analytics.purchase_orders", link_receipts(orders, movements, C2), PO_KEY)
+        conn.commit()
+    with pytest.MonkeyPatch.context() as monkeypatch:
+        statuses = dbt_build(url, tmp_path_factory.mktemp("dbt_gold_po"), monkeypatch)
+    return {"url": url, "statuses": statuses}
+
+
 def _rows(marts: dict, query: str, params: tuple = ()) -> list[dict]:
     with psycopg.connect(marts["url"], row_factory=psycopg.rows.dict_row) as conn:
         return conn.execute(query, params).fetchall()
@@ -248,7 +299,7 @@ def _rows(marts: dict, query: str, params: tuple = ()) -> list[dict]:
 def test_build_and_dbt_tests_pass(marts: dict) -> None:
     tests = [s for s in marts["statuses"] if s[0].startswith("test.")]
     models = [s for s in marts["statuses"] if s[0].startswith("model.")]
-    assert len(models) == 5 and len(tests) >= 25
+    assert len(models) == 5 and len(tests) >= 30
     assert {s[1] for s in tests} == {"pass"}
 
 
@@ -279,15 +330,41 @@ def test_model_comparison_across_cycles(marts: dict) -> None:
     assert rows[1]["mlflow_run_id"] == "run-e"
 
 
-def test_supplier_performance(marts: dict) -> None:
+def test_supplier_performance_falls_back_to_open_order_snapshots(marts: dict) -> None:
     s = {r["supplier_id"]: r for r in _rows(marts, "SELECT * FROM marts.supplier_performance")}
-    assert s["S1"]["orders_received"] == 1 and s["S1"]["on_time_rate"] == 1.0  # PO1 received by its date
-    assert s["S1"]["actual_lead_time_mean_days"] == 10.0
-    assert s["S1"]["quoted_lead_time_mean_days"] == 15.0  # PO3 still open
-    assert s["S1"]["lead_time_gap_days"] == 0.0
+    assert {r["basis"] for r in s.values()} == {"open_order_snapshots"}  # no PO export loaded
+    assert s["S1"]["cycle_date"] == C2
+    assert s["S1"]["orders_received"] == 1 and s["S1"]["on_time_rate"] == 1.0  # PO1 left the list on C2
+    assert s["S1"]["actual_lead_time_mean_days"] == 10.0 and s["S1"]["lead_time_gap_days"] == 0.0
+    assert s["S1"]["po_promised_lead_time_mean_days"] == 12.5  # PO1 10 d, PO3 (open) 15 d
     assert s["S2"]["orders_overdue"] == 1 and s["S2"]["on_time_rate"] == 0.0  # PO2 past its date
-    assert s["S2"]["quoted_lead_time_mean_days"] == 16.0 and s["S2"]["lead_time_gap_days"] == -4.0
-    assert s["S2"]["lead_time_trend"] == "sem dados"
+    assert s["S2"]["actual_lead_time_mean_days"] is None and s["S2"]["lead_time_trend"] == "sem dados"
+
+
+def test_supplier_performance_from_po_receipts(linked_marts: dict) -> None:
+    assert {s[1] for s in linked_marts["statuses"] if s[0].startswith("test.")} == {"pass"}
+    s = {r["supplier_id"]: r for r in _rows(linked_marts, "SELECT * FROM marts.supplier_performance")}
+    assert {(r["basis"], r["cycle_date"]) for r in s.values()} == {("erp_purchase_orders", C2)}
+    s1, s2 = s["S1"], s["S2"]
+    # S1: PO10 on time; PO11, PO14 received late; PO13 open past its promise; PO12 not due
+    assert (s1["orders_received"], s1["orders_open"], s1["orders_overdue"]) == (3, 2, 1)
+    assert s1["on_time_rate"] == pytest.approx(1 / 4)
+    assert s1["actual_lead_time_mean_days"] == pytest.approx(16.0)  # 8, 20, 20
+    assert s1["actual_lead_time_std_days"] == pytest.approx(48**0.5)
+    assert s1["po_promised_lead_time_mean_days"] == pytest.approx((10 + 10 + 15 + 13 + 10) / 5)
+    assert s1["delay_mean_days"] == pytest.approx((-2 + 10 + 10) / 3)
+    assert s1["lead_time_gap_days"] == pytest.approx(16.0 - 10.0)  # vs the supplier master's 10 days
+    assert (s1["promised_lead_time_mean_days"], s1["promised_lead_time_std_days"]) == (10.0, 2.0)
+    # trend: received in the last 90 days (8, 20 -> 14) vs the 90 before (20); due in each window
+    assert (s1["recent_lead_time_days"], s1["previous_lead_time_days"]) == (14.0, 20.0)
+    assert s1["lead_time_trend"] == "melhorando"
+    assert (s1["recent_on_time_rate"], s1["previous_on_time_rate"]) == (pytest.approx(1 / 3), 0.0)
+    # S2: one PO, two lines (20 d on time, 27 d late); PO21's receipt comes after the cycle: open, late
+    assert (s2["orders_received"], s2["orders_open"], s2["orders_overdue"]) == (2, 1, 1)
+    assert s2["on_time_rate"] == pytest.approx(1 / 3)
+    assert s2["actual_lead_time_mean_days"] == pytest.approx(23.5)
+    assert s2["actual_lead_time_std_days"] == pytest.approx(3.5 * 2**0.5)
+    assert s2["lead_time_trend"] == "sem dados"
 
 
 def test_sla_exposure_is_ranked_in_brl(marts: dict) -> None:

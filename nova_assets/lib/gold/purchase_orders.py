@@ -1,0 +1,62 @@
+"""Purchase-order lines with their receipts, for the gold layer's supplier performance.
+
+The ERP's purchase orders (open and received) carry the promise; receipts in the movements that
+name a PO (`po_id`) carry the delivery. A line is received on the date of its first receipt that
+references it (same PO and material); the received quantity is the sum of those receipts.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pandas as pd
+
+PO_KEY = ["po_id", "material_id"]
+PO_COLUMNS = [
+    "po_id",
+    "material_id",
+    "supplier_id",
+    "site_id",
+    "quantity",
+    "order_date",
+    "promised_date",
+    "received_date",
+    "last_received_date",
+    "received_quantity",
+    "receipts",
+    "as_of_date",
+]
+
+
+def link_receipts(orders: pd.DataFrame, movements: pd.DataFrame, as_of: date) -> pd.DataFrame:
+    """One row per (po_id, material_id) of `orders`, with its first/last receipt date, quantity and count.
+
+    Receipts dated after `as_of` are ignored (the cycle cannot know them yet); a line without a
+    receipt is open (received_date null, received_quantity 0).
+    """
+    lines = orders.drop_duplicates(PO_KEY, keep="last").copy()
+    for column in ("order_date", "promised_date"):
+        lines[column] = pd.to_datetime(lines[column]).dt.date
+    for column in ("supplier_id", "site_id"):  # nullable in the contract; older exports may lack them
+        if column not in lines.columns:
+            lines[column] = None
+    receipts = _receipts_by_line(movements, as_of)
+    linked = lines.merge(receipts, on=PO_KEY, how="left")
+    linked["received_quantity"] = linked["received_quantity"].fillna(0.0)
+    linked["receipts"] = linked["receipts"].fillna(0).astype(int)
+    return linked.assign(as_of_date=as_of)[PO_COLUMNS]
+
+
+def _receipts_by_line(movements: pd.DataFrame, as_of: date) -> pd.DataFrame:
+    columns = {"received_date": [], "last_received_date": [], "received_quantity": [], "receipts": []}
+    if "po_id" not in movements.columns:
+        return pd.DataFrame({**{k: [] for k in PO_KEY}, **columns})
+    dated = pd.to_datetime(movements["movement_date"]).dt.date
+    receipts = movements[(movements["movement_type"] == "receipt") & movements["po_id"].notna() & (dated <= as_of)]
+    receipts = receipts.assign(movement_date=dated[receipts.index])
+    return receipts.groupby(PO_KEY, as_index=False).agg(
+        received_date=("movement_date", "min"),
+        last_received_date=("movement_date", "max"),
+        received_quantity=("quantity", "sum"),
+        receipts=("quantity", "size"),
+    )

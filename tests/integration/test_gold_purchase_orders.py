@@ -1,0 +1,78 @@
+"""The gold/purchase_orders asset in process: PO lines linked to the receipts that name them,
+upserted idempotently; a lake without the PO export (or without po_id on receipts) loads nothing
+and says why, without failing the cycle."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import dagster as dg
+import pandas as pd
+import psycopg
+import pytest
+
+from nova_assets.defs.forecast.history import DEMAND_ASSET
+from nova_assets.defs.gold.analytics import purchase_orders
+from nova_assets.lib import lake
+from nova_assets.resources import LakeResource, PostgresResource
+from tests.integration.test_gold_marts import C2, hand_made_purchase_orders, load_sample_gold
+
+
+@pytest.fixture
+def setup(gold_url: str, tmp_path: Path) -> dict:
+    with psycopg.connect(gold_url) as conn:
+        load_sample_gold(conn)
+    orders, movements = hand_made_purchase_orders()
+    demand = pd.DataFrame({"material_id": "M1", "date": [C2 - dt.timedelta(days=1), C2], "demand": [1.0, 0.0]})
+    lake.write_table(tmp_path, "silver", DEMAND_ASSET, demand)
+    lake.write_table(tmp_path, "raw", "erp_movements", movements)
+    return {"url": gold_url, "lake": tmp_path, "orders": orders, "movements": movements}
+
+
+def _materialize(setup: dict) -> dg.MaterializeResult:
+    result = dg.materialize(
+        [purchase_orders],
+        resources={"lake": LakeResource(lake_dir=str(setup["lake"])), "gold": PostgresResource(url=setup["url"])},
+    )
+    assert result.success
+    (event,) = result.get_asset_materialization_events()
+    return event.materialization.metadata
+
+
+def _lines(url: str) -> dict[tuple[str, str], tuple]:
+    with psycopg.connect(url) as conn:
+        rows = conn.execute(
+            "SELECT po_id, material_id, supplier_id, received_date, received_quantity, receipts, as_of_date"
+            " FROM analytics.purchase_orders"
+        ).fetchall()
+    return {(r[0], r[1]): r[2:] for r in rows}
+
+
+def test_po_lines_are_linked_to_their_receipts_idempotently(setup: dict) -> None:
+    lake.write_table(setup["lake"], "raw", "erp_purchase_orders", setup["orders"])
+    metadata = _materialize(setup)
+    assert metadata["rows"].value == 8
+    assert (metadata["lines_received"].value, metadata["lines_open"].value) == (5, 3)
+    assert metadata["lines_open_past_promise"].value == 2  # PO13, PO21
+    first = _lines(setup["url"])
+    assert first[("PO10", "M1")] == ("S1", dt.date(2025, 1, 9), 5.0, 2, C2)  # first of two receipts
+    assert first[("PO20", "M4")][1:4] == (dt.date(2024, 12, 28), 2.0, 1)  # the PO's other line apart
+    assert first[("PO21", "M4")][1:4] == (None, 0.0, 0)  # its receipt is after the cycle
+    assert first[("PO13", "M2")][0] is None  # no supplier in the export: the mart uses the material's
+    _materialize(setup)
+    assert _lines(setup["url"]) == first
+
+
+@pytest.mark.parametrize("gap", ["no_po_table", "empty_po_table", "no_po_id_on_movements"])
+def test_without_po_links_nothing_is_loaded_and_the_cycle_goes_on(setup: dict, gap: str) -> None:
+    if gap == "empty_po_table":
+        lake.write_table(setup["lake"], "raw", "erp_purchase_orders", setup["orders"].iloc[0:0])
+    if gap == "no_po_id_on_movements":
+        lake.write_table(setup["lake"], "raw", "erp_purchase_orders", setup["orders"])
+        lake.write_table(setup["lake"], "raw", "erp_movements", setup["movements"].drop(columns="po_id"))
+    metadata = _materialize(setup)
+    assert metadata["rows"].value == 0
+    expected = {"no_po_table": "not in the lake", "empty_po_table": "is empty", "no_po_id_on_movements": "no po_id"}
+    assert expected[gap] in metadata["note"].value
+    assert _lines(setup["url"]) == {}

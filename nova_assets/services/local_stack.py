@@ -27,6 +27,10 @@ EMBEDDED_DEFAULTS: dict[str, tuple[str, str]] = {
     "NOVA_OFFLINE": ("1", "1: read the recorded snapshots; 0: call the live APIs"),
     "NOVA_PG_PORT": ("55432", "port of the project-local PostgreSQL (ignored with NOVA_POSTGRES_URL)"),
     "NOVA_PG_DIR": ("data/postgres/main", "folder of the project-local PostgreSQL cluster"),
+    "NOVA_GOLD_FORECAST_RETENTION_DAYS": (
+        "365",
+        "days of forecast cycles kept in analytics.forecasts; older monthly partitions are dropped (0: keep all)",
+    ),
     "MLFLOW_TRACKING_URI": ("sqlite:///{root}/mlflow/mlflow.db", "MLflow tracking store"),
     "NOVA_MLFLOW_ARTIFACT_ROOT": ("mlflow/artifacts", "MLflow artifact folder (or s3://...)"),
     "NOVA_MLFLOW_UI_URL": ("http://127.0.0.1:5000", "base URL of the MLflow UI, for run links"),

@@ -2,7 +2,7 @@
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import date
+from datetime import date, timedelta
 
 import dagster as dg
 import pandas as pd
@@ -12,6 +12,7 @@ from nova_assets.defs.forecast.families import read_backtests
 from nova_assets.lib.analytics.intervals import residual_intervals
 from nova_assets.lib.forecasting.ensemble import ENSEMBLE_MODEL
 from nova_assets.lib.gold.loader import record_load, replace_cycle, upsert
+from nova_assets.lib.gold.partitions import drop_partitions_before, month_partitions
 from nova_assets.lib.gold.regions import resolve_site_regions
 from nova_assets.lib.gold.roles import BI_ROLE, configure_bi_role
 from nova_assets.lib.gold.schema import available, migrate
@@ -26,12 +27,26 @@ REFERENCE = {  # gold asset name -> (gold table, raw table, key)
 CORE_KEYS = [dg.AssetKey(["gold", name]) for name in [*REFERENCE, "core_regions"]]
 DATABASE = dg.AssetKey(["gold", "database"])
 INTERVAL_COLUMNS = ["forecast_lo", "forecast_hi", "interval_level"]
+FORECASTS_TABLE = "analytics.forecasts"
 
 
 class GoldAccessResource(dg.ConfigurableResource):
     """Who may read the gold layer: the BI role's password (NOVA_BI_PASSWORD; empty: NOLOGIN)."""
 
     bi_password: str = ""
+
+
+class GoldRetentionResource(dg.ConfigurableResource):
+    """How many days of forecast cycles the gold layer keeps (NOVA_GOLD_FORECAST_RETENTION_DAYS; 0 keeps all)."""
+
+    forecast_retention_days: str
+
+    @property
+    def forecast_days(self) -> int:
+        days = int(self.forecast_retention_days)
+        if days < 0:
+            raise ValueError(f"NOVA_GOLD_FORECAST_RETENTION_DAYS must be >= 0, not {days}")
+        return days
 
 
 @contextmanager
@@ -133,8 +148,11 @@ def with_intervals(lake: LakeResource, forecast: pd.DataFrame) -> pd.DataFrame:
     kinds={"postgres"},
     deps=[dg.AssetKey(["forecast", "forecast_ensemble"]), *CORE_KEYS],
 )
-def forecasts(context: dg.AssetExecutionContext, lake: LakeResource, gold: PostgresResource) -> dg.MaterializeResult:
-    """Every model's and the ensemble's daily forecast for this cycle, with a prediction interval."""
+def forecasts(
+    context: dg.AssetExecutionContext, lake: LakeResource, gold: PostgresResource, gold_retention: GoldRetentionResource
+) -> dg.MaterializeResult:
+    """Every model's and the ensemble's daily forecast for this cycle, with a prediction interval.
+    After the load, the monthly partitions older than the retention are dropped whole."""
     frame = with_intervals(lake, lake.read("forecast", "ensemble"))
     cycle_date = forecast_cycle_date(frame)
     frame = frame.rename(columns={"unique_id": "material_id", "ds": "forecast_date"})
@@ -142,12 +160,38 @@ def forecasts(context: dg.AssetExecutionContext, lake: LakeResource, gold: Postg
     result = load_cycle(
         context,
         gold,
-        "analytics.forecasts",
+        FORECASTS_TABLE,
         cycle_date,
         frame[["material_id", "forecast_date", "model", "forecast", *INTERVAL_COLUMNS]],
     )
     covered = float(frame["forecast_lo"].notna().mean()) if len(frame) else 0.0
-    return dg.MaterializeResult(metadata={**result.metadata, "share_with_interval": round(covered, 3)})
+    return dg.MaterializeResult(
+        metadata={
+            **result.metadata,
+            "share_with_interval": round(covered, 3),
+            **apply_forecast_retention(context, gold, cycle_date, gold_retention.forecast_days),
+        }
+    )
+
+
+def apply_forecast_retention(
+    context: dg.AssetExecutionContext, gold: PostgresResource, cycle_date: date, days: int
+) -> dict[str, object]:
+    """Drop the forecast partitions whose cycles are all older than `days` before `cycle_date` (0: keep all)."""
+    dropped: list[str] = []
+    with gold_connection(gold) as conn:
+        if days:
+            try:
+                dropped = drop_partitions_before(conn, FORECASTS_TABLE, cycle_date - timedelta(days=days))
+            except psycopg.errors.LockNotAvailable:
+                context.log.warning(f"{FORECASTS_TABLE} busy: retention skipped, the next cycle tries again")
+        kept = month_partitions(conn, FORECASTS_TABLE)
+    return {
+        "retention_days": days or "keep all",
+        "partitions_dropped": ", ".join(dropped) or "none",
+        "partitions": len(kept),
+        "oldest_partition": kept[0].name if kept else "none",
+    }
 
 
 def mlflow_run_ids(mlflow: MlflowResource, cycle_date: date, families: list[str]) -> dict[str, str]:

@@ -1,4 +1,4 @@
-"""Resources of the gold layer: the marts' dbt project and the BI role's password."""
+"""Resources of the gold layer: the marts' dbt project, the BI role's password, the forecasts' retention."""
 
 import os
 
@@ -6,7 +6,7 @@ import dagster as dg
 from dagster_dbt import DbtCliResource
 
 from nova_assets.defs.gold.marts import gold_dbt_project
-from nova_assets.defs.gold.postgres import GoldAccessResource
+from nova_assets.defs.gold.postgres import GoldAccessResource, GoldRetentionResource
 
 
 @dg.definitions
@@ -18,5 +18,8 @@ def resources() -> dg.Definitions:
             "gold_access": GoldAccessResource(bi_password=dg.EnvVar("NOVA_BI_PASSWORD"))
             if os.environ.get("NOVA_BI_PASSWORD")
             else GoldAccessResource(),
+            "gold_retention": GoldRetentionResource(
+                forecast_retention_days=dg.EnvVar("NOVA_GOLD_FORECAST_RETENTION_DAYS")
+            ),
         }
     )

@@ -1,6 +1,7 @@
 """Idempotent, atomic loads into the gold layer, through the `staging` schema.
 
-Every load lands its rows in `staging.<schema>__<table>` first, then, in the same transaction,
+A partitioned target gets the partitions its rows need first, in a short transaction of its own
+(lib/gold/partitions.py). Every load lands its rows in `staging.<schema>__<table>` first, then, in the same transaction,
 replaces the target rows of its scope (a cycle, a date range) or upserts them by key, and writes
 a `support.load_audit` row. A reader sees the old rows or the new ones, never half of them; a
 re-run replaces what the previous run wrote, so no number of re-runs duplicates a row. A failed
@@ -19,6 +20,8 @@ from datetime import date, datetime
 import pandas as pd
 import psycopg
 from psycopg import sql
+
+from nova_assets.lib.gold.partitions import ensure_partitions_for
 
 STAGING_SCHEMA = "staging"
 LOAD_ID_COLUMN = "_load_id"
@@ -129,6 +132,7 @@ def _load(
 ) -> LoadResult:
     started = datetime.now().astimezone()
     try:
+        ensure_partitions_for(conn, table, frame)
         with conn.transaction(), conn.cursor() as cur:
             # One load of a table at a time, even across processes; readers are never blocked.
             cur.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", (f"nova_gold_load:{table}",))

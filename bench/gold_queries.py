@@ -31,6 +31,8 @@ sys.path.insert(0, str(ROOT))
 
 from nova_assets.lib.gold.connection import dbt_environment  # noqa: E402
 from nova_assets.lib.gold.loader import replace_cycle, upsert  # noqa: E402
+from nova_assets.lib.gold.partitions import month_partitions  # noqa: E402
+from nova_assets.lib.gold.purchase_orders import PO_KEY, link_receipts  # noqa: E402
 from nova_assets.lib.gold.regions import resolve_site_regions  # noqa: E402
 from nova_assets.lib.gold.schema import migrate  # noqa: E402
 
@@ -259,7 +261,46 @@ def generate(n_materials: int, n_sites: int, horizon: int, cycles: list[dt.date]
             "analytics.model_performance": performance,
             "analytics.recommendations": recommendations,
         }
-    return {"suppliers": suppliers, "materials": material, "sites": sites, "cycles": per_cycle}
+    purchase_orders = _purchase_orders(rng, material, suppliers, sites, cycles[-1])
+    return {
+        "suppliers": suppliers,
+        "materials": material,
+        "sites": sites,
+        "cycles": per_cycle,
+        "purchase_orders": purchase_orders,
+    }
+
+
+def _purchase_orders(
+    rng: np.random.Generator, material: pd.DataFrame, suppliers: pd.DataFrame, sites: pd.DataFrame, as_of: dt.date
+) -> pd.DataFrame:
+    """A year of PO lines (one per material) and the receipts naming them, linked as the gold asset does."""
+    n = len(material)
+    promised_days = material["supplier_id"].map(suppliers.set_index("supplier_id")["lead_time_mean_days"])
+    order_date = pd.Timestamp(as_of) - pd.Series(pd.to_timedelta(rng.integers(0, 365, n), unit="D"))
+    orders = pd.DataFrame(
+        {
+            "po_id": [f"45{i:08d}" for i in range(n)],
+            "material_id": material["material_id"],
+            "supplier_id": material["supplier_id"],
+            "site_id": rng.choice(sites["site_id"], n),
+            "quantity": 10.0,
+            "order_date": order_date.dt.date,
+            "promised_date": (order_date + pd.to_timedelta(promised_days, unit="D")).dt.date,
+        }
+    )
+    actual_days = np.maximum(promised_days + rng.normal(2, 5, n), 1).round()
+    movements = pd.DataFrame(
+        {
+            "movement_date": (order_date + pd.to_timedelta(actual_days, unit="D")).dt.date,
+            "material_id": orders["material_id"],
+            "site_id": orders["site_id"],
+            "movement_type": "receipt",
+            "quantity": 10.0,
+            "po_id": orders["po_id"],
+        }
+    )
+    return link_receipts(orders, movements, as_of)  # receipts after `as_of` leave their lines open
 
 
 def load(url: str, data: dict) -> list[tuple[str, int, float]]:
@@ -276,6 +317,9 @@ def load(url: str, data: dict) -> list[tuple[str, int, float]]:
                 started = time.perf_counter()
                 rows = replace_cycle(conn, table, cycle, frame, run_id="bench")
                 timings.append((f"{table} {cycle}", rows, time.perf_counter() - started))
+        started = time.perf_counter()
+        rows = upsert(conn, "analytics.purchase_orders", data["purchase_orders"], PO_KEY, run_id="bench")
+        timings.append(("analytics.purchase_orders", rows, time.perf_counter() - started))
         conn.commit()
         with psycopg.connect(url, autocommit=True) as maintenance:
             maintenance.execute("VACUUM ANALYZE")
@@ -347,13 +391,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--sites", type=int, default=60)
     parser.add_argument("--horizon", type=int, default=30)
     parser.add_argument("--cycles", type=int, default=2)
+    parser.add_argument("--cycle-step-days", type=int, default=1, help="days between loaded cycles (30: one a month)")
     parser.add_argument("--repeats", type=int, default=30)
     args = parser.parse_args(argv)
     if not args.url:
         parser.error("no server: set NOVA_POSTGRES_URL (e.g. `nova services up`) or pass --url")
     url = scratch_database(args.url, args.database)
     last = dt.date(2025, 11, 9)
-    cycles = [last - dt.timedelta(days=i) for i in reversed(range(args.cycles))]
+    cycles = [last - dt.timedelta(days=i * args.cycle_step_days) for i in reversed(range(args.cycles))]
     started = time.perf_counter()
     data = generate(args.materials, args.sites, args.horizon, cycles)
     print(
@@ -367,6 +412,9 @@ def main(argv: list[str] | None = None) -> int:
         f"loaded through staging: {sum(r for _, r, _ in loads):,} rows in {sum(s for _, _, s in loads):.1f} s "
         f"(forecasts {forecast_rows:,} rows, {forecast_rows / forecast_s:,.0f} rows/s)"
     )
+    with psycopg.connect(url) as conn:
+        partitions = [p.name for p in month_partitions(conn, "analytics.forecasts")]
+    print(f"analytics.forecasts partitions: {', '.join(partitions)}")
     print(f"dbt build of the marts (with their tests): {build_marts(url, Path('/tmp') / 'nova_bench_dbt'):.1f} s")
     results = time_queries(url, args.repeats, data["materials"]["material_id"].iloc[args.materials // 2])
     frame = pd.DataFrame(results)

@@ -14,6 +14,7 @@ GOLD_TABLES = (
     "analytics.model_performance",
     "analytics.site_inventory",
     "analytics.open_orders",
+    "analytics.purchase_orders",
     "analytics.material_segments",
     "analytics.tower_clusters",
     "analytics.recommendations",

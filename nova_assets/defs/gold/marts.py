@@ -13,16 +13,17 @@ from typing import Any
 import dagster as dg
 from dagster_dbt import DagsterDbtTranslator, DbtCliResource, DbtProject, dbt_assets
 
-import nova_assets.defs.transform.dbt_project  # noqa: F401 - puts the venv's dbt on PATH
 from nova_assets.defs.gold.postgres import gold_connection
+from nova_assets.defs.transform.dbt_project import manifest_is_stale  # importing it puts the venv's dbt on PATH
 from nova_assets.lib.gold.connection import dbt_environment
 from nova_assets.resources import PostgresResource
 
 GOLD_DBT_DIR = Path(__file__).resolve().parents[3] / "dbt_project" / "gold"
 
 gold_dbt_project = DbtProject(project_dir=GOLD_DBT_DIR, profiles_dir=GOLD_DBT_DIR)
-# A fresh clone has no manifest yet: parse once so the asset graph can be built.
-if not gold_dbt_project.manifest_path.exists():
+# A fresh clone has no manifest yet, and a pulled change to the marts or sources makes it stale:
+# parse again so the asset graph (the marts' dependencies on the gold assets) matches the project.
+if manifest_is_stale(GOLD_DBT_DIR, gold_dbt_project.manifest_path):
     gold_dbt_project.preparer.prepare(gold_dbt_project)
 
 

@@ -153,6 +153,7 @@ def forecasts(
 ) -> dg.MaterializeResult:
     """Every model's and the ensemble's daily forecast for this cycle, with a prediction interval.
     After the load, the monthly partitions older than the retention are dropped whole."""
+    retention_days = gold_retention.forecast_days  # a bad setting fails before anything is loaded
     frame = with_intervals(lake, lake.read("forecast", "ensemble"))
     cycle_date = forecast_cycle_date(frame)
     frame = frame.rename(columns={"unique_id": "material_id", "ds": "forecast_date"})
@@ -169,7 +170,7 @@ def forecasts(
         metadata={
             **result.metadata,
             "share_with_interval": round(covered, 3),
-            **apply_forecast_retention(context, gold, cycle_date, gold_retention.forecast_days),
+            **apply_forecast_retention(context, gold, cycle_date, retention_days),
         }
     )
 
@@ -187,7 +188,7 @@ def apply_forecast_retention(
                 context.log.warning(f"{FORECASTS_TABLE} busy: retention skipped, the next cycle tries again")
         kept = month_partitions(conn, FORECASTS_TABLE)
     return {
-        "retention_days": days or "keep all",
+        "retention_days": days,
         "partitions_dropped": ", ".join(dropped) or "none",
         "partitions": len(kept),
         "oldest_partition": kept[0].name if kept else "none",

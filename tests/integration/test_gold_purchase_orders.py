@@ -50,16 +50,21 @@ def _lines(url: str) -> dict[tuple[str, str], tuple]:
 
 
 def test_po_lines_are_linked_to_their_receipts_idempotently(setup: dict) -> None:
-    lake.write_table(setup["lake"], "raw", "erp_purchase_orders", setup["orders"])
+    stray = pd.DataFrame(  # a site and a supplier the gold layer does not know: kept, without them
+        [("PO30", "M3", "S9", "T9", 1.0, dt.date(2025, 1, 2), dt.date(2025, 1, 30))], columns=setup["orders"].columns
+    )
+    lake.write_table(setup["lake"], "raw", "erp_purchase_orders", pd.concat([setup["orders"], stray]))
     metadata = _materialize(setup)
-    assert metadata["rows"].value == 8
-    assert (metadata["lines_received"].value, metadata["lines_open"].value) == (5, 3)
+    assert metadata["rows"].value == 9
+    assert (metadata["lines_received"].value, metadata["lines_open"].value) == (5, 4)
     assert metadata["lines_open_past_promise"].value == 2  # PO13, PO21
+    assert (metadata["unknown_site_id_blanked"].value, metadata["unknown_supplier_id_blanked"].value) == (1, 1)
     first = _lines(setup["url"])
     assert first[("PO10", "M1")] == ("S1", dt.date(2025, 1, 9), 5.0, 2, C2)  # first of two receipts
     assert first[("PO20", "M4")][1:4] == (dt.date(2024, 12, 28), 2.0, 1)  # the PO's other line apart
     assert first[("PO21", "M4")][1:4] == (None, 0.0, 0)  # its receipt is after the cycle
     assert first[("PO13", "M2")][0] is None  # no supplier in the export: the mart uses the material's
+    assert first[("PO30", "M3")][0] is None
     _materialize(setup)
     assert _lines(setup["url"]) == first
 

@@ -4,6 +4,7 @@ import json
 
 import dagster as dg
 import pandas as pd
+from psycopg import sql
 
 from nova_assets.defs.forecast.history import DEMAND_ASSET, load_history
 from nova_assets.defs.gold.postgres import CORE_KEYS, gold_connection, load_cycle
@@ -15,8 +16,8 @@ from nova_assets.lib.analytics.clustering import (
 )
 from nova_assets.lib.analytics.recommendations import recommend
 from nova_assets.lib.analytics.site_inventory import site_inventory as compute_site_inventory
-from nova_assets.lib.gold.loader import Scope, record_load, replace_rows, upsert
-from nova_assets.lib.gold.purchase_orders import PO_KEY, link_receipts
+from nova_assets.lib.gold.loader import Scope, qualified, record_load, replace_rows, upsert
+from nova_assets.lib.gold.purchase_orders import PO_KEY, blank_unknown_codes, link_receipts
 from nova_assets.lib.inventory.reorder import BASELINE_POLICY
 from nova_assets.lib.lake import table_path
 from nova_assets.resources import LakeResource, PostgresResource
@@ -122,7 +123,18 @@ def purchase_orders(
         )
     as_of = cycle_as_of(lake).date()
     frame = link_receipts(lake.read("raw", "erp_purchase_orders"), lake.read("raw", "erp_movements"), as_of)
+    blanked = {}
     with gold_connection(gold) as conn:
+        for column, reference in (("site_id", "core.sites"), ("supplier_id", "core.suppliers")):
+            known = {
+                r[0]
+                for r in conn.execute(sql.SQL("SELECT {} FROM {}").format(sql.Identifier(column), qualified(reference)))
+            }
+            frame, blanked[column] = blank_unknown_codes(frame, column, known)
+            if blanked[column]:
+                context.log.warning(
+                    f"{blanked[column]} PO lines name a {column} unknown to {reference}: loaded without it"
+                )
         rows = upsert(conn, PURCHASE_ORDERS_TABLE, frame, PO_KEY, run_id=context.run_id)
         record_load(conn, as_of, PURCHASE_ORDERS_TABLE, context.run_id, rows)
     received = frame["received_date"].notna()
@@ -135,6 +147,7 @@ def purchase_orders(
             "lines_received": int(received.sum()),
             "lines_open": int((~received).sum()),
             "lines_open_past_promise": int(overdue.sum()),
+            **{f"unknown_{column}_blanked": n for column, n in blanked.items()},
         }
     )
 

@@ -60,3 +60,13 @@ def _receipts_by_line(movements: pd.DataFrame, as_of: date) -> pd.DataFrame:
         received_quantity=("quantity", "sum"),
         receipts=("quantity", "size"),
     )
+
+
+def blank_unknown_codes(lines: pd.DataFrame, column: str, known: set[str]) -> tuple[pd.DataFrame, int]:
+    """`column` set to null where its code is not in `known` (the gold table's reference), and how many.
+
+    Sites and suppliers are optional on a PO line, and the raw checks do not block unknown ones:
+    a line keeps its order and receipts rather than failing the load on a foreign key.
+    """
+    unknown = lines[column].notna() & ~lines[column].isin(known)
+    return lines.assign(**{column: lines[column].where(~unknown, None)}), int(unknown.sum())

@@ -126,10 +126,9 @@ def purchase_orders(
     blanked = {}
     with gold_connection(gold) as conn:
         for column, reference in (("site_id", "core.sites"), ("supplier_id", "core.suppliers")):
-            known = {
-                r[0]
-                for r in conn.execute(sql.SQL("SELECT {} FROM {}").format(sql.Identifier(column), qualified(reference)))
-            }
+            with conn.transaction():  # closed before the load, which runs (and audits) in its own
+                query = sql.SQL("SELECT {} FROM {}").format(sql.Identifier(column), qualified(reference))
+                known = {r[0] for r in conn.execute(query)}
             frame, blanked[column] = blank_unknown_codes(frame, column, known)
             if blanked[column]:
                 context.log.warning(

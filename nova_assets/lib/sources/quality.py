@@ -25,7 +25,6 @@ import pandas as pd
 import pyarrow as pa
 
 from nova_assets.lib.sources.erp_files import ERP_TABLES
-from nova_assets.lib.sources.erp_store import MOVEMENT_BUSINESS_KEY
 from nova_assets.lib.sources.landing import write_atomic
 
 LOCAL_TZ = ZoneInfo("America/Bahia")
@@ -33,6 +32,7 @@ EARLIEST = date(2000, 1, 1)
 MAX_QUARANTINED_SHARE = 0.01  # rows_loaded passes while at most 1% of a table's rows are quarantined
 EXAMPLES = 5
 STATUS_DIR = "status"  # lake folder of the per-source status files
+MOVEMENT_BUSINESS_KEY = ("movement_date", "material_id", "site_id", "movement_type", "quantity")
 
 Kind = Literal["str", "float", "int", "date", "bool"]
 Calendar = Literal["daily", "business", "monthly"]
@@ -86,6 +86,7 @@ class TableRules:
     required: tuple[str, ...] = ()  # columns that may hold no missing value
     min_rows: int = 1
     key: tuple[str, ...] = ()
+    row_id: str | None = None  # a row with a value here is identified by it alone, not by `key`
     dates: Mapping[str, DateBound] = field(default_factory=dict)
     non_negative: tuple[str, ...] = ()
     codes: Mapping[str, str] = field(default_factory=dict)  # column -> check name (known_materials...)
@@ -158,7 +159,8 @@ RULES: dict[str, TableRules] = {
     "erp_suppliers": _erp_rules("erp_suppliers"),
     "erp_movements": _erp_rules(
         "erp_movements",
-        key=MOVEMENT_BUSINESS_KEY,  # no movement id: identical business rows are one movement
+        key=MOVEMENT_BUSINESS_KEY,  # without a movement id, identical business rows are one movement
+        row_id="movement_id",
         dates={"movement_date": TODAY},
         codes={"material_id": "known_materials", "site_id": "known_sites"},
         freshness=Freshness("movement_date", 3),
@@ -174,6 +176,12 @@ RULES: dict[str, TableRules] = {
         min_rows=0,  # no open purchase order is a valid state
         dates={"order_date": TODAY, "expected_date": DateBound(days_after=5 * 366)},
         codes={"material_id": "known_materials"},
+    ),
+    "erp_purchase_orders": _erp_rules(
+        "erp_purchase_orders",
+        min_rows=0,  # an ERP without a purchase-order export: supplier performance stays empty
+        dates={"order_date": TODAY, "promised_date": DateBound(days_after=5 * 366)},
+        codes={"material_id": "known_materials", "site_id": "known_sites"},
     ),
     "weather_daily": TableRules(
         columns={
@@ -342,12 +350,18 @@ def _date_range(frame: pd.DataFrame, rules: TableRules, context: CheckContext) -
 
 
 def _unique_key(frame: pd.DataFrame, rules: TableRules, context: CheckContext) -> CheckOutcome:
-    duplicated = frame.duplicated(list(rules.key), keep="first")
+    keys = frame[list(rules.key)].astype(object)
+    scope = "+".join(rules.key)
+    if rules.row_id:  # a row with an id is compared on the id alone
+        ids = frame[rules.row_id]
+        keys = keys.mask(ids.notna(), None).assign(**{rules.row_id: ids})
+        scope = f"{rules.row_id}, else {scope}"
+    duplicated = keys.duplicated(keep="first")
     found: dict[str, Any] = {}
     if duplicated.any():
-        examples = frame.loc[duplicated, list(rules.key)].head(EXAMPLES).astype(str).agg("|".join, axis=1)
-        found = {"key": list(rules.key), "examples": examples.tolist()}
-    return _row_share("unique_key", frame, duplicated, found, "+".join(rules.key))
+        examples = keys[duplicated].head(EXAMPLES).apply(lambda row: "|".join(map(str, row.dropna())), axis=1)
+        found = {"key": scope, "examples": examples.tolist()}
+    return _row_share("unique_key", frame, duplicated, found, scope)
 
 
 def _non_negative(frame: pd.DataFrame, rules: TableRules, context: CheckContext) -> CheckOutcome:

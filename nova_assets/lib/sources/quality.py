@@ -153,6 +153,16 @@ def _erp_rules(table: str, **extra: Any) -> TableRules:
 
 
 TODAY = DateBound()
+WEATHER_COLUMNS: dict[str, Kind] = {
+    "date": "date",
+    "temp_max": "float",
+    "temp_min": "float",
+    "temp_avg": "float",
+    "humidity_avg": "float",
+    "precipitation_mm": "float",
+    "wind_speed_max": "float",
+    "source": "str",
+}
 RULES: dict[str, TableRules] = {
     "erp_materials": _erp_rules("erp_materials"),
     "erp_sites": _erp_rules("erp_sites"),
@@ -184,22 +194,22 @@ RULES: dict[str, TableRules] = {
         codes={"material_id": "known_materials", "site_id": "known_sites"},
     ),
     "weather_daily": TableRules(
-        columns={
-            "date": "date",
-            "temp_max": "float",
-            "temp_min": "float",
-            "temp_avg": "float",
-            "humidity_avg": "float",
-            "precipitation_mm": "float",
-            "wind_speed_max": "float",
-            "source": "str",
-        },
+        columns=WEATHER_COLUMNS,
         required=("date", "source"),
         key=("date",),
         dates={"date": TODAY},
         non_negative=("humidity_avg", "precipitation_mm", "wind_speed_max"),
         series=("date", "daily"),
         freshness=Freshness("date", 7, value_column="temp_avg"),  # the archive lags ~5 days
+    ),
+    # the yearly INMET files: history, so no freshness; gaps (station outages) are filled in weather_daily
+    "weather_inmet_history": TableRules(
+        columns=WEATHER_COLUMNS,
+        required=("date", "source"),
+        min_rows=0,  # no archive dropped yet
+        key=("date",),
+        dates={"date": TODAY},
+        non_negative=("humidity_avg", "precipitation_mm", "wind_speed_max"),
     ),
     "economics_selic": TableRules(
         columns={"date": "date", "value": "float"},

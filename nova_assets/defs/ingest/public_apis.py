@@ -72,7 +72,10 @@ def _source_asset(table: str) -> dg.AssetsDefinition:
                 previous=previous,
             )
         except SourceUnavailable as exc:
-            raise dg.Failure(f"raw/{table}: no live data, no snapshot and no previous table: {exc}") from exc
+            raise dg.Failure(  # live, the network may be back by the retry; offline nothing will change
+                f"raw/{table}: no live data, no snapshot and no previous table: {exc}",
+                allow_retries=not sources.is_offline,
+            ) from exc
         warning = None
         if got.is_fallback:
             warning = f"STALE: {got.fallback_reason}. Using {got.origin} instead."

@@ -292,9 +292,8 @@ def merge_movements(frames: list[pd.DataFrame]) -> pd.DataFrame:
     rows = pd.concat(tagged, ignore_index=True)
     rows["_day"] = pd.to_datetime(rows["movement_date"]).astype("datetime64[ns]")
     with_id = rows["movement_id"].notna()
-    newest_of_id = rows[with_id].groupby("movement_id")["_file"].transform("max")
-    superseded = pd.Series(False, index=rows.index)
-    superseded[with_id] = rows.loc[with_id, "_file"] < newest_of_id
+    newest_of_id = rows.groupby("movement_id")["_file"].transform("max")  # NaN without an id
+    superseded = with_id & (rows["_file"] < newest_of_id)
     slices = ["site_id", "movement_type"]
     windows = rows[~with_id].groupby(["_file", *slices])["_day"].agg(["min", "max"]).reset_index()
     if len(windows):

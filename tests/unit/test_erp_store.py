@@ -207,3 +207,13 @@ def test_empty_table_has_the_contract_columns() -> None:
         "source_file",
     ]  # fmt: skip
     assert frame["quantity"].dtype == "float64" and frame.empty
+
+
+def test_rows_parsed_before_a_column_was_added_get_it_empty(landing: Path, store: ErpStore) -> None:
+    drop(landing, "movements.csv", MOVEMENTS + "2025-11-01,MAT-1,WH-1,issue,2\n")
+    (entry,) = store.ingest(landing).loaded
+    parsed = store.root / "parsed" / f"{entry.content_hash}.good.parquet"
+    pd.read_parquet(parsed).drop(columns=["movement_id", "po_id"]).to_parquet(parsed)  # as an older parser wrote it
+    table = store.build_table("erp_movements")
+    assert table.columns.tolist() == empty_table("erp_movements").columns.tolist()
+    assert table[["quantity", "movement_id", "po_id"]].values.tolist() == [[2.0, None, None]]

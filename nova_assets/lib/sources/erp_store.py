@@ -224,7 +224,13 @@ class ErpStore:
         entries = self.files(table)
         if not entries:
             return None
-        frames = [lake.read_table(self.root, "parsed", f"{entry.content_hash}.good") for entry in entries]
+        contract = empty_table(table)
+        frames = []
+        for entry in entries:
+            frame = lake.read_table(self.root, "parsed", f"{entry.content_hash}.good")
+            for column in contract.columns.difference(frame.columns):  # a column added since (not re-parsed)
+                frame[column] = pd.Series([None] * len(frame), index=frame.index, dtype=contract[column].dtype)
+            frames.append(frame[list(contract.columns)])
         rule = MERGE[table]
         if rule == "newest_file":
             return frames[-1].reset_index(drop=True)

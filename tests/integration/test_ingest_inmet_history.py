@@ -95,6 +95,7 @@ def test_a_bad_zip_is_moved_aside_with_its_reason_and_the_loaded_years_stay(tmp_
     warning = metadata(result, "raw", "weather_inmet_history")["warning"]
     assert "INMET archive 2020.zip rejected: 2020.zip: BadZipFile" in warning
     assert "INMET archive 2021.zip rejected: 2021.zip: SourceUnavailable: no CSV of station A401" in warning
+    assert set(failed_checks(result, "weather_inmet_history")) == {"rows_loaded"}  # a warning, not a stop
     rejected = house.inmet / "rejected"
     assert sorted(p.name for p in rejected.iterdir()) == [
         "2020.zip", "2020.zip" + REASON_SUFFIX, "2021.zip", "2021.zip" + REASON_SUFFIX

@@ -92,7 +92,7 @@ class TableRules:
     codes: Mapping[str, str] = field(default_factory=dict)  # column -> check name (known_materials...)
     series: tuple[str, Calendar] | None = None
     freshness: Freshness | None = None
-    loaded_from_files: bool = False  # ERP: rows_loaded applies
+    loaded_from_files: bool = False  # ERP and INMET archives: rows_loaded applies
 
     def check_names(self) -> list[str]:
         """The checks that apply to this table, in CHECKS order."""
@@ -210,6 +210,7 @@ RULES: dict[str, TableRules] = {
         key=("date",),
         dates={"date": TODAY},
         non_negative=("humidity_avg", "precipitation_mm", "wind_speed_max"),
+        loaded_from_files=True,  # rows_loaded fails when an archive was rejected in this run
     ),
     "economics_selic": TableRules(
         columns={"date": "date", "value": "float"},

@@ -48,6 +48,7 @@ class SourcesResource(dg.ConfigurableResource):
     weather_source: str = "open-meteo"  # or "inmet" (needs inmet_token)
     inmet_token: str = ""
     inmet_station: str = inmet.SALVADOR_STATION
+    inmet_history_dir: str = ""  # yearly INMET ZIPs; empty: <landing_dir>/inmet
     municipal_holidays: str = ""  # "MM-DD Name; MM-DD Name"; empty: Salvador's
     bacen_sgs_url: str = bacen_sgs.BASE_URL
     bacen_ptax_url: str = bacen_ptax.BASE_URL
@@ -69,6 +70,10 @@ class SourcesResource(dg.ConfigurableResource):
     @property
     def anatel_dir(self) -> Path:
         return Path(self.landing_dir) / "anatel"
+
+    @property
+    def inmet_dir(self) -> Path:
+        return Path(self.inmet_history_dir) if self.inmet_history_dir.strip() else Path(self.landing_dir) / "inmet"
 
     @property
     def snapshots(self) -> Path:
@@ -113,6 +118,7 @@ SOURCES_OPTIONAL_ENV = {
     "weather_source": "NOVA_WEATHER_SOURCE",
     "inmet_token": "NOVA_INMET_TOKEN",
     "inmet_station": "NOVA_INMET_STATION",
+    "inmet_history_dir": "NOVA_INMET_HISTORY_DIR",
     "municipal_holidays": "NOVA_MUNICIPAL_HOLIDAYS",
     "bacen_sgs_url": "NOVA_BACEN_SGS_URL",
     "bacen_ptax_url": "NOVA_BACEN_PTAX_URL",

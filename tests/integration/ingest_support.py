@@ -14,13 +14,22 @@ from nova_assets.resources import LakeResource, SourcesResource
 
 
 def materialize(
-    assets: Sequence[dg.AssetsDefinition], sources: SourcesResource, lake_dir: str
+    assets: Sequence[dg.AssetsDefinition],
+    sources: SourcesResource,
+    lake_dir: str,
+    partition: str | tuple[str, str] | None = None,
 ) -> dg.ExecuteInProcessResult:
-    """One in-process run; failures are returned, not raised, so tests can check what was kept."""
+    """One in-process run (of a daily partition, or of a first..last range as one backfill run);
+    failures are returned, not raised, so tests can check what was kept."""
+    ranged = isinstance(partition, tuple)
     return dg.materialize(
         assets,
         resources={"sources": sources, "lake": LakeResource(lake_dir=lake_dir)},
         raise_on_error=False,
+        partition_key=None if ranged else partition,
+        tags={"dagster/asset_partition_range_start": partition[0], "dagster/asset_partition_range_end": partition[1]}
+        if ranged
+        else None,
     )
 
 

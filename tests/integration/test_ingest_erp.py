@@ -34,6 +34,8 @@ BUSINESS = {
     "2025-11-10,MAT-1,WH-1,4\n2025-11-10,MAT-2,WH-1,0\n",
     "open_orders.csv": "po_id,material_id,supplier_id,quantity,order_date,expected_date\n"
     "PO-1,MAT-1,SUP-1,5,2025-11-01,2025-11-20\n",
+    "historico_pedidos.csv": "pedido;material;fornecedor;deposito;quantidade;data_pedido;data_prometida\n"
+    "PO-0;MAT-2;SUP-1;WH-1;8;20/10/2025;30/10/2025\nPO-1;MAT-1;SUP-1;WH-1;5;01/11/2025;11/11/2025\n",
 }
 
 
@@ -94,6 +96,23 @@ def test_a_clean_business_loads_every_table_and_passes_every_check(loaded: Lakeh
         assert failed_checks(result, table) == {}, table
         assert metadata(result, "raw", table)["quality_score"] == 1.0
     assert len(loaded.raw("erp_movements")) == 10 and loaded.quarantine().empty
+    orders = loaded.raw("erp_purchase_orders")
+    assert orders[["po_id", "site_id", "promised_date"]].astype(str).values.tolist() == [
+        ["PO-0", "WH-1", "2025-10-30"], ["PO-1", "WH-1", "2025-11-11"]
+    ]
+
+
+def test_a_corrected_reexport_replaces_the_days_it_covers(house: Lakehouse) -> None:
+    # the baseline has one issue a day at WH-1 (quantity = day); the ERP re-exports Nov 5-10 corrected to 1 each
+    house.drop("movements_corrigido.csv", HEADER + "".join(
+        f"2025-11-{day:02d},MAT-{day % 2 + 1},WH-1,issue,1\n" for day in range(5, 11)))
+    result = house.run()
+    assert result.success and failed_checks(result, "erp_movements") == {}
+    movements = house.raw("erp_movements")
+    assert len(movements) == 10
+    assert movements["quantity"].sum() == (1 + 2 + 3 + 4) + 6  # not 55 + 6: the re-export is not added
+    corrected = movements[movements["movement_date"].astype(str) >= "2025-11-05"]
+    assert set(corrected["source_file"]) == {"movements_corrigido.csv"} and set(corrected["quantity"]) == {1.0}
 
 
 def test_rerun_and_redropped_files_load_nothing_twice(house: Lakehouse) -> None:

@@ -8,6 +8,7 @@ metadata and a failed freshness check, never in an empty table.
 from __future__ import annotations
 
 import json
+import shutil
 from datetime import date, datetime
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
@@ -68,6 +69,12 @@ def sources(server: LocalServer, tmp_path: Path, **overrides: str) -> SourcesRes
 
 def run(tables: list[str], resource: SourcesResource, tmp_path: Path) -> dg.ExecuteInProcessResult:
     return materialize([ASSETS[t] for t in tables], resource, str(tmp_path / "lake"))
+
+
+def run_partition(
+    table: str, resource: SourcesResource, tmp_path: Path, partition: str | tuple[str, str]
+) -> dg.ExecuteInProcessResult:
+    return materialize([ASSETS[table]], resource, str(tmp_path / "lake"), partition)
 
 
 def recorded(table: str) -> pd.DataFrame:
@@ -244,3 +251,77 @@ def test_environment_variables_point_the_bound_resource_at_another_server(server
     result = dg.materialize([ASSETS["economics_selic"]], resources={k: bound[k] for k in ("sources", "lake")})
     assert result.success and metadata(result, "raw", "economics_selic")["origin"] == "live"
     assert len(server.hits(PATHS["economics_selic"])) == 2
+
+
+def selic_requests(server: LocalServer) -> list[tuple[str, str]]:
+    hits = [parse_qs(urlsplit(t).query) for t in server.hits(PATHS["economics_selic"])]
+    return [(q["dataInicial"][0], q["dataFinal"][0]) for q in hits]
+
+
+def test_daily_partitions_fetch_their_days_and_upsert_without_losing_the_others(server, tmp_path) -> None:
+    rows = json.loads(load_snapshot(bacen_sgs.SNAPSHOT_SELIC))
+    server.route(PATHS["economics_selic"], sgs(rows))
+    resource, lake_dir = sources(server, tmp_path, as_of_date="2025-11-05"), str(tmp_path / "lake")
+    first = run_partition("economics_selic", resource, tmp_path, "2025-11-01")
+    assert first.success and metadata(first, "raw", "economics_selic")["fetched_window"] == "2015-01-01..2025-11-01"
+    table = read(lake_dir, "raw", "economics_selic")  # nothing stored yet: the whole history up to the day
+    assert (table["date"].min(), table["date"].max()) == (date(2015, 1, 1), date(2025, 11, 1))
+    server.requests.clear()
+    revised = [dict(r, valor="14.00") if r["data"] == "30/10/2025" else r for r in rows]
+    server.route(PATHS["economics_selic"], sgs(revised))
+    second = run_partition("economics_selic", resource, tmp_path, "2025-11-05")
+    assert second.success
+    assert selic_requests(server) == [("26/10/2025", "05/11/2025")]  # the day and a 10-day lookback only
+    after = read(lake_dir, "raw", "economics_selic")
+    assert after["date"].max() == date(2025, 11, 5) and after["date"].is_unique
+    assert after.set_index("date").loc[date(2025, 10, 30), "value"] == 14.0  # a revision inside the lookback
+    older = after[after["date"] < date(2025, 10, 26)].reset_index(drop=True)
+    pd.testing.assert_frame_equal(older, table[table["date"] < date(2025, 10, 26)].reset_index(drop=True))
+    assert failed_checks(second, "economics_selic") == {}
+
+
+def test_a_backfill_range_runs_once_and_rewrites_only_its_days(server, tmp_path) -> None:
+    server.route(PATHS["economics_selic"], sgs())
+    resource, lake_dir = sources(server, tmp_path), str(tmp_path / "lake")
+    assert run_partition("economics_selic", resource, tmp_path, "2025-11-10").success
+    before = read(lake_dir, "raw", "economics_selic")
+    server.requests.clear()
+    rows = [dict(r, valor="1.00") for r in json.loads(load_snapshot(bacen_sgs.SNAPSHOT_SELIC))]
+    server.route(PATHS["economics_selic"], sgs(rows))
+    backfill = run_partition("economics_selic", resource, tmp_path, ("2025-06-01", "2025-06-30"))
+    assert backfill.success
+    assert selic_requests(server) == [("22/05/2025", "30/06/2025")]  # one request for the whole range
+    after = read(lake_dir, "raw", "economics_selic").set_index("date")["value"]
+    rewritten = (after.index >= date(2025, 5, 22)) & (after.index <= date(2025, 6, 30))
+    assert (after[rewritten] == 1.0).all() and rewritten.sum() == 40
+    pd.testing.assert_series_equal(after[~rewritten], before.set_index("date")["value"][~rewritten])
+
+
+def test_a_source_down_leaves_the_last_good_table_with_a_warning_and_a_failed_freshness_check(
+    server, tmp_path
+) -> None:
+    rows = json.loads(load_snapshot(bacen_sgs.SNAPSHOT_SELIC))
+    rows[-2]["valor"] = "14.75"  # 10/11/2025: a value the recorded snapshot does not have
+    server.route(PATHS["economics_selic"], sgs(rows))
+    resource, lake_dir = sources(server, tmp_path), str(tmp_path / "lake")
+    assert run_partition("economics_selic", resource, tmp_path, "2025-11-10").success
+    good_day = read(lake_dir, "raw", "economics_selic")
+    shutil.rmtree(tmp_path / "lake" / "bronze")  # no earlier live answer either: the snapshot stands in
+    server.route(PATHS["economics_selic"], OUTAGES["http_503"])
+    result = run_partition("economics_selic", resource, tmp_path, "2025-11-11")
+    assert result.success  # stale data is a warning, not a stop
+    info = metadata(result, "raw", "economics_selic")
+    assert info["warning"].startswith("STALE: live fetch failed: BACEN SGS 432 01/11/2025-11/11/2025: failed after")
+    assert info["origin"] == f"snapshot {bacen_sgs.SNAPSHOT_SELIC}"
+    assert not checks(result, "economics_selic")["fresh"].passed
+    after = read(lake_dir, "raw", "economics_selic")
+    # the stand-in fills the one day the table lacked and overwrites nothing stored on the good day
+    pd.testing.assert_frame_equal(after.iloc[:-1], good_day)
+    assert after["value"].iloc[-2] == 14.75 and after["date"].iloc[-1] == date(2025, 11, 11)
+
+
+def test_network_bound_assets_retry_with_exponential_backoff_and_jitter() -> None:
+    for table, asset in ASSETS.items():
+        policy = asset.op.retry_policy
+        assert policy is not None and policy.max_retries >= 2, table
+        assert (policy.backoff, policy.jitter) == (dg.Backoff.EXPONENTIAL, dg.Jitter.PLUS_MINUS), table

@@ -40,9 +40,11 @@ def test_clean_file_loads_with_contract_types(tmp_path: Path) -> None:
     assert result.good.columns.tolist() == [*ERP_TABLES["erp_movements"].columns, "source_file"]
     assert result.good.to_dict("records") == [
         {"movement_date": date(2024, 1, 5), "material_id": "MAT-1", "site_id": "WH-1",
-         "movement_type": "issue", "quantity": 3.0, "source_file": "movements.csv"},
+         "movement_type": "issue", "quantity": 3.0, "movement_id": None, "po_id": None,
+         "source_file": "movements.csv"},
         {"movement_date": date(2024, 1, 6), "material_id": "MAT-2", "site_id": "TWR-1",
-         "movement_type": "receipt", "quantity": 10.5, "source_file": "movements.csv"},
+         "movement_type": "receipt", "quantity": 10.5, "movement_id": None, "po_id": None,
+         "source_file": "movements.csv"},
     ]
     assert result.good["quantity"].dtype == "float64"
 
@@ -58,6 +60,43 @@ def test_semicolons_brazilian_decimals_dates_and_portuguese_names(tmp_path: Path
     assert good["movement_date"].tolist() == [date(2024, 1, 5), date(2024, 1, 6), date(2024, 1, 7)]
     assert good["quantity"].tolist() == [1234.5, 12.5, 7.0]
     assert good["movement_type"].tolist() == ["issue", "receipt", "issue"]
+
+
+def test_document_and_purchase_order_numbers_of_movements(tmp_path: Path) -> None:
+    path = write(tmp_path, "movimentos.csv", "Nº Documento;Data;Material;Depósito;Tipo;Qtd;Número do Pedido\n"
+                                             "4900000001;05/01/2024;MAT-1;WH-1;entrada;10;4500000007\n"
+                                             "4900000002;05/01/2024;MAT-1;WH-1;saída;2;\n"
+                                             "4900000001;06/01/2024;MAT-1;WH-1;saída;1;\n")
+    result = read_erp_file(path, "erp_movements")
+    assert result.good[["movement_id", "po_id"]].values.tolist() == [["4900000001", "4500000007"],
+                                                                     ["4900000002", None]]
+    # one document number is one movement line: a second line with it is a duplicate, not a movement
+    assert quarantined(result) == {4: "duplicate movement_id '4900000001' (first at line 2)"}
+
+
+def test_purchase_order_history_columns_and_date_order(tmp_path: Path) -> None:
+    path = write(tmp_path, "historico_pedidos.csv",
+                 "Pedido;Material;Fornecedor;Depósito;Qtd;Data do Pedido;Data Prometida\n"
+                 "4500000001;MAT-1;SUP-1;WH-1;12;02/01/2024;09/01/2024\n"
+                 "4500000001;MAT-2;SUP-1;WH-1;3;02/01/2024;09/01/2024\n"
+                 "4500000002;MAT-1;SUP-1;;5;10/01/2024;08/01/2024\n"
+                 "4500000001;MAT-1;SUP-1;WH-1;12;02/01/2024;10/01/2024\n"
+                 "4500000003;MAT-1;SUP-2;TWR-1;4;11/01/2024;\n")
+    assert classify_erp_file(path) == "erp_purchase_orders"
+    result = read_erp_file(path, "erp_purchase_orders")
+    assert result.good.columns.tolist() == ["po_id", "material_id", "supplier_id", "site_id", "quantity",
+                                            "order_date", "promised_date"]
+    assert result.good.to_dict("records") == [
+        {"po_id": "4500000001", "material_id": "MAT-1", "supplier_id": "SUP-1", "site_id": "WH-1",
+         "quantity": 12.0, "order_date": date(2024, 1, 2), "promised_date": date(2024, 1, 9)},
+        {"po_id": "4500000001", "material_id": "MAT-2", "supplier_id": "SUP-1", "site_id": "WH-1",
+         "quantity": 3.0, "order_date": date(2024, 1, 2), "promised_date": date(2024, 1, 9)},
+    ]
+    assert quarantined(result) == {
+        4: "promised_date before order_date: '2024-01-08'",
+        5: "duplicate po_id+material_id '4500000001|MAT-1' (first at line 2)",
+        6: "missing promised_date",
+    }
 
 
 def test_dot_decimals_and_thousands_in_comma_files(tmp_path: Path) -> None:
@@ -248,6 +287,10 @@ def test_unknown_table_is_a_programming_error(tmp_path: Path) -> None:
     ("estoque.csv", "erp_stock"),
     ("open_orders.csv", "erp_open_orders"),
     ("pedidos_abertos.csv", "erp_open_orders"),
+    ("purchase_order_history.csv", "erp_purchase_orders"),
+    ("historico_pedidos_2024.csv", "erp_purchase_orders"),
+    ("Pedidos_Histórico.csv", "erp_purchase_orders"),
+    ("pedidos_compra_historico.parquet", "erp_purchase_orders"),
     ("estacoes_licenciadas.csv", None),
     ("SYNTHETIC_DATA.txt", None),
     ("materials.xlsx", None),

@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from nova_assets.lib.sample.erp_generator import generate_sample_business
+from nova_assets.lib.sample.erp_generator import MAX_EARLY_DAYS, SUPPLIERS, generate_sample_business
 from nova_assets.lib.sources.erp_files import classify_erp_file, read_erp_file
 
 START, END = date(2023, 1, 1), date(2024, 12, 31)
@@ -55,9 +55,12 @@ def test_writes_erp_files_with_the_contract_columns(business: dict[str, Path]) -
         "sites": ["site_id", "site_name", "site_type", "region", "state", "municipality", "ibge_code",
                   "latitude", "longitude", "sla_penalty_brl_day"],
         "suppliers": ["supplier_id", "supplier_name", "lead_time_mean_days", "lead_time_std_days"],
-        "movements": ["movement_date", "material_id", "site_id", "movement_type", "quantity"],
+        "movements": ["movement_id", "movement_date", "material_id", "site_id", "movement_type", "quantity",
+                      "po_id"],
         "stock_on_hand": ["snapshot_date", "material_id", "site_id", "on_hand"],
         "open_orders": ["po_id", "material_id", "supplier_id", "quantity", "order_date", "expected_date"],
+        "purchase_order_history": ["po_id", "material_id", "supplier_id", "site_id", "quantity", "order_date",
+                                   "promised_date"],
     }
     note = business["synthetic_note"].read_text(encoding="utf-8")
     assert note.startswith("SYNTHETIC DATA") and "seed 3" in note
@@ -155,6 +158,60 @@ def test_stock_and_open_orders_close_the_period(business: dict[str, Path]) -> No
     movements = pd.read_csv(business["movements"])
     totals = movements.groupby("movement_type")["quantity"].sum()
     assert 0.8 < totals["receipt"] / totals["issue"] < 1.2  # replenishment follows demand
+
+
+@pytest.fixture(scope="module")
+def purchase_orders(business: dict[str, Path]) -> pd.DataFrame:
+    """The PO history joined with the receipts that reference it (received_on NaT: still open)."""
+    history = pd.read_csv(business["purchase_order_history"], parse_dates=["order_date", "promised_date"],
+                          dtype={"po_id": str})
+    movements = pd.read_csv(business["movements"], parse_dates=["movement_date"], dtype={"po_id": str})
+    receipts = movements[movements["po_id"].notna()]
+    assert (receipts["movement_type"] == "receipt").all()
+    assert receipts["po_id"].is_unique  # one delivery per PO line
+    received = receipts.set_index("po_id")[["movement_date", "material_id", "site_id", "quantity"]]
+    return history.join(received, on="po_id", rsuffix="_received").rename(columns={"movement_date": "received_on"})
+
+
+def test_every_po_receipt_matches_its_order_in_the_history(business: dict[str, Path], purchase_orders):
+    history = purchase_orders
+    assert history["po_id"].is_unique and history["po_id"].str.fullmatch(r"45\d{8}").all()
+    movements = pd.read_csv(business["movements"], dtype={"po_id": str, "movement_id": str})
+    assert set(movements["po_id"].dropna()) <= set(history["po_id"])  # no receipt of an unknown PO
+    assert movements["movement_id"].is_unique
+    received = history[history["received_on"].notna()]
+    assert (received["material_id"] == received["material_id_received"]).all()
+    assert (received["site_id"] == received["site_id_received"]).all()
+    assert (received["quantity"] == received["quantity_received"]).all()
+    assert (received["received_on"] > received["order_date"]).all()
+    assert (history["promised_date"] > history["order_date"]).all()
+    materials = pd.read_csv(business["materials"]).set_index("material_id")
+    assert (history["supplier_id"].to_numpy() == materials.loc[history["material_id"], "supplier_id"].to_numpy()).all()
+    # some receipts cover stock-outs without an order (emergency), the rest come from POs
+    receipts = movements[movements["movement_type"] == "receipt"]
+    assert 0.3 < receipts["po_id"].notna().mean() < 1
+
+
+def test_open_orders_are_exactly_the_orders_not_yet_received(business: dict[str, Path], purchase_orders):
+    open_orders = pd.read_csv(business["open_orders"], dtype={"po_id": str})
+    not_received = purchase_orders[purchase_orders["received_on"].isna()]
+    assert sorted(open_orders["po_id"]) == sorted(not_received["po_id"])
+    assert len(open_orders) < 0.05 * len(purchase_orders)
+
+
+def test_suppliers_differ_in_punctuality_as_profiled(purchase_orders: pd.DataFrame) -> None:
+    received = purchase_orders[purchase_orders["received_on"].notna()]
+    late_days = (received["received_on"] - received["promised_date"]).dt.days
+    assert late_days.min() >= -MAX_EARLY_DAYS
+    on_time = (late_days <= 0).groupby(received["supplier_id"]).agg(["mean", "size"])
+    profile = {s.supplier_id: s.on_time_share for s in SUPPLIERS}
+    measured = on_time[on_time["size"] >= 200]
+    assert len(measured) >= 4
+    for supplier, row in measured.iterrows():
+        assert abs(row["mean"] - profile[supplier]) < 0.1, (supplier, row["mean"])
+    assert measured["mean"].max() - measured["mean"].min() > 0.2  # reliable and unreliable suppliers
+    lead_time = (received["received_on"] - received["order_date"]).dt.days
+    assert lead_time.groupby(received["material_id"]).std().median() > 0  # lead times are noisy
 
 
 def test_generated_files_import_without_quarantine(business: dict[str, Path]) -> None:

@@ -6,7 +6,7 @@ from datetime import date
 
 import pytest
 
-from nova_assets.lib.sources.public import PUBLIC_TABLES, LiveSettings, plan_source
+from nova_assets.lib.sources.public import HISTORY_START, PUBLIC_TABLES, LiveSettings, fetch_window, plan_source
 from nova_assets.lib.sources.snapshots import SNAPSHOT_DIR
 
 SETTINGS = LiveSettings(as_of=date(2025, 11, 11))
@@ -36,3 +36,17 @@ def test_unknown_sources_are_refused() -> None:
         )
     with pytest.raises(ValueError, match="unknown public source table 'rain'"):
         plan_source("rain", SETTINGS, SNAPSHOT_DIR, offline=False)
+
+
+def test_a_partition_fetches_its_days_with_a_lookback_and_catches_up_after_downtime() -> None:
+    day = date(2025, 11, 5)
+    assert fetch_window(day, day, SETTINGS, stored_until=date(2025, 11, 4)) == (date(2025, 10, 26), day)
+    # nothing stored since 20 October: the run reaches back to the first missing day
+    assert fetch_window(day, day, SETTINGS, stored_until=date(2025, 10, 20)) == (date(2025, 10, 21), day)
+    # nothing stored at all: the whole history
+    assert fetch_window(day, day, SETTINGS, stored_until=None) == (HISTORY_START, day)
+    # a backfill range, and never past the as-of date
+    assert fetch_window(date(2025, 11, 1), date(2025, 11, 30), SETTINGS, stored_until=date(2025, 11, 11)) == (
+        date(2025, 10, 22), date(2025, 11, 11)
+    )
+

@@ -44,6 +44,8 @@ def movements(**overrides) -> pd.DataFrame:
         "site_id": ["WH-1", "WH-1"],
         "movement_type": ["issue", "receipt"],
         "quantity": [2.0, 5.0],
+        "movement_id": [None, None],
+        "po_id": [None, "PO-1"],
         "source_file": ["movements.csv"] * 2,
     }
     return pd.DataFrame({**rows, **overrides})
@@ -121,6 +123,34 @@ def test_duplicates_on_the_key_fail() -> None:
     assert not found["unique_key"].passed
     assert found["unique_key"].metadata["failing_rows"] == 1
     assert found["unique_key"].score == pytest.approx(2 / 3, abs=1e-6)
+
+
+def test_movements_with_document_numbers_are_unique_by_number() -> None:
+    same_business_row = movements(material_id=["MAT-1", "MAT-1"], movement_type=["issue", "issue"],
+                                  quantity=[2.0, 2.0], movement_date=[date(2025, 11, 9)] * 2)
+    assert not outcomes("erp_movements", same_business_row)["unique_key"].passed  # no id: one movement twice
+    two_documents = same_business_row.assign(movement_id=["D1", "D2"])
+    assert outcomes("erp_movements", two_documents)["unique_key"].passed  # two documents: two movements
+    one_document_twice = movements(movement_id=["D1", "D1"])
+    found = outcomes("erp_movements", one_document_twice)["unique_key"]
+    assert not found.passed and found.metadata["examples"] == ["D1"]
+
+
+def test_purchase_order_history_rules() -> None:
+    orders = pd.DataFrame({
+        "po_id": ["P1", "P1", "P2"], "material_id": ["MAT-1", "MAT-2", "MAT-9"], "supplier_id": ["S", "S", "S"],
+        "site_id": ["WH-1", None, "TWR-X"], "quantity": [1.0, 2.0, 3.0],
+        "order_date": [date(2025, 11, 1), date(2025, 11, 1), date(2025, 11, 12)],
+        "promised_date": [date(2025, 11, 8), date(2025, 11, 8), date(2025, 12, 1)],
+    })  # fmt: skip
+    assert list(outcomes("erp_purchase_orders", orders)) == [
+        "schema", "date_range", "unique_key", "non_negative", "known_materials", "known_sites", "rows_loaded"
+    ]
+    assert failed("erp_purchase_orders", orders.iloc[:2]) == {}
+    found = failed("erp_purchase_orders", orders)
+    assert set(found) == {"date_range", "known_materials", "known_sites"}  # ordered after the as-of date
+    assert failed("erp_purchase_orders", orders.iloc[[0, 0]])["unique_key"].startswith("1 of 2 rows fail")
+    assert failed("erp_purchase_orders", orders.iloc[:0], good_rows=0) == {}  # no PO export is valid
 
 
 def test_negative_quantities_fail() -> None:

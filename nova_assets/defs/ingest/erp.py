@@ -18,7 +18,7 @@ from nova_assets.lib.sources.quality import CheckContext, evaluate
 from nova_assets.resources import LakeResource, SourcesResource
 
 QUARANTINE_KEY = dg.AssetKey(["quarantine", "erp_rows"])
-NEEDS_MASTERS = {"erp_movements", "erp_stock", "erp_open_orders"}
+NEEDS_MASTERS = {"erp_movements", "erp_stock", "erp_open_orders", "erp_purchase_orders"}
 SHOWN = 20  # files listed in metadata
 
 

@@ -34,6 +34,9 @@ SERVICE_Z = {"A": 2.05, "B": 1.65, "C": 1.28}
 STRESSED_SHARE = 0.08  # materials whose supply breaks down near the end (so alerts appear)
 STRESS_WINDOW_DAYS = 120
 SALVADOR_MONTHLY_RAIN_MM = (110, 120, 160, 320, 330, 240, 180, 120, 100, 110, 120, 100)
+MAX_EARLY_DAYS = 2  # an on-time order arrives 0..2 days before its promised date
+PO_NUMBER_PREFIX = "45"  # SAP-like document numbers: purchase orders 45..., material documents 49...
+MOVEMENT_NUMBER_PREFIX = "49"
 
 
 @dataclass(frozen=True)
@@ -57,7 +60,9 @@ class _Category:
 class _Supplier:
     supplier_id: str
     name: str
-    lead_time_mean: float
+    lead_time_mean: float  # the quoted lead time: order date + this = the promised date
+    on_time_share: float  # share of orders delivered on or before the promised date
+    late_days_mean: float  # mean delay of a late order, days (exponential)
 
 
 @dataclass(frozen=True)
@@ -72,14 +77,14 @@ class _Municipality:
 
 
 SUPPLIERS = (
-    _Supplier("SUP-001", "Baía Power Sistemas de Energia Ltda", 7),
-    _Supplier("SUP-002", "Atlântico RF Componentes Ltda", 9),
-    _Supplier("SUP-003", "Recôncavo Telecom Distribuidora Ltda", 5),
-    _Supplier("SUP-004", "Fibra Nordeste Comércio de Ópticos Ltda", 12),
-    _Supplier("SUP-005", "Sertão Eletro Industrial Ltda", 15),
-    _Supplier("SUP-006", "Paulista Optical Networks Ltda", 21),
-    _Supplier("SUP-007", "Importadora Pacífico Telecom Ltda", 45),
-    _Supplier("SUP-008", "Amazônia Eletrônica Industrial S.A.", 28),
+    _Supplier("SUP-001", "Baía Power Sistemas de Energia Ltda", 7, 0.92, 3),
+    _Supplier("SUP-002", "Atlântico RF Componentes Ltda", 9, 0.85, 4),
+    _Supplier("SUP-003", "Recôncavo Telecom Distribuidora Ltda", 5, 0.96, 2),  # local, reliable
+    _Supplier("SUP-004", "Fibra Nordeste Comércio de Ópticos Ltda", 12, 0.75, 6),
+    _Supplier("SUP-005", "Sertão Eletro Industrial Ltda", 15, 0.6, 8),
+    _Supplier("SUP-006", "Paulista Optical Networks Ltda", 21, 0.8, 7),
+    _Supplier("SUP-007", "Importadora Pacífico Telecom Ltda", 45, 0.45, 20),  # imports: customs delays
+    _Supplier("SUP-008", "Amazônia Eletrônica Industrial S.A.", 28, 0.7, 10),
 )
 
 CATEGORIES = (
@@ -241,6 +246,8 @@ def generate_sample_business(
         "stock_on_hand": _write_csv(_stock(materials, sites, stocked, ledger, end),
                                     erp_dir / "stock_on_hand.csv"),
         "open_orders": _write_csv(_open_orders(materials, ledger, days), erp_dir / "open_orders.csv"),
+        "purchase_order_history": _write_csv(_purchase_orders(materials, sites, ledger, days),
+                                             erp_dir / "purchase_order_history.csv"),
         "anatel_stations": _write_csv(stations, anatel_dir / "estacoes_licenciadas.csv", sep=";"),
     }
     note = out_dir / "SYNTHETIC_DATA.txt"
@@ -499,9 +506,9 @@ def _allocate_to_sites(
 
 @dataclass(frozen=True)
 class _Ledger:
-    receipts: np.ndarray  # (n_materials, n_sites, n_days)
+    emergency: np.ndarray  # receipts without a purchase order, (n_materials, n_sites, n_days)
     on_hand: np.ndarray  # (n_materials, n_sites) at the end date
-    orders: pd.DataFrame  # material_idx, day, arrival_day, quantity (summed over sites)
+    orders: pd.DataFrame  # every PO: po_id, material_idx, site_idx, day, promised_day, arrival_day, quantity
 
 
 def _simulate_inventory(
@@ -514,19 +521,26 @@ def _simulate_inventory(
 ) -> _Ledger:
     """Weekly order-up-to replenishment per material x site, so receipts track demand.
 
-    Lead times are drawn per purchase order from the supplier's mean/std. A few "stressed"
-    materials see their supply break down near the end (orders frozen, or the supplier late),
-    so the final stock is low and alerts appear. A stock-out is covered by an emergency receipt
-    the same day, so stock never goes negative and the ledger balances.
+    A purchase order is promised for its order day plus the supplier's quoted lead time; it arrives
+    0..MAX_EARLY_DAYS days early with the supplier's on-time share, else late by an exponential delay
+    of the supplier's mean (every site's order of a material placed the same day shares one
+    shipment). A few "stressed" materials see their supply break down near the end (orders frozen,
+    or the supplier much later), so the final stock is low and alerts appear. A stock-out is covered
+    by an emergency receipt the same day, so stock never goes negative and the ledger balances.
     """
     n_mat, n_sites, n_days = site_demand.shape
     mat_idx, site_idx = np.nonzero(stocked)
     demand = site_demand[mat_idx, site_idx]
     sup = suppliers.set_index("supplier_id").loc[materials["supplier_id"]]
     lt_mean = sup["lead_time_mean_days"].to_numpy()
-    lt_std = sup["lead_time_std_days"].to_numpy()
-    drawn = rng.normal(lt_mean[:, None], lt_std[:, None], (n_mat, n_days))
-    lead = np.maximum(np.rint(drawn), 1).astype(np.int64)
+    quoted = np.rint(lt_mean).astype(np.int64)
+    profile = {supplier.supplier_id: supplier for supplier in SUPPLIERS}
+    on_time = np.array([profile[s].on_time_share for s in materials["supplier_id"]])
+    late_mean = np.array([profile[s].late_days_mean for s in materials["supplier_id"]])
+    late = rng.uniform(size=(n_mat, n_days)) >= on_time[:, None]
+    delay = np.where(late, np.maximum(np.ceil(rng.exponential(late_mean[:, None], (n_mat, n_days))), 1),
+                     -rng.integers(0, MAX_EARLY_DAYS + 1, (n_mat, n_days)))
+    lead = np.maximum(quoted[:, None] + delay, 1).astype(np.int64)
     stressed = rng.permutation(n_mat)[: max(1, round(STRESSED_SHARE * n_mat))]
     frozen, delayed = stressed[::2], stressed[1::2]
     window = slice(n_days - STRESS_WINDOW_DAYS, n_days)
@@ -544,7 +558,7 @@ def _simulate_inventory(
     on_hand = order_up_to.copy()
     on_order = np.zeros_like(on_hand)
     arrivals = np.zeros((len(mat_idx), n_days + int(lead.max()) + 1), dtype=np.int64)
-    receipts = np.zeros_like(demand)
+    emergency = np.zeros_like(demand)
     orders: list[pd.DataFrame] = []
     reviews = days.weekday == REVIEW_WEEKDAY
     for t in range(n_days):
@@ -553,7 +567,7 @@ def _simulate_inventory(
         on_order -= arrived
         shortfall = np.maximum(demand[:, t] - on_hand, 0)
         on_hand += shortfall - demand[:, t]
-        receipts[:, t] = arrived + shortfall
+        emergency[:, t] = shortfall
         if not reviews[t]:
             continue
         gap = order_up_to - on_hand - on_order
@@ -563,18 +577,19 @@ def _simulate_inventory(
         lt = lead[mat_idx[place], t]
         arrivals[place, t + lt] += gap[place]
         on_order[place] += gap[place]
-        orders.append(pd.DataFrame({"material_idx": mat_idx[place], "day": t, "arrival_day": t + lt,
+        orders.append(pd.DataFrame({"material_idx": mat_idx[place], "site_idx": site_idx[place], "day": t,
+                                    "promised_day": t + quoted[mat_idx[place]], "arrival_day": t + lt,
                                     "quantity": gap[place]}))
-    order_frame = pd.concat(orders or [pd.DataFrame(
-        {c: pd.Series(dtype=np.int64) for c in ("material_idx", "day", "arrival_day", "quantity")})],
-        ignore_index=True)
-    keys = ["day", "material_idx", "arrival_day"]
-    order_frame = order_frame.groupby(keys, as_index=False)["quantity"].sum()
-    full_receipts = np.zeros_like(site_demand)
-    full_receipts[mat_idx, site_idx] = receipts
+    columns = ("material_idx", "site_idx", "day", "promised_day", "arrival_day", "quantity")
+    order_frame = pd.concat(orders or [pd.DataFrame({c: pd.Series(dtype=np.int64) for c in columns})],
+                            ignore_index=True)
+    # numbered in placement order (day, material, site): SAP-like PO numbers
+    order_frame.insert(0, "po_id", [f"{PO_NUMBER_PREFIX}{i:08d}" for i in range(1, len(order_frame) + 1)])
+    full_emergency = np.zeros_like(site_demand)
+    full_emergency[mat_idx, site_idx] = emergency
     end_stock = np.zeros((n_mat, n_sites), dtype=np.int64)
     end_stock[mat_idx, site_idx] = on_hand
-    return _Ledger(full_receipts, end_stock, order_frame)
+    return _Ledger(full_emergency, end_stock, order_frame)
 
 
 def _movements(
@@ -584,16 +599,29 @@ def _movements(
     ledger: _Ledger,
     days: pd.DatetimeIndex,
 ) -> pd.DataFrame:
+    """Issues, receipts of purchase orders (with their po_id) and emergency receipts (without), each a
+    numbered material document."""
     material_ids = materials["material_id"].to_numpy()
     site_ids = sites["site_id"].to_numpy()
     day_str = days.strftime("%Y-%m-%d").to_numpy()
     parts = []
-    for kind, qty in (("issue", site_demand), ("receipt", ledger.receipts)):
+    for kind, qty in (("issue", site_demand), ("receipt", ledger.emergency)):
         m, s, t = np.nonzero(qty)
         parts.append(pd.DataFrame({"movement_date": day_str[t], "material_id": material_ids[m],
                                    "site_id": site_ids[s], "movement_type": kind, "quantity": qty[m, s, t]}))
-    return pd.concat(parts, ignore_index=True).sort_values(
-        ["movement_date", "material_id", "site_id", "movement_type"], kind="stable", ignore_index=True)
+    received = ledger.orders[ledger.orders["arrival_day"] < len(days)]
+    parts.append(pd.DataFrame({
+        "movement_date": day_str[received["arrival_day"].to_numpy()],
+        "material_id": material_ids[received["material_idx"].to_numpy()],
+        "site_id": site_ids[received["site_idx"].to_numpy()],
+        "movement_type": "receipt",
+        "quantity": received["quantity"].to_numpy(),
+        "po_id": received["po_id"].to_numpy(),
+    }))
+    frame = pd.concat(parts, ignore_index=True).sort_values(
+        ["movement_date", "material_id", "site_id", "movement_type", "po_id"], kind="stable", ignore_index=True)
+    frame.insert(0, "movement_id", [f"{MOVEMENT_NUMBER_PREFIX}{i:08d}" for i in range(1, len(frame) + 1)])
+    return frame
 
 
 def _stock(
@@ -609,10 +637,9 @@ def _stock(
 
 
 def _open_orders(materials: pd.DataFrame, ledger: _Ledger, days: pd.DatetimeIndex) -> pd.DataFrame:
-    """Purchase orders not yet received at the end date (one PO per material and order day)."""
-    orders = ledger.orders.reset_index(drop=True)
-    orders["po_id"] = [f"45{i:08d}" for i in range(1, len(orders) + 1)]  # SAP-like PO numbers
-    pending = orders[orders["arrival_day"] >= len(days)]
+    """Purchase orders not yet received at the end date; expected_date is the supplier's current
+    confirmation (after the promised date when the order is late)."""
+    pending = ledger.orders[ledger.orders["arrival_day"] >= len(days)]
     idx = pending["material_idx"].to_numpy()
     return pd.DataFrame({
         "po_id": pending["po_id"].to_numpy(),
@@ -623,6 +650,28 @@ def _open_orders(materials: pd.DataFrame, ledger: _Ledger, days: pd.DatetimeInde
         "expected_date": (days[0] + pd.to_timedelta(pending["arrival_day"].to_numpy(), unit="D"))
         .strftime("%Y-%m-%d"),
     })
+
+
+def _purchase_orders(
+    materials: pd.DataFrame, sites: pd.DataFrame, ledger: _Ledger, days: pd.DatetimeIndex
+) -> pd.DataFrame:
+    """Every purchase order placed, received or still open: the history behind supplier performance."""
+    orders = ledger.orders
+    idx = orders["material_idx"].to_numpy()
+    return pd.DataFrame({
+        "po_id": orders["po_id"].to_numpy(),
+        "material_id": materials["material_id"].to_numpy()[idx],
+        "supplier_id": materials["supplier_id"].to_numpy()[idx],
+        "site_id": sites["site_id"].to_numpy()[orders["site_idx"].to_numpy()],
+        "quantity": orders["quantity"].to_numpy(),
+        "order_date": days[orders["day"].to_numpy()].strftime("%Y-%m-%d"),
+        "promised_date": (days[0] + pd.to_timedelta(orders["promised_day"].to_numpy(), unit="D"))
+        .strftime("%Y-%m-%d"),
+    })
+
+
+def _reliability() -> str:
+    return ", ".join(f"{s.supplier_id} {s.on_time_share:.0%}" for s in SUPPLIERS)
 
 
 def _write_csv(frame: pd.DataFrame, path: Path, *, sep: str = ",") -> Path:
@@ -646,12 +695,17 @@ are real; everything attached to them is invented.
 Contents
 - materials.csv: {n_materials} spare parts in {len(CATEGORIES)} categories; unit cost in BRL drawn
   log-normal per category; criticality = ABC on consumption value (80/15/5 %); one supplier each.
-- suppliers.csv: {len(SUPPLIERS)} fictitious suppliers, lead time mean 5-45 days and std.
+- suppliers.csv: {len(SUPPLIERS)} fictitious suppliers, quoted lead time 5-45 days and std.
 - sites.csv: {len(sites)} sites: {n_warehouses} warehouse(s) in Salvador, the rest towers across
   Bahia regions; SLA penalty per day in BRL (a warehouse: 3x the mean tower).
-- movements.csv: daily 'issue' and 'receipt' quantities per material and site.
+- movements.csv: daily 'issue' and 'receipt' quantities per material and site, each with a
+  document number (movement_id); a receipt of a purchase order carries its po_id, an emergency
+  receipt none.
 - stock_on_hand.csv: on-hand per material and site at {end}.
-- open_orders.csv: purchase orders not yet received at {end}.
+- open_orders.csv: purchase orders not yet received at {end} (expected_date: the supplier's current
+  confirmation).
+- purchase_order_history.csv: every purchase order placed (received or open) with its promised date
+  (order date + the supplier's quoted lead time).
 - anatel/estacoes_licenciadas.csv: a Spectrum-E style licensed-stations export (';'-separated,
   one row per emission, fictitious licensees) for {len(MUNICIPALITIES)} Bahia municipalities, with
   GSM/WCDMA/LTE stations and a growing NR (5G) roll-out from {NR_LAUNCH} in Salvador (moved
@@ -666,8 +720,10 @@ How demand was generated
   {"the weather_daily table passed in" if real_weather else "a synthetic Salvador-like rainfall series"}),
   and a slow upward trend following the NR station count (5G-related parts most).
 - Event sizes: Poisson for smooth/intermittent, negative binomial for erratic/lumpy.
-- Replenishment: weekly order-up-to policy per material and site with lead times drawn from the
-  supplier; a stock-out is covered by a same-day emergency receipt. About {STRESSED_SHARE:.0%} of the
+- Replenishment: weekly order-up-to policy per material and site, one purchase order per material,
+  site and week. Suppliers differ in reliability: an order arrives 0-{MAX_EARLY_DAYS} days early with the
+  supplier's on-time share ({_reliability()}), else late by an exponential delay; a stock-out is
+  covered by a same-day emergency receipt. About {STRESSED_SHARE:.0%} of the
   materials have their supply frozen or delayed in the last {STRESS_WINDOW_DAYS} days, so some
   stock ends low on purpose.
 """

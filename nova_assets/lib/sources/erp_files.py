@@ -43,6 +43,7 @@ class Column:
     nonnegative: bool = False
     positive: bool = False
     default: str | None = None  # value used when the file lacks the column
+    not_before: str | None = None  # a date column this date may not precede (promised before ordered)
 
 
 @dataclass(frozen=True)
@@ -50,7 +51,7 @@ class TableSpec:
     """A raw table: its columns, the key that must be unique, and the file names that hold it."""
 
     columns: Mapping[str, Column]
-    key: tuple[str, ...] = ()
+    key: tuple[str, ...] = ()  # rows lacking a key value (an optional key column left blank) are not compared
     file_words: tuple[str, ...] = ()
 
 
@@ -70,6 +71,8 @@ _SITE = Column("str", True, ("site", "deposito", "local", "codigo_site", "cod_si
                              "cod_deposito", "location", "location_id"))
 _SUPPLIER = ("fornecedor", "codigo_fornecedor", "cod_fornecedor", "supplier", "vendor", "vendor_id")
 _QUANTITY = ("quantidade", "qtd", "qtde", "qty", "quant")
+_PO = ("pedido", "numero_pedido", "num_pedido", "nr_pedido", "no_pedido", "pedido_compra", "po", "po_number",
+       "purchase_order")
 
 ERP_TABLES: dict[str, TableSpec] = {
     "erp_materials": TableSpec(
@@ -129,7 +132,13 @@ ERP_TABLES: dict[str, TableSpec] = {
             "movement_type": Column("str", False, ("tipo", "tipo_movimento", "tipo_movimentacao", "movimento",
                                                    "type"), values=MOVEMENT_TYPES, default="issue"),
             "quantity": Column("float", True, _QUANTITY, positive=True),
+            # the ERP document number of one movement line: a re-export carrying it replaces that line
+            "movement_id": Column("str", False, ("documento", "num_documento", "nr_documento", "numero_documento",
+                                                 "no_documento", "doc", "documento_material", "document",
+                                                 "document_number")),
+            "po_id": Column("str", False, _PO),  # on receipts: the purchase order received
         },
+        key=("movement_id",),
         file_words=("movements", "movement", "movimentos", "movimentacao", "movimentacoes", "consumo",
                     "consumption"),
     ),
@@ -147,8 +156,7 @@ ERP_TABLES: dict[str, TableSpec] = {
     ),
     "erp_open_orders": TableSpec(
         {
-            "po_id": Column("str", False, ("pedido", "numero_pedido", "num_pedido", "pedido_compra", "po",
-                                           "po_number")),
+            "po_id": Column("str", False, _PO),
             "material_id": _MATERIAL,
             "supplier_id": Column("str", False, _SUPPLIER),
             "quantity": Column("float", True, _QUANTITY, positive=True),
@@ -158,10 +166,30 @@ ERP_TABLES: dict[str, TableSpec] = {
         },
         file_words=("open_orders", "pedidos_abertos", "pedidos_compra", "pedidos", "purchase_orders"),
     ),
+    # every purchase order placed, received or not: promised vs actual delivery (receipts carry po_id)
+    "erp_purchase_orders": TableSpec(
+        {
+            "po_id": Column("str", True, _PO),
+            "material_id": _MATERIAL,
+            "supplier_id": Column("str", False, _SUPPLIER),
+            "site_id": Column("str", False, _SITE.aliases),
+            "quantity": Column("float", True, _QUANTITY, positive=True),
+            "order_date": Column("date", True, ("data_pedido", "data_emissao", "data_compra", "data")),
+            "promised_date": Column("date", True, ("data_prevista", "data_entrega_prometida", "data_prometida",
+                                                   "data_entrega_prevista", "data_prevista_entrega",
+                                                   "previsao_entrega", "promised_delivery_date", "due_date",
+                                                   "eta"),
+                                    not_before="order_date"),
+        },
+        key=("po_id", "material_id"),
+        file_words=("purchase_order_history", "po_history", "historico_pedidos", "pedidos_historico",
+                    "pedidos_compra_historico", "historico_compras"),
+    ),
 }
-# checked in this order, so "movimentos_estoque" is movements and "pedidos_materiais" open orders
-_CLASSIFY_ORDER = ("erp_open_orders", "erp_movements", "erp_stock", "erp_suppliers", "erp_sites",
-                   "erp_materials")
+# checked in this order, so "movimentos_estoque" is movements, "pedidos_materiais" open orders and
+# "historico_pedidos" the purchase-order history
+_CLASSIFY_ORDER = ("erp_purchase_orders", "erp_open_orders", "erp_movements", "erp_stock", "erp_suppliers",
+                   "erp_sites", "erp_materials")
 
 
 @dataclass(frozen=True)
@@ -367,6 +395,10 @@ def _typed(parsed: _Cells, spec: TableSpec, table: str, mapping: dict[str, int],
         values, found = _column(cells[mapping[col]].astype(str).str.strip(), col, column, comma_hint)
         out[col] = values
         problems.extend(found)
+    for col, column in spec.columns.items():
+        if column.not_before:
+            later, earlier = pd.to_datetime(out[col]), pd.to_datetime(out[column.not_before])
+            problems.append(_reason(later < earlier, f"{col} before {column.not_before}: ", out[col].astype(str)))
     good = pd.DataFrame(out)
     if table == "erp_movements":
         good["source_file"] = name
@@ -374,7 +406,9 @@ def _typed(parsed: _Cells, spec: TableSpec, table: str, mapping: dict[str, int],
     problems.append(_duplicates(parsed.raw, lines, "exact duplicate of line {line}"))
     reasons = _join(problems, n)
     if spec.key and n:
-        key = good[list(spec.key)].astype(str).agg("|".join, axis=1).where(reasons.isna())
+        comparable = reasons.isna() & good[list(spec.key)].notna().all(axis=1)
+        columns = good[list(spec.key)].astype(str)
+        key = (columns.iloc[:, 0] if len(spec.key) == 1 else columns.agg("|".join, axis=1)).where(comparable)
         template = "duplicate " + "+".join(spec.key) + " {value} (first at line {line})"
         duplicate = _duplicates(key, lines, template)
         reasons = pd.Series(np.where(reasons.notna(), reasons, duplicate), dtype=object)

@@ -14,9 +14,12 @@ folder is cleaned, and must not let one bad file destroy the last good table. So
 * every raw table is rebuilt from all accepted files, so re-running or re-dropping changes nothing.
 
 How files combine into one table (in load order: run by run, by file name within a run):
-masters (materials, sites, suppliers) and stock snapshots: the later file wins per key; movements:
-the union, a business row (date, material, site, type, quantity) seen in an earlier file is not
-repeated (overlapping extracts); open orders: the newest file is the current list of open POs.
+masters (materials, sites, suppliers), stock snapshots and the purchase-order history: the later file
+wins per key; open orders: the newest file is the current list of open POs; movements: a re-export
+(a corrected file over the same days) must replace what it re-exports, never add to it, so
+  * a row with a `movement_id` (document number) replaces every earlier row with that id;
+  * a file's rows without one replace, for each (site, movement type) they hold, the earlier rows of
+    that site and type dated within the file's first..last date of that slice.
 """
 
 from __future__ import annotations
@@ -43,20 +46,20 @@ from nova_assets.lib.sources.erp_files import (
 )
 from nova_assets.lib.sources.landing import landing_files, move_aside
 
-PARSER_VERSION = 1  # bump when erp_files changes how a file is read: accepted files are re-parsed
+PARSER_VERSION = 2  # bump when erp_files changes how a file is read: accepted files are re-parsed
 MANIFEST = "manifest.json"
-MOVEMENT_BUSINESS_KEY = ("movement_date", "material_id", "site_id", "movement_type", "quantity")
 QUARANTINE_TABLE_COLUMNS = ["table", *QUARANTINE_COLUMNS, "loaded_at"]
 REJECTED_COLUMNS = ["file_name", "table", "reason", "rejected_at", "moved_to", "content_hash"]
 
-Merge = Literal["latest_per_key", "union", "newest_file"]
+Merge = Literal["latest_per_key", "replace_reexported", "newest_file"]
 MERGE: dict[str, Merge] = {
     "erp_materials": "latest_per_key",
     "erp_sites": "latest_per_key",
     "erp_suppliers": "latest_per_key",
     "erp_stock": "latest_per_key",
-    "erp_movements": "union",
+    "erp_movements": "replace_reexported",
     "erp_open_orders": "newest_file",
+    "erp_purchase_orders": "latest_per_key",
 }
 
 
@@ -221,18 +224,21 @@ class ErpStore:
         entries = self.files(table)
         if not entries:
             return None
-        frames = [lake.read_table(self.root, "parsed", f"{entry.content_hash}.good") for entry in entries]
+        contract = empty_table(table)
+        frames = []
+        for entry in entries:
+            frame = lake.read_table(self.root, "parsed", f"{entry.content_hash}.good")
+            for column in contract.columns.difference(frame.columns):  # a column added since (not re-parsed)
+                frame[column] = pd.Series([None] * len(frame), index=frame.index, dtype=contract[column].dtype)
+            frames.append(frame[list(contract.columns)])
         rule = MERGE[table]
         if rule == "newest_file":
-            frame = frames[-1]
-        else:
-            frame = pd.concat([f for f in frames if len(f)] or frames[:1], ignore_index=True)
+            return frames[-1].reset_index(drop=True)
+        if rule == "replace_reexported":
+            return merge_movements(frames)
         key = list(ERP_TABLES[table].key)
-        if rule == "latest_per_key":
-            frame = frame.drop_duplicates(key, keep="last").sort_values(key, kind="stable")
-        elif rule == "union":
-            frame = frame.drop_duplicates(list(MOVEMENT_BUSINESS_KEY), keep="first")
-        return frame.reset_index(drop=True)
+        frame = pd.concat([f for f in frames if len(f)] or frames[:1], ignore_index=True)
+        return frame.drop_duplicates(key, keep="last").sort_values(key, kind="stable").reset_index(drop=True)
 
     def quarantine(self) -> pd.DataFrame:
         """Quarantined rows of every accepted file, kept across runs: table, file, line, reason, raw row."""
@@ -278,6 +284,37 @@ class ErpStore:
             finally:
                 fcntl.flock(handle, fcntl.LOCK_UN)
                 shutil.rmtree(self.root / "staging", ignore_errors=True)
+
+
+def merge_movements(frames: list[pd.DataFrame]) -> pd.DataFrame:
+    """The movements of files given oldest first, each later file replacing what it re-exports (module doc).
+
+    A row is dropped when a later file has its movement_id, or when a later file's rows without an id
+    cover its site, movement type and date. Vectorised: one join, whatever the number of files.
+    """
+    tagged = [frame.assign(_file=i) for i, frame in enumerate(frames) if len(frame)]
+    if not tagged:
+        return frames[0].iloc[:0].reset_index(drop=True)
+    rows = pd.concat(tagged, ignore_index=True)
+    rows["_day"] = pd.to_datetime(rows["movement_date"]).astype("datetime64[ns]")
+    with_id = rows["movement_id"].notna()
+    newest_of_id = rows.groupby("movement_id")["_file"].transform("max")  # NaN without an id
+    superseded = with_id & (rows["_file"] < newest_of_id)
+    slices = ["site_id", "movement_type"]
+    windows = rows[~with_id].groupby(["_file", *slices])["_day"].agg(["min", "max"]).reset_index()
+    if len(windows):
+        spans = zip(windows["min"], windows["max"], strict=True)
+        windows["_day"] = [pd.date_range(first, last, freq="D") for first, last in spans]
+        covered = (
+            windows.explode("_day")
+            .astype({"_day": "datetime64[ns]"})
+            .groupby([*slices, "_day"])["_file"]
+            .max()
+            .rename("_covered_by")
+        )
+        latest_cover = rows.join(covered, on=[*slices, "_day"])["_covered_by"]
+        superseded |= latest_cover.notna() & (latest_cover > rows["_file"])
+    return rows[~superseded].drop(columns=["_file", "_day"]).reset_index(drop=True)
 
 
 def empty_table(table: str) -> pd.DataFrame:

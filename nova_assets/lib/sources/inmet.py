@@ -24,7 +24,8 @@ from nova_assets.lib.sources.weather import daily_from_hourly
 
 BASE_URL = "https://apitempo.inmet.gov.br"
 SALVADOR_STATION = "A401"
-SOURCE = "inmet"
+SOURCE = "inmet"  # the token API
+HISTORICAL_SOURCE = "inmet-historical"  # the yearly ZIPs
 MS_TO_KMH = 3.6
 MISSING = "-9999"
 
@@ -105,22 +106,31 @@ def parse_inmet_api(payload: bytes) -> pd.DataFrame:
 
 
 def parse_inmet_historical(payloads: Sequence[bytes], station: str = SALVADOR_STATION) -> pd.DataFrame:
-    """Yearly historical ZIPs (portal.inmet.gov.br/uploads/dadoshistoricos/YYYY.zip) -> weather_daily.
+    """Yearly historical ZIPs (portal.inmet.gov.br/uploads/dadoshistoricos/YYYY.zip) -> weather_daily
+    (source 'inmet-historical').
 
     Takes several years at once because a local day can straddle two files: 31 December after
     21:00 in Salvador is already 1 January in UTC, the clock of the files.
     """
-    hourly = []
-    for payload in payloads:
-        with zipfile.ZipFile(io.BytesIO(payload)) as archive:
-            hourly += [
-                _hourly_from_csv(archive.read(member), station)
-                for member in archive.namelist()
-                if f"_{station}_" in PurePosixPath(member).name.upper() and member.upper().endswith(".CSV")
-            ]
+    hourly = [hourly_from_archive(payload, station) for payload in payloads]
+    return daily_from_hourly(pd.concat(hourly, ignore_index=True), HISTORICAL_SOURCE)
+
+
+def hourly_from_archive(payload: bytes, station: str = SALVADOR_STATION) -> pd.DataFrame:
+    """The hourly rows of `station` in one yearly ZIP (both header styles).
+
+    Raises zipfile.BadZipFile for a file that is no ZIP, SourceUnavailable when no CSV of the station
+    is in it, ValueError for a CSV that cannot be read.
+    """
+    with zipfile.ZipFile(io.BytesIO(payload)) as archive:
+        hourly = [
+            _hourly_from_csv(archive.read(member), station)
+            for member in archive.namelist()
+            if f"_{station}_" in PurePosixPath(member).name.upper() and member.upper().endswith(".CSV")
+        ]
     if not hourly:
-        raise SourceUnavailable(f"no CSV of station {station} in the INMET archives")
-    return daily_from_hourly(pd.concat(hourly, ignore_index=True), SOURCE)
+        raise SourceUnavailable(f"no CSV of station {station} in the INMET archive")
+    return pd.concat(hourly, ignore_index=True)
 
 
 def _hourly_from_csv(raw: bytes, station: str) -> pd.DataFrame:

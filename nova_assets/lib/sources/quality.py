@@ -25,7 +25,6 @@ import pandas as pd
 import pyarrow as pa
 
 from nova_assets.lib.sources.erp_files import ERP_TABLES
-from nova_assets.lib.sources.erp_store import MOVEMENT_BUSINESS_KEY
 from nova_assets.lib.sources.landing import write_atomic
 
 LOCAL_TZ = ZoneInfo("America/Bahia")
@@ -33,6 +32,7 @@ EARLIEST = date(2000, 1, 1)
 MAX_QUARANTINED_SHARE = 0.01  # rows_loaded passes while at most 1% of a table's rows are quarantined
 EXAMPLES = 5
 STATUS_DIR = "status"  # lake folder of the per-source status files
+MOVEMENT_BUSINESS_KEY = ("movement_date", "material_id", "site_id", "movement_type", "quantity")
 
 Kind = Literal["str", "float", "int", "date", "bool"]
 Calendar = Literal["daily", "business", "monthly"]
@@ -86,12 +86,13 @@ class TableRules:
     required: tuple[str, ...] = ()  # columns that may hold no missing value
     min_rows: int = 1
     key: tuple[str, ...] = ()
+    row_id: str | None = None  # a row with a value here is identified by it alone, not by `key`
     dates: Mapping[str, DateBound] = field(default_factory=dict)
     non_negative: tuple[str, ...] = ()
     codes: Mapping[str, str] = field(default_factory=dict)  # column -> check name (known_materials...)
     series: tuple[str, Calendar] | None = None
     freshness: Freshness | None = None
-    loaded_from_files: bool = False  # ERP: rows_loaded applies
+    loaded_from_files: bool = False  # ERP and INMET archives: rows_loaded applies
 
     def check_names(self) -> list[str]:
         """The checks that apply to this table, in CHECKS order."""
@@ -152,13 +153,24 @@ def _erp_rules(table: str, **extra: Any) -> TableRules:
 
 
 TODAY = DateBound()
+WEATHER_COLUMNS: dict[str, Kind] = {
+    "date": "date",
+    "temp_max": "float",
+    "temp_min": "float",
+    "temp_avg": "float",
+    "humidity_avg": "float",
+    "precipitation_mm": "float",
+    "wind_speed_max": "float",
+    "source": "str",
+}
 RULES: dict[str, TableRules] = {
     "erp_materials": _erp_rules("erp_materials"),
     "erp_sites": _erp_rules("erp_sites"),
     "erp_suppliers": _erp_rules("erp_suppliers"),
     "erp_movements": _erp_rules(
         "erp_movements",
-        key=MOVEMENT_BUSINESS_KEY,  # no movement id: identical business rows are one movement
+        key=MOVEMENT_BUSINESS_KEY,  # without a movement id, identical business rows are one movement
+        row_id="movement_id",
         dates={"movement_date": TODAY},
         codes={"material_id": "known_materials", "site_id": "known_sites"},
         freshness=Freshness("movement_date", 3),
@@ -175,23 +187,30 @@ RULES: dict[str, TableRules] = {
         dates={"order_date": TODAY, "expected_date": DateBound(days_after=5 * 366)},
         codes={"material_id": "known_materials"},
     ),
+    "erp_purchase_orders": _erp_rules(
+        "erp_purchase_orders",
+        min_rows=0,  # an ERP without a purchase-order export: supplier performance stays empty
+        dates={"order_date": TODAY, "promised_date": DateBound(days_after=5 * 366)},
+        codes={"material_id": "known_materials", "site_id": "known_sites"},
+    ),
     "weather_daily": TableRules(
-        columns={
-            "date": "date",
-            "temp_max": "float",
-            "temp_min": "float",
-            "temp_avg": "float",
-            "humidity_avg": "float",
-            "precipitation_mm": "float",
-            "wind_speed_max": "float",
-            "source": "str",
-        },
+        columns=WEATHER_COLUMNS,
         required=("date", "source"),
         key=("date",),
         dates={"date": TODAY},
         non_negative=("humidity_avg", "precipitation_mm", "wind_speed_max"),
         series=("date", "daily"),
         freshness=Freshness("date", 7, value_column="temp_avg"),  # the archive lags ~5 days
+    ),
+    # the yearly INMET files: history, so no freshness; gaps (station outages) are filled in weather_daily
+    "weather_inmet_history": TableRules(
+        columns=WEATHER_COLUMNS,
+        required=("date", "source"),
+        min_rows=0,  # no archive dropped yet
+        key=("date",),
+        dates={"date": TODAY},
+        non_negative=("humidity_avg", "precipitation_mm", "wind_speed_max"),
+        loaded_from_files=True,  # rows_loaded fails when an archive was rejected in this run
     ),
     "economics_selic": TableRules(
         columns={"date": "date", "value": "float"},
@@ -342,12 +361,18 @@ def _date_range(frame: pd.DataFrame, rules: TableRules, context: CheckContext) -
 
 
 def _unique_key(frame: pd.DataFrame, rules: TableRules, context: CheckContext) -> CheckOutcome:
-    duplicated = frame.duplicated(list(rules.key), keep="first")
+    keys = frame[list(rules.key)].astype(object)
+    scope = "+".join(rules.key)
+    if rules.row_id:  # a row with an id is compared on the id alone
+        ids = frame[rules.row_id]
+        keys = keys.mask(ids.notna(), None).assign(**{rules.row_id: ids})
+        scope = f"{rules.row_id}, else {scope}"
+    duplicated = keys.duplicated(keep="first")
     found: dict[str, Any] = {}
     if duplicated.any():
-        examples = frame.loc[duplicated, list(rules.key)].head(EXAMPLES).astype(str).agg("|".join, axis=1)
-        found = {"key": list(rules.key), "examples": examples.tolist()}
-    return _row_share("unique_key", frame, duplicated, found, "+".join(rules.key))
+        examples = keys[duplicated].head(EXAMPLES).apply(lambda row: "|".join(map(str, row.dropna())), axis=1)
+        found = {"key": scope, "examples": examples.tolist()}
+    return _row_share("unique_key", frame, duplicated, found, scope)
 
 
 def _non_negative(frame: pd.DataFrame, rules: TableRules, context: CheckContext) -> CheckOutcome:

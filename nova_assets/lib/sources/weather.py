@@ -30,6 +30,10 @@ DAILY_COLUMNS = [
     "source",
 ]
 HOURS_PER_DAY = 24
+# which source's row a day keeps when several have it (lower wins, whatever arrived last): INMET's
+# yearly files are the met office's consolidated record, its API the same station's provisional
+# readings, Open-Meteo a reanalysis model around the city, not a measurement at the station
+SOURCE_PRECEDENCE = {"inmet-historical": 0, "inmet": 1, "open-meteo": 2}
 
 
 def daily_from_hourly(hourly: pd.DataFrame, source: str) -> pd.DataFrame:

@@ -45,6 +45,7 @@ MATERIALS = ["M1", "M2", "M3", "M4", "M5", "M6"]  # M4 never moves; M5, M6 only 
 SITES = ["WH-SSA", "TWR-001"]
 ISSUE_PROBABILITY = {"M1": 0.7, "M2": 0.25, "M3": 0.08}
 BURST_DAYS = (100, 200, 300, 400)  # the tower pulls many different parts at once (maintenance proxy)
+DOCUMENTS = ("DOC-1", "DOC-2")
 TRUNCATE_AT = N_DAYS - 20  # index of the last day of the truncated history
 LAST_DAY_ECONOMICS = ["usd_brl", "selic", "exchange_volatility_30d", "market_condition_index"]
 INCREMENTAL_MODELS = ["fct_item_site_daily_demand", "fct_item_daily_demand", "feat_item_daily"]
@@ -134,6 +135,10 @@ def _write_raw_lake(lake: Path, *, perturb_last_day: bool = False, last_day_inde
     if perturb_last_day:
         on_last = (mv["movement_date"] == last) & (mv["movement_type"] == "issue")
         mv.loc[on_last, "quantity"] = mv.loc[on_last, "quantity"] * 10
+    # two equal issues under their own ERP documents are two movements, not a duplicate
+    documented = pd.DataFrame([(days[2], "M1", "WH-SSA", "issue", 7.0, "erp_d.csv", doc) for doc in DOCUMENTS],
+                              columns=[*mv.columns, "movement_id"])
+    mv = pd.concat([mv.assign(movement_id=None), documented], ignore_index=True).assign(po_id=None)
     mv = mv[mv["movement_date"] <= days[last_day_index]]
     write("erp_movements", mv.to_dict("list"))
 
@@ -281,6 +286,17 @@ def feat_a(lake_a: Path) -> pd.DataFrame:
 
 def _series(feat: pd.DataFrame, material: str, column: str) -> pd.Series:
     return feat[feat["material_id"] == material].set_index("date")[column]
+
+
+def test_movements_are_one_per_document_and_undocumented_duplicates_collapse(lake_a: Path) -> None:
+    staged = _table(lake_a, "stg_erp__movements")
+    assert sorted(staged["movement_id"].dropna()) == sorted(DOCUMENTS)
+    assert not staged["movement_key"].duplicated().any()
+    undocumented = staged[staged["movement_id"].isna()]
+    business_key = ["movement_date", "material_id", "site_id", "movement_type", "quantity"]
+    assert not undocumented.duplicated(business_key).any()  # the overlapping extract's repeats are gone
+    raw = pd.read_parquet(lake_a / "raw" / "erp_movements.parquet")
+    assert len(staged) == len(raw.drop_duplicates([*business_key, "movement_id"]))
 
 
 def test_feature_table_is_dense_with_explicit_zeros(feat_a: pd.DataFrame) -> None:

@@ -1,10 +1,11 @@
 -- Stock movements: typed, invalid rows dropped, deduplicated.
 --
--- Dedup rule: the raw table has no movement id, and the same movement shows up more than
--- once when ERP extracts overlap (same row under another source_file) or a file is ingested
--- twice. A movement is therefore identified by its business key
--- (movement_date, material_id, site_id, movement_type, quantity); duplicates of that key are
--- collapsed to one row (the alphabetically first source_file is kept).
+-- Dedup rule: overlapping and corrected re-exports are already resolved when the raw table is
+-- built (nova_assets/lib/sources/erp_store.py; rule in data/README.md). What is left here:
+-- a movement with a document number (movement_id) is identified by it, so two equal issues
+-- on one day under different documents both count; a movement without one is identified by
+-- its business key (movement_date, material_id, site_id, movement_type, quantity), and
+-- duplicates of that key are collapsed to one row (the alphabetically first source_file).
 with source as (
     select * from {{ source('raw', 'erp_movements') }}
 ),
@@ -16,6 +17,8 @@ typed as (
         trim(cast(site_id as varchar))               as site_id,
         lower(trim(cast(movement_type as varchar)))  as movement_type,
         cast(quantity as double)                     as quantity,
+        nullif(trim(cast(movement_id as varchar)), '') as movement_id,
+        nullif(trim(cast(po_id as varchar)), '')     as po_id,
         cast(source_file as varchar)                 as source_file
     from source
     where movement_date is not null
@@ -30,13 +33,19 @@ deduplicated as (
     select *
     from typed
     qualify row_number() over (
-        partition by movement_date, material_id, site_id, movement_type, quantity
+        partition by coalesce(
+            'doc|' || movement_id, concat_ws('|', movement_date, material_id, site_id, movement_type, quantity)
+        )
         order by source_file nulls last
     ) = 1
 )
 
 select
-    md5(concat_ws('|', movement_date, material_id, site_id, movement_type, quantity)) as movement_key,
+    md5(coalesce(
+        'doc|' || movement_id, concat_ws('|', movement_date, material_id, site_id, movement_type, quantity)
+    )) as movement_key,
+    movement_id,
+    po_id,
     movement_date,
     material_id,
     site_id,

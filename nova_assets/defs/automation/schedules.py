@@ -1,8 +1,9 @@
 """The daily cycle: one job over the whole graph, scheduled at midnight in Salvador.
 
-The dbt assets are daily-partitioned (nova_assets/defs/partitions.py); the other assets are not
-partitioned and run in the same job. A run therefore needs a partition key, the day whose data
-the dbt models (re)write, e.g. `dagster job execute -m nova_assets.definitions -j daily_cycle
+The daily sources (weather, SELIC, PTAX) and the dbt assets are daily-partitioned
+(nova_assets/defs/partitions.py); the other assets are not partitioned and run in the same job. A
+run therefore needs a partition key, the day whose data the sources fetch and the dbt models
+(re)write, e.g. `dagster job execute -m nova_assets.definitions -j daily_cycle
 --tags '{"dagster/partition": "2025-11-09"}'`. The schedule fires at 00:00 America/Bahia and runs
 the partition of the day that just ended.
 """

@@ -113,6 +113,18 @@ def test_gold_holds_every_material(cycle: dict) -> None:
     assert {n for _, n in per_material} == {HORIZON}
 
 
+def test_supplier_performance_is_measured_on_purchase_orders_and_their_receipts(cycle: dict) -> None:
+    received, linked = _gold(
+        cycle, "SELECT count(*) FILTER (WHERE received_date IS NOT NULL), count(*) FROM analytics.purchase_orders"
+    )[0]
+    assert linked > 0 and received > 0
+    rows = _gold(cycle, "SELECT basis, orders_received, on_time_rate FROM marts.supplier_performance")
+    assert rows and {basis for basis, _, _ in rows} == {"erp_purchase_orders"}
+    rates = [rate for _, n, rate in rows if n]
+    assert rates and all(0.0 <= rate <= 1.0 for rate in rates)
+    assert sum(n for _, n, _ in rows) == received
+
+
 def test_reorder_points_and_forecasts_are_non_negative(cycle: dict) -> None:
     assert _gold(cycle, "SELECT min(reorder_point), min(safety_stock) FROM analytics.reorder_points")[0][0] >= 0
     assert _gold(cycle, "SELECT min(forecast) FROM analytics.forecasts")[0][0] >= 0

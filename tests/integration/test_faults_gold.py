@@ -22,7 +22,7 @@ import pandas as pd
 import psycopg
 import pytest
 
-from nova_assets.defs.gold.postgres import forecasts
+from nova_assets.defs.gold.postgres import GoldRetentionResource, forecasts
 from nova_assets.lib import lake
 from nova_assets.lib.gold import loader
 from nova_assets.lib.gold.loader import upsert
@@ -63,13 +63,17 @@ def _ensemble(cycle: dt.date, level: float) -> pd.DataFrame:
     return frame.assign(model="Ensemble", forecast=level, forecast_lo=0.0, forecast_hi=2 * level, interval_level=0.8)
 
 
+def _resources(lake_dir: Path, url: str) -> dict[str, dg.ConfigurableResource]:
+    return {
+        "lake": LakeResource(lake_dir=str(lake_dir)),
+        "gold": PostgresResource(url=url),
+        "gold_retention": GoldRetentionResource(forecast_retention_days="0"),
+    }
+
+
 def _load(lake_dir: Path, url: str, cycle: dt.date, level: float) -> dg.ExecuteInProcessResult:
     lake.write_table(lake_dir, "forecast", "ensemble", _ensemble(cycle, level))
-    return dg.materialize(
-        [forecasts],
-        resources={"lake": LakeResource(lake_dir=str(lake_dir)), "gold": PostgresResource(url=url)},
-        raise_on_error=False,
-    )
+    return dg.materialize([forecasts], resources=_resources(lake_dir, url), raise_on_error=False)
 
 
 def _levels(url: str) -> dict[tuple[dt.date, float], int]:
@@ -97,9 +101,7 @@ from pathlib import Path
 import dagster as dg
 from nova_assets.defs.gold.postgres import forecasts
 from nova_assets.lib.gold import loader
-from nova_assets.lib.gold.loader import upsert
-from nova_assets.lib.gold.schema import migrate
-from nova_assets.resources import LakeResource, PostgresResource
+from tests.integration.test_faults_gold import _resources
 
 lake_dir, url, staged = sys.argv[1:4]
 copy_rows = loader._copy_rows
@@ -110,7 +112,7 @@ def copy_then_hang(*args):
     time.sleep(600)
 
 loader._copy_rows = copy_then_hang
-dg.materialize([forecasts], resources={"lake": LakeResource(lake_dir=lake_dir), "gold": PostgresResource(url=url)})
+dg.materialize([forecasts], resources=_resources(Path(lake_dir), url))
 """
 
 

@@ -1,6 +1,7 @@
 """Drill: SIGKILL a step of a real `daily_cycle` run while it loads gold, then run the cycle again.
 
     python bench/drill_kill_gold_step.py [--root /tmp/nova-drill] [--materials 12]
+    python bench/drill_kill_gold_step.py --root /tmp/nova-drill --skip-cycle --kill-in analytics__forecasts
 
 The in-process fault tests (tests/integration/test_faults_gold.py) kill a gold step run by
 `dg.materialize`; this drill does it to the job as `nova run` runs it: `dagster job execute`,

@@ -15,8 +15,15 @@ from zoneinfo import ZoneInfo
 
 from nova_assets.forecast_cli import add_forecast_commands
 from nova_assets.inventory_cli import add_inventory_commands
-from nova_assets.services.local_stack import PROJECT_ROOT, bring_up, embedded_settings, local_cluster
-from nova_assets.services.postgres_server import stop
+from nova_assets.lib.gold.connection import redact_url
+from nova_assets.services.local_stack import (
+    PROJECT_ROOT,
+    StackConfigError,
+    bring_up,
+    embedded_settings,
+    local_cluster,
+)
+from nova_assets.services.postgres_server import PostgresError, stop
 
 MAIN_JOB = "daily_cycle"
 
@@ -32,16 +39,9 @@ def cmd_services(args: argparse.Namespace) -> int:
         print("PostgreSQL stopped" if stopped else "PostgreSQL was not running")
         return 0
     settings = bring_up()
-    print(f"PostgreSQL ready (gold database: {_redact(settings['NOVA_POSTGRES_URL'])})")
+    print(f"PostgreSQL ready (gold database: {redact_url(settings['NOVA_POSTGRES_URL'])})")
     print(f"Settings written to {PROJECT_ROOT / '.env'}")
     return 0
-
-
-def _redact(url: str) -> str:
-    if "@" not in url:
-        return url
-    scheme, rest = url.split("://", 1)
-    return f"{scheme}://***@{rest.split('@', 1)[1]}"
 
 
 def cmd_sample(args: argparse.Namespace) -> int:
@@ -219,7 +219,11 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    return args.func(args)
+    try:
+        return args.func(args)
+    except (PostgresError, StackConfigError) as exc:  # a setting or the local server: say what, no traceback
+        print(f"nova: error: {exc}", file=sys.stderr)
+        return 1
 
 
 if __name__ == "__main__":

@@ -11,6 +11,7 @@ import psycopg
 
 from nova_assets.lib import lake
 from nova_assets.lib.forecasting.tracking import FORECAST_EXPERIMENT
+from nova_assets.lib.gold.connection import connection_failure
 from nova_assets.lib.sources import bacen_ptax, bacen_sgs, ibge_sidra, inmet, openmeteo
 from nova_assets.lib.sources.http_client import DEFAULT_POLICY, HttpPolicy
 from nova_assets.lib.sources.public import LiveSettings
@@ -131,13 +132,21 @@ SOURCES_OPTIONAL_ENV = {
 }
 
 
+CONNECT_TIMEOUT_S = 10  # a server that does not answer fails the step instead of hanging it
+
+
 class PostgresResource(dg.ConfigurableResource):
     """The gold layer database."""
 
     url: str
 
     def connect(self) -> psycopg.Connection:
-        return psycopg.connect(self.url)
+        """Connect, or fail with a message that names the setting and the server (never the password)."""
+        try:
+            return psycopg.connect(self.url, connect_timeout=CONNECT_TIMEOUT_S)
+        except psycopg.OperationalError as exc:
+            message = connection_failure("NOVA_POSTGRES_URL", self.url, exc)
+            raise psycopg.OperationalError(f"cannot connect to the gold database {message}") from exc
 
 
 class MlflowResource(dg.ConfigurableResource):

@@ -2,23 +2,82 @@
 
 from __future__ import annotations
 
+import errno
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pandas as pd
+
+PARTIAL_MARK = ".partial-"  # <name>.partial-<pid>: a file being written by process <pid>
+
+_HINTS = {
+    errno.ENOSPC: "the disk is full",
+    errno.EDQUOT: "the disk quota is exceeded",
+    errno.EROFS: "the data folder is on a read-only filesystem",
+    errno.EACCES: "this user may not write the data folder",
+    errno.EPERM: "this user may not write the data folder",
+}
+
+
+class LakeWriteError(OSError):
+    """A file of the lake could not be written; the previous version (if any) is unchanged."""
 
 
 def table_path(lake_dir: Path, layer: str, table: str) -> Path:
     return lake_dir / layer / f"{table}.parquet"
 
 
+@contextmanager
+def atomic_file(path: Path) -> Iterator[Path]:
+    """Yield a temporary path beside `path`, renamed over it when the block succeeds.
+
+    A reader sees the old file or the new one, never half of one. When the write fails (disk full,
+    read-only folder) the temporary file is removed and a LakeWriteError says which file and why;
+    temporaries left by killed processes are removed by the next write of the same file.
+    """
+    partial = path.with_name(f"{path.name}{PARTIAL_MARK}{os.getpid()}")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        _remove_orphans(path)
+        yield partial
+        partial.replace(path)
+    except OSError as exc:
+        partial.unlink(missing_ok=True)
+        hint = _HINTS.get(exc.errno or 0)
+        raise LakeWriteError(
+            exc.errno,
+            f"could not write {path}: {exc}" + (f" ({hint})" if hint else "") + "; the previous version is unchanged",
+        ) from exc
+    except BaseException:
+        partial.unlink(missing_ok=True)
+        raise
+
+
+def _remove_orphans(path: Path) -> None:
+    """Remove temporaries of `path` whose writing process is gone (killed mid-write)."""
+    for orphan in path.parent.glob(f"{path.name}{PARTIAL_MARK}*"):
+        pid = orphan.name.rsplit(PARTIAL_MARK, 1)[1]
+        if pid.isdigit() and not _alive(int(pid)):
+            orphan.unlink(missing_ok=True)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # exists, owned by another user
+        return True
+    return True
+
+
 def write_table(lake_dir: Path, layer: str, table: str, frame: pd.DataFrame) -> Path:
-    """Write to a temporary file and rename it over the old one (atomic on one filesystem)."""
+    """Write `frame` as lake table `layer/table`, atomically (see `atomic_file`)."""
     path = table_path(lake_dir, layer, table)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(f".parquet.tmp-{os.getpid()}")
-    frame.to_parquet(tmp, index=False)
-    tmp.replace(path)
+    with atomic_file(path) as partial:
+        frame.to_parquet(partial, index=False)
     return path
 
 

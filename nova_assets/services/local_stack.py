@@ -10,7 +10,9 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from nova_assets.lib.gold.connection import dbt_environment
+import psycopg
+
+from nova_assets.lib.gold.connection import connection_failure, dbt_environment
 from nova_assets.services.postgres_server import LocalCluster, ensure_running
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
@@ -96,10 +98,15 @@ def embedded_settings(
     return settings
 
 
+class StackConfigError(RuntimeError):
+    """A setting of the stack cannot be used; the message names the variable (never a password)."""
+
+
 def start_postgres(settings: dict[str, str]) -> dict[str, str]:
     """Return the Postgres URLs, starting the project-local cluster unless NOVA_POSTGRES_URL is set."""
     external = os.environ.get("NOVA_POSTGRES_URL")
     if external:
+        check_database(external)
         return {
             "NOVA_POSTGRES_URL": external,
             "NOVA_DAGSTER_PG_URL": dagster_storage_url(os.environ.get("NOVA_DAGSTER_PG_URL", external)),
@@ -110,6 +117,16 @@ def start_postgres(settings: dict[str, str]) -> dict[str, str]:
         "NOVA_POSTGRES_URL": cluster.url(GOLD_DATABASE),
         "NOVA_DAGSTER_PG_URL": dagster_storage_url(cluster.url(DAGSTER_DATABASE)),
     }
+
+
+def check_database(url: str) -> None:
+    """Connect once, so a wrong NOVA_POSTGRES_URL fails before the cycle rather than at its gold step."""
+    try:
+        dbt_environment(url)  # a postgresql:// URL
+        with psycopg.connect(url, connect_timeout=10):
+            pass
+    except (ValueError, psycopg.Error) as exc:
+        raise StackConfigError(connection_failure("NOVA_POSTGRES_URL", url, exc)) from exc
 
 
 def dagster_storage_url(url: str) -> str:
@@ -128,10 +145,16 @@ def prepare_tracking_store(settings: dict[str, str]) -> None:
 
     from nova_assets.lib.forecasting.tracking import FORECAST_EXPERIMENT, ensure_experiment
 
-    if settings["MLFLOW_TRACKING_URI"].startswith("sqlite:///"):
-        Path(settings["MLFLOW_TRACKING_URI"].removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
-    client = MlflowClient(tracking_uri=settings["MLFLOW_TRACKING_URI"])
-    ensure_experiment(client, FORECAST_EXPERIMENT, settings["NOVA_MLFLOW_ARTIFACT_ROOT"])
+    uri = settings["MLFLOW_TRACKING_URI"]
+    try:
+        if uri.startswith("sqlite:///"):
+            Path(uri.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+        ensure_experiment(MlflowClient(tracking_uri=uri), FORECAST_EXPERIMENT, settings["NOVA_MLFLOW_ARTIFACT_ROOT"])
+    except Exception as exc:  # MLflow raises its own types per store; all mean the same to the user here
+        first_line = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+        raise StackConfigError(
+            "the MLflow tracking store cannot be used: " + connection_failure("MLFLOW_TRACKING_URI", uri, first_line)
+        ) from exc
 
 
 def write_env_file(values: dict[str, str], path: Path) -> None:

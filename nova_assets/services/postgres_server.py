@@ -41,7 +41,14 @@ class LocalCluster:
         return self.data_dir.parent / f"{self.data_dir.name}.log"
 
     def url(self, database: str) -> str:
-        password = self.password_file.read_text().strip()
+        try:
+            password = self.password_file.read_text().strip()
+        except OSError as exc:
+            raise PostgresError(
+                f"cannot read the password of the local PostgreSQL cluster from {self.password_file}: "
+                f"{exc.strerror or exc}. It was written at initdb time; restore it (mode 0600), "
+                "or set NOVA_POSTGRES_URL to a server of your own."
+            ) from exc
         return f"postgresql://{SUPERUSER}:{password}@127.0.0.1:{self.port}/{database}"
 
     def is_initialised(self) -> bool:
@@ -112,6 +119,11 @@ def ensure_running(cluster: LocalCluster, databases: tuple[str, ...]) -> None:
 
 
 def _initdb(cluster: LocalCluster, bindir: Path) -> None:
+    if (cluster.data_dir / "PG_VERSION").exists():  # a cluster holding data: never suggest removing it
+        raise PostgresError(
+            f"{cluster.data_dir} holds a PostgreSQL cluster but its password file {cluster.password_file} is "
+            "missing: restore it, or set NOVA_POSTGRES_URL to a server of your own."
+        )
     if cluster.data_dir.exists() and any(cluster.data_dir.iterdir()):
         raise PostgresError(f"{cluster.data_dir} exists but is not a complete cluster; remove it to re-create")
     cluster.data_dir.mkdir(parents=True, exist_ok=True)

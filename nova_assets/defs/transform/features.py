@@ -20,7 +20,7 @@ from pydantic import Field
 
 from nova_assets.defs.partitions import daily_partitions
 from nova_assets.defs.transform.dbt_project import dbt_project
-from nova_assets.defs.transform.warehouse import full_refresh_reason, load_manifest
+from nova_assets.defs.transform.warehouse import full_refresh_reason, load_manifest, writer_lock_conflict
 
 
 class LayerTranslator(DagsterDbtTranslator):
@@ -61,10 +61,16 @@ def dbt_features(context: dg.AssetExecutionContext, dbt: DbtCliResource, config:
     """Build and test the dbt models for the partition's days; dbt tests report as asset checks."""
     dbt_vars = dbt_window_vars(context)
     args = ["build", "--vars", json.dumps(dbt_vars)]
+    warehouse = warehouse_path()
+    conflict = writer_lock_conflict(warehouse) if warehouse else None
+    if conflict:
+        raise dg.Failure(
+            f"the DuckDB warehouse {warehouse} is in use by another process (another run's dbt step?); "
+            f"dbt did not start, nothing was written. Retry when it ends. DuckDB: {conflict}"
+        )
     if config.full_refresh:
         reason = "full_refresh requested in the run config"
     else:
-        warehouse = warehouse_path()
         reason = full_refresh_reason(warehouse, load_manifest(dbt_project.manifest_path)) if warehouse else None
     if reason:
         args.append("--full-refresh")

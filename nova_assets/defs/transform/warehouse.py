@@ -72,3 +72,22 @@ def full_refresh_reason(warehouse: Path, manifest: Mapping[str, Any]) -> str | N
     finally:
         con.close()
     return None
+
+
+def writer_lock_conflict(warehouse: Path) -> str | None:
+    """DuckDB's message when another process holds the warehouse (one writer per file), else None.
+
+    DuckDB refuses a second process with "Could not set lock on file ... Conflicting lock is held
+    in ... (PID n)"; dbt would report that only as a failed command. Checked before dbt starts,
+    so a second run fails with the reason; under the Dagster daemon the `duckdb` pool makes it wait.
+    """
+    if not warehouse.exists():
+        return None
+    try:
+        duckdb.connect(str(warehouse)).close()
+    except duckdb.IOException as exc:
+        if "conflicting lock" in str(exc).lower():
+            return str(exc)
+    except duckdb.Error:  # e.g. this process has it open with other settings: dbt decides
+        pass
+    return None

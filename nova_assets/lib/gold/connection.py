@@ -21,3 +21,18 @@ def dbt_environment(url: str) -> dict[str, str]:
         unquote(parts.path.lstrip("/")) or "postgres",
     )
     return dict(zip(DBT_ENV, values, strict=True))
+
+
+def redact_url(url: str) -> str:
+    """The URL without its user and password, fit for logs and error messages."""
+    if "@" not in url:
+        return url
+    scheme, rest = url.split("://", 1)
+    return f"{scheme}://***@{rest.rsplit('@', 1)[1]}"
+
+
+def connection_failure(setting: str, url: str, error: object) -> str:
+    """Why `url` (the value of `setting`) cannot be used: the server and the cause, never the password."""
+    parts = urlsplit(url)
+    missing = " (the URL names a user but no password)" if parts.username and not parts.password else ""
+    return f"{setting}={redact_url(url)}{missing}: {str(error).strip()}"

@@ -146,6 +146,7 @@ def _load(
                 cur, load_id, table, mode, scope_json, run_id, len(frame), deleted, written, "committed", None, started
             )
     except Exception as exc:
+        exc.add_note(f"gold load of {table} rolled back: the table still holds its previous rows; re-run the step")
         if not conn.closed and not conn.broken:
             with conn.transaction(), conn.cursor() as cur:
                 _audit(

@@ -7,10 +7,11 @@ glance what to fix. Nothing under `rejected/` is read again.
 
 from __future__ import annotations
 
-import os
 import shutil
 from datetime import UTC, datetime
 from pathlib import Path
+
+from nova_assets.lib.lake import atomic_file
 
 REJECTED_DIR = "rejected"
 REASON_SUFFIX = ".reason.txt"
@@ -50,8 +51,6 @@ def move_aside(path: Path, reason: str, landing_root: Path) -> Path:
 
 def write_atomic(path: Path, data: bytes) -> Path:
     """Write through a temporary name and rename, so a crash never leaves half a file under the real name."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    partial = path.with_name(f"{path.name}.partial-{os.getpid()}")
-    partial.write_bytes(data)
-    partial.replace(path)
+    with atomic_file(path) as partial:
+        partial.write_bytes(data)
     return path

@@ -54,6 +54,9 @@ class FitSpec:
     n_jobs: int = 1
     seed: int = 0
     regressors: pd.DataFrame | None = None  # ds + numeric columns known over history and horizon
+    # What a family keeps between the fits of one run (backtest windows in time order, then the final
+    # fit), e.g. the model forms statistical searched on the first window; None: nothing is kept.
+    memo: dict | None = None
 
 
 @dataclass(frozen=True)

@@ -61,10 +61,14 @@ def run_family(
     freq: str = "D",
     seed: int = 0,
 ) -> FamilyRun:
-    """Backtest on `n_windows` rolling origins, then fit on all history and forecast `horizon` periods."""
+    """Backtest on `n_windows` rolling origins, then fit on all history and forecast `horizon` periods.
+
+    The final fit reuses what the family selected on the first window (model forms, see statistical)."""
     started = time.monotonic()
-    backtest = cross_validate(history, family, horizon, season, n_windows, n_jobs=n_jobs, freq=freq, seed=seed)
-    forecast = fit_predict(history, family, horizon, season, n_jobs=n_jobs, freq=freq, seed=seed)
+    memo: dict = {}
+    backtest = cross_validate(history, family, horizon, season, n_windows, n_jobs=n_jobs, freq=freq, seed=seed,
+                              memo=memo)
+    forecast = fit_predict(history, family, horizon, season, n_jobs=n_jobs, freq=freq, seed=seed, memo=memo)
     return FamilyRun(family.name, backtest.assign(family=family.name), forecast.assign(family=family.name),
                      time.monotonic() - started)
 

@@ -17,6 +17,13 @@ best single model (by J on all windows) gets weight 1. (The optimum itself may b
 the report's `choice` says which it is.) Either way the in-sample J of the final
 weights is never above the best single model's. Classes with too few windows borrow the windows of
 the other modelled classes; SHORT and NO_DEMAND series get the seasonal naive baseline.
+
+Capped members: the per-series models that cost most (Prophet, AutoARIMA) run only on the top
+series by volume (models.EXPENSIVE_MAX_SERIES). Each class then gets two weight sets: one over
+the members that forecast all its series, learned on all of them, and `<class>+capped` over those
+plus the capped models, learned on the windows where all of them forecast. combine() gives a row
+the capped set when all its members are there, else the class set: a series outside the cap gets
+weights learned for the members it has, not the capped set renormalised.
 """
 
 from __future__ import annotations
@@ -33,6 +40,7 @@ from nova_assets.lib.forecasting.models import NAIVE_MODEL, ZERO_MODEL
 
 ENSEMBLE_MODEL = "Ensemble"
 MIN_CLASS_WINDOWS = 30  # fewer (series x cutoff) windows than this: learn on all modelled classes
+CAPPED_SUFFIX = "+capped"  # weight set of a class's series that the capped models (top by volume) also forecast
 WINDOW = ["unique_id", "cutoff"]
 
 
@@ -108,28 +116,42 @@ def learn_weights(backtest: pd.DataFrame, history: pd.DataFrame, season: int) ->
     for cls in sorted(MODELLED):
         rows = modelled[modelled["demand_class"] == cls]
         members = _complete_members(rows)
+        capped = _capped_members(rows, members)
+        covered = _windows_with(rows, capped)
         if rows[WINDOW].drop_duplicates().shape[0] < MIN_CLASS_WINDOWS:
             rows = modelled
-        pivot = rows.pivot_table(index=[*WINDOW, "ds"], columns="model", values="forecast")
-        pivot = pivot[[m for m in members if m in pivot.columns]].dropna()
-        if pivot.empty:
-            by_class[cls] = {NAIVE_MODEL: 1.0}
-            continue
-        actual = rows.drop_duplicates([*WINDOW, "ds"]).set_index([*WINDOW, "ds"])["y"].reindex(pivot.index)
-        windows = _assemble(pivot, actual, scales)
-        weights, report = _choose(list(pivot.columns), windows, _folds(pivot))
-        by_class[cls] = weights
-        reports.append({"demand_class": cls, **report})
+        learned = _learn(rows, members, scales)
+        by_class[cls] = learned[0] if learned else {NAIVE_MODEL: 1.0}
+        if learned:
+            reports.append({"demand_class": cls, **learned[1]})
+        if capped and covered[WINDOW].drop_duplicates().shape[0] >= MIN_CLASS_WINDOWS:
+            learned = _learn(covered, [*members, *capped], scales)
+            if learned:
+                by_class[cls + CAPPED_SUFFIX] = learned[0]
+                reports.append({"demand_class": cls + CAPPED_SUFFIX, **learned[1]})
     return LearnedWeights(by_class=by_class, report=pd.DataFrame(reports))
+
+
+def _learn(rows: pd.DataFrame, members: list[str], scales: pd.DataFrame) -> tuple[dict[str, float], dict] | None:
+    """Weights of `members` learned on the windows of `rows` where all of them forecast."""
+    pivot = rows.pivot_table(index=[*WINDOW, "ds"], columns="model", values="forecast")
+    pivot = pivot[[m for m in members if m in pivot.columns]].dropna()
+    if pivot.empty:
+        return None
+    actual = rows.drop_duplicates([*WINDOW, "ds"]).set_index([*WINDOW, "ds"])["y"].reindex(pivot.index)
+    return _choose(list(pivot.columns), _assemble(pivot, actual, scales), _folds(pivot))
 
 
 def combine(predictions: pd.DataFrame, weights: LearnedWeights, keys: list[str]) -> pd.DataFrame:
     """Weighted sum of the members per row (`keys`), with the weights of the row's demand class.
 
-    A member missing for a row (a family that failed on a series) has its weight spread over the
-    others; a row with no member at all takes the seasonal naive forecast.
+    A row where every member of its class's capped weight set (`<class>+capped`) forecasts takes
+    that set. A member missing for a row (a family that failed on a series) has its weight spread
+    over the others; a row with no member at all takes the seasonal naive forecast.
     """
-    frame = predictions.merge(weights.table(), on=["demand_class", "model"], how="left")
+    table = weights.table().rename(columns={"demand_class": "weight_set"})
+    frame = predictions.assign(weight_set=_weight_sets(predictions, weights, keys))
+    frame = frame.merge(table, on=["weight_set", "model"], how="left")
     frame["weight"] = frame["weight"].fillna(0.0)
     frame["weighted"] = frame["forecast"] * frame["weight"]
     extra = [c for c in ("y", "demand_class") if c in predictions.columns]
@@ -141,6 +163,36 @@ def combine(predictions: pd.DataFrame, weights: LearnedWeights, keys: list[str])
     with np.errstate(invalid="ignore", divide="ignore"):
         combined["forecast"] = np.where(combined["weight"] > 0, combined["weighted"] / combined["weight"], fallback)
     return combined.drop(columns=["weighted", "weight"]).assign(model=ENSEMBLE_MODEL)
+
+
+def _weight_sets(predictions: pd.DataFrame, weights: LearnedWeights, keys: list[str]) -> np.ndarray:
+    """Per row: its class's capped weight set if all of that set's members forecast the row, else its class."""
+    sets = predictions["demand_class"].to_numpy(dtype=object).copy()
+    for name, members in weights.by_class.items():
+        if not name.endswith(CAPPED_SUFFIX):
+            continue
+        cls = name.removesuffix(CAPPED_SUFFIX)
+        rows = predictions[(predictions["demand_class"] == cls) & predictions["model"].isin(members)]
+        present = rows.groupby(keys, sort=False)["model"].nunique()
+        complete = present[present == len(members)].index
+        in_set = pd.MultiIndex.from_frame(predictions[keys]).isin(complete)
+        sets[in_set & (predictions["demand_class"] == cls).to_numpy()] = name
+    return sets
+
+
+def _capped_members(rows: pd.DataFrame, complete: list[str]) -> list[str]:
+    """Models that forecast some windows of the class but not all (capped to the top series by volume)."""
+    counts = rows.drop_duplicates([*WINDOW, "model"]).groupby("model").size()
+    return sorted(m for m, n in counts.items() if m not in complete and m != ZERO_MODEL and n >= MIN_CLASS_WINDOWS)
+
+
+def _windows_with(rows: pd.DataFrame, models: list[str]) -> pd.DataFrame:
+    """The rows of the windows where every one of `models` forecasts."""
+    if not models:
+        return rows.iloc[:0]
+    present = rows[rows["model"].isin(models)].drop_duplicates([*WINDOW, "model"]).groupby(WINDOW).size()
+    full = present[present == len(models)].index
+    return rows[pd.MultiIndex.from_frame(rows[WINDOW]).isin(full)]
 
 
 def _window_scales(backtest: pd.DataFrame, history: pd.DataFrame, season: int) -> pd.DataFrame:

@@ -57,6 +57,17 @@ class FitSpec:
     # What a family keeps between the fits of one run (backtest windows in time order, then the final
     # fit), e.g. the model forms statistical searched on the first window; None: nothing is kept.
     memo: dict | None = None
+    # Per-series models that cost most fit only this many series, those with the most demand (None: all).
+    max_series: int | None = None
+
+    def top_series(self, history: pd.DataFrame, name: str) -> set:
+        """The `max_series` series of `history` with the most demand, chosen by the run's first fit
+        and kept in the memo under `name`, so that every window and the final fit cover the same series."""
+        memo = self.memo if self.memo is not None else {}
+        if name not in memo:
+            volume = history.groupby("unique_id")["y"].sum()
+            memo[name] = set(volume.index if self.max_series is None else volume.nlargest(self.max_series).index)
+        return memo[name]
 
 
 @dataclass(frozen=True)

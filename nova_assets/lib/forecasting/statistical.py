@@ -9,9 +9,13 @@ search never sees a scored point: it runs on the first window's training data, w
 every window's scored points. A series without a recorded form (new since the first window), or
 whose form no longer fits its data (multiplicative errors and a zero, say), is searched again.
 
-AutoARIMA runs only on smooth/erratic series and with small orders: its full stepwise search costs
-~4 s per daily series, ~0.2 s like this, and it is no use on mostly-zero demand. Both see at most
-STAT_MAX_SEASONS seasons: on daily data only the last year matters for their state anyway.
+AutoARIMA runs only on smooth/erratic series, at most `FitSpec.max_series` of them (those with the
+most demand, chosen on the first window), and with small orders: its full stepwise search costs
+~4 s per daily series, ~0.6 s like this, and it is no use on mostly-zero demand. On intermittent
+and lumpy series AutoETS searches the non-seasonal forms only (6x cheaper; on daily spare-parts
+demand the full search chose a non-seasonal form for these classes anyway, and the intermittent
+family models them). Both see at most STAT_MAX_SEASONS seasons: on daily data only the last year
+matters for their state anyway.
 """
 
 from __future__ import annotations
@@ -40,7 +44,8 @@ ArimaForm = tuple[int, int, int, int, int, int, bool, bool]  # p, d, q, P, D, Q,
 class _Task:
     uid: object
     y: np.ndarray
-    arima: bool  # smooth/erratic: AutoARIMA too
+    arima: bool  # smooth/erratic within the cap: AutoARIMA too
+    seasonal: bool  # smooth/erratic: ETS searches the seasonal forms too
     ets_form: EtsForm | None
     arima_form: ArimaForm | None
 
@@ -59,8 +64,11 @@ def forecast(history: pd.DataFrame, classes: pd.Series, spec: FitSpec) -> pd.Dat
     memo = spec.memo if spec.memo is not None else {}
     ets_forms, arima_forms = memo.setdefault("ets", {}), memo.setdefault("arima", {})
     recent = history.groupby("unique_id", sort=True).tail(STAT_MAX_SEASONS * spec.season)
+    regular = history[history["unique_id"].isin(classes.index[classes.isin(REGULAR)])]
+    arima = replace(spec, memo=memo).top_series(regular, "arima_series")
     tasks = [
-        _Task(uid, group["y"].to_numpy(float), classes.get(uid) in REGULAR, ets_forms.get(uid), arima_forms.get(uid))
+        _Task(uid, group["y"].to_numpy(float), uid in arima, classes.get(uid) in REGULAR, ets_forms.get(uid),
+              arima_forms.get(uid))
         for uid, group in recent.groupby("unique_id", sort=True)
     ]
     settings = replace(spec, memo=None, regressors=None)  # what the workers need, without the parent's state
@@ -84,19 +92,19 @@ def _fit_many(tasks: list[_Task], spec: FitSpec) -> list[_Fit]:
 
 
 def _fit(task: _Task, spec: FitSpec) -> _Fit:
-    ets, ets_form = _ets(task.y, spec, task.ets_form)
+    ets, ets_form = _ets(task.y, spec, task.ets_form, "ZZZ" if task.seasonal else "ZZN")
     arima, arima_form = _arima(task.y, spec, task.arima_form) if task.arima else (None, None)
     return _Fit(task.uid, ets, ets_form, arima, arima_form)
 
 
-def _ets(y: np.ndarray, spec: FitSpec, form: EtsForm | None) -> tuple[np.ndarray, EtsForm]:
+def _ets(y: np.ndarray, spec: FitSpec, form: EtsForm | None, search: str) -> tuple[np.ndarray, EtsForm]:
     if form is not None:
         try:
             model = AutoETS(season_length=spec.season, model=form[:3], damped=form[3] == "D")
             return model.forecast(y=y, h=spec.horizon)["mean"], form
         except Exception:  # the form does not fit the new data (e.g. multiplicative and a zero): search again
             pass
-    model = AutoETS(season_length=spec.season).fit(y)
+    model = AutoETS(season_length=spec.season, model=search).fit(y)
     return model.predict(spec.horizon)["mean"], str(model.model_["components"])
 
 

@@ -53,12 +53,24 @@ def test_statistical_searches_model_forms_on_the_first_window_only() -> None:
     # the final fit re-estimates that form on all history instead of searching again
     final = fit_predict(frame, FAMILIES["statistical"], horizon=14, season=7, memo=memo)
     form = memo["ets"]["A"]
-    fixed = AutoETS(season_length=7, model=form[:3], damped=form[3] == "D").forecast(y=frame["y"][:210].to_numpy(), h=14)
+    ets = AutoETS(season_length=7, model=form[:3], damped=form[3] == "D")
+    fixed = ets.forecast(y=frame["y"][:210].to_numpy(), h=14)
     np.testing.assert_allclose(_pattern(final, "AutoETS", "A"), np.clip(fixed["mean"], 0, None))
     np.testing.assert_allclose(_pattern(final, "AutoETS", "A"), np.tile(WEEK, 2), atol=1.2)
     # a recorded form is obeyed, not searched again: simple exponential smoothing forecasts a flat line
     flat = fit_predict(frame, FAMILIES["statistical"], horizon=14, season=7, memo={"ets": {"A": "ANNN"}})
     assert np.ptp(_pattern(flat, "AutoETS", "A")) < 1e-9
+
+
+def test_expensive_models_fit_the_same_top_series_by_volume_in_every_window() -> None:
+    rng = np.random.default_rng(7)
+    frame = history({f"S{i}": rng.poisson(3 + 2 * i, 120).astype(float) for i in range(5)})
+    backtest = cross_validate(frame, FAMILIES["statistical"], horizon=14, season=7, n_windows=2, max_series=2)
+    arima = backtest[backtest["model"] == "AutoARIMA"]
+    assert arima.groupby("cutoff")["unique_id"].unique().map(set).tolist() == [{"S3", "S4"}] * 2
+    assert set(backtest.loc[backtest["model"] == "AutoETS", "unique_id"]) == {f"S{i}" for i in range(5)}
+    prophet = fit_predict(frame, FAMILIES["prophet"], horizon=7, season=7, max_series=1)
+    assert set(prophet["unique_id"]) == {"S4"}
 
 
 def test_prophet_learns_trend_and_week() -> None:

@@ -34,14 +34,13 @@ import numpy as np
 import pandas as pd
 from scipy.optimize import minimize
 
+from nova_assets.lib.forecasting.backtest import WINDOW, window_scales
 from nova_assets.lib.forecasting.demand_class import MODELLED, DemandClass
-from nova_assets.lib.forecasting.metrics import rmsse_scale, seasonal_mae_scale
 from nova_assets.lib.forecasting.models import NAIVE_MODEL, ZERO_MODEL
 
 ENSEMBLE_MODEL = "Ensemble"
 MIN_CLASS_WINDOWS = 30  # fewer (series x cutoff) windows than this: learn on all modelled classes
 CAPPED_SUFFIX = "+capped"  # weight set of a class's series that the capped models (top by volume) also forecast
-WINDOW = ["unique_id", "cutoff"]
 
 
 @dataclass(frozen=True)
@@ -107,7 +106,7 @@ class _Windows:
 def learn_weights(backtest: pd.DataFrame, history: pd.DataFrame, season: int) -> LearnedWeights:
     """Per-class weights from a backtest with every family's rows (unique_id, ds, cutoff, y, model,
     forecast, demand_class); `history` provides each window's scales (data up to its cutoff only)."""
-    scales = _window_scales(backtest, history, season)
+    scales = window_scales(backtest, history, season)
     by_class: dict[str, dict[str, float]] = {
         str(DemandClass.SHORT): {NAIVE_MODEL: 1.0}, str(DemandClass.NO_DEMAND): {NAIVE_MODEL: 1.0},
     }
@@ -193,20 +192,6 @@ def _windows_with(rows: pd.DataFrame, models: list[str]) -> pd.DataFrame:
     present = rows[rows["model"].isin(models)].drop_duplicates([*WINDOW, "model"]).groupby(WINDOW).size()
     full = present[present == len(models)].index
     return rows[pd.MultiIndex.from_frame(rows[WINDOW]).isin(full)]
-
-
-def _window_scales(backtest: pd.DataFrame, history: pd.DataFrame, season: int) -> pd.DataFrame:
-    """MASE and RMSSE denominators of every (series, cutoff) window, from data up to the cutoff."""
-    series = {uid: (g["ds"].to_numpy(), g["y"].to_numpy(float))
-              for uid, g in history.sort_values("ds").groupby("unique_id", sort=False)}
-    windows = backtest[WINDOW].drop_duplicates()
-    mae, sq = [], []
-    for uid, cutoff in windows.itertuples(index=False):
-        dates, values = series[uid]
-        train = values[: np.searchsorted(dates, np.datetime64(cutoff), side="right")]
-        mae.append(seasonal_mae_scale(train, season))
-        sq.append(rmsse_scale(train))
-    return windows.assign(mae_scale=mae, sq_scale=sq).set_index(WINDOW)
 
 
 def _assemble(pivot: pd.DataFrame, actual: pd.Series, scales: pd.DataFrame) -> _Windows:

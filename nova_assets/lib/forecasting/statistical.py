@@ -14,8 +14,9 @@ most demand, chosen on the first window), and with small orders: its full stepwi
 ~4 s per daily series, ~0.6 s like this, and it is no use on mostly-zero demand. On intermittent
 and lumpy series AutoETS searches the non-seasonal forms only (6x cheaper; on daily spare-parts
 demand the full search chose a non-seasonal form for these classes anyway, and the intermittent
-family models them). Both see at most STAT_MAX_SEASONS seasons: on daily data only the last year
-matters for their state anyway.
+family models them). Both see at most STAT_MAX_SEASONS seasons: on daily data the last half-year
+(their cost grows with the length; neither models a yearly cycle at season 7, and the level they
+track is a recent one), on weekly and monthly data all of it.
 """
 
 from __future__ import annotations
@@ -33,7 +34,7 @@ from nova_assets.lib.forecasting.parallel import map_chunks
 
 ETS_MODEL = "AutoETS"
 ARIMA_MODEL = "AutoARIMA"
-STAT_MAX_SEASONS = 52
+STAT_MAX_SEASONS = 26
 ARIMA_ORDERS = {"max_p": 2, "max_q": 2, "max_P": 1, "max_Q": 1, "nmodels": 15}
 
 EtsForm = str  # components: error, trend, season, N|D (damped), e.g. "AAAN"

@@ -9,6 +9,7 @@ from statsforecast.models import AutoETS
 from nova_assets.lib.forecasting.demand_class import DemandClass, route_classes
 from nova_assets.lib.forecasting.models import FAMILIES, ZERO_MODEL, backtest_cutoffs, cross_validate, fit_predict
 from nova_assets.lib.forecasting.panel import Panel
+from nova_assets.lib.forecasting.statistical import STAT_MAX_SEASONS
 from tests.unit.forecast_data import WEEK, history, weekly_panel
 
 
@@ -54,7 +55,7 @@ def test_statistical_searches_model_forms_on_the_first_window_only() -> None:
     final = fit_predict(frame, FAMILIES["statistical"], horizon=14, season=7, memo=memo)
     form = memo["ets"]["A"]
     ets = AutoETS(season_length=7, model=form[:3], damped=form[3] == "D")
-    fixed = ets.forecast(y=frame["y"][:210].to_numpy(), h=14)
+    fixed = ets.forecast(y=frame["y"][:210].to_numpy()[-STAT_MAX_SEASONS * 7 :], h=14)
     np.testing.assert_allclose(_pattern(final, "AutoETS", "A"), np.clip(fixed["mean"], 0, None))
     np.testing.assert_allclose(_pattern(final, "AutoETS", "A"), np.tile(WEEK, 2), atol=1.2)
     # a recorded form is obeyed, not searched again: simple exponential smoothing forecasts a flat line

@@ -138,3 +138,14 @@ def test_a_capped_model_gets_its_own_weight_set_and_the_rest_keep_theirs() -> No
     # inside the cap the right model, outside the base model's own weights (not a renormalised capped set)
     np.testing.assert_allclose(combined.loc[inside, "forecast"], combined.loc[inside, "forecast_base"] / 1.4)
     np.testing.assert_allclose(combined.loc[~inside, "forecast"], combined.loc[~inside, "forecast_base"])
+
+
+def test_a_capped_set_that_weights_no_capped_model_is_dropped() -> None:
+    frame, backtest = _backtest({
+        "Base": lambda level, rng: level,
+        "Capped": lambda level, rng: level * 3.0,  # useless: the covered rows are the class's rows
+    })
+    backtest = backtest[(backtest["model"] != "Capped") | backtest["unique_id"].isin({f"S{i}" for i in range(20)})]
+    weights = learn_weights(backtest, frame, season=7)
+    assert weights.by_class["smooth"] == {"Base": pytest.approx(1.0)}
+    assert "smooth" + CAPPED_SUFFIX not in weights.by_class

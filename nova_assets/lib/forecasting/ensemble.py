@@ -21,9 +21,10 @@ the other modelled classes; SHORT and NO_DEMAND series get the seasonal naive ba
 Capped members: the per-series models that cost most (Prophet, AutoARIMA) run only on the top
 series by volume (models.EXPENSIVE_MAX_SERIES). Each class then gets two weight sets: one over
 the members that forecast all its series, learned on all of them, and `<class>+capped` over those
-plus the capped models, learned on the windows where all of them forecast. combine() gives a row
-the capped set when all its members are there, else the class set: a series outside the cap gets
-weights learned for the members it has, not the capped set renormalised.
+plus the capped models, learned on the windows where all of them forecast, kept only if it weights
+a capped model. combine() gives a row the capped set when all its weighted members are there, else
+the class set: a series outside the cap gets weights learned for the members it has, not the
+capped set renormalised.
 """
 
 from __future__ import annotations
@@ -125,7 +126,7 @@ def learn_weights(backtest: pd.DataFrame, history: pd.DataFrame, season: int) ->
             reports.append({"demand_class": cls, **learned[1]})
         if capped and covered[WINDOW].drop_duplicates().shape[0] >= MIN_CLASS_WINDOWS:
             learned = _learn(covered, [*members, *capped], scales)
-            if learned:
+            if learned and set(learned[0]) & set(capped):  # else the class's own set serves these rows
                 by_class[cls + CAPPED_SUFFIX] = learned[0]
                 reports.append({"demand_class": cls + CAPPED_SUFFIX, **learned[1]})
     return LearnedWeights(by_class=by_class, report=pd.DataFrame(reports))

@@ -60,14 +60,13 @@ class FitSpec:
     # Per-series models that cost most fit only this many series, those with the most demand (None: all).
     max_series: int | None = None
 
-    def top_series(self, history: pd.DataFrame, name: str) -> set:
-        """The `max_series` series of `history` with the most demand, chosen by the run's first fit
-        and kept in the memo under `name`, so that every window and the final fit cover the same series."""
-        memo = self.memo if self.memo is not None else {}
-        if name not in memo:
-            volume = history.groupby("unique_id")["y"].sum()
-            memo[name] = set(volume.index if self.max_series is None else volume.nlargest(self.max_series).index)
-        return memo[name]
+    def top_series(self, history: pd.DataFrame) -> set:
+        """The `max_series` series of `history` with the most demand (all of them without a cap).
+
+        Chosen again at every fit among the series the family is given there (their demand class
+        may change between windows); the ensemble learns weights for the rows it covers (see ensemble)."""
+        volume = history.groupby("unique_id")["y"].sum()
+        return set(volume.index if self.max_series is None else volume.nlargest(self.max_series).index)
 
 
 @dataclass(frozen=True)

@@ -2,8 +2,8 @@
 
 Only smooth/erratic series get here (the registry routes them): Prophet's Gaussian additive model
 has nothing useful to say about mostly-zero demand. Of those, at most `FitSpec.max_series` with the
-most demand are fitted (chosen on the run's first window; the ensemble learns a weight set for the
-series Prophet covers and one for the rest, see ensemble). On daily data the Brazilian (Bahia/Salvador)
+most demand are fitted (the ensemble learns a weight set for the series Prophet covers and one for
+the rest, see ensemble). On daily data the Brazilian (Bahia/Salvador)
 holidays enter as two groups, major and other days, so sparse series do not fit one effect per
 holiday name. Optional regressors come with the FitSpec (columns known over history and horizon).
 """
@@ -61,7 +61,7 @@ def holiday_frame(start: pd.Timestamp, end: pd.Timestamp) -> pd.DataFrame:
 
 def forecast(history: pd.DataFrame, classes: pd.Series, spec: FitSpec) -> pd.DataFrame:
     """Long frame of Prophet forecasts for every series of `history`."""
-    history = history[history["unique_id"].isin(spec.top_series(history, "prophet_series"))]
+    history = history[history["unique_id"].isin(spec.top_series(history))]
     recent = history.groupby("unique_id", sort=True).tail(MAX_SEASONS * spec.season)
     items = [(uid, group[["ds", "y"]].reset_index(drop=True)) for uid, group in recent.groupby("unique_id")]
     end = future_dates(recent["ds"].max(), spec.horizon, spec.freq)[-1]

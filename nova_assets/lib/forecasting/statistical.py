@@ -10,7 +10,7 @@ every window's scored points. A series without a recorded form (new since the fi
 whose form no longer fits its data (multiplicative errors and a zero, say), is searched again.
 
 AutoARIMA runs only on smooth/erratic series, at most `FitSpec.max_series` of them (those with the
-most demand, chosen on the first window), and with small orders: its full stepwise search costs
+most demand), and with small orders: its full stepwise search costs
 ~4 s per daily series, ~0.6 s like this, and it is no use on mostly-zero demand. On intermittent
 and lumpy series AutoETS searches the non-seasonal forms only (6x cheaper; on daily spare-parts
 demand the full search chose a non-seasonal form for these classes anyway, and the intermittent
@@ -66,7 +66,7 @@ def forecast(history: pd.DataFrame, classes: pd.Series, spec: FitSpec) -> pd.Dat
     ets_forms, arima_forms = memo.setdefault("ets", {}), memo.setdefault("arima", {})
     recent = history.groupby("unique_id", sort=True).tail(STAT_MAX_SEASONS * spec.season)
     regular = history[history["unique_id"].isin(classes.index[classes.isin(REGULAR)])]
-    arima = replace(spec, memo=memo).top_series(regular, "arima_series")
+    arima = spec.top_series(regular)
     tasks = [
         _Task(uid, group["y"].to_numpy(float), uid in arima, classes.get(uid) in REGULAR, ets_forms.get(uid),
               arima_forms.get(uid))

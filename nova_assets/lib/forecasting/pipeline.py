@@ -117,12 +117,13 @@ def run_forecast(
     freq: str = "D",
     seed: int = 0,
     progress: Progress = print,
+    max_series: int | None = EXPENSIVE_MAX_SERIES,
 ) -> tuple[list[FamilyRun], EnsembleRun]:
     """The whole stage in one process (what the assets do one family per asset)."""
     runs = []
     for i, family in enumerate(families, start=1):
         progress(f"[{i}/{len(families)}] {family.name}: {n_windows} backtest windows + final fit ...")
-        run = run_family(history, family, horizon, season, n_windows, n_jobs, freq, seed)
+        run = run_family(history, family, horizon, season, n_windows, n_jobs, freq, seed, max_series)
         progress(f"[{i}/{len(families)}] {family.name}: done in {run.seconds:.1f} s")
         runs.append(run)
     progress("ensemble: learning weights and quantiles ...")

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import copy
 from dataclasses import dataclass
+from importlib.metadata import version
 from pathlib import Path
 
 import pandas as pd
@@ -24,12 +25,11 @@ from nova_assets.lib.forecasting.ensemble import LearnedWeights, combine
 from nova_assets.lib.forecasting.models import FAMILIES, fit_predict
 
 MODEL_ARTIFACT = "model"
-# Explicit, so MLflow does not spend a minute inferring them; what `predict` imports.
-PIP_REQUIREMENTS = [
-    f"{name}=={version}" for name, version in (
-        ("mlflow", mlflow.__version__), ("pandas", pd.__version__),
-    )
-] + ["numpy", "scipy", "statsforecast", "prophet", "lightgbm", "xgboost", "torch", "holidays", "matplotlib"]
+# Explicit, so MLflow does not spend a minute inferring them: what `predict` imports, at the
+# versions the cycle ran with (torch is the CPU build).
+PIP_REQUIREMENTS = [f"{name}=={version(name)}" for name in (
+    "mlflow", "pandas", "numpy", "scipy", "statsforecast", "prophet", "lightgbm", "xgboost-cpu", "torch", "holidays",
+)]
 
 
 @dataclass(frozen=True)

@@ -81,12 +81,12 @@ FAMILIES: dict[str, ModelFamily] = {
     ),
     "statistical": ModelFamily(
         name="statistical",
-        description="AutoETS on every demand class, AutoARIMA (small orders) on smooth/erratic series",
+        description="AutoETS on every demand class, AutoARIMA on the smooth/erratic series with most demand",
         forecaster=statistical.forecast,
     ),
     "prophet": ModelFamily(
         name="prophet",
-        description="Prophet with Brazilian holidays, on smooth/erratic series only",
+        description="Prophet with Brazilian holidays, on the smooth/erratic series with most demand",
         forecaster=prophet_model.forecast,
         classes=REGULAR,
     ),

@@ -1,7 +1,7 @@
 """AutoETS and AutoARIMA (statsforecast), with each series' model form searched once per run.
 
 The automatic searches (AutoETS over error/trend/season forms, AutoARIMA stepwise over orders)
-cost 6-15x one fit of a given form, and a cycle fits every series three times (two backtest
+cost 6-17x one fit of a given form, and a cycle fits every series three times (two backtest
 windows, then all history). So the first fit of a run searches and records the chosen form per
 series in `FitSpec.memo` (ETS components such as "AAAN", ARIMA orders with mean/drift), and the
 later windows and the final fit re-estimate the parameters of that form on their own data. The

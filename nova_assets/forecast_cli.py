@@ -60,6 +60,9 @@ def _common_arguments(parser: argparse.ArgumentParser) -> None:
                         help="rolling-origin backtest windows the ensemble weights are learned on (default 2)")
     parser.add_argument("--n-jobs", type=int, default=2, help="processes/threads per family (default 2)")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--max-expensive-series", type=int, metavar="N",
+                        help="Prophet and AutoARIMA fit only the N series with the most demand "
+                             "(default 500; 0: no cap)")
 
 
 def read_demand(path: Path, freq: str) -> pd.DataFrame:
@@ -132,6 +135,13 @@ def _settings(args: argparse.Namespace, history: pd.DataFrame, holdout_windows: 
     return season, families
 
 
+def expensive_cap(value: int | None) -> int | None:
+    """--max-expensive-series: unset is the default cap, 0 is none."""
+    from nova_assets.lib.forecasting.models import EXPENSIVE_MAX_SERIES
+
+    return EXPENSIVE_MAX_SERIES if value is None else (value or None)
+
+
 def _progress(message: str) -> None:
     print(f"{time.strftime('%H:%M:%S')} {message}", file=sys.stderr, flush=True)
 
@@ -169,7 +179,7 @@ def _backtest(args: argparse.Namespace) -> int:
         future = history[history["ds"] > cutoff]
         holdout = future[future["ds"] <= sorted(future["ds"].unique())[args.horizon - 1]]
         runs, ensemble = run_forecast(train, families, args.horizon, season, args.windows, args.n_jobs,
-                                      args.freq, args.seed, _progress)
+                                      args.freq, args.seed, _progress, expensive_cap(args.max_expensive_series))
         predictions.append(ensemble.forecast.merge(holdout, on=["unique_id", "ds"]).assign(cutoff=cutoff))
         coverage.append(interval_coverage(holdout, ensemble.quantiles, QUANTILES))
         weights.append(ensemble.weights.table().assign(cutoff=str(cutoff.date())))
@@ -230,7 +240,7 @@ def _forecast(args: argparse.Namespace) -> int:
     history = read_demand(args.input, args.freq)
     season, families = _settings(args, history, 0)
     _, ensemble = run_forecast(history, families, args.horizon, season, args.windows, args.n_jobs, args.freq,
-                               args.seed, _progress)
+                               args.seed, _progress, expensive_cap(args.max_expensive_series))
     wide = ensemble.forecast.pivot_table(index=["unique_id", "ds"], columns="model", values="forecast")
     wide = wide.rename(columns={ENSEMBLE_MODEL: "ensemble"})
     members = [c for c in wide.columns if c != "ensemble"]

@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 from nova_assets.lib.forecasting.backtest import score_windows, summarise
-from nova_assets.lib.forecasting.ensemble import ENSEMBLE_MODEL, combine, learn_weights
+from nova_assets.lib.forecasting.ensemble import CAPPED_SUFFIX, ENSEMBLE_MODEL, combine, learn_weights
 from nova_assets.lib.forecasting.models import FAMILIES, NAIVE_MODEL, ZERO_MODEL, cross_validate
 from tests.unit.forecast_data import history
 
@@ -120,3 +120,32 @@ def test_learned_ensemble_on_real_backtests_scores_as_well_as_its_best_member() 
         assert row["objective_ensemble"] <= row["objective_best_model"] + 1e-12, cls
     assert scored.loc[ENSEMBLE_MODEL, "n_series"] == 12
     assert scored.loc[ENSEMBLE_MODEL, "rmsse"] <= scored.drop(index=[ENSEMBLE_MODEL, ZERO_MODEL])["rmsse"].max()
+
+
+def test_a_capped_model_gets_its_own_weight_set_and_the_rest_keep_theirs() -> None:
+    frame, backtest = _backtest({
+        "Base": lambda level, rng: level * 1.4,  # biased: every series has it
+        "Capped": lambda level, rng: level,  # right, but run on the top half of the series only
+    })
+    top = {f"S{i}" for i in range(20)}
+    backtest = backtest[(backtest["model"] != "Capped") | backtest["unique_id"].isin(top)]
+    weights = learn_weights(backtest, frame, season=7)
+    assert weights.by_class["smooth"] == {"Base": pytest.approx(1.0)}
+    assert weights.by_class["smooth" + CAPPED_SUFFIX] == {"Capped": pytest.approx(1.0)}
+    combined = combine(backtest, weights, ["unique_id", "ds", "cutoff"]).merge(
+        backtest[backtest["model"] == "Base"], on=["unique_id", "ds", "cutoff"], suffixes=("", "_base"))
+    inside = combined["unique_id"].isin(top)
+    # inside the cap the right model, outside the base model's own weights (not a renormalised capped set)
+    np.testing.assert_allclose(combined.loc[inside, "forecast"], combined.loc[inside, "forecast_base"] / 1.4)
+    np.testing.assert_allclose(combined.loc[~inside, "forecast"], combined.loc[~inside, "forecast_base"])
+
+
+def test_a_capped_set_that_weights_no_capped_model_is_dropped() -> None:
+    frame, backtest = _backtest({
+        "Base": lambda level, rng: level,
+        "Capped": lambda level, rng: level * 3.0,  # useless: the covered rows are the class's rows
+    })
+    backtest = backtest[(backtest["model"] != "Capped") | backtest["unique_id"].isin({f"S{i}" for i in range(20)})]
+    weights = learn_weights(backtest, frame, season=7)
+    assert weights.by_class["smooth"] == {"Base": pytest.approx(1.0)}
+    assert "smooth" + CAPPED_SUFFIX not in weights.by_class

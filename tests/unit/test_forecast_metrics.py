@@ -1,8 +1,10 @@
 """Metric definitions checked against hand-computed cases (same formulas as the public benchmarks)."""
 
 import numpy as np
+import pandas as pd
 import pytest
 
+from nova_assets.lib.forecasting.backtest import score_windows
 from nova_assets.lib.forecasting.demand_class import DemandClass, classify
 from nova_assets.lib.forecasting.metrics import (
     aggregate_bias,
@@ -12,6 +14,7 @@ from nova_assets.lib.forecasting.metrics import (
     series_scores,
     smape,
 )
+from tests.unit.forecast_data import history
 
 
 def test_seasonal_scale_uses_lag_m_differences() -> None:
@@ -70,3 +73,23 @@ def test_all_zero_forecast_is_not_rewarded_on_total_demand() -> None:
 )
 def test_syntetos_boylan_classes(series: list[int], expected: DemandClass) -> None:
     assert classify(np.array(series, dtype=float))[0] is expected
+
+
+def test_window_scores_equal_series_scores_of_each_window() -> None:
+    rng = np.random.default_rng(0)
+    values = {"A": rng.poisson(3, 60), "B": np.r_[np.zeros(50), rng.poisson(1, 10)], "C": np.zeros(60)}
+    frame = history(values)
+    rows = []
+    for cutoff in frame["ds"].sort_values().unique()[[39, 49]]:
+        window = frame[(frame["ds"] > cutoff) & (frame["ds"] <= cutoff + pd.Timedelta(days=10))]
+        for model, scale in (("M1", 1.0), ("M2", 0.0)):
+            rows.append(window.assign(cutoff=cutoff, model=model, forecast=window["y"] * scale + rng.uniform(0, 1)))
+    predictions = pd.concat(rows, ignore_index=True)
+    scores = score_windows(frame, predictions, season=7).set_index(["unique_id", "model", "cutoff"])
+    assert len(scores) == 3 * 2 * 2
+    for (uid, model, cutoff), window in predictions.groupby(["unique_id", "model", "cutoff"]):
+        train = frame.loc[(frame["unique_id"] == uid) & (frame["ds"] <= cutoff), "y"].to_numpy()
+        expected = series_scores(train, window["y"].to_numpy(), window["forecast"].to_numpy(), season=7)
+        got = scores.loc[(uid, model, cutoff)]
+        for name, value in expected.items():
+            assert got[name] == pytest.approx(value, nan_ok=True), (uid, model, name)

@@ -4,10 +4,12 @@ the backtest, never go negative and repeat themselves with the same seed."""
 import numpy as np
 import pandas as pd
 import pytest
+from statsforecast.models import AutoETS
 
 from nova_assets.lib.forecasting.demand_class import DemandClass, route_classes
 from nova_assets.lib.forecasting.models import FAMILIES, ZERO_MODEL, backtest_cutoffs, cross_validate, fit_predict
 from nova_assets.lib.forecasting.panel import Panel
+from nova_assets.lib.forecasting.statistical import STAT_MAX_SEASONS
 from tests.unit.forecast_data import WEEK, history, weekly_panel
 
 
@@ -38,6 +40,38 @@ def test_ets_and_arima_learn_a_weekly_pattern() -> None:
     forecast = fit_predict(frame, FAMILIES["statistical"], horizon=14, season=7)
     for model in ("AutoETS", "AutoARIMA"):
         np.testing.assert_allclose(_pattern(forecast, model, "A"), np.tile(WEEK, 2), atol=1.2, err_msg=model)
+
+
+def test_statistical_searches_model_forms_on_the_first_window_only() -> None:
+    rng = np.random.default_rng(6)
+    frame = history({"A": np.tile(WEEK, 30) + rng.normal(0, 0.3, 210), "B": rng.poisson(4, 210)})
+    memo: dict = {}
+    cross_validate(frame, FAMILIES["statistical"], horizon=14, season=7, n_windows=2, memo=memo)
+    first_cutoff = backtest_cutoffs(frame, horizon=14, n_windows=2)[0]
+    searched: dict = {}  # a fresh search on the first window's training data alone
+    fit_predict(frame[frame["ds"] <= first_cutoff], FAMILIES["statistical"], horizon=14, season=7, memo=searched)
+    assert memo == searched and set(memo["arima"]) == {"A", "B"}
+    # the final fit re-estimates that form on all history instead of searching again
+    final = fit_predict(frame, FAMILIES["statistical"], horizon=14, season=7, memo=memo)
+    form = memo["ets"]["A"]
+    ets = AutoETS(season_length=7, model=form[:3], damped=form[3] == "D")
+    fixed = ets.forecast(y=frame["y"][:210].to_numpy()[-STAT_MAX_SEASONS * 7 :], h=14)
+    np.testing.assert_allclose(_pattern(final, "AutoETS", "A"), np.clip(fixed["mean"], 0, None))
+    np.testing.assert_allclose(_pattern(final, "AutoETS", "A"), np.tile(WEEK, 2), atol=1.2)
+    # a recorded form is obeyed, not searched again: simple exponential smoothing forecasts a flat line
+    flat = fit_predict(frame, FAMILIES["statistical"], horizon=14, season=7, memo={"ets": {"A": "ANNN"}})
+    assert np.ptp(_pattern(flat, "AutoETS", "A")) < 1e-9
+
+
+def test_expensive_models_fit_only_the_top_series_by_volume() -> None:
+    rng = np.random.default_rng(7)
+    frame = history({f"S{i}": rng.poisson(3 + 2 * i, 120).astype(float) for i in range(5)})
+    backtest = cross_validate(frame, FAMILIES["statistical"], horizon=14, season=7, n_windows=2, max_series=2)
+    arima = backtest[backtest["model"] == "AutoARIMA"]
+    assert arima.groupby("cutoff")["unique_id"].unique().map(set).tolist() == [{"S3", "S4"}] * 2
+    assert set(backtest.loc[backtest["model"] == "AutoETS", "unique_id"]) == {f"S{i}" for i in range(5)}
+    prophet = fit_predict(frame, FAMILIES["prophet"], horizon=7, season=7, max_series=1)
+    assert set(prophet["unique_id"]) == {"S4"}
 
 
 def test_prophet_learns_trend_and_week() -> None:

@@ -5,8 +5,10 @@ import dagster as dg
 from nova_assets.defs.forecast.families import SEASON, family_keys, read_backtests, read_forecasts
 from nova_assets.defs.forecast.history import load_history
 from nova_assets.lib.forecasting.ensemble import ENSEMBLE_MODEL
+from nova_assets.lib.forecasting.models import FAMILIES
 from nova_assets.lib.forecasting.pipeline import build_ensemble
-from nova_assets.lib.forecasting.tracking import RunRecord, log_run
+from nova_assets.lib.forecasting.serving import EnsembleModel
+from nova_assets.lib.forecasting.tracking import RunRecord, family_model_uris, log_run
 from nova_assets.resources import LakeResource, MlflowResource
 
 
@@ -32,7 +34,8 @@ def forecast_ensemble(
 
     cycle_date = history["ds"].max().date()
     ens = performance.set_index("model").loc[ENSEMBLE_MODEL]
-    experiment_id, run_id = log_run(
+    members = family_model_uris(mlflow.tracking_uri, mlflow.experiment, list(FAMILIES), context.run_id)
+    experiment_id, run_id, model_uri = log_run(
         mlflow.tracking_uri,
         mlflow.experiment,
         mlflow.artifact_root,
@@ -48,6 +51,8 @@ def forecast_ensemble(
                 "nova.cycle_date": str(cycle_date),
                 "dagster.partition": context.run.tags.get("dagster/partition", ""),
             },
+            model=EnsembleModel(result.weights.by_class, list(members)),
+            model_artifacts=members,
         ),
     )
     return dg.MaterializeResult(
@@ -58,5 +63,6 @@ def forecast_ensemble(
             "ensemble_rmsse": float(ens["rmsse"]),
             "mlflow_run": dg.MetadataValue.url(mlflow.run_url(experiment_id, run_id)),
             "mlflow_run_id": run_id,
+            "mlflow_model_uri": model_uri,
         }
     )

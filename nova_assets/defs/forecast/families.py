@@ -7,6 +7,7 @@ from nova_assets.defs.forecast.history import DEMAND_ASSET, load_history
 from nova_assets.lib.forecasting.backtest import score_windows, summarise
 from nova_assets.lib.forecasting.models import FAMILIES, ModelFamily
 from nova_assets.lib.forecasting.pipeline import run_family
+from nova_assets.lib.forecasting.serving import FamilyModel, FamilySettings
 from nova_assets.lib.forecasting.tracking import RunRecord, forecast_vs_actual, log_run
 from nova_assets.resources import CycleConfig, LakeResource, MlflowResource
 
@@ -46,7 +47,7 @@ def _family_asset(family: ModelFamily) -> dg.AssetsDefinition:
             for row in per_model.itertuples()
             for m in ("mase", "rmsse", "bias", "total_demand_error")
         }
-        experiment_id, run_id = log_run(
+        experiment_id, run_id, model_uri = log_run(
             mlflow.tracking_uri,
             mlflow.experiment,
             mlflow.artifact_root,
@@ -71,6 +72,7 @@ def _family_asset(family: ModelFamily) -> dg.AssetsDefinition:
                     "nova.cycle_date": str(cycle_date),
                     "nova.data": "synthetic sample unless an ERP export was loaded",
                 },
+                model=FamilyModel(FamilySettings(family.name, horizon, SEASON, n_jobs=N_JOBS), run.memo),
             ),
         )
         return dg.MaterializeResult(
@@ -82,6 +84,7 @@ def _family_asset(family: ModelFamily) -> dg.AssetsDefinition:
                 "backtest": dg.MetadataValue.md(per_model.round(3).to_markdown(index=False)),
                 "mlflow_run": dg.MetadataValue.url(mlflow.run_url(experiment_id, run_id)),
                 "mlflow_run_id": run_id,
+                "mlflow_model_uri": model_uri,
             }
         )
 

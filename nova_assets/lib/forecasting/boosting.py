@@ -11,7 +11,10 @@ Design (documented choices):
   model then forecasts every step from the real history, without feeding its own means back as
   lags (which distorts the zero/non-zero features of intermittent series in a recursive scheme).
 - Tweedie objective: non-negative, zero-inflated targets; forecasts are means.
-- Fixed seeds and at most MAX_TRAIN_ROWS rows (the most recent periods). Each booster runs on one
+- Fixed seeds; training targets from the last RECENT_SEASONS seasons, at most MAX_TRAIN_ROWS of
+  them drawn at random across all series (measured: the family took 189 s for
+  1,000 daily series x 3 years, three fits of ~1.1 M rows each, on a busy machine; the cost grows
+  with the rows, and 400 k rows drawn from all series keep every series represented). Each booster runs on one
   thread and with n_jobs >= 2 the two train side by side: on the 2-core target machine one OpenMP
   thread per model was measured 2-4x faster than two threads per model (6.6 s vs 25.9 s for
   LightGBM on 300 daily series x 3 years), and the two models keep both cores busy.
@@ -20,16 +23,20 @@ Design (documented choices):
 from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
+from typing import TYPE_CHECKING
 
-import lightgbm as lgb
 import numpy as np
 import pandas as pd
-import xgboost as xgb
 
 from nova_assets.lib.forecasting.panel import FitSpec, Panel, future_dates, long_forecast
 from nova_assets.lib.sources.holidays_calendar import build_holidays
 
-MAX_TRAIN_ROWS = 1_500_000
+if TYPE_CHECKING:
+    import lightgbm as lgb
+    import xgboost as xgb
+
+MAX_TRAIN_ROWS = 400_000
+RECENT_SEASONS = 104  # training targets from the last two years of daily data (weekly/monthly: all of it)
 SEASONAL_LAGS = 4  # same-position values of the last four seasons known at the origin
 TWEEDIE_POWER = 1.2
 N_TREES = 300
@@ -46,7 +53,7 @@ def forecast(history: pd.DataFrame, classes: pd.Series, spec: FitSpec) -> pd.Dat
     features = _Features(y, scale, _calendar(dates, spec.freq), spec.season)
 
     rng = np.random.default_rng(spec.seed)
-    first = max(1, periods - MAX_TRAIN_ROWS // max(n, 1))
+    first = max(1, periods - RECENT_SEASONS * spec.season)
     rows, targets = np.meshgrid(np.arange(n), np.arange(first, periods), indexing="ij")
     rows, targets = rows.ravel(), targets.ravel()
     steps = rng.integers(1, spec.horizon + 1, size=len(rows))
@@ -54,6 +61,9 @@ def forecast(history: pd.DataFrame, classes: pd.Series, spec: FitSpec) -> pd.Dat
     rows, targets, steps = rows[keep], targets[keep], steps[keep]
     keep = ~np.isnan(y[rows, targets]) & np.isfinite(scale[rows, targets - steps])  # demand seen before the origin
     rows, targets, steps = rows[keep], targets[keep], steps[keep]
+    if len(rows) > MAX_TRAIN_ROWS:  # a seeded sample across every series and period
+        pick = np.sort(rng.choice(len(rows), MAX_TRAIN_ROWS, replace=False))
+        rows, targets, steps = rows[pick], targets[pick], steps[pick]
     x_train = features.design(rows, targets, steps)
     y_train = y[rows, targets] / scale[rows, targets - steps]
 
@@ -75,6 +85,9 @@ def forecast(history: pd.DataFrame, classes: pd.Series, spec: FitSpec) -> pd.Dat
 
 
 def _models(spec: FitSpec) -> dict[str, lgb.LGBMRegressor | xgb.XGBRegressor]:
+    import lightgbm as lgb  # imported when fitting: the Dagster step processes that do not fit start faster
+    import xgboost as xgb
+
     return {
         "LightGBM": lgb.LGBMRegressor(
             objective="tweedie", tweedie_variance_power=TWEEDIE_POWER, n_estimators=N_TREES,

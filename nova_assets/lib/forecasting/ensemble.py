@@ -17,6 +17,14 @@ best single model (by J on all windows) gets weight 1. (The optimum itself may b
 the report's `choice` says which it is.) Either way the in-sample J of the final
 weights is never above the best single model's. Classes with too few windows borrow the windows of
 the other modelled classes; SHORT and NO_DEMAND series get the seasonal naive baseline.
+
+Capped members: the per-series models that cost most (Prophet, AutoARIMA) run only on the top
+series by volume (models.EXPENSIVE_MAX_SERIES). Each class then gets two weight sets: one over
+the members that forecast all its series, learned on all of them, and `<class>+capped` over those
+plus the capped models, learned on the windows where all of them forecast, kept only if it weights
+a capped model. combine() gives a row the capped set when all its weighted members are there, else
+the class set: a series outside the cap gets weights learned for the members it has, not the
+capped set renormalised.
 """
 
 from __future__ import annotations
@@ -27,13 +35,13 @@ import numpy as np
 import pandas as pd
 from scipy.optimize import minimize
 
+from nova_assets.lib.forecasting.backtest import WINDOW, window_scales
 from nova_assets.lib.forecasting.demand_class import MODELLED, DemandClass
-from nova_assets.lib.forecasting.metrics import rmsse_scale, seasonal_mae_scale
 from nova_assets.lib.forecasting.models import NAIVE_MODEL, ZERO_MODEL
 
 ENSEMBLE_MODEL = "Ensemble"
 MIN_CLASS_WINDOWS = 30  # fewer (series x cutoff) windows than this: learn on all modelled classes
-WINDOW = ["unique_id", "cutoff"]
+CAPPED_SUFFIX = "+capped"  # weight set of a class's series that the capped models (top by volume) also forecast
 
 
 @dataclass(frozen=True)
@@ -99,7 +107,7 @@ class _Windows:
 def learn_weights(backtest: pd.DataFrame, history: pd.DataFrame, season: int) -> LearnedWeights:
     """Per-class weights from a backtest with every family's rows (unique_id, ds, cutoff, y, model,
     forecast, demand_class); `history` provides each window's scales (data up to its cutoff only)."""
-    scales = _window_scales(backtest, history, season)
+    scales = window_scales(backtest, history, season)
     by_class: dict[str, dict[str, float]] = {
         str(DemandClass.SHORT): {NAIVE_MODEL: 1.0}, str(DemandClass.NO_DEMAND): {NAIVE_MODEL: 1.0},
     }
@@ -108,28 +116,42 @@ def learn_weights(backtest: pd.DataFrame, history: pd.DataFrame, season: int) ->
     for cls in sorted(MODELLED):
         rows = modelled[modelled["demand_class"] == cls]
         members = _complete_members(rows)
+        capped = _capped_members(rows, members)
+        covered = _windows_with(rows, capped)
         if rows[WINDOW].drop_duplicates().shape[0] < MIN_CLASS_WINDOWS:
             rows = modelled
-        pivot = rows.pivot_table(index=[*WINDOW, "ds"], columns="model", values="forecast")
-        pivot = pivot[[m for m in members if m in pivot.columns]].dropna()
-        if pivot.empty:
-            by_class[cls] = {NAIVE_MODEL: 1.0}
-            continue
-        actual = rows.drop_duplicates([*WINDOW, "ds"]).set_index([*WINDOW, "ds"])["y"].reindex(pivot.index)
-        windows = _assemble(pivot, actual, scales)
-        weights, report = _choose(list(pivot.columns), windows, _folds(pivot))
-        by_class[cls] = weights
-        reports.append({"demand_class": cls, **report})
+        learned = _learn(rows, members, scales)
+        by_class[cls] = learned[0] if learned else {NAIVE_MODEL: 1.0}
+        if learned:
+            reports.append({"demand_class": cls, **learned[1]})
+        if capped and covered[WINDOW].drop_duplicates().shape[0] >= MIN_CLASS_WINDOWS:
+            learned = _learn(covered, [*members, *capped], scales)
+            if learned and set(learned[0]) & set(capped):  # else the class's own set serves these rows
+                by_class[cls + CAPPED_SUFFIX] = learned[0]
+                reports.append({"demand_class": cls + CAPPED_SUFFIX, **learned[1]})
     return LearnedWeights(by_class=by_class, report=pd.DataFrame(reports))
+
+
+def _learn(rows: pd.DataFrame, members: list[str], scales: pd.DataFrame) -> tuple[dict[str, float], dict] | None:
+    """Weights of `members` learned on the windows of `rows` where all of them forecast."""
+    pivot = rows.pivot_table(index=[*WINDOW, "ds"], columns="model", values="forecast")
+    pivot = pivot[[m for m in members if m in pivot.columns]].dropna()
+    if pivot.empty:
+        return None
+    actual = rows.drop_duplicates([*WINDOW, "ds"]).set_index([*WINDOW, "ds"])["y"].reindex(pivot.index)
+    return _choose(list(pivot.columns), _assemble(pivot, actual, scales), _folds(pivot))
 
 
 def combine(predictions: pd.DataFrame, weights: LearnedWeights, keys: list[str]) -> pd.DataFrame:
     """Weighted sum of the members per row (`keys`), with the weights of the row's demand class.
 
-    A member missing for a row (a family that failed on a series) has its weight spread over the
-    others; a row with no member at all takes the seasonal naive forecast.
+    A row where every member of its class's capped weight set (`<class>+capped`) forecasts takes
+    that set. A member missing for a row (a family that failed on a series) has its weight spread
+    over the others; a row with no member at all takes the seasonal naive forecast.
     """
-    frame = predictions.merge(weights.table(), on=["demand_class", "model"], how="left")
+    table = weights.table().rename(columns={"demand_class": "weight_set"})
+    frame = predictions.assign(weight_set=_weight_sets(predictions, weights, keys))
+    frame = frame.merge(table, on=["weight_set", "model"], how="left")
     frame["weight"] = frame["weight"].fillna(0.0)
     frame["weighted"] = frame["forecast"] * frame["weight"]
     extra = [c for c in ("y", "demand_class") if c in predictions.columns]
@@ -143,18 +165,34 @@ def combine(predictions: pd.DataFrame, weights: LearnedWeights, keys: list[str])
     return combined.drop(columns=["weighted", "weight"]).assign(model=ENSEMBLE_MODEL)
 
 
-def _window_scales(backtest: pd.DataFrame, history: pd.DataFrame, season: int) -> pd.DataFrame:
-    """MASE and RMSSE denominators of every (series, cutoff) window, from data up to the cutoff."""
-    series = {uid: (g["ds"].to_numpy(), g["y"].to_numpy(float))
-              for uid, g in history.sort_values("ds").groupby("unique_id", sort=False)}
-    windows = backtest[WINDOW].drop_duplicates()
-    mae, sq = [], []
-    for uid, cutoff in windows.itertuples(index=False):
-        dates, values = series[uid]
-        train = values[: np.searchsorted(dates, np.datetime64(cutoff), side="right")]
-        mae.append(seasonal_mae_scale(train, season))
-        sq.append(rmsse_scale(train))
-    return windows.assign(mae_scale=mae, sq_scale=sq).set_index(WINDOW)
+def _weight_sets(predictions: pd.DataFrame, weights: LearnedWeights, keys: list[str]) -> np.ndarray:
+    """Per row: its class's capped weight set if all of that set's members forecast the row, else its class."""
+    sets = predictions["demand_class"].to_numpy(dtype=object).copy()
+    for name, members in weights.by_class.items():
+        if not name.endswith(CAPPED_SUFFIX):
+            continue
+        cls = name.removesuffix(CAPPED_SUFFIX)
+        rows = predictions[(predictions["demand_class"] == cls) & predictions["model"].isin(members)]
+        present = rows.groupby(keys, sort=False)["model"].nunique()
+        complete = present[present == len(members)].index
+        in_set = pd.MultiIndex.from_frame(predictions[keys]).isin(complete)
+        sets[in_set & (predictions["demand_class"] == cls).to_numpy()] = name
+    return sets
+
+
+def _capped_members(rows: pd.DataFrame, complete: list[str]) -> list[str]:
+    """Models that forecast some windows of the class but not all (capped to the top series by volume)."""
+    counts = rows.drop_duplicates([*WINDOW, "model"]).groupby("model").size()
+    return sorted(m for m, n in counts.items() if m not in complete and m != ZERO_MODEL and n >= MIN_CLASS_WINDOWS)
+
+
+def _windows_with(rows: pd.DataFrame, models: list[str]) -> pd.DataFrame:
+    """The rows of the windows where every one of `models` forecasts."""
+    if not models:
+        return rows.iloc[:0]
+    present = rows[rows["model"].isin(models)].drop_duplicates([*WINDOW, "model"]).groupby(WINDOW).size()
+    full = present[present == len(models)].index
+    return rows[pd.MultiIndex.from_frame(rows[WINDOW]).isin(full)]
 
 
 def _assemble(pivot: pd.DataFrame, actual: pd.Series, scales: pd.DataFrame) -> _Windows:

@@ -11,12 +11,16 @@ seconds.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 import pandas as pd
-import torch
-from torch import nn
 
 from nova_assets.lib.forecasting.panel import FitSpec, Panel, future_dates, long_forecast
+
+if TYPE_CHECKING:
+    import torch
+    from torch import nn
 
 MODEL = "LSTM"
 HIDDEN = 32
@@ -30,15 +34,22 @@ MAX_WINDOW = 112
 TORCH_THREADS = 1
 
 
-class _Net(nn.Module):
-    def __init__(self, horizon: int) -> None:
-        super().__init__()
-        self.lstm = nn.LSTM(input_size=2, hidden_size=HIDDEN, batch_first=True)
-        self.head = nn.Linear(HIDDEN, horizon)
+def _net(horizon: int) -> nn.Module:
+    """LSTM over the window, then a linear head: the log of the mean of each of the `horizon` steps.
+    torch is imported here, when a net is built: Dagster step processes that do not fit start faster."""
+    from torch import nn
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        _, (hidden, _) = self.lstm(x)
-        return self.head(hidden[-1])  # log of the mean of each step
+    class _Net(nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.lstm = nn.LSTM(input_size=2, hidden_size=HIDDEN, batch_first=True)
+            self.head = nn.Linear(HIDDEN, horizon)
+
+        def forward(self, x: torch.Tensor) -> torch.Tensor:
+            _, (hidden, _) = self.lstm(x)
+            return self.head(hidden[-1])
+
+    return _Net()
 
 
 def window_length(season: int, horizon: int) -> int:
@@ -48,6 +59,8 @@ def window_length(season: int, horizon: int) -> int:
 
 def forecast(history: pd.DataFrame, classes: pd.Series, spec: FitSpec) -> pd.DataFrame:
     """Long frame with the LSTM forecast for every series of `history`."""
+    import torch
+
     torch.manual_seed(spec.seed)
     torch.set_num_threads(TORCH_THREADS)
     panel = Panel.from_history(history)
@@ -74,7 +87,7 @@ def forecast(history: pd.DataFrame, classes: pd.Series, spec: FitSpec) -> pd.Dat
         inputs = rows[:, None], origins[:, None] + before
         x = _inputs(demand[inputs], observed[inputs], sample_scale)
         y = demand[rows[:, None], origins[:, None] + after] / sample_scale[:, None]
-        net = _Net(spec.horizon)
+        net = _net(spec.horizon)
         _train(net, torch.from_numpy(x), torch.from_numpy(y.astype(np.float32)), rng)
         with torch.no_grad():
             predicted = torch.exp(net(torch.from_numpy(last))).numpy().astype(float) * last_scale[:, None]
@@ -87,7 +100,10 @@ def _inputs(demand: np.ndarray, observed: np.ndarray, scale: np.ndarray) -> np.n
     return np.stack([np.log1p(demand / scale[:, None]), observed], axis=2).astype(np.float32)
 
 
-def _train(net: _Net, x: torch.Tensor, y: torch.Tensor, rng: np.random.Generator) -> None:
+def _train(net: nn.Module, x: torch.Tensor, y: torch.Tensor, rng: np.random.Generator) -> None:
+    import torch
+    from torch import nn
+
     optimiser = torch.optim.Adam(net.parameters(), lr=LEARNING_RATE)
     loss_fn = nn.PoissonNLLLoss(log_input=True, full=False)
     with torch.no_grad():  # start at the average level so early epochs are not spent finding it

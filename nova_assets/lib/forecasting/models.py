@@ -14,21 +14,18 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 from statsforecast import StatsForecast
-from statsforecast.models import ADIDA, IMAPA, TSB, AutoARIMA, AutoETS, CrostonSBA
+from statsforecast.models import ADIDA, IMAPA, TSB, CrostonSBA
 
-from nova_assets.lib.forecasting import boosting, lstm, prophet_model
+from nova_assets.lib.forecasting import boosting, lstm, prophet_model, statistical
 from nova_assets.lib.forecasting.demand_class import MODELLED, REGULAR, DemandClass, route_classes
 from nova_assets.lib.forecasting.panel import FitSpec, Panel, future_dates, long_forecast, pandas_freq
 
 ZERO_MODEL = "Zero"
 NAIVE_MODEL = "SeasonalNaive"
-# AutoETS/AutoARIMA cost grows with the length of the series; on daily data only the last
-# year matters for their state anyway (weekly and monthly data keep 52 years).
-STAT_MAX_SEASONS = 52
-# AutoARIMA only on smooth/erratic series and with small orders: its full stepwise search costs
-# ~4 s per daily series, ~0.2 s like this, and it is no use on mostly-zero demand.
-ARIMA_ORDERS = {"max_p": 2, "max_q": 2, "max_P": 1, "max_Q": 1, "nmodels": 15}
 LONG_COLUMNS = ["unique_id", "ds", "model", "forecast", "demand_class"]
+# Prophet and AutoARIMA (~0.3 s and ~0.6 s per daily series and fit) fit at most this many series,
+# those with the most demand: at 10,000 items they would otherwise cost more than the whole budget.
+EXPENSIVE_MAX_SERIES = 500
 
 Forecaster = Callable[[pd.DataFrame, pd.Series, FitSpec], pd.DataFrame]
 
@@ -70,15 +67,6 @@ def _intermittent(history: pd.DataFrame, classes: pd.Series, spec: FitSpec) -> p
     return _statsforecast(history, models, spec)
 
 
-def _statistical(history: pd.DataFrame, classes: pd.Series, spec: FitSpec) -> pd.DataFrame:
-    recent = history.groupby("unique_id", sort=False).tail(STAT_MAX_SEASONS * spec.season)
-    regular = recent[recent["unique_id"].isin(classes.index[classes.isin(REGULAR)])]
-    parts = [_statsforecast(recent, [AutoETS(season_length=spec.season)], spec)]
-    if not regular.empty:
-        parts.append(_statsforecast(regular, [AutoARIMA(season_length=spec.season, **ARIMA_ORDERS)], spec))
-    return pd.concat(parts, ignore_index=True)
-
-
 FAMILIES: dict[str, ModelFamily] = {
     "baseline": ModelFamily(
         name="baseline",
@@ -93,12 +81,12 @@ FAMILIES: dict[str, ModelFamily] = {
     ),
     "statistical": ModelFamily(
         name="statistical",
-        description="AutoETS on every demand class, AutoARIMA (small orders) on smooth/erratic series",
-        forecaster=_statistical,
+        description="AutoETS on every demand class, AutoARIMA on the smooth/erratic series with most demand",
+        forecaster=statistical.forecast,
     ),
     "prophet": ModelFamily(
         name="prophet",
-        description="Prophet with Brazilian holidays, on smooth/erratic series only",
+        description="Prophet with Brazilian holidays, on the smooth/erratic series with most demand",
         forecaster=prophet_model.forecast,
         classes=REGULAR,
     ),
@@ -124,12 +112,16 @@ def fit_predict(
     freq: str = "D",
     seed: int = 0,
     regressors: pd.DataFrame | None = None,
+    memo: dict | None = None,
+    max_series: int | None = EXPENSIVE_MAX_SERIES,
 ) -> pd.DataFrame:
     """Fit on all of `history` (unique_id, ds, y; regular periods) and forecast `horizon` periods.
 
     Long frame: unique_id, ds, model, forecast, demand_class (the routing class of the series).
+    `memo`: the family's state from earlier fits of the same run (FitSpec.memo), updated in place.
     """
-    spec = FitSpec(horizon=horizon, season=season, freq=freq, n_jobs=n_jobs, seed=seed, regressors=regressors)
+    spec = FitSpec(horizon=horizon, season=season, freq=freq, n_jobs=n_jobs, seed=seed, regressors=regressors,
+                   memo=memo, max_series=max_series)
     classes = route_classes(history, season)
     eligible = classes[classes.isin(family.classes)]
     if eligible.empty:  # typed, so that concatenating it with other families' rows keeps the dtypes
@@ -161,15 +153,20 @@ def cross_validate(
     freq: str = "D",
     seed: int = 0,
     regressors: pd.DataFrame | None = None,
+    memo: dict | None = None,
+    max_series: int | None = EXPENSIVE_MAX_SERIES,
 ) -> pd.DataFrame:
     """Rolling-origin forecasts: each window is fitted only on data up to its cutoff.
 
     Long frame as fit_predict's, plus cutoff and the actual y (the class is the one at the cutoff).
+    The windows run oldest first and share `memo` (a new one if None), so what a family selects on
+    the first window's training data is reused by the later windows (and by a final fit given it).
     """
+    memo = {} if memo is None else memo
     windows = []
     for cutoff in backtest_cutoffs(history, horizon, n_windows):
         train = history[history["ds"] <= cutoff]
-        forecast = fit_predict(train, family, horizon, season, n_jobs, freq, seed, regressors)
+        forecast = fit_predict(train, family, horizon, season, n_jobs, freq, seed, regressors, memo, max_series)
         actual = history.loc[history["ds"] > cutoff, ["unique_id", "ds", "y"]]
         windows.append(forecast.merge(actual, on=["unique_id", "ds"], how="inner").assign(cutoff=cutoff))
     return pd.concat(windows, ignore_index=True)[["unique_id", "ds", "cutoff", "y", *LONG_COLUMNS[2:]]]

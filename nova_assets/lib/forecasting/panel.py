@@ -54,6 +54,19 @@ class FitSpec:
     n_jobs: int = 1
     seed: int = 0
     regressors: pd.DataFrame | None = None  # ds + numeric columns known over history and horizon
+    # What a family keeps between the fits of one run (backtest windows in time order, then the final
+    # fit), e.g. the model forms statistical searched on the first window; None: nothing is kept.
+    memo: dict | None = None
+    # Per-series models that cost most fit only this many series, those with the most demand (None: all).
+    max_series: int | None = None
+
+    def top_series(self, history: pd.DataFrame) -> set:
+        """The `max_series` series of `history` with the most demand (all of them without a cap).
+
+        Chosen again at every fit among the series the family is given there (their demand class
+        may change between windows); the ensemble learns weights for the rows it covers (see ensemble)."""
+        volume = history.groupby("unique_id")["y"].sum()
+        return set(volume.index if self.max_series is None else volume.nlargest(self.max_series).index)
 
 
 @dataclass(frozen=True)

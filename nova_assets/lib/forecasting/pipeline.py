@@ -12,7 +12,13 @@ import pandas as pd
 
 from nova_assets.lib.forecasting.backtest import score_windows, summarise
 from nova_assets.lib.forecasting.ensemble import LearnedWeights, combine, learn_weights
-from nova_assets.lib.forecasting.models import FAMILIES, ModelFamily, cross_validate, fit_predict
+from nova_assets.lib.forecasting.models import (
+    EXPENSIVE_MAX_SERIES,
+    FAMILIES,
+    ModelFamily,
+    cross_validate,
+    fit_predict,
+)
 from nova_assets.lib.forecasting.quantiles import QUANTILES, fit_error_quantiles, forecast_quantiles
 
 BACKTEST_WINDOWS = 2
@@ -29,6 +35,7 @@ class FamilyRun:
     backtest: pd.DataFrame
     forecast: pd.DataFrame
     seconds: float
+    memo: dict  # what the family selected on the first window (FitSpec.memo): logged with its MLflow model
 
 
 @dataclass(frozen=True)
@@ -60,13 +67,19 @@ def run_family(
     n_jobs: int = 2,
     freq: str = "D",
     seed: int = 0,
+    max_series: int | None = EXPENSIVE_MAX_SERIES,
 ) -> FamilyRun:
-    """Backtest on `n_windows` rolling origins, then fit on all history and forecast `horizon` periods."""
+    """Backtest on `n_windows` rolling origins, then fit on all history and forecast `horizon` periods.
+
+    The final fit reuses what the family selected on the first window (model forms, see statistical)."""
     started = time.monotonic()
-    backtest = cross_validate(history, family, horizon, season, n_windows, n_jobs=n_jobs, freq=freq, seed=seed)
-    forecast = fit_predict(history, family, horizon, season, n_jobs=n_jobs, freq=freq, seed=seed)
+    memo: dict = {}
+    backtest = cross_validate(history, family, horizon, season, n_windows, n_jobs=n_jobs, freq=freq, seed=seed,
+                              memo=memo, max_series=max_series)
+    forecast = fit_predict(history, family, horizon, season, n_jobs=n_jobs, freq=freq, seed=seed, memo=memo,
+                           max_series=max_series)
     return FamilyRun(family.name, backtest.assign(family=family.name), forecast.assign(family=family.name),
-                     time.monotonic() - started)
+                     time.monotonic() - started, memo)
 
 
 def build_ensemble(
@@ -104,12 +117,13 @@ def run_forecast(
     freq: str = "D",
     seed: int = 0,
     progress: Progress = print,
+    max_series: int | None = EXPENSIVE_MAX_SERIES,
 ) -> tuple[list[FamilyRun], EnsembleRun]:
     """The whole stage in one process (what the assets do one family per asset)."""
     runs = []
     for i, family in enumerate(families, start=1):
         progress(f"[{i}/{len(families)}] {family.name}: {n_windows} backtest windows + final fit ...")
-        run = run_family(history, family, horizon, season, n_windows, n_jobs, freq, seed)
+        run = run_family(history, family, horizon, season, n_windows, n_jobs, freq, seed, max_series)
         progress(f"[{i}/{len(families)}] {family.name}: done in {run.seconds:.1f} s")
         runs.append(run)
     progress("ensemble: learning weights and quantiles ...")

@@ -1,7 +1,9 @@
 """Prophet, one model per series, fitted in a process pool (it is the slowest family per series).
 
 Only smooth/erratic series get here (the registry routes them): Prophet's Gaussian additive model
-has nothing useful to say about mostly-zero demand. On daily data the Brazilian (Bahia/Salvador)
+has nothing useful to say about mostly-zero demand. Of those, at most `FitSpec.max_series` with the
+most demand are fitted (the ensemble learns a weight set for the series Prophet covers and one for
+the rest, see ensemble). On daily data the Brazilian (Bahia/Salvador)
 holidays enter as two groups, major and other days, so sparse series do not fit one effect per
 holiday name. Optional regressors come with the FitSpec (columns known over history and horizon).
 """
@@ -9,20 +11,17 @@ holiday name. Optional regressors come with the FitSpec (columns known over hist
 from __future__ import annotations
 
 import logging
-import multiprocessing
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
-from itertools import repeat
 
 import numpy as np
 import pandas as pd
 
 from nova_assets.lib.forecasting.panel import FitSpec, future_dates
+from nova_assets.lib.forecasting.parallel import map_chunks
 from nova_assets.lib.sources.holidays_calendar import build_holidays
 
 MODEL = "Prophet"
 MAX_SEASONS = 156  # three years of daily data: enough for a yearly cycle, and fits stay ~0.1 s
-MIN_PARALLEL_SERIES = 8  # below this a process pool costs more than it saves
 PERIOD_DAYS = {"D": 1.0, "W": 7.0, "M": 365.25 / 12}
 
 
@@ -62,6 +61,7 @@ def holiday_frame(start: pd.Timestamp, end: pd.Timestamp) -> pd.DataFrame:
 
 def forecast(history: pd.DataFrame, classes: pd.Series, spec: FitSpec) -> pd.DataFrame:
     """Long frame of Prophet forecasts for every series of `history`."""
+    history = history[history["unique_id"].isin(spec.top_series(history))]
     recent = history.groupby("unique_id", sort=True).tail(MAX_SEASONS * spec.season)
     items = [(uid, group[["ds", "y"]].reset_index(drop=True)) for uid, group in recent.groupby("unique_id")]
     end = future_dates(recent["ds"].max(), spec.horizon, spec.freq)[-1]
@@ -70,16 +70,7 @@ def forecast(history: pd.DataFrame, classes: pd.Series, spec: FitSpec) -> pd.Dat
         holidays=holiday_frame(recent["ds"].min(), end) if spec.freq == "D" else None,
         regressors=spec.regressors,
     )
-    if spec.n_jobs <= 1 or len(items) < MIN_PARALLEL_SERIES:
-        quiet_logs()
-        parts = [_fit_many(items, settings)]
-    else:
-        chunks = [items[i::spec.n_jobs * 4] for i in range(spec.n_jobs * 4)]
-        # forkserver: workers never inherit the parent's OpenMP/torch thread state
-        context = multiprocessing.get_context("forkserver")
-        with ProcessPoolExecutor(spec.n_jobs, mp_context=context, initializer=quiet_logs) as pool:
-            parts = list(pool.map(_fit_many, chunks, repeat(settings)))
-    return pd.concat(parts, ignore_index=True)
+    return pd.concat(map_chunks(_fit_many, items, settings, spec.n_jobs, initializer=quiet_logs), ignore_index=True)
 
 
 def _fit_many(items: list[tuple[object, pd.DataFrame]], settings: _Settings) -> pd.DataFrame:

@@ -1,4 +1,5 @@
-"""MLflow bookkeeping: one run per model family per cycle, and one for the ensemble."""
+"""MLflow bookkeeping: one run per model family per cycle, and one for the ensemble, each with its
+model logged as a reloadable pyfunc model (see serving)."""
 
 from __future__ import annotations
 
@@ -9,9 +10,14 @@ from dataclasses import dataclass, field
 import pandas as pd
 from matplotlib.figure import Figure
 from mlflow.entities import Metric, Param, RunTag
+from mlflow.pyfunc import PythonModel
 from mlflow.tracking import MlflowClient
 
+import mlflow
+from nova_assets.lib.forecasting.serving import log_pyfunc
+
 FORECAST_EXPERIMENT = "nova-corrente-forecast"
+MODEL_URI_TAG = "nova.model_uri"
 
 
 @dataclass
@@ -24,6 +30,8 @@ class RunRecord:
     tables: dict[str, pd.DataFrame] = field(default_factory=dict)
     tags: dict[str, str] = field(default_factory=dict)
     figures: dict[str, Figure] = field(default_factory=dict)
+    model: PythonModel | None = None
+    model_artifacts: dict[str, str] = field(default_factory=dict)  # name -> URI, packed into the model
 
 
 def forecast_vs_actual(backtest: pd.DataFrame, n_items: int = 4) -> Figure:
@@ -54,8 +62,11 @@ def ensure_experiment(client: MlflowClient, name: str, artifact_root: str) -> st
     return client.create_experiment(name, artifact_location=f"{location.rstrip('/')}/{name}")
 
 
-def log_run(tracking_uri: str, experiment: str, artifact_root: str, record: RunRecord) -> tuple[str, str]:
-    """Create a finished run with params, metrics, tables and tags; return (experiment_id, run_id)."""
+def log_run(
+    tracking_uri: str, experiment: str, artifact_root: str, record: RunRecord
+) -> tuple[str, str, str | None]:
+    """Create a finished run with params, metrics, tables, tags and the model; return (experiment_id,
+    run_id, model URI or None). The model URI is also the run's tag MODEL_URI_TAG."""
     client = MlflowClient(tracking_uri=tracking_uri)
     experiment_id = ensure_experiment(client, experiment, artifact_root)
     run = client.create_run(experiment_id, run_name=record.run_name, tags={k: str(v) for k, v in record.tags.items()})
@@ -68,5 +79,30 @@ def log_run(tracking_uri: str, experiment: str, artifact_root: str, record: RunR
         client.log_text(run_id, table.to_csv(index=False), f"{name}.csv")
     for name, figure in record.figures.items():
         client.log_figure(run_id, figure, f"{name}.png")
-    client.set_terminated(run_id)
-    return experiment_id, run_id
+    if record.model is None:
+        client.set_terminated(run_id)
+        return experiment_id, run_id, None
+    mlflow.set_tracking_uri(tracking_uri)  # log_model works on the active run of the fluent API
+    with mlflow.start_run(run_id=run_id):  # ends (finishes) the run on exit
+        model_uri = log_pyfunc(record.model, record.model_artifacts or None)
+        client.set_tag(run_id, MODEL_URI_TAG, model_uri)
+    return experiment_id, run_id, model_uri
+
+
+def family_model_uris(tracking_uri: str, experiment: str, families: list[str], dagster_run_id: str) -> dict[str, str]:
+    """The model URI of each family's latest run, that of the same Dagster run when there is one."""
+    client = MlflowClient(tracking_uri=tracking_uri)
+    found = client.get_experiment_by_name(experiment)
+    if found is None:
+        return {}
+    uris = {}
+    for family in families:
+        runs = client.search_runs(
+            [found.experiment_id], filter_string=f"tags.`nova.family` = '{family}'",
+            order_by=["attributes.start_time DESC"], max_results=50,
+        )
+        logged = [r for r in runs if MODEL_URI_TAG in r.data.tags]
+        same = [r for r in logged if r.data.tags.get("dagster.run_id") == dagster_run_id]
+        if same or logged:
+            uris[family] = (same or logged)[0].data.tags[MODEL_URI_TAG]
+    return uris

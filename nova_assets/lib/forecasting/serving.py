@@ -1,0 +1,84 @@
+"""The cycle's models as MLflow pyfunc models, so `mlflow.pyfunc.load_model(uri).predict(history)`
+forecasts with the same code and the same choices as the cycle that logged them.
+
+A model is not a set of fitted weights here: every family refits on the history it is given (that
+is how the cycle forecasts too). What a cycle learns and a reload must keep is logged with it: per
+family, its settings and the model forms it selected on the first backtest window (FitSpec.memo);
+for the ensemble, the weights per demand class and the family models themselves (as artifacts).
+`predict` takes a long history frame (unique_id, ds, y; regular periods) and returns the long
+forecast frame (unique_id, ds, model, forecast, demand_class).
+"""
+
+from __future__ import annotations
+
+import copy
+from dataclasses import dataclass
+from importlib.metadata import version
+from pathlib import Path
+
+import pandas as pd
+from mlflow.pyfunc import PythonModel, PythonModelContext
+
+import mlflow
+import nova_assets
+from nova_assets.lib.forecasting.ensemble import LearnedWeights, combine
+from nova_assets.lib.forecasting.models import FAMILIES, fit_predict
+
+MODEL_ARTIFACT = "model"
+# Explicit, so MLflow does not spend a minute inferring them: what `predict` imports, at the
+# versions the cycle ran with (torch is the CPU build).
+PIP_REQUIREMENTS = [f"{name}=={version(name)}" for name in (
+    "mlflow", "pandas", "numpy", "scipy", "statsforecast", "prophet", "lightgbm", "xgboost-cpu", "torch", "holidays",
+)]
+
+
+@dataclass(frozen=True)
+class FamilySettings:
+    """How a family was run in the cycle."""
+
+    family: str
+    horizon: int
+    season: int
+    freq: str = "D"
+    seed: int = 0
+    n_jobs: int = 1
+
+
+class FamilyModel(PythonModel):
+    """One model family with its cycle settings and selected model forms."""
+
+    def __init__(self, settings: FamilySettings, memo: dict) -> None:
+        self.settings = settings
+        self.memo = memo
+
+    def predict(self, context: PythonModelContext | None, model_input: pd.DataFrame, params: dict | None = None):
+        s = self.settings
+        history = model_input.assign(ds=pd.to_datetime(model_input["ds"]))
+        return fit_predict(history, FAMILIES[s.family], s.horizon, s.season, s.n_jobs, s.freq, s.seed,
+                           memo=copy.deepcopy(self.memo))  # a copy: every call forecasts the same way
+
+
+class EnsembleModel(PythonModel):
+    """The learned ensemble: the member family models (artifacts) combined with the cycle's weights."""
+
+    def __init__(self, weights: dict[str, dict[str, float]], families: list[str]) -> None:
+        self.weights = weights
+        self.families = families
+        self.members: dict[str, mlflow.pyfunc.PyFuncModel] = {}
+
+    def load_context(self, context: PythonModelContext) -> None:
+        self.members = {name: mlflow.pyfunc.load_model(context.artifacts[name]) for name in self.families}
+
+    def predict(self, context: PythonModelContext | None, model_input: pd.DataFrame, params: dict | None = None):
+        forecasts = pd.concat([self.members[name].predict(model_input) for name in self.families], ignore_index=True)
+        ensemble = combine(forecasts, LearnedWeights(self.weights, pd.DataFrame()), ["unique_id", "ds"])
+        return pd.concat([forecasts, ensemble], ignore_index=True)
+
+
+def log_pyfunc(python_model: PythonModel, artifacts: dict[str, str] | None = None) -> str:
+    """Log a model in the active MLflow run (code shipped with it); return its URI."""
+    info = mlflow.pyfunc.log_model(
+        name=MODEL_ARTIFACT, python_model=python_model, artifacts=artifacts,
+        code_paths=[str(Path(nova_assets.__file__).parent)], pip_requirements=PIP_REQUIREMENTS,
+    )
+    return info.model_uri

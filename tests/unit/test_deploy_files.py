@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import json
 import re
+import subprocess
+import sys
 import tomllib
 from pathlib import Path
 
@@ -60,6 +62,24 @@ def test_compose_services_and_workspace_point_at_the_code_server() -> None:
     for ui in ("dagster-webserver", "dagster-daemon"):
         assert "nova-code" in services[ui]["depends_on"]
         assert any(v.startswith("./workspace.yaml:") for v in services[ui]["volumes"])
+
+
+def _compose_spec_errors(path: Path) -> str:
+    """check-jsonschema against the Compose Specification schema it ships (offline); '' when valid."""
+    result = subprocess.run(
+        [sys.executable, "-m", "check_jsonschema", "--builtin-schema", "vendor.compose-spec", str(path)],
+        capture_output=True,
+        text=True,
+    )
+    return "" if result.returncode == 0 else result.stdout + result.stderr
+
+
+def test_compose_file_is_valid_against_the_compose_specification(tmp_path: Path) -> None:
+    compose = DEPLOY / "docker-compose.yaml"
+    assert _compose_spec_errors(compose) == ""
+    broken = tmp_path / "docker-compose.yaml"
+    broken.write_text(compose.read_text().replace("    depends_on:", "    depends_onn:", 1))
+    assert "depends_onn" in _compose_spec_errors(broken)
 
 
 def test_compose_secrets_come_only_from_the_environment() -> None:

@@ -4,6 +4,7 @@ the code, pin what the project pins, and carry no credentials. Docker and Helm d
 from __future__ import annotations
 
 import json
+import os
 import re
 import subprocess
 import sys
@@ -164,9 +165,27 @@ def _literal_credentials(node: object, path: str = "") -> list[str]:
 
 
 def test_executor_setting_selects_processes_or_kubernetes_jobs() -> None:
+    from dagster_k8s import k8s_job_executor
+
     assert cycle_executor("multiprocess").name == dg.multiprocess_executor.name
+    assert cycle_executor("k8s") is k8s_job_executor
     with pytest.raises(ValueError, match="NOVA_EXECUTOR"):
         cycle_executor("celery")
+
+
+@pytest.mark.parametrize(("setting", "executor"), [("k8s", "k8s"), ("", "multiprocess")])
+def test_daily_cycle_takes_its_executor_from_the_environment(setting: str, executor: str) -> None:
+    """As in a code server started with the Helm values' env (a fresh interpreter: read at import)."""
+    probe = "from nova_assets.defs.automation.schedules import daily_cycle; print(daily_cycle.executor_def.name)"
+    result = subprocess.run(
+        [sys.executable, "-c", probe],
+        capture_output=True,
+        text=True,
+        check=True,
+        env={**os.environ, "NOVA_EXECUTOR": setting},
+        cwd=PROJECT_ROOT,
+    )
+    assert result.stdout.strip() == executor
 
 
 def test_helm_check_merges_chart_defaults_and_reports_schema_errors(tmp_path: Path) -> None:

@@ -9,7 +9,8 @@ free port, lake, landing folder, MLflow store and Dagster instance: nothing of t
 the job exactly as `nova run` does (`dagster job execute`, the multiprocess executor). Then it
 reads the run's step timings from the Dagster event log and reports, per layer (the assets'
 group), the wall span (first step start to last step end; layers overlap, since independent steps
-run in parallel) and the step-seconds (sum of step durations). Memory is sampled once a second
+run in parallel) and the step-seconds (sum of step durations). Interrupted (Ctrl-C, SIGTERM), a size
+is reported as STOPPED with the steps it finished, and the bench ends. Memory is sampled once a second
 from /proc over the whole process tree of the run: the peak of the summed PSS (shared pages split
 between the processes sharing them) and the largest single process RSS.
 
@@ -24,6 +25,7 @@ import json
 import math
 import os
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -68,6 +70,7 @@ class CycleTiming:
     sample_seconds: float
     run_seconds: float
     succeeded: bool
+    stopped: bool = False  # interrupted (Ctrl-C / SIGTERM): the layers hold the steps that finished
     layer_span_seconds: dict[str, float] = field(default_factory=dict)
     layer_step_seconds: dict[str, float] = field(default_factory=dict)
     memory: TreeMemory = field(default_factory=TreeMemory)
@@ -201,7 +204,16 @@ def run_cycle(materials: int, sites: int, years: int, workdir: Path) -> CycleTim
             )
             watcher = threading.Thread(target=watch_memory, args=(process.pid, timing.memory, done), daemon=True)
             watcher.start()
-            timing.succeeded = process.wait() == 0
+            try:
+                timing.succeeded = process.wait() == 0
+            except KeyboardInterrupt:  # Ctrl-C or SIGTERM: stop the run, keep what it finished
+                timing.stopped = True
+                process.send_signal(signal.SIGINT)  # Dagster marks the run canceled
+                try:
+                    process.wait(timeout=120)
+                except subprocess.TimeoutExpired:
+                    process.kill()
+                    process.wait()
         timing.run_seconds = round(time.monotonic() - started, 1)
         done.set()
         watcher.join()
@@ -246,7 +258,7 @@ def table(timings: list[CycleTiming]) -> str:
         spans = [
             f"{t.layer_span_seconds.get(layer, 0):.0f} ({t.layer_step_seconds.get(layer, 0):.0f})" for layer in LAYERS
         ]
-        status = "" if t.succeeded else " (FAILED)"
+        status = "" if t.succeeded else " (STOPPED, unfinished)" if t.stopped else " (FAILED)"
         rows.append(
             "| "
             + " | ".join(
@@ -254,7 +266,7 @@ def table(timings: list[CycleTiming]) -> str:
                     f"{t.materials:,}",
                     f"{t.run_seconds:.0f}{status}",
                     *spans,
-                    f"{t.run_seconds / t.materials * 1000:.0f}",
+                    f"{t.run_seconds / t.materials * 1000:.0f}" if t.succeeded else "—",
                     f"{t.memory.peak_pss_mib / 1024:.1f} GiB",
                     f"{t.memory.peak_process_rss_mib / 1024:.1f} GiB",
                     f"{t.load_before} → {t.load_after}",
@@ -285,6 +297,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--keep", action="store_true", help="keep each size's data folder")
     args = parser.parse_args(argv)
+    signal.signal(signal.SIGTERM, signal.default_int_handler)  # `kill` stops a size as cleanly as Ctrl-C
     args.output.mkdir(parents=True, exist_ok=True)
     timings = []
     for materials in args.materials:
@@ -300,6 +313,8 @@ def main(argv: list[str] | None = None) -> int:
         (args.output / "timings.json").write_text(json.dumps([asdict(t) for t in timings], indent=2))
         (args.output / "table.md").write_text(table(timings) + "\n")
         print(table(timings), flush=True)
+        if timings[-1].stopped:
+            break
     return 0 if all(t.succeeded for t in timings) else 1
 
 

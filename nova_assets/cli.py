@@ -91,6 +91,23 @@ def cycle_partition(settings: dict[str, str]) -> str:
     return str(datetime.now(ZoneInfo("America/Bahia")).date() - timedelta(days=1))
 
 
+def job_execute_command(job: str, partition: str) -> list[str]:
+    """`dagster job execute` of one daily partition, as `nova run` starts it (bench/cycle_bench.py too)."""
+    return [
+        sys.executable,
+        "-m",
+        "dagster",
+        "job",
+        "execute",
+        "-m",
+        "nova_assets.definitions",
+        "-j",
+        job,
+        "--tags",
+        json.dumps({"dagster/partition": partition}),
+    ]
+
+
 def cmd_run(args: argparse.Namespace) -> int:
     started = time.monotonic()
     settings = bring_up()
@@ -98,23 +115,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     env = _dagster_env(settings)
     partition = args.partition or cycle_partition(settings)
     print(f"Running {args.job} for partition {partition}")
-    result = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "dagster",
-            "job",
-            "execute",
-            "-m",
-            "nova_assets.definitions",
-            "-j",
-            args.job,
-            "--tags",
-            json.dumps({"dagster/partition": partition}),
-        ],
-        cwd=PROJECT_ROOT,
-        env=env,
-    )
+    result = subprocess.run(job_execute_command(args.job, partition), cwd=PROJECT_ROOT, env=env)
     if result.returncode != 0:
         print(f"\nThe {args.job} run failed (exit {result.returncode}); see the log above or `make ui`.")
         return result.returncode

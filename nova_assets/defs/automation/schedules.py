@@ -8,15 +8,30 @@ run therefore needs a partition key, the day whose data the sources fetch and th
 the partition of the day that just ended.
 """
 
+import os
+
 import dagster as dg
 
 from nova_assets.defs.partitions import daily_partitions
 
-# Steps run in parallel processes. A forkserver that has imported the code location once forks
-# every step, so a step does not pay the seconds of importing dbt, MLflow and the model libraries.
-cycle_executor = dg.multiprocess_executor.configured(
-    {"start_method": {"forkserver": {"preload_modules": ["nova_assets.definitions"]}}}
-)
+
+def cycle_executor(executor: str) -> dg.ExecutorDefinition:
+    """How the cycle's steps run: NOVA_EXECUTOR (multiprocess here; k8s in the Helm deployment, deploy/).
+
+    multiprocess: parallel processes forked by a forkserver that has imported the code location once,
+    so a step does not pay the seconds of importing dbt, MLflow and the model libraries.
+    k8s: every step in its own Kubernetes job (dagster-k8s, installed in the deployment image only).
+    """
+    if executor == "k8s":
+        from dagster_k8s import k8s_job_executor
+
+        return k8s_job_executor
+    if executor != "multiprocess":
+        raise ValueError(f"NOVA_EXECUTOR must be multiprocess or k8s, not {executor!r}")
+    return dg.multiprocess_executor.configured(
+        {"start_method": {"forkserver": {"preload_modules": ["nova_assets.definitions"]}}}
+    )
+
 
 daily_cycle = dg.define_asset_job(
     "daily_cycle",
@@ -25,7 +40,7 @@ daily_cycle = dg.define_asset_job(
     description="Raw sources -> dbt features (partition's days) -> forecasts -> ensemble -> reorder points -> alerts"
     " -> gold. Needs a partition key (a day, YYYY-MM-DD).",
     tags={"nova/cycle": "daily"},
-    executor_def=cycle_executor,
+    executor_def=cycle_executor(os.environ.get("NOVA_EXECUTOR") or "multiprocess"),
 )
 
 daily_cycle_schedule = dg.build_schedule_from_partitioned_job(

@@ -1,0 +1,322 @@
+"""Whole-cycle benchmark: the `daily_cycle` job on generated businesses of N materials, timed per layer.
+
+    python bench/cycle_bench.py                      # 200, 1,000 and 10,000 materials
+    python bench/cycle_bench.py --materials 200 1000 --output /tmp/cycle
+
+For every size the bench makes a throw-away project-data folder (its own PostgreSQL cluster on a
+free port, lake, landing folder, MLflow store and Dagster instance: nothing of the project's own
+`data/` is touched), writes the SYNTHETIC sample business there with `nova`'s generator, and runs
+the job exactly as `nova run` does (`dagster job execute`, the multiprocess executor). Then it
+reads the run's step timings from the Dagster event log and reports, per layer (the assets'
+group), the wall span (first step start to last step end; layers overlap, since independent steps
+run in parallel) and the step-seconds (sum of step durations). Interrupted (Ctrl-C, SIGTERM), a size
+is reported as STOPPED with the steps it finished, and the bench ends. Memory is sampled once a second
+from /proc over the whole process tree of the run: the peak of the summed PSS (shared pages split
+between the processes sharing them) and the largest single process RSS.
+
+Every figure describes the synthetic sample on this machine, never a real business.
+"""
+
+from __future__ import annotations
+
+import argparse
+import itertools
+import json
+import math
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections import defaultdict
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from nova_assets.cli import MAIN_JOB, cycle_partition, ensure_sample, job_execute_command
+from nova_assets.services.local_stack import (
+    EMBEDDED_DEFAULTS,
+    PROJECT_ROOT,
+    bring_up,
+    embedded_settings,
+    local_cluster,
+)
+from nova_assets.services.postgres_server import stop
+
+LAYERS = ("ingest", "transform", "forecast", "inventory", "gold", "delivery")
+GROUP_LAYER = {"gold_analytics": "gold", "gold_marts": "gold"}  # any other group is its own layer
+# Settings a bench run must not inherit from the caller's shell: it would write into their stack.
+INHERITED = (*EMBEDDED_DEFAULTS, "NOVA_POSTGRES_URL", "NOVA_DAGSTER_PG_URL", "DAGSTER_HOME")
+
+
+@dataclass
+class TreeMemory:
+    """Peaks of the memory of a process and its descendants, sampled from /proc."""
+
+    peak_pss_mib: float = 0.0
+    peak_process_rss_mib: float = 0.0
+    samples: int = 0
+
+
+@dataclass
+class CycleTiming:
+    materials: int
+    sites: int
+    years: int
+    partition: str
+    sample_seconds: float
+    run_seconds: float
+    succeeded: bool
+    stopped: bool = False  # interrupted (Ctrl-C / SIGTERM): the layers hold the steps that finished
+    layer_span_seconds: dict[str, float] = field(default_factory=dict)
+    layer_step_seconds: dict[str, float] = field(default_factory=dict)
+    memory: TreeMemory = field(default_factory=TreeMemory)
+    load_before: str = ""
+    load_after: str = ""
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def _descendants(root_pid: int) -> list[int]:
+    children: dict[int, list[int]] = defaultdict(list)
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:  # the process ended while we looked
+            continue
+        children[int(fields[1])].append(int(stat.parent.name))
+    found, todo = [], [root_pid]
+    while todo:
+        pid = todo.pop()
+        found.append(pid)
+        todo.extend(children.get(pid, ()))
+    return found
+
+
+def _kib_field(path: Path, name: str) -> int:
+    try:
+        for line in path.read_text().splitlines():
+            if line.startswith(name):
+                return int(line.split()[1])
+    except OSError:
+        pass
+    return 0
+
+
+def watch_memory(pid: int, memory: TreeMemory, done: threading.Event, interval: float = 1.0) -> None:
+    """Sample the tree of `pid` until `done` is set, keeping the peaks in `memory`."""
+    while not done.wait(interval):
+        pss = rss_max = 0
+        for member in _descendants(pid):
+            pss += _kib_field(Path(f"/proc/{member}/smaps_rollup"), "Pss:")
+            rss_max = max(rss_max, _kib_field(Path(f"/proc/{member}/status"), "VmRSS:"))
+        memory.peak_pss_mib = max(memory.peak_pss_mib, pss / 1024)
+        memory.peak_process_rss_mib = max(memory.peak_process_rss_mib, rss_max / 1024)
+        memory.samples += 1
+
+
+def _load() -> str:
+    return " ".join(Path("/proc/loadavg").read_text().split()[:3])
+
+
+def step_layers(run_id: str, instance, asset_graph) -> dict[str, str]:
+    """Layer of every step of the run, from the group of the assets it materializes (or planned to)."""
+    layers = {}
+    for entry in instance.all_logs(run_id):
+        event = entry.dagster_event
+        if event is None or not entry.step_key or event.asset_key is None:
+            continue
+        if asset_graph.has(event.asset_key):
+            group = asset_graph.get(event.asset_key).group_name
+            layers.setdefault(entry.step_key, GROUP_LAYER.get(group, group))
+    return layers
+
+
+def layer_timings(run_id: str, instance, asset_graph) -> tuple[dict[str, float], dict[str, float]]:
+    """Per layer: wall span (first step start .. last step end) and the sum of step durations."""
+    from dagster import DagsterEventType
+
+    starts, ends = {}, {}
+    for entry in instance.all_logs(
+        run_id, of_type={DagsterEventType.STEP_START, DagsterEventType.STEP_SUCCESS, DagsterEventType.STEP_FAILURE}
+    ):
+        if entry.dagster_event.event_type == DagsterEventType.STEP_START:
+            starts[entry.step_key] = entry.timestamp
+        else:
+            ends[entry.step_key] = entry.timestamp
+    layers = step_layers(run_id, instance, asset_graph)
+    first, last, busy = {}, {}, defaultdict(float)
+    for step, started in starts.items():
+        layer = layers.get(step, "other")
+        ended = ends.get(step, started)
+        first[layer] = min(first.get(layer, started), started)
+        last[layer] = max(last.get(layer, ended), ended)
+        busy[layer] += ended - started
+    span = {layer: round(last[layer] - first[layer], 1) for layer in first}
+    return span, {layer: round(seconds, 1) for layer, seconds in busy.items()}
+
+
+def run_cycle(materials: int, sites: int, years: int, workdir: Path) -> CycleTiming:
+    """Generate a business of `materials` materials in `workdir` and time one daily cycle on it."""
+    for name in INHERITED:
+        os.environ.pop(name, None)
+    os.environ.update(
+        {
+            "NOVA_SNAPSHOT_DIR": str(PROJECT_ROOT / "data" / "snapshots"),
+            "NOVA_PG_PORT": str(_free_port()),
+            "NOVA_SAMPLE_MATERIALS": str(materials),
+            "NOVA_SAMPLE_SITES": str(sites),
+            "NOVA_SAMPLE_YEARS": str(years),
+        }
+    )
+    shutil.copy(PROJECT_ROOT / "dagster.yaml", workdir / "dagster.yaml")  # DAGSTER_HOME is the data folder
+    cluster = local_cluster(embedded_settings(workdir))
+    try:
+        settings = bring_up(workdir)
+        started = time.monotonic()
+        ensure_sample(settings, force=True)
+        sample_seconds = time.monotonic() - started
+        partition = cycle_partition(settings)
+        print(
+            f"{materials} materials x {sites} sites x {years} years: sample {sample_seconds:.0f} s; "
+            f"running {MAIN_JOB} for {partition} in {workdir}",
+            flush=True,
+        )
+        timing = CycleTiming(
+            materials, sites, years, partition, round(sample_seconds, 1), 0.0, False, load_before=_load()
+        )
+        done = threading.Event()
+        started = time.monotonic()
+        with (workdir / "cycle.log").open("w") as log:
+            process = subprocess.Popen(
+                job_execute_command(MAIN_JOB, partition),
+                cwd=workdir,
+                env={**os.environ, **settings},
+                stdout=log,
+                stderr=subprocess.STDOUT,
+            )
+            watcher = threading.Thread(target=watch_memory, args=(process.pid, timing.memory, done), daemon=True)
+            watcher.start()
+            try:
+                timing.succeeded = process.wait() == 0
+            except KeyboardInterrupt:  # Ctrl-C or SIGTERM: stop the run, keep what it finished
+                timing.stopped = True
+                process.send_signal(signal.SIGINT)  # Dagster marks the run canceled
+                try:
+                    process.wait(timeout=120)
+                except subprocess.TimeoutExpired:
+                    process.kill()
+                    process.wait()
+        timing.run_seconds = round(time.monotonic() - started, 1)
+        done.set()
+        watcher.join()
+        timing.load_after = _load()
+        os.environ.update(settings)
+        timing.layer_span_seconds, timing.layer_step_seconds = _event_log_timings(workdir)
+        return timing
+    finally:
+        stop(cluster)
+
+
+def _event_log_timings(workdir: Path) -> tuple[dict[str, float], dict[str, float]]:
+    from dagster import DagsterInstance
+
+    from nova_assets.definitions import defs
+
+    with DagsterInstance.from_config(str(workdir)) as instance:
+        runs = instance.get_runs(limit=1)
+        if not runs:
+            return {}, {}
+        return layer_timings(runs[0].run_id, instance, defs().resolve_asset_graph())
+
+
+def growth_exponent(small: CycleTiming, large: CycleTiming) -> float:
+    """b in seconds ~ materials^b between two sizes: 1 is linear."""
+    return math.log(large.run_seconds / small.run_seconds) / math.log(large.materials / small.materials)
+
+
+def table(timings: list[CycleTiming]) -> str:
+    """Markdown: one row per size, layer spans in seconds, cost per 1,000 materials, peak memory."""
+    head = [
+        "materials",
+        "cycle s",
+        *LAYERS,
+        "s per 1,000 materials",
+        "peak PSS (tree)",
+        "largest process RSS",
+        "load before → after",
+    ]
+    rows = ["| " + " | ".join(head) + " |", "|" + " --- |" * len(head)]
+    for t in timings:
+        spans = [
+            f"{t.layer_span_seconds.get(layer, 0):.0f} ({t.layer_step_seconds.get(layer, 0):.0f})" for layer in LAYERS
+        ]
+        status = "" if t.succeeded else " (STOPPED, unfinished)" if t.stopped else " (FAILED)"
+        rows.append(
+            "| "
+            + " | ".join(
+                [
+                    f"{t.materials:,}",
+                    f"{t.run_seconds:.0f}{status}",
+                    *spans,
+                    f"{t.run_seconds / t.materials * 1000:.0f}" if t.succeeded else "—",
+                    f"{t.memory.peak_pss_mib / 1024:.1f} GiB",
+                    f"{t.memory.peak_process_rss_mib / 1024:.1f} GiB",
+                    f"{t.load_before} → {t.load_after}",
+                ]
+            )
+            + " |"
+        )
+    ok = [t for t in timings if t.succeeded]
+    for small, large in itertools.pairwise(ok):
+        rows.append(
+            f"\n{small.materials:,} → {large.materials:,} materials: cycle time x"
+            f"{large.run_seconds / small.run_seconds:.2f} for x{large.materials / small.materials:.0f} "
+            f"materials (exponent {growth_exponent(small, large):.2f}; 1 = linear)"
+        )
+    return "\n".join(rows)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--materials", type=int, nargs="+", default=[200, 1000, 10000])
+    parser.add_argument("--sites", type=int, default=12)
+    parser.add_argument("--years", type=int, default=3)
+    parser.add_argument(
+        "--output",
+        type=Path,
+        default=PROJECT_ROOT / "data" / "bench" / "cycle",
+        help="timings.json, table.md (rewritten after every size) and each size's cycle log",
+    )
+    parser.add_argument("--keep", action="store_true", help="keep each size's data folder")
+    args = parser.parse_args(argv)
+    signal.signal(signal.SIGTERM, signal.default_int_handler)  # `kill` stops a size as cleanly as Ctrl-C
+    args.output.mkdir(parents=True, exist_ok=True)
+    timings = []
+    for materials in args.materials:
+        workdir = Path(tempfile.mkdtemp(prefix=f"nova-cycle-{materials}-"))
+        workdir.chmod(0o711)  # as root, PostgreSQL runs as `postgres` and must reach its cluster folder
+        try:
+            timings.append(run_cycle(materials, args.sites, args.years, workdir))
+        finally:
+            if (workdir / "cycle.log").exists():
+                shutil.copy(workdir / "cycle.log", args.output / f"cycle-{materials}.log")
+            if not args.keep:
+                shutil.rmtree(workdir, ignore_errors=True)
+        (args.output / "timings.json").write_text(json.dumps([asdict(t) for t in timings], indent=2))
+        (args.output / "table.md").write_text(table(timings) + "\n")
+        print(table(timings), flush=True)
+        if timings[-1].stopped:
+            break
+    return 0 if all(t.succeeded for t in timings) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -13,7 +13,7 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from nova_assets.services.local_stack import PROJECT_ROOT
+from nova_assets.services.local_stack import PROJECT_ROOT, embedded_settings
 from nova_assets.services.postgres_server import LocalCluster, ensure_running, stop
 
 
@@ -53,6 +53,26 @@ def fresh_database(server_url: str, name: str) -> str:
 def gold_url(postgres_server: str) -> str:
     """An empty gold database for one test."""
     return fresh_database(postgres_server, "nova_gold_test")
+
+
+def cycle_settings(
+    root: Path, postgres_server: str, database: str, *, materials: int, sites: int, horizon: int
+) -> dict[str, str]:
+    """Embedded settings of a one-year synthetic business under `root`, with gold in a fresh database."""
+    (root / "mlflow").mkdir()
+    settings = embedded_settings(
+        root=root,
+        use_environment=False,
+        overrides={
+            "NOVA_SNAPSHOT_DIR": str(PROJECT_ROOT / "data" / "snapshots"),
+            "NOVA_SAMPLE_MATERIALS": str(materials),
+            "NOVA_SAMPLE_SITES": str(sites),
+            "NOVA_SAMPLE_YEARS": "1",
+            "NOVA_FORECAST_HORIZON": str(horizon),
+        },
+    )
+    settings["NOVA_POSTGRES_URL"] = fresh_database(postgres_server, database)
+    return settings
 
 
 def project_path(*parts: str) -> Path:

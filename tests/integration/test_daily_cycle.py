@@ -13,8 +13,7 @@ import pytest
 from mlflow.tracking import MlflowClient
 
 from nova_assets.lib.forecasting.models import FAMILIES
-from nova_assets.services.local_stack import PROJECT_ROOT, embedded_settings
-from tests.integration.conftest import fresh_database
+from tests.integration.conftest import cycle_settings
 
 N_MATERIALS = 24
 HORIZON = 14
@@ -23,19 +22,7 @@ HORIZON = 14
 @pytest.fixture(scope="module")
 def cycle(tmp_path_factory: pytest.TempPathFactory, postgres_server: str) -> Iterator[dict]:
     root = tmp_path_factory.mktemp("nova")
-    (root / "mlflow").mkdir()
-    settings = embedded_settings(
-        root=root,
-        use_environment=False,
-        overrides={
-            "NOVA_SNAPSHOT_DIR": str(PROJECT_ROOT / "data" / "snapshots"),
-            "NOVA_SAMPLE_MATERIALS": str(N_MATERIALS),
-            "NOVA_SAMPLE_SITES": "4",
-            "NOVA_SAMPLE_YEARS": "1",
-            "NOVA_FORECAST_HORIZON": str(HORIZON),
-        },
-    )
-    settings["NOVA_POSTGRES_URL"] = fresh_database(postgres_server, "nova_cycle_test")
+    settings = cycle_settings(root, postgres_server, "nova_cycle_test", materials=N_MATERIALS, sites=4, horizon=HORIZON)
     from nova_assets.cli import ensure_sample
 
     ensure_sample(settings)

@@ -19,8 +19,7 @@ import psycopg
 import pytest
 
 from nova_assets.lib import lake
-from nova_assets.services.local_stack import PROJECT_ROOT, embedded_settings
-from tests.integration.conftest import fresh_database
+from tests.integration.conftest import cycle_settings
 
 DAYS_DOWN = 6  # > the cycle's stale_after_days (3)
 
@@ -28,19 +27,7 @@ DAYS_DOWN = 6  # > the cycle's stale_after_days (3)
 @pytest.fixture(scope="module")
 def stale_cycle(tmp_path_factory: pytest.TempPathFactory, postgres_server: str) -> Iterator[dict]:
     root = tmp_path_factory.mktemp("stale")
-    (root / "mlflow").mkdir()
-    settings = embedded_settings(
-        root=root,
-        use_environment=False,
-        overrides={
-            "NOVA_SNAPSHOT_DIR": str(PROJECT_ROOT / "data" / "snapshots"),
-            "NOVA_SAMPLE_MATERIALS": "6",
-            "NOVA_SAMPLE_SITES": "2",
-            "NOVA_SAMPLE_YEARS": "1",
-            "NOVA_FORECAST_HORIZON": "7",
-        },
-    )
-    settings["NOVA_POSTGRES_URL"] = fresh_database(postgres_server, "nova_stale_test")
+    settings = cycle_settings(root, postgres_server, "nova_stale_test", materials=6, sites=2, horizon=7)
     from nova_assets.cli import cycle_partition, ensure_sample
 
     ensure_sample(settings)

@@ -34,6 +34,12 @@ class LakeResource(dg.ConfigurableResource):
     def read(self, layer: str, table: str) -> pd.DataFrame:
         return lake.read_table(self.root, layer, table)
 
+    def write_json(self, layer: str, name: str, value: object) -> Path:
+        return lake.write_json(self.root, layer, name, value)
+
+    def read_json(self, layer: str, name: str) -> object:
+        return lake.read_json(self.root, layer, name)
+
 
 class SourcesResource(dg.ConfigurableResource):
     """Where the raw sources come from: the landing folder, the recorded snapshots or the live APIs.

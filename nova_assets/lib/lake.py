@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import errno
+import json
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -79,6 +80,21 @@ def write_table(lake_dir: Path, layer: str, table: str, frame: pd.DataFrame) -> 
     with atomic_file(path) as partial:
         frame.to_parquet(partial, index=False)
     return path
+
+
+def write_json(lake_dir: Path, layer: str, name: str, value: object) -> Path:
+    """Write `value` as JSON file `layer/name.json`, atomically (small state beside the tables)."""
+    path = lake_dir / layer / f"{name}.json"
+    with atomic_file(path) as partial:
+        partial.write_text(json.dumps(value))
+    return path
+
+
+def read_json(lake_dir: Path, layer: str, name: str) -> object:
+    path = lake_dir / layer / f"{name}.json"
+    if not path.exists():
+        raise FileNotFoundError(f"lake file {layer}/{name}.json not found at {path}: materialize it first")
+    return json.loads(path.read_text())
 
 
 def read_table(lake_dir: Path, layer: str, table: str) -> pd.DataFrame:

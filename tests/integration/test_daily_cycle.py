@@ -177,3 +177,20 @@ def test_gold_reload_is_idempotent(cycle: dict) -> None:
     assert after == before
     alerts = pd.DataFrame(_gold(cycle, "SELECT cycle_date, material_id FROM analytics.alerts"))
     assert not alerts.duplicated().any()
+
+
+def test_per_series_families_fan_out_by_material_group(cycle: dict) -> None:
+    from nova_assets.defs.forecast.families import material_groups
+    from nova_assets.resources import LakeResource
+
+    n_groups = material_groups()
+    steps = {e.step_key for e in cycle["result"].all_events if e.event_type_value == "STEP_SUCCESS"}
+    lake = LakeResource(lake_dir=cycle["settings"]["NOVA_LAKE_DIR"])
+    for family in (f for f in FAMILIES.values() if f.fans_out):
+        group_steps = {f"forecast__forecast_{family.name}.{family.name}_group_{g}" for g in range(n_groups)}
+        assert group_steps <= steps, sorted(steps)
+        assert f"forecast__forecast_{family.name}.{family.name}_collect" in steps
+        series = [set(lake.read("forecast", f"{family.name}_group_{g}")["unique_id"]) for g in range(n_groups)]
+        assert sum(len(s) for s in series) == len(set.union(*series)), "a material forecast in two groups"
+        assert set.union(*series) == set(lake.read("forecast", family.name)["unique_id"])
+    assert "forecast__forecast_gradient_boosting" in steps  # the global models stay one step

@@ -1,12 +1,21 @@
-"""One asset per model family: backtest, fit on all history, forecast, log to MLflow."""
+"""One asset per model family: backtest, fit on all history, forecast, log to MLflow.
+
+The families that fit each series on its own (ModelFamily.fans_out) are graph-backed assets: one
+step per material group (a hash bucket of materials, lib/forecasting/material_groups), run in
+parallel by the multiprocess executor here and as separate pods by the k8s executor, then one step
+that collects the groups and logs the family's MLflow run. The global models stay one step each.
+"""
+
+import os
 
 import dagster as dg
 import pandas as pd
 
 from nova_assets.defs.forecast.history import DEMAND_ASSET, load_history
 from nova_assets.lib.forecasting.backtest import score_windows, summarise
-from nova_assets.lib.forecasting.models import FAMILIES, ModelFamily
-from nova_assets.lib.forecasting.pipeline import run_family
+from nova_assets.lib.forecasting.material_groups import group_history, group_max_series, merge_group_runs
+from nova_assets.lib.forecasting.models import EXPENSIVE_MAX_SERIES, FAMILIES, ModelFamily
+from nova_assets.lib.forecasting.pipeline import FamilyRun, run_family
 from nova_assets.lib.forecasting.serving import FamilyModel, FamilySettings
 from nova_assets.lib.forecasting.tracking import RunRecord, forecast_vs_actual, log_run
 from nova_assets.resources import CycleConfig, LakeResource, MlflowResource
@@ -14,86 +23,172 @@ from nova_assets.resources import CycleConfig, LakeResource, MlflowResource
 SEASON = 7
 BACKTEST_WINDOWS = 2
 N_JOBS = 2
-# Each family uses both cores (process pools, OpenMP/BLAS threads): one family at a time, or two
-# assets' threads fight over two cores and both run several times slower.
+# A global family uses both cores (OpenMP/BLAS threads): one at a time, or two fight over two cores
+# and both run several times slower. A material group uses one core, so two groups run side by side.
 POOL = "forecast"
+GROUP_N_JOBS = 1
+DEFAULT_MATERIAL_GROUPS = 4
+
+
+def material_groups() -> int:
+    """How many material groups the fanned-out families split into: NOVA_MATERIAL_GROUPS (default 4).
+
+    Read when the code location loads, because it shapes the graph: set it to the number of pods a
+    production cycle should spread each family over."""
+    raw = os.environ.get("NOVA_MATERIAL_GROUPS") or str(DEFAULT_MATERIAL_GROUPS)
+    if not raw.isdigit() or int(raw) < 1:
+        raise ValueError(f"NOVA_MATERIAL_GROUPS must be a whole number of at least 1, not {raw!r}")
+    return int(raw)
+
+
+def _publish(
+    context: dg.OpExecutionContext,
+    lake: LakeResource,
+    mlflow: MlflowResource,
+    cycle: CycleConfig,
+    history: pd.DataFrame,
+    run: FamilyRun,
+) -> dict:
+    """Write the family's forecast and backtest, log its MLflow run; the materialization's metadata."""
+    backtest, forecast = run.backtest, run.forecast
+    scores = score_windows(history, backtest, SEASON)
+    per_model = summarise(scores, ["model"])
+    lake.write("forecast", run.family, forecast)
+    lake.write("forecast", f"{run.family}_backtest", backtest)
+
+    cycle_date = history["ds"].max().date()
+    n_series = history["unique_id"].nunique()
+    metrics = {
+        f"{row.model}.{m}": getattr(row, m)
+        for row in per_model.itertuples()
+        for m in ("mase", "rmsse", "bias", "total_demand_error")
+    }
+    experiment_id, run_id, model_uri = log_run(
+        mlflow.tracking_uri,
+        mlflow.experiment,
+        mlflow.artifact_root,
+        RunRecord(
+            run_name=f"{run.family} {cycle_date}",
+            params={
+                "family": run.family,
+                "models": ",".join(sorted(forecast["model"].unique())),
+                "horizon_days": cycle.horizon,
+                "season": SEASON,
+                "backtest_windows": BACKTEST_WINDOWS,
+                "n_series": n_series,
+                "material_groups": material_groups() if FAMILIES[run.family].fans_out else 1,
+                "cycle_date": cycle_date,
+            },
+            metrics=metrics,
+            tables={"backtest_by_model": per_model, "backtest_by_item": scores},
+            figures={"forecast_vs_actual": forecast_vs_actual(backtest)},
+            tags={
+                "dagster.run_id": context.run_id,
+                "nova.family": run.family,
+                "dagster.partition": context.run.tags.get("dagster/partition", ""),
+                "nova.cycle_date": str(cycle_date),
+                "nova.data": "synthetic sample unless an ERP export was loaded",
+            },
+            model=FamilyModel(FamilySettings(run.family, cycle.horizon, SEASON, n_jobs=N_JOBS), run.memo),
+        ),
+    )
+    return {
+        "cycle_date": str(cycle_date),
+        "n_series": n_series,
+        "forecast_rows": len(forecast),
+        "seconds": round(run.seconds, 1),
+        "backtest": dg.MetadataValue.md(per_model.round(3).to_markdown(index=False)),
+        "mlflow_run": dg.MetadataValue.url(mlflow.run_url(experiment_id, run_id)),
+        "mlflow_run_id": run_id,
+        "mlflow_model_uri": model_uri,
+    }
+
+
+def _asset_settings(family: ModelFamily) -> dict:
+    return {
+        "name": f"forecast_{family.name}",
+        "key_prefix": "forecast",
+        "group_name": "forecast",
+        "kinds": {"python", "mlflow"},
+        "description": f"{family.description}. Rolling-origin backtest, then a forecast from all history.",
+    }
 
 
 def _family_asset(family: ModelFamily) -> dg.AssetsDefinition:
-    @dg.asset(
-        name=f"forecast_{family.name}",
-        key_prefix="forecast",
-        group_name="forecast",
-        deps=[dg.AssetKey(DEMAND_ASSET)],
-        kinds={"python", "mlflow"},
-        pool=POOL,
-        description=f"{family.description}. Rolling-origin backtest, then a forecast from all history.",
-    )
+    @dg.asset(deps=[dg.AssetKey(DEMAND_ASSET)], pool=POOL, **_asset_settings(family))
     def _asset(
         context: dg.AssetExecutionContext, lake: LakeResource, mlflow: MlflowResource, cycle: CycleConfig
     ) -> dg.MaterializeResult:
         history = load_history(lake)
-        horizon = cycle.horizon
-        run = run_family(history, family, horizon, SEASON, BACKTEST_WINDOWS, N_JOBS)
-        backtest, forecast = run.backtest, run.forecast
-        scores = score_windows(history, backtest, SEASON)
-        per_model = summarise(scores, ["model"])
-        lake.write("forecast", family.name, forecast)
-        lake.write("forecast", f"{family.name}_backtest", backtest)
+        run = run_family(history, family, cycle.horizon, SEASON, BACKTEST_WINDOWS, N_JOBS)
+        return dg.MaterializeResult(metadata=_publish(context.op_execution_context, lake, mlflow, cycle, history, run))
 
-        cycle_date = history["ds"].max().date()
-        metrics = {
-            f"{row.model}.{m}": getattr(row, m)
-            for row in per_model.itertuples()
-            for m in ("mase", "rmsse", "bias", "total_demand_error")
-        }
-        experiment_id, run_id, model_uri = log_run(
-            mlflow.tracking_uri,
-            mlflow.experiment,
-            mlflow.artifact_root,
-            RunRecord(
-                run_name=f"{family.name} {cycle_date}",
-                params={
-                    "family": family.name,
-                    "models": ",".join(sorted(forecast["model"].unique())),
-                    "horizon_days": horizon,
-                    "season": SEASON,
-                    "backtest_windows": BACKTEST_WINDOWS,
-                    "n_series": history["unique_id"].nunique(),
-                    "cycle_date": cycle_date,
-                },
-                metrics=metrics,
-                tables={"backtest_by_model": per_model, "backtest_by_item": scores},
-                figures={"forecast_vs_actual": forecast_vs_actual(backtest)},
-                tags={
-                    "dagster.run_id": context.run_id,
-                    "nova.family": family.name,
-                    "dagster.partition": context.run.tags.get("dagster/partition", ""),
-                    "nova.cycle_date": str(cycle_date),
-                    "nova.data": "synthetic sample unless an ERP export was loaded",
-                },
-                model=FamilyModel(FamilySettings(family.name, horizon, SEASON, n_jobs=N_JOBS), run.memo),
-            ),
-        )
-        return dg.MaterializeResult(
-            metadata={
-                "cycle_date": str(cycle_date),
-                "n_series": history["unique_id"].nunique(),
-                "forecast_rows": len(forecast),
-                "seconds": round(run.seconds, 1),
-                "backtest": dg.MetadataValue.md(per_model.round(3).to_markdown(index=False)),
-                "mlflow_run": dg.MetadataValue.url(mlflow.run_url(experiment_id, run_id)),
-                "mlflow_run_id": run_id,
-                "mlflow_model_uri": model_uri,
-            }
-        )
+    return _asset
+
+
+def _part(family: str, group: int) -> str:
+    return f"{family}_group_{group}"
+
+
+def _group_op(family: ModelFamily, group: int, n_groups: int) -> dg.OpDefinition:
+    @dg.op(
+        name=_part(family.name, group),
+        ins={"demand": dg.In(dg.Nothing)},
+        out=dg.Out(dg.Nothing),
+        tags={"nova/material_group": str(group)},
+        description=f"{family.name} on material group {group} of {n_groups}: backtest and forecast.",
+    )
+    def _op(context: dg.OpExecutionContext, lake: LakeResource, cycle: CycleConfig) -> None:
+        history = group_history(load_history(lake), group, n_groups)
+        run = run_family(history, family, cycle.horizon, SEASON, BACKTEST_WINDOWS, GROUP_N_JOBS,
+                         max_series=group_max_series(EXPENSIVE_MAX_SERIES, n_groups))
+        part = _part(family.name, group)
+        lake.write("forecast", part, run.forecast)
+        lake.write("forecast", f"{part}_backtest", run.backtest)
+        lake.write_json("forecast", f"{part}_memo", {"seconds": run.seconds, "memo": run.memo})
+        context.log.info(f"{part}: {history['unique_id'].nunique()} series in {run.seconds:.1f} s")
+
+    return _op
+
+
+def _read_group_run(lake: LakeResource, family: str, group: int) -> FamilyRun:
+    part = _part(family, group)
+    state = lake.read_json("forecast", f"{part}_memo")
+    return FamilyRun(family, lake.read("forecast", f"{part}_backtest"), lake.read("forecast", part),
+                     state["seconds"], state["memo"])
+
+
+def _collect_op(family: ModelFamily, n_groups: int) -> dg.OpDefinition:
+    @dg.op(
+        name=f"{family.name}_collect",
+        ins={f"group_{g}": dg.In(dg.Nothing) for g in range(n_groups)},
+        out=dg.Out(dg.Nothing),
+        description=f"{family.name}: the {n_groups} material groups as one forecast, scored and logged to MLflow.",
+    )
+    def _op(context: dg.OpExecutionContext, lake: LakeResource, mlflow: MlflowResource, cycle: CycleConfig):
+        run = merge_group_runs([_read_group_run(lake, family.name, g) for g in range(n_groups)])
+        return dg.Output(None, metadata=_publish(context, lake, mlflow, cycle, load_history(lake), run))
+
+    return _op
+
+
+def _grouped_family_asset(family: ModelFamily, n_groups: int) -> dg.AssetsDefinition:
+    groups = [_group_op(family, g, n_groups) for g in range(n_groups)]
+    collect = _collect_op(family, n_groups)
+
+    @dg.graph_asset(ins={"demand": dg.AssetIn(key=DEMAND_ASSET, dagster_type=dg.Nothing)}, **_asset_settings(family))
+    def _asset(demand):
+        return collect(**{f"group_{g}": op(demand=demand) for g, op in enumerate(groups)})
 
     return _asset
 
 
 @dg.definitions
 def defs() -> dg.Definitions:
-    return dg.Definitions(assets=[_family_asset(f) for f in FAMILIES.values()])
+    n_groups = material_groups()
+    return dg.Definitions(
+        assets=[_grouped_family_asset(f, n_groups) if f.fans_out else _family_asset(f) for f in FAMILIES.values()]
+    )
 
 
 def family_keys() -> list[dg.AssetKey]:

@@ -13,6 +13,7 @@ import pandas as pd
 from nova_assets.lib.forecasting.backtest import score_windows, summarise
 from nova_assets.lib.forecasting.ensemble import LearnedWeights, combine, learn_weights
 from nova_assets.lib.forecasting.models import (
+    BACKTEST_COLUMNS,
     EXPENSIVE_MAX_SERIES,
     FAMILIES,
     ModelFamily,
@@ -74,6 +75,11 @@ def run_family(
     The final fit reuses what the family selected on the first window (model forms, see statistical)."""
     started = time.monotonic()
     memo: dict = {}
+    if history.empty:  # a material group without materials: typed frames without rows
+        forecast = fit_predict(history, family, horizon, season, freq=freq)
+        backtest = forecast.assign(cutoff=forecast["ds"], y=forecast["forecast"])[BACKTEST_COLUMNS]
+        return FamilyRun(family.name, backtest.assign(family=family.name), forecast.assign(family=family.name), 0.0,
+                         memo)
     backtest = cross_validate(history, family, horizon, season, n_windows, n_jobs=n_jobs, freq=freq, seed=seed,
                               memo=memo, max_series=max_series)
     forecast = fit_predict(history, family, horizon, season, n_jobs=n_jobs, freq=freq, seed=seed, memo=memo,

@@ -58,6 +58,7 @@ class TreeMemory:
 
     peak_pss_mib: float = 0.0
     peak_process_rss_mib: float = 0.0
+    peak_process_at: float = 0.0  # epoch seconds of the largest single-process sample
     samples: int = 0
 
 
@@ -73,6 +74,8 @@ class CycleTiming:
     stopped: bool = False  # interrupted (Ctrl-C / SIGTERM): the layers hold the steps that finished
     layer_span_seconds: dict[str, float] = field(default_factory=dict)
     layer_step_seconds: dict[str, float] = field(default_factory=dict)
+    steps_at_memory_peak: list[str] = field(default_factory=list)  # running when the largest process peaked
+    max_parallel_forecast_steps: int = 0  # forecast-layer steps running at the same time, at most
     memory: TreeMemory = field(default_factory=TreeMemory)
     load_before: str = ""
     load_after: str = ""
@@ -118,7 +121,8 @@ def watch_memory(pid: int, memory: TreeMemory, done: threading.Event, interval: 
             pss += _kib_field(Path(f"/proc/{member}/smaps_rollup"), "Pss:")
             rss_max = max(rss_max, _kib_field(Path(f"/proc/{member}/status"), "VmRSS:"))
         memory.peak_pss_mib = max(memory.peak_pss_mib, pss / 1024)
-        memory.peak_process_rss_mib = max(memory.peak_process_rss_mib, rss_max / 1024)
+        if rss_max / 1024 > memory.peak_process_rss_mib:
+            memory.peak_process_rss_mib, memory.peak_process_at = rss_max / 1024, time.time()
         memory.samples += 1
 
 
@@ -139,8 +143,8 @@ def step_layers(run_id: str, instance, asset_graph) -> dict[str, str]:
     return layers
 
 
-def layer_timings(run_id: str, instance, asset_graph) -> tuple[dict[str, float], dict[str, float]]:
-    """Per layer: wall span (first step start .. last step end) and the sum of step durations."""
+def step_intervals(run_id: str, instance) -> dict[str, tuple[float, float]]:
+    """Start and end (epoch seconds) of every step of the run; a step that never ended ends at its start."""
     from dagster import DagsterEventType
 
     starts, ends = {}, {}
@@ -151,16 +155,31 @@ def layer_timings(run_id: str, instance, asset_graph) -> tuple[dict[str, float],
             starts[entry.step_key] = entry.timestamp
         else:
             ends[entry.step_key] = entry.timestamp
-    layers = step_layers(run_id, instance, asset_graph)
+    return {step: (started, ends.get(step, started)) for step, started in starts.items()}
+
+
+def layer_timings(
+    intervals: dict[str, tuple[float, float]], layers: dict[str, str]
+) -> tuple[dict[str, float], dict[str, float]]:
+    """Per layer: wall span (first step start .. last step end) and the sum of step durations."""
     first, last, busy = {}, {}, defaultdict(float)
-    for step, started in starts.items():
+    for step, (started, ended) in intervals.items():
         layer = layers.get(step, "other")
-        ended = ends.get(step, started)
         first[layer] = min(first.get(layer, started), started)
         last[layer] = max(last.get(layer, ended), ended)
         busy[layer] += ended - started
     span = {layer: round(last[layer] - first[layer], 1) for layer in first}
     return span, {layer: round(seconds, 1) for layer, seconds in busy.items()}
+
+
+def max_parallel(intervals: list[tuple[float, float]]) -> int:
+    """The most intervals open at one instant (the fan-out actually reached)."""
+    edges = sorted([(start, 1) for start, _ in intervals] + [(end, -1) for _, end in intervals])
+    running = most = 0
+    for _, change in edges:  # at equal instants -1 sorts first: a step ending as another starts
+        running += change
+        most = max(most, running)
+    return most
 
 
 def run_cycle(materials: int, sites: int, years: int, workdir: Path) -> CycleTiming:
@@ -219,13 +238,13 @@ def run_cycle(materials: int, sites: int, years: int, workdir: Path) -> CycleTim
         watcher.join()
         timing.load_after = _load()
         os.environ.update(settings)
-        timing.layer_span_seconds, timing.layer_step_seconds = _event_log_timings(workdir)
+        _event_log_timings(workdir, timing)
         return timing
     finally:
         stop(cluster)
 
 
-def _event_log_timings(workdir: Path) -> tuple[dict[str, float], dict[str, float]]:
+def _event_log_timings(workdir: Path, timing: CycleTiming) -> None:
     from dagster import DagsterInstance
 
     from nova_assets.definitions import defs
@@ -233,8 +252,16 @@ def _event_log_timings(workdir: Path) -> tuple[dict[str, float], dict[str, float
     with DagsterInstance.from_config(str(workdir)) as instance:
         runs = instance.get_runs(limit=1)
         if not runs:
-            return {}, {}
-        return layer_timings(runs[0].run_id, instance, defs().resolve_asset_graph())
+            return
+        run_id = runs[0].run_id
+        intervals = step_intervals(run_id, instance)
+        layers = step_layers(run_id, instance, defs().resolve_asset_graph())
+    timing.layer_span_seconds, timing.layer_step_seconds = layer_timings(intervals, layers)
+    peak = timing.memory.peak_process_at
+    timing.steps_at_memory_peak = sorted(s for s, (start, end) in intervals.items() if start <= peak <= end)
+    timing.max_parallel_forecast_steps = max_parallel(
+        [interval for step, interval in intervals.items() if layers.get(step) == "forecast"]
+    )
 
 
 def growth_exponent(small: CycleTiming, large: CycleTiming) -> float:
@@ -273,6 +300,11 @@ def table(timings: list[CycleTiming]) -> str:
                 ]
             )
             + " |"
+        )
+    for t in timings:
+        rows.append(
+            f"\n{t.materials:,} materials: at most {t.max_parallel_forecast_steps} forecast steps at once; "
+            f"largest process peaked during {', '.join(t.steps_at_memory_peak) or 'no step'}"
         )
     ok = [t for t in timings if t.succeeded]
     for small, large in itertools.pairwise(ok):

@@ -2,6 +2,7 @@
 
 import dagster as dg
 
+from nova_assets.defs.critical_path import CRITICAL_PATH_TAGS
 from nova_assets.defs.forecast.families import SEASON, family_keys, read_backtests, read_forecasts
 from nova_assets.defs.forecast.history import load_history
 from nova_assets.lib.forecasting.ensemble import ENSEMBLE_MODEL
@@ -12,7 +13,13 @@ from nova_assets.lib.forecasting.tracking import RunRecord, family_model_uris, l
 from nova_assets.resources import LakeResource, MlflowResource
 
 
-@dg.asset(key_prefix="forecast", group_name="forecast", deps=family_keys(), kinds={"python", "mlflow"})
+@dg.asset(
+    key_prefix="forecast",
+    group_name="forecast",
+    deps=family_keys(),
+    kinds={"python", "mlflow"},
+    op_tags=CRITICAL_PATH_TAGS,
+)
 def forecast_ensemble(
     context: dg.AssetExecutionContext, lake: LakeResource, mlflow: MlflowResource
 ) -> dg.MaterializeResult:

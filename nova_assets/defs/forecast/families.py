@@ -11,6 +11,7 @@ import os
 import dagster as dg
 import pandas as pd
 
+from nova_assets.defs.critical_path import CRITICAL_PATH_TAGS
 from nova_assets.defs.forecast.history import DEMAND_ASSET, load_history
 from nova_assets.lib.forecasting.backtest import score_windows, summarise
 from nova_assets.lib.forecasting.material_groups import group_history, group_max_series, merge_group_runs
@@ -115,7 +116,7 @@ def _asset_settings(family: ModelFamily) -> dict:
 
 
 def _family_asset(family: ModelFamily) -> dg.AssetsDefinition:
-    @dg.asset(deps=[dg.AssetKey(DEMAND_ASSET)], pool=POOL, **_asset_settings(family))
+    @dg.asset(deps=[dg.AssetKey(DEMAND_ASSET)], pool=POOL, op_tags=CRITICAL_PATH_TAGS, **_asset_settings(family))
     def _asset(
         context: dg.AssetExecutionContext, lake: LakeResource, mlflow: MlflowResource, cycle: CycleConfig
     ) -> dg.MaterializeResult:
@@ -135,7 +136,7 @@ def _group_op(family: ModelFamily, group: int, n_groups: int) -> dg.OpDefinition
         name=_part(family.name, group),
         ins={"demand": dg.In(dg.Nothing)},
         out=dg.Out(dg.Nothing),
-        tags={"nova/material_group": str(group)},
+        tags={**CRITICAL_PATH_TAGS, "nova/material_group": str(group)},
         description=f"{family.name} on material group {group} of {n_groups}: backtest and forecast.",
     )
     def _op(context: dg.OpExecutionContext, lake: LakeResource, cycle: CycleConfig) -> None:
@@ -163,6 +164,7 @@ def _collect_op(family: ModelFamily, n_groups: int) -> dg.OpDefinition:
         name=f"{family.name}_collect",
         ins={f"group_{g}": dg.In(dg.Nothing) for g in range(n_groups)},
         out=dg.Out(dg.Nothing),
+        tags=CRITICAL_PATH_TAGS,
         description=f"{family.name}: the {n_groups} material groups as one forecast, scored and logged to MLflow.",
     )
     def _op(context: dg.OpExecutionContext, lake: LakeResource, mlflow: MlflowResource, cycle: CycleConfig):

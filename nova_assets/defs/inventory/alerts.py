@@ -6,6 +6,7 @@ from zoneinfo import ZoneInfo
 import dagster as dg
 import pandas as pd
 
+from nova_assets.defs.critical_path import CRITICAL_PATH_TAGS
 from nova_assets.defs.inventory.settings import InventorySettings
 from nova_assets.lib.inventory.alerts import evaluate, stale_warning
 from nova_assets.lib.inventory.daily import site_at_risk
@@ -33,6 +34,7 @@ def source_dates(lake: LakeResource) -> dict[str, date]:
     deps=[dg.AssetKey(["inventory", "reorder_points"]), dg.AssetKey(["raw", "erp_materials"])]
     + [dg.AssetKey(["raw", t]) for t in FRESHNESS_SOURCES],
     kinds={"python"},
+    op_tags=CRITICAL_PATH_TAGS,
 )
 def alerts(
     lake: LakeResource, sources: SourcesResource, cycle: CycleConfig, inventory_settings: InventorySettings

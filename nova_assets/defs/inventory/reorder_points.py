@@ -3,6 +3,7 @@
 import dagster as dg
 import pandas as pd
 
+from nova_assets.defs.critical_path import CRITICAL_PATH_TAGS
 from nova_assets.defs.forecast.families import read_backtests
 from nova_assets.defs.forecast.history import load_history
 from nova_assets.defs.inventory.settings import InventorySettings
@@ -71,6 +72,7 @@ def load_inputs(lake: LakeResource) -> tuple[DailyInputs, str]:
     group_name="inventory",
     deps=[dg.AssetKey(["forecast", "forecast_ensemble"])] + [dg.AssetKey(["raw", t]) for t in RAW_INPUTS],
     kinds={"python"},
+    op_tags=CRITICAL_PATH_TAGS,
 )
 def reorder_points(lake: LakeResource, inventory_settings: InventorySettings) -> dg.MaterializeResult:
     """Safety stock, reorder point, order-up-to level and suggested order for both policies:

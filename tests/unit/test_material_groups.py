@@ -75,3 +75,16 @@ def test_merging_keeps_every_group_model_forms() -> None:
     assert merged.seconds == 5.0
     with pytest.raises(ValueError, match="different families"):
         merge_group_runs([runs[0], FamilyRun("prophet", rows, rows, 1.0, {})])
+
+
+def test_the_number_of_groups_shapes_the_graph(monkeypatch: pytest.MonkeyPatch) -> None:
+    from nova_assets.defs.forecast import families
+
+    monkeypatch.setenv("NOVA_MATERIAL_GROUPS", "2")
+    nodes = {node.name for asset in families.defs().assets for node in getattr(asset.node_def, "nodes", [])}
+    assert nodes == {f"{name}_{step}" for name in ("intermittent", "statistical", "prophet")
+                     for step in ("group_0", "group_1", "collect")}
+    for bad in ("0", "two", "-1"):
+        monkeypatch.setenv("NOVA_MATERIAL_GROUPS", bad)
+        with pytest.raises(ValueError, match="NOVA_MATERIAL_GROUPS must be a whole number"):
+            families.material_groups()

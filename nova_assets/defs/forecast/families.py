@@ -20,6 +20,7 @@ from nova_assets.lib.forecasting.pipeline import FamilyRun, run_family
 from nova_assets.lib.forecasting.serving import FamilyModel, FamilySettings
 from nova_assets.lib.forecasting.tracking import RunRecord, forecast_vs_actual, log_run
 from nova_assets.resources import CycleConfig, LakeResource, MlflowResource
+from nova_assets.services.local_stack import EMBEDDED_DEFAULTS
 
 SEASON = 7
 BACKTEST_WINDOWS = 2
@@ -28,7 +29,6 @@ N_JOBS = 2
 # and both run several times slower. A material group uses one core, so two groups run side by side.
 POOL = "forecast"
 GROUP_N_JOBS = 1
-DEFAULT_MATERIAL_GROUPS = 4
 
 
 def material_groups() -> int:
@@ -36,7 +36,7 @@ def material_groups() -> int:
 
     Read when the code location loads, because it shapes the graph: set it to the number of pods a
     production cycle should spread each family over."""
-    raw = os.environ.get("NOVA_MATERIAL_GROUPS") or str(DEFAULT_MATERIAL_GROUPS)
+    raw = os.environ.get("NOVA_MATERIAL_GROUPS") or EMBEDDED_DEFAULTS["NOVA_MATERIAL_GROUPS"][0]
     if not raw.isdigit() or int(raw) < 1:
         raise ValueError(f"NOVA_MATERIAL_GROUPS must be a whole number of at least 1, not {raw!r}")
     return int(raw)

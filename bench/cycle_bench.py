@@ -26,7 +26,6 @@ import math
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -36,20 +35,14 @@ from collections import defaultdict
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+from scratch import scratch_stack
+
 from nova_assets.cli import MAIN_JOB, cycle_partition, ensure_sample, job_execute_command
-from nova_assets.services.local_stack import (
-    EMBEDDED_DEFAULTS,
-    PROJECT_ROOT,
-    bring_up,
-    embedded_settings,
-    local_cluster,
-)
+from nova_assets.services.local_stack import PROJECT_ROOT, embedded_settings, local_cluster
 from nova_assets.services.postgres_server import stop
 
 LAYERS = ("ingest", "transform", "forecast", "inventory", "gold", "delivery")
 GROUP_LAYER = {"gold_analytics": "gold", "gold_marts": "gold"}  # any other group is its own layer
-# Settings a bench run must not inherit from the caller's shell: it would write into their stack.
-INHERITED = (*EMBEDDED_DEFAULTS, "NOVA_POSTGRES_URL", "NOVA_DAGSTER_PG_URL", "DAGSTER_HOME")
 
 
 @dataclass
@@ -79,12 +72,6 @@ class CycleTiming:
     memory: TreeMemory = field(default_factory=TreeMemory)
     load_before: str = ""
     load_after: str = ""
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def _descendants(root_pid: int) -> list[int]:
@@ -184,21 +171,8 @@ def max_parallel(intervals: list[tuple[float, float]]) -> int:
 
 def run_cycle(materials: int, sites: int, years: int, workdir: Path) -> CycleTiming:
     """Generate a business of `materials` materials in `workdir` and time one daily cycle on it."""
-    for name in INHERITED:
-        os.environ.pop(name, None)
-    os.environ.update(
-        {
-            "NOVA_SNAPSHOT_DIR": str(PROJECT_ROOT / "data" / "snapshots"),
-            "NOVA_PG_PORT": str(_free_port()),
-            "NOVA_SAMPLE_MATERIALS": str(materials),
-            "NOVA_SAMPLE_SITES": str(sites),
-            "NOVA_SAMPLE_YEARS": str(years),
-        }
-    )
-    shutil.copy(PROJECT_ROOT / "dagster.yaml", workdir / "dagster.yaml")  # DAGSTER_HOME is the data folder
-    cluster = local_cluster(embedded_settings(workdir))
     try:
-        settings = bring_up(workdir)
+        settings = scratch_stack(workdir, materials, sites, years)
         started = time.monotonic()
         ensure_sample(settings, force=True)
         sample_seconds = time.monotonic() - started
@@ -241,7 +215,7 @@ def run_cycle(materials: int, sites: int, years: int, workdir: Path) -> CycleTim
         _event_log_timings(workdir, timing)
         return timing
     finally:
-        stop(cluster)
+        stop(local_cluster(embedded_settings(workdir)))
 
 
 def _event_log_timings(workdir: Path, timing: CycleTiming) -> None:
@@ -334,7 +308,6 @@ def main(argv: list[str] | None = None) -> int:
     timings = []
     for materials in args.materials:
         workdir = Path(tempfile.mkdtemp(prefix=f"nova-cycle-{materials}-"))
-        workdir.chmod(0o711)  # as root, PostgreSQL runs as `postgres` and must reach its cluster folder
         try:
             timings.append(run_cycle(materials, args.sites, args.years, workdir))
         finally:

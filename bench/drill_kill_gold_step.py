@@ -24,7 +24,6 @@ import json
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -32,10 +31,11 @@ import time
 from pathlib import Path
 
 import psycopg
+from scratch import scratch_stack
 
 from nova_assets.cli import cycle_partition, ensure_sample
 from nova_assets.lib import lake
-from nova_assets.services.local_stack import PROJECT_ROOT, bring_up, local_cluster
+from nova_assets.services.local_stack import PROJECT_ROOT, embedded_settings, local_cluster
 from nova_assets.services.postgres_server import stop
 
 GOLD_SELECTION = ",".join(
@@ -47,12 +47,6 @@ GOLD_TABLES = {  # gold table -> (lake layer, lake table, key columns)
     "analytics.reorder_points": ("inventory", "reorder_points", "material_id, policy"),
     "analytics.alerts": ("inventory", "alerts", "material_id"),
 }
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def _pid_of_local_port(port: int) -> int | None:
@@ -140,27 +134,7 @@ def main() -> int:
     )
     args = parser.parse_args()
     root = args.root or Path(tempfile.mkdtemp(prefix="nova-drill-"))
-    root.mkdir(parents=True, exist_ok=True)
-    root.chmod(0o755)  # the PostgreSQL server runs as `postgres` when we are root: it must reach its folder
-    shutil.copy(PROJECT_ROOT / "dagster.yaml", root / "dagster.yaml")  # the instance config, as deployed
-    for name in ("NOVA_POSTGRES_URL", "NOVA_DAGSTER_PG_URL"):
-        os.environ.pop(name, None)
-    os.environ.update(
-        {
-            "NOVA_PG_PORT": str(_free_port()),
-            "NOVA_SNAPSHOT_DIR": str(PROJECT_ROOT / "data" / "snapshots"),
-            "NOVA_SAMPLE_MATERIALS": str(args.materials),
-            "NOVA_SAMPLE_SITES": "3",
-            "NOVA_SAMPLE_YEARS": "1",
-            "NOVA_FORECAST_HORIZON": "14",
-        }
-    )
-    for name in list(os.environ):  # every other setting from the scratch root's defaults
-        if name.startswith("NOVA_") and name.endswith("_DIR") and name != "NOVA_SNAPSHOT_DIR":
-            os.environ.pop(name)
-    os.environ.pop("MLFLOW_TRACKING_URI", None)
-    os.environ.pop("NOVA_MLFLOW_ARTIFACT_ROOT", None)
-    settings = bring_up(root)
+    settings = scratch_stack(root, args.materials, sites=3, years=1, horizon=14)
     failures = []
     try:
         ensure_sample(settings)
@@ -195,7 +169,7 @@ def main() -> int:
         if code != 0 or any(final[t] != (expected[t], 0) for t in GOLD_TABLES):
             failures.append("run 3: gold does not hold the lake's rows exactly once")
     finally:
-        stop(local_cluster(settings))
+        stop(local_cluster(embedded_settings(root)))
         if args.root is None:
             shutil.rmtree(root, ignore_errors=True)
     print("DRILL " + ("FAILED: " + "; ".join(failures) if failures else "PASSED"))

@@ -57,3 +57,13 @@ def test_logged_models_reload_and_forecast_like_the_cycle(tracking_uri: str, tmp
     np.testing.assert_allclose(got["forecast"], _sorted(expected)["forecast"], rtol=1e-9)
     statistical = predicted[predicted["model"].isin(["AutoETS", "AutoARIMA"])]
     np.testing.assert_allclose(_sorted(statistical)["forecast"], _sorted(runs[2].forecast)["forecast"], rtol=1e-9)
+
+
+def test_names_mlflow_refuses_are_logged_with_underscores(tracking_uri: str, tmp_path: Path) -> None:
+    # the ensemble's capped weight sets ("<class>+capped") appear once a business exceeds the cap
+    record = RunRecord(run_name="ensemble", params={"weight.erratic+capped.AutoETS": 0.25},
+                       metrics={"AutoETS+x.mase": 0.9})
+    _, run_id, _ = log_run(tracking_uri, "keys-test", str(tmp_path / "artifacts"), record)
+    run = mlflow.tracking.MlflowClient(tracking_uri).get_run(run_id)
+    assert run.data.params == {"weight.erratic_capped.AutoETS": "0.25"}
+    assert run.data.metrics == {"AutoETS_x.mase": 0.9}

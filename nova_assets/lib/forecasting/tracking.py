@@ -4,6 +4,7 @@ model logged as a reloadable pyfunc model (see serving)."""
 from __future__ import annotations
 
 import math
+import re
 import time
 from dataclasses import dataclass, field
 
@@ -18,6 +19,13 @@ from nova_assets.lib.forecasting.serving import log_pyfunc
 
 FORECAST_EXPERIMENT = "nova-corrente-forecast"
 MODEL_URI_TAG = "nova.model_uri"
+_NOT_IN_KEYS = re.compile(r"[^\w\-. :/]")  # MLflow refuses any other character in a param or metric name
+
+
+def mlflow_key(name: str) -> str:
+    """`name` with each character MLflow refuses in a key replaced by "_" (e.g. the ensemble's
+    weight set "erratic+capped" becomes "erratic_capped")."""
+    return _NOT_IN_KEYS.sub("_", name)
 
 
 @dataclass
@@ -72,8 +80,9 @@ def log_run(
     run = client.create_run(experiment_id, run_name=record.run_name, tags={k: str(v) for k, v in record.tags.items()})
     run_id = run.info.run_id
     now = int(time.time() * 1000)
-    metrics = [Metric(k, float(v), now, 0) for k, v in record.metrics.items() if v is not None and math.isfinite(v)]
-    params = [Param(k, str(v)[:6000]) for k, v in record.params.items()]
+    metrics = [Metric(mlflow_key(k), float(v), now, 0) for k, v in record.metrics.items()
+               if v is not None and math.isfinite(v)]
+    params = [Param(mlflow_key(k), str(v)[:6000]) for k, v in record.params.items()]
     client.log_batch(run_id, metrics=metrics, params=params, tags=[RunTag("nova.layer", "forecast")])
     for name, table in record.tables.items():
         client.log_text(run_id, table.to_csv(index=False), f"{name}.csv")

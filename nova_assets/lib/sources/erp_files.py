@@ -20,6 +20,8 @@ from typing import Literal
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 MAX_LINE_CHARS = 10_000
 RAW_ROW_CHARS = 500  # raw text kept in the quarantine for an over-long line
@@ -267,16 +269,21 @@ def _read_cells(path: Path) -> _Cells:
     if path.suffix.lower() in PARQUET_SUFFIXES:
         return _parquet_cells(path)
     data = path.read_bytes()
-    if not data.strip():
+    if not data or data.isspace():
         raise ValueError("empty file")
     if b"\x00" in data[:65536]:
         raise ValueError("not a text file (binary content)")
     text = _decode(data)
+    del data  # files run to a GB: hold one copy at a time
     sample = text[:65536]
     controls = sum(1 for ch in sample if ord(ch) < 32 and ch not in "\t\r\n")
     if controls > 0.01 * len(sample):
         raise ValueError("not a text file (binary content)")
-    return _text_cells(text.replace("\r\n", "\n").replace("\r", "\n").split("\n"))
+    if "\r" in text:
+        text = text.replace("\r\n", "\n").replace("\r", "\n")
+    lines = pc.list_flatten(pc.split_pattern(pa.array([text], pa.large_string()), "\n"))
+    del text
+    return _text_cells(lines)
 
 
 def _decode(data: bytes) -> str:
@@ -293,43 +300,60 @@ def _split(line: str, sep: str) -> list[str]:
     return next(csv.reader([line], delimiter=sep)) if '"' in line else line.split(sep)
 
 
-def _text_cells(lines: list[str]) -> _Cells:
-    start = next((i for i, line in enumerate(lines) if line.strip()), None)
-    if start is None:
+def _text_cells(lines: pa.Array) -> _Cells:
+    """Lines and cells in Arrow buffers, split by Arrow's string kernels: an export of 13 M lines
+    would otherwise become 100 M Python strings (tens of GB). Lines with a quote go through the csv
+    module one by one."""
+    blank = _bools(pc.equal(pc.utf8_trim_whitespace(lines), ""))
+    if blank.all():
         raise ValueError("empty file")
-    header_line = lines[start]
+    start = int(np.argmin(blank))
+    header_line = lines[start].as_py()
     if len(header_line) > MAX_LINE_CHARS:
         raise ValueError(f"header line too long ({len(header_line)} characters)")
     sep = max(SEPARATORS, key=lambda s: len(_split(header_line, s)))
     header = [h.strip() for h in _split(header_line, sep)]
-    rows: list[list[str]] = []
-    numbers: list[int] = []
-    raws: list[str] = []
-    rejected: list[tuple[int, str, str]] = []
-    for number, line in enumerate(lines[start + 1:], start=start + 2):
-        if len(line) > MAX_LINE_CHARS:
-            rejected.append((number, f"line too long: {len(line)} characters (limit {MAX_LINE_CHARS})",
-                             line[:RAW_ROW_CHARS] + "..."))
-            continue
-        if not line.strip():
-            continue
-        cells = _split(line, sep)
-        if len(cells) != len(header):
-            rejected.append((number, f"wrong number of fields: expected {len(header)}, found {len(cells)} "
-                                     "(truncated or malformed line)", line))
-            continue
-        rows.append(cells)
-        numbers.append(number)
-        raws.append(line)
+    body, numbers = lines.slice(start + 1), np.arange(start + 2, len(lines) + 1, dtype=np.int64)
+    too_long = _bools(pc.greater(pc.utf8_length(body), MAX_LINE_CHARS))
+    rows = ~too_long & ~blank[start + 1:]
+    quoted = rows & _bools(pc.match_substring(body, '"'))
+    plain = rows & ~quoted
+    raw, line_numbers = body.filter(plain), numbers[plain]
+    cells = pc.split_pattern(raw, sep)
+    if quoted.any():  # append the csv-parsed lines, then back to file order
+        csv_split = pa.array([_split(line, sep) for line in body.filter(quoted).to_pylist()], cells.type)
+        order = np.argsort(np.concatenate([line_numbers, numbers[quoted]]), kind="stable")
+        cells = pa.concat_arrays([cells, csv_split]).take(order)
+        raw = pa.concat_arrays([raw, body.filter(quoted)]).take(order)
+        line_numbers = np.concatenate([line_numbers, numbers[quoted]])[order]
+    fits = _bools(pc.equal(pc.list_value_length(cells), len(header)))
+    rejected = [
+        *((number, f"line too long: {len(line)} characters (limit {MAX_LINE_CHARS})", line[:RAW_ROW_CHARS] + "...")
+          for number, line in zip(numbers[too_long], body.filter(too_long).to_pylist(), strict=True)),
+        *((number, f"wrong number of fields: expected {len(header)}, found {len(found)} (truncated or malformed line)",
+           line) for number, found, line in zip(line_numbers[~fits], cells.filter(~fits).to_pylist(),
+                                                raw.filter(~fits).to_pylist(), strict=True)),
+    ]
+    if not fits.all():
+        cells, raw, line_numbers = cells.filter(fits), raw.filter(fits), line_numbers[fits]
+    del lines, body
     return _Cells(
         header=header,
         separator=sep,
-        cells=pd.DataFrame(rows, columns=range(len(header)), dtype=object) if rows
-        else pd.DataFrame(columns=range(len(header)), dtype=object),
-        line_numbers=np.asarray(numbers, dtype=np.int64),
-        raw=pd.Series(raws, dtype=object),
-        rejected=pd.DataFrame(rejected, columns=["line_number", "reason", "raw_row"]),
+        cells=pd.DataFrame({i: _text_series(pc.list_element(cells, i)) for i in range(len(header))}),
+        line_numbers=line_numbers,
+        raw=_text_series(raw),
+        rejected=pd.DataFrame(sorted(rejected), columns=["line_number", "reason", "raw_row"]),
     )
+
+
+def _bools(values: pa.Array) -> np.ndarray:
+    return values.to_numpy(zero_copy_only=False).astype(bool)
+
+
+def _text_series(values: pa.Array) -> pd.Series:
+    """Arrow strings as a pandas Series without converting them to Python objects."""
+    return pd.Series(pd.arrays.ArrowStringArray(values.cast(pa.large_string())))
 
 
 def _parquet_cells(path: Path) -> _Cells:
@@ -392,7 +416,9 @@ def _typed(parsed: _Cells, spec: TableSpec, table: str, mapping: dict[str, int],
         if col not in mapping:
             out[col] = pd.Series([column.default] * n, dtype=object)
             continue
-        values, found = _column(cells[mapping[col]].astype(str).str.strip(), col, column, comma_hint)
+        text = cells[mapping[col]]
+        values, found = _column((text if isinstance(text.dtype, pd.StringDtype) else text.astype(str)).str.strip(),
+                                col, column, comma_hint)
         out[col] = values
         problems.extend(found)
     for col, column in spec.columns.items():
@@ -432,9 +458,9 @@ def _column(text: pd.Series, col: str, column: Column, comma_hint: bool) -> tupl
     if column.required or column.default is not None:  # a blank cell is not the column's absence
         problems.append(_reason(~present, f"missing {col}"))
     if column.kind == "date":
-        dates = _per_unique(text, _parse_dates)
+        dates = _per_unique(text, _python_dates)
         problems.append(_reason(present & dates.isna(), f"bad date in {col}: ", text))
-        return dates.dt.date.where(dates.notna(), None).astype(object), problems
+        return dates, problems
     if column.kind == "float":
         numbers = _per_unique(text, lambda u: _parse_numbers(u, comma_hint))
         problems.append(_reason(present & numbers.isna(), f"non-numeric {col}: ", text))
@@ -444,7 +470,7 @@ def _column(text: pd.Series, col: str, column: Column, comma_hint: bool) -> tupl
             problems.append(_reason(numbers == 0, f"zero {col}"))
         return numbers, problems
     if column.values is None:
-        return text.where(present, None).astype(object), problems
+        return _per_unique(text, lambda u: u.where(u != "", None)), problems
     spellings = column.values
     values = _per_unique(text, lambda u: u.map(lambda v: spellings.get(_normalise(v)) if v else None))
     problems.append(_reason(present & values.isna(), f"unknown {col}: ", text))
@@ -452,8 +478,10 @@ def _column(text: pd.Series, col: str, column: Column, comma_hint: bool) -> tupl
 
 
 def _per_unique(text: pd.Series, parse: Callable[[pd.Series], pd.Series]) -> pd.Series:
-    """Parse each distinct value once: exports repeat the same dates, codes and quantities a lot."""
-    uniques = pd.Series(text.unique())
+    """Parse each distinct value once: exports repeat the same dates, codes and quantities a lot, and
+    the rows share one Python object per distinct value (a date or code object per row would cost
+    GBs on a 13 M-line export)."""
+    uniques = pd.Series(text.unique(), dtype=object)
     positions = pd.Index(uniques).get_indexer(text)
     return pd.Series(parse(uniques).to_numpy()[positions], index=text.index)
 
@@ -487,6 +515,12 @@ def _join(problems: list[pd.Series], n: int) -> pd.Series:
     joined[any_bad] = frame[any_bad].apply(lambda row: "; ".join(r for r in row if isinstance(r, str)),
                                            axis=1)
     return joined
+
+
+def _python_dates(text: pd.Series) -> pd.Series:
+    """Parsed dates as Python dates (None where not a date): the contract's type."""
+    dates = _parse_dates(text)
+    return dates.dt.date.where(dates.notna(), None).astype(object)
 
 
 def _parse_dates(text: pd.Series) -> pd.Series:

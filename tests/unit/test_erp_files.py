@@ -305,3 +305,23 @@ def test_content_hash_follows_the_bytes(tmp_path: Path) -> None:
     assert first == hashlib.sha256(path.read_bytes()).hexdigest()
     write(tmp_path, "movements.csv", HEADER + "\n2024-01-05,MAT-1,WH-1,issue,1\n")
     assert file_content_hash(path) != first
+
+
+def test_quoted_lines_keep_their_place_among_plain_ones(tmp_path: Path) -> None:
+    # plain lines are split by Arrow, quoted ones by the csv module: rows and line numbers stay in file order
+    path = write(tmp_path, "movements.csv", f"{HEADER}\n"
+                                            "2024-01-05,MAT-1,WH-1,issue,3\n"
+                                            '2024-01-06,"MAT-2, rev B",WH-1,issue,4\n'
+                                            "   \n"
+                                            "2024-01-07,MAT-3,WH-1,issue\n"
+                                            '2024-01-08,"MAT-4",WH-1,issue,"5",extra\n'
+                                            "2024-01-09,MAT-5,WH-1,issue,6\r\n")
+    result = read_erp_file(path, "erp_movements")
+    assert result.good["material_id"].tolist() == ["MAT-1", "MAT-2, rev B", "MAT-5"]
+    assert result.good["quantity"].tolist() == [3.0, 4.0, 6.0]
+    assert quarantined(result) == {
+        5: "wrong number of fields: expected 5, found 4 (truncated or malformed line)",
+        6: "wrong number of fields: expected 5, found 6 (truncated or malformed line)",
+    }
+    assert result.quarantine.set_index("line_number")["raw_row"].to_dict() == {
+        5: "2024-01-07,MAT-3,WH-1,issue", 6: '2024-01-08,"MAT-4",WH-1,issue,"5",extra'}

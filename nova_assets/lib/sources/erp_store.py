@@ -295,6 +295,8 @@ def merge_movements(frames: list[pd.DataFrame]) -> pd.DataFrame:
     tagged = [frame.assign(_file=i) for i, frame in enumerate(frames) if len(frame)]
     if not tagged:
         return frames[0].iloc[:0].reset_index(drop=True)
+    if len(tagged) == 1:  # a file never replaces its own rows (repeated ids are quarantined on reading)
+        return tagged[0].drop(columns="_file").reset_index(drop=True)
     rows = pd.concat(tagged, ignore_index=True)
     rows["_day"] = pd.to_datetime(rows["movement_date"]).astype("datetime64[ns]")
     with_id = rows["movement_id"].notna()

@@ -22,21 +22,17 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import shutil
 import signal
 import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 
 import psycopg
-from scratch import scratch_stack
+from scratch import drill_stack
 
-from nova_assets.cli import cycle_partition, ensure_sample
 from nova_assets.lib import lake
-from nova_assets.services.local_stack import PROJECT_ROOT, embedded_settings, local_cluster
-from nova_assets.services.postgres_server import stop
+from nova_assets.services.local_stack import PROJECT_ROOT
 
 GOLD_SELECTION = ",".join(
     f"gold/{name}" for name in ("core_suppliers", "core_materials", "core_sites", "core_regions", "forecasts",
@@ -133,14 +129,8 @@ def main() -> int:
         "--kill-in", default="", help="kill only a load whose staging table name contains this, e.g. analytics__alerts"
     )
     args = parser.parse_args()
-    root = args.root or Path(tempfile.mkdtemp(prefix="nova-drill-"))
-    settings = scratch_stack(root, args.materials, sites=3, years=1, horizon=14)
     failures = []
-    try:
-        ensure_sample(settings)
-        partition = cycle_partition(settings)
-        print(f"scratch root {root}; partition {partition}; {args.materials} materials")
-
+    with drill_stack(args.root, "nova-drill-", args.materials) as (_, settings, partition):
         code = 0
         if not args.skip_cycle:
             print("run 1: the whole cycle")
@@ -168,10 +158,6 @@ def main() -> int:
         print(f"  gold (rows, repeated keys): {final}; lake rows: {expected}")
         if code != 0 or any(final[t] != (expected[t], 0) for t in GOLD_TABLES):
             failures.append("run 3: gold does not hold the lake's rows exactly once")
-    finally:
-        stop(local_cluster(embedded_settings(root)))
-        if args.root is None:
-            shutil.rmtree(root, ignore_errors=True)
     print("DRILL " + ("FAILED: " + "; ".join(failures) if failures else "PASSED"))
     return 1 if failures else 0
 

@@ -19,21 +19,18 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import shutil
 import signal
 import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 
 import duckdb
 import psycopg
-from scratch import scratch_stack
+from scratch import drill_stack
 
-from nova_assets.cli import MAIN_JOB, cycle_partition, ensure_sample
-from nova_assets.services.local_stack import PROJECT_ROOT, embedded_settings, local_cluster
-from nova_assets.services.postgres_server import stop
+from nova_assets.cli import MAIN_JOB
+from nova_assets.services.local_stack import PROJECT_ROOT
 
 TIMEOUT_S = 1800
 BUSY = {"STARTING", "STARTED", "CANCELING"}
@@ -107,31 +104,20 @@ def main() -> int:
     parser.add_argument("--root", type=Path, help="scratch folder (default: a new temporary one, removed after)")
     parser.add_argument("--materials", type=int, default=12)
     args = parser.parse_args()
-    root = args.root or Path(tempfile.mkdtemp(prefix="nova-two-"))
-    settings = scratch_stack(root, args.materials, sites=3, years=1, horizon=14)
-    daemon = None
-    failures = []
-    try:
-        ensure_sample(settings)
-        partition = cycle_partition(settings)
-        print(f"scratch root {root}; partition {partition}; {args.materials} materials")
+    with drill_stack(args.root, "nova-two-", args.materials) as (root, settings, partition):
         log = (root / "daemon.log").open("w")
         daemon = subprocess.Popen(
             [str(Path(sys.executable).with_name("dagster-daemon")), "run", "-m", "nova_assets.definitions"],
             cwd=PROJECT_ROOT, env={**os.environ, **settings}, stdout=log, stderr=subprocess.STDOUT,
         )  # fmt: skip
-        print("two cycles of the same partition submitted back to back")
-        _launch(settings, partition)
-        _launch(settings, partition)
-        failures = _watch(root)
-        failures += _warehouse_and_gold(settings, partition)
-    finally:
-        if daemon is not None:
+        try:
+            print("two cycles of the same partition submitted back to back")
+            _launch(settings, partition)
+            _launch(settings, partition)
+            failures = _watch(root) + _warehouse_and_gold(settings, partition)
+        finally:
             daemon.send_signal(signal.SIGTERM)
             daemon.wait(timeout=60)
-        stop(local_cluster(embedded_settings(root)))
-        if args.root is None:
-            shutil.rmtree(root, ignore_errors=True)
     print("DRILL " + ("FAILED: " + "; ".join(failures) if failures else "PASSED"))
     return 1 if failures else 0
 

@@ -7,9 +7,14 @@ from __future__ import annotations
 import os
 import shutil
 import socket
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
-from nova_assets.services.local_stack import EMBEDDED_DEFAULTS, PROJECT_ROOT, bring_up
+from nova_assets.cli import cycle_partition, ensure_sample
+from nova_assets.services.local_stack import EMBEDDED_DEFAULTS, PROJECT_ROOT, bring_up, embedded_settings, local_cluster
+from nova_assets.services.postgres_server import stop
 
 # Settings a scratch stack must not inherit from the caller's shell: it would write into their stack.
 INHERITED = (*EMBEDDED_DEFAULTS, "NOVA_POSTGRES_URL", "NOVA_DAGSTER_PG_URL", "DAGSTER_HOME")
@@ -39,3 +44,20 @@ def scratch_stack(root: Path, materials: int, sites: int, years: int, horizon: i
     )
     shutil.copy(PROJECT_ROOT / "dagster.yaml", root / "dagster.yaml")  # DAGSTER_HOME is the scratch root
     return bring_up(root)
+
+
+@contextmanager
+def drill_stack(root: Path | None, prefix: str, materials: int) -> Iterator[tuple[Path, dict[str, str], str]]:
+    """A drill's small business (3 sites, 1 year, horizon 14) on a scratch stack: (root, settings,
+    partition to run). Its PostgreSQL is stopped afterwards, and the folder removed if made here."""
+    scratch = root or Path(tempfile.mkdtemp(prefix=prefix))
+    settings = scratch_stack(scratch, materials, sites=3, years=1, horizon=14)
+    try:
+        ensure_sample(settings)
+        partition = cycle_partition(settings)
+        print(f"scratch root {scratch}; partition {partition}; {materials} materials")
+        yield scratch, settings, partition
+    finally:
+        stop(local_cluster(embedded_settings(scratch)))
+        if root is None:
+            shutil.rmtree(scratch, ignore_errors=True)

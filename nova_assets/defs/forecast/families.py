@@ -49,6 +49,7 @@ def _publish(
     cycle: CycleConfig,
     history: pd.DataFrame,
     run: FamilyRun,
+    n_groups: int,
 ) -> dict:
     """Write the family's forecast and backtest, log its MLflow run; the materialization's metadata."""
     backtest, forecast = run.backtest, run.forecast
@@ -77,7 +78,7 @@ def _publish(
                 "season": SEASON,
                 "backtest_windows": BACKTEST_WINDOWS,
                 "n_series": n_series,
-                "material_groups": material_groups() if FAMILIES[run.family].fans_out else 1,
+                "material_groups": n_groups,
                 "cycle_date": cycle_date,
             },
             metrics=metrics,
@@ -122,7 +123,8 @@ def _family_asset(family: ModelFamily) -> dg.AssetsDefinition:
     ) -> dg.MaterializeResult:
         history = load_history(lake)
         run = run_family(history, family, cycle.horizon, SEASON, BACKTEST_WINDOWS, N_JOBS)
-        return dg.MaterializeResult(metadata=_publish(context.op_execution_context, lake, mlflow, cycle, history, run))
+        metadata = _publish(context.op_execution_context, lake, mlflow, cycle, history, run, n_groups=1)
+        return dg.MaterializeResult(metadata=metadata)
 
     return _asset
 
@@ -169,7 +171,7 @@ def _collect_op(family: ModelFamily, n_groups: int) -> dg.OpDefinition:
     )
     def _op(context: dg.OpExecutionContext, lake: LakeResource, mlflow: MlflowResource, cycle: CycleConfig):
         run = merge_group_runs([_read_group_run(lake, family.name, g) for g in range(n_groups)])
-        return dg.Output(None, metadata=_publish(context, lake, mlflow, cycle, load_history(lake), run))
+        return dg.Output(None, metadata=_publish(context, lake, mlflow, cycle, load_history(lake), run, n_groups))
 
     return _op
 

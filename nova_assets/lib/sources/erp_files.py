@@ -383,7 +383,7 @@ def _as_text(values: pd.Series) -> pd.Series:
         text = values.astype("Int64").astype(str)
     else:
         text = values.astype(str)
-    return text.where(values.notna(), "").astype(object).reset_index(drop=True)
+    return text.where(values.notna(), "").astype(pd.StringDtype("pyarrow")).reset_index(drop=True)
 
 
 def _map_header(header: list[str], spec: TableSpec, name: str) -> tuple[dict[str, int], str | None]:
@@ -416,9 +416,7 @@ def _typed(parsed: _Cells, spec: TableSpec, table: str, mapping: dict[str, int],
         if col not in mapping:
             out[col] = pd.Series([column.default] * n, dtype=object)
             continue
-        text = cells[mapping[col]]
-        values, found = _column((text if isinstance(text.dtype, pd.StringDtype) else text.astype(str)).str.strip(),
-                                col, column, comma_hint)
+        values, found = _column(cells[mapping[col]].str.strip(), col, column, comma_hint)
         out[col] = values
         problems.extend(found)
     for col, column in spec.columns.items():

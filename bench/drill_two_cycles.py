@@ -46,9 +46,11 @@ def _launch(settings: dict[str, str], partition: str) -> None:
     )  # fmt: skip
 
 
-def _watch(root: Path) -> list[str]:
+def _watch(root: Path, settings: dict[str, str]) -> list[str]:
     """Poll both runs until they end, printing each change of their statuses; the checks that failed."""
     from dagster import DagsterInstance
+
+    os.environ.update(settings)  # the scratch dagster.yaml reads its storage URL from the environment
 
     failures: list[str] = []
     previous: list[str] = []
@@ -114,7 +116,7 @@ def main() -> int:
             print("two cycles of the same partition submitted back to back")
             _launch(settings, partition)
             _launch(settings, partition)
-            failures = _watch(root) + _warehouse_and_gold(settings, partition)
+            failures = _watch(root, settings) + _warehouse_and_gold(settings, partition)
         finally:
             daemon.send_signal(signal.SIGTERM)
             daemon.wait(timeout=60)

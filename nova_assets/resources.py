@@ -31,8 +31,11 @@ class LakeResource(dg.ConfigurableResource):
     def write(self, layer: str, table: str, frame: pd.DataFrame) -> Path:
         return lake.write_table(self.root, layer, table, frame)
 
-    def read(self, layer: str, table: str) -> pd.DataFrame:
-        return lake.read_table(self.root, layer, table)
+    def read(self, layer: str, table: str, columns: list[str] | None = None) -> pd.DataFrame:
+        return lake.read_table(self.root, layer, table, columns)
+
+    def columns(self, layer: str, table: str) -> list[str]:
+        return lake.table_columns(self.root, layer, table)
 
     def write_json(self, layer: str, name: str, value: object) -> Path:
         return lake.write_json(self.root, layer, name, value)

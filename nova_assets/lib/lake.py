@@ -10,6 +10,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import pandas as pd
+import pyarrow.parquet as pq
 
 PARTIAL_MARK = ".partial-"  # <name>.partial-<pid>: a file being written by process <pid>
 
@@ -97,8 +98,18 @@ def read_json(lake_dir: Path, layer: str, name: str) -> object:
     return json.loads(path.read_text())
 
 
-def read_table(lake_dir: Path, layer: str, table: str) -> pd.DataFrame:
+def read_table(lake_dir: Path, layer: str, table: str, columns: list[str] | None = None) -> pd.DataFrame:
+    """The table, or only `columns` of it (the others are not read)."""
+    return pd.read_parquet(_existing(lake_dir, layer, table), columns=columns)
+
+
+def table_columns(lake_dir: Path, layer: str, table: str) -> list[str]:
+    """The table's column names, from its Parquet schema (no data read)."""
+    return pq.read_schema(_existing(lake_dir, layer, table)).names
+
+
+def _existing(lake_dir: Path, layer: str, table: str) -> Path:
     path = table_path(lake_dir, layer, table)
     if not path.exists():
         raise FileNotFoundError(f"lake table {layer}/{table} not found at {path}: materialize it first")
-    return pd.read_parquet(path)
+    return path

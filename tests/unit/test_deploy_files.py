@@ -17,7 +17,7 @@ import yaml
 from dagster._core.instance.config import dagster_instance_config
 
 from deploy.check_helm_values import merged, schema_errors
-from nova_assets.defs.automation.schedules import cycle_executor
+from nova_assets.defs.automation.schedules import code_location_modules, cycle_executor
 from nova_assets.services.local_stack import EMBEDDED_DEFAULTS, PROJECT_ROOT
 
 DEPLOY = PROJECT_ROOT / "deploy"
@@ -171,6 +171,26 @@ def test_executor_setting_selects_processes_or_kubernetes_jobs() -> None:
     assert cycle_executor("k8s") is k8s_job_executor
     with pytest.raises(ValueError, match="NOVA_EXECUTOR"):
         cycle_executor("celery")
+
+
+def test_forkserver_preload_leaves_a_step_nothing_heavy_to_import() -> None:
+    """What a step process forked from the forkserver does: build the definitions from modules the
+    forkserver imported. It must find every project module and model library already loaded."""
+    probe = (
+        "import importlib, sys\n"
+        "from nova_assets.defs.automation.schedules import code_location_modules\n"
+        "for name in code_location_modules(): importlib.import_module(name)\n"
+        "before = set(sys.modules)\n"
+        "sys.modules['nova_assets.definitions'].defs().resolve_job_def('daily_cycle')\n"
+        "print('\\n'.join(sorted(set(sys.modules) - before)))\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, check=True, cwd=PROJECT_ROOT
+    )
+    heavy = ("nova_assets", "dagster_dbt", "dbt", "mlflow", "statsforecast", "prophet", "torch", "lightgbm", "xgboost")
+    late = [name for name in result.stdout.split() if name.split(".")[0] in heavy]
+    assert late == []
+    assert "nova_assets.defs.forecast.families" in code_location_modules()
 
 
 @pytest.mark.parametrize(("setting", "executor"), [("k8s", "k8s"), ("", "multiprocess")])

@@ -5,7 +5,7 @@ import pandas as pd
 import pytest
 
 from nova_assets.lib.forecasting.backtest import score_windows
-from nova_assets.lib.forecasting.demand_class import DemandClass, classify
+from nova_assets.lib.forecasting.demand_class import DemandClass, classify, sparse_rows
 from nova_assets.lib.forecasting.metrics import (
     aggregate_bias,
     mape,
@@ -73,6 +73,19 @@ def test_all_zero_forecast_is_not_rewarded_on_total_demand() -> None:
 )
 def test_syntetos_boylan_classes(series: list[int], expected: DemandClass) -> None:
     assert classify(np.array(series, dtype=float))[0] is expected
+
+
+def test_sparse_rows_agree_with_the_class_of_each_row() -> None:
+    """The whole-matrix answer equals classifying each row's observed values one by one."""
+    rng = np.random.default_rng(3)
+    matrix = rng.poisson(rng.uniform(0.05, 6, (400, 1)), (400, 90)) * rng.integers(1, 20, (400, 90)).astype(float)
+    matrix[rng.random((400, 90)) < 0.05] = 0.0
+    matrix[np.arange(90)[None, :] < rng.integers(0, 80, 400)[:, None]] = np.nan  # late first observations
+    matrix[:5] = 0.0  # no demand
+    sparse = {DemandClass.INTERMITTENT, DemandClass.LUMPY, DemandClass.NO_DEMAND}
+    expected = [classify(row[~np.isnan(row)])[0] in sparse for row in matrix]
+    assert sparse_rows(matrix).tolist() == expected
+    assert 50 < sum(expected) < 350  # both kinds present
 
 
 def test_window_scores_equal_series_scores_of_each_window() -> None:

@@ -9,6 +9,7 @@ import pandas as pd
 from nova_assets.defs.inventory.alerts import TIMEZONE
 from nova_assets.lib.delivery.report_pdf import ReportData, build_report, stock_history
 from nova_assets.lib.forecasting.ensemble import ENSEMBLE_MODEL
+from nova_assets.lib.sources.erp_files import STOCK_MOVEMENT_COLUMNS
 from nova_assets.resources import LakeResource, SourcesResource
 
 REPORT_LAYER = "reports"
@@ -48,7 +49,9 @@ def daily_report(lake: LakeResource, sources: SourcesResource) -> dg.Materialize
         alerts=alerts,
         points=points,
         forecast=forecast[["material_id", "ds", "forecast"]],
-        stock_history=stock_history(lake.read("raw", "erp_stock"), lake.read("raw", "erp_movements"), urgent),
+        stock_history=stock_history(
+            lake.read("raw", "erp_stock"), lake.read("raw", "erp_movements", STOCK_MOVEMENT_COLUMNS), urgent
+        ),
         receipts=lake.read("raw", "erp_open_orders"),
         backtest=backtest[backtest["segment"] == "all"],
         stale_warning=str(alerts["stale_warning"].iloc[0] or ""),

@@ -20,6 +20,7 @@ from nova_assets.lib.gold.loader import Scope, qualified, record_load, replace_r
 from nova_assets.lib.gold.purchase_orders import PO_KEY, blank_unknown_codes, link_receipts
 from nova_assets.lib.inventory.reorder import BASELINE_POLICY
 from nova_assets.lib.lake import table_path
+from nova_assets.lib.sources.erp_files import STOCK_MOVEMENT_COLUMNS
 from nova_assets.resources import LakeResource, PostgresResource
 
 GOLD = {"key_prefix": "gold", "group_name": "gold_analytics", "kinds": {"postgres", "scikitlearn"}}
@@ -42,7 +43,7 @@ def lead_times(lake: LakeResource) -> pd.Series:
 
 def _site_inventory(lake: LakeResource, as_of: pd.Timestamp) -> pd.DataFrame:
     return compute_site_inventory(
-        lake.read("raw", "erp_movements"),
+        lake.read("raw", "erp_movements", STOCK_MOVEMENT_COLUMNS),
         lake.read("raw", "erp_stock"),
         lead_times(lake),
         lake.read("raw", "erp_open_orders"),
@@ -92,9 +93,9 @@ def _purchase_order_gap(lake: LakeResource) -> str | None:
     """Why PO lines cannot be linked to receipts this cycle, or None when they can."""
     if not table_path(lake.root, "raw", "erp_purchase_orders").exists():
         return "raw/erp_purchase_orders is not in the lake (an export without purchase orders)"
-    if lake.read("raw", "erp_purchase_orders").empty:
+    if lake.read("raw", "erp_purchase_orders", ["po_id"]).empty:
         return "raw/erp_purchase_orders is empty"
-    if "po_id" not in lake.read("raw", "erp_movements").columns:
+    if "po_id" not in lake.columns("raw", "erp_movements"):
         return "raw/erp_movements has no po_id column: receipts cannot be linked to their orders"
     return None
 
@@ -122,7 +123,8 @@ def purchase_orders(
             }
         )
     as_of = cycle_as_of(lake).date()
-    frame = link_receipts(lake.read("raw", "erp_purchase_orders"), lake.read("raw", "erp_movements"), as_of)
+    receipts = lake.read("raw", "erp_movements", [*STOCK_MOVEMENT_COLUMNS, "po_id"])
+    frame = link_receipts(lake.read("raw", "erp_purchase_orders"), receipts, as_of)
     blanked = {}
     with gold_connection(gold) as conn:
         for column, reference in (("site_id", "core.sites"), ("supplier_id", "core.suppliers")):
@@ -216,7 +218,7 @@ def tower_clusters(
     """Towers by failure/demand behaviour (events and value per day, variability, rain lift, trend)."""
     as_of = cycle_as_of(lake)
     features = tower_features(
-        lake.read("raw", "erp_movements"),
+        lake.read("raw", "erp_movements", STOCK_MOVEMENT_COLUMNS),
         lake.read("raw", "erp_sites"),
         lake.read("raw", "erp_materials").set_index("material_id")["unit_cost"],
         lake.read("raw", "weather_daily"),

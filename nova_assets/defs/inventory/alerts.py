@@ -11,6 +11,7 @@ from nova_assets.defs.inventory.settings import InventorySettings
 from nova_assets.lib.inventory.alerts import evaluate, stale_warning
 from nova_assets.lib.inventory.daily import site_at_risk
 from nova_assets.lib.inventory.reorder import PROJECT_POLICY
+from nova_assets.lib.sources.erp_files import STOCK_MOVEMENT_COLUMNS
 from nova_assets.resources import CycleConfig, LakeResource, SourcesResource
 
 FRESHNESS_SOURCES = {
@@ -52,7 +53,11 @@ def alerts(
     as_of = min(dates.values())
     warning = stale_warning(sources.as_of, as_of, cycle.stale_after_days)
     materials = lake.read("raw", "erp_materials").set_index("material_id")
-    sites = site_at_risk(lake.read("raw", "erp_stock"), lake.read("raw", "erp_movements"), points["mean_daily_demand"])
+    sites = site_at_risk(
+        lake.read("raw", "erp_stock"),
+        lake.read("raw", "erp_movements", STOCK_MOVEMENT_COLUMNS),
+        points["mean_daily_demand"],
+    )
     rows = []
     for material_id, item in points.iterrows():
         alert = evaluate(

@@ -44,6 +44,16 @@ def classify(demand: np.ndarray) -> tuple[DemandClass, float, float]:
     return cls, float(adi), cv2
 
 
+def sparse_rows(matrix: np.ndarray) -> np.ndarray:
+    """Per row of a (series, periods) matrix, NaN where unobserved: is its class intermittent,
+    lumpy or no demand? Those are the classes with ADI >= ADI_CUTOFF (or no demand at all), so
+    CV² is not needed, and a whole matrix is answered at once instead of row by row."""
+    observed = np.sum(~np.isnan(matrix), axis=1)
+    nonzero = np.sum(np.nan_to_num(matrix) > 0, axis=1)
+    with np.errstate(divide="ignore"):
+        return (nonzero == 0) | (observed / nonzero >= ADI_CUTOFF)
+
+
 def route_classes(history: pd.DataFrame, season: int) -> pd.Series:
     """Class (as its string value) of every series of a long (unique_id, ds, y) history."""
     classes = {}

@@ -51,15 +51,18 @@ def _receipts_by_line(movements: pd.DataFrame, as_of: date) -> pd.DataFrame:
     columns = {"received_date": [], "last_received_date": [], "received_quantity": [], "receipts": []}
     if "po_id" not in movements.columns:
         return pd.DataFrame({**{k: [] for k in PO_KEY}, **columns})
-    dated = pd.to_datetime(movements["movement_date"]).dt.date
-    receipts = movements[(movements["movement_type"] == "receipt") & movements["po_id"].notna() & (dated <= as_of)]
-    receipts = receipts.assign(movement_date=dated[receipts.index])
-    return receipts.groupby(PO_KEY, as_index=False).agg(
+    dated = pd.to_datetime(movements["movement_date"])  # datetime64: min/max of date objects is a Python loop
+    keep = (movements["movement_type"] == "receipt") & movements["po_id"].notna() & (dated <= pd.Timestamp(as_of))
+    receipts = movements.loc[keep, [*PO_KEY, "quantity"]].assign(movement_date=dated[keep])
+    lines = receipts.groupby(PO_KEY, as_index=False).agg(
         received_date=("movement_date", "min"),
         last_received_date=("movement_date", "max"),
         received_quantity=("quantity", "sum"),
         receipts=("quantity", "size"),
     )
+    for column in ("received_date", "last_received_date"):
+        lines[column] = lines[column].dt.date
+    return lines
 
 
 def blank_unknown_codes(lines: pd.DataFrame, column: str, known: set[str]) -> tuple[pd.DataFrame, int]:

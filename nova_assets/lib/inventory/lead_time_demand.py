@@ -129,14 +129,20 @@ def block_bootstrap(
     size = block or max(1, round(n_periods ** (1 / 3)))
     cum = np.concatenate([np.zeros((n_items, 1)), np.cumsum(np.nan_to_num(history), axis=1)], axis=1)
     available = n_periods - first
-    n_blocks = max(1, int(np.ceil(lengths.max(initial=1) / size)))
-    k = np.arange(n_blocks)[None, None, :]
-    piece = np.clip(lengths[:, :, None] - k * size, 0, size)  # (items, draws, blocks)
-    span = np.maximum(available[:, None, None] - size + 1, 1)
-    start = first[:, None, None] + np.floor(rng.random(piece.shape) * span).astype(int)
+    n_draws = lengths.shape[1]
+    # one entry per block a draw uses (a short lead time needs fewer blocks than the longest one)
+    blocks = -(-np.maximum(lengths, 0).ravel() // size)
+    pair = np.repeat(np.arange(n_items * n_draws), blocks)  # item * n_draws + draw
+    k = np.arange(pair.size) - np.repeat(np.cumsum(blocks) - blocks, blocks)
+    item = pair // n_draws
+    piece = np.minimum(lengths.ravel()[pair] - k * size, size)
+    span = np.maximum(available[item] - size + 1, 1)
+    start = first[item] + np.floor(rng.random(pair.size) * span).astype(int)
     end = np.minimum(start + piece, n_periods)
-    rows = np.arange(n_items)[:, None, None]
-    sums = (cum[rows, end] - cum[rows, start]).sum(axis=2)
+    flat = cum.ravel()
+    offset = item * (n_periods + 1)
+    sums = np.bincount(pair, weights=flat[offset + end] - flat[offset + start], minlength=n_items * n_draws)
+    sums = sums.reshape(n_items, n_draws)
     total = cum[:, -1] - cum[np.arange(n_items), first]
     rate = np.divide(total, available, out=np.zeros(n_items), where=available > 0)[:, None]
     fits = (available >= size)[:, None]

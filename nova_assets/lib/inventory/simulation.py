@@ -23,7 +23,7 @@ from typing import Protocol
 import numpy as np
 import pandas as pd
 
-from nova_assets.lib.forecasting.demand_class import DemandClass, classify
+from nova_assets.lib.forecasting.demand_class import DemandClass, sparse_rows
 from nova_assets.lib.inventory.lead_time_demand import (
     NormalLTD,
     block_bootstrap,
@@ -119,9 +119,7 @@ class ProjectSimPolicy:
         sigma_ltd = np.sqrt(sigma_fc**2 + mean**2 * self.lead_time_std**2)
 
         history, rel_first = _trailing(demand, first, t, self.history_window)
-        empirical_rows = np.array(
-            [classify(row[~np.isnan(row)])[0] in EMPIRICAL_CLASSES for row in history], dtype=bool
-        )
+        empirical_rows = sparse_rows(history)
         rng = np.random.default_rng([self.seed, t])
         lengths = sample_lead_times(self.lead_time, self.lead_time_std, self.n_draws, rng) + self.review
         empirical = block_bootstrap(history, lengths, rng, rel_first)

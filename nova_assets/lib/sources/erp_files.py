@@ -188,6 +188,9 @@ ERP_TABLES: dict[str, TableSpec] = {
                     "pedidos_compra_historico", "historico_compras"),
     ),
 }
+# What the stock analyses read of the movements: 13 M rows at 10,000 materials, so the document
+# numbers and source files (a string per row) stay on disk
+STOCK_MOVEMENT_COLUMNS = ["movement_date", "material_id", "site_id", "movement_type", "quantity"]
 # checked in this order, so "movimentos_estoque" is movements, "pedidos_materiais" open orders and
 # "historico_pedidos" the purchase-order history
 _CLASSIFY_ORDER = ("erp_purchase_orders", "erp_open_orders", "erp_movements", "erp_stock", "erp_suppliers",

@@ -119,14 +119,21 @@ def _load() -> str:
 
 def step_layers(run_id: str, instance, asset_graph) -> dict[str, str]:
     """Layer of every step of the run, from the group of the assets it materializes (or planned to)."""
-    layers = {}
+    layers, steps = {}, set()
     for entry in instance.all_logs(run_id):
         event = entry.dagster_event
-        if event is None or not entry.step_key or event.asset_key is None:
+        if event is None or not entry.step_key:
             continue
-        if asset_graph.has(event.asset_key):
+        steps.add(entry.step_key)
+        if event.asset_key is not None and asset_graph.has(event.asset_key):
             group = asset_graph.get(event.asset_key).group_name
             layers.setdefault(entry.step_key, GROUP_LAYER.get(group, group))
+    # a material-group step of a graph-backed asset materializes nothing itself: it takes the layer
+    # of its graph (`<graph>.<op>`), known from the graph's collect step
+    graphs = {step.split(".")[0]: layer for step, layer in layers.items() if "." in step}
+    for step in steps - layers.keys():
+        if step.split(".")[0] in graphs:
+            layers[step] = graphs[step.split(".")[0]]
     return layers
 
 

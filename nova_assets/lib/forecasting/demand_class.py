@@ -50,7 +50,7 @@ def sparse_rows(matrix: np.ndarray) -> np.ndarray:
     CV² is not needed, and a whole matrix is answered at once instead of row by row."""
     observed = np.sum(~np.isnan(matrix), axis=1)
     nonzero = np.sum(np.nan_to_num(matrix) > 0, axis=1)
-    with np.errstate(divide="ignore"):
+    with np.errstate(divide="ignore", invalid="ignore"):  # no demand: decided by the first test
         return (nonzero == 0) | (observed / nonzero >= ADI_CUTOFF)
 
 

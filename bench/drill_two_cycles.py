@@ -111,6 +111,7 @@ def main() -> int:
         daemon = subprocess.Popen(
             [str(Path(sys.executable).with_name("dagster-daemon")), "run", "-m", "nova_assets.definitions"],
             cwd=PROJECT_ROOT, env={**os.environ, **settings}, stdout=log, stderr=subprocess.STDOUT,
+            start_new_session=True,  # its own process group: the code server it spawns stops with it
         )  # fmt: skip
         try:
             print("two cycles of the same partition submitted back to back")
@@ -118,7 +119,7 @@ def main() -> int:
             _launch(settings, partition)
             failures = _watch(root, settings) + _warehouse_and_gold(settings, partition)
         finally:
-            daemon.send_signal(signal.SIGTERM)
+            os.killpg(daemon.pid, signal.SIGTERM)  # SIGTERM to the daemon alone left its gRPC code server running
             daemon.wait(timeout=60)
     print("DRILL " + ("FAILED: " + "; ".join(failures) if failures else "PASSED"))
     return 1 if failures else 0

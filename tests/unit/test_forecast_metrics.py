@@ -5,7 +5,7 @@ import pandas as pd
 import pytest
 
 from nova_assets.lib.forecasting.backtest import score_windows
-from nova_assets.lib.forecasting.demand_class import DemandClass, classify, sparse_rows
+from nova_assets.lib.forecasting.demand_class import SPARSE, DemandClass, classify, sparse_rows
 from nova_assets.lib.forecasting.metrics import (
     aggregate_bias,
     mape,
@@ -82,8 +82,7 @@ def test_sparse_rows_agree_with_the_class_of_each_row() -> None:
     matrix[rng.random((400, 90)) < 0.05] = 0.0
     matrix[np.arange(90)[None, :] < rng.integers(0, 80, 400)[:, None]] = np.nan  # late first observations
     matrix[:5] = 0.0  # no demand
-    sparse = {DemandClass.INTERMITTENT, DemandClass.LUMPY, DemandClass.NO_DEMAND}
-    expected = [classify(row[~np.isnan(row)])[0] in sparse for row in matrix]
+    expected = [classify(row[~np.isnan(row)])[0] in SPARSE for row in matrix]
     assert sparse_rows(matrix).tolist() == expected
     assert 50 < sum(expected) < 350  # both kinds present
 

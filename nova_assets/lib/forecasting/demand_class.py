@@ -28,6 +28,7 @@ class DemandClass(StrEnum):
 
 MODELLED = frozenset({DemandClass.SMOOTH, DemandClass.ERRATIC, DemandClass.INTERMITTENT, DemandClass.LUMPY})
 REGULAR = frozenset({DemandClass.SMOOTH, DemandClass.ERRATIC})
+SPARSE = frozenset({DemandClass.INTERMITTENT, DemandClass.LUMPY, DemandClass.NO_DEMAND})  # ADI >= cutoff or none
 
 
 def classify(demand: np.ndarray) -> tuple[DemandClass, float, float]:
@@ -45,9 +46,9 @@ def classify(demand: np.ndarray) -> tuple[DemandClass, float, float]:
 
 
 def sparse_rows(matrix: np.ndarray) -> np.ndarray:
-    """Per row of a (series, periods) matrix, NaN where unobserved: is its class intermittent,
-    lumpy or no demand? Those are the classes with ADI >= ADI_CUTOFF (or no demand at all), so
-    CV² is not needed, and a whole matrix is answered at once instead of row by row."""
+    """Per row of a (series, periods) matrix, NaN where unobserved: is its class in SPARSE? Those
+    are the classes with ADI >= ADI_CUTOFF (or no demand at all), so CV² is not needed, and a whole
+    matrix is answered at once instead of row by row."""
     observed = np.sum(~np.isnan(matrix), axis=1)
     nonzero = np.sum(np.nan_to_num(matrix) > 0, axis=1)
     with np.errstate(divide="ignore", invalid="ignore"):  # no demand: decided by the first test

@@ -14,7 +14,7 @@ from datetime import date
 import numpy as np
 import pandas as pd
 
-from nova_assets.lib.forecasting.demand_class import classify
+from nova_assets.lib.forecasting.demand_class import SPARSE, classify
 from nova_assets.lib.inventory.context import Conditions, calendar_lead_time, compound, design_factors
 from nova_assets.lib.inventory.lead_time_demand import (
     EmpiricalLTD,
@@ -25,7 +25,6 @@ from nova_assets.lib.inventory.lead_time_demand import (
 )
 from nova_assets.lib.inventory.policy import PolicySettings, days_until, order_quantities, project_policy
 from nova_assets.lib.inventory.reorder import BASELINE_POLICY, PROJECT_POLICY, baseline_levels, carrying_rate
-from nova_assets.lib.inventory.simulation import EMPIRICAL_CLASSES
 
 HISTORY_DAYS = 365  # bootstrap and demand-class window
 SIGMA_WINDOW_DAYS = 90  # the design's "demand std dev from historical data" (baseline, and fallback)
@@ -160,7 +159,7 @@ def reorder_table(
             "sigma_daily": sigma_daily,
             "lead_time_days": lead,
             "lead_time_std_days": lead_std,
-            "intermittent": [c in EMPIRICAL_CLASSES for c in classes],
+            "intermittent": [c in SPARSE for c in classes],
             "context_multiplier": project_factor,
         },
         index=ids,

@@ -23,7 +23,7 @@ from typing import Protocol
 import numpy as np
 import pandas as pd
 
-from nova_assets.lib.forecasting.demand_class import DemandClass, sparse_rows
+from nova_assets.lib.forecasting.demand_class import sparse_rows
 from nova_assets.lib.inventory.lead_time_demand import (
     NormalLTD,
     block_bootstrap,
@@ -34,7 +34,6 @@ from nova_assets.lib.inventory.lead_time_demand import (
 from nova_assets.lib.inventory.policy import reorder_points
 from nova_assets.lib.inventory.reorder import BASELINE_POLICY, BASELINE_Z, PROJECT_POLICY, baseline_levels
 
-EMPIRICAL_CLASSES = frozenset({DemandClass.INTERMITTENT, DemandClass.LUMPY, DemandClass.NO_DEMAND})
 MIN_ERROR_ORIGINS = 3
 
 OrderQuantity = Callable[[np.ndarray], np.ndarray]  # mean demand per period -> Q per item

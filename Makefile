@@ -16,6 +16,7 @@ ui: $(STAMP)             ## Dagster UI on :3000 and MLflow UI on :5000 (Ctrl-C s
 	$(BIN)/nova ui
 
 lint: $(STAMP)
+	$(BIN)/ruff format --check nova_assets tests bench
 	$(BIN)/ruff check nova_assets tests bench
 
 down:                    ## stop the project-local PostgreSQL

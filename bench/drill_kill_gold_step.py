@@ -70,8 +70,17 @@ def _run(
     """Run the cycle like `nova run` (or only the gold assets); optionally SIGKILL the first gold
     step caught inside a load transaction."""
     if gold_only:
-        command = [sys.executable, "-m", "dagster", "asset", "materialize", "-m", "nova_assets.definitions",
-                   "--select", GOLD_SELECTION]  # fmt: skip (not partitioned)
+        command = [
+            sys.executable,
+            "-m",
+            "dagster",
+            "asset",
+            "materialize",
+            "-m",
+            "nova_assets.definitions",
+            "--select",
+            GOLD_SELECTION,
+        ]  # fmt: skip (not partitioned)
     else:
         command = [sys.executable, "-m", "dagster", "job", "execute", "-m", "nova_assets.definitions",
                    "-j", "daily_cycle", "--tags", json.dumps({"dagster/partition": partition})]  # fmt: skip

@@ -62,8 +62,11 @@ def time_stage(
         run = run_family(history, family, horizon, 7, BACKTEST_WINDOWS, n_jobs, max_series=max_series)
         runs.append(run)
         seconds[family.name] = run.seconds
-        print(f"  {family.name:<18} {run.seconds:8.1f} s  ({run.seconds / items * 1000:7.1f} s per 1,000 series)"
-              f"  load {os.getloadavg()[0]:.1f}", flush=True)  # other jobs on the machine slow every figure
+        print(
+            f"  {family.name:<18} {run.seconds:8.1f} s  ({run.seconds / items * 1000:7.1f} s per 1,000 series)"
+            f"  load {os.getloadavg()[0]:.1f}",
+            flush=True,
+        )  # other jobs on the machine slow every figure
     started = time.monotonic()
     build_ensemble(history, pd.concat([r.backtest for r in runs]), pd.concat([r.forecast for r in runs]), 7)
     seconds["ensemble"] = time.monotonic() - started
@@ -88,18 +91,31 @@ def main(argv: list[str] | None = None) -> int:
     results = {}
     for items in args.items:
         history = synthetic_daily(items, args.years)
-        print(f"{items} series x {history['ds'].nunique()} days, horizon {args.horizon}, "
-              f"{BACKTEST_WINDOWS} backtest windows, n_jobs {args.n_jobs}:", flush=True)
-        seconds = time_stage(history, args.families, args.horizon, args.n_jobs,
-                             expensive_cap(args.max_expensive_series))
-        results[str(items)] = {k: {"seconds": round(v, 1), "per_1000_series": round(v / items * 1000, 1)}
-                               for k, v in seconds.items()}
+        print(
+            f"{items} series x {history['ds'].nunique()} days, horizon {args.horizon}, "
+            f"{BACKTEST_WINDOWS} backtest windows, n_jobs {args.n_jobs}:",
+            flush=True,
+        )
+        seconds = time_stage(
+            history, args.families, args.horizon, args.n_jobs, expensive_cap(args.max_expensive_series)
+        )
+        results[str(items)] = {
+            k: {"seconds": round(v, 1), "per_1000_series": round(v / items * 1000, 1)} for k, v in seconds.items()
+        }
     (args.output / "timings.json").write_text(json.dumps(results, indent=2))
     if args.carparts:
         print(f"\n{args.carparts}: last 12 months held out, season 12 (nova backtest)", flush=True)
         backtest = argparse.Namespace(
-            input=args.carparts, freq="M", horizon=12, season=12, families=args.families, windows=BACKTEST_WINDOWS,
-            n_jobs=args.n_jobs, seed=0, origins=1, output=args.output / "carparts",
+            input=args.carparts,
+            freq="M",
+            horizon=12,
+            season=12,
+            families=args.families,
+            windows=BACKTEST_WINDOWS,
+            n_jobs=args.n_jobs,
+            seed=0,
+            origins=1,
+            output=args.output / "carparts",
             max_expensive_series=args.max_expensive_series,
         )
         return cmd_backtest(backtest)

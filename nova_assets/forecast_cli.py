@@ -33,36 +33,58 @@ class InputError(ValueError):
 def add_forecast_commands(subparsers: argparse._SubParsersAction) -> None:
     """Register `backtest` and `forecast` on the `nova` command's subparsers."""
     backtest = subparsers.add_parser(
-        "backtest", help="score every model and the learned ensemble on the last horizon(s) of a demand table")
+        "backtest", help="score every model and the learned ensemble on the last horizon(s) of a demand table"
+    )
     _common_arguments(backtest)
-    backtest.add_argument("--output", type=Path, default=Path("nova_backtest"),
-                          help="folder for metrics.json and scores_by_model.csv (default: ./nova_backtest)")
-    backtest.add_argument("--origins", type=int, default=1,
-                          help="hold-out windows, each `horizon` periods, scored one after the other (default 1)")
+    backtest.add_argument(
+        "--output",
+        type=Path,
+        default=Path("nova_backtest"),
+        help="folder for metrics.json and scores_by_model.csv (default: ./nova_backtest)",
+    )
+    backtest.add_argument(
+        "--origins",
+        type=int,
+        default=1,
+        help="hold-out windows, each `horizon` periods, scored one after the other (default 1)",
+    )
     backtest.set_defaults(func=cmd_backtest)
 
     forecast = subparsers.add_parser(
-        "forecast", help="fit on all history and write every model's forecast, the ensemble and quantiles")
+        "forecast", help="fit on all history and write every model's forecast, the ensemble and quantiles"
+    )
     _common_arguments(forecast)
     forecast.add_argument("--output", type=Path, required=True, help="output file, .csv or .parquet")
     forecast.set_defaults(func=cmd_forecast)
 
 
 def _common_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--input", type=Path, required=True,
-                        help="CSV or Parquet with item_id, date|period|month, demand")
+    parser.add_argument(
+        "--input", type=Path, required=True, help="CSV or Parquet with item_id, date|period|month, demand"
+    )
     parser.add_argument("--freq", choices=("D", "W", "M"), required=True, help="period of the table")
     parser.add_argument("--horizon", type=int, required=True, help="periods to forecast")
     parser.add_argument("--season", type=int, help="season length in periods (default: D 7, W 52, M 12)")
-    parser.add_argument("--families", nargs="+", metavar="FAMILY",
-                        help="model families to run (default: all; the baseline is always included)")
-    parser.add_argument("--windows", type=int, default=2,
-                        help="rolling-origin backtest windows the ensemble weights are learned on (default 2)")
+    parser.add_argument(
+        "--families",
+        nargs="+",
+        metavar="FAMILY",
+        help="model families to run (default: all; the baseline is always included)",
+    )
+    parser.add_argument(
+        "--windows",
+        type=int,
+        default=2,
+        help="rolling-origin backtest windows the ensemble weights are learned on (default 2)",
+    )
     parser.add_argument("--n-jobs", type=int, default=2, help="processes/threads per family (default 2)")
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--max-expensive-series", type=int, metavar="N",
-                        help="Prophet and AutoARIMA fit only the N series with the most demand "
-                             "(default 500; 0: no cap)")
+    parser.add_argument(
+        "--max-expensive-series",
+        type=int,
+        metavar="N",
+        help="Prophet and AutoARIMA fit only the N series with the most demand (default 500; 0: no cap)",
+    )
 
 
 def read_demand(path: Path, freq: str) -> pd.DataFrame:
@@ -100,17 +122,20 @@ def read_demand(path: Path, freq: str) -> pd.DataFrame:
         examples = ", ".join(repr(v) for v in table.loc[dates.isna(), date_column].astype(str).unique()[:3])
         raise InputError(f"{path}: column {date_column} has values that are not dates (e.g. {examples})")
     period = {"D": "D", "W": "W", "M": "M"}[freq]
-    history = pd.DataFrame({
-        "unique_id": table["item_id"].astype(str),
-        "ds": dates.dt.to_period(period).dt.start_time,
-        "y": demand.astype(float),
-    })
+    history = pd.DataFrame(
+        {
+            "unique_id": table["item_id"].astype(str),
+            "ds": dates.dt.to_period(period).dt.start_time,
+            "y": demand.astype(float),
+        }
+    )
     points = history.groupby("unique_id")["ds"].nunique()
     single = points[points < 2]
     if len(single):
         names = ", ".join(single.index[:5]) + (" ..." if len(single) > 5 else "")
-        raise InputError(f"{path}: {len(single)} item(s) have a single period of data ({names}); "
-                         "each item needs at least two")
+        raise InputError(
+            f"{path}: {len(single)} item(s) have a single period of data ({names}); each item needs at least two"
+        )
     return regularise(history.groupby(["unique_id", "ds"], as_index=False)["y"].sum(), freq)
 
 
@@ -129,9 +154,11 @@ def _settings(args: argparse.Namespace, history: pd.DataFrame, holdout_windows: 
     periods = history["ds"].nunique()
     needed = args.horizon * (args.windows + holdout_windows) + 1
     if periods < needed:
-        raise InputError(f"{periods} periods of history; {args.windows} backtest window(s) of {args.horizon}"
-                         f"{f' plus {holdout_windows} hold-out window(s)' if holdout_windows else ''}"
-                         f" need at least {needed}")
+        raise InputError(
+            f"{periods} periods of history; {args.windows} backtest window(s) of {args.horizon}"
+            f"{f' plus {holdout_windows} hold-out window(s)' if holdout_windows else ''}"
+            f" need at least {needed}"
+        )
     return season, families
 
 
@@ -178,8 +205,18 @@ def _backtest(args: argparse.Namespace) -> int:
         train = history[history["ds"] <= cutoff]
         future = history[history["ds"] > cutoff]
         holdout = future[future["ds"] <= sorted(future["ds"].unique())[args.horizon - 1]]
-        runs, ensemble = run_forecast(train, families, args.horizon, season, args.windows, args.n_jobs,
-                                      args.freq, args.seed, _progress, expensive_cap(args.max_expensive_series))
+        runs, ensemble = run_forecast(
+            train,
+            families,
+            args.horizon,
+            season,
+            args.windows,
+            args.n_jobs,
+            args.freq,
+            args.seed,
+            _progress,
+            expensive_cap(args.max_expensive_series),
+        )
         predictions.append(ensemble.forecast.merge(holdout, on=["unique_id", "ds"]).assign(cutoff=cutoff))
         coverage.append(interval_coverage(holdout, ensemble.quantiles, QUANTILES))
         weights.append(ensemble.weights.table().assign(cutoff=str(cutoff.date())))
@@ -194,14 +231,21 @@ def _backtest(args: argparse.Namespace) -> int:
 
     columns = ["model", "family", "mase", "rmsse", "smape", "mape", "bias", "total_demand_error", "n_series"]
     print(table[columns].round(3).to_string(index=False))
-    print("\ninterval coverage of the ensemble quantiles:",
-          ", ".join(f"{k.removeprefix('coverage_')} {v:.3f}" for k, v in mean_coverage.items()))
+    print(
+        "\ninterval coverage of the ensemble quantiles:",
+        ", ".join(f"{k.removeprefix('coverage_')} {v:.3f}" for k, v in mean_coverage.items()),
+    )
     args.output.mkdir(parents=True, exist_ok=True)
     table[columns].to_csv(args.output / "scores_by_model.csv", index=False)
     report = {
-        "input": str(args.input), "freq": args.freq, "horizon": args.horizon, "season": season,
-        "backtest_windows": args.windows, "holdout_cutoffs": [str(c.date()) for c in cutoffs],
-        "n_series": int(history["unique_id"].nunique()), "seconds_total": round(time.monotonic() - started, 1),
+        "input": str(args.input),
+        "freq": args.freq,
+        "horizon": args.horizon,
+        "season": season,
+        "backtest_windows": args.windows,
+        "holdout_cutoffs": [str(c.date()) for c in cutoffs],
+        "n_series": int(history["unique_id"].nunique()),
+        "seconds_total": round(time.monotonic() - started, 1),
         "seconds_by_family": {k: round(v, 1) for k, v in seconds.items()},
         "models": table[columns].to_dict(orient="records"),
         "coverage": mean_coverage,
@@ -239,8 +283,18 @@ def _forecast(args: argparse.Namespace) -> int:
         raise InputError(f"--output must end in {' or '.join(OUTPUT_FORMATS)}, not {args.output.name!r}")
     history = read_demand(args.input, args.freq)
     season, families = _settings(args, history, 0)
-    _, ensemble = run_forecast(history, families, args.horizon, season, args.windows, args.n_jobs, args.freq,
-                               args.seed, _progress, expensive_cap(args.max_expensive_series))
+    _, ensemble = run_forecast(
+        history,
+        families,
+        args.horizon,
+        season,
+        args.windows,
+        args.n_jobs,
+        args.freq,
+        args.seed,
+        _progress,
+        expensive_cap(args.max_expensive_series),
+    )
     wide = ensemble.forecast.pivot_table(index=["unique_id", "ds"], columns="model", values="forecast")
     wide = wide.rename(columns={ENSEMBLE_MODEL: "ensemble"})
     members = [c for c in wide.columns if c != "ensemble"]
@@ -248,8 +302,11 @@ def _forecast(args: argparse.Namespace) -> int:
     table = wide[["ensemble", *members]].join(quantiles).reset_index()
     table = table.rename(columns={"unique_id": "item_id", "ds": "period"})
     table["period"] = table["period"].dt.strftime("%Y-%m" if args.freq == "M" else "%Y-%m-%d")
-    table.insert(2, "demand_class", table["item_id"].map(
-        ensemble.forecast.drop_duplicates("unique_id").set_index("unique_id")["demand_class"]))
+    table.insert(
+        2,
+        "demand_class",
+        table["item_id"].map(ensemble.forecast.drop_duplicates("unique_id").set_index("unique_id")["demand_class"]),
+    )
     args.output.parent.mkdir(parents=True, exist_ok=True)
     if args.output.suffix.lower() == ".parquet":
         table.to_parquet(args.output, index=False)

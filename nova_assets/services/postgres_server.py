@@ -195,8 +195,9 @@ def _start(cluster: LocalCluster, bindir: Path) -> None:
 
 
 def _server_alive(cluster: LocalCluster, bindir: Path) -> bool:
-    status = subprocess.run(_as_server_user([str(bindir / "pg_ctl"), "-D", str(cluster.data_dir), "status"]),
-                            capture_output=True)
+    status = subprocess.run(
+        _as_server_user([str(bindir / "pg_ctl"), "-D", str(cluster.data_dir), "status"]), capture_output=True
+    )
     return status.returncode == 0
 
 

@@ -136,8 +136,10 @@ def _write_raw_lake(lake: Path, *, perturb_last_day: bool = False, last_day_inde
         on_last = (mv["movement_date"] == last) & (mv["movement_type"] == "issue")
         mv.loc[on_last, "quantity"] = mv.loc[on_last, "quantity"] * 10
     # two equal issues under their own ERP documents are two movements, not a duplicate
-    documented = pd.DataFrame([(days[2], "M1", "WH-SSA", "issue", 7.0, "erp_d.csv", doc) for doc in DOCUMENTS],
-                              columns=[*mv.columns, "movement_id"])
+    documented = pd.DataFrame(
+        [(days[2], "M1", "WH-SSA", "issue", 7.0, "erp_d.csv", doc) for doc in DOCUMENTS],
+        columns=[*mv.columns, "movement_id"],
+    )
     mv = pd.concat([mv.assign(movement_id=None), documented], ignore_index=True).assign(po_id=None)
     mv = mv[mv["movement_date"] <= days[last_day_index]]
     write("erp_movements", mv.to_dict("list"))

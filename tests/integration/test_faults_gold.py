@@ -49,8 +49,15 @@ def _gold_database(server_url: str) -> str:
         )
         upsert(conn, "core.suppliers", supplier, ["supplier_id"])
         materials = pd.DataFrame(
-            {"material_id": MATERIALS, "description": "peça", "category": "RF", "unit": "UN", "unit_cost": 10.0,
-             "criticality": "A", "supplier_id": "S1"}
+            {
+                "material_id": MATERIALS,
+                "description": "peça",
+                "category": "RF",
+                "unit": "UN",
+                "unit_cost": 10.0,
+                "criticality": "A",
+                "supplier_id": "S1",
+            }
         )
         upsert(conn, "core.materials", materials, ["material_id"])
     return url

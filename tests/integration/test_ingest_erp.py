@@ -98,14 +98,17 @@ def test_a_clean_business_loads_every_table_and_passes_every_check(loaded: Lakeh
     assert len(loaded.raw("erp_movements")) == 10 and loaded.quarantine().empty
     orders = loaded.raw("erp_purchase_orders")
     assert orders[["po_id", "site_id", "promised_date"]].astype(str).values.tolist() == [
-        ["PO-0", "WH-1", "2025-10-30"], ["PO-1", "WH-1", "2025-11-11"]
+        ["PO-0", "WH-1", "2025-10-30"],
+        ["PO-1", "WH-1", "2025-11-11"],
     ]
 
 
 def test_a_corrected_reexport_replaces_the_days_it_covers(house: Lakehouse) -> None:
     # the baseline has one issue a day at WH-1 (quantity = day); the ERP re-exports Nov 5-10 corrected to 1 each
-    house.drop("movements_corrigido.csv", HEADER + "".join(
-        f"2025-11-{day:02d},MAT-{day % 2 + 1},WH-1,issue,1\n" for day in range(5, 11)))
+    house.drop(
+        "movements_corrigido.csv",
+        HEADER + "".join(f"2025-11-{day:02d},MAT-{day % 2 + 1},WH-1,issue,1\n" for day in range(5, 11)),
+    )
     result = house.run()
     assert result.success and failed_checks(result, "erp_movements") == {}
     movements = house.raw("erp_movements")

@@ -35,8 +35,10 @@ def yearly_zip(year: str, name: str, csv: bytes) -> bytes:
 
 def redated_2019(year: int, month: int) -> bytes:
     """The 2019 fixture moved to 1 `month`/`year`: a day the recorded Open-Meteo answer also has."""
-    return CSV_2019.read_bytes().replace(b"2019/01/01", f"{year}/{month:02d}/01".encode()).replace(
-        b"2019/01/02", f"{year}/{month:02d}/02".encode()
+    return (
+        CSV_2019.read_bytes()
+        .replace(b"2019/01/01", f"{year}/{month:02d}/01".encode())
+        .replace(b"2019/01/02", f"{year}/{month:02d}/02".encode())
     )
 
 
@@ -76,8 +78,9 @@ def test_both_header_styles_load_and_a_copy_under_another_name_is_skipped(tmp_pa
     house.drop("dados_2019_copia.zip", (house.inmet / "2019.zip").read_bytes())
     again = house.run()
     info = metadata(again, "raw", "weather_inmet_history")
-    assert info["archives_new"] == [] and "dados_2019_copia.zip (same content as 2019.zip)" in (
-        info["archives_already_loaded"]
+    assert (
+        info["archives_new"] == []
+        and "dados_2019_copia.zip (same content as 2019.zip)" in (info["archives_already_loaded"])
     )
     pd.testing.assert_frame_equal(house.table(), table)
 

@@ -297,9 +297,7 @@ def test_a_backfill_range_runs_once_and_rewrites_only_its_days(server, tmp_path)
     pd.testing.assert_series_equal(after[~rewritten], before.set_index("date")["value"][~rewritten])
 
 
-def test_a_source_down_leaves_the_last_good_table_with_a_warning_and_a_failed_freshness_check(
-    server, tmp_path
-) -> None:
+def test_a_source_down_leaves_the_last_good_table_with_a_warning_and_a_failed_freshness_check(server, tmp_path) -> None:
     rows = json.loads(load_snapshot(bacen_sgs.SNAPSHOT_SELIC))
     rows[-2]["valor"] = "14.75"  # 10/11/2025: a value the recorded snapshot does not have
     server.route(PATHS["economics_selic"], sgs(rows))

@@ -13,8 +13,10 @@ def history(values: dict[str, np.ndarray], start: str = "2024-01-01", freq: str 
     end = max(len(v) for v in values.values())
     dates = pd.date_range(start, periods=end, freq=freq)
     return pd.concat(
-        [pd.DataFrame({"unique_id": uid, "ds": dates[end - len(v):], "y": np.asarray(v, dtype=float)})
-         for uid, v in values.items()],
+        [
+            pd.DataFrame({"unique_id": uid, "ds": dates[end - len(v) :], "y": np.asarray(v, dtype=float)})
+            for uid, v in values.items()
+        ],
         ignore_index=True,
     )
 

@@ -184,9 +184,7 @@ def test_forkserver_preload_leaves_a_step_nothing_heavy_to_import() -> None:
         "sys.modules['nova_assets.definitions'].defs().resolve_job_def('daily_cycle')\n"
         "print('\\n'.join(sorted(set(sys.modules) - before)))\n"
     )
-    result = subprocess.run(
-        [sys.executable, "-c", probe], capture_output=True, text=True, check=True, cwd=PROJECT_ROOT
-    )
+    result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True, cwd=PROJECT_ROOT)
     heavy = ("nova_assets", "dagster_dbt", "dbt", "mlflow", "statsforecast", "prophet", "torch", "lightgbm", "xgboost")
     late = [name for name in result.stdout.split() if name.split(".")[0] in heavy]
     assert late == []

@@ -23,8 +23,14 @@ HOLIDAYS = {d.date() for d in DAYS[DAYS.weekday < 5][5::15]}  # ~50 weekdays
 def business(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     weather = pd.DataFrame({"date": DAYS.date, "precipitation_mm": np.where(HEAVY_RAIN, 80.0, 0.0)})
     return generate_sample_business(
-        tmp_path_factory.mktemp("business"), n_materials=120, n_sites=6, start=START, end=END, seed=3,
-        weather_daily=weather, holidays=HOLIDAYS,
+        tmp_path_factory.mktemp("business"),
+        n_materials=120,
+        n_sites=6,
+        start=START,
+        end=END,
+        seed=3,
+        weather_daily=weather,
+        holidays=HOLIDAYS,
     )
 
 
@@ -37,8 +43,9 @@ def daily_issues(business: dict[str, Path]) -> pd.Series:
 
 def test_same_seed_gives_identical_bytes_and_another_seed_does_not(tmp_path: Path) -> None:
     def run(folder: str, seed: int) -> dict[str, bytes]:
-        paths = generate_sample_business(tmp_path / folder, n_materials=25, n_sites=4,
-                                         start=date(2024, 1, 1), end=date(2024, 6, 30), seed=seed)
+        paths = generate_sample_business(
+            tmp_path / folder, n_materials=25, n_sites=4, start=date(2024, 1, 1), end=date(2024, 6, 30), seed=seed
+        )
         return {name: path.read_bytes() for name, path in paths.items()}
 
     first, second, other = run("a", 42), run("b", 42), run("c", 43)
@@ -47,20 +54,38 @@ def test_same_seed_gives_identical_bytes_and_another_seed_does_not(tmp_path: Pat
 
 
 def test_writes_erp_files_with_the_contract_columns(business: dict[str, Path]) -> None:
-    headers = {name: pd.read_csv(path, nrows=0).columns.tolist()
-               for name, path in business.items() if path.suffix == ".csv" and path.parent.name != "anatel"}
+    headers = {
+        name: pd.read_csv(path, nrows=0).columns.tolist()
+        for name, path in business.items()
+        if path.suffix == ".csv" and path.parent.name != "anatel"
+    }
     assert headers == {
-        "materials": ["material_id", "description", "category", "unit", "unit_cost", "criticality",
-                      "supplier_id"],
-        "sites": ["site_id", "site_name", "site_type", "region", "state", "municipality", "ibge_code",
-                  "latitude", "longitude", "sla_penalty_brl_day"],
+        "materials": ["material_id", "description", "category", "unit", "unit_cost", "criticality", "supplier_id"],
+        "sites": [
+            "site_id",
+            "site_name",
+            "site_type",
+            "region",
+            "state",
+            "municipality",
+            "ibge_code",
+            "latitude",
+            "longitude",
+            "sla_penalty_brl_day",
+        ],
         "suppliers": ["supplier_id", "supplier_name", "lead_time_mean_days", "lead_time_std_days"],
-        "movements": ["movement_id", "movement_date", "material_id", "site_id", "movement_type", "quantity",
-                      "po_id"],
+        "movements": ["movement_id", "movement_date", "material_id", "site_id", "movement_type", "quantity", "po_id"],
         "stock_on_hand": ["snapshot_date", "material_id", "site_id", "on_hand"],
         "open_orders": ["po_id", "material_id", "supplier_id", "quantity", "order_date", "expected_date"],
-        "purchase_order_history": ["po_id", "material_id", "supplier_id", "site_id", "quantity", "order_date",
-                                   "promised_date"],
+        "purchase_order_history": [
+            "po_id",
+            "material_id",
+            "supplier_id",
+            "site_id",
+            "quantity",
+            "order_date",
+            "promised_date",
+        ],
     }
     note = business["synthetic_note"].read_text(encoding="utf-8")
     assert note.startswith("SYNTHETIC DATA") and "seed 3" in note
@@ -92,8 +117,12 @@ def test_all_four_demand_classes_occur_in_the_planned_mix(business: dict[str, Pa
     stats = per_day.groupby(level="material_id").agg(["size", "mean", "std"])
     adi = len(DAYS) / stats["size"]
     cv2 = (stats["std"] / stats["mean"]) ** 2
-    classes = pd.Series(np.select([(adi < 1.32) & (cv2 < 0.49), adi < 1.32, cv2 < 0.49],
-                                  ["smooth", "erratic", "intermittent"], "lumpy"), index=stats.index)
+    classes = pd.Series(
+        np.select(
+            [(adi < 1.32) & (cv2 < 0.49), adi < 1.32, cv2 < 0.49], ["smooth", "erratic", "intermittent"], "lumpy"
+        ),
+        index=stats.index,
+    )
     shares = classes.value_counts(normalize=True)
     expected = {"smooth": 0.15, "erratic": 0.15, "intermittent": 0.45, "lumpy": 0.25}
     assert set(shares.index) == set(expected)
@@ -125,8 +154,15 @@ def test_holidays_lower_demand(daily_issues: pd.Series) -> None:
 def test_anatel_export_has_emissions_and_a_growing_5g_rollout(business: dict[str, Path]) -> None:
     stations = pd.read_csv(business["anatel_stations"], sep=";", dtype=str)
     assert stations.columns.tolist() == [
-        "NomeEntidade", "NumEstacao", "SiglaUf", "CodMunicipio", "Tecnologia", "DataLicenciamento",
-        "DataPrimeiroLicenciamento", "Latitude", "Longitude",
+        "NomeEntidade",
+        "NumEstacao",
+        "SiglaUf",
+        "CodMunicipio",
+        "Tecnologia",
+        "DataLicenciamento",
+        "DataPrimeiroLicenciamento",
+        "Latitude",
+        "Longitude",
     ]
     assert set(stations["Tecnologia"]) == {"GSM", "WCDMA", "LTE", "NR"}
     assert stations.duplicated(["NumEstacao", "Tecnologia"]).any()  # one row per emission
@@ -163,8 +199,9 @@ def test_stock_and_open_orders_close_the_period(business: dict[str, Path]) -> No
 @pytest.fixture(scope="module")
 def purchase_orders(business: dict[str, Path]) -> pd.DataFrame:
     """The PO history joined with the receipts that reference it (received_on NaT: still open)."""
-    history = pd.read_csv(business["purchase_order_history"], parse_dates=["order_date", "promised_date"],
-                          dtype={"po_id": str})
+    history = pd.read_csv(
+        business["purchase_order_history"], parse_dates=["order_date", "promised_date"], dtype={"po_id": str}
+    )
     movements = pd.read_csv(business["movements"], parse_dates=["movement_date"], dtype={"po_id": str})
     receipts = movements[movements["po_id"].notna()]
     assert (receipts["movement_type"] == "receipt").all()
@@ -226,8 +263,9 @@ def test_generated_files_import_without_quarantine(business: dict[str, Path]) ->
 
 def test_full_size_business_generates_quickly(tmp_path: Path) -> None:
     started = time.perf_counter()
-    paths = generate_sample_business(tmp_path, n_materials=300, n_sites=12, start=date(2022, 11, 12),
-                                     end=date(2025, 11, 11))
+    paths = generate_sample_business(
+        tmp_path, n_materials=300, n_sites=12, start=date(2022, 11, 12), end=date(2025, 11, 11)
+    )
     assert time.perf_counter() - started < 30
     assert pd.read_csv(paths["materials"])["material_id"].nunique() == 300
     assert pd.read_csv(paths["sites"])["site_id"].nunique() == 12

@@ -73,13 +73,20 @@ def test_movements_from_overlapping_extracts_are_counted_once(landing: Path, sto
 
 def test_a_corrected_reexport_without_ids_replaces_its_window_not_adds_to_it(landing: Path, store: ErpStore):
     days = ("2025-11-01", "2025-11-02", "2025-11-03")
-    drop(landing, "movements_nov.csv", MOVEMENTS + "".join(
-        f"{day},MAT-1,{site},issue,{qty}\n" for day in days for site, qty in (("WH-1", 5), ("TWR-1", 1))
-    ) + "2025-11-02,MAT-1,WH-1,receipt,40\n")
+    drop(
+        landing,
+        "movements_nov.csv",
+        MOVEMENTS
+        + "".join(f"{day},MAT-1,{site},issue,{qty}\n" for day in days for site, qty in (("WH-1", 5), ("TWR-1", 1)))
+        + "2025-11-02,MAT-1,WH-1,receipt,40\n",
+    )
     store.ingest(landing)
     # the ERP corrects Nov 2-3 at WH-1 (one issue was keyed twice as much, one is dropped) and re-exports
-    drop(landing, "movements_nov_corrigido.csv", MOVEMENTS + "2025-11-02,MAT-1,WH-1,issue,2\n"
-                                                             "2025-11-03,MAT-1,WH-1,issue,6\n")
+    drop(
+        landing,
+        "movements_nov_corrigido.csv",
+        MOVEMENTS + "2025-11-02,MAT-1,WH-1,issue,2\n2025-11-03,MAT-1,WH-1,issue,6\n",
+    )
     store.ingest(landing)
     table = store.build_table("erp_movements")
     issues = table[table["movement_type"] == "issue"]
@@ -87,7 +94,9 @@ def test_a_corrected_reexport_without_ids_replaces_its_window_not_adds_to_it(lan
     assert by_site == {"WH-1": 5 + 2 + 6, "TWR-1": 3}  # not 5+5+5+2+6: nothing counted twice
     wh = issues[issues["site_id"] == "WH-1"].sort_values("movement_date")
     assert wh[["quantity", "source_file"]].values.tolist() == [
-        [5.0, "movements_nov.csv"], [2.0, "movements_nov_corrigido.csv"], [6.0, "movements_nov_corrigido.csv"]
+        [5.0, "movements_nov.csv"],
+        [2.0, "movements_nov_corrigido.csv"],
+        [6.0, "movements_nov_corrigido.csv"],
     ]
     # other sites and other movement types in the window are not the corrected file's business
     assert table[table["movement_type"] == "receipt"]["quantity"].tolist() == [40.0]
@@ -95,8 +104,12 @@ def test_a_corrected_reexport_without_ids_replaces_its_window_not_adds_to_it(lan
 
 def test_a_reexport_with_document_numbers_replaces_those_documents(landing: Path, store: ErpStore) -> None:
     header = "documento," + MOVEMENTS
-    drop(landing, "movements_1.csv", header + "D1,2025-11-01,MAT-1,WH-1,issue,5\nD2,2025-11-01,MAT-1,WH-1,issue,5\n"
-                                              "D3,2025-11-02,MAT-1,WH-1,issue,1\n")
+    drop(
+        landing,
+        "movements_1.csv",
+        header + "D1,2025-11-01,MAT-1,WH-1,issue,5\nD2,2025-11-01,MAT-1,WH-1,issue,5\n"
+        "D3,2025-11-02,MAT-1,WH-1,issue,1\n",
+    )
     store.ingest(landing)
     # a delta: only the corrected document D2 (and a new D4); D1 and D3 are not re-sent and stay
     drop(landing, "movements_2.csv", header + "D2,2025-11-01,MAT-1,WH-1,issue,3\nD4,2025-11-03,MAT-1,WH-1,issue,7\n")
@@ -110,14 +123,16 @@ def test_a_reexport_with_document_numbers_replaces_those_documents(landing: Path
 
 def test_the_latest_purchase_order_history_wins_per_order_line(landing: Path, store: ErpStore) -> None:
     header = "po_id,material_id,supplier_id,quantity,order_date,promised_date\n"
-    drop(landing, "purchase_order_history.csv", header + "P1,MAT-1,S1,10,2025-10-01,2025-10-08\n"
-                                                         "P2,MAT-1,S1,4,2025-10-06,2025-10-13\n")
+    drop(
+        landing,
+        "purchase_order_history.csv",
+        header + "P1,MAT-1,S1,10,2025-10-01,2025-10-08\nP2,MAT-1,S1,4,2025-10-06,2025-10-13\n",
+    )
     store.ingest(landing)
     drop(landing, "historico_pedidos_2.csv", header + "P1,MAT-1,S1,10,2025-10-01,2025-10-20\n")
     store.ingest(landing)
     table = store.build_table("erp_purchase_orders")
-    assert table[["po_id", "promised_date"]].values.tolist() == [["P1", date(2025, 10, 20)],
-                                                                 ["P2", date(2025, 10, 13)]]
+    assert table[["po_id", "promised_date"]].values.tolist() == [["P1", date(2025, 10, 20)], ["P2", date(2025, 10, 13)]]
 
 
 def test_a_newer_master_file_wins_per_key_and_keeps_the_others(landing: Path, store: ErpStore) -> None:

@@ -35,50 +35,116 @@ def _demand_table(weeks: int = 10) -> pd.DataFrame:
     [
         (pd.DataFrame({"item_id": ["a"], "day": ["2024-01-01"], "demand": [1]}), "missing column(s) date|period|month"),
         (pd.DataFrame({"sku": ["a"], "date": ["2024-01-01"], "demand": [1]}), "missing column(s) item_id"),
-        (pd.DataFrame({"item_id": ["a", "a"], "date": ["2024-01-01", "2024-01-02"], "demand": [1, "two"]}),
-         "column demand must be numeric; 1 row(s) are not (e.g. 'two')"),
-        (pd.DataFrame({"item_id": ["a", "a"], "date": ["2024-01-01", "soon"], "demand": [1, 2]}),
-         "column date has values that are not dates (e.g. 'soon')"),
-        (pd.DataFrame({"item_id": ["a", "a", "b"], "date": ["2024-01-01", "2024-01-02", "2024-01-02"],
-                       "demand": [1, 2, 3]}), "1 item(s) have a single period of data (b)"),
-        (pd.DataFrame({"item_id": ["a", "a"], "date": ["2024-01-01", "2024-01-02"], "demand": [1, -2]}),
-         "negative value(s)"),
+        (
+            pd.DataFrame({"item_id": ["a", "a"], "date": ["2024-01-01", "2024-01-02"], "demand": [1, "two"]}),
+            "column demand must be numeric; 1 row(s) are not (e.g. 'two')",
+        ),
+        (
+            pd.DataFrame({"item_id": ["a", "a"], "date": ["2024-01-01", "soon"], "demand": [1, 2]}),
+            "column date has values that are not dates (e.g. 'soon')",
+        ),
+        (
+            pd.DataFrame(
+                {"item_id": ["a", "a", "b"], "date": ["2024-01-01", "2024-01-02", "2024-01-02"], "demand": [1, 2, 3]}
+            ),
+            "1 item(s) have a single period of data (b)",
+        ),
+        (
+            pd.DataFrame({"item_id": ["a", "a"], "date": ["2024-01-01", "2024-01-02"], "demand": [1, -2]}),
+            "negative value(s)",
+        ),
     ],
 )
-def test_bad_input_names_the_problem(tmp_path: Path, capsys: pytest.CaptureFixture, table: pd.DataFrame,
-                                     message: str) -> None:
+def test_bad_input_names_the_problem(
+    tmp_path: Path, capsys: pytest.CaptureFixture, table: pd.DataFrame, message: str
+) -> None:
     path = _write(tmp_path, table)
-    code = _nova("forecast", "--input", str(path), "--freq", "D", "--horizon", "7",
-                 "--output", str(tmp_path / "out.csv"))
+    code = _nova(
+        "forecast", "--input", str(path), "--freq", "D", "--horizon", "7", "--output", str(tmp_path / "out.csv")
+    )
     assert code == EXIT_BAD_INPUT
     assert message in capsys.readouterr().err
 
 
 def test_other_bad_arguments(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
     path = _write(tmp_path, _demand_table(weeks=3))
-    assert _nova("forecast", "--input", str(tmp_path / "nope.csv"), "--freq", "D", "--horizon", "7",
-                 "--output", str(tmp_path / "out.csv")) == EXIT_BAD_INPUT
+    assert (
+        _nova(
+            "forecast",
+            "--input",
+            str(tmp_path / "nope.csv"),
+            "--freq",
+            "D",
+            "--horizon",
+            "7",
+            "--output",
+            str(tmp_path / "out.csv"),
+        )
+        == EXIT_BAD_INPUT
+    )
     assert "does not exist" in capsys.readouterr().err
-    assert _nova("forecast", "--input", str(path), "--freq", "D", "--horizon", "7",
-                 "--output", str(tmp_path / "out.xlsx")) == EXIT_BAD_INPUT
+    assert (
+        _nova("forecast", "--input", str(path), "--freq", "D", "--horizon", "7", "--output", str(tmp_path / "out.xlsx"))
+        == EXIT_BAD_INPUT
+    )
     assert "--output must end in .csv or .parquet" in capsys.readouterr().err
-    assert _nova("backtest", "--input", str(path), "--freq", "D", "--horizon", "14",
-                 "--output", str(tmp_path)) == EXIT_BAD_INPUT
+    assert (
+        _nova("backtest", "--input", str(path), "--freq", "D", "--horizon", "14", "--output", str(tmp_path))
+        == EXIT_BAD_INPUT
+    )
     assert "21 periods of history" in capsys.readouterr().err
-    assert _nova("forecast", "--input", str(path), "--freq", "D", "--horizon", "3", "--families", "magic",
-                 "--output", str(tmp_path / "out.csv")) == EXIT_BAD_INPUT
+    assert (
+        _nova(
+            "forecast",
+            "--input",
+            str(path),
+            "--freq",
+            "D",
+            "--horizon",
+            "3",
+            "--families",
+            "magic",
+            "--output",
+            str(tmp_path / "out.csv"),
+        )
+        == EXIT_BAD_INPUT
+    )
     assert "unknown model families ['magic']" in capsys.readouterr().err
 
 
 def test_forecast_writes_ensemble_members_and_quantiles(tmp_path: Path) -> None:
     path = _write(tmp_path, _demand_table(), "demand.parquet")
     out = tmp_path / "forecast.csv"
-    assert _nova("forecast", "--input", str(path), "--freq", "D", "--horizon", "7", "--families", "intermittent",
-                 "--output", str(out)) == 0
+    assert (
+        _nova(
+            "forecast",
+            "--input",
+            str(path),
+            "--freq",
+            "D",
+            "--horizon",
+            "7",
+            "--families",
+            "intermittent",
+            "--output",
+            str(out),
+        )
+        == 0
+    )
     table = pd.read_csv(out)
     assert len(table) == 3 * 7
-    assert {"item_id", "period", "demand_class", "ensemble", "SeasonalNaive", "ADIDA", "p50", "p90", "p95",
-            "cum_p95"} <= set(table.columns)
+    assert {
+        "item_id",
+        "period",
+        "demand_class",
+        "ensemble",
+        "SeasonalNaive",
+        "ADIDA",
+        "p50",
+        "p90",
+        "p95",
+        "cum_p95",
+    } <= set(table.columns)
     assert (table[["ensemble", "p50", "p90", "p95"]] >= 0).all().all()
     assert (table["p90"] <= table["p95"]).all()
 
@@ -86,8 +152,22 @@ def test_forecast_writes_ensemble_members_and_quantiles(tmp_path: Path) -> None:
 def test_backtest_prints_the_table_and_writes_metrics(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
     path = _write(tmp_path, _demand_table())
     monthly = tmp_path / "out"
-    assert _nova("backtest", "--input", str(path), "--freq", "D", "--horizon", "7", "--families", "intermittent",
-                 "--output", str(monthly)) == 0
+    assert (
+        _nova(
+            "backtest",
+            "--input",
+            str(path),
+            "--freq",
+            "D",
+            "--horizon",
+            "7",
+            "--families",
+            "intermittent",
+            "--output",
+            str(monthly),
+        )
+        == 0
+    )
     captured = capsys.readouterr()
     assert "Ensemble" in captured.out and "ADIDA" in captured.out
     assert "intermittent: done" in captured.err  # progress goes to stderr

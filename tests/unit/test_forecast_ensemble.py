@@ -26,8 +26,7 @@ def _backtest(members: dict[str, Member], n_series: int = 40, seed: int = 0) -> 
         window = frame[(frame["ds"] > cutoff) & (frame["ds"] <= cutoff + pd.Timedelta(days=10))]
         for model, make in members.items():
             level = window["unique_id"].map(dict(zip(values, levels, strict=True))).to_numpy()
-            rows.append(window.assign(cutoff=cutoff, model=model, forecast=make(level, rng),
-                                      demand_class="smooth"))
+            rows.append(window.assign(cutoff=cutoff, model=model, forecast=make(level, rng), demand_class="smooth"))
     return frame, pd.concat(rows, ignore_index=True)
 
 
@@ -37,11 +36,13 @@ def _objective_report(frame: pd.DataFrame, backtest: pd.DataFrame) -> tuple[dict
 
 
 def test_weights_are_on_the_simplex_and_mix_complementary_models() -> None:
-    frame, backtest = _backtest({
-        "High": lambda level, rng: level * 1.3,  # biased up
-        "Low": lambda level, rng: level * 0.7,  # biased down: the mix cancels both biases
-        "Noise": lambda level, rng: level * rng.uniform(0.2, 1.8, len(level)),
-    })
+    frame, backtest = _backtest(
+        {
+            "High": lambda level, rng: level * 1.3,  # biased up
+            "Low": lambda level, rng: level * 0.7,  # biased down: the mix cancels both biases
+            "Noise": lambda level, rng: level * rng.uniform(0.2, 1.8, len(level)),
+        }
+    )
     by_class, report = _objective_report(frame, backtest)
     weights = by_class["smooth"]
     assert all(w >= 0 for w in weights.values())
@@ -55,11 +56,13 @@ def test_weights_are_on_the_simplex_and_mix_complementary_models() -> None:
 
 
 def test_a_dominant_model_keeps_weight_one() -> None:
-    frame, backtest = _backtest({
-        "Right": lambda level, rng: level,
-        "Worse": lambda level, rng: level * 1.6,
-        "Noise": lambda level, rng: level * rng.uniform(0.0, 2.0, len(level)),
-    })
+    frame, backtest = _backtest(
+        {
+            "Right": lambda level, rng: level,
+            "Worse": lambda level, rng: level * 1.6,
+            "Noise": lambda level, rng: level * rng.uniform(0.0, 2.0, len(level)),
+        }
+    )
     by_class, report = _objective_report(frame, backtest)
     assert by_class["smooth"] == {"Right": pytest.approx(1.0)}
     assert report["choice"] == "single"
@@ -68,38 +71,58 @@ def test_a_dominant_model_keeps_weight_one() -> None:
 
 def test_ensemble_is_never_worse_than_its_best_member_on_the_backtest() -> None:
     for seed in range(3):
-        frame, backtest = _backtest({
-            "A": lambda level, rng: level * rng.uniform(0.5, 1.5, len(level)),
-            "B": lambda level, rng: level * rng.uniform(0.6, 1.6, len(level)),
-            "C": lambda level, rng: np.full(len(level), level.mean()),
-        }, seed=seed)
+        frame, backtest = _backtest(
+            {
+                "A": lambda level, rng: level * rng.uniform(0.5, 1.5, len(level)),
+                "B": lambda level, rng: level * rng.uniform(0.6, 1.6, len(level)),
+                "C": lambda level, rng: np.full(len(level), level.mean()),
+            },
+            seed=seed,
+        )
         _, report = _objective_report(frame, backtest)
         assert report["objective_ensemble"] <= report["objective_best_model"] + 1e-12
 
 
 def test_zero_is_never_a_member_and_short_series_take_the_naive_forecast() -> None:
-    frame, backtest = _backtest({
-        "A": lambda level, rng: level, ZERO_MODEL: lambda level, rng: np.zeros(len(level)),
-    })
+    frame, backtest = _backtest(
+        {
+            "A": lambda level, rng: level,
+            ZERO_MODEL: lambda level, rng: np.zeros(len(level)),
+        }
+    )
     weights = learn_weights(backtest, frame, season=7)
     assert ZERO_MODEL not in weights.by_class["smooth"]
     assert weights.by_class["short"] == {NAIVE_MODEL: 1.0}
-    forecasts = pd.DataFrame({
-        "unique_id": ["new", "new", "old", "old", "old"], "ds": pd.Timestamp("2024-03-01"),
-        "model": [NAIVE_MODEL, "A", NAIVE_MODEL, "A", "Missing"], "forecast": [2.0, 9.0, 3.0, 5.0, 1.0],
-        "demand_class": ["short", "short", "smooth", "smooth", "smooth"],
-    })
+    forecasts = pd.DataFrame(
+        {
+            "unique_id": ["new", "new", "old", "old", "old"],
+            "ds": pd.Timestamp("2024-03-01"),
+            "model": [NAIVE_MODEL, "A", NAIVE_MODEL, "A", "Missing"],
+            "forecast": [2.0, 9.0, 3.0, 5.0, 1.0],
+            "demand_class": ["short", "short", "smooth", "smooth", "smooth"],
+        }
+    )
     combined = combine(forecasts, weights, ["unique_id", "ds"]).set_index("unique_id")["forecast"]
     assert combined.to_dict() == {"new": 2.0, "old": 5.0}
 
 
 def test_a_missing_member_has_its_weight_spread_over_the_others() -> None:
-    frame, backtest = _backtest({
-        "High": lambda level, rng: level * 1.3, "Low": lambda level, rng: level * 0.7,
-    })
+    frame, backtest = _backtest(
+        {
+            "High": lambda level, rng: level * 1.3,
+            "Low": lambda level, rng: level * 0.7,
+        }
+    )
     weights = learn_weights(backtest, frame, season=7)
-    forecasts = pd.DataFrame({"unique_id": "X", "ds": pd.Timestamp("2024-03-01"), "model": ["Low"],
-                              "forecast": [4.0], "demand_class": "smooth"})
+    forecasts = pd.DataFrame(
+        {
+            "unique_id": "X",
+            "ds": pd.Timestamp("2024-03-01"),
+            "model": ["Low"],
+            "forecast": [4.0],
+            "demand_class": "smooth",
+        }
+    )
     assert combine(forecasts, weights, ["unique_id", "ds"])["forecast"].tolist() == [4.0]
 
 
@@ -107,8 +130,10 @@ def test_learned_ensemble_on_real_backtests_scores_as_well_as_its_best_member() 
     rng = np.random.default_rng(5)
     values = {f"S{i}": rng.poisson(rng.uniform(0.3, 4), 100).astype(float) for i in range(12)}
     frame = history(values)
-    backtest = pd.concat([cross_validate(frame, FAMILIES[f], horizon=7, season=7, n_windows=2)
-                          for f in ("baseline", "intermittent")], ignore_index=True)
+    backtest = pd.concat(
+        [cross_validate(frame, FAMILIES[f], horizon=7, season=7, n_windows=2) for f in ("baseline", "intermittent")],
+        ignore_index=True,
+    )
     weights = learn_weights(backtest, frame, season=7)
     ensemble = combine(backtest, weights, ["unique_id", "ds", "cutoff"])
     assert ensemble["model"].eq(ENSEMBLE_MODEL).all()
@@ -123,17 +148,20 @@ def test_learned_ensemble_on_real_backtests_scores_as_well_as_its_best_member() 
 
 
 def test_a_capped_model_gets_its_own_weight_set_and_the_rest_keep_theirs() -> None:
-    frame, backtest = _backtest({
-        "Base": lambda level, rng: level * 1.4,  # biased: every series has it
-        "Capped": lambda level, rng: level,  # right, but run on the top half of the series only
-    })
+    frame, backtest = _backtest(
+        {
+            "Base": lambda level, rng: level * 1.4,  # biased: every series has it
+            "Capped": lambda level, rng: level,  # right, but run on the top half of the series only
+        }
+    )
     top = {f"S{i}" for i in range(20)}
     backtest = backtest[(backtest["model"] != "Capped") | backtest["unique_id"].isin(top)]
     weights = learn_weights(backtest, frame, season=7)
     assert weights.by_class["smooth"] == {"Base": pytest.approx(1.0)}
     assert weights.by_class["smooth" + CAPPED_SUFFIX] == {"Capped": pytest.approx(1.0)}
     combined = combine(backtest, weights, ["unique_id", "ds", "cutoff"]).merge(
-        backtest[backtest["model"] == "Base"], on=["unique_id", "ds", "cutoff"], suffixes=("", "_base"))
+        backtest[backtest["model"] == "Base"], on=["unique_id", "ds", "cutoff"], suffixes=("", "_base")
+    )
     inside = combined["unique_id"].isin(top)
     # inside the cap the right model, outside the base model's own weights (not a renormalised capped set)
     np.testing.assert_allclose(combined.loc[inside, "forecast"], combined.loc[inside, "forecast_base"] / 1.4)
@@ -141,10 +169,12 @@ def test_a_capped_model_gets_its_own_weight_set_and_the_rest_keep_theirs() -> No
 
 
 def test_a_capped_set_that_weights_no_capped_model_is_dropped() -> None:
-    frame, backtest = _backtest({
-        "Base": lambda level, rng: level,
-        "Capped": lambda level, rng: level * 3.0,  # useless: the covered rows are the class's rows
-    })
+    frame, backtest = _backtest(
+        {
+            "Base": lambda level, rng: level,
+            "Capped": lambda level, rng: level * 3.0,  # useless: the covered rows are the class's rows
+        }
+    )
     backtest = backtest[(backtest["model"] != "Capped") | backtest["unique_id"].isin({f"S{i}" for i in range(20)})]
     weights = learn_weights(backtest, frame, season=7)
     assert weights.by_class["smooth"] == {"Base": pytest.approx(1.0)}

@@ -106,13 +106,21 @@ def test_global_models_learn_each_level_and_the_week(family: str) -> None:
 
 def test_routing_by_demand_class() -> None:
     rng = np.random.default_rng(3)
-    frame = history({
-        "smooth": rng.poisson(6, 120), "lumpy": np.where(rng.uniform(size=120) < 0.1, rng.choice([1.0, 30.0], 120), 0),
-        "none": np.zeros(120), "new": np.array([3.0, 4, 5, 4]),
-    })
+    frame = history(
+        {
+            "smooth": rng.poisson(6, 120),
+            "lumpy": np.where(rng.uniform(size=120) < 0.1, rng.choice([1.0, 30.0], 120), 0),
+            "none": np.zeros(120),
+            "new": np.array([3.0, 4, 5, 4]),
+        }
+    )
     classes = route_classes(frame, season=7)
-    assert classes.to_dict() == {"lumpy": DemandClass.LUMPY, "new": DemandClass.SHORT,
-                                 "none": DemandClass.NO_DEMAND, "smooth": DemandClass.SMOOTH}
+    assert classes.to_dict() == {
+        "lumpy": DemandClass.LUMPY,
+        "new": DemandClass.SHORT,
+        "none": DemandClass.NO_DEMAND,
+        "smooth": DemandClass.SMOOTH,
+    }
     baseline = fit_predict(frame, FAMILIES["baseline"], horizon=7, season=7)
     assert set(baseline["unique_id"]) == {"smooth", "lumpy", "none", "new"}
     assert _pattern(baseline, "SeasonalNaive", "new") == pytest.approx(np.full(7, 4.0))  # shorter than a season

@@ -25,10 +25,14 @@ def _mean_forecast(frame: pd.DataFrame, cutoff: pd.Timestamp | None = None) -> p
     """The true rate as point forecast for the HORIZON days after `cutoff` (or after the end)."""
     start = (cutoff if cutoff is not None else frame["ds"].max()) + pd.Timedelta(days=1)
     dates = pd.date_range(start, periods=HORIZON)
-    return pd.DataFrame({
-        "unique_id": np.repeat([f"S{i}" for i in range(len(RATES))], HORIZON), "ds": np.tile(dates, len(RATES)),
-        "forecast": np.repeat(RATES, HORIZON), "demand_class": "smooth",
-    })
+    return pd.DataFrame(
+        {
+            "unique_id": np.repeat([f"S{i}" for i in range(len(RATES))], HORIZON),
+            "ds": np.tile(dates, len(RATES)),
+            "forecast": np.repeat(RATES, HORIZON),
+            "demand_class": "smooth",
+        }
+    )
 
 
 def _backtest(frame: pd.DataFrame, n_windows: int) -> pd.DataFrame:

@@ -47,8 +47,12 @@ def test_logged_models_reload_and_forecast_like_the_cycle(tracking_uri: str, tmp
     uris = family_model_uris(tracking_uri, "serving-test", FAMILY_NAMES, "r1")
     assert set(uris) == set(FAMILY_NAMES)
     ensemble = EnsembleModel(result.weights.by_class, FAMILY_NAMES)
-    _, _, uri = log_run(tracking_uri, "serving-test", artifact_root,
-                        RunRecord(run_name="ensemble", model=ensemble, model_artifacts=uris))
+    _, _, uri = log_run(
+        tracking_uri,
+        "serving-test",
+        artifact_root,
+        RunRecord(run_name="ensemble", model=ensemble, model_artifacts=uris),
+    )
 
     predicted = mlflow.pyfunc.load_model(uri).predict(frame)
     expected = result.forecast[result.forecast["model"] == ENSEMBLE_MODEL]
@@ -61,8 +65,9 @@ def test_logged_models_reload_and_forecast_like_the_cycle(tracking_uri: str, tmp
 
 def test_names_mlflow_refuses_are_logged_with_underscores(tracking_uri: str, tmp_path: Path) -> None:
     # the ensemble's capped weight sets ("<class>+capped") appear once a business exceeds the cap
-    record = RunRecord(run_name="ensemble", params={"weight.erratic+capped.AutoETS": 0.25},
-                       metrics={"AutoETS+x.mase": 0.9})
+    record = RunRecord(
+        run_name="ensemble", params={"weight.erratic+capped.AutoETS": 0.25}, metrics={"AutoETS+x.mase": 0.9}
+    )
     _, run_id, _ = log_run(tracking_uri, "keys-test", str(tmp_path / "artifacts"), record)
     run = mlflow.tracking.MlflowClient(tracking_uri).get_run(run_id)
     assert run.data.params == {"weight.erratic_capped.AutoETS": "0.25"}

@@ -53,8 +53,9 @@ def test_grouped_run_equals_the_run_on_every_series() -> None:
     merged = merge_group_runs([run_family(group_history(frame, g, 4), family, 7, 7, 2, 1) for g in range(4)])
     keys = ["unique_id", "model", "ds"]
     pd.testing.assert_frame_equal(_sorted(merged.forecast, keys), _sorted(whole.forecast, keys))
-    pd.testing.assert_frame_equal(_sorted(merged.backtest, [*keys, "cutoff"]),
-                                  _sorted(whole.backtest, [*keys, "cutoff"]))
+    pd.testing.assert_frame_equal(
+        _sorted(merged.backtest, [*keys, "cutoff"]), _sorted(whole.backtest, [*keys, "cutoff"])
+    )
 
 
 def test_an_empty_group_gives_typed_frames_without_rows() -> None:
@@ -68,8 +69,10 @@ def test_an_empty_group_gives_typed_frames_without_rows() -> None:
 def test_merging_keeps_every_group_model_forms() -> None:
     frame = history(weekly_panel(2, 4))
     rows = frame.iloc[:0]
-    runs = [FamilyRun("statistical", rows, rows, 2.0, {"ets": {"A": "AAN"}, "arima": {"A": [1, 0, 0]}}),
-            FamilyRun("statistical", rows, rows, 3.0, {"ets": {"B": "ANN"}})]
+    runs = [
+        FamilyRun("statistical", rows, rows, 2.0, {"ets": {"A": "AAN"}, "arima": {"A": [1, 0, 0]}}),
+        FamilyRun("statistical", rows, rows, 3.0, {"ets": {"B": "ANN"}}),
+    ]
     merged = merge_group_runs(runs)
     assert merged.memo == {"ets": {"A": "AAN", "B": "ANN"}, "arima": {"A": [1, 0, 0]}}
     assert merged.seconds == 5.0
@@ -82,8 +85,11 @@ def test_the_number_of_groups_shapes_the_graph(monkeypatch: pytest.MonkeyPatch) 
 
     monkeypatch.setenv("NOVA_MATERIAL_GROUPS", "2")
     nodes = {node.name for asset in families.defs().assets for node in getattr(asset.node_def, "nodes", [])}
-    assert nodes == {f"{name}_{step}" for name in ("intermittent", "statistical", "prophet")
-                     for step in ("group_0", "group_1", "collect")}
+    assert nodes == {
+        f"{name}_{step}"
+        for name in ("intermittent", "statistical", "prophet")
+        for step in ("group_0", "group_1", "collect")
+    }
     for bad in ("0", "two", "-1"):
         monkeypatch.setenv("NOVA_MATERIAL_GROUPS", bad)
         with pytest.raises(ValueError, match="NOVA_MATERIAL_GROUPS must be a whole number"):

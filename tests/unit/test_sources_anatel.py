@@ -28,9 +28,7 @@ def utf8_pipe_export() -> bytes:
     return b"\xef\xbb\xbf" + EXPORT.read_bytes().decode("latin-1").replace(";", "|").encode("utf-8")
 
 
-@pytest.mark.parametrize(
-    "payload", [EXPORT.read_bytes(), utf8_pipe_export()], ids=["latin1-semicolon", "utf8-pipe"]
-)
+@pytest.mark.parametrize("payload", [EXPORT.read_bytes(), utf8_pipe_export()], ids=["latin1-semicolon", "utf8-pipe"])
 def test_salvador_counts_each_station_once_in_its_first_licence_month(payload):
     monthly = parse_anatel_5g(payload)
     assert list(monthly.columns) == ["month", "ibge_code", "stations_5g_new", "stations_5g_total"]

@@ -11,8 +11,7 @@ from nova_assets.lib.sources.snapshots import SourceUnavailable, load_snapshot
 ODATA_ROOT = "/olinda/servico/PTAX/versao/v1/odata"
 # The request the snapshot answers, exactly as recorded (see data/snapshots/README.md).
 RECORDED_TARGET = (
-    ODATA_ROOT
-    + "/CotacaoMoedaPeriodo(moeda=@moeda,dataInicial=@dataInicial,dataFinalCotacao=@dataFinalCotacao)"
+    ODATA_ROOT + "/CotacaoMoedaPeriodo(moeda=@moeda,dataInicial=@dataInicial,dataFinalCotacao=@dataFinalCotacao)"
     "?@moeda='USD'&@dataInicial='01-02-2015'&@dataFinalCotacao='11-11-2025'&$format=json"
 )
 
@@ -37,11 +36,7 @@ def test_closing_rate_is_the_sell_rate_not_an_intraday_one():
     usd = parse_ptax(load_snapshot(SNAPSHOT)).set_index("date")["value"]
     # 2015-01-02: Abertura 2.6794, Intermediário 2.6889..., Fechamento cotacaoVenda
     quotes = json.loads(load_snapshot(SNAPSHOT))["value"]
-    closing = [
-        q
-        for q in quotes
-        if q["dataHoraCotacao"].startswith("2015-01-02") and q["tipoBoletim"] == "Fechamento"
-    ]
+    closing = [q for q in quotes if q["dataHoraCotacao"].startswith("2015-01-02") and q["tipoBoletim"] == "Fechamento"]
     assert usd[date(2015, 1, 2)] == closing[0]["cotacaoVenda"] != closing[0]["cotacaoCompra"]
     assert usd[date(2025, 4, 23)] == 5.688  # the day recorded with two Fechamento rows
 

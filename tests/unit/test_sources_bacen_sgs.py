@@ -19,8 +19,7 @@ SGS_PATH = "/dados/serie/bcdata.sgs.432/dados"
 # The documented 406 answer of SGS to a daily series asked over more than 10 years.
 WINDOW_ERROR = json.dumps(
     {
-        "error": "O sistema aceita uma janela de consulta de, no máximo, 10 anos em séries de "
-        "periodicidade diária",
+        "error": "O sistema aceita uma janela de consulta de, no máximo, 10 anos em séries de periodicidade diária",
         "message": "Para acessar uma série de periodicidade diária, é necessário informar a dataInicial",
     },
     ensure_ascii=False,

@@ -14,9 +14,7 @@ from nova_assets.lib.sources import bacen_ptax, bacen_sgs, ibge_sidra, inmet, op
 from nova_assets.lib.sources.http_client import HttpPolicy, HttpStatusError
 from nova_assets.lib.sources.snapshots import SourceUnavailable, load_snapshot
 
-INMET_API_FIXTURE = (
-    Path(__file__).resolve().parents[1] / "fixtures" / "inmet" / "api_A401_2019-01-01_2019-01-02.json"
-)
+INMET_API_FIXTURE = Path(__file__).resolve().parents[1] / "fixtures" / "inmet" / "api_A401_2019-01-01_2019-01-02.json"
 PTAX_ROOT = "/olinda/servico/PTAX/versao/v1/odata"
 TOKEN = "SECRET-TOKEN-123"
 
@@ -42,8 +40,7 @@ CONNECTORS = [
     ),
     Connector(
         "ptax",
-        PTAX_ROOT
-        + "/CotacaoMoedaPeriodo(moeda=@moeda,dataInicial=@dataInicial,dataFinalCotacao=@dataFinalCotacao)",
+        PTAX_ROOT + "/CotacaoMoedaPeriodo(moeda=@moeda,dataInicial=@dataInicial,dataFinalCotacao=@dataFinalCotacao)",
         lambda: load_snapshot(bacen_ptax.SNAPSHOT),
         lambda url, policy: bacen_ptax.fetch_ptax_raw(
             url + PTAX_ROOT, date(2015, 1, 2), date(2025, 11, 11), policy=policy
@@ -61,18 +58,14 @@ CONNECTORS = [
         "openmeteo",
         "/v1/archive",
         lambda: load_snapshot(openmeteo.SNAPSHOT),
-        lambda url, policy: openmeteo.fetch_openmeteo_raw(
-            url, date(2021, 11, 12), date(2025, 11, 11), policy=policy
-        ),
+        lambda url, policy: openmeteo.fetch_openmeteo_raw(url, date(2021, 11, 12), date(2025, 11, 11), policy=policy),
         openmeteo.parse_openmeteo,
     ),
     Connector(
         "inmet",
         f"/token/estacao/2019-01-01/2019-01-02/A401/{TOKEN}",
         INMET_API_FIXTURE.read_bytes,
-        lambda url, policy: inmet.fetch_inmet_raw(
-            url, TOKEN, date(2019, 1, 1), date(2019, 1, 2), policy=policy
-        ),
+        lambda url, policy: inmet.fetch_inmet_raw(url, TOKEN, date(2019, 1, 1), date(2019, 1, 2), policy=policy),
         inmet.parse_inmet_api,
     ),
 ]
@@ -95,9 +88,7 @@ def test_5xx_is_retried_until_success(server, fast_policy, connector):
 
 @BY_NAME
 def test_persistent_5xx_gives_up_after_the_policy_attempts(server, fast_policy, connector):
-    server.route(
-        connector.path, server.reply(b"Internal Server Error", status=500, content_type="text/plain")
-    )
+    server.route(connector.path, server.reply(b"Internal Server Error", status=500, content_type="text/plain"))
     with pytest.raises(SourceUnavailable, match="failed after 3 attempts: HTTP 500"):
         connector.fetch(server.url, fast_policy)
     assert len(server.hits(connector.path)) == 3

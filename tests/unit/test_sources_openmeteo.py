@@ -63,8 +63,7 @@ def test_answer_in_local_time_gives_the_same_days(snapshot):
     answer = json.loads(snapshot)
     answer["utc_offset_seconds"] = -3 * 3600
     answer["hourly"]["time"] = [
-        (datetime.fromisoformat(t) - timedelta(hours=3)).strftime("%Y-%m-%dT%H:%M")
-        for t in answer["hourly"]["time"]
+        (datetime.fromisoformat(t) - timedelta(hours=3)).strftime("%Y-%m-%dT%H:%M") for t in answer["hourly"]["time"]
     ]
     assert parse_openmeteo(json.dumps(answer).encode()).equals(parse_openmeteo(snapshot))
 

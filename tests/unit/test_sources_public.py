@@ -47,6 +47,6 @@ def test_a_partition_fetches_its_days_with_a_lookback_and_catches_up_after_downt
     assert fetch_window(day, day, SETTINGS, stored_until=None) == (HISTORY_START, day)
     # a backfill range, and never past the as-of date
     assert fetch_window(date(2025, 11, 1), date(2025, 11, 30), SETTINGS, stored_until=date(2025, 11, 11)) == (
-        date(2025, 10, 22), date(2025, 11, 11)
+        date(2025, 10, 22),
+        date(2025, 11, 11),
     )
-

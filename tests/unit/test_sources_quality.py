@@ -126,8 +126,12 @@ def test_duplicates_on_the_key_fail() -> None:
 
 
 def test_movements_with_document_numbers_are_unique_by_number() -> None:
-    same_business_row = movements(material_id=["MAT-1", "MAT-1"], movement_type=["issue", "issue"],
-                                  quantity=[2.0, 2.0], movement_date=[date(2025, 11, 9)] * 2)
+    same_business_row = movements(
+        material_id=["MAT-1", "MAT-1"],
+        movement_type=["issue", "issue"],
+        quantity=[2.0, 2.0],
+        movement_date=[date(2025, 11, 9)] * 2,
+    )
     assert not outcomes("erp_movements", same_business_row)["unique_key"].passed  # no id: one movement twice
     two_documents = same_business_row.assign(movement_id=["D1", "D2"])
     assert outcomes("erp_movements", two_documents)["unique_key"].passed  # two documents: two movements
@@ -144,7 +148,13 @@ def test_purchase_order_history_rules() -> None:
         "promised_date": [date(2025, 11, 8), date(2025, 11, 8), date(2025, 12, 1)],
     })  # fmt: skip
     assert list(outcomes("erp_purchase_orders", orders)) == [
-        "schema", "date_range", "unique_key", "non_negative", "known_materials", "known_sites", "rows_loaded"
+        "schema",
+        "date_range",
+        "unique_key",
+        "non_negative",
+        "known_materials",
+        "known_sites",
+        "rows_loaded",
     ]
     assert failed("erp_purchase_orders", orders.iloc[:2]) == {}
     found = failed("erp_purchase_orders", orders)

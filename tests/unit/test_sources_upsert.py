@@ -11,9 +11,7 @@ from nova_assets.lib.sources.weather import SOURCE_PRECEDENCE
 
 
 def days(values: dict[int, float], source: str = "x") -> pd.DataFrame:
-    return pd.DataFrame(
-        {"date": [date(2025, 11, d) for d in values], "value": list(values.values()), "source": source}
-    )
+    return pd.DataFrame({"date": [date(2025, 11, d) for d in values], "value": list(values.values()), "source": source})
 
 
 def test_fetched_days_replace_stored_ones_and_the_others_stay() -> None:
@@ -37,7 +35,9 @@ def test_the_better_source_wins_whatever_the_order() -> None:
     for frames in ([model, station, archive], [archive, station, model], [station, model, archive]):
         merged = upsert_rows(frames, "date", rank_column="source", rank=SOURCE_PRECEDENCE)
         assert merged[["value", "source"]].values.tolist() == [
-            [20.0, "open-meteo"], [26.0, "inmet-historical"], [27.0, "inmet-historical"]
+            [20.0, "open-meteo"],
+            [26.0, "inmet-historical"],
+            [27.0, "inmet-historical"],
         ]
 
 

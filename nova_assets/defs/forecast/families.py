@@ -143,8 +143,15 @@ def _group_op(family: ModelFamily, group: int, n_groups: int) -> dg.OpDefinition
     )
     def _op(context: dg.OpExecutionContext, lake: LakeResource, cycle: CycleConfig) -> None:
         history = group_history(load_history(lake), group, n_groups)
-        run = run_family(history, family, cycle.horizon, SEASON, BACKTEST_WINDOWS, GROUP_N_JOBS,
-                         max_series=group_max_series(EXPENSIVE_MAX_SERIES, n_groups))
+        run = run_family(
+            history,
+            family,
+            cycle.horizon,
+            SEASON,
+            BACKTEST_WINDOWS,
+            GROUP_N_JOBS,
+            max_series=group_max_series(EXPENSIVE_MAX_SERIES, n_groups),
+        )
         part = _part(family.name, group)
         lake.write("forecast", part, run.forecast)
         lake.write("forecast", f"{part}_backtest", run.backtest)
@@ -157,8 +164,9 @@ def _group_op(family: ModelFamily, group: int, n_groups: int) -> dg.OpDefinition
 def _read_group_run(lake: LakeResource, family: str, group: int) -> FamilyRun:
     part = _part(family, group)
     state = lake.read_json("forecast", f"{part}_memo")
-    return FamilyRun(family, lake.read("forecast", f"{part}_backtest"), lake.read("forecast", part),
-                     state["seconds"], state["memo"])
+    return FamilyRun(
+        family, lake.read("forecast", f"{part}_backtest"), lake.read("forecast", part), state["seconds"], state["memo"]
+    )
 
 
 def _collect_op(family: ModelFamily, n_groups: int) -> dg.OpDefinition:

@@ -39,9 +39,7 @@ def weather_inmet_history(
     else:
         table, origin = empty_daily(), f"no INMET archive in {sources.inmet_dir} yet"
     warning = "; ".join(report.rejected) or None
-    outcomes = evaluate(
-        TABLE, table, CheckContext(as_of=sources.as_of, origin=origin, rejected_files=report.rejected)
-    )
+    outcomes = evaluate(TABLE, table, CheckContext(as_of=sources.as_of, origin=origin, rejected_files=report.rejected))
     metadata = {
         "station": station,
         "landing": str(sources.inmet_dir),

@@ -14,8 +14,10 @@ WINDOW = ["unique_id", "cutoff"]
 def window_scales(windows: pd.DataFrame, history: pd.DataFrame, season: int) -> pd.DataFrame:
     """MASE and RMSSE denominators and the mean demand of every (unique_id, cutoff) window of
     `windows`, from the series' data up to the cutoff only; indexed by (unique_id, cutoff)."""
-    series = {uid: (g["ds"].to_numpy(), g["y"].to_numpy(float))
-              for uid, g in history.sort_values("ds").groupby("unique_id", sort=False)}
+    series = {
+        uid: (g["ds"].to_numpy(), g["y"].to_numpy(float))
+        for uid, g in history.sort_values("ds").groupby("unique_id", sort=False)
+    }
     keys = windows[WINDOW].drop_duplicates()
     mae, sq, mean = [], [], []
     for uid, cutoff in keys.itertuples(index=False):
@@ -34,23 +36,48 @@ def score_windows(history: pd.DataFrame, predictions: pd.DataFrame, season: int)
     error = f - y
     with np.errstate(divide="ignore", invalid="ignore"):
         terms = predictions[["unique_id", "model", "cutoff"]].assign(
-            abs_error=np.abs(error), sq_error=error**2, error=error, forecast=f, y=y,
+            abs_error=np.abs(error),
+            sq_error=error**2,
+            error=error,
+            forecast=f,
+            y=y,
             smape=np.where(np.abs(y) + np.abs(f) > 0, 2 * np.abs(error) / (np.abs(y) + np.abs(f)), np.nan),
             mape=np.where(y > 0, np.abs(error) / y, np.nan),
         )
-    scores = terms.groupby(["unique_id", "model", "cutoff"], sort=False).agg(
-        mae=("abs_error", "mean"), mse=("sq_error", "mean"), sum_error=("error", "sum"), n=("error", "size"),
-        smape=("smape", "mean"), mape=("mape", "mean"), sum_forecast=("forecast", "sum"), sum_actual=("y", "sum"),
-    ).reset_index()
+    scores = (
+        terms.groupby(["unique_id", "model", "cutoff"], sort=False)
+        .agg(
+            mae=("abs_error", "mean"),
+            mse=("sq_error", "mean"),
+            sum_error=("error", "sum"),
+            n=("error", "size"),
+            smape=("smape", "mean"),
+            mape=("mape", "mean"),
+            sum_forecast=("forecast", "sum"),
+            sum_actual=("y", "sum"),
+        )
+        .reset_index()
+    )
     scales = window_scales(scores, history, season).reindex(pd.MultiIndex.from_frame(scores[WINDOW]))
     mae_scale, sq_scale, mean = (scales[c].to_numpy() for c in ("mae_scale", "sq_scale", "mean_demand"))
     with np.errstate(divide="ignore", invalid="ignore"):
         scores["mase"] = np.where(mae_scale > 0, scores["mae"] / mae_scale, np.nan)
         scores["rmsse"] = np.where(sq_scale > 0, np.sqrt(scores["mse"] / sq_scale), np.nan)
-        scores["total_demand_error"] = np.where(
-            mean > 0, np.abs(scores["sum_error"]) / (scores["n"] * mean), np.nan)
-    return scores[["unique_id", "model", "cutoff", "mase", "rmsse", "smape", "mape", "total_demand_error",
-                   "sum_forecast", "sum_actual"]]
+        scores["total_demand_error"] = np.where(mean > 0, np.abs(scores["sum_error"]) / (scores["n"] * mean), np.nan)
+    return scores[
+        [
+            "unique_id",
+            "model",
+            "cutoff",
+            "mase",
+            "rmsse",
+            "smape",
+            "mape",
+            "total_demand_error",
+            "sum_forecast",
+            "sum_actual",
+        ]
+    ]
 
 
 def summarise(window_scores: pd.DataFrame, by: list[str]) -> pd.DataFrame:
@@ -82,5 +109,6 @@ def interval_coverage(actual: pd.DataFrame, quantiles: pd.DataFrame, levels: tup
     for q in levels:
         out[f"coverage_{quantile_column(q)}"] = float((merged["y"] <= merged[quantile_column(q)]).mean())
         out[f"coverage_{quantile_column(q, 'cum_')}"] = float(
-            (last["cum_y"] <= last[quantile_column(q, "cum_")]).mean())
+            (last["cum_y"] <= last[quantile_column(q, "cum_")]).mean()
+        )
     return out

@@ -90,15 +90,35 @@ def _models(spec: FitSpec) -> dict[str, lgb.LGBMRegressor | xgb.XGBRegressor]:
 
     return {
         "LightGBM": lgb.LGBMRegressor(
-            objective="tweedie", tweedie_variance_power=TWEEDIE_POWER, n_estimators=N_TREES,
-            learning_rate=LEARNING_RATE, num_leaves=15, min_child_samples=200, reg_lambda=10.0, subsample=0.8,
-            subsample_freq=1, colsample_bytree=0.8, random_state=spec.seed, n_jobs=1, deterministic=True,
-            force_row_wise=True, verbose=-1,
+            objective="tweedie",
+            tweedie_variance_power=TWEEDIE_POWER,
+            n_estimators=N_TREES,
+            learning_rate=LEARNING_RATE,
+            num_leaves=15,
+            min_child_samples=200,
+            reg_lambda=10.0,
+            subsample=0.8,
+            subsample_freq=1,
+            colsample_bytree=0.8,
+            random_state=spec.seed,
+            n_jobs=1,
+            deterministic=True,
+            force_row_wise=True,
+            verbose=-1,
         ),
         "XGBoost": xgb.XGBRegressor(
-            objective="reg:tweedie", tweedie_variance_power=TWEEDIE_POWER, n_estimators=N_TREES,
-            learning_rate=LEARNING_RATE, max_depth=4, min_child_weight=5.0, reg_lambda=10.0, subsample=0.8,
-            colsample_bytree=0.8, tree_method="hist", random_state=spec.seed, n_jobs=1,
+            objective="reg:tweedie",
+            tweedie_variance_power=TWEEDIE_POWER,
+            n_estimators=N_TREES,
+            learning_rate=LEARNING_RATE,
+            max_depth=4,
+            min_child_weight=5.0,
+            reg_lambda=10.0,
+            subsample=0.8,
+            colsample_bytree=0.8,
+            tree_method="hist",
+            random_state=spec.seed,
+            n_jobs=1,
         ),
     }
 
@@ -119,8 +139,10 @@ class _Features:
         filled = np.nan_to_num(y)
         positive = (filled > 0).astype(float)
         levels = [_shift(y, k) for k in range(max(3, min(season, 14)))]
-        cum = {name: np.concatenate([np.zeros((len(y), 1)), np.cumsum(a, axis=1)], axis=1)
-               for name, a in (("sum", filled), ("count", observed.astype(float)), ("nonzero", positive))}
+        cum = {
+            name: np.concatenate([np.zeros((len(y), 1)), np.cumsum(a, axis=1)], axis=1)
+            for name, a in (("sum", filled), ("count", observed.astype(float)), ("nonzero", positive))
+        }
         shares = []
         with np.errstate(invalid="ignore", divide="ignore"):
             for window in sorted({max(2, season), 4 * season, 12 * season}):
@@ -141,10 +163,16 @@ class _Features:
             index = targets - self.season * (laps + j)
             seasonal.append(np.where(index >= 0, self.y[rows, np.maximum(index, 0)], np.nan))
         with np.errstate(invalid="ignore", divide="ignore"):
-            return np.column_stack([
-                self.levels[rows, origins] / scale[:, None], np.column_stack(seasonal) / scale[:, None],
-                self.shares[rows, origins], steps, self.calendar[targets], np.log(scale),
-            ]).astype(np.float32)
+            return np.column_stack(
+                [
+                    self.levels[rows, origins] / scale[:, None],
+                    np.column_stack(seasonal) / scale[:, None],
+                    self.shares[rows, origins],
+                    steps,
+                    self.calendar[targets],
+                    np.log(scale),
+                ]
+            ).astype(np.float32)
 
 
 def _shift(y: np.ndarray, k: int) -> np.ndarray:

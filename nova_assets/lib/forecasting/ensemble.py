@@ -52,8 +52,13 @@ class LearnedWeights:
     report: pd.DataFrame  # per class: windows, choice, members, objective and scores of ensemble and best model
 
     def table(self) -> pd.DataFrame:
-        return pd.DataFrame([{"demand_class": c, "model": m, "weight": w}
-                             for c, weights in self.by_class.items() for m, w in weights.items()])
+        return pd.DataFrame(
+            [
+                {"demand_class": c, "model": m, "weight": w}
+                for c, weights in self.by_class.items()
+                for m, w in weights.items()
+            ]
+        )
 
 
 @dataclass(frozen=True)
@@ -73,8 +78,9 @@ class _Windows:
         defined = np.zeros(window.max() + 1, dtype=bool) if len(window) else np.zeros(0, dtype=bool)
         np.logical_or.at(defined, window, self.sq_weight[rows] > 0)
         with_mase = np.unique(window[self.mae_weight[rows] > 0]).size
-        return _Windows(self.x[rows], self.y[rows], window, self.mae_weight[rows], self.sq_weight[rows],
-                        with_mase, defined)
+        return _Windows(
+            self.x[rows], self.y[rows], window, self.mae_weight[rows], self.sq_weight[rows], with_mase, defined
+        )
 
     def scores(self, w: np.ndarray) -> tuple[float, float, float]:
         """MASE, RMSSE (means over the windows where defined) and aggregate bias of forecast x @ w."""
@@ -109,7 +115,8 @@ def learn_weights(backtest: pd.DataFrame, history: pd.DataFrame, season: int) ->
     forecast, demand_class); `history` provides each window's scales (data up to its cutoff only)."""
     scales = window_scales(backtest, history, season)
     by_class: dict[str, dict[str, float]] = {
-        str(DemandClass.SHORT): {NAIVE_MODEL: 1.0}, str(DemandClass.NO_DEMAND): {NAIVE_MODEL: 1.0},
+        str(DemandClass.SHORT): {NAIVE_MODEL: 1.0},
+        str(DemandClass.NO_DEMAND): {NAIVE_MODEL: 1.0},
     }
     modelled = backtest[backtest["demand_class"].isin(MODELLED)]
     reports = []
@@ -156,8 +163,7 @@ def combine(predictions: pd.DataFrame, weights: LearnedWeights, keys: list[str])
     frame["weighted"] = frame["forecast"] * frame["weight"]
     extra = [c for c in ("y", "demand_class") if c in predictions.columns]
     grouped = frame.groupby(keys, as_index=False, sort=False)
-    combined = grouped.agg(weighted=("weighted", "sum"), weight=("weight", "sum"),
-                           **{c: (c, "first") for c in extra})
+    combined = grouped.agg(weighted=("weighted", "sum"), weight=("weight", "sum"), **{c: (c, "first") for c in extra})
     naive = predictions[predictions["model"] == NAIVE_MODEL].set_index(keys)["forecast"]
     fallback = naive.reindex(pd.MultiIndex.from_frame(combined[keys])).to_numpy()
     with np.errstate(invalid="ignore", divide="ignore"):
@@ -203,8 +209,9 @@ def _assemble(pivot: pd.DataFrame, actual: pd.Series, scales: pd.DataFrame) -> _
     with np.errstate(invalid="ignore", divide="ignore"):
         mae_weight = np.nan_to_num(1.0 / (per_row["mae_scale"].to_numpy() * length), posinf=0.0)
         sq_weight = np.nan_to_num(1.0 / (per_row["sq_scale"].to_numpy() * length), posinf=0.0)
-    rows = _Windows(pivot.to_numpy(float), actual.to_numpy(float), window, mae_weight, sq_weight, 0,
-                    np.zeros(0, dtype=bool))
+    rows = _Windows(
+        pivot.to_numpy(float), actual.to_numpy(float), window, mae_weight, sq_weight, 0, np.zeros(0, dtype=bool)
+    )
     return rows.subset(np.arange(len(window)))
 
 
@@ -229,8 +236,12 @@ def _solve(windows: _Windows) -> np.ndarray:
     best, best_value = starts[0], np.inf
     for start in starts:
         result = minimize(
-            lambda w: windows.objective(w, reference), start, jac=True, method="SLSQP",
-            bounds=[(0.0, 1.0)] * k, constraints=[{"type": "eq", "fun": lambda w: w.sum() - 1.0}],
+            lambda w: windows.objective(w, reference),
+            start,
+            jac=True,
+            method="SLSQP",
+            bounds=[(0.0, 1.0)] * k,
+            constraints=[{"type": "eq", "fun": lambda w: w.sum() - 1.0}],
             options={"maxiter": 200, "ftol": 1e-10},
         )
         w = np.where(result.x > 1e-4, result.x, 0.0)  # drop numerical dust, then renormalise
@@ -271,19 +282,27 @@ def _choose(members: list[str], windows: _Windows, folds: list[np.ndarray]) -> t
     reference = _reference(windows, k)
     best = _best_single(windows, k)
     weights = _solve(windows)
-    if cv_combination > cv_single or windows.objective(weights, reference)[0] > windows.objective(
-            identity[best], reference)[0]:
+    if (
+        cv_combination > cv_single
+        or windows.objective(weights, reference)[0] > windows.objective(identity[best], reference)[0]
+    ):
         weights = identity[best]
     choice = "combination" if np.count_nonzero(weights) > 1 else "single"
     ensemble, single = windows.scores(weights), windows.scores(identity[best])
     report = {
-        "n_windows": len(windows.rmsse_defined), "choice": choice, "members": ",".join(members),
+        "n_windows": len(windows.rmsse_defined),
+        "choice": choice,
+        "members": ",".join(members),
         "best_model": members[best],
         "objective_ensemble": windows.objective(weights, reference)[0],
         "objective_best_model": windows.objective(identity[best], reference)[0],
         "cv_objective_ensemble": cv_combination / len(windows.y),
         "cv_objective_best_model": cv_single / len(windows.y),
-        "mase_ensemble": ensemble[0], "rmsse_ensemble": ensemble[1], "bias_ensemble": ensemble[2],
-        "mase_best_model": single[0], "rmsse_best_model": single[1], "bias_best_model": single[2],
+        "mase_ensemble": ensemble[0],
+        "rmsse_ensemble": ensemble[1],
+        "bias_ensemble": ensemble[2],
+        "mase_best_model": single[0],
+        "rmsse_best_model": single[1],
+        "bias_best_model": single[2],
     }
     return {m: float(w) for m, w in zip(members, weights, strict=True) if w > 0}, report

@@ -21,7 +21,7 @@ def rmsse_scale(history: np.ndarray) -> float:
     nonzero = np.flatnonzero(history)
     if len(nonzero) == 0 or len(history) - nonzero[0] < 2:
         return float("nan")
-    return float(np.mean(np.diff(history[nonzero[0]:]) ** 2))
+    return float(np.mean(np.diff(history[nonzero[0] :]) ** 2))
 
 
 def series_scores(history: np.ndarray, actual: np.ndarray, forecast: np.ndarray, season: int) -> dict[str, float]:

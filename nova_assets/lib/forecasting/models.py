@@ -48,7 +48,7 @@ def _baseline(history: pd.DataFrame, classes: pd.Series, spec: FitSpec) -> pd.Da
     """Last season repeated (the mean of the history if shorter than a season) and all zeros."""
     panel = Panel.from_history(history)
     short = max(0, spec.season - panel.values.shape[1])
-    last = np.pad(panel.values, ((0, 0), (short, 0)), constant_values=np.nan)[:, -spec.season:]
+    last = np.pad(panel.values, ((0, 0), (short, 0)), constant_values=np.nan)[:, -spec.season :]
     complete = ~np.isnan(last).any(axis=1)
     level = np.nanmean(panel.values, axis=1)  # every series has at least one observation
     steps = np.arange(spec.horizon) % spec.season
@@ -127,14 +127,28 @@ def fit_predict(
     Long frame: unique_id, ds, model, forecast, demand_class (the routing class of the series).
     `memo`: the family's state from earlier fits of the same run (FitSpec.memo), updated in place.
     """
-    spec = FitSpec(horizon=horizon, season=season, freq=freq, n_jobs=n_jobs, seed=seed, regressors=regressors,
-                   memo=memo, max_series=max_series)
+    spec = FitSpec(
+        horizon=horizon,
+        season=season,
+        freq=freq,
+        n_jobs=n_jobs,
+        seed=seed,
+        regressors=regressors,
+        memo=memo,
+        max_series=max_series,
+    )
     classes = route_classes(history, season)
     eligible = classes[classes.isin(family.classes)]
     if eligible.empty:  # typed, so that concatenating it with other families' rows keeps the dtypes
-        return pd.DataFrame({"unique_id": pd.Series(dtype=history["unique_id"].dtype),
-                             "ds": pd.Series(dtype="datetime64[ns]"), "model": pd.Series(dtype=object),
-                             "forecast": pd.Series(dtype=float), "demand_class": pd.Series(dtype=object)})
+        return pd.DataFrame(
+            {
+                "unique_id": pd.Series(dtype=history["unique_id"].dtype),
+                "ds": pd.Series(dtype="datetime64[ns]"),
+                "model": pd.Series(dtype=object),
+                "forecast": pd.Series(dtype=float),
+                "demand_class": pd.Series(dtype=object),
+            }
+        )
     long = family.forecaster(history[history["unique_id"].isin(eligible.index)], eligible, spec)
     long["forecast"] = pd.to_numeric(long["forecast"]).fillna(0.0).clip(lower=0.0)
     long["ds"] = pd.to_datetime(long["ds"])

@@ -99,8 +99,14 @@ class Panel:
 def long_forecast(ids: np.ndarray, dates: pd.DatetimeIndex, forecasts: dict[str, np.ndarray]) -> pd.DataFrame:
     """Long frame (unique_id, ds, model, forecast) from one (series x horizon) matrix per model."""
     frames = [
-        pd.DataFrame({"unique_id": np.repeat(ids, len(dates)), "ds": np.tile(dates, len(ids)),
-                      "model": model, "forecast": matrix.reshape(-1)})
+        pd.DataFrame(
+            {
+                "unique_id": np.repeat(ids, len(dates)),
+                "ds": np.tile(dates, len(ids)),
+                "model": model,
+                "forecast": matrix.reshape(-1),
+            }
+        )
         for model, matrix in forecasts.items()
     ]
     return pd.concat(frames, ignore_index=True)

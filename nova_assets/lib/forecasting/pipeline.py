@@ -78,14 +78,31 @@ def run_family(
     if history.empty:  # a material group without materials: typed frames without rows
         forecast = fit_predict(history, family, horizon, season, freq=freq)
         backtest = forecast.assign(cutoff=forecast["ds"], y=forecast["forecast"])[BACKTEST_COLUMNS]
-        return FamilyRun(family.name, backtest.assign(family=family.name), forecast.assign(family=family.name), 0.0,
-                         memo)
-    backtest = cross_validate(history, family, horizon, season, n_windows, n_jobs=n_jobs, freq=freq, seed=seed,
-                              memo=memo, max_series=max_series)
-    forecast = fit_predict(history, family, horizon, season, n_jobs=n_jobs, freq=freq, seed=seed, memo=memo,
-                           max_series=max_series)
-    return FamilyRun(family.name, backtest.assign(family=family.name), forecast.assign(family=family.name),
-                     time.monotonic() - started, memo)
+        return FamilyRun(
+            family.name, backtest.assign(family=family.name), forecast.assign(family=family.name), 0.0, memo
+        )
+    backtest = cross_validate(
+        history,
+        family,
+        horizon,
+        season,
+        n_windows,
+        n_jobs=n_jobs,
+        freq=freq,
+        seed=seed,
+        memo=memo,
+        max_series=max_series,
+    )
+    forecast = fit_predict(
+        history, family, horizon, season, n_jobs=n_jobs, freq=freq, seed=seed, memo=memo, max_series=max_series
+    )
+    return FamilyRun(
+        family.name,
+        backtest.assign(family=family.name),
+        forecast.assign(family=family.name),
+        time.monotonic() - started,
+        memo,
+    )
 
 
 def build_ensemble(
@@ -133,7 +150,10 @@ def run_forecast(
         progress(f"[{i}/{len(families)}] {family.name}: done in {run.seconds:.1f} s")
         runs.append(run)
     progress("ensemble: learning weights and quantiles ...")
-    ensemble = build_ensemble(history, pd.concat([r.backtest for r in runs], ignore_index=True),
-                              pd.concat([r.forecast for r in runs], ignore_index=True), season)
+    ensemble = build_ensemble(
+        history,
+        pd.concat([r.backtest for r in runs], ignore_index=True),
+        pd.concat([r.forecast for r in runs], ignore_index=True),
+        season,
+    )
     return runs, ensemble
-

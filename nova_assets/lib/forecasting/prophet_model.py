@@ -51,12 +51,14 @@ def quiet_logs() -> None:
 def holiday_frame(start: pd.Timestamp, end: pd.Timestamp) -> pd.DataFrame:
     """Prophet's holidays frame: every Salvador holiday, grouped as major or other."""
     table = build_holidays(range(start.year, end.year + 1))
-    return pd.DataFrame({
-        "holiday": np.where(table["is_major"], "major_holiday", "holiday"),
-        "ds": pd.to_datetime(table["date"]),
-        "lower_window": 0,
-        "upper_window": 0,
-    })
+    return pd.DataFrame(
+        {
+            "holiday": np.where(table["is_major"], "major_holiday", "holiday"),
+            "ds": pd.to_datetime(table["date"]),
+            "lower_window": 0,
+            "upper_window": 0,
+        }
+    )
 
 
 def forecast(history: pd.DataFrame, classes: pd.Series, spec: FitSpec) -> pd.DataFrame:
@@ -66,7 +68,10 @@ def forecast(history: pd.DataFrame, classes: pd.Series, spec: FitSpec) -> pd.Dat
     items = [(uid, group[["ds", "y"]].reset_index(drop=True)) for uid, group in recent.groupby("unique_id")]
     end = future_dates(recent["ds"].max(), spec.horizon, spec.freq)[-1]
     settings = _Settings(
-        horizon=spec.horizon, season=spec.season, freq=spec.freq, seed=spec.seed,
+        horizon=spec.horizon,
+        season=spec.season,
+        freq=spec.freq,
+        seed=spec.seed,
         holidays=holiday_frame(recent["ds"].min(), end) if spec.freq == "D" else None,
         regressors=spec.regressors,
     )
@@ -79,13 +84,19 @@ def _fit_many(items: list[tuple[object, pd.DataFrame]], settings: _Settings) -> 
     frames = []
     for uid, frame in items:
         model = Prophet(
-            growth="linear", holidays=settings.holidays, uncertainty_samples=0,
-            daily_seasonality=False, weekly_seasonality=False,
+            growth="linear",
+            holidays=settings.holidays,
+            uncertainty_samples=0,
+            daily_seasonality=False,
+            weekly_seasonality=False,
             yearly_seasonality=settings.freq == "D" and len(frame) >= 730,
         )
         if settings.season > 1:
-            model.add_seasonality(name="season", period=settings.season * PERIOD_DAYS[settings.freq],
-                                  fourier_order=min(3, settings.season // 2))
+            model.add_seasonality(
+                name="season",
+                period=settings.season * PERIOD_DAYS[settings.freq],
+                fourier_order=min(3, settings.season // 2),
+            )
         future = pd.DataFrame({"ds": future_dates(frame["ds"].iloc[-1], settings.horizon, settings.freq)})
         if settings.regressors is not None:
             for column in settings.regressors.columns.drop("ds"):
@@ -94,6 +105,9 @@ def _fit_many(items: list[tuple[object, pd.DataFrame]], settings: _Settings) -> 
             future = future.merge(settings.regressors, on="ds", how="left")
         model.fit(frame, seed=settings.seed)
         predicted = model.predict(future)
-        frames.append(pd.DataFrame({"unique_id": uid, "ds": future["ds"], "model": MODEL,
-                                    "forecast": predicted["yhat"].to_numpy()}))
+        frames.append(
+            pd.DataFrame(
+                {"unique_id": uid, "ds": future["ds"], "model": MODEL, "forecast": predicted["yhat"].to_numpy()}
+            )
+        )
     return pd.concat(frames, ignore_index=True)

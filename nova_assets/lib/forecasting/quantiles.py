@@ -84,8 +84,11 @@ def fit_error_quantiles(
     return ErrorQuantiles(
         quantiles=tuple(quantiles),
         daily={k: np.quantile(v, q) for k, v in pools.items() if k == ALL_CLASSES or len(v) >= MIN_POOL},
-        cumulative={k: np.quantile(np.vstack(cumulative[k]), q, axis=0).T for k, v in pools.items()
-                    if k == ALL_CLASSES or len(v) >= MIN_POOL},
+        cumulative={
+            k: np.quantile(np.vstack(cumulative[k]), q, axis=0).T
+            for k, v in pools.items()
+            if k == ALL_CLASSES or len(v) >= MIN_POOL
+        },
     )
 
 
@@ -100,8 +103,13 @@ def forecast_quantiles(history: pd.DataFrame, point_forecast: pd.DataFrame, erro
         scale = sigma.get((uid, None), 0.0)
         z_daily, z_cum = errors.for_class(rows["demand_class"].iloc[0])
         forecast = rows["forecast"].to_numpy(float)
-        frame = {"unique_id": uid, "ds": rows["ds"].to_numpy(), "step": np.arange(1, len(forecast) + 1),
-                 "forecast": forecast, "cum_forecast": np.cumsum(forecast)}
+        frame = {
+            "unique_id": uid,
+            "ds": rows["ds"].to_numpy(),
+            "step": np.arange(1, len(forecast) + 1),
+            "forecast": forecast,
+            "cum_forecast": np.cumsum(forecast),
+        }
         daily = np.maximum(forecast[:, None] + z_daily[None, :] * scale, 0.0)
         cumulative = _cumulative(forecast, len(forecast), z_cum, scale)
         for i, q in enumerate(errors.quantiles):
@@ -135,8 +143,14 @@ def lead_time_demand_quantiles(
         _, z_cum = errors.for_class(group["demand_class"].iloc[0])
         cumulative = _cumulative(forecast, lead, z_cum, sigma.get((uid, None), 0.0))
         expected = _extended(forecast, lead).sum()
-        rows.append({"unique_id": uid, "lead_time": lead, "forecast": expected,
-                     **{quantile_column(q): cumulative[-1, i] for i, q in enumerate(quantiles)}})
+        rows.append(
+            {
+                "unique_id": uid,
+                "lead_time": lead,
+                "forecast": expected,
+                **{quantile_column(q): cumulative[-1, i] for i, q in enumerate(quantiles)},
+            }
+        )
     return pd.DataFrame(rows)
 
 

@@ -27,9 +27,21 @@ from nova_assets.lib.forecasting.models import FAMILIES, fit_predict
 MODEL_ARTIFACT = "model"
 # Explicit, so MLflow does not spend a minute inferring them: what `predict` imports, at the
 # versions the cycle ran with (torch is the CPU build).
-PIP_REQUIREMENTS = [f"{name}=={version(name)}" for name in (
-    "mlflow", "pandas", "numpy", "scipy", "statsforecast", "prophet", "lightgbm", "xgboost-cpu", "torch", "holidays",
-)]
+PIP_REQUIREMENTS = [
+    f"{name}=={version(name)}"
+    for name in (
+        "mlflow",
+        "pandas",
+        "numpy",
+        "scipy",
+        "statsforecast",
+        "prophet",
+        "lightgbm",
+        "xgboost-cpu",
+        "torch",
+        "holidays",
+    )
+]
 
 
 @dataclass(frozen=True)
@@ -54,8 +66,9 @@ class FamilyModel(PythonModel):
     def predict(self, context: PythonModelContext | None, model_input: pd.DataFrame, params: dict | None = None):
         s = self.settings
         history = model_input.assign(ds=pd.to_datetime(model_input["ds"]))
-        return fit_predict(history, FAMILIES[s.family], s.horizon, s.season, s.n_jobs, s.freq, s.seed,
-                           memo=copy.deepcopy(self.memo))  # a copy: every call forecasts the same way
+        return fit_predict(
+            history, FAMILIES[s.family], s.horizon, s.season, s.n_jobs, s.freq, s.seed, memo=copy.deepcopy(self.memo)
+        )  # a copy: every call forecasts the same way
 
 
 class EnsembleModel(PythonModel):
@@ -78,7 +91,10 @@ class EnsembleModel(PythonModel):
 def log_pyfunc(python_model: PythonModel, artifacts: dict[str, str] | None = None) -> str:
     """Log a model in the active MLflow run (code shipped with it); return its URI."""
     info = mlflow.pyfunc.log_model(
-        name=MODEL_ARTIFACT, python_model=python_model, artifacts=artifacts,
-        code_paths=[str(Path(nova_assets.__file__).parent)], pip_requirements=PIP_REQUIREMENTS,
+        name=MODEL_ARTIFACT,
+        python_model=python_model,
+        artifacts=artifacts,
+        code_paths=[str(Path(nova_assets.__file__).parent)],
+        pip_requirements=PIP_REQUIREMENTS,
     )
     return info.model_uri

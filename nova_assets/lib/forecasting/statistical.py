@@ -68,8 +68,14 @@ def forecast(history: pd.DataFrame, classes: pd.Series, spec: FitSpec) -> pd.Dat
     regular = history[history["unique_id"].isin(classes.index[classes.isin(REGULAR)])]
     arima = spec.top_series(regular)
     tasks = [
-        _Task(uid, group["y"].to_numpy(float), uid in arima, classes.get(uid) in REGULAR, ets_forms.get(uid),
-              arima_forms.get(uid))
+        _Task(
+            uid,
+            group["y"].to_numpy(float),
+            uid in arima,
+            classes.get(uid) in REGULAR,
+            ets_forms.get(uid),
+            arima_forms.get(uid),
+        )
         for uid, group in recent.groupby("unique_id", sort=True)
     ]
     settings = replace(spec, memo=None, regressors=None)  # what the workers need, without the parent's state
@@ -81,8 +87,9 @@ def forecast(history: pd.DataFrame, classes: pd.Series, spec: FitSpec) -> pd.Dat
         frames.append(pd.DataFrame({"unique_id": fit.uid, "ds": dates, "model": ETS_MODEL, "forecast": fit.ets}))
         if fit.arima is not None:
             arima_forms[fit.uid] = fit.arima_form
-            frames.append(pd.DataFrame({"unique_id": fit.uid, "ds": dates, "model": ARIMA_MODEL,
-                                        "forecast": fit.arima}))
+            frames.append(
+                pd.DataFrame({"unique_id": fit.uid, "ds": dates, "model": ARIMA_MODEL, "forecast": fit.arima})
+            )
     return pd.concat(frames, ignore_index=True)
 
 
@@ -113,8 +120,13 @@ def _arima(y: np.ndarray, spec: FitSpec, form: ArimaForm | None) -> tuple[np.nda
     if form is not None:
         p, d, q, sp, sd, sq, mean, drift = form
         try:
-            model = ARIMA(order=(p, d, q), seasonal_order=(sp, sd, sq), season_length=spec.season,
-                          include_mean=mean, include_drift=drift)
+            model = ARIMA(
+                order=(p, d, q),
+                seasonal_order=(sp, sd, sq),
+                season_length=spec.season,
+                include_mean=mean,
+                include_drift=drift,
+            )
             return model.forecast(y=y, h=spec.horizon)["mean"], form
         except Exception:  # not estimable on the new data: search again
             pass

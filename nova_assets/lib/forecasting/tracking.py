@@ -70,9 +70,7 @@ def ensure_experiment(client: MlflowClient, name: str, artifact_root: str) -> st
     return client.create_experiment(name, artifact_location=f"{location.rstrip('/')}/{name}")
 
 
-def log_run(
-    tracking_uri: str, experiment: str, artifact_root: str, record: RunRecord
-) -> tuple[str, str, str | None]:
+def log_run(tracking_uri: str, experiment: str, artifact_root: str, record: RunRecord) -> tuple[str, str, str | None]:
     """Create a finished run with params, metrics, tables, tags and the model; return (experiment_id,
     run_id, model URI or None). The model URI is also the run's tag MODEL_URI_TAG."""
     client = MlflowClient(tracking_uri=tracking_uri)
@@ -80,8 +78,9 @@ def log_run(
     run = client.create_run(experiment_id, run_name=record.run_name, tags={k: str(v) for k, v in record.tags.items()})
     run_id = run.info.run_id
     now = int(time.time() * 1000)
-    metrics = [Metric(mlflow_key(k), float(v), now, 0) for k, v in record.metrics.items()
-               if v is not None and math.isfinite(v)]
+    metrics = [
+        Metric(mlflow_key(k), float(v), now, 0) for k, v in record.metrics.items() if v is not None and math.isfinite(v)
+    ]
     params = [Param(mlflow_key(k), str(v)[:6000]) for k, v in record.params.items()]
     client.log_batch(run_id, metrics=metrics, params=params, tags=[RunTag("nova.layer", "forecast")])
     for name, table in record.tables.items():
@@ -107,8 +106,10 @@ def family_model_uris(tracking_uri: str, experiment: str, families: list[str], d
     uris = {}
     for family in families:
         runs = client.search_runs(
-            [found.experiment_id], filter_string=f"tags.`nova.family` = '{family}'",
-            order_by=["attributes.start_time DESC"], max_results=50,
+            [found.experiment_id],
+            filter_string=f"tags.`nova.family` = '{family}'",
+            order_by=["attributes.start_time DESC"],
+            max_results=50,
         )
         logged = [r for r in runs if MODEL_URI_TAG in r.data.tags]
         same = [r for r in logged if r.data.tags.get("dagster.run_id") == dagster_run_id]

@@ -89,81 +89,275 @@ SUPPLIERS = (
 
 CATEGORIES = (
     _Category(
-        "Rectifiers", "REC",
-        ("Módulo retificador 48V 2kW", "Módulo retificador 48V 3kW", "Módulo retificador 48V 4kW",
-         "Controladora de sistema retificador", "Sistema retificador 48V 200A",
-         "Unidade de distribuição DC 48V"),
-        "UN", 4200, 0.5, 0.9, 0.3, 135, 0.15, 1, ("SUP-001", "SUP-008"), 0.08),
+        "Rectifiers",
+        "REC",
+        (
+            "Módulo retificador 48V 2kW",
+            "Módulo retificador 48V 3kW",
+            "Módulo retificador 48V 4kW",
+            "Controladora de sistema retificador",
+            "Sistema retificador 48V 200A",
+            "Unidade de distribuição DC 48V",
+        ),
+        "UN",
+        4200,
+        0.5,
+        0.9,
+        0.3,
+        135,
+        0.15,
+        1,
+        ("SUP-001", "SUP-008"),
+        0.08,
+    ),
     _Category(
-        "Batteries", "BAT",
-        ("Bateria VRLA 12V 100Ah", "Bateria VRLA 12V 150Ah", "Bateria VRLA 12V 200Ah",
-         "Bateria LiFePO4 48V 50Ah", "Bateria LiFePO4 48V 100Ah", "Bateria LiFePO4 48V 150Ah"),
-        "UN", 1800, 0.7, 0.3, 0.3, 40, 0.2, 1, ("SUP-001", "SUP-008"), 0.08),
+        "Batteries",
+        "BAT",
+        (
+            "Bateria VRLA 12V 100Ah",
+            "Bateria VRLA 12V 150Ah",
+            "Bateria VRLA 12V 200Ah",
+            "Bateria LiFePO4 48V 50Ah",
+            "Bateria LiFePO4 48V 100Ah",
+            "Bateria LiFePO4 48V 150Ah",
+        ),
+        "UN",
+        1800,
+        0.7,
+        0.3,
+        0.3,
+        40,
+        0.2,
+        1,
+        ("SUP-001", "SUP-008"),
+        0.08,
+    ),
     _Category(
-        "RF Cables", "CAB",
-        ("Cabo coaxial RF 1/2 pol. superflexível", "Cabo coaxial RF 7/8 pol.",
-         "Cabo coaxial RF 1-1/4 pol.", "Jumper RF 1/2 pol. 1m N-macho/DIN-macho",
-         "Jumper RF 1/2 pol. 2m DIN-macho/DIN-macho", "Jumper RF 1/2 pol. 3m 4.3-10/DIN"),
-        "M", 60, 0.6, 1.0, 0.4, 135, 0.15, 8, ("SUP-002", "SUP-003"), 0.1),
+        "RF Cables",
+        "CAB",
+        (
+            "Cabo coaxial RF 1/2 pol. superflexível",
+            "Cabo coaxial RF 7/8 pol.",
+            "Cabo coaxial RF 1-1/4 pol.",
+            "Jumper RF 1/2 pol. 1m N-macho/DIN-macho",
+            "Jumper RF 1/2 pol. 2m DIN-macho/DIN-macho",
+            "Jumper RF 1/2 pol. 3m 4.3-10/DIN",
+        ),
+        "M",
+        60,
+        0.6,
+        1.0,
+        0.4,
+        135,
+        0.15,
+        8,
+        ("SUP-002", "SUP-003"),
+        0.1,
+    ),
     _Category(
-        "RF Connectors", "CON",
-        ("Conector N macho para cabo 1/2 pol.", "Conector DIN 7/16 macho para cabo 1/2 pol.",
-         "Conector DIN 7/16 fêmea para cabo 7/8 pol.", "Conector 4.3-10 macho para cabo 1/2 pol.",
-         "Adaptador N fêmea / DIN 7/16 macho", "Carga fantasma 50 ohm N macho"),
-        "UN", 55, 0.5, 1.2, 0.3, 135, 0.15, 2, ("SUP-002", "SUP-003"), 0.1),
+        "RF Connectors",
+        "CON",
+        (
+            "Conector N macho para cabo 1/2 pol.",
+            "Conector DIN 7/16 macho para cabo 1/2 pol.",
+            "Conector DIN 7/16 fêmea para cabo 7/8 pol.",
+            "Conector 4.3-10 macho para cabo 1/2 pol.",
+            "Adaptador N fêmea / DIN 7/16 macho",
+            "Carga fantasma 50 ohm N macho",
+        ),
+        "UN",
+        55,
+        0.5,
+        1.2,
+        0.3,
+        135,
+        0.15,
+        2,
+        ("SUP-002", "SUP-003"),
+        0.1,
+    ),
     _Category(
-        "Antennas", "ANT",
-        ("Antena setorial 1800/2100MHz 17dBi 65 graus", "Antena setorial 700/850MHz 15dBi 65 graus",
-         "Antena setorial multibanda 8 portas", "Antena micro-ondas 0,6m 15GHz",
-         "Antena micro-ondas 1,2m 7GHz", "Antena 3,5GHz 32T32R para 5G"),
-        "UN", 6500, 0.8, 0.5, 0.9, 135, 0.1, 1, ("SUP-006", "SUP-007"), 0.06),
+        "Antennas",
+        "ANT",
+        (
+            "Antena setorial 1800/2100MHz 17dBi 65 graus",
+            "Antena setorial 700/850MHz 15dBi 65 graus",
+            "Antena setorial multibanda 8 portas",
+            "Antena micro-ondas 0,6m 15GHz",
+            "Antena micro-ondas 1,2m 7GHz",
+            "Antena 3,5GHz 32T32R para 5G",
+        ),
+        "UN",
+        6500,
+        0.8,
+        0.5,
+        0.9,
+        135,
+        0.1,
+        1,
+        ("SUP-006", "SUP-007"),
+        0.06,
+    ),
     _Category(
-        "Fibre Optics", "FIB",
-        ("Cordão óptico SM LC/LC duplex 3m", "Cordão óptico SM LC/LC duplex 10m",
-         "Cordão óptico SM SC/APC-LC/UPC 5m", "Cabo óptico drop 2F", "Caixa de emenda óptica 24F",
-         "Distribuidor interno óptico 12F"),
-        "UN", 45, 0.7, 0.6, 0.7, 135, 0.15, 1, ("SUP-004",), 0.1),
+        "Fibre Optics",
+        "FIB",
+        (
+            "Cordão óptico SM LC/LC duplex 3m",
+            "Cordão óptico SM LC/LC duplex 10m",
+            "Cordão óptico SM SC/APC-LC/UPC 5m",
+            "Cabo óptico drop 2F",
+            "Caixa de emenda óptica 24F",
+            "Distribuidor interno óptico 12F",
+        ),
+        "UN",
+        45,
+        0.7,
+        0.6,
+        0.7,
+        135,
+        0.15,
+        1,
+        ("SUP-004",),
+        0.1,
+    ),
     _Category(
-        "Optical Modules", "SFP",
-        ("Módulo SFP 1G SX 850nm", "Módulo SFP 1G LX 1310nm", "Módulo SFP+ 10G LR 1310nm",
-         "Módulo SFP+ 10G BiDi 1270/1330nm", "Módulo SFP28 25G LR 1310nm", "Módulo QSFP28 100G LR4"),
-        "UN", 480, 0.9, 0.2, 1.0, 0, 0.0, 1, ("SUP-006", "SUP-007"), 0.09),
+        "Optical Modules",
+        "SFP",
+        (
+            "Módulo SFP 1G SX 850nm",
+            "Módulo SFP 1G LX 1310nm",
+            "Módulo SFP+ 10G LR 1310nm",
+            "Módulo SFP+ 10G BiDi 1270/1330nm",
+            "Módulo SFP28 25G LR 1310nm",
+            "Módulo QSFP28 100G LR4",
+        ),
+        "UN",
+        480,
+        0.9,
+        0.2,
+        1.0,
+        0,
+        0.0,
+        1,
+        ("SUP-006", "SUP-007"),
+        0.09,
+    ),
     _Category(
-        "Surge Protection", "SPD",
-        ("Protetor de surto DPS classe II 275V", "Protetor de surto DPS classe I 48VDC",
-         "Centelhador coaxial N 0-6GHz", "Para-raios tipo Franklin", "DPS para linha de dados RJ45",
-         "Kit de aterramento para cabo 1/2 pol."),
-        "UN", 170, 0.6, 1.6, 0.1, 100, 0.2, 1, ("SUP-005", "SUP-003"), 0.1),
+        "Surge Protection",
+        "SPD",
+        (
+            "Protetor de surto DPS classe II 275V",
+            "Protetor de surto DPS classe I 48VDC",
+            "Centelhador coaxial N 0-6GHz",
+            "Para-raios tipo Franklin",
+            "DPS para linha de dados RJ45",
+            "Kit de aterramento para cabo 1/2 pol.",
+        ),
+        "UN",
+        170,
+        0.6,
+        1.6,
+        0.1,
+        100,
+        0.2,
+        1,
+        ("SUP-005", "SUP-003"),
+        0.1,
+    ),
     _Category(
-        "Cooling", "VEN",
-        ("Ventilador 48VDC 120mm", "Bandeja de ventiladores 3x 48VDC", "Filtro de ar para gabinete outdoor",
-         "Ar-condicionado de shelter 12.000 BTU", "Trocador de calor para gabinete 48VDC",
-         "Controlador de temperatura de shelter"),
-        "UN", 260, 1.0, 0.2, 0.2, 40, 0.35, 1, ("SUP-005", "SUP-008"), 0.08),
+        "Cooling",
+        "VEN",
+        (
+            "Ventilador 48VDC 120mm",
+            "Bandeja de ventiladores 3x 48VDC",
+            "Filtro de ar para gabinete outdoor",
+            "Ar-condicionado de shelter 12.000 BTU",
+            "Trocador de calor para gabinete 48VDC",
+            "Controlador de temperatura de shelter",
+        ),
+        "UN",
+        260,
+        1.0,
+        0.2,
+        0.2,
+        40,
+        0.35,
+        1,
+        ("SUP-005", "SUP-008"),
+        0.08,
+    ),
     _Category(
-        "Electrical Protection", "DJT",
-        ("Disjuntor DC 32A 1P", "Disjuntor DC 63A 1P", "Disjuntor termomagnético 40A 2P",
-         "Fusível NH 100A", "Contatora 40A 220V", "Quadro de distribuição AC 12 posições"),
-        "UN", 90, 0.6, 0.9, 0.2, 135, 0.15, 1, ("SUP-005", "SUP-003"), 0.09),
+        "Electrical Protection",
+        "DJT",
+        (
+            "Disjuntor DC 32A 1P",
+            "Disjuntor DC 63A 1P",
+            "Disjuntor termomagnético 40A 2P",
+            "Fusível NH 100A",
+            "Contatora 40A 220V",
+            "Quadro de distribuição AC 12 posições",
+        ),
+        "UN",
+        90,
+        0.6,
+        0.9,
+        0.2,
+        135,
+        0.15,
+        1,
+        ("SUP-005", "SUP-003"),
+        0.09,
+    ),
     _Category(
-        "Radio Units", "RAD",
-        ("Unidade de rádio remota RRU 700MHz", "Unidade de rádio remota RRU 1800MHz",
-         "Unidade de rádio remota RRU 2600MHz", "Placa de banda base BBU",
-         "Unidade de rádio ativa AAU 3,5GHz 5G NR", "Rádio micro-ondas IDU/ODU 15GHz"),
-        "UN", 24000, 0.6, 0.3, 1.0, 0, 0.0, 1, ("SUP-007", "SUP-006"), 0.04),
+        "Radio Units",
+        "RAD",
+        (
+            "Unidade de rádio remota RRU 700MHz",
+            "Unidade de rádio remota RRU 1800MHz",
+            "Unidade de rádio remota RRU 2600MHz",
+            "Placa de banda base BBU",
+            "Unidade de rádio ativa AAU 3,5GHz 5G NR",
+            "Rádio micro-ondas IDU/ODU 15GHz",
+        ),
+        "UN",
+        24000,
+        0.6,
+        0.3,
+        1.0,
+        0,
+        0.0,
+        1,
+        ("SUP-007", "SUP-006"),
+        0.04,
+    ),
     _Category(
-        "Hardware", "FER",
-        ("Abraçadeira inox para cabo 7/8 pol.", "Braçadeira tripla para cabo 1/2 pol.",
-         "Fita de autofusão rolo 10m", "Barra de aterramento de cobre", "Passa-cabos de parede 4 furos",
-         "Kit de vedação para conector RF"),
-        "UN", 30, 0.7, 0.8, 0.2, 135, 0.15, 3, ("SUP-003", "SUP-002"), 0.08),
+        "Hardware",
+        "FER",
+        (
+            "Abraçadeira inox para cabo 7/8 pol.",
+            "Braçadeira tripla para cabo 1/2 pol.",
+            "Fita de autofusão rolo 10m",
+            "Barra de aterramento de cobre",
+            "Passa-cabos de parede 4 furos",
+            "Kit de vedação para conector RF",
+        ),
+        "UN",
+        30,
+        0.7,
+        0.8,
+        0.2,
+        135,
+        0.15,
+        3,
+        ("SUP-003", "SUP-002"),
+        0.08,
+    ),
 )
 
 MUNICIPALITIES = (  # IBGE codes and approximate centroids of real Bahia municipalities
     _Municipality("Salvador", "2927408", "Região Metropolitana de Salvador", "SSA", -12.9714, -38.5014, 1.0),
     _Municipality("Feira de Santana", "2910800", "Portal do Sertão", "FSA", -12.2664, -38.9663, 0.28),
-    _Municipality("Lauro de Freitas", "2919207", "Região Metropolitana de Salvador", "LFR",
-                  -12.8944, -38.3272, 0.14),
+    _Municipality("Lauro de Freitas", "2919207", "Região Metropolitana de Salvador", "LFR", -12.8944, -38.3272, 0.14),
     _Municipality("Vitória da Conquista", "2933307", "Sudoeste", "VDC", -14.8610, -40.8442, 0.18),
     _Municipality("Camaçari", "2905701", "Região Metropolitana de Salvador", "CMC", -12.6996, -38.3263, 0.15),
     _Municipality("Ilhéus", "2913606", "Litoral Sul", "IOS", -14.7935, -39.0460, 0.1),
@@ -178,8 +372,7 @@ MUNICIPALITIES = (  # IBGE codes and approximate centroids of real Bahia municip
     _Municipality("Paulo Afonso", "2924009", "Nordeste Baiano", "PAV", -9.3983, -38.2216, 0.06),
     _Municipality("Teixeira de Freitas", "2931350", "Extremo Sul", "TXF", -17.5399, -39.7400, 0.08),
     _Municipality("Valença", "2932903", "Baixo Sul", "VLC", -13.3669, -39.0730, 0.04),
-    _Municipality("Simões Filho", "2930709", "Região Metropolitana de Salvador", "SMF",
-                  -12.7866, -38.4029, 0.07),
+    _Municipality("Simões Filho", "2930709", "Região Metropolitana de Salvador", "SMF", -12.7866, -38.4029, 0.07),
     _Municipality("Cruz das Almas", "2909802", "Recôncavo", "CDA", -12.6675, -39.1008, 0.04),
     _Municipality("Guanambi", "2911709", "Centro-Sul", "GNB", -14.2231, -42.7799, 0.05),
     _Municipality("Irecê", "2914604", "Chapada Diamantina", "IRE", -11.3033, -41.8535, 0.05),
@@ -241,18 +434,19 @@ def generate_sample_business(
         "materials": _write_csv(materials, erp_dir / "materials.csv"),
         "sites": _write_csv(sites, erp_dir / "sites.csv"),
         "suppliers": _write_csv(suppliers, erp_dir / "suppliers.csv"),
-        "movements": _write_csv(_movements(materials, sites, site_demand, ledger, days),
-                                erp_dir / "movements.csv"),
-        "stock_on_hand": _write_csv(_stock(materials, sites, stocked, ledger, end),
-                                    erp_dir / "stock_on_hand.csv"),
+        "movements": _write_csv(_movements(materials, sites, site_demand, ledger, days), erp_dir / "movements.csv"),
+        "stock_on_hand": _write_csv(_stock(materials, sites, stocked, ledger, end), erp_dir / "stock_on_hand.csv"),
         "open_orders": _write_csv(_open_orders(materials, ledger, days), erp_dir / "open_orders.csv"),
-        "purchase_order_history": _write_csv(_purchase_orders(materials, sites, ledger, days),
-                                             erp_dir / "purchase_order_history.csv"),
+        "purchase_order_history": _write_csv(
+            _purchase_orders(materials, sites, ledger, days), erp_dir / "purchase_order_history.csv"
+        ),
         "anatel_stations": _write_csv(stations, anatel_dir / "estacoes_licenciadas.csv", sep=";"),
     }
     note = out_dir / "SYNTHETIC_DATA.txt"
-    note.write_text(_note(seed, start, end, n_materials, sites, classes, weather_daily is not None,
-                          len(holiday_days)), encoding="utf-8")
+    note.write_text(
+        _note(seed, start, end, n_materials, sites, classes, weather_daily is not None, len(holiday_days)),
+        encoding="utf-8",
+    )
     written["synthetic_note"] = note
     return written
 
@@ -264,12 +458,14 @@ def _rng(seed: int, part: int) -> np.random.Generator:
 
 def _suppliers(rng: np.random.Generator) -> pd.DataFrame:
     means = np.array([s.lead_time_mean for s in SUPPLIERS])
-    return pd.DataFrame({
-        "supplier_id": [s.supplier_id for s in SUPPLIERS],
-        "supplier_name": [s.name for s in SUPPLIERS],
-        "lead_time_mean_days": means.astype(float),
-        "lead_time_std_days": np.round(means * rng.uniform(0.15, 0.35, len(SUPPLIERS)), 1),
-    })
+    return pd.DataFrame(
+        {
+            "supplier_id": [s.supplier_id for s in SUPPLIERS],
+            "supplier_name": [s.name for s in SUPPLIERS],
+            "lead_time_mean_days": means.astype(float),
+            "lead_time_std_days": np.round(means * rng.uniform(0.15, 0.35, len(SUPPLIERS)), 1),
+        }
+    )
 
 
 def _materials(n: int, rng: np.random.Generator) -> tuple[pd.DataFrame, list[_Category], np.ndarray]:
@@ -280,8 +476,7 @@ def _materials(n: int, rng: np.random.Generator) -> tuple[pd.DataFrame, list[_Ca
     medians = np.array([c.cost_median for c in categories])
     cost = medians * np.exp(np.array([c.cost_sigma for c in categories]) * rng.standard_normal(n))
     descriptions = [
-        f"{c.items[rng.integers(len(c.items))]} (mod. NC-{c.code}-{rng.integers(1000, 9999)})"
-        for c in categories
+        f"{c.items[rng.integers(len(c.items))]} (mod. NC-{c.code}-{rng.integers(1000, 9999)})" for c in categories
     ]
     counts = {k: round(v * n) for k, v in CLASS_SHARES.items()}
     counts["intermittent"] += n - sum(counts.values())
@@ -293,14 +488,16 @@ def _materials(n: int, rng: np.random.Generator) -> tuple[pd.DataFrame, list[_Ca
     classes[by_cost[:fast]] = fast_labels
     classes[by_cost[fast:]] = slow_labels
     supplier_ids = [c.suppliers[rng.integers(len(c.suppliers))] for c in categories]
-    frame = pd.DataFrame({
-        "material_id": [f"MAT-{i:05d}" for i in range(1, n + 1)],
-        "description": descriptions,
-        "category": [c.name for c in categories],
-        "unit": [c.unit for c in categories],
-        "unit_cost": np.round(cost, 2),
-        "supplier_id": supplier_ids,
-    })
+    frame = pd.DataFrame(
+        {
+            "material_id": [f"MAT-{i:05d}" for i in range(1, n + 1)],
+            "description": descriptions,
+            "category": [c.name for c in categories],
+            "unit": [c.unit for c in categories],
+            "unit_cost": np.round(cost, 2),
+            "supplier_id": supplier_ids,
+        }
+    )
     return frame, categories, classes
 
 
@@ -331,31 +528,37 @@ def _sites(n: int, rng: np.random.Generator) -> pd.DataFrame:
     for k in range(n - n_warehouses):
         muni = MUNICIPALITIES[k % len(MUNICIPALITIES)]
         seen[muni.code] = number = seen.get(muni.code, 0) + 1
-        rows.append({"site_id": f"TWR-{muni.code}-{number:02d}", "site_name": f"ERB {muni.name} {number:02d}",
-                     "site_type": "tower", "muni": muni})
+        rows.append(
+            {
+                "site_id": f"TWR-{muni.code}-{number:02d}",
+                "site_name": f"ERB {muni.name} {number:02d}",
+                "site_type": "tower",
+                "muni": muni,
+            }
+        )
     towers = [r for r in rows if r["site_type"] == "tower"]
     urban = np.array([r["muni"].region == salvador.region for r in towers])
     tower_penalty = np.round(np.where(urban, 4000, 1500) * rng.lognormal(0, 0.35, len(towers)), -1)
     warehouse_penalty = round(3 * float(tower_penalty.mean()), -1)  # a warehouse stock-out stalls many towers
     jitter = rng.uniform(-0.04, 0.04, size=(n, 2))
     penalties = [warehouse_penalty] * n_warehouses + list(tower_penalty)
-    return pd.DataFrame({
-        "site_id": [r["site_id"] for r in rows],
-        "site_name": [r["site_name"] for r in rows],
-        "site_type": [r["site_type"] for r in rows],
-        "region": [r["muni"].region for r in rows],
-        "state": "BA",
-        "municipality": [r["muni"].name for r in rows],
-        "ibge_code": [r["muni"].ibge_code for r in rows],
-        "latitude": np.round([r["muni"].latitude for r in rows] + jitter[:, 0], 6),
-        "longitude": np.round([r["muni"].longitude for r in rows] + jitter[:, 1], 6),
-        "sla_penalty_brl_day": np.asarray(penalties, dtype=float),
-    })
+    return pd.DataFrame(
+        {
+            "site_id": [r["site_id"] for r in rows],
+            "site_name": [r["site_name"] for r in rows],
+            "site_type": [r["site_type"] for r in rows],
+            "region": [r["muni"].region for r in rows],
+            "state": "BA",
+            "municipality": [r["muni"].name for r in rows],
+            "ibge_code": [r["muni"].ibge_code for r in rows],
+            "latitude": np.round([r["muni"].latitude for r in rows] + jitter[:, 0], 6),
+            "longitude": np.round([r["muni"].longitude for r in rows] + jitter[:, 1], 6),
+            "sla_penalty_brl_day": np.asarray(penalties, dtype=float),
+        }
+    )
 
 
-def _random_dates(
-    rng: np.random.Generator, lo: date, hi: date, n: int, *, accelerating: bool = False
-) -> np.ndarray:
+def _random_dates(rng: np.random.Generator, lo: date, hi: date, n: int, *, accelerating: bool = False) -> np.ndarray:
     """n dates in [lo, hi]; `accelerating` puts more of them late (a roll-out that speeds up)."""
     u = rng.uniform(size=n)
     if accelerating:
@@ -406,19 +609,24 @@ def _anatel_stations(start: date, end: date, rng: np.random.Generator) -> pd.Dat
             renewals = rng.uniform(size=rep.size) < 0.15
             later = relicensed + rng.integers(30, 900, rep.size).astype("timedelta64[D]")
             relicensed = np.where(renewals & (later <= np.datetime64(end)), later, relicensed)
-            rows.append(pd.DataFrame({
-                "NomeEntidade": operators[rep],
-                "NumEstacao": station_ids[rep],
-                "SiglaUf": "BA",
-                "CodMunicipio": muni.ibge_code,
-                "Tecnologia": tech,
-                "DataLicenciamento": relicensed.astype(str),
-                "DataPrimeiroLicenciamento": first[rep].astype(str),
-                "Latitude": np.round(lat[rep], 6),
-                "Longitude": np.round(lon[rep], 6),
-            }))
+            rows.append(
+                pd.DataFrame(
+                    {
+                        "NomeEntidade": operators[rep],
+                        "NumEstacao": station_ids[rep],
+                        "SiglaUf": "BA",
+                        "CodMunicipio": muni.ibge_code,
+                        "Tecnologia": tech,
+                        "DataLicenciamento": relicensed.astype(str),
+                        "DataPrimeiroLicenciamento": first[rep].astype(str),
+                        "Latitude": np.round(lat[rep], 6),
+                        "Longitude": np.round(lon[rep], 6),
+                    }
+                )
+            )
     return pd.concat(rows, ignore_index=True).sort_values(
-        ["CodMunicipio", "NumEstacao", "Tecnologia", "DataLicenciamento"], kind="stable", ignore_index=True)
+        ["CodMunicipio", "NumEstacao", "Tecnologia", "DataLicenciamento"], kind="stable", ignore_index=True
+    )
 
 
 def _nr_rollout_index(stations: pd.DataFrame, days: pd.DatetimeIndex) -> np.ndarray:
@@ -429,9 +637,7 @@ def _nr_rollout_index(stations: pd.DataFrame, days: pd.DatetimeIndex) -> np.ndar
     return counts / max(counts[-1], 1)
 
 
-def _precipitation(
-    days: pd.DatetimeIndex, weather: pd.DataFrame | None, rng: np.random.Generator
-) -> np.ndarray:
+def _precipitation(days: pd.DatetimeIndex, weather: pd.DataFrame | None, rng: np.random.Generator) -> np.ndarray:
     """Daily rain in mm: from `weather` when given (missing days = dry), else a Salvador-like draw."""
     if weather is not None:
         dated = weather.assign(date=pd.to_datetime(weather["date"]).dt.normalize())
@@ -538,8 +744,11 @@ def _simulate_inventory(
     on_time = np.array([profile[s].on_time_share for s in materials["supplier_id"]])
     late_mean = np.array([profile[s].late_days_mean for s in materials["supplier_id"]])
     late = rng.uniform(size=(n_mat, n_days)) >= on_time[:, None]
-    delay = np.where(late, np.maximum(np.ceil(rng.exponential(late_mean[:, None], (n_mat, n_days))), 1),
-                     -rng.integers(0, MAX_EARLY_DAYS + 1, (n_mat, n_days)))
+    delay = np.where(
+        late,
+        np.maximum(np.ceil(rng.exponential(late_mean[:, None], (n_mat, n_days))), 1),
+        -rng.integers(0, MAX_EARLY_DAYS + 1, (n_mat, n_days)),
+    )
     lead = np.maximum(quoted[:, None] + delay, 1).astype(np.int64)
     stressed = rng.permutation(n_mat)[: max(1, round(STRESSED_SHARE * n_mat))]
     frozen, delayed = stressed[::2], stressed[1::2]
@@ -577,12 +786,22 @@ def _simulate_inventory(
         lt = lead[mat_idx[place], t]
         arrivals[place, t + lt] += gap[place]
         on_order[place] += gap[place]
-        orders.append(pd.DataFrame({"material_idx": mat_idx[place], "site_idx": site_idx[place], "day": t,
-                                    "promised_day": t + quoted[mat_idx[place]], "arrival_day": t + lt,
-                                    "quantity": gap[place]}))
+        orders.append(
+            pd.DataFrame(
+                {
+                    "material_idx": mat_idx[place],
+                    "site_idx": site_idx[place],
+                    "day": t,
+                    "promised_day": t + quoted[mat_idx[place]],
+                    "arrival_day": t + lt,
+                    "quantity": gap[place],
+                }
+            )
+        )
     columns = ("material_idx", "site_idx", "day", "promised_day", "arrival_day", "quantity")
-    order_frame = pd.concat(orders or [pd.DataFrame({c: pd.Series(dtype=np.int64) for c in columns})],
-                            ignore_index=True)
+    order_frame = pd.concat(
+        orders or [pd.DataFrame({c: pd.Series(dtype=np.int64) for c in columns})], ignore_index=True
+    )
     # numbered in placement order (day, material, site): SAP-like PO numbers
     order_frame.insert(0, "po_id", [f"{PO_NUMBER_PREFIX}{i:08d}" for i in range(1, len(order_frame) + 1)])
     full_emergency = np.zeros_like(site_demand)
@@ -607,19 +826,33 @@ def _movements(
     parts = []
     for kind, qty in (("issue", site_demand), ("receipt", ledger.emergency)):
         m, s, t = np.nonzero(qty)
-        parts.append(pd.DataFrame({"movement_date": day_str[t], "material_id": material_ids[m],
-                                   "site_id": site_ids[s], "movement_type": kind, "quantity": qty[m, s, t]}))
+        parts.append(
+            pd.DataFrame(
+                {
+                    "movement_date": day_str[t],
+                    "material_id": material_ids[m],
+                    "site_id": site_ids[s],
+                    "movement_type": kind,
+                    "quantity": qty[m, s, t],
+                }
+            )
+        )
     received = ledger.orders[ledger.orders["arrival_day"] < len(days)]
-    parts.append(pd.DataFrame({
-        "movement_date": day_str[received["arrival_day"].to_numpy()],
-        "material_id": material_ids[received["material_idx"].to_numpy()],
-        "site_id": site_ids[received["site_idx"].to_numpy()],
-        "movement_type": "receipt",
-        "quantity": received["quantity"].to_numpy(),
-        "po_id": received["po_id"].to_numpy(),
-    }))
+    parts.append(
+        pd.DataFrame(
+            {
+                "movement_date": day_str[received["arrival_day"].to_numpy()],
+                "material_id": material_ids[received["material_idx"].to_numpy()],
+                "site_id": site_ids[received["site_idx"].to_numpy()],
+                "movement_type": "receipt",
+                "quantity": received["quantity"].to_numpy(),
+                "po_id": received["po_id"].to_numpy(),
+            }
+        )
+    )
     frame = pd.concat(parts, ignore_index=True).sort_values(
-        ["movement_date", "material_id", "site_id", "movement_type", "po_id"], kind="stable", ignore_index=True)
+        ["movement_date", "material_id", "site_id", "movement_type", "po_id"], kind="stable", ignore_index=True
+    )
     frame.insert(0, "movement_id", [f"{MOVEMENT_NUMBER_PREFIX}{i:08d}" for i in range(1, len(frame) + 1)])
     return frame
 
@@ -628,12 +861,14 @@ def _stock(
     materials: pd.DataFrame, sites: pd.DataFrame, stocked: np.ndarray, ledger: _Ledger, end: date
 ) -> pd.DataFrame:
     m, s = np.nonzero(stocked)
-    return pd.DataFrame({
-        "snapshot_date": end.isoformat(),
-        "material_id": materials["material_id"].to_numpy()[m],
-        "site_id": sites["site_id"].to_numpy()[s],
-        "on_hand": ledger.on_hand[m, s],
-    })
+    return pd.DataFrame(
+        {
+            "snapshot_date": end.isoformat(),
+            "material_id": materials["material_id"].to_numpy()[m],
+            "site_id": sites["site_id"].to_numpy()[s],
+            "on_hand": ledger.on_hand[m, s],
+        }
+    )
 
 
 def _open_orders(materials: pd.DataFrame, ledger: _Ledger, days: pd.DatetimeIndex) -> pd.DataFrame:
@@ -641,15 +876,18 @@ def _open_orders(materials: pd.DataFrame, ledger: _Ledger, days: pd.DatetimeInde
     confirmation (after the promised date when the order is late)."""
     pending = ledger.orders[ledger.orders["arrival_day"] >= len(days)]
     idx = pending["material_idx"].to_numpy()
-    return pd.DataFrame({
-        "po_id": pending["po_id"].to_numpy(),
-        "material_id": materials["material_id"].to_numpy()[idx],
-        "supplier_id": materials["supplier_id"].to_numpy()[idx],
-        "quantity": pending["quantity"].to_numpy(),
-        "order_date": days[pending["day"].to_numpy()].strftime("%Y-%m-%d"),
-        "expected_date": (days[0] + pd.to_timedelta(pending["arrival_day"].to_numpy(), unit="D"))
-        .strftime("%Y-%m-%d"),
-    })
+    return pd.DataFrame(
+        {
+            "po_id": pending["po_id"].to_numpy(),
+            "material_id": materials["material_id"].to_numpy()[idx],
+            "supplier_id": materials["supplier_id"].to_numpy()[idx],
+            "quantity": pending["quantity"].to_numpy(),
+            "order_date": days[pending["day"].to_numpy()].strftime("%Y-%m-%d"),
+            "expected_date": (days[0] + pd.to_timedelta(pending["arrival_day"].to_numpy(), unit="D")).strftime(
+                "%Y-%m-%d"
+            ),
+        }
+    )
 
 
 def _purchase_orders(
@@ -658,16 +896,19 @@ def _purchase_orders(
     """Every purchase order placed, received or still open: the history behind supplier performance."""
     orders = ledger.orders
     idx = orders["material_idx"].to_numpy()
-    return pd.DataFrame({
-        "po_id": orders["po_id"].to_numpy(),
-        "material_id": materials["material_id"].to_numpy()[idx],
-        "supplier_id": materials["supplier_id"].to_numpy()[idx],
-        "site_id": sites["site_id"].to_numpy()[orders["site_idx"].to_numpy()],
-        "quantity": orders["quantity"].to_numpy(),
-        "order_date": days[orders["day"].to_numpy()].strftime("%Y-%m-%d"),
-        "promised_date": (days[0] + pd.to_timedelta(orders["promised_day"].to_numpy(), unit="D"))
-        .strftime("%Y-%m-%d"),
-    })
+    return pd.DataFrame(
+        {
+            "po_id": orders["po_id"].to_numpy(),
+            "material_id": materials["material_id"].to_numpy()[idx],
+            "supplier_id": materials["supplier_id"].to_numpy()[idx],
+            "site_id": sites["site_id"].to_numpy()[orders["site_idx"].to_numpy()],
+            "quantity": orders["quantity"].to_numpy(),
+            "order_date": days[orders["day"].to_numpy()].strftime("%Y-%m-%d"),
+            "promised_date": (days[0] + pd.to_timedelta(orders["promised_day"].to_numpy(), unit="D")).strftime(
+                "%Y-%m-%d"
+            ),
+        }
+    )
 
 
 def _reliability() -> str:
@@ -680,8 +921,14 @@ def _write_csv(frame: pd.DataFrame, path: Path, *, sep: str = ",") -> Path:
 
 
 def _note(
-    seed: int, start: date, end: date, n_materials: int, sites: pd.DataFrame, classes: np.ndarray,
-    real_weather: bool, n_holidays: int,
+    seed: int,
+    start: date,
+    end: date,
+    n_materials: int,
+    sites: pd.DataFrame,
+    classes: np.ndarray,
+    real_weather: bool,
+    n_holidays: int,
 ) -> str:
     mix = ", ".join(f"{k} {int((classes == k).sum())}" for k in CLASS_SHARES)
     n_warehouses = int((sites["site_type"] == "warehouse").sum())

@@ -49,9 +49,7 @@ def parse_anatel_5g(payload: bytes, area: str = SALVADOR_IBGE) -> pd.DataFrame:
     if stations.empty:
         return pd.DataFrame({column: pd.Series(dtype=dtype) for column, dtype in OUTPUT_DTYPES.items()})
 
-    licensed = _parse_dates(stations["DataPrimeiroLicenciamento"]).fillna(
-        _parse_dates(stations["DataLicenciamento"])
-    )
+    licensed = _parse_dates(stations["DataPrimeiroLicenciamento"]).fillna(_parse_dates(stations["DataLicenciamento"]))
     first = licensed.groupby([stations["NumEstacao"], stations["Tecnologia"].str.upper()]).min()
     if first.isna().any():
         raise ValueError(f"{int(first.isna().sum())} 5G stations have no licence date")

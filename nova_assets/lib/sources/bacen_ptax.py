@@ -49,13 +49,9 @@ def parse_ptax(payload: bytes) -> pd.DataFrame:
 
     A day can carry the closing bulletin twice (seen on 2025-04-23); the latest one wins.
     """
-    quotes = pd.DataFrame(
-        json.loads(payload)["value"], columns=["cotacaoVenda", "dataHoraCotacao", "tipoBoletim"]
-    )
+    quotes = pd.DataFrame(json.loads(payload)["value"], columns=["cotacaoVenda", "dataHoraCotacao", "tipoBoletim"])
     closing = quotes[quotes["tipoBoletim"] == CLOSING_BULLETIN]
     stamp = pd.to_datetime(closing["dataHoraCotacao"], format="ISO8601")
-    out = pd.DataFrame(
-        {"stamp": stamp, "date": stamp.dt.date, "value": closing["cotacaoVenda"].astype("float64")}
-    )
+    out = pd.DataFrame({"stamp": stamp, "date": stamp.dt.date, "value": closing["cotacaoVenda"].astype("float64")})
     out = out.sort_values("stamp").drop_duplicates("date", keep="last")
     return out[["date", "value"]].reset_index(drop=True)

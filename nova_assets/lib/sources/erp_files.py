@@ -67,27 +67,42 @@ SITE_TYPES = {
 }
 CRITICALITY = {"a": "A", "b": "B", "c": "C"}
 
-_MATERIAL = Column("str", True, ("material", "codigo_material", "cod_material", "item_id", "item", "sku",
-                                 "material_code"))
-_SITE = Column("str", True, ("site", "deposito", "local", "codigo_site", "cod_site", "codigo_local",
-                             "cod_deposito", "location", "location_id"))
+_MATERIAL = Column(
+    "str", True, ("material", "codigo_material", "cod_material", "item_id", "item", "sku", "material_code")
+)
+_SITE = Column(
+    "str",
+    True,
+    ("site", "deposito", "local", "codigo_site", "cod_site", "codigo_local", "cod_deposito", "location", "location_id"),
+)
 _SUPPLIER = ("fornecedor", "codigo_fornecedor", "cod_fornecedor", "supplier", "vendor", "vendor_id")
 _QUANTITY = ("quantidade", "qtd", "qtde", "qty", "quant")
-_PO = ("pedido", "numero_pedido", "num_pedido", "nr_pedido", "no_pedido", "pedido_compra", "po", "po_number",
-       "purchase_order")
+_PO = (
+    "pedido",
+    "numero_pedido",
+    "num_pedido",
+    "nr_pedido",
+    "no_pedido",
+    "pedido_compra",
+    "po",
+    "po_number",
+    "purchase_order",
+)
 
 ERP_TABLES: dict[str, TableSpec] = {
     "erp_materials": TableSpec(
         {
             "material_id": _MATERIAL,
-            "description": Column("str", True, ("descricao", "descricao_material", "desc", "item_description",
-                                                "nome")),
+            "description": Column("str", True, ("descricao", "descricao_material", "desc", "item_description", "nome")),
             "category": Column("str", False, ("categoria", "grupo", "familia", "grupo_material")),
             "unit": Column("str", False, ("unidade", "un", "und", "uom", "unidade_medida")),
-            "unit_cost": Column("float", False, ("custo_unitario", "preco_unitario", "custo", "preco",
-                                                 "valor_unitario", "cost", "price"), nonnegative=True),
-            "criticality": Column("str", False, ("criticidade", "classe_abc", "abc", "classe"),
-                                  values=CRITICALITY),
+            "unit_cost": Column(
+                "float",
+                False,
+                ("custo_unitario", "preco_unitario", "custo", "preco", "valor_unitario", "cost", "price"),
+                nonnegative=True,
+            ),
+            "criticality": Column("str", False, ("criticidade", "classe_abc", "abc", "classe"), values=CRITICALITY),
             "supplier_id": Column("str", False, _SUPPLIER),
         },
         key=("material_id",),
@@ -101,12 +116,15 @@ ERP_TABLES: dict[str, TableSpec] = {
             "region": Column("str", False, ("regiao", "territorio")),
             "state": Column("str", False, ("uf", "estado")),
             "municipality": Column("str", False, ("municipio", "cidade", "city")),
-            "ibge_code": Column("str", False, ("codigo_ibge", "cod_ibge", "ibge", "cod_municipio",
-                                               "codigo_municipio")),
+            "ibge_code": Column("str", False, ("codigo_ibge", "cod_ibge", "ibge", "cod_municipio", "codigo_municipio")),
             "latitude": Column("float", False, ("lat",)),
             "longitude": Column("float", False, ("lon", "long", "lng")),
-            "sla_penalty_brl_day": Column("float", False, ("multa_sla", "multa_sla_dia", "penalidade_sla",
-                                                           "multa_diaria", "sla_penalty"), nonnegative=True),
+            "sla_penalty_brl_day": Column(
+                "float",
+                False,
+                ("multa_sla", "multa_sla_dia", "penalidade_sla", "multa_diaria", "sla_penalty"),
+                nonnegative=True,
+            ),
         },
         key=("site_id",),
         file_words=("sites", "site", "locais", "depositos"),
@@ -115,43 +133,78 @@ ERP_TABLES: dict[str, TableSpec] = {
         {
             "supplier_id": Column("str", True, _SUPPLIER),
             "supplier_name": Column("str", False, ("nome_fornecedor", "razao_social", "nome", "name")),
-            "lead_time_mean_days": Column("float", False, ("lead_time", "lead_time_medio", "lead_time_mean",
-                                                           "lead_time_days", "prazo_entrega", "prazo_medio",
-                                                           "prazo_entrega_dias"), nonnegative=True),
-            "lead_time_std_days": Column("float", False, ("lead_time_std", "lead_time_desvio", "desvio_prazo",
-                                                          "desvio_padrao_prazo"), nonnegative=True),
+            "lead_time_mean_days": Column(
+                "float",
+                False,
+                (
+                    "lead_time",
+                    "lead_time_medio",
+                    "lead_time_mean",
+                    "lead_time_days",
+                    "prazo_entrega",
+                    "prazo_medio",
+                    "prazo_entrega_dias",
+                ),
+                nonnegative=True,
+            ),
+            "lead_time_std_days": Column(
+                "float",
+                False,
+                ("lead_time_std", "lead_time_desvio", "desvio_prazo", "desvio_padrao_prazo"),
+                nonnegative=True,
+            ),
         },
         key=("supplier_id",),
         file_words=("suppliers", "supplier", "fornecedores", "fornecedor", "vendors"),
     ),
     "erp_movements": TableSpec(
         {
-            "movement_date": Column("date", True, ("data", "data_movimento", "data_movimentacao",
-                                                   "data_lancamento", "date", "dt")),
+            "movement_date": Column(
+                "date", True, ("data", "data_movimento", "data_movimentacao", "data_lancamento", "date", "dt")
+            ),
             "material_id": _MATERIAL,
             "site_id": _SITE,
             # a consumption export often has no type column: its rows are issues
-            "movement_type": Column("str", False, ("tipo", "tipo_movimento", "tipo_movimentacao", "movimento",
-                                                   "type"), values=MOVEMENT_TYPES, default="issue"),
+            "movement_type": Column(
+                "str",
+                False,
+                ("tipo", "tipo_movimento", "tipo_movimentacao", "movimento", "type"),
+                values=MOVEMENT_TYPES,
+                default="issue",
+            ),
             "quantity": Column("float", True, _QUANTITY, positive=True),
             # the ERP document number of one movement line: a re-export carrying it replaces that line
-            "movement_id": Column("str", False, ("documento", "num_documento", "nr_documento", "numero_documento",
-                                                 "no_documento", "doc", "documento_material", "document",
-                                                 "document_number")),
+            "movement_id": Column(
+                "str",
+                False,
+                (
+                    "documento",
+                    "num_documento",
+                    "nr_documento",
+                    "numero_documento",
+                    "no_documento",
+                    "doc",
+                    "documento_material",
+                    "document",
+                    "document_number",
+                ),
+            ),
             "po_id": Column("str", False, _PO),  # on receipts: the purchase order received
         },
         key=("movement_id",),
-        file_words=("movements", "movement", "movimentos", "movimentacao", "movimentacoes", "consumo",
-                    "consumption"),
+        file_words=("movements", "movement", "movimentos", "movimentacao", "movimentacoes", "consumo", "consumption"),
     ),
     "erp_stock": TableSpec(
         {
-            "snapshot_date": Column("date", True, ("data", "data_posicao", "data_saldo", "data_referencia",
-                                                   "date")),
+            "snapshot_date": Column("date", True, ("data", "data_posicao", "data_saldo", "data_referencia", "date")),
             "material_id": _MATERIAL,
             "site_id": _SITE,
-            "on_hand": Column("float", True, ("saldo", "saldo_atual", "estoque", "estoque_atual",
-                                              "quantidade", "qtd", "qty"), nonnegative=True),
+            "on_hand": Column(
+                "float",
+                True,
+                ("saldo", "saldo_atual", "estoque", "estoque_atual", "quantidade", "qtd", "qty"),
+                nonnegative=True,
+            ),
         },
         key=("snapshot_date", "material_id", "site_id"),
         file_words=("stock_on_hand", "stock", "estoque", "saldo", "saldos", "inventory"),
@@ -163,8 +216,11 @@ ERP_TABLES: dict[str, TableSpec] = {
             "supplier_id": Column("str", False, _SUPPLIER),
             "quantity": Column("float", True, _QUANTITY, positive=True),
             "order_date": Column("date", False, ("data_pedido", "data_emissao", "data")),
-            "expected_date": Column("date", True, ("data_prevista", "data_entrega", "data_prevista_entrega",
-                                                   "previsao_entrega", "eta", "delivery_date")),
+            "expected_date": Column(
+                "date",
+                True,
+                ("data_prevista", "data_entrega", "data_prevista_entrega", "previsao_entrega", "eta", "delivery_date"),
+            ),
         },
         file_words=("open_orders", "pedidos_abertos", "pedidos_compra", "pedidos", "purchase_orders"),
     ),
@@ -177,15 +233,32 @@ ERP_TABLES: dict[str, TableSpec] = {
             "site_id": Column("str", False, _SITE.aliases),
             "quantity": Column("float", True, _QUANTITY, positive=True),
             "order_date": Column("date", True, ("data_pedido", "data_emissao", "data_compra", "data")),
-            "promised_date": Column("date", True, ("data_prevista", "data_entrega_prometida", "data_prometida",
-                                                   "data_entrega_prevista", "data_prevista_entrega",
-                                                   "previsao_entrega", "promised_delivery_date", "due_date",
-                                                   "eta"),
-                                    not_before="order_date"),
+            "promised_date": Column(
+                "date",
+                True,
+                (
+                    "data_prevista",
+                    "data_entrega_prometida",
+                    "data_prometida",
+                    "data_entrega_prevista",
+                    "data_prevista_entrega",
+                    "previsao_entrega",
+                    "promised_delivery_date",
+                    "due_date",
+                    "eta",
+                ),
+                not_before="order_date",
+            ),
         },
         key=("po_id", "material_id"),
-        file_words=("purchase_order_history", "po_history", "historico_pedidos", "pedidos_historico",
-                    "pedidos_compra_historico", "historico_compras"),
+        file_words=(
+            "purchase_order_history",
+            "po_history",
+            "historico_pedidos",
+            "pedidos_historico",
+            "pedidos_compra_historico",
+            "historico_compras",
+        ),
     ),
 }
 # What the stock analyses read of the movements: 13 M rows at 10,000 materials, so the document
@@ -193,8 +266,15 @@ ERP_TABLES: dict[str, TableSpec] = {
 STOCK_MOVEMENT_COLUMNS = ["movement_date", "material_id", "site_id", "movement_type", "quantity"]
 # checked in this order, so "movimentos_estoque" is movements, "pedidos_materiais" open orders and
 # "historico_pedidos" the purchase-order history
-_CLASSIFY_ORDER = ("erp_purchase_orders", "erp_open_orders", "erp_movements", "erp_stock", "erp_suppliers",
-                   "erp_sites", "erp_materials")
+_CLASSIFY_ORDER = (
+    "erp_purchase_orders",
+    "erp_open_orders",
+    "erp_movements",
+    "erp_stock",
+    "erp_suppliers",
+    "erp_sites",
+    "erp_materials",
+)
 
 
 @dataclass(frozen=True)
@@ -318,7 +398,7 @@ def _text_cells(lines: pa.Array) -> _Cells:
     header = [h.strip() for h in _split(header_line, sep)]
     body, numbers = lines.slice(start + 1), np.arange(start + 2, len(lines) + 1, dtype=np.int64)
     too_long = _bools(pc.greater(pc.utf8_length(body), MAX_LINE_CHARS))
-    rows = ~too_long & ~blank[start + 1:]
+    rows = ~too_long & ~blank[start + 1 :]
     quoted = rows & _bools(pc.match_substring(body, '"'))
     plain = rows & ~quoted
     raw, line_numbers = body.filter(plain), numbers[plain]
@@ -331,11 +411,20 @@ def _text_cells(lines: pa.Array) -> _Cells:
         line_numbers = np.concatenate([line_numbers, numbers[quoted]])[order]
     fits = _bools(pc.equal(pc.list_value_length(cells), len(header)))
     rejected = [
-        *((number, f"line too long: {len(line)} characters (limit {MAX_LINE_CHARS})", line[:RAW_ROW_CHARS] + "...")
-          for number, line in zip(numbers[too_long], body.filter(too_long).to_pylist(), strict=True)),
-        *((number, f"wrong number of fields: expected {len(header)}, found {len(found)} (truncated or malformed line)",
-           line) for number, found, line in zip(line_numbers[~fits], cells.filter(~fits).to_pylist(),
-                                                raw.filter(~fits).to_pylist(), strict=True)),
+        *(
+            (number, f"line too long: {len(line)} characters (limit {MAX_LINE_CHARS})", line[:RAW_ROW_CHARS] + "...")
+            for number, line in zip(numbers[too_long], body.filter(too_long).to_pylist(), strict=True)
+        ),
+        *(
+            (
+                number,
+                f"wrong number of fields: expected {len(header)}, found {len(found)} (truncated or malformed line)",
+                line,
+            )
+            for number, found, line in zip(
+                line_numbers[~fits], cells.filter(~fits).to_pylist(), raw.filter(~fits).to_pylist(), strict=True
+            )
+        ),
     ]
     if not fits.all():
         cells, raw, line_numbers = cells.filter(fits), raw.filter(fits), line_numbers[fits]
@@ -364,10 +453,14 @@ def _parquet_cells(path: Path) -> _Cells:
         frame = pd.read_parquet(path)
     except Exception as exc:  # pyarrow raises many types for a corrupt file
         raise ValueError(f"cannot read Parquet file ({type(exc).__name__}: {exc})") from exc
-    cells = pd.DataFrame({i: _as_text(frame[c]) for i, c in enumerate(frame.columns)},
-                         index=range(len(frame)))
-    raw = pd.Series([json.dumps(dict(zip(map(str, frame.columns), row, strict=True)), ensure_ascii=False)
-                     for row in cells.itertuples(index=False)], dtype=object)
+    cells = pd.DataFrame({i: _as_text(frame[c]) for i, c in enumerate(frame.columns)}, index=range(len(frame)))
+    raw = pd.Series(
+        [
+            json.dumps(dict(zip(map(str, frame.columns), row, strict=True)), ensure_ascii=False)
+            for row in cells.itertuples(index=False)
+        ],
+        dtype=object,
+    )
     return _Cells(
         header=[str(c) for c in frame.columns],
         separator=None,
@@ -440,16 +533,30 @@ def _typed(parsed: _Cells, spec: TableSpec, table: str, mapping: dict[str, int],
         duplicate = _duplicates(key, lines, template)
         reasons = pd.Series(np.where(reasons.notna(), reasons, duplicate), dtype=object)
     bad = reasons.notna().to_numpy()
-    quarantine = pd.concat([
-        frame for frame in (
-            parsed.rejected.assign(source_file=name),
-            pd.DataFrame({"source_file": name, "line_number": parsed.line_numbers[bad],
-                          "reason": reasons[bad].to_numpy(), "raw_row": parsed.raw[bad].to_numpy()}),
-        ) if len(frame)
-    ] or [_empty_quarantine()], ignore_index=True)
+    quarantine = pd.concat(
+        [
+            frame
+            for frame in (
+                parsed.rejected.assign(source_file=name),
+                pd.DataFrame(
+                    {
+                        "source_file": name,
+                        "line_number": parsed.line_numbers[bad],
+                        "reason": reasons[bad].to_numpy(),
+                        "raw_row": parsed.raw[bad].to_numpy(),
+                    }
+                ),
+            )
+            if len(frame)
+        ]
+        or [_empty_quarantine()],
+        ignore_index=True,
+    )
     quarantine = quarantine[QUARANTINE_COLUMNS].astype({"line_number": np.int64})
-    return ImportResult(good=_typed_frame(good[~bad].reset_index(drop=True), spec, table),
-                        quarantine=quarantine.sort_values("line_number", ignore_index=True))
+    return ImportResult(
+        good=_typed_frame(good[~bad].reset_index(drop=True), spec, table),
+        quarantine=quarantine.sort_values("line_number", ignore_index=True),
+    )
 
 
 def _column(text: pd.Series, col: str, column: Column, comma_hint: bool) -> tuple[pd.Series, list[pd.Series]]:
@@ -513,8 +620,7 @@ def _join(problems: list[pd.Series], n: int) -> pd.Series:
     frame = pd.concat(problems, axis=1) if problems else pd.DataFrame(index=range(n))
     any_bad = frame.notna().any(axis=1)
     joined = pd.Series(None, index=frame.index, dtype=object)
-    joined[any_bad] = frame[any_bad].apply(lambda row: "; ".join(r for r in row if isinstance(r, str)),
-                                           axis=1)
+    joined[any_bad] = frame[any_bad].apply(lambda row: "; ".join(r for r in row if isinstance(r, str)), axis=1)
     return joined
 
 
@@ -529,7 +635,8 @@ def _parse_dates(text: pd.Series) -> pd.Series:
     iso = text.str.extract(r"^(\d{4}-\d{2}-\d{2})(?:[T ].*)?$", expand=False)
     brazilian = text.str.extract(r"^(\d{1,2}/\d{1,2}/\d{4})(?:\s.*)?$", expand=False)
     return pd.to_datetime(iso, format="%Y-%m-%d", errors="coerce").fillna(
-        pd.to_datetime(brazilian, format="%d/%m/%Y", errors="coerce"))
+        pd.to_datetime(brazilian, format="%d/%m/%Y", errors="coerce")
+    )
 
 
 def _parse_numbers(text: pd.Series, comma_hint: bool) -> pd.Series:
@@ -549,7 +656,8 @@ def _parse_numbers(text: pd.Series, comma_hint: bool) -> pd.Series:
     column_comma = comma_votes > dot_votes or (comma_votes == dot_votes and comma_hint)
     comma_decimal = (comma > dot).where(~ambiguous, column_comma)
     cleaned = s.str.replace(",", "", regex=False).where(
-        ~comma_decimal, s.str.replace(".", "", regex=False).str.replace(",", ".", regex=False))
+        ~comma_decimal, s.str.replace(".", "", regex=False).str.replace(",", ".", regex=False)
+    )
     values = pd.to_numeric(cleaned.where(cleaned != ""), errors="coerce")
     return values.where(np.isfinite(values))
 
@@ -564,13 +672,11 @@ def _typed_frame(frame: pd.DataFrame, spec: TableSpec, table: str) -> pd.DataFra
 
 
 def _empty_quarantine() -> pd.DataFrame:
-    return pd.DataFrame({c: pd.Series(dtype=np.int64 if c == "line_number" else object)
-                         for c in QUARANTINE_COLUMNS})
+    return pd.DataFrame({c: pd.Series(dtype=np.int64 if c == "line_number" else object) for c in QUARANTINE_COLUMNS})
 
 
 def _rejected(spec: TableSpec, table: str, error: str) -> ImportResult:
     empty = pd.DataFrame({col: pd.Series(dtype=object) for col in spec.columns})
     if table == "erp_movements":
         empty["source_file"] = pd.Series(dtype=object)
-    return ImportResult(good=_typed_frame(empty, spec, table), quarantine=_empty_quarantine(),
-                        file_error=error)
+    return ImportResult(good=_typed_frame(empty, spec, table), quarantine=_empty_quarantine(), file_error=error)

@@ -55,9 +55,7 @@ def build_holidays(
     years = sorted(set(years))
     national = holidays.country_holidays("BR", years=years, language=LANGUAGE)
     regional = holidays.country_holidays("BR", subdiv=subdiv, years=years, language=LANGUAGE)
-    optional = holidays.country_holidays(
-        "BR", subdiv=subdiv, years=years, categories=("optional",), language=LANGUAGE
-    )
+    optional = holidays.country_holidays("BR", subdiv=subdiv, years=years, categories=("optional",), language=LANGUAGE)
     entries = [(day, name, "national") for day in national for name in national.get_list(day)]
     entries += [
         (day, name, "state")
@@ -67,9 +65,7 @@ def build_holidays(
     ]
     entries += [(day, name, "optional") for day in optional for name in optional.get_list(day)]
     entries += [
-        (pd.Timestamp(year, month, day).date(), name, "municipal")
-        for year in years
-        for month, day, name in municipal
+        (pd.Timestamp(year, month, day).date(), name, "municipal") for year in years for month, day, name in municipal
     ]
     table = pd.DataFrame(entries, columns=["date", "name", "scope"])
     table["rank"] = table["scope"].map(SCOPES.index)

@@ -102,9 +102,7 @@ def _get_with_retries(
     return response.content
 
 
-def _get_once(
-    client: httpx.Client, path: str, params: Mapping[str, str] | None, timeout_s: float
-) -> httpx.Response:
+def _get_once(client: httpx.Client, path: str, params: Mapping[str, str] | None, timeout_s: float) -> httpx.Response:
     response = client.get(path, params=params, timeout=timeout_s)
     if response.status_code >= 500:
         raise _ServerError(f"HTTP {response.status_code}: {_excerpt(response.content)}")

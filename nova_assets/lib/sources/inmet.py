@@ -151,9 +151,7 @@ def _hourly_from_csv(raw: bytes, station: str) -> pd.DataFrame:
 def _hourly(dates: pd.Series, hours: pd.Series, values: Mapping[str, pd.Series]) -> pd.DataFrame:
     """Shared by both formats: dates '2019-01-01'/'2019/01/01', hours '1200'/'12:00'/'1200 UTC'."""
     hhmm = hours.astype(str).str.replace(r"\D", "", regex=True).str[:4]
-    time_utc = pd.to_datetime(
-        dates.astype(str).str.replace("/", "-") + " " + hhmm, format="%Y-%m-%d %H%M", utc=True
-    )
+    time_utc = pd.to_datetime(dates.astype(str).str.replace("/", "-") + " " + hhmm, format="%Y-%m-%d %H%M", utc=True)
     numbers = {column: _to_float(series) for column, series in values.items()}
     return pd.DataFrame(
         {

@@ -21,13 +21,18 @@ from pathlib import Path
 
 import pandas as pd
 
+from nova_assets.lib.forecasting.demand_input import InputError, read_demand
+
 EXIT_BAD_INPUT = 2
-DATE_COLUMNS = ("date", "period", "month")
+EVALUATE_HELP = """Run the whole forecast stage (every family, the learned ensemble, reference methods) at
+rolling origins of each dev set, and the stock policy at 90/95/98 % cycle-service targets and lead
+times 1-3; print one table per set, write them to --output and log one MLflow run per set.
+
+    nova evaluate carparts_monthly.csv auto_monthly.csv sample
+
+A set is a demand table (item_id, date|period|month, demand) or `sample` (the synthetic sample
+business), optionally with :h=HORIZON,m=SEASON,f=FREQ. Defaults reproduce the eval README splits."""
 OUTPUT_FORMATS = (".csv", ".parquet")
-
-
-class InputError(ValueError):
-    """A problem with the user's input, reported without a traceback."""
 
 
 def add_forecast_commands(subparsers: argparse._SubParsersAction) -> None:
@@ -57,6 +62,27 @@ def add_forecast_commands(subparsers: argparse._SubParsersAction) -> None:
     forecast.add_argument("--output", type=Path, required=True, help="output file, .csv or .parquet")
     forecast.set_defaults(func=cmd_forecast)
 
+    evaluate = subparsers.add_parser(
+        "evaluate",
+        help="run the whole forecast and the stock policy on dev sets; one table per set, logged to MLflow",
+        description=EVALUATE_HELP,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    evaluate.add_argument("sets", nargs="+", metavar="SET", help="PATH[:h=H,m=M,f=D|W|M] or sample[:...]")
+    evaluate.add_argument("--origins", type=int, default=3, help="rolling origins per set (default 3)")
+    evaluate.add_argument("--step", type=int, help="periods between origins (default: half the horizon)")
+    evaluate.add_argument(
+        "--families", nargs="+", metavar="FAMILY", help="model families (default: all; the baseline always)"
+    )
+    evaluate.add_argument("--windows", type=int, default=2, help="inner backtest windows of the stage (default 2)")
+    evaluate.add_argument("--n-jobs", type=int, default=2, help="processes/threads per family (default 2)")
+    evaluate.add_argument("--seed", type=int, default=0)
+    evaluate.add_argument("--max-expensive-series", type=int, metavar="N", help="Prophet/AutoARIMA cap (default 500)")
+    evaluate.add_argument("--no-policy", action="store_true", help="skip the stock-policy replay")
+    evaluate.add_argument("--no-mlflow", action="store_true", help="do not log the tables to MLflow")
+    evaluate.add_argument("--output", type=Path, default=Path("nova_evaluation"), help="folder for the tables")
+    evaluate.set_defaults(func=cmd_evaluate)
+
 
 def _common_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
@@ -85,58 +111,6 @@ def _common_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="N",
         help="Prophet and AutoARIMA fit only the N series with the most demand (default 500; 0: no cap)",
     )
-
-
-def read_demand(path: Path, freq: str) -> pd.DataFrame:
-    """The input table as a regular (unique_id, ds, y) history; InputError on anything unusable."""
-    from nova_assets.lib.forecasting.panel import regularise
-
-    if not path.exists():
-        raise InputError(f"input file {path} does not exist")
-    try:
-        if path.suffix.lower() == ".parquet":
-            table = pd.read_parquet(path)
-        else:
-            table = pd.read_csv(path, dtype={"item_id": str})
-    except Exception as exc:  # any reader failure is the input's problem, reported as such
-        raise InputError(f"cannot read {path} as {'Parquet' if path.suffix == '.parquet' else 'CSV'}: {exc}") from exc
-    table.columns = [str(c).strip().lower() for c in table.columns]
-    date_column = next((c for c in DATE_COLUMNS if c in table.columns), None)
-    missing = [c for c in ("item_id", "demand") if c not in table.columns]
-    if date_column is None:
-        missing.append("date|period|month")
-    if missing:
-        raise InputError(f"{path}: missing column(s) {', '.join(missing)}; found {', '.join(table.columns)}")
-    if table.empty:
-        raise InputError(f"{path} has no rows")
-
-    demand = pd.to_numeric(table["demand"], errors="coerce")
-    bad = table.loc[demand.isna(), "demand"]
-    if len(bad):
-        examples = ", ".join(repr(v) for v in bad.astype(str).unique()[:3])
-        raise InputError(f"{path}: column demand must be numeric; {len(bad)} row(s) are not (e.g. {examples})")
-    if (demand < 0).any():
-        raise InputError(f"{path}: column demand has {(demand < 0).sum()} negative value(s); demand must be >= 0")
-    dates = pd.to_datetime(table[date_column].astype(str), errors="coerce")
-    if dates.isna().any():
-        examples = ", ".join(repr(v) for v in table.loc[dates.isna(), date_column].astype(str).unique()[:3])
-        raise InputError(f"{path}: column {date_column} has values that are not dates (e.g. {examples})")
-    period = {"D": "D", "W": "W", "M": "M"}[freq]
-    history = pd.DataFrame(
-        {
-            "unique_id": table["item_id"].astype(str),
-            "ds": dates.dt.to_period(period).dt.start_time,
-            "y": demand.astype(float),
-        }
-    )
-    points = history.groupby("unique_id")["ds"].nunique()
-    single = points[points < 2]
-    if len(single):
-        names = ", ".join(single.index[:5]) + (" ..." if len(single) > 5 else "")
-        raise InputError(
-            f"{path}: {len(single)} item(s) have a single period of data ({names}); each item needs at least two"
-        )
-    return regularise(history.groupby(["unique_id", "ds"], as_index=False)["y"].sum(), freq)
 
 
 def _settings(args: argparse.Namespace, history: pd.DataFrame, holdout_windows: int) -> tuple[int, list]:
@@ -313,4 +287,61 @@ def _forecast(args: argparse.Namespace) -> int:
     else:
         table.to_csv(args.output, index=False)
     print(f"{len(table)} rows ({table['item_id'].nunique()} items x {args.horizon} periods) written to {args.output}")
+    return 0
+
+
+def cmd_evaluate(args: argparse.Namespace) -> int:
+    """Evaluate the forecast stage and the policy on every dev set given."""
+    return _guarded("evaluate", lambda: _evaluate(args))
+
+
+def _evaluate(args: argparse.Namespace) -> int:
+    import os
+
+    from nova_assets.lib.evaluation.datasets import load_set
+    from nova_assets.lib.evaluation.report import build_report, log_to_mlflow, markdown
+    from nova_assets.lib.evaluation.runner import evaluate_forecast, evaluate_policy
+    from nova_assets.lib.forecasting.pipeline import select_families
+
+    if args.origins < 1 or args.windows < 1:
+        raise InputError("--origins and --windows must be at least 1")
+    try:
+        families = select_families(args.families)
+    except ValueError as exc:
+        raise InputError(str(exc)) from exc
+    devsets = [load_set(spec) for spec in args.sets]  # every set is checked before the long run starts
+    args.output.mkdir(parents=True, exist_ok=True)
+    sections = []
+    for devset in devsets:
+        started = time.monotonic()
+        step = args.step or max(1, math.ceil(devset.horizon / 2))
+        results = evaluate_forecast(
+            devset,
+            families,
+            args.origins,
+            step,
+            args.windows,
+            args.n_jobs,
+            args.seed,
+            expensive_cap(args.max_expensive_series),
+            _progress,
+        )
+        policy = pd.DataFrame() if args.no_policy else evaluate_policy(devset, seed=args.seed, progress=_progress)
+        report = build_report(devset, results, policy)
+        text = markdown(report) + f"\nEvaluated in {time.monotonic() - started:.0f} s.\n"
+        print(text, flush=True)
+        sections.append(text)
+        report.rolling.to_csv(args.output / f"{devset.name}_rolling.csv", index=False)
+        report.standard.to_csv(args.output / f"{devset.name}_standard.csv", index=False)
+        report.policy.to_csv(args.output / f"{devset.name}_policy.csv", index=False)
+        if not args.no_mlflow:
+            from nova_assets.services.local_stack import embedded_settings
+
+            settings = embedded_settings()
+            uri = os.environ.get("MLFLOW_TRACKING_URI") or settings["MLFLOW_TRACKING_URI"]
+            params = {"families": ",".join(f.name for f in families), "origins": args.origins, "step": step}
+            run_id = log_to_mlflow(report, uri, settings["NOVA_MLFLOW_ARTIFACT_ROOT"], params)
+            print(f"MLflow run {run_id} ({uri})", file=sys.stderr)
+    (args.output / "evaluation.md").write_text("\n".join(sections))
+    print(f"tables written to {args.output}", file=sys.stderr)
     return 0

@@ -22,7 +22,8 @@ import numpy as np
 import pandas as pd
 
 from nova_assets.forecast_cli import cmd_backtest, expensive_cap
-from nova_assets.lib.forecasting.pipeline import BACKTEST_WINDOWS, build_ensemble, run_family, select_families
+from nova_assets.lib.forecasting.models import plan_windows
+from nova_assets.lib.forecasting.pipeline import build_ensemble, run_family, select_families
 
 WEEKDAY = np.array([1.05, 1.05, 1.0, 1.0, 0.95, 0.45, 0.25])
 CLASSES = {  # share, daily event rate range (as the sample business), size (mean, dispersion: None = Poisson)
@@ -59,7 +60,7 @@ def time_stage(
     items = history["unique_id"].nunique()
     seconds, runs = {}, []
     for family in select_families(families):
-        run = run_family(history, family, horizon, 7, BACKTEST_WINDOWS, n_jobs, max_series=max_series)
+        run = run_family(history, family, horizon, 7, n_jobs=n_jobs, max_series=max_series)
         runs.append(run)
         seconds[family.name] = run.seconds
         print(
@@ -93,7 +94,7 @@ def main(argv: list[str] | None = None) -> int:
         history = synthetic_daily(items, args.years)
         print(
             f"{items} series x {history['ds'].nunique()} days, horizon {args.horizon}, "
-            f"{BACKTEST_WINDOWS} backtest windows, n_jobs {args.n_jobs}:",
+            f"{plan_windows(history['ds'].nunique(), args.horizon, 7)[0]} backtest windows, n_jobs {args.n_jobs}:",
             flush=True,
         )
         seconds = time_stage(
@@ -111,7 +112,7 @@ def main(argv: list[str] | None = None) -> int:
             horizon=12,
             season=12,
             families=args.families,
-            windows=BACKTEST_WINDOWS,
+            windows=None,
             n_jobs=args.n_jobs,
             seed=0,
             origins=1,

@@ -74,7 +74,9 @@ def add_forecast_commands(subparsers: argparse._SubParsersAction) -> None:
     evaluate.add_argument(
         "--families", nargs="+", metavar="FAMILY", help="model families (default: all; the baseline always)"
     )
-    evaluate.add_argument("--windows", type=int, default=2, help="inner backtest windows of the stage (default 2)")
+    evaluate.add_argument(
+        "--windows", type=int, help="backtest windows of the stage at each origin (default: as `nova forecast`)"
+    )
     evaluate.add_argument("--n-jobs", type=int, default=2, help="processes/threads per family (default 2)")
     evaluate.add_argument("--seed", type=int, default=0)
     evaluate.add_argument("--max-expensive-series", type=int, metavar="N", help="Prophet/AutoARIMA cap (default 500)")
@@ -90,7 +92,11 @@ def _common_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--freq", choices=("D", "W", "M"), required=True, help="period of the table")
     parser.add_argument("--horizon", type=int, required=True, help="periods to forecast")
-    parser.add_argument("--season", type=int, help="season length in periods (default: D 7, W 52, M 12)")
+    parser.add_argument(
+        "--season",
+        type=int,
+        help="season length in periods (default: D 7, W 52, M 12 if the history holds three seasons, else 1)",
+    )
     parser.add_argument(
         "--families",
         nargs="+",
@@ -100,8 +106,8 @@ def _common_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--windows",
         type=int,
-        default=2,
-        help="rolling-origin backtest windows the ensemble weights are learned on (default 2)",
+        help="rolling-origin backtest windows the ensemble weights are learned on, half a horizon apart "
+        "(default: as many as the history allows, at most 4)",
     )
     parser.add_argument("--n-jobs", type=int, default=2, help="processes/threads per family (default 2)")
     parser.add_argument("--seed", type=int, default=0)
@@ -114,25 +120,32 @@ def _common_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def _settings(args: argparse.Namespace, history: pd.DataFrame, holdout_windows: int) -> tuple[int, list]:
-    """Season and families; InputError if the history cannot hold the backtest."""
-    from nova_assets.lib.forecasting.panel import DEFAULT_SEASON
+    """Season and families; InputError if the history cannot hold the hold-out windows and the backtest
+    (a forecast without hold-out runs with whatever backtest windows fit, none included)."""
+    from nova_assets.lib.forecasting.models import min_train_periods, plan_windows
+    from nova_assets.lib.forecasting.panel import default_season
     from nova_assets.lib.forecasting.pipeline import select_families
 
-    if args.horizon < 1 or args.windows < 1:
+    if args.horizon < 1 or (args.windows is not None and args.windows < 1):
         raise InputError("--horizon and --windows must be at least 1")
-    season = args.season or DEFAULT_SEASON[args.freq]
+    periods = history["ds"].nunique()
+    season = args.season or default_season(args.freq, periods - holdout_windows * args.horizon, args.horizon)
     try:
         families = select_families(args.families)
     except ValueError as exc:
         raise InputError(str(exc)) from exc
-    periods = history["ds"].nunique()
-    needed = args.horizon * (args.windows + holdout_windows) + 1
-    if periods < needed:
+    training = periods - holdout_windows * args.horizon
+    windows = args.windows or (1 if holdout_windows else None)
+    try:
+        plan_windows(training, args.horizon, season, windows)
+    except ValueError:
+        needed = holdout_windows * args.horizon + min_train_periods(args.horizon, season) + args.horizon
+        needed += (windows - 1) * math.ceil(args.horizon / 2)
         raise InputError(
-            f"{periods} periods of history; {args.windows} backtest window(s) of {args.horizon}"
+            f"{periods} periods of history; {windows} backtest window(s) of {args.horizon}"
             f"{f' plus {holdout_windows} hold-out window(s)' if holdout_windows else ''}"
             f" need at least {needed}"
-        )
+        ) from None
     return season, families
 
 
@@ -162,7 +175,7 @@ def cmd_backtest(args: argparse.Namespace) -> int:
 
 
 def _backtest(args: argparse.Namespace) -> int:
-    from nova_assets.lib.forecasting.backtest import interval_coverage, score_windows, summarise
+    from nova_assets.lib.forecasting.metrics import interval_coverage, score_windows, summarise
     from nova_assets.lib.forecasting.models import backtest_cutoffs
     from nova_assets.lib.forecasting.pipeline import run_forecast
     from nova_assets.lib.forecasting.quantiles import QUANTILES
@@ -303,7 +316,7 @@ def _evaluate(args: argparse.Namespace) -> int:
     from nova_assets.lib.evaluation.runner import evaluate_forecast, evaluate_policy
     from nova_assets.lib.forecasting.pipeline import select_families
 
-    if args.origins < 1 or args.windows < 1:
+    if args.origins < 1 or (args.windows is not None and args.windows < 1):
         raise InputError("--origins and --windows must be at least 1")
     try:
         families = select_families(args.families)

@@ -3,8 +3,8 @@
 import dagster as dg
 
 from nova_assets.defs.critical_path import CRITICAL_PATH_TAGS
-from nova_assets.defs.forecast.families import SEASON, family_keys, read_backtests, read_forecasts
-from nova_assets.defs.forecast.history import load_history
+from nova_assets.defs.forecast.families import family_keys, read_backtests, read_forecasts
+from nova_assets.defs.forecast.history import CYCLE_SEASON, load_history
 from nova_assets.lib.forecasting.ensemble import ENSEMBLE_MODEL
 from nova_assets.lib.forecasting.models import FAMILIES
 from nova_assets.lib.forecasting.pipeline import build_ensemble
@@ -26,7 +26,7 @@ def forecast_ensemble(
     """Combination of the member models with weights learned per demand class on the backtest,
     and the demand quantiles (per day and cumulated over 1..H days) that inventory sizes buffers with."""
     history = load_history(lake)
-    result = build_ensemble(history, read_backtests(lake), read_forecasts(lake), SEASON)
+    result = build_ensemble(history, read_backtests(lake), read_forecasts(lake), CYCLE_SEASON)
     performance = result.performance
     weights = result.weights.table()
 

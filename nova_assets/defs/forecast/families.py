@@ -12,9 +12,9 @@ import dagster as dg
 import pandas as pd
 
 from nova_assets.defs.critical_path import CRITICAL_PATH_TAGS
-from nova_assets.defs.forecast.history import DEMAND_ASSET, load_history
-from nova_assets.lib.forecasting.backtest import score_windows, summarise
+from nova_assets.defs.forecast.history import CYCLE_FREQ, CYCLE_SEASON, DEMAND_ASSET, load_history
 from nova_assets.lib.forecasting.material_groups import group_history, group_max_series, merge_group_runs
+from nova_assets.lib.forecasting.metrics import score_windows, summarise
 from nova_assets.lib.forecasting.models import EXPENSIVE_MAX_SERIES, FAMILIES, ModelFamily
 from nova_assets.lib.forecasting.pipeline import FamilyRun, run_family
 from nova_assets.lib.forecasting.serving import FamilyModel, FamilySettings
@@ -22,8 +22,6 @@ from nova_assets.lib.forecasting.tracking import RunRecord, forecast_vs_actual, 
 from nova_assets.resources import CycleConfig, LakeResource, MlflowResource
 from nova_assets.services.local_stack import EMBEDDED_DEFAULTS
 
-SEASON = 7
-BACKTEST_WINDOWS = 2
 N_JOBS = 2
 # A global family uses both cores (OpenMP/BLAS threads): one at a time, or two fight over two cores
 # and both run several times slower. A material group uses one core, so two groups run side by side.
@@ -53,7 +51,7 @@ def _publish(
 ) -> dict:
     """Write the family's forecast and backtest, log its MLflow run; the materialization's metadata."""
     backtest, forecast = run.backtest, run.forecast
-    scores = score_windows(history, backtest, SEASON)
+    scores = score_windows(history, backtest, CYCLE_SEASON)
     per_model = summarise(scores, ["model"])
     lake.write("forecast", run.family, forecast)
     lake.write("forecast", f"{run.family}_backtest", backtest)
@@ -75,8 +73,8 @@ def _publish(
                 "family": run.family,
                 "models": ",".join(sorted(forecast["model"].unique())),
                 "horizon_days": cycle.horizon,
-                "season": SEASON,
-                "backtest_windows": BACKTEST_WINDOWS,
+                "season": CYCLE_SEASON,
+                "backtest_windows": backtest["cutoff"].nunique(),
                 "n_series": n_series,
                 "material_groups": n_groups,
                 "cycle_date": cycle_date,
@@ -91,7 +89,9 @@ def _publish(
                 "nova.cycle_date": str(cycle_date),
                 "nova.data": "synthetic sample unless an ERP export was loaded",
             },
-            model=FamilyModel(FamilySettings(run.family, cycle.horizon, SEASON, n_jobs=N_JOBS), run.memo),
+            model=FamilyModel(
+                FamilySettings(run.family, cycle.horizon, CYCLE_SEASON, freq=CYCLE_FREQ, n_jobs=N_JOBS), run.memo
+            ),
         ),
     )
     return {
@@ -122,7 +122,7 @@ def _family_asset(family: ModelFamily) -> dg.AssetsDefinition:
         context: dg.AssetExecutionContext, lake: LakeResource, mlflow: MlflowResource, cycle: CycleConfig
     ) -> dg.MaterializeResult:
         history = load_history(lake)
-        run = run_family(history, family, cycle.horizon, SEASON, BACKTEST_WINDOWS, N_JOBS)
+        run = run_family(history, family, cycle.horizon, CYCLE_SEASON, n_jobs=N_JOBS, freq=CYCLE_FREQ)
         metadata = _publish(context.op_execution_context, lake, mlflow, cycle, history, run, n_groups=1)
         return dg.MaterializeResult(metadata=metadata)
 
@@ -147,9 +147,9 @@ def _group_op(family: ModelFamily, group: int, n_groups: int) -> dg.OpDefinition
             history,
             family,
             cycle.horizon,
-            SEASON,
-            BACKTEST_WINDOWS,
-            GROUP_N_JOBS,
+            CYCLE_SEASON,
+            n_jobs=GROUP_N_JOBS,
+            freq=CYCLE_FREQ,
             max_series=group_max_series(EXPENSIVE_MAX_SERIES, n_groups),
         )
         part = _part(family.name, group)

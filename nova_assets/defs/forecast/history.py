@@ -2,9 +2,12 @@
 
 import pandas as pd
 
+from nova_assets.lib.forecasting.panel import DEFAULT_SEASON
 from nova_assets.resources import LakeResource
 
 DEMAND_ASSET = "fct_item_daily_demand"
+CYCLE_FREQ = "D"  # the cycle forecasts the daily demand table
+CYCLE_SEASON = DEFAULT_SEASON[CYCLE_FREQ]
 
 
 def load_history(lake: LakeResource) -> pd.DataFrame:

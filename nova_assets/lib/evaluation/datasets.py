@@ -19,11 +19,10 @@ from pathlib import Path
 import pandas as pd
 
 from nova_assets.lib.forecasting.demand_input import InputError, infer_freq, read_demand
-from nova_assets.lib.forecasting.panel import DEFAULT_SEASON
+from nova_assets.lib.forecasting.panel import default_season
 
 SAMPLE = "sample"
 DEFAULT_HORIZON = {"D": 30, "W": 13, "M": 12}
-SEASONS_NEEDED = 3
 # The synthetic sample as the daily cycle generates it by default (300 materials, 3 years), on a fixed
 # calendar so that every evaluation sees the same data.
 SAMPLE_MATERIALS = 300
@@ -69,8 +68,7 @@ def _number(options: dict[str, str], key: str) -> int | None:
 def default_split(periods: int, freq: str) -> tuple[int, int]:
     """(horizon, season) for a history of `periods` periods of `freq` (see the module docstring)."""
     horizon = max(1, min(DEFAULT_HORIZON[freq], periods // 4))
-    season = DEFAULT_SEASON[freq]
-    return horizon, season if periods - horizon >= SEASONS_NEEDED * season else 1
+    return horizon, default_season(freq, periods, horizon)
 
 
 def load_set(spec: str) -> DevSet:

@@ -10,7 +10,7 @@ import pandas as pd
 
 from nova_assets.lib.evaluation.datasets import DevSet
 from nova_assets.lib.evaluation.runner import ENSEMBLE, MEMBER, REFERENCE, OriginResult
-from nova_assets.lib.forecasting.backtest import score_windows, summarise
+from nova_assets.lib.forecasting.metrics import score_windows, summarise
 
 EVALUATION_EXPERIMENT = "nova-corrente-evaluation"
 ROLE_ORDER = {ENSEMBLE: 0, MEMBER: 1, REFERENCE: 2}

@@ -25,8 +25,8 @@ import numpy as np
 import pandas as pd
 
 from nova_assets.lib.evaluation.datasets import DevSet
-from nova_assets.lib.forecasting.backtest import interval_coverage
 from nova_assets.lib.forecasting.ensemble import ENSEMBLE_MODEL
+from nova_assets.lib.forecasting.metrics import interval_coverage
 from nova_assets.lib.forecasting.models import ModelFamily
 from nova_assets.lib.forecasting.panel import pandas_freq
 from nova_assets.lib.forecasting.pipeline import run_forecast

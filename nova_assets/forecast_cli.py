@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import signal
 import sys
 import time
 from collections.abc import Callable
@@ -160,12 +161,20 @@ def _progress(message: str) -> None:
     print(f"{time.strftime('%H:%M:%S')} {message}", file=sys.stderr, flush=True)
 
 
+def _exit_on_sigterm(signum: int, frame: object) -> None:
+    """SIGTERM as SystemExit, so the command leaves through its cleanup (the process pools end their workers)."""
+    raise SystemExit(128 + signum)
+
+
 def _guarded(command: str, run: Callable[[], int]) -> int:
+    previous = signal.signal(signal.SIGTERM, _exit_on_sigterm)
     try:
         return run()
     except InputError as exc:
         print(f"nova {command}: error: {exc}", file=sys.stderr)
         return EXIT_BAD_INPUT
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 def cmd_backtest(args: argparse.Namespace) -> int:
@@ -289,11 +298,10 @@ def _forecast(args: argparse.Namespace) -> int:
     table = wide[["ensemble", *members]].join(quantiles).reset_index()
     table = table.rename(columns={"unique_id": "item_id", "ds": "period"})
     table["period"] = table["period"].dt.strftime("%Y-%m" if args.freq == "M" else "%Y-%m-%d")
-    table.insert(
-        2,
-        "demand_class",
-        table["item_id"].map(ensemble.forecast.drop_duplicates("unique_id").set_index("unique_id")["demand_class"]),
-    )
+    per_item = ensemble.fallbacks.set_index("unique_id")
+    table.insert(2, "demand_class", table["item_id"].map(per_item["demand_class"]))
+    table.insert(3, "fallback", table["item_id"].map(per_item["fallback"]))
+    _report_fallbacks(ensemble.fallbacks)
     args.output.parent.mkdir(parents=True, exist_ok=True)
     if args.output.suffix.lower() == ".parquet":
         table.to_parquet(args.output, index=False)
@@ -301,6 +309,17 @@ def _forecast(args: argparse.Namespace) -> int:
         table.to_csv(args.output, index=False)
     print(f"{len(table)} rows ({table['item_id'].nunique()} items x {args.horizon} periods) written to {args.output}")
     return 0
+
+
+def _report_fallbacks(fallbacks: pd.DataFrame) -> None:
+    """Say, per kind of fallback, how many items got it and which (the output's `fallback` column has all)."""
+    chosen = fallbacks[fallbacks["fallback"] != ""]
+    if chosen.empty:
+        _progress(f"every one of the {len(fallbacks)} items got its demand class's learned ensemble")
+        return
+    for reason, items in chosen.groupby("fallback")["unique_id"]:
+        names = ", ".join(items.astype(str)[:5]) + (" ..." if len(items) > 5 else "")
+        _progress(f"fallback for {len(items)} item(s) ({names}): {reason}")
 
 
 def cmd_evaluate(args: argparse.Namespace) -> int:

@@ -282,6 +282,25 @@ def combine(predictions: pd.DataFrame, weights: LearnedWeights, keys: list[str])
     return combined.drop(columns=["weighted", "weight"]).assign(model=ENSEMBLE_MODEL)
 
 
+def fallbacks(forecasts: pd.DataFrame, weights: LearnedWeights) -> pd.DataFrame:
+    """Per series (unique_id, demand_class, fallback): how its ensemble forecast was made when it is
+    not its class's learned combination ("" when it is), in words a planner can read."""
+    first = forecasts[forecasts["ds"] == forecasts.groupby("unique_id")["ds"].transform("min")]
+    first = first.assign(weight_set=_weight_sets(first, weights, ["unique_id", "ds"]))
+    present = first.groupby("unique_id")["model"].agg(set)
+    series = first.drop_duplicates("unique_id").set_index("unique_id")[["demand_class", "weight_set"]]
+    reasons = []
+    for uid, row in series.iterrows():
+        if row["demand_class"] == DemandClass.SHORT:
+            reasons.append(f"shorter than a season + 1: {NAIVE_MODEL} (the mean of its history)")
+        elif row["demand_class"] == DemandClass.NO_DEMAND:
+            reasons.append("no demand yet: zero")
+        else:
+            missing = sorted(set(weights.by_class.get(row["weight_set"], {})) - present[uid])
+            reasons.append(f"without {', '.join(missing)}: the other members' weights" if missing else "")
+    return series[["demand_class"]].assign(fallback=reasons).reset_index()
+
+
 def _weight_sets(predictions: pd.DataFrame, weights: LearnedWeights, keys: list[str]) -> np.ndarray:
     """Per row: its class's capped weight set if all of that set's members forecast the row, else its class."""
     sets = predictions["demand_class"].to_numpy(dtype=object).copy()

@@ -46,6 +46,8 @@ class ModelFamily:
     # Fits every series on its own and costs enough to be split into material groups (material_groups);
     # the global models learn across series and the vectorised baseline takes seconds: one step each.
     fans_out: bool = False
+    # Observations a series needs for this family's methods; shorter ones are left to the other members.
+    min_points: int = 1
 
 
 def _baseline(history: pd.DataFrame, classes: pd.Series, spec: FitSpec) -> pd.DataFrame:
@@ -93,6 +95,7 @@ FAMILIES: dict[str, ModelFamily] = {
         description="AutoETS on every demand class, AutoARIMA on the smooth/erratic series with most demand",
         forecaster=statistical.forecast,
         fans_out=True,
+        min_points=statistical.MIN_POINTS,
     ),
     "prophet": ModelFamily(
         name="prophet",
@@ -155,7 +158,8 @@ def fit_predict(
         max_series=max_series,
     )
     classes = route_classes(history, season)
-    eligible = classes[classes.isin(family.classes)]
+    points = history.groupby("unique_id")["y"].size()
+    eligible = classes[classes.isin(family.classes) & (points.reindex(classes.index) >= family.min_points)]
     if eligible.empty:
         return _empty_forecast(history)
     long = family.forecaster(history[history["unique_id"].isin(eligible.index)], eligible, spec)

@@ -13,6 +13,7 @@ import pandas as pd
 
 FREQUENCIES = ("D", "W", "M")
 DEFAULT_SEASON = {"D": 7, "W": 52, "M": 12}
+PERIODS_PER_YEAR = {"D": 365.25, "W": 365.25 / 7, "M": 12.0}
 SEASONS_NEEDED = 3  # a seasonal model wants three seasons of history besides the horizon
 
 

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import multiprocessing
 from collections.abc import Callable, Sequence
-from concurrent.futures import ProcessPoolExecutor
-from itertools import repeat
 from typing import TypeVar
 
 Item = TypeVar("Item")
@@ -27,6 +25,8 @@ def map_chunks(
 
     Interleaved (items[i::k]) so that chunks mix long and short series alike. One process: a plain
     call in this one. forkserver: workers never inherit the parent's OpenMP/torch thread state.
+    The workers are ended on every way out of this call: results in hand, a failed chunk, Ctrl-C, or
+    SystemExit (the `nova` commands turn SIGTERM into one), so no fit outlives the command.
     """
     if n_jobs <= 1 or len(items) < MIN_PARALLEL_ITEMS:
         if initializer is not None:
@@ -35,5 +35,17 @@ def map_chunks(
     k = n_jobs * CHUNKS_PER_JOB
     chunks = [list(items[i::k]) for i in range(k) if items[i::k]]
     context = multiprocessing.get_context("forkserver")
-    with ProcessPoolExecutor(n_jobs, mp_context=context, initializer=initializer) as pool:
-        return list(pool.map(fit_many, chunks, repeat(settings)))
+    pool = context.Pool(n_jobs, initializer=initializer)
+    try:
+        tasks = [(fit_many, i, chunk, settings) for i, chunk in enumerate(chunks)]
+        results = dict(pool.imap_unordered(_numbered, tasks))  # a failed chunk raises as soon as it fails
+        pool.close()  # no more work: let the workers finish their exit
+        pool.join()
+        return [results[i] for i in range(len(chunks))]
+    finally:
+        pool.terminate()  # a no-op after close/join; otherwise stops the workers mid-fit
+
+
+def _numbered(task: tuple[Callable, int, list, object]) -> tuple[int, object]:
+    fit_many, number, chunk, settings = task
+    return number, fit_many(chunk, settings)

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from nova_assets.lib.forecasting.ensemble import LearnedWeights, combine, learn_weights
+from nova_assets.lib.forecasting.ensemble import LearnedWeights, combine, fallbacks, learn_weights
 from nova_assets.lib.forecasting.metrics import score_windows, summarise
 from nova_assets.lib.forecasting.models import (
     BACKTEST_COLUMNS,
@@ -48,6 +48,7 @@ class EnsembleRun:
     forecast: pd.DataFrame
     performance: pd.DataFrame  # backtest scores per model (the ensemble's with in-sample weights)
     quantiles: pd.DataFrame  # per series and period: p50/p90/p95 and cumulative cum_p50/... (forecast_quantiles)
+    fallbacks: pd.DataFrame  # per series: unique_id, demand_class, fallback ("" if its class's combination)
 
 
 def select_families(names: Sequence[str] | None) -> list[ModelFamily]:
@@ -130,6 +131,7 @@ def build_ensemble(
         forecast=pd.concat([forecasts, ensemble_forecast], ignore_index=True),
         performance=performance,
         quantiles=forecast_quantiles(history, ensemble_forecast, errors),
+        fallbacks=fallbacks(forecasts, weights),
     )
 
 

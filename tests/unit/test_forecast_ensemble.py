@@ -6,8 +6,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from nova_assets.lib.forecasting.metrics import score_windows, summarise
 from nova_assets.lib.forecasting.ensemble import CAPPED_SUFFIX, ENSEMBLE_MODEL, combine, learn_weights
+from nova_assets.lib.forecasting.metrics import score_windows, summarise
 from nova_assets.lib.forecasting.models import FAMILIES, NAIVE_MODEL, ZERO_MODEL, cross_validate
 from tests.unit.forecast_data import history
 

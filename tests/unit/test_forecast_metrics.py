@@ -35,9 +35,7 @@ def _reference_scores(train: np.ndarray, actual: np.ndarray, forecast: np.ndarra
     error = forecast - actual
     mae_scale = np.mean(np.abs(train[season:] - train[:-season])) if len(train) > season else np.nan
     nonzero = np.flatnonzero(train)
-    sq_scale = (
-        np.mean(np.diff(train[nonzero[0] :]) ** 2) if len(nonzero) and len(train) - nonzero[0] >= 2 else np.nan
-    )
+    sq_scale = np.mean(np.diff(train[nonzero[0] :]) ** 2) if len(nonzero) and len(train) - nonzero[0] >= 2 else np.nan
     mean = np.mean(train)
     return {
         "mase": np.mean(np.abs(error)) / mae_scale if mae_scale > 0 else np.nan,

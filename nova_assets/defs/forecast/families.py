@@ -15,10 +15,10 @@ from nova_assets.defs.critical_path import CRITICAL_PATH_TAGS
 from nova_assets.defs.forecast.history import CYCLE_FREQ, CYCLE_SEASON, DEMAND_ASSET, load_history
 from nova_assets.lib.forecasting.material_groups import group_history, group_max_series, merge_group_runs
 from nova_assets.lib.forecasting.metrics import score_windows, summarise
-from nova_assets.lib.forecasting.models import EXPENSIVE_MAX_SERIES, FAMILIES, ModelFamily
+from nova_assets.lib.forecasting.models import EXPENSIVE_MAX_SERIES, FAMILIES, ZERO_MODEL, ModelFamily
 from nova_assets.lib.forecasting.pipeline import FamilyRun, run_family
 from nova_assets.lib.forecasting.serving import FamilyModel, FamilySettings
-from nova_assets.lib.forecasting.tracking import RunRecord, forecast_vs_actual, log_run
+from nova_assets.lib.forecasting.tracking import RunRecord, forecast_vs_actual, log_run, registered_model_name
 from nova_assets.resources import CycleConfig, LakeResource, MlflowResource
 from nova_assets.services.local_stack import EMBEDDED_DEFAULTS
 
@@ -27,6 +27,7 @@ N_JOBS = 2
 # and both run several times slower. A material group uses one core, so two groups run side by side.
 POOL = "forecast"
 GROUP_N_JOBS = 1
+FAMILY_SCORE = "backtest.rmsse"  # the family's best model: what its registered model's champion is chosen on
 
 
 def material_groups() -> int:
@@ -63,37 +64,37 @@ def _publish(
         for row in per_model.itertuples()
         for m in ("mase", "rmsse", "bias", "total_demand_error")
     }
-    experiment_id, run_id, model_uri = log_run(
-        mlflow.tracking_uri,
-        mlflow.experiment,
-        mlflow.artifact_root,
-        RunRecord(
-            run_name=f"{run.family} {cycle_date}",
-            params={
-                "family": run.family,
-                "models": ",".join(sorted(forecast["model"].unique())),
-                "horizon_days": cycle.horizon,
-                "season": CYCLE_SEASON,
-                "backtest_windows": backtest["cutoff"].nunique(),
-                "n_series": n_series,
-                "material_groups": n_groups,
-                "cycle_date": cycle_date,
-            },
-            metrics=metrics,
-            tables={"backtest_by_model": per_model, "backtest_by_item": scores},
-            figures={"forecast_vs_actual": forecast_vs_actual(backtest)},
-            tags={
-                "dagster.run_id": context.run_id,
-                "nova.family": run.family,
-                "dagster.partition": context.run.tags.get("dagster/partition", ""),
-                "nova.cycle_date": str(cycle_date),
-                "nova.data": "synthetic sample unless an ERP export was loaded",
-            },
-            model=FamilyModel(
-                FamilySettings(run.family, cycle.horizon, CYCLE_SEASON, freq=CYCLE_FREQ, n_jobs=N_JOBS), run.memo
-            ),
+    own = per_model[~per_model["model"].isin([ZERO_MODEL])]
+    metrics[FAMILY_SCORE] = float(own["rmsse"].min()) if own["rmsse"].notna().any() else float("nan")
+    record = RunRecord(
+        run_name=f"{run.family} {cycle_date}",
+        params={
+            "family": run.family,
+            "models": ",".join(sorted(forecast["model"].unique())),
+            "horizon_days": cycle.horizon,
+            "season": CYCLE_SEASON,
+            "backtest_windows": backtest["cutoff"].nunique(),
+            "n_series": n_series,
+            "material_groups": n_groups,
+            "cycle_date": cycle_date,
+        },
+        metrics=metrics,
+        tables={"backtest_by_model": per_model, "backtest_by_item": scores},
+        figures={"forecast_vs_actual": forecast_vs_actual(backtest)},
+        tags={
+            "dagster.run_id": context.run_id,
+            "nova.family": run.family,
+            "dagster.partition": context.run.tags.get("dagster/partition", ""),
+            "nova.cycle_date": str(cycle_date),
+            "nova.data": "synthetic sample unless an ERP export was loaded",
+        },
+        model=FamilyModel(
+            FamilySettings(run.family, cycle.horizon, CYCLE_SEASON, freq=CYCLE_FREQ, n_jobs=N_JOBS), run.memo
         ),
+        registered_name=registered_model_name(run.family),
+        score=(FAMILY_SCORE, metrics[FAMILY_SCORE]),
     )
+    experiment_id, run_id, model_uri = log_run(mlflow.tracking_uri, mlflow.experiment, mlflow.artifact_root, record)
     return {
         "cycle_date": str(cycle_date),
         "n_series": n_series,
@@ -103,6 +104,7 @@ def _publish(
         "mlflow_run": dg.MetadataValue.url(mlflow.run_url(experiment_id, run_id)),
         "mlflow_run_id": run_id,
         "mlflow_model_uri": model_uri,
+        "champion": record.champion.describe() if record.champion else "",
     }
 
 

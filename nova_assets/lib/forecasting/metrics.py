@@ -220,6 +220,14 @@ def summarise(window_scores: pd.DataFrame, by: list[str]) -> pd.DataFrame:
     return summary.replace({np.inf: np.nan})
 
 
+def bias_by_cutoff(backtest: pd.DataFrame) -> pd.DataFrame:
+    """Aggregate bias of the forecasts from each cutoff (cutoff, sum_forecast, sum_actual, bias): a
+    level shift shared by the parts shows as one cutoff's bias moving, whatever the errors do."""
+    totals = backtest.groupby("cutoff", as_index=False).agg(sum_forecast=("forecast", "sum"), sum_actual=("y", "sum"))
+    totals["bias"] = [aggregate_bias(f, a) for f, a in zip(totals["sum_forecast"], totals["sum_actual"], strict=True)]
+    return totals
+
+
 def interval_coverage(actual: pd.DataFrame, quantiles: pd.DataFrame, levels: tuple[float, ...]) -> dict[str, float]:
     """Share of periods whose demand is at or below each quantile, and of series whose demand over
     the whole window is at or below its cumulative quantile (what a lead-time buffer must cover)."""

@@ -83,6 +83,9 @@ def add_forecast_commands(subparsers: argparse._SubParsersAction) -> None:
     evaluate.add_argument("--max-expensive-series", type=int, metavar="N", help="Prophet/AutoARIMA cap (default 500)")
     evaluate.add_argument("--no-policy", action="store_true", help="skip the stock-policy replay")
     evaluate.add_argument("--no-mlflow", action="store_true", help="do not log the tables to MLflow")
+    evaluate.add_argument(
+        "--keep-stage", action="store_true", help="also write each origin's member backtests and forecasts (Parquet)"
+    )
     evaluate.add_argument("--output", type=Path, default=Path("nova_evaluation"), help="folder for the tables")
     evaluate.set_defaults(func=cmd_evaluate)
 
@@ -358,6 +361,10 @@ def _evaluate(args: argparse.Namespace) -> int:
             expensive_cap(args.max_expensive_series),
             _progress,
         )
+        if args.keep_stage:
+            for result in results:
+                for name, frame in result.stage.items():
+                    frame.to_parquet(args.output / f"{devset.name}_{result.cutoff.date()}_{name}.parquet", index=False)
         policy = pd.DataFrame() if args.no_policy else evaluate_policy(devset, seed=args.seed, progress=_progress)
         report = build_report(devset, results, policy)
         text = markdown(report) + f"\nEvaluated in {time.monotonic() - started:.0f} s.\n"

@@ -50,7 +50,8 @@ class OriginResult:
     weights: pd.DataFrame = field(default_factory=pd.DataFrame)
     weight_report: pd.DataFrame = field(default_factory=pd.DataFrame)
     seconds: dict[str, float] = field(default_factory=dict)
-    notes: list[str] = field(default_factory=list)
+    fallbacks: pd.DataFrame = field(default_factory=pd.DataFrame)
+    stage: dict[str, pd.DataFrame] = field(default_factory=dict)  # the members' backtest and forecast, the holdout
     error: str | None = None
 
 
@@ -157,7 +158,12 @@ def evaluate_forecast(
                 weights=ensemble.weights.table().assign(cutoff=cutoff),
                 weight_report=ensemble.weights.report.assign(cutoff=cutoff),
                 seconds=seconds,
-                notes=list(getattr(ensemble, "notes", [])),
+                fallbacks=ensemble.fallbacks,
+                stage={
+                    "backtest": pd.concat([run.backtest for run in runs], ignore_index=True),
+                    "forecast": pd.concat([run.forecast for run in runs], ignore_index=True),
+                    "holdout": holdout,
+                },
             )
         )
     return results

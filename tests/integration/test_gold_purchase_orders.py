@@ -11,9 +11,9 @@ import dagster as dg
 import pandas as pd
 import psycopg
 import pytest
-
 from nova_assets.defs.forecast.history import DEMAND_ASSET
-from nova_assets.defs.gold.analytics import purchase_orders
+
+from nova_assets.defs.gold.analytics.assets import purchase_orders
 from nova_assets.lib import lake
 from nova_assets.resources import LakeResource, PostgresResource
 from tests.integration.test_gold_marts import C2, hand_made_purchase_orders, load_sample_gold

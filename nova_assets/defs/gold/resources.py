@@ -5,8 +5,8 @@ import os
 import dagster as dg
 from dagster_dbt import DbtCliResource
 
-from nova_assets.defs.gold.marts import gold_dbt_project
-from nova_assets.defs.gold.postgres import GoldAccessResource, GoldRetentionResource
+from nova_assets.defs.gold.base.postgres import GoldAccessResource, GoldRetentionResource
+from nova_assets.defs.gold.marts.dbt_marts import gold_dbt_project
 
 
 @dg.definitions

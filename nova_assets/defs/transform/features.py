@@ -10,22 +10,15 @@ missing/empty incremental table or a changed set of feature columns make it `--f
 
 import json
 import os
-from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
 
 import dagster as dg
-from dagster_dbt import DagsterDbtTranslator, DbtCliResource, dbt_assets
+from dagster_dbt import DbtCliResource, dbt_assets
 from pydantic import Field
 
 from nova_assets.defs.partitions import daily_partitions
 from nova_assets.defs.transform.dbt_project import dbt_project
 from nova_assets.defs.transform.warehouse import full_refresh_reason, load_manifest, writer_lock_conflict
-
-
-class LayerTranslator(DagsterDbtTranslator):
-    def get_group_name(self, dbt_resource_props: Mapping[str, Any]) -> str | None:
-        return "transform"
 
 
 class DbtBuildConfig(dg.Config):
@@ -52,7 +45,6 @@ def warehouse_path() -> Path | None:
 @dbt_assets(
     manifest=dbt_project.manifest_path,
     project=dbt_project,
-    dagster_dbt_translator=LayerTranslator(),
     partitions_def=daily_partitions,
     backfill_policy=dg.BackfillPolicy.single_run(),
     pool="duckdb",

@@ -29,7 +29,10 @@ MAIN_JOB = "daily_cycle"
 
 
 def _dagster_env(settings: dict[str, str]) -> dict[str, str]:
-    return {**os.environ, **settings}
+    """The environment of the Dagster processes we start: the settings, and this environment's bin
+    first on PATH, where `dagster dev`'s dbt preparation (dagster-dbt) looks for dbt."""
+    path = os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "")])
+    return {**os.environ, **settings, "PATH": path}
 
 
 def cmd_services(args: argparse.Namespace) -> int:

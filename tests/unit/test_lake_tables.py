@@ -96,7 +96,7 @@ def test_every_declared_table_is_written_by_an_asset_of_the_code_location() -> N
 def test_dbt_sources_read_the_declared_raw_tables_under_their_writers_keys() -> None:
     """The dbt feature project reads raw Parquet files in place: each source is a declared table,
     keyed (meta.dagster.asset_key) by the asset that writes it."""
-    sources = yaml.safe_load((ROOT / "dbt_project" / "models" / "staging" / "_sources.yml").read_text())
+    sources = yaml.safe_load((ROOT / "dbt_project" / "features" / "models" / "staging" / "_sources.yml").read_text())
     (raw,) = [s for s in sources["sources"] if s["name"] == "raw"]
     location = raw["config"]["meta"]["external_location"]
     assert re.sub(r"\{\{.*?\}\}", "LAKE", location) == "LAKE/raw/{name}.parquet"

@@ -10,16 +10,26 @@ from nova_assets.defs.inventory.settings import InventorySettings
 from nova_assets.lib.inventory.alerts import evaluate, stale_warning
 from nova_assets.lib.inventory.daily import site_at_risk
 from nova_assets.lib.inventory.reorder import PROJECT_POLICY
-from nova_assets.lib.lake_tables import ALERTS, ERP_MATERIALS, ERP_MOVEMENTS, ERP_STOCK, REORDER_POINTS, LakeTable, raw
+from nova_assets.lib.lake_tables import (
+    ALERTS,
+    ECONOMICS_SELIC,
+    ECONOMICS_USD_BRL,
+    ERP_MATERIALS,
+    ERP_MOVEMENTS,
+    ERP_STOCK,
+    REORDER_POINTS,
+    WEATHER_DAILY,
+    LakeTable,
+)
 from nova_assets.lib.sources.erp_files import STOCK_MOVEMENT_COLUMNS
 from nova_assets.resources import CycleConfig, LakeResource, SourcesResource, lake_deps
 
 FRESHNESS_SOURCES: dict[LakeTable, str] = {
     ERP_MOVEMENTS: "movement_date",
     ERP_STOCK: "snapshot_date",
-    raw("weather_daily"): "date",
-    raw("economics_selic"): "date",
-    raw("economics_usd_brl"): "date",
+    WEATHER_DAILY: "date",
+    ECONOMICS_SELIC: "date",
+    ECONOMICS_USD_BRL: "date",
 }
 
 

@@ -3,21 +3,29 @@
 import dagster as dg
 
 from nova_assets.defs.critical_path import CRITICAL_PATH_TAGS
-from nova_assets.defs.forecast.families import family_keys, read_backtests, read_forecasts
-from nova_assets.defs.forecast.history import CYCLE_SEASON, load_history
+from nova_assets.defs.forecast.families import SEASON, family_keys, read_backtests, read_forecasts
+from nova_assets.defs.history import load_history
+from nova_assets.lib.demand_history import cycle_date as last_day
 from nova_assets.lib.forecasting.ensemble import ENSEMBLE_MODEL
 from nova_assets.lib.forecasting.metrics import bias_by_cutoff
 from nova_assets.lib.forecasting.models import FAMILIES
 from nova_assets.lib.forecasting.pipeline import build_ensemble
 from nova_assets.lib.forecasting.serving import EnsembleModel
 from nova_assets.lib.forecasting.tracking import RunRecord, family_model_uris, log_run, registered_model_name
-from nova_assets.resources import LakeResource, MlflowResource
+from nova_assets.lib.lake_tables import (
+    DAILY_DEMAND,
+    DEMAND_QUANTILES,
+    ENSEMBLE_BACKTEST,
+    ENSEMBLE_FORECAST,
+    ENSEMBLE_WEIGHTS,
+    MODEL_PERFORMANCE,
+)
+from nova_assets.resources import LakeResource, MlflowResource, lake_deps
 
 
 @dg.asset(
     key_prefix="forecast",
-    group_name="forecast",
-    deps=family_keys(),
+    deps=[*family_keys(), *lake_deps(DAILY_DEMAND)],
     kinds={"python", "mlflow"},
     op_tags=CRITICAL_PATH_TAGS,
 )
@@ -27,24 +35,22 @@ def forecast_ensemble(
     """Combination of the member models with weights learned per demand class on the backtest,
     and the demand quantiles (per day and cumulated over 1..H days) that inventory sizes buffers with."""
     history = load_history(lake)
-    result = build_ensemble(history, read_backtests(lake), read_forecasts(lake), CYCLE_SEASON)
+    result = build_ensemble(history, read_backtests(lake), read_forecasts(lake), SEASON)
     performance = result.performance
     weights = result.weights.table()
 
-    lake.write("forecast", "ensemble", result.forecast[["unique_id", "ds", "model", "forecast", "demand_class"]])
+    lake.write(ENSEMBLE_FORECAST, result.forecast[list(ENSEMBLE_FORECAST.columns)])
     backtest = result.backtest[result.backtest["model"] == ENSEMBLE_MODEL]
-    lake.write(
-        "forecast", "ensemble_backtest", backtest[["unique_id", "cutoff", "ds", "y", "forecast", "demand_class"]]
-    )
-    lake.write("forecast", "model_performance", performance)
-    lake.write("forecast", "ensemble_weights", weights)
-    lake.write("forecast", "quantiles", result.quantiles)
+    lake.write(ENSEMBLE_BACKTEST, backtest[list(ENSEMBLE_BACKTEST.columns)])
+    lake.write(MODEL_PERFORMANCE, performance)
+    lake.write(ENSEMBLE_WEIGHTS, weights)
+    lake.write(DEMAND_QUANTILES, result.quantiles)
 
-    cycle_date = history["ds"].max().date()
+    cycle_date = last_day(history["ds"])
     ens = performance.set_index("model").loc[ENSEMBLE_MODEL]
+    members = family_model_uris(mlflow.tracking_uri, mlflow.experiment, list(FAMILIES), context.run_id)
     by_cutoff = bias_by_cutoff(backtest)
     fallback_counts = result.fallbacks[result.fallbacks["fallback"] != ""].groupby("fallback").size()
-    members = family_model_uris(mlflow.tracking_uri, mlflow.experiment, list(FAMILIES), context.run_id)
     record = RunRecord(
         run_name=f"ensemble {cycle_date}",
         params={f"weight.{r.demand_class}.{r.model}": round(r.weight, 6) for r in weights.itertuples()}

@@ -12,16 +12,21 @@ import dagster as dg
 import pandas as pd
 
 from nova_assets.defs.critical_path import CRITICAL_PATH_TAGS
-from nova_assets.defs.forecast.history import CYCLE_FREQ, CYCLE_SEASON, DEMAND_ASSET, load_history
+from nova_assets.defs.history import load_history
+from nova_assets.lib.demand_history import cycle_date as last_day
 from nova_assets.lib.forecasting.material_groups import group_history, group_max_series, merge_group_runs
 from nova_assets.lib.forecasting.metrics import score_windows, summarise
 from nova_assets.lib.forecasting.models import EXPENSIVE_MAX_SERIES, FAMILIES, ZERO_MODEL, ModelFamily
+from nova_assets.lib.forecasting.panel import DEFAULT_SEASON
 from nova_assets.lib.forecasting.pipeline import FamilyRun, run_family
 from nova_assets.lib.forecasting.serving import FamilyModel, FamilySettings
 from nova_assets.lib.forecasting.tracking import RunRecord, forecast_vs_actual, log_run, registered_model_name
-from nova_assets.resources import CycleConfig, LakeResource, MlflowResource
+from nova_assets.lib.lake_tables import DAILY_DEMAND, family_backtest, family_forecast, family_group_tables
+from nova_assets.resources import CycleConfig, LakeResource, MlflowResource, lake_deps
 from nova_assets.services.local_stack import EMBEDDED_DEFAULTS
 
+CYCLE_FREQ = "D"  # the cycle forecasts the daily demand table
+SEASON = DEFAULT_SEASON[CYCLE_FREQ]
 N_JOBS = 2
 # A global family uses both cores (OpenMP/BLAS threads): one at a time, or two fight over two cores
 # and both run several times slower. A material group uses one core, so two groups run side by side.
@@ -52,19 +57,19 @@ def _publish(
 ) -> dict:
     """Write the family's forecast and backtest, log its MLflow run; the materialization's metadata."""
     backtest, forecast = run.backtest, run.forecast
-    scores = score_windows(history, backtest, CYCLE_SEASON)
+    scores = score_windows(history, backtest, SEASON)
     per_model = summarise(scores, ["model"])
-    lake.write("forecast", run.family, forecast)
-    lake.write("forecast", f"{run.family}_backtest", backtest)
+    lake.write(family_forecast(run.family), forecast)
+    lake.write(family_backtest(run.family), backtest)
 
-    cycle_date = history["ds"].max().date()
+    cycle_date = last_day(history["ds"])
     n_series = history["unique_id"].nunique()
     metrics = {
         f"{row.model}.{m}": getattr(row, m)
         for row in per_model.itertuples()
         for m in ("mase", "rmsse", "bias", "total_demand_error")
     }
-    own = per_model[~per_model["model"].isin([ZERO_MODEL])]
+    own = per_model[per_model["model"] != ZERO_MODEL]
     metrics[FAMILY_SCORE] = float(own["rmsse"].min()) if own["rmsse"].notna().any() else float("nan")
     record = RunRecord(
         run_name=f"{run.family} {cycle_date}",
@@ -72,7 +77,7 @@ def _publish(
             "family": run.family,
             "models": ",".join(sorted(forecast["model"].unique())),
             "horizon_days": cycle.horizon,
-            "season": CYCLE_SEASON,
+            "season": SEASON,
             "backtest_windows": backtest["cutoff"].nunique(),
             "n_series": n_series,
             "material_groups": n_groups,
@@ -88,9 +93,7 @@ def _publish(
             "nova.cycle_date": str(cycle_date),
             "nova.data": "synthetic sample unless an ERP export was loaded",
         },
-        model=FamilyModel(
-            FamilySettings(run.family, cycle.horizon, CYCLE_SEASON, freq=CYCLE_FREQ, n_jobs=N_JOBS), run.memo
-        ),
+        model=FamilyModel(FamilySettings(run.family, cycle.horizon, SEASON, freq=CYCLE_FREQ, n_jobs=N_JOBS), run.memo),
         registered_name=registered_model_name(run.family),
         score=(FAMILY_SCORE, metrics[FAMILY_SCORE]),
     )
@@ -112,19 +115,18 @@ def _asset_settings(family: ModelFamily) -> dict:
     return {
         "name": f"forecast_{family.name}",
         "key_prefix": "forecast",
-        "group_name": "forecast",
         "kinds": {"python", "mlflow"},
         "description": f"{family.description}. Rolling-origin backtest, then a forecast from all history.",
     }
 
 
 def _family_asset(family: ModelFamily) -> dg.AssetsDefinition:
-    @dg.asset(deps=[dg.AssetKey(DEMAND_ASSET)], pool=POOL, op_tags=CRITICAL_PATH_TAGS, **_asset_settings(family))
+    @dg.asset(deps=lake_deps(DAILY_DEMAND), pool=POOL, op_tags=CRITICAL_PATH_TAGS, **_asset_settings(family))
     def _asset(
         context: dg.AssetExecutionContext, lake: LakeResource, mlflow: MlflowResource, cycle: CycleConfig
     ) -> dg.MaterializeResult:
         history = load_history(lake)
-        run = run_family(history, family, cycle.horizon, CYCLE_SEASON, n_jobs=N_JOBS, freq=CYCLE_FREQ)
+        run = run_family(history, family, cycle.horizon, SEASON, n_jobs=N_JOBS, freq=CYCLE_FREQ)
         metadata = _publish(context.op_execution_context, lake, mlflow, cycle, history, run, n_groups=1)
         return dg.MaterializeResult(metadata=metadata)
 
@@ -149,26 +151,24 @@ def _group_op(family: ModelFamily, group: int, n_groups: int) -> dg.OpDefinition
             history,
             family,
             cycle.horizon,
-            CYCLE_SEASON,
+            SEASON,
             n_jobs=GROUP_N_JOBS,
             freq=CYCLE_FREQ,
             max_series=group_max_series(EXPENSIVE_MAX_SERIES, n_groups),
         )
-        part = _part(family.name, group)
-        lake.write("forecast", part, run.forecast)
-        lake.write("forecast", f"{part}_backtest", run.backtest)
-        lake.write_json("forecast", f"{part}_memo", {"seconds": run.seconds, "memo": run.memo})
-        context.log.info(f"{part}: {history['unique_id'].nunique()} series in {run.seconds:.1f} s")
+        forecast, backtest, memo = family_group_tables(family.name, group)
+        lake.write(forecast, run.forecast)
+        lake.write(backtest, run.backtest)
+        lake.write_json(memo, {"seconds": run.seconds, "memo": run.memo})
+        context.log.info(f"{forecast.name}: {history['unique_id'].nunique()} series in {run.seconds:.1f} s")
 
     return _op
 
 
 def _read_group_run(lake: LakeResource, family: str, group: int) -> FamilyRun:
-    part = _part(family, group)
-    state = lake.read_json("forecast", f"{part}_memo")
-    return FamilyRun(
-        family, lake.read("forecast", f"{part}_backtest"), lake.read("forecast", part), state["seconds"], state["memo"]
-    )
+    forecast, backtest, memo = family_group_tables(family, group)
+    state = lake.read_json(memo)
+    return FamilyRun(family, lake.read(backtest), lake.read(forecast), state["seconds"], state["memo"])
 
 
 def _collect_op(family: ModelFamily, n_groups: int) -> dg.OpDefinition:
@@ -190,7 +190,9 @@ def _grouped_family_asset(family: ModelFamily, n_groups: int) -> dg.AssetsDefini
     groups = [_group_op(family, g, n_groups) for g in range(n_groups)]
     collect = _collect_op(family, n_groups)
 
-    @dg.graph_asset(ins={"demand": dg.AssetIn(key=DEMAND_ASSET, dagster_type=dg.Nothing)}, **_asset_settings(family))
+    (demand_key,) = lake_deps(DAILY_DEMAND)
+
+    @dg.graph_asset(ins={"demand": dg.AssetIn(key=demand_key, dagster_type=dg.Nothing)}, **_asset_settings(family))
     def _asset(demand):
         return collect(**{f"group_{g}": op(demand=demand) for g, op in enumerate(groups)})
 
@@ -206,14 +208,15 @@ def defs() -> dg.Definitions:
 
 
 def family_keys() -> list[dg.AssetKey]:
-    return [dg.AssetKey(["forecast", f"forecast_{name}"]) for name in FAMILIES]
+    """The family assets, writers of the family forecast and backtest tables."""
+    return lake_deps(*(family_forecast(name) for name in FAMILIES))
 
 
 def read_backtests(lake: LakeResource) -> pd.DataFrame:
-    return pd.concat(
-        [lake.read("forecast", f"{name}_backtest").assign(family=name) for name in FAMILIES], ignore_index=True
-    )
+    """Every family's backtest; the reading asset depends on family_keys()."""
+    return pd.concat([lake.read(family_backtest(name)).assign(family=name) for name in FAMILIES], ignore_index=True)
 
 
 def read_forecasts(lake: LakeResource) -> pd.DataFrame:
-    return pd.concat([lake.read("forecast", name).assign(family=name) for name in FAMILIES], ignore_index=True)
+    """Every family's forecast; the reading asset depends on family_keys()."""
+    return pd.concat([lake.read(family_forecast(name)).assign(family=name) for name in FAMILIES], ignore_index=True)

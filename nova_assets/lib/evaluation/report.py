@@ -13,6 +13,7 @@ from nova_assets.lib.evaluation.runner import ENSEMBLE, MEMBER, REFERENCE, Origi
 from nova_assets.lib.forecasting.metrics import score_windows, summarise
 
 EVALUATION_EXPERIMENT = "nova-corrente-evaluation"
+FULL_MEMBER = 0.9  # a member that forecasts at least this share of the series itself competes as a single model
 ROLE_ORDER = {ENSEMBLE: 0, MEMBER: 1, REFERENCE: 2}
 MODEL_COLUMNS = ["role", "model", "mase", "rmsse", "bias", "own_share", "n_series"]
 
@@ -50,7 +51,9 @@ def build_report(devset: DevSet, results: list[OriginResult], policy: pd.DataFra
     origins = []
     for result in results:
         table = model_table(result.predictions, devset.history, devset.season).set_index("model")
-        members = table[table["role"] == MEMBER]
+        members = table[(table["role"] == MEMBER) & (table["own_share"] >= FULL_MEMBER)].drop(
+            index="Zero", errors="ignore"
+        )
         best = members["rmsse"].idxmin() if len(members) else None
         origins.append(
             {
@@ -59,6 +62,7 @@ def build_report(devset: DevSet, results: list[OriginResult], policy: pd.DataFra
                 "ensemble_bias": table["bias"].get("Ensemble", np.nan),
                 "best_member": best,
                 "best_member_rmsse": members["rmsse"].min() if best else np.nan,
+                "best_member_bias": members.loc[best, "bias"] if best else np.nan,
                 "seconds": round(result.seconds.get("stage", np.nan), 1),
                 "error": result.error or "",
             }
@@ -102,8 +106,24 @@ def markdown(report: SetReport) -> str:
     if len(report.choices):
         shown = report.choices.copy()
         shown["cutoff"] = shown["cutoff"].astype(str).str[:10]
-        columns = [c for c in ("cutoff", "demand_class", "choice", "best_model", "n_windows") if c in shown.columns]
+        wanted = (
+            "cutoff",
+            "demand_class",
+            "choice",
+            "fallback",
+            "shrinkage",
+            "cv_advantage_z",
+            "best_model",
+            "n_windows",
+        )
+        columns = [c for c in wanted if c in shown.columns]
         parts += ["\n### Ensemble weight choice\n", _md(shown[columns])]
+        if "fallback" in shown.columns:
+            learned = shown[shown["members"].str.contains(",")] if "members" in shown.columns else shown
+            parts += [
+                f"\nThe learned weights fell back to the best member (advantage within noise) in "
+                f"{int(learned['fallback'].sum())} of {len(learned)} weight sets.\n"
+            ]
     if len(report.policy):
         parts += ["\n### Stock policy (cycle-service targets; whole-history replay)\n", _md(report.policy)]
     if report.errors:

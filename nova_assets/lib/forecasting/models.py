@@ -7,7 +7,6 @@ left to the baseline, which covers every series. Outputs are clipped at zero.
 
 from __future__ import annotations
 
-import contextlib
 import math
 import warnings
 from collections.abc import Callable
@@ -16,7 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 from statsforecast import StatsForecast
-from statsforecast.models import ADIDA, IMAPA, TSB, AutoETS, CrostonSBA
+from statsforecast.models import ADIDA, IMAPA, TSB, CrostonSBA
 
 from nova_assets.lib.forecasting import boosting, lstm, prophet_model, statistical
 from nova_assets.lib.forecasting.demand_class import MODELLED, REGULAR, DemandClass, route_classes
@@ -25,7 +24,6 @@ from nova_assets.lib.forecasting.panel import FitSpec, Panel, future_dates, long
 ZERO_MODEL = "Zero"
 NAIVE_MODEL = "SeasonalNaive"
 AVERAGE_MODEL = "HistoricAverage"
-TOP_DOWN_MODEL = "TopDown"
 LONG_COLUMNS = ["unique_id", "ds", "model", "forecast", "demand_class"]
 BACKTEST_COLUMNS = ["unique_id", "ds", "cutoff", "y", *LONG_COLUMNS[2:]]
 # Prophet and AutoARIMA (~0.3 s and ~0.6 s per daily series and fit) fit at most this many series,
@@ -55,7 +53,7 @@ class ModelFamily:
 
 def _baseline(history: pd.DataFrame, classes: pd.Series, spec: FitSpec) -> pd.DataFrame:
     """Last season repeated (the mean of the history if shorter than a season), the historic average,
-    the top-down share of the aggregate's forecast, and all zeros."""
+    and all zeros."""
     panel = Panel.from_history(history)
     short = max(0, spec.season - panel.values.shape[1])
     last = np.pad(panel.values, ((0, 0), (short, 0)), constant_values=np.nan)[:, -spec.season :]
@@ -67,24 +65,9 @@ def _baseline(history: pd.DataFrame, classes: pd.Series, spec: FitSpec) -> pd.Da
     forecasts = {
         NAIVE_MODEL: naive,
         AVERAGE_MODEL: np.repeat(level[:, None], spec.horizon, axis=1),
-        TOP_DOWN_MODEL: _top_down(panel, level, spec),
         ZERO_MODEL: np.zeros_like(naive),
     }
     return long_forecast(panel.ids, dates, forecasts)
-
-
-def _top_down(panel: Panel, level: np.ndarray, spec: FitSpec) -> np.ndarray:
-    """Each series' share of the historic demand times an AutoETS forecast of the total: the level,
-    trend and season all parts share, read from the aggregate where they are not drowned in noise."""
-    total = np.nansum(panel.values, axis=0)
-    if level.sum() <= 0:
-        return np.zeros((len(level), spec.horizon))
-    aggregate = np.full(spec.horizon, total.mean())
-    if len(total) >= statistical.MIN_POINTS:
-        with warnings.catch_warnings(), contextlib.suppress(Exception):  # no form fits the total: its mean
-            warnings.simplefilter("ignore")
-            aggregate = AutoETS(season_length=spec.season).forecast(y=total, h=spec.horizon)["mean"]
-    return (level / level.sum())[:, None] * np.clip(aggregate, 0.0, None)[None, :]
 
 
 def _statsforecast(history: pd.DataFrame, models: list, spec: FitSpec) -> pd.DataFrame:
@@ -104,8 +87,7 @@ def _intermittent(history: pd.DataFrame, classes: pd.Series, spec: FitSpec) -> p
 FAMILIES: dict[str, ModelFamily] = {
     "baseline": ModelFamily(
         name="baseline",
-        description="seasonal naive, historic average, top-down share of the total's AutoETS forecast, and the "
-        "all-zero forecast: what any model must beat",
+        description="seasonal naive, historic average and the all-zero forecast: what any model must beat",
         forecaster=_baseline,
         classes=frozenset(DemandClass),
     ),

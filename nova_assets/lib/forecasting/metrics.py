@@ -36,6 +36,8 @@ def window_scales(windows: pd.DataFrame, history: pd.DataFrame, season: int) -> 
 
     NaN where undefined: MASE needs more than `season` points, RMSSE two points from the first demand on."""
     keys = windows[WINDOW].drop_duplicates()
+    if keys.empty:
+        return keys.assign(**{c: pd.Series(dtype=float) for c in SCALE_COLUMNS}).set_index(WINDOW)
     panel = Panel.from_history(history[history["unique_id"].isin(keys["unique_id"].unique())])
     y = panel.values
     observed = ~np.isnan(y)

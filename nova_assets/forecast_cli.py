@@ -111,7 +111,7 @@ def _common_arguments(parser: argparse.ArgumentParser) -> None:
         "--windows",
         type=int,
         help="rolling-origin backtest windows the ensemble weights are learned on, half a horizon apart "
-        "(default: as many as the history allows, at most 4)",
+        "(default: as many as the history allows, at most 3)",
     )
     parser.add_argument("--n-jobs", type=int, default=2, help="processes/threads per family (default 2)")
     parser.add_argument("--seed", type=int, default=0)

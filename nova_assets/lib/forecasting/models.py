@@ -31,7 +31,7 @@ BACKTEST_COLUMNS = ["unique_id", "ds", "cutoff", "y", *LONG_COLUMNS[2:]]
 EXPENSIVE_MAX_SERIES = 500
 # Rolling-origin backtest windows the ensemble learns from when the history allows (see plan_windows):
 # more cutoffs make the out-of-sample comparison of members less noisy; each one is a fit of every family.
-MAX_BACKTEST_WINDOWS = 4
+MAX_BACKTEST_WINDOWS = 3
 
 Forecaster = Callable[[pd.DataFrame, pd.Series, FitSpec], pd.DataFrame]
 

@@ -14,13 +14,11 @@ import argparse
 import time
 from pathlib import Path
 
-import numpy as np
-
-from nova_assets.lib.inventory.backtest_report import format_table, run_backtest, where_baseline_meets
-from nova_assets.lib.inventory.demand_table import FREQS, PERIODS_PER_YEAR, read_long_table, to_matrix
+from nova_assets.lib.inventory.backtest_report import format_table, table_backtest, where_baseline_meets
+from nova_assets.lib.inventory.demand_table import FREQS, read_long_table, to_matrix
 from nova_assets.lib.inventory.reorder import BASELINE_POLICY, PROJECT_POLICY
 from nova_assets.lib.inventory.service import Measure, ServiceTarget
-from nova_assets.lib.inventory.simulation import Simulation, achieved, cover_quantity, within
+from nova_assets.lib.inventory.simulation import achieved, within
 
 TOLERANCE = 0.02
 
@@ -68,24 +66,19 @@ def cmd_policy_backtest(args: argparse.Namespace) -> int:
         keep_leading_zeros=args.keep_leading_zeros,
     )
     n, periods = matrix.values.shape
-    warmup = args.warmup or min(int(PERIODS_PER_YEAR[args.freq]), max(periods // 2, 1))
-    simulation = Simulation(
-        demand=matrix.values,
-        lead_time=np.full(n, args.lead_time),
-        lead_time_std=np.full(n, args.lead_time_std),
-        warmup=warmup,
-        backorders=not args.lost_sales,
+    simulation, result = table_backtest(
+        matrix,
+        args.freq,
+        target,
+        args.lead_time,
+        args.lead_time_std,
+        lost_sales=args.lost_sales,
+        warmup=args.warmup,
         recompute_every=args.recompute_every,
+        cover_periods=args.cover_periods,
         seed=args.seed,
     )
-    result = run_backtest(
-        simulation,
-        args.freq,
-        np.full(n, target.measure.value),
-        np.full(n, target.level),
-        cover_quantity(args.cover_periods),
-        item_ids=matrix.items,
-    )
+    warmup = simulation.warmup
     measured = int((result.per_item.loc[result.per_item["policy"] == PROJECT_POLICY, "periods"] > 0).sum())
     print(
         f"{args.input.name}: {n} items, {periods} periods ({matrix.periods[0]} .. {matrix.periods[-1]}), "

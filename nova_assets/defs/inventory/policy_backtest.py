@@ -1,22 +1,13 @@
 """The policy backtest on the cycle's own demand history, and its gold table."""
 
 import dagster as dg
-import numpy as np
 import pandas as pd
 
 from nova_assets.defs.forecast.history import DEMAND_ASSET, load_history
 from nova_assets.defs.gold.postgres import DATABASE, load_cycle
 from nova_assets.defs.inventory.settings import InventorySettings
-from nova_assets.lib.inventory.backtest_report import format_table, goal_check, run_backtest, where_baseline_meets
-from nova_assets.lib.inventory.daily import calendar_lead_times, non_working_days
-from nova_assets.lib.inventory.demand_table import to_matrix
-from nova_assets.lib.inventory.policy import order_quantities
-from nova_assets.lib.inventory.reorder import carrying_rate
-from nova_assets.lib.inventory.simulation import Simulation
+from nova_assets.lib.inventory.backtest_report import daily_backtest, format_table, goal_check, where_baseline_meets
 from nova_assets.resources import LakeResource, PostgresResource
-
-RECOMPUTE_EVERY_DAYS = 7  # the policy is re-estimated weekly; the position is reviewed daily
-MAX_WARMUP_DAYS = 365
 
 
 @dg.asset(
@@ -37,33 +28,16 @@ def policy_backtest(lake: LakeResource, inventory_settings: InventorySettings) -
     material's service target by criticality, EOQ order quantities."""
     history = load_history(lake)
     cycle_date = history["ds"].max().date()
-    matrix = to_matrix(history, "D", "unique_id", "ds", "y", keep_leading_zeros=True)
-    materials = lake.read("raw", "erp_materials").merge(lake.read("raw", "erp_suppliers"), on="supplier_id")
-    materials = materials.set_index("material_id").reindex(matrix.items)
-    holidays = non_working_days(lake.read("raw", "holidays"))
-    lead, lead_std = calendar_lead_times(materials, cycle_date, holidays, inventory_settings.business_days)
-    settings = inventory_settings.policy
-    targets = [settings.target(c) for c in materials["criticality"]]
     selic = lake.read("raw", "economics_selic").sort_values("date")["value"].iloc[-1]
-    rate = carrying_rate(float(selic), float(inventory_settings.holding_cost_rate))
-    unit_cost = materials["unit_cost"].to_numpy(float)
-    simulation = Simulation(
-        demand=matrix.values,
-        lead_time=lead,
-        lead_time_std=lead_std,
-        warmup=min(MAX_WARMUP_DAYS, matrix.values.shape[1] // 2),
-        unit_cost=unit_cost,
-        backorders=not inventory_settings.lost_sales,
-        recompute_every=RECOMPUTE_EVERY_DAYS,
-    )
-    result = run_backtest(
-        simulation,
-        "D",
-        np.array([t.measure.value for t in targets]),
-        np.array([t.level for t in targets]),
-        lambda mean: order_quantities(mean, unit_cost, settings, rate),
-        segments=materials["criticality"].fillna("?").to_numpy(),
-        item_ids=matrix.items,
+    simulation, result = daily_backtest(
+        history,
+        lake.read("raw", "erp_materials").merge(lake.read("raw", "erp_suppliers"), on="supplier_id"),
+        lake.read("raw", "holidays"),
+        float(selic),
+        inventory_settings.policy,
+        float(inventory_settings.holding_cost_rate),
+        inventory_settings.business_days,
+        inventory_settings.lost_sales,
     )
     summary = result.summary.assign(freq="D", cycle_date=cycle_date)
     lake.write("inventory", "policy_backtest", summary)
@@ -72,7 +46,7 @@ def policy_backtest(lake: LakeResource, inventory_settings: InventorySettings) -
     return dg.MaterializeResult(
         metadata={
             "cycle_date": str(cycle_date),
-            "periods": int(matrix.values.shape[1]),
+            "periods": int(simulation.demand.shape[1]),
             "warmup_days": simulation.warmup,
             "lost_sales": inventory_settings.lost_sales,
             "comparison": dg.MetadataValue.md(format_table(result.summary)),

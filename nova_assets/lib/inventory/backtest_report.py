@@ -11,14 +11,18 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from nova_assets.lib.inventory.reorder import BASELINE_POLICY, PROJECT_POLICY
-from nova_assets.lib.inventory.service import Measure
+from nova_assets.lib.inventory.daily import calendar_lead_times, non_working_days
+from nova_assets.lib.inventory.demand_table import PERIODS_PER_YEAR, DemandMatrix, to_matrix
+from nova_assets.lib.inventory.policy import PolicySettings, order_quantities
+from nova_assets.lib.inventory.reorder import BASELINE_POLICY, PROJECT_POLICY, carrying_rate
+from nova_assets.lib.inventory.service import Measure, ServiceTarget
 from nova_assets.lib.inventory.simulation import (
     BaselineSimPolicy,
     OrderQuantity,
     ProjectSimPolicy,
     Simulation,
     achieved,
+    cover_quantity,
     summarise,
     within,
 )
@@ -40,6 +44,10 @@ SUMMARY_COLUMNS = [
     "avg_inventory_value",
     "orders",
 ]
+
+
+RECOMPUTE_EVERY_DAYS = 7  # the daily cycle's policy is re-estimated weekly; the position is reviewed daily
+MAX_WARMUP_DAYS = 365
 
 
 @dataclass(frozen=True)
@@ -98,6 +106,83 @@ def run_backtest(
         )
         parts.append(part.sort_values("policy", key=lambda p: p.map(order)))
     return BacktestResult(per_item, pd.concat(parts, ignore_index=True)[SUMMARY_COLUMNS])
+
+
+def table_backtest(
+    matrix: DemandMatrix,
+    freq: str,
+    target: ServiceTarget,
+    lead_time: float,
+    lead_time_std: float = 0.0,
+    *,
+    lost_sales: bool = False,
+    warmup: int | None = None,
+    recompute_every: int = 1,
+    cover_periods: float = 1.0,
+    seed: int = 0,
+) -> tuple[Simulation, BacktestResult]:
+    """`nova policy-backtest` on a demand matrix: one target and lead time for every item, order
+    quantity the mean demand of `cover_periods`, warm-up one year (at most half the history)."""
+    n, periods = matrix.values.shape
+    simulation = Simulation(
+        demand=matrix.values,
+        lead_time=np.full(n, lead_time),
+        lead_time_std=np.full(n, lead_time_std),
+        warmup=warmup or min(int(PERIODS_PER_YEAR[freq]), max(periods // 2, 1)),
+        backorders=not lost_sales,
+        recompute_every=recompute_every,
+        seed=seed,
+    )
+    result = run_backtest(
+        simulation,
+        freq,
+        np.full(n, target.measure.value),
+        np.full(n, target.level),
+        cover_quantity(cover_periods),
+        item_ids=matrix.items,
+    )
+    return simulation, result
+
+
+def daily_backtest(
+    history: pd.DataFrame,
+    materials: pd.DataFrame,
+    holidays: pd.DataFrame,
+    selic_percent: float,
+    settings: PolicySettings,
+    holding_premium: float,
+    business_days: bool,
+    lost_sales: bool,
+) -> tuple[Simulation, BacktestResult]:
+    """The daily cycle's backtest: daily history (unique_id, ds, y), materials joined with their
+    suppliers; daily review, weekly re-estimation from past data only, supplier lead times sampled
+    per order, each material's target by criticality, EOQ order quantities."""
+    cycle_date = history["ds"].max().date()
+    matrix = to_matrix(history, "D", "unique_id", "ds", "y", keep_leading_zeros=True)
+    materials = materials.set_index("material_id").reindex(matrix.items)
+    lead, lead_std = calendar_lead_times(materials, cycle_date, non_working_days(holidays), business_days)
+    targets = [settings.target(c) for c in materials["criticality"]]
+    rate = carrying_rate(selic_percent, holding_premium)
+    unit_cost = materials["unit_cost"].to_numpy(float)
+    simulation = Simulation(
+        demand=matrix.values,
+        lead_time=lead,
+        lead_time_std=lead_std,
+        warmup=min(MAX_WARMUP_DAYS, matrix.values.shape[1] // 2),
+        unit_cost=unit_cost,
+        backorders=not lost_sales,
+        recompute_every=RECOMPUTE_EVERY_DAYS,
+    )
+    result = run_backtest(
+        simulation,
+        "D",
+        np.array([t.measure.value for t in targets]),
+        np.array([t.level for t in targets]),
+        lambda mean: order_quantities(mean, unit_cost, settings, rate),
+        segments=materials["criticality"].fillna("?").to_numpy(),
+        item_ids=matrix.items,
+    )
+    return simulation, result
 
 
 def where_baseline_meets(result: BacktestResult, tolerance: float = 0.0) -> pd.DataFrame:

@@ -9,6 +9,7 @@ import pandas as pd
 from nova_assets.defs.inventory.alerts import TIMEZONE
 from nova_assets.lib.delivery.report_pdf import ReportData, build_report, stock_history
 from nova_assets.lib.forecasting.ensemble import ENSEMBLE_MODEL
+from nova_assets.lib.lake import table_path
 from nova_assets.lib.sources.erp_files import STOCK_MOVEMENT_COLUMNS
 from nova_assets.resources import LakeResource, SourcesResource
 
@@ -54,6 +55,9 @@ def daily_report(lake: LakeResource, sources: SourcesResource) -> dg.Materialize
         ),
         receipts=lake.read("raw", "erp_open_orders"),
         backtest=backtest[backtest["segment"] == "all"],
+        service_curve=lake.read("inventory", "policy_service_curve")
+        if table_path(lake.root, "inventory", "policy_service_curve").exists()
+        else None,
         stale_warning=str(alerts["stale_warning"].iloc[0] or ""),
         notes=["Dados SINTÉTICOS (amostra gerada para demonstração)."] if sources.is_synthetic else [],
     )

@@ -25,7 +25,9 @@ from nova_assets.resources import LakeResource, PostgresResource
 def policy_backtest(lake: LakeResource, inventory_settings: InventorySettings) -> dg.MaterializeResult:
     """Replay the daily history under the project's policy and the design's baseline: daily review,
     weekly re-estimation from past data only, supplier lead times sampled per order, each
-    material's service target by criticality, EOQ order quantities."""
+    material's service target by criticality, EOQ order quantities. Also writes the project's
+    service-stock curve and the calibration (shadow replicas' service per nominal level) that
+    the reorder points read."""
     history = load_history(lake)
     cycle_date = history["ds"].max().date()
     selic = lake.read("raw", "economics_selic").sort_values("date")["value"].iloc[-1]
@@ -42,6 +44,8 @@ def policy_backtest(lake: LakeResource, inventory_settings: InventorySettings) -
     summary = result.summary.assign(freq="D", cycle_date=cycle_date)
     lake.write("inventory", "policy_backtest", summary)
     lake.write("inventory", "policy_backtest_items", result.per_item.assign(item=lambda f: f["item"].astype(str)))
+    lake.write("inventory", "policy_service_curve", result.curve.assign(cycle_date=cycle_date))
+    lake.write("inventory", "policy_calibration", result.calibration.assign(cycle_date=cycle_date))
     meets = where_baseline_meets(result)
     return dg.MaterializeResult(
         metadata={
@@ -51,6 +55,7 @@ def policy_backtest(lake: LakeResource, inventory_settings: InventorySettings) -
             "lost_sales": inventory_settings.lost_sales,
             "comparison": dg.MetadataValue.md(format_table(result.summary)),
             "goal_by_segment": dg.MetadataValue.md(goal_check(result.summary).round(3).to_markdown(index=False)),
+            "service_stock_curve": dg.MetadataValue.md(format_table(result.curve)),
             "where_baseline_meets_target": dg.MetadataValue.md(
                 meets[["policy", "items", "fill_rate", "cycle_service_level", "avg_inventory_value"]].to_markdown(
                     index=False

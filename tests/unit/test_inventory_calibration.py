@@ -102,7 +102,7 @@ def test_decisions_use_no_demand_after_them() -> None:
             order_quantity=cover_quantity(1.0),
             uniform=uniform_per_item(pd.RangeIndex(n)),
         )
-        policy = CalibratedPolicy(base, np.full((1, n), 0.95), warmup=10, shadow_warmup=10)
+        policy = CalibratedPolicy(base, np.full((1, n), 0.95))
         traces.append(sim.trace(policy))
     # orders placed up to period 29 (decided on data up to 29) are the same in both histories
     np.testing.assert_array_equal(traces[0]["ordered"][:n, :30], traces[1]["ordered"][:n, :30])

@@ -87,7 +87,7 @@ def run_backtest(
 ) -> BacktestResult:
     """Replay both policies on the same demand and lead-time draws; pooled figures overall and
     per segment (e.g. criticality class). The project's policy runs at calibrated nominal levels
-    (`calibrate`; shadow replicas from half the warm-up on), and once more per `curve_targets`
+    (`calibrate`: shadow replicas at the calibration grid), and once more per `curve_targets`
     level (every item at that target of its own measure) for the service-stock curve."""
     n = simulation.demand.shape[0]
     ids = item_ids if item_ids is not None else pd.RangeIndex(n)
@@ -107,8 +107,6 @@ def run_backtest(
     project = CalibratedPolicy(
         base,
         np.vstack([level, *(np.full(n, target) for target in curve_targets)]),
-        warmup=simulation.warmup,
-        shadow_warmup=max(simulation.warmup // 2, 1),
         calibration=ServiceCalibration() if calibrate else None,
     )
     baseline = BaselineSimPolicy(
@@ -141,7 +139,7 @@ def run_backtest(
             service_target=float(targets[0]) if len(targets) == 1 else np.nan,
         )
         parts.append(part.sort_values("policy", key=lambda p: p.map(order)))
-    calibration = project.calibration_in_use().frame() if project.calibration is not None else pd.DataFrame()
+    calibration = project.calibration.frame() if project.calibration is not None else pd.DataFrame()
     return BacktestResult(per_item, pd.concat(parts, ignore_index=True)[SUMMARY_COLUMNS], curve, calibration)
 
 

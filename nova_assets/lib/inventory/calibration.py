@@ -78,15 +78,6 @@ class ServiceCalibration:
         ):
             total += np.bincount(cell, weights=np.asarray(values, float).ravel(), minlength=size).reshape(total.shape)
 
-    def with_fallback(self, other: ServiceCalibration) -> ServiceCalibration:
-        """These outcomes, plus `other`'s weighted by how little evidence a group has here
-        (PRIOR_CYCLES / (PRIOR_CYCLES + cycles per level)): a fallback while this one is thin."""
-        out = ServiceCalibration(self.grid)
-        weight = (PRIOR_CYCLES / (PRIOR_CYCLES + self.cycles.mean(axis=1)))[:, None]
-        for name in ("cycles", "short", "demand", "filled"):
-            setattr(out, name, getattr(self, name) + weight * getattr(other, name))
-        return out
-
     def achieved(self) -> np.ndarray:
         """Service reached per group and grid level (cycle service or fill rate by the group's
         measure), shrunk half a cycle toward a miss so that no level is certain."""

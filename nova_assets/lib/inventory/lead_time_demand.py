@@ -49,18 +49,21 @@ def sigma_lead_time_demand(
 
 @dataclass(frozen=True)
 class NormalLTD:
-    """Normal lead-time demand per item."""
+    """Normal lead-time demand per item; with `dof` (the number of errors behind each std), the
+    Student t that carries the uncertainty of that estimate."""
 
     mean: np.ndarray
     std: np.ndarray
+    dof: np.ndarray | None = None
 
     def reorder_point(self, is_fill: np.ndarray, level: np.ndarray, order_quantity: np.ndarray) -> np.ndarray:
-        """mean + z * std, z from the normal quantile (CSL) or the normal loss function (fill rate)."""
+        """mean + z * std, z from the quantile (CSL) or the loss function (fill rate)."""
         is_fill = np.broadcast_to(is_fill, self.mean.shape)
-        z = np.broadcast_to(z_cycle_service(level), self.mean.shape).copy()
+        z = np.broadcast_to(z_cycle_service(level, self.dof), self.mean.shape).copy()
         if is_fill.any():
             fill = lambda v: np.broadcast_to(v, self.mean.shape)[is_fill]  # noqa: E731
-            z[is_fill] = z_fill_rate(fill(level), fill(order_quantity), self.std[is_fill])
+            dof = None if self.dof is None else fill(self.dof)
+            z[is_fill] = z_fill_rate(fill(level), fill(order_quantity), self.std[is_fill], dof)
         return self.mean + z * self.std
 
 

@@ -56,11 +56,10 @@ def cover_quantity(periods: float = 1.0) -> OrderQuantity:
 
 
 class ReviewPolicy(Protocol):
-    """A policy gives levels per item, or per replica and item ((R, n) arrays: the simulation then
-    runs R copies of every item on the same demand and lead-time draws). Optional attributes:
-    `warmups` (per replica, periods before its start; default the simulation's), `reported` (the
-    leading replicas that `run` reports; default all) and `observe(PeriodOutcome)`, called after
-    every period."""
+    """A policy gives levels per item, or per replica and item ((R, n) arrays, R = its `replicas`
+    attribute: the simulation then runs R copies of every item on the same demand and lead-time
+    draws). Optional: `reported` (the leading replicas that `run` reports; default all) and
+    `observe(PeriodOutcome)`, called after every period."""
 
     name: str
 
@@ -150,7 +149,7 @@ class ProjectSimPolicy:
         recent, _ = _trailing(demand, first, t, self.window)
         mean = row_mean(recent)
         risk = self.lead_time + self.review
-        sigma_fc = self._forecast_error_sigma(demand, first, t, risk, mean)
+        sigma_fc, dof = self._forecast_error_sigma(demand, first, t, risk, mean)
         sigma_ltd = np.sqrt(sigma_fc**2 + mean**2 * self.lead_time_std**2)
         sparse = sparse_rows(_trailing(demand, first, t, self.history_window)[0])
         idx = np.flatnonzero(sparse)
@@ -159,14 +158,15 @@ class ProjectSimPolicy:
         whole = _trailing(demand[idx], first[idx], t, t + 1)[0]
         lead = sample_lead_times(self.lead_time[idx], self.lead_time_std[idx], self.n_draws, rng) + self.review - 1
         cycle = CompoundDemand.fit(whole).cycle_draws(lead, q[idx], rng)
-        return ItemLevels(NormalLTD(mean * risk, sigma_ltd), cycle, sparse, self.is_fill, q, self.uniform)
+        return ItemLevels(NormalLTD(mean * risk, sigma_ltd, dof), cycle, sparse, self.is_fill, q, self.uniform)
 
     def _forecast_error_sigma(
         self, demand: np.ndarray, first: np.ndarray, t: int, risk: np.ndarray, mean: np.ndarray
-    ) -> np.ndarray:
+    ) -> tuple[np.ndarray, np.ndarray]:
         """RMS of (actual - forecast) summed over m = round(risk) periods, at origins u <= t - m
         in the last `history_window` periods, scaled by sqrt(risk / m); falls back to the
-        trailing standard deviation * sqrt(risk) with fewer than MIN_ERROR_ORIGINS origins."""
+        trailing standard deviation * sqrt(risk) with fewer than MIN_ERROR_ORIGINS origins. Also
+        the degrees of freedom behind each (origins used, or observations - 1)."""
         n, _ = demand.shape
         values = np.nan_to_num(demand[:, : t + 1])
         live = ~np.isnan(demand[:, : t + 1])
@@ -186,8 +186,11 @@ class ProjectSimPolicy:
         err = np.where(ok, actual - m[:, None] * np.nan_to_num(forecast), 0.0)
         used = ok.sum(axis=1)
         rms = np.sqrt(np.sum(err**2, axis=1) / np.maximum(used, 1)) * np.sqrt(risk / m)
-        fallback = row_std(_trailing(demand, first, t, self.window)[0]) * np.sqrt(risk)
-        return np.where(used >= MIN_ERROR_ORIGINS, rms, fallback)
+        trailing = _trailing(demand, first, t, self.window)[0]
+        fallback = row_std(trailing) * np.sqrt(risk)
+        enough = used >= MIN_ERROR_ORIGINS
+        dof = np.where(enough, used, np.sum(~np.isnan(trailing), axis=1) - 1).astype(float)
+        return np.where(enough, rms, fallback), dof
 
 
 @dataclass
@@ -195,56 +198,44 @@ class CalibratedPolicy:
     """The project's policy at calibrated nominal levels, with its shadow replicas.
 
     Replicas 0..R-1 run each item at its targets (`targets` rows, e.g. its own target and the
-    points of a service curve), at the nominal levels that the shadows' service so far maps them
-    to; the shadow replicas run the calibration grid from an earlier start (`shadow_warmup`), so
-    that the first reported decisions already have a map. Shadow outcomes from an item's own
-    warm-up (a younger history than any reported decision has) go to `early`, a fallback that
-    counts only while `calibration`, the outcomes after the warm-up, is thin.
+    points of a service curve) at the nominal levels that `calibration` maps them to from the
+    shadows' service so far; the shadow replicas run the calibration grid, start as the reported
+    ones do (a sparse item's position stays at the S it started with until its next demand, so an
+    earlier start is another regime) and are recorded into `calibration` period by period.
+    Without `calibration` the targets are the nominal levels.
     """
 
     base: ProjectSimPolicy
     targets: np.ndarray  # (R, n_items)
-    warmup: int
-    shadow_warmup: int
-    calibration: ServiceCalibration | None = field(default_factory=ServiceCalibration)  # None: targets as given
-    early: ServiceCalibration = field(default_factory=ServiceCalibration)
+    calibration: ServiceCalibration | None = field(default_factory=ServiceCalibration)
     name: str = PROJECT_POLICY
     method: np.ndarray | None = None  # each item's method at the latest decision
-    first: np.ndarray | None = None
 
     @property
     def reported(self) -> int:
         return self.targets.shape[0]
 
     @property
-    def warmups(self) -> tuple[int, ...]:
-        shadows = 0 if self.calibration is None else self.calibration.grid.size
-        return (self.warmup,) * self.reported + (self.shadow_warmup,) * shadows
+    def replicas(self) -> int:
+        return self.reported + (0 if self.calibration is None else self.calibration.grid.size)
 
     def levels(self, demand: np.ndarray, first: np.ndarray, t: int) -> tuple[np.ndarray, np.ndarray]:
         levels = self.base.item_levels(demand, first, t)
         if self.calibration is None:
             return levels.at(self.targets)
-        self.method, self.first = levels.method, first
-        nominal = self.calibration_in_use().nominal(self.targets, levels.method, self.base.is_fill)
+        self.method = levels.method
+        nominal = self.calibration.nominal(self.targets, levels.method, self.base.is_fill)
         shadows = np.repeat(self.calibration.grid[:, None], demand.shape[0], axis=1)
         return levels.at(np.vstack([nominal, shadows]))
-
-    def calibration_in_use(self) -> ServiceCalibration:
-        return self.calibration.with_fallback(self.early)
 
     def observe(self, outcome: PeriodOutcome) -> None:
         if self.calibration is None:
             return
         n = self.targets.shape[1]
-        shadow = slice(self.reported * n, None)
         k = self.calibration.grid.size
-        values = [
-            getattr(outcome, name)[shadow].reshape(k, n) for name in ("cycle_opened", "went_short", "demand", "served")
-        ]
-        mature = outcome.t >= self.first + self.warmup
-        for tracker, keep in ((self.calibration, mature), (self.early, ~mature)):
-            tracker.record(self.method, self.base.is_fill, *(value * keep for value in values))
+        names = ("cycle_opened", "went_short", "demand", "served")
+        shadows = (getattr(outcome, name)[self.reported * n :].reshape(k, n) for name in names)
+        self.calibration.record(self.method, self.base.is_fill, *shadows)
 
 
 @dataclass(frozen=True)
@@ -289,10 +280,9 @@ class Simulation:
         y = np.nan_to_num(demand)
         rng = np.random.default_rng(self.seed)  # lead-time draws: identical for every policy
         draws = sample_lead_times(self.lead_time, self.lead_time_std, horizon, rng)
-        warmups = np.asarray(getattr(policy, "warmups", None) or (self.warmup,))
-        replicas = warmups.size
+        replicas = getattr(policy, "replicas", 1)
         rows = replicas * n
-        start = np.tile(first, replicas) + np.repeat(warmups, n)
+        start = np.tile(first + self.warmup, replicas)
         burn = np.ceil(self.lead_time + 2 * self.lead_time_std).astype(int) + 1
         measure_from = start + np.tile(burn, replicas)
         ring = int(draws.max(initial=0)) + 2  # orders in transit, by arrival period modulo `ring`

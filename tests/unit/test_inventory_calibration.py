@@ -107,3 +107,20 @@ def test_decisions_use_no_demand_after_them() -> None:
     # orders placed up to period 29 (decided on data up to 29) are the same in both histories
     np.testing.assert_array_equal(traces[0]["ordered"][:n, :30], traces[1]["ordered"][:n, :30])
     assert not np.array_equal(traces[0]["ordered"][:n, 30:], traces[1]["ordered"][:n, 30:])
+
+
+def test_the_backtest_returns_service_fill_and_stock_per_curve_target() -> None:
+    demand = _compound_demand(120, 48, seed=5)
+    n = demand.shape[0]
+    sim = Simulation(demand, np.full(n, 1.0), np.zeros(n), warmup=12, unit_cost=np.full(n, 10.0))
+    targets = (0.90, 0.95, 0.98)
+    result = run_backtest(sim, "M", np.array(["csl"] * n), np.full(n, 0.95), cover_quantity(1.0), curve_targets=targets)
+    curve = result.curve
+    assert list(curve["service_target"]) == list(targets)
+    assert curve["cycle_service_level"].is_monotonic_increasing and curve["avg_on_hand"].is_monotonic_increasing
+    assert curve["fill_rate"].between(0, 1).all() and (curve["items"] == n).all()
+    # each point of service costs stock: value per point = extra stock value / extra points reached
+    extra = curve["avg_inventory_value"].diff() / (100 * curve["cycle_service_level"].diff())
+    np.testing.assert_allclose(curve["value_per_point"].iloc[1:], extra.iloc[1:])
+    # the items' own target is the summary's; the curve does not leak into the per-item rows
+    assert len(result.per_item) == 2 * n

@@ -124,8 +124,9 @@ def run_backtest(
         outcome["service_target"] = project.targets.ravel()[: len(outcome)]
         frames.append(outcome)
     both = pd.concat(frames, ignore_index=True)
-    per_item = both[both.pop("replica") == 0].reset_index(drop=True)
-    curve = service_curve(both[both["replica"] > 0] if "replica" in both else both.iloc[:0], curve_targets)
+    replica = both.pop("replica")
+    per_item = both[replica == 0].reset_index(drop=True)
+    curve = service_curve(both[replica > 0])
     measured = per_item[per_item["periods"] > 0]
     groups = [("all", measured)]
     if segments is not None:
@@ -143,7 +144,7 @@ def run_backtest(
     return BacktestResult(per_item, pd.concat(parts, ignore_index=True)[SUMMARY_COLUMNS], curve, calibration)
 
 
-def service_curve(replicas: pd.DataFrame, targets: Sequence[float]) -> pd.DataFrame:
+def service_curve(replicas: pd.DataFrame) -> pd.DataFrame:
     """The project's policy at each curve target (pooled over measured items): service reached,
     stock, and what each point of service costs in stock value against the previous point (per
     point of the reached measure when all items share one, else per point of the target)."""

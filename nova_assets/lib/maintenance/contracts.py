@@ -12,6 +12,7 @@ preventive one a planned date) is checked by `work_order_problems`.
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 
 from nova_assets.lib.sources.erp_files import _MATERIAL, _QUANTITY, _SITE, Column, TableSpec
@@ -187,6 +188,15 @@ def typed_installed_base(installed_base: pd.DataFrame) -> pd.DataFrame:
     model = base["model"] if "model" in base else pd.Series(None, index=base.index, dtype=object)
     base["model"] = model.fillna(base["equipment_type"])
     return base
+
+
+def service_days(base: pd.DataFrame, start: pd.Timestamp, end: pd.Timestamp) -> tuple[np.ndarray, np.ndarray]:
+    """Per unit of a typed installed base: the first and one-past-last day index of [start, end] it is
+    in service (from its install date to the day before its decommission date); empty when first >= stop."""
+    install = (base["install_date"] - start).dt.days.to_numpy()
+    stop = (base["decommission_date"] - start).dt.days.fillna((end - start).days + 1).to_numpy()
+    first = np.maximum(install, 0)
+    return first.astype(int), np.minimum(stop, (end - start).days + 1).astype(int)
 
 
 def typed_work_orders(work_orders: pd.DataFrame) -> pd.DataFrame:

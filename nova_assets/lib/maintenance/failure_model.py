@@ -30,7 +30,7 @@ import pandas as pd
 from scipy import optimize, sparse
 from threadpoolctl import threadpool_limits
 
-from nova_assets.lib.maintenance.contracts import CORRECTIVE, typed_installed_base, typed_work_orders
+from nova_assets.lib.maintenance.contracts import CORRECTIVE, service_days, typed_installed_base, typed_work_orders
 from nova_assets.lib.maintenance.covariates import COVARIATES, weather_covariates
 
 DAYS_PER_YEAR = 365.25
@@ -257,11 +257,8 @@ def _unit_days(base: pd.DataFrame, days: pd.DatetimeIndex, types: Sequence[str],
     """Every (unit, day) of the period the unit is in service: from its install date (or the period
     start) to the day before its decommission date (or the period end)."""
     fitted = base["equipment_type"].isin(types).to_numpy()
-    day0 = days[0]
-    install = (base["install_date"] - day0).dt.days.to_numpy()
-    stop = (base["decommission_date"] - day0).dt.days.fillna(len(days)).to_numpy()
-    first = np.maximum(install, 0)
-    last = np.minimum(stop, len(days))  # exclusive
+    install = (base["install_date"] - days[0]).dt.days.to_numpy()
+    first, last = service_days(base, days[0], days[-1])
     length = np.where(fitted, np.maximum(last - first, 0), 0).astype(int)
     unit = np.repeat(np.arange(len(base)), length)
     offset = np.arange(length.sum()) - np.repeat(np.cumsum(length) - length, length)

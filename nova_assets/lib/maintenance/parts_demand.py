@@ -62,6 +62,19 @@ def usage_per_order(
     return usage[["equipment_type", "model", "kind", "material_id", "orders", "quantity_per_order"]]
 
 
+def where_used(
+    installed_base: pd.DataFrame,
+    work_orders: pd.DataFrame,
+    work_order_parts: pd.DataFrame,
+    as_of: pd.Timestamp | str | None = None,
+) -> pd.DataFrame:
+    """Which equipment models consume each material, and how much in all (preventive and corrective
+    orders completed by `as_of`): material_id, equipment_type, model, quantity."""
+    usage = usage_per_order(installed_base, work_orders, work_order_parts, as_of)
+    usage = usage.assign(quantity=usage["orders"] * usage["quantity_per_order"])
+    return usage.groupby(["material_id", "equipment_type", "model"], as_index=False)["quantity"].sum()
+
+
 def planned_parts(
     installed_base: pd.DataFrame,
     work_orders: pd.DataFrame,

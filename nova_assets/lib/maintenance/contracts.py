@@ -169,14 +169,13 @@ def work_order_problems(orders: pd.DataFrame) -> pd.Series:
 
     A corrective order needs its failure date (the event the failure model counts), a preventive one
     its planned date (the plan the parts forecast reads); a completed order needs its completion date."""
-    reasons = pd.Series(None, index=orders.index, dtype=object)
-    corrective_no_date = (orders["kind"] == CORRECTIVE) & orders["failure_date"].isna()
-    preventive_no_date = (orders["kind"] == PREVENTIVE) & orders["planned_date"].isna()
-    completed_no_date = (orders["status"] == COMPLETED) & orders["completion_date"].isna()
-    reasons[completed_no_date] = "completed order without completion_date"
-    reasons[preventive_no_date] = "preventive order without planned_date"
-    reasons[corrective_no_date] = "corrective order without failure_date"
-    return reasons
+    rules = [
+        ((orders["kind"] == CORRECTIVE) & orders["failure_date"].isna(), "corrective order without failure_date"),
+        ((orders["kind"] == PREVENTIVE) & orders["planned_date"].isna(), "preventive order without planned_date"),
+        ((orders["status"] == COMPLETED) & orders["completion_date"].isna(), "completed order without completion_date"),
+    ]
+    reasons = np.select([mask.to_numpy() for mask, _ in rules], [reason for _, reason in rules], default=None)
+    return pd.Series(reasons, index=orders.index, dtype=object)
 
 
 def typed_installed_base(installed_base: pd.DataFrame) -> pd.DataFrame:

@@ -72,7 +72,7 @@ def test_analytic_gradient_and_hessian_match_finite_differences() -> None:
         len(days),
     )
     x = model.params + np.random.default_rng(0).normal(0, 0.05, model.params.size)
-    value, gradient = problem.log_likelihood(x)
+    _, gradient = problem.log_likelihood(x)
     step = 1e-6
     numeric = np.array(
         [

@@ -13,6 +13,7 @@ from nova_assets.lib.maintenance.parts_demand import (
     FORECAST_COLUMNS,
     INSTALLED_BASE_MODEL,
     causal_parts_forecast,
+    known_order_parts,
     maintenance_daily,
     maintenance_flag,
     order_parts,
@@ -39,10 +40,15 @@ def test_member_has_the_forecast_families_long_format() -> None:
     assert long.groupby("unique_id")["ds"].apply(lambda d: list(d) == list(days)).all()
     assert (long["forecast"] >= 0).all()
     assert set(long["unique_id"]) == set(data.work_order_parts["material_id"]) - _superseded(data)
-    # the planned part is the open plan's reserved lines, day by day
-    reserved = planned_parts(data.installed_base, data.work_orders, data.work_order_parts, END, HORIZON)
-    assert result.detail["planned"].sum() == pytest.approx(reserved["quantity"].sum())
-    assert reserved["quantity"].sum() > 0
+    # the known part is the pending orders' reserved lines, all issued within 60 days
+    pending = known_order_parts(data.installed_base, data.work_orders, data.work_order_parts, END)
+    assert len(pending) > 0 and PREVENTIVE in set(pending["kind"])
+    longer = causal_parts_forecast(
+        maintenance_data.fitted(), data.installed_base, data.work_orders, data.work_order_parts, END, 60
+    )
+    assert longer.detail["known_orders"].sum() == pytest.approx(pending["quantity"].sum())
+    assert result.detail["known_orders"].sum() < pending["quantity"].sum()
+    assert list(result.detail.columns) == ["material_id", "ds", "known_orders", "expected_failures"]
 
 
 def _superseded(data: maintenance_data.MaintenanceSample) -> set[str]:
@@ -53,31 +59,24 @@ def _superseded(data: maintenance_data.MaintenanceSample) -> set[str]:
 
 def test_forecast_from_an_earlier_day_matches_the_parts_then_used() -> None:
     """Fitted up to 90 days before the end, the member's next 60 days against the parts the orders
-    really used: the planned parts exactly (the plan was known), the corrective ones within 25 %."""
+    really issued then: those of the orders known on the day within 5 %, those of the failures still
+    to come within 25 %."""
     data = maintenance_data.sample()
     as_of = pd.Timestamp(END) - pd.Timedelta(days=90)
+    last = as_of + pd.Timedelta(days=60)
     model = fit_failure_model(data.installed_base, data.work_orders, maintenance_data.weather(), START, as_of)
     result = causal_parts_forecast(model, data.installed_base, data.work_orders, data.work_order_parts, as_of, 60)
     orders = data.work_orders.assign(
-        planned_date=pd.to_datetime(data.work_orders["planned_date"]),
-        failure_date=pd.to_datetime(data.work_orders["failure_date"]),
         created_date=pd.to_datetime(data.work_orders["created_date"]),
+        completion_date=pd.to_datetime(data.work_orders["completion_date"]),
     )
-    window = (as_of, as_of + pd.Timedelta(days=60))
-    planned = orders[
-        (orders["kind"] == PREVENTIVE)
-        & (orders["planned_date"] > window[0])
-        & (orders["planned_date"] <= window[1])
-        & (orders["created_date"] <= as_of)
-    ]
-    failed = orders[
-        (orders["kind"] == CORRECTIVE) & (orders["failure_date"] > window[0]) & (orders["failure_date"] <= window[1])
-    ]
-    parts = data.work_order_parts
-    used_planned = parts[parts["work_order_id"].isin(planned["work_order_id"])]["quantity"].sum()
-    used_corrective = parts[parts["work_order_id"].isin(failed["work_order_id"])]["quantity"].sum()
-    assert result.detail["planned"].sum() == pytest.approx(used_planned)
-    assert result.detail["corrective"].sum() == pytest.approx(used_corrective, rel=0.25)
+    issued = orders[(orders["completion_date"] > as_of) & (orders["completion_date"] <= last)]
+    known = issued["created_date"] <= as_of
+    parts = data.work_order_parts.set_index("work_order_id")["quantity"]
+    used_known = parts[parts.index.isin(issued.loc[known, "work_order_id"])].sum()
+    used_new = parts[parts.index.isin(issued.loc[~known & (issued["kind"] == CORRECTIVE), "work_order_id"])].sum()
+    assert result.detail["known_orders"].sum() == pytest.approx(used_known, rel=0.05)
+    assert result.detail["expected_failures"].sum() == pytest.approx(used_new, rel=0.25)
 
 
 def test_usage_per_order_counts_orders_without_the_part_as_zero() -> None:

@@ -1,8 +1,11 @@
 """Spare-parts demand from its causes: the maintenance plan and the expected failures.
 
-Demand of a material over a horizon = the parts of the preventive orders already planned in it
-(advance demand information: known, not forecast) + the expected failures of the units that use it
-(failure model) x the parts a failure of their model consumed per corrective order in the history.
+Demand of a material over a horizon = the parts of the orders already in the ERP and not yet done
+(the preventive plan and the open corrective orders: advance demand information, known, not
+forecast) + the expected failures of the units that use it (failure model) x the parts a failure of
+their model consumed per corrective order in the history. Demand is what the movements record: the
+issue on the order's completion day, so each order's parts are spread over the days after its planned
+(or failure) date with the delays seen in the history, given it was not done by the forecast day.
 The result is a forecast member in the forecast families' long format (unique_id, ds, model,
 forecast) and features for the global models: maintenance_flag (a preventive order planned at a
 site that day, from the real plan) and the parts planned per material and day.
@@ -20,14 +23,17 @@ from nova_assets.lib.maintenance.failure_model import FailureModel, expected_fai
 
 INSTALLED_BASE_MODEL = "InstalledBase"  # the member's model name in the long forecast frames
 FORECAST_COLUMNS = ["unique_id", "ds", "model", "forecast"]
+DETAIL_COLUMNS = ["known_orders", "expected_failures"]
+MAX_ISSUE_DELAY_DAYS = 30
 
 
 @dataclass(frozen=True)
 class CausalForecast:
-    """The member's rows (FORECAST_COLUMNS) and their split: planned (preventive) and corrective."""
+    """The member's rows (FORECAST_COLUMNS) and their split: the parts of orders already in the ERP
+    (known_orders) and those of the failures still to come (expected_failures)."""
 
     long: pd.DataFrame
-    detail: pd.DataFrame  # material_id, ds, planned, corrective
+    detail: pd.DataFrame  # material_id, ds, known_orders, expected_failures
 
 
 def order_parts(work_orders: pd.DataFrame, work_order_parts: pd.DataFrame) -> pd.DataFrame:
@@ -100,6 +106,48 @@ def planned_parts(
     return both.rename(columns={"planned_date": "date"}).sort_values(["date", "work_order_id"], ignore_index=True)
 
 
+def issue_delays(work_orders: pd.DataFrame, as_of: pd.Timestamp | str) -> dict[str, pd.Series]:
+    """Per kind, the distribution (delay in days -> probability) of the completion date after the
+    planned date (preventive) or the failure date (corrective), over the orders completed by `as_of`
+    (delays clipped to +-MAX_ISSUE_DELAY_DAYS; no history: same day)."""
+    orders = typed_work_orders(work_orders)
+    orders = orders[orders["completion_date"] <= pd.Timestamp(as_of)]
+    out = {}
+    for kind, anchor in ((PREVENTIVE, "planned_date"), (CORRECTIVE, "failure_date")):
+        mine = orders[orders["kind"] == kind]
+        delay = (mine["completion_date"] - mine[anchor]).dt.days.dropna()
+        delay = delay.clip(-MAX_ISSUE_DELAY_DAYS, MAX_ISSUE_DELAY_DAYS).astype(int)
+        out[kind] = delay.value_counts(normalize=True).sort_index() if len(delay) else pd.Series({0: 1.0})
+    return out
+
+
+def known_order_parts(
+    installed_base: pd.DataFrame,
+    work_orders: pd.DataFrame,
+    work_order_parts: pd.DataFrame,
+    as_of: pd.Timestamp | str,
+) -> pd.DataFrame:
+    """Parts of the orders known on `as_of` and not done by then: preventive orders created by then
+    and open corrective orders (failed by then). Their reserved lines, or for a preventive order
+    without lines its model's usual kit. Columns: work_order_id, kind, site_id, material_id, anchor
+    (planned or failure date), quantity."""
+    as_of = pd.Timestamp(as_of)
+    orders = typed_work_orders(work_orders)
+    pending = orders["completion_date"].isna() | (orders["completion_date"] > as_of)
+    preventive = _known_plan(work_orders, as_of).assign(anchor=lambda f: f["planned_date"])
+    corrective = orders[(orders["kind"] == CORRECTIVE) & pending & (orders["failure_date"] <= as_of)]
+    known = pd.concat([preventive, corrective.assign(anchor=corrective["failure_date"])], ignore_index=True)
+    columns = ["work_order_id", "kind", "site_id", "anchor"]
+    reserved = work_order_parts.merge(known[columns], on="work_order_id")
+    bare = known[(known["kind"] == PREVENTIVE) & ~known["work_order_id"].isin(work_order_parts["work_order_id"])]
+    kits = usage_per_order(installed_base, work_orders, work_order_parts, as_of)
+    kits = kits[kits["kind"] == PREVENTIVE].drop(columns="kind")
+    from_kits = bare.merge(_models(installed_base), on="equipment_id").merge(kits, on=["equipment_type", "model"])
+    from_kits = from_kits.rename(columns={"quantity_per_order": "quantity"})
+    out = [*columns, "material_id", "quantity"]
+    return pd.concat([reserved[out], from_kits[out]], ignore_index=True)
+
+
 def causal_parts_forecast(
     model: FailureModel,
     installed_base: pd.DataFrame,
@@ -108,28 +156,35 @@ def causal_parts_forecast(
     as_of: pd.Timestamp | str,
     horizon_days: int,
 ) -> CausalForecast:
-    """Daily demand per material over the `horizon_days` days after `as_of`: planned preventive parts
-    plus expected failures x parts per corrective order of each model. Every material a model used in
-    the history gets a row for every day (zeros included); units decommissioned in the horizon stop
-    counting on their decommission date."""
+    """Daily issues per material over the `horizon_days` days after `as_of`: the parts of the known
+    orders (known_order_parts) on the days they are expected to be done, plus expected failures x
+    parts per corrective order of each model, issued after the usual repair delay. Every material a
+    model used in the history gets a row for every day (zeros included); units decommissioned in the
+    horizon stop failing on their decommission date. Only history up to `as_of` is read."""
     as_of = pd.Timestamp(as_of)
     days = pd.date_range(as_of + pd.Timedelta(days=1), periods=horizon_days, freq="D")
+    delays = issue_delays(work_orders, as_of)
     usage = usage_per_order(installed_base, work_orders, work_order_parts, as_of)
+    known = known_order_parts(installed_base, work_orders, work_order_parts, as_of)
+    known_issues = pd.concat(
+        [
+            _issued(known[known["kind"] == kind], delays[kind], as_of, conditional=True)
+            for kind in (PREVENTIVE, CORRECTIVE)
+        ]
+    )
     failures = expected_failures(model, installed_base, days[0], days[-1])
     per_model = failures.groupby(["equipment_type", "model", "date"], as_index=False)["expected"].sum()
     per_failure = usage[usage["kind"] == CORRECTIVE]
-    corrective = per_model.merge(per_failure, on=["equipment_type", "model"])
-    corrective = (
-        corrective.assign(corrective=corrective["expected"] * corrective["quantity_per_order"])
-        .groupby(["material_id", "date"])["corrective"]
-        .sum()
-    )
-    planned = planned_parts(installed_base, work_orders, work_order_parts, as_of, horizon_days)
-    planned = planned.groupby(["material_id", "date"])["quantity"].sum().rename("planned")
-    materials = np.union1d(usage["material_id"].unique(), planned.index.get_level_values(0).unique())
+    parts = per_model.merge(per_failure, on=["equipment_type", "model"])
+    parts = parts.assign(anchor=parts["date"], quantity=parts["expected"] * parts["quantity_per_order"])
+    future_issues = _issued(parts, delays[CORRECTIVE], as_of, conditional=False)
+    materials = np.union1d(usage["material_id"].unique(), known["material_id"].unique())
     grid = pd.MultiIndex.from_product([materials, days], names=["material_id", "date"])
     detail = pd.DataFrame(
-        {"planned": planned.reindex(grid, fill_value=0.0), "corrective": corrective.reindex(grid, fill_value=0.0)}
+        {
+            "known_orders": known_issues.groupby(level=[0, 1]).sum().reindex(grid, fill_value=0.0),
+            "expected_failures": future_issues.groupby(level=[0, 1]).sum().reindex(grid, fill_value=0.0),
+        }
     ).reset_index()
     detail = detail.rename(columns={"date": "ds"})
     long = pd.DataFrame(
@@ -137,10 +192,31 @@ def causal_parts_forecast(
             "unique_id": detail["material_id"],
             "ds": detail["ds"],
             "model": INSTALLED_BASE_MODEL,
-            "forecast": detail["planned"] + detail["corrective"],
+            "forecast": detail["known_orders"] + detail["expected_failures"],
         }
     )
-    return CausalForecast(long=long[FORECAST_COLUMNS], detail=detail[["material_id", "ds", "planned", "corrective"]])
+    return CausalForecast(long=long[FORECAST_COLUMNS], detail=detail[["material_id", "ds", *DETAIL_COLUMNS]])
+
+
+def _issued(lines: pd.DataFrame, delay: pd.Series, as_of: pd.Timestamp, conditional: bool) -> pd.Series:
+    """Quantities (material_id, anchor, quantity) spread over issue dates anchor + delay with the
+    delay distribution; `conditional`: the order was not done by `as_of`, so the delays that would
+    have put it on or before `as_of` are ruled out (all of it on the next day if none is left).
+    Series indexed by (material_id, date)."""
+    index = pd.MultiIndex.from_arrays([[], pd.DatetimeIndex([])], names=["material_id", "date"])
+    if lines.empty:
+        return pd.Series(dtype=float, index=index)
+    spread = lines[["material_id", "anchor", "quantity"]].reset_index(drop=True).rename_axis("line").reset_index()
+    spread = spread.merge(pd.DataFrame({"delay": delay.index, "p": delay.to_numpy()}), how="cross")
+    spread["date"] = spread["anchor"] + pd.to_timedelta(spread["delay"], unit="D")
+    if conditional:
+        spread = spread[spread["date"] > as_of]
+        spread = spread.assign(p=spread["p"] / spread.groupby("line")["p"].transform("sum"))
+        lost = lines.reset_index(drop=True).drop(index=spread["line"].unique())
+        overdue = lost.assign(date=as_of + pd.Timedelta(days=1), p=1.0)
+        spread = pd.concat([spread, overdue], ignore_index=True)
+    spread["issued"] = spread["quantity"] * spread["p"]
+    return spread.groupby(["material_id", "date"])["issued"].sum()
 
 
 def maintenance_flag(

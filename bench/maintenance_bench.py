@@ -3,6 +3,7 @@ rolling-origin backtest, and the causal parts member against the statistical fam
 
     python bench/maintenance_bench.py --towers 60 --cutoffs 6 --horizon-months 3
     python bench/maintenance_bench.py --towers 200 --skip-parts
+    python bench/maintenance_bench.py --bias-seeds 12 --skip-parts   # out-of-sample bias over many businesses
 
 The business is lib.sample.maintenance_generator's (the sample catalogue's items, N towers, the
 recorded Salvador weather of data/snapshots over its four years). Everything printed is measured
@@ -88,7 +89,32 @@ def parts_member(data, weather: pd.DataFrame, start: pd.Timestamp, end: pd.Times
     for name in ("baseline", "intermittent"):
         predictions.append(cross_validate(history, FAMILIES[name], horizon, SEASON, windows))
     scored = score_windows(history, pd.concat(predictions, ignore_index=True), SEASON)
-    return summarise(scored, ["model"]).sort_values("mase"), history["unique_id"].nunique(), cutoffs
+    kits = data.bill_of_materials.loc[data.bill_of_materials["kind"] == "preventive", "material_id"]
+    successors = dict(zip(data.supersessions["supersedes"], data.supersessions["material_id"], strict=True))
+    planned = set(kits) | {successors[m] for m in kits if m in successors}
+    scored["demand"] = np.where(scored["unique_id"].isin(planned), "preventive kit", "corrective only")
+    summary = summarise(scored, ["demand", "model"]).sort_values(["demand", "mase"])
+    return summary, history["unique_id"].nunique(), cutoffs
+
+
+def bias_over_seeds(seeds: range, towers: int, weather: pd.DataFrame, start: pd.Timestamp, end: pd.Timestamp) -> None:
+    """One origin six months before the end per generated business: observed / expected failures
+    over the six months, per business and pooled per type (is the forecast biased?)."""
+    cutoff = (end - pd.offsets.MonthEnd(7)).normalize()
+    sites = pd.DataFrame({"site_id": [f"TWR-{i:03d}" for i in range(towers)], "site_type": "tower"})
+    rows = []
+    for seed in seeds:
+        data = generate_maintenance(catalogue(), sites, weather, start=start.date(), end=end.date(), seed=seed)
+        backtest = backtest_failures(data.installed_base, data.work_orders, weather, start, [cutoff], 6, n_draws=100)
+        rows.append(backtest.assign(seed=seed))
+    both = pd.concat(rows, ignore_index=True)
+    per_seed = both.groupby("seed")[["expected", "observed"]].sum()
+    per_seed["observed_over_expected"] = per_seed["observed"] / per_seed["expected"]
+    print(f"\nOut-of-sample bias: {len(seeds)} businesses, origin {cutoff.date()}, 6 months ahead")
+    print(per_seed.round(3).reset_index().to_string(index=False))
+    print(calibration(both).round(3).to_string(index=False))
+    total = both["observed"].sum() / both["expected"].sum()
+    print(f"pooled observed / expected = {total:.3f} over {int(both['observed'].sum())} failures")
 
 
 def main() -> None:
@@ -100,6 +126,7 @@ def main() -> None:
     parser.add_argument("--draws", type=int, default=400)
     parser.add_argument("--parts-windows", type=int, default=4, help="30-day windows of the parts backtest")
     parser.add_argument("--skip-parts", action="store_true")
+    parser.add_argument("--bias-seeds", type=int, default=0, help="extra businesses for the out-of-sample bias check")
     args = parser.parse_args()
     pd.set_option("display.width", 160)
 
@@ -147,6 +174,9 @@ def main() -> None:
         f" 90 % interval coverage = {overall['coverage_90']:.3f} over {int(overall['cells'])} cells"
     )
 
+    if args.bias_seeds:
+        bias_over_seeds(range(args.seed + 1, args.seed + 1 + args.bias_seeds), args.towers, weather, start, end)
+
     if not args.skip_parts:
         began = time.monotonic()
         summary, n_series, windows = parts_member(data, weather, start, end, args.parts_windows, 30)
@@ -154,7 +184,8 @@ def main() -> None:
             f"\nParts demand from causes vs the families: {n_series} materials, daily, {len(windows)} windows"
             f" of 30 days ({time.monotonic() - began:.1f} s). Demand here is maintenance only."
         )
-        columns = ["model", "mase", "rmsse", "total_demand_error", "bias", "sum_forecast", "sum_actual"]
+        columns = ["demand", "model", "n_series", "mase", "rmsse", "total_demand_error", "bias", "sum_forecast"]
+        columns += ["sum_actual"]
         print(summary[columns].round(3).to_string(index=False))
 
 

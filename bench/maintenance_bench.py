@@ -23,28 +23,11 @@ from nova_assets.lib.forecasting.models import FAMILIES, backtest_cutoffs, cross
 from nova_assets.lib.forecasting.panel import regularise
 from nova_assets.lib.maintenance.failure_model import backtest_failures, calibration, fit_failure_model
 from nova_assets.lib.maintenance.parts_demand import causal_parts_forecast, order_parts
-from nova_assets.lib.sample.erp_generator import CATEGORIES
-from nova_assets.lib.sample.maintenance_generator import EQUIPMENT_TYPES, generate_maintenance
+from nova_assets.lib.sample.maintenance_generator import EQUIPMENT_TYPES, generate_maintenance, item_catalogue
 from nova_assets.lib.sources.openmeteo import SNAPSHOT, parse_openmeteo
 from nova_assets.lib.sources.snapshots import load_snapshot
 
 SEASON = 7
-
-
-def catalogue() -> pd.DataFrame:
-    """Each catalogue item of the sample's categories once, plus one spare per category."""
-    return pd.DataFrame(
-        [
-            {
-                "material_id": f"MAT-{c.code}-{i:02d}",
-                "description": item,
-                "category": c.name,
-                "unit_cost": c.cost_median,
-            }
-            for c in CATEGORIES
-            for i, item in enumerate((*c.items, f"{c.items[0]} (nova geração)"))
-        ]
-    )
 
 
 def recovery(summary: pd.DataFrame) -> pd.DataFrame:
@@ -104,7 +87,7 @@ def bias_over_seeds(seeds: range, towers: int, weather: pd.DataFrame, start: pd.
     sites = pd.DataFrame({"site_id": [f"TWR-{i:03d}" for i in range(towers)], "site_type": "tower"})
     rows = []
     for seed in seeds:
-        data = generate_maintenance(catalogue(), sites, weather, start=start.date(), end=end.date(), seed=seed)
+        data = generate_maintenance(item_catalogue(), sites, weather, start=start.date(), end=end.date(), seed=seed)
         backtest = backtest_failures(data.installed_base, data.work_orders, weather, start, [cutoff], 6, n_draws=100)
         rows.append(backtest.assign(seed=seed))
     both = pd.concat(rows, ignore_index=True)
@@ -134,7 +117,7 @@ def main() -> None:
     start, end = pd.Timestamp(weather["date"].min()), pd.Timestamp(weather["date"].max())
     sites = pd.DataFrame({"site_id": [f"TWR-{i:03d}" for i in range(args.towers)], "site_type": "tower"})
     began = time.monotonic()
-    data = generate_maintenance(catalogue(), sites, weather, start=start.date(), end=end.date(), seed=args.seed)
+    data = generate_maintenance(item_catalogue(), sites, weather, start=start.date(), end=end.date(), seed=args.seed)
     generated = time.monotonic() - began
     orders = data.work_orders
     print(f"SYNTHETIC business: {args.towers} towers, {len(data.installed_base)} units, {start.date()} .. {end.date()}")

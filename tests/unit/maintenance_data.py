@@ -10,8 +10,7 @@ from functools import cache
 import pandas as pd
 
 from nova_assets.lib.maintenance.failure_model import FailureModel, fit_failure_model
-from nova_assets.lib.sample.erp_generator import CATEGORIES
-from nova_assets.lib.sample.maintenance_generator import MaintenanceSample, generate_maintenance
+from nova_assets.lib.sample.maintenance_generator import MaintenanceSample, generate_maintenance, item_catalogue
 from nova_assets.lib.sources.openmeteo import SNAPSHOT, parse_openmeteo
 from nova_assets.lib.sources.snapshots import load_snapshot
 
@@ -27,19 +26,7 @@ def weather() -> pd.DataFrame:
 
 @cache
 def catalogue() -> pd.DataFrame:
-    """Every item of the sample's categories once (so each bill-of-materials line finds its part),
-    plus a spare item per category (a supersession needs an unused part to move to)."""
-    rows = [
-        {
-            "material_id": f"MAT-{category.code}-{i:02d}",
-            "description": item,
-            "category": category.name,
-            "unit_cost": category.cost_median,
-        }
-        for category in CATEGORIES
-        for i, item in enumerate((*category.items, f"{category.items[0]} (nova geração)"))
-    ]
-    return pd.DataFrame(rows)
+    return item_catalogue()
 
 
 def towers(n: int) -> pd.DataFrame:

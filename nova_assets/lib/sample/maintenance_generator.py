@@ -39,6 +39,7 @@ from nova_assets.lib.maintenance.contracts import (
     PREVENTIVE,
 )
 from nova_assets.lib.maintenance.covariates import weather_covariates
+from nova_assets.lib.sample.erp_generator import CATEGORIES
 
 DAYS_PER_YEAR = 365.25
 SITE_FRAILTY_SIGMA = 0.3  # sd of a tower's log hazard multiplier (salt air, power quality, access)
@@ -303,6 +304,24 @@ def generate_maintenance(
         supersessions=supersessions,
         bill_of_materials=bom,
         site_frailty=pd.Series(frailty, index=towers, name="log_frailty"),
+    )
+
+
+def item_catalogue() -> pd.DataFrame:
+    """A catalogue with every item of the sample's categories once (so every bill-of-materials line
+    finds its part) plus a spare per category (a supersession needs an unused part to move to): the
+    small business the tests and the bench generate from."""
+    return pd.DataFrame(
+        [
+            {
+                "material_id": f"MAT-{c.code}-{i:02d}",
+                "description": item,
+                "category": c.name,
+                "unit_cost": c.cost_median,
+            }
+            for c in CATEGORIES
+            for i, item in enumerate((*c.items, f"{c.items[0]} (nova geração)"))
+        ]
     )
 
 

@@ -137,3 +137,15 @@ def test_backtest_is_calibrated_month_by_month() -> None:
     assert overall["coverage_90"] >= 0.8
     per_type = calibration(backtest)
     assert per_type["observed_over_expected"].between(0.6, 1.6).all()
+
+
+def test_a_history_shorter_than_a_year_still_forecasts_every_month() -> None:
+    """Months the weather history lacks take its overall mean effect, not NaN."""
+    data = maintenance_data.sample()
+    end = pd.Timestamp(START) + pd.Timedelta(days=240)
+    model = fit_failure_model(data.installed_base, data.work_orders, maintenance_data.weather(), START, end)
+    forecast = forecast_failures(
+        model, data.installed_base, end + pd.Timedelta(days=1), end + pd.Timedelta(days=365), n_draws=50
+    )
+    assert forecast["period"].dt.month.nunique() == 12
+    assert np.isfinite(forecast[["expected", "p5", "p95"]].to_numpy()).all()

@@ -32,12 +32,3 @@ def weather_covariates(weather: pd.DataFrame, days: pd.DatetimeIndex) -> pd.Data
     out = covariates.reindex(days)
     months = climatology.reindex(days.month)
     return out.fillna(pd.DataFrame(months.to_numpy(), index=days, columns=list(COVARIATES))).fillna(climatology.mean())
-
-
-def monthly_multipliers(covariates: pd.DataFrame, coefficients: np.ndarray) -> np.ndarray:
-    """(12,) mean hazard multiplier exp(x·coefficients) per calendar month over the covariate history:
-    the expected weather effect on a future day (the mean of the exponential, not the exponential of
-    the mean weather, which would understate storm months)."""
-    effect = np.exp(covariates[list(COVARIATES)].to_numpy() @ np.asarray(coefficients, dtype=float))
-    by_month = pd.Series(effect).groupby(np.asarray(covariates.index.month)).mean()
-    return by_month.reindex(range(1, 13)).fillna(float(effect.mean())).to_numpy()

@@ -428,7 +428,8 @@ def _summary(
 
 def _month_effects(model: FailureModel, params: np.ndarray) -> np.ndarray:
     """(types, 12, years) mean weather multiplier exp(x·coef) per type, calendar month and history
-    year (NaN where the history lacks that month in that year)."""
+    year (NaN where the history lacks that month in that year; a month missing from every year takes
+    the mean over all days)."""
     p = len(PER_TYPE)
     covariates = model.covariates[list(COVARIATES)].to_numpy()
     index = model.covariates.index
@@ -441,6 +442,8 @@ def _month_effects(model: FailureModel, params: np.ndarray) -> np.ndarray:
         sums = np.bincount(cell, weights=effect, minlength=12 * len(years))
         with np.errstate(invalid="ignore", divide="ignore"):
             out[j] = np.where(days_in_cell > 0, sums / days_in_cell, np.nan).reshape(12, len(years))
+        unseen = np.isnan(out[j]).all(axis=1)  # a calendar month the history lacks: the overall mean
+        out[j][unseen] = effect.mean()
     return out
 
 

@@ -31,23 +31,26 @@ from nova_assets.lib.inventory.service import Measure, ServiceTarget
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 
 
-def grid(path: Path, freq: str, lead_times: list[float], levels: list[float], measures: list[str]) -> pd.DataFrame:
-    """One row per lead time, measure and target: both policies' figures and the wall time."""
+def grid(
+    path: Path, freq: str, lead_times: list[float], levels: list[float], measures: list[str], calibrate: bool = True
+) -> pd.DataFrame:
+    """One row per lead time, measure and target: both policies' figures, wall and CPU seconds."""
     matrix = to_matrix(read_long_table(path), freq)
     rows = []
     for lead in lead_times:
         for measure in measures:
             for level in levels:
-                started = time.monotonic()
-                _, result = table_backtest(matrix, freq, ServiceTarget(Measure(measure), level), lead)
-                seconds = time.monotonic() - started
+                started, cpu = time.monotonic(), time.process_time()
+                target = ServiceTarget(Measure(measure), level)
+                _, result = table_backtest(matrix, freq, target, lead, calibrate=calibrate)
+                seconds, cpu = time.monotonic() - started, time.process_time() - cpu
                 by = result.summary[result.summary["segment"] == "all"].set_index("policy")
                 row = {"set": path.stem, "L": lead, "measure": measure, "target": level}
                 for policy, tag in ((PROJECT_POLICY, "project"), (BASELINE_POLICY, "baseline")):
                     row[f"{tag}_csl"] = by.loc[policy, "cycle_service_level"]
                     row[f"{tag}_fill"] = by.loc[policy, "fill_rate"]
                     row[f"{tag}_on_hand"] = by.loc[policy, "avg_on_hand"]
-                row["seconds"] = seconds
+                row["seconds"], row["cpu_seconds"] = seconds, cpu
                 rows.append(row)
                 print(_format_row(row), flush=True)
     return pd.DataFrame(rows)
@@ -59,7 +62,8 @@ def _format_row(row: dict) -> str:
         f"  {row['set']:<18} L={row['L']:g} {row['measure']:<9} {row['target']:.0%}: project csl "
         f"{row['project_csl']:.1%} fill {row['project_fill']:.1%} on hand {row['project_on_hand']:,.0f} "
         f"(off target {100 * (achieved - row['target']):+.1f} pt) | baseline csl {row['baseline_csl']:.1%} "
-        f"fill {row['baseline_fill']:.1%} | {row['seconds']:.1f} s, load {os.getloadavg()[0]:.1f}"
+        f"fill {row['baseline_fill']:.1%} | {row['seconds']:.1f} s ({row['cpu_seconds']:.1f} s CPU), "
+        f"load {os.getloadavg()[0]:.1f}"
     )
 
 
@@ -94,18 +98,20 @@ def synthetic_history(materials: int, years: int, root: Path) -> tuple[pd.DataFr
 def synthetic(materials: int, years: int) -> pd.DataFrame:
     with tempfile.TemporaryDirectory(prefix="policy_bench_") as scratch:
         history, catalogue, holidays = synthetic_history(materials, years, Path(scratch))
-    started = time.monotonic()
+    started, cpu = time.monotonic(), time.process_time()
     _, result = daily_backtest(
         history, catalogue, holidays, 15.0, PolicySettings(), 0.10, business_days=False, lost_sales=False
     )
-    seconds = time.monotonic() - started
+    seconds, cpu = time.monotonic() - started, time.process_time() - cpu
     print(
         f"SYNTHETIC sample, {materials} materials x {years} years daily: policy backtest {seconds:.1f} s "
-        f"(load {os.getloadavg()[0]:.1f})"
+        f"({cpu:.1f} s CPU, load {os.getloadavg()[0]:.1f})"
     )
     summary = result.summary
     shown = ["policy", "segment", "items", "service_measure", "service_target", "cycle_service_level", "fill_rate"]
     print(summary[[*shown, "avg_inventory_value"]].to_markdown(index=False, floatfmt=".3f"))
+    if not result.curve.empty:
+        print(result.curve.to_markdown(index=False, floatfmt=".3f"))
     return summary.assign(seconds=seconds)
 
 
@@ -119,10 +125,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--synthetic", type=int, nargs="*", default=[], help="materials of the SYNTHETIC sample")
     parser.add_argument("--years", type=int, default=3, help="years of the SYNTHETIC sample")
     parser.add_argument("--output", type=Path, help="write the grid to this CSV")
+    parser.add_argument("--no-calibration", action="store_true", help="nominal level = target (for comparison)")
     args = parser.parse_args(argv)
     if not args.input and not args.synthetic:
         parser.error("give --input and/or --synthetic")
-    frames = [grid(path, args.freq, args.lead_times, args.levels, args.measures) for path in args.input]
+    frames = [
+        grid(path, args.freq, args.lead_times, args.levels, args.measures, not args.no_calibration)
+        for path in args.input
+    ]
     if frames:
         table = pd.concat(frames, ignore_index=True)
         print(table.to_markdown(index=False, floatfmt=".3f"))

@@ -1,25 +1,28 @@
-"""The policy backtest on the cycle's own demand history, and its gold table."""
+"""The policy backtest on the cycle's own demand history (loaded into gold by defs/gold/base/policy_backtest.py)."""
 
 import dagster as dg
-import pandas as pd
 
-from nova_assets.defs.forecast.history import DEMAND_ASSET, load_history
-from nova_assets.defs.gold.postgres import DATABASE, load_cycle
+from nova_assets.defs.history import load_history
 from nova_assets.defs.inventory.settings import InventorySettings
+from nova_assets.lib.demand_history import cycle_date as last_day
 from nova_assets.lib.inventory.backtest_report import daily_backtest, format_table, goal_check, where_baseline_meets
-from nova_assets.resources import LakeResource, PostgresResource
+from nova_assets.lib.lake_tables import (
+    DAILY_DEMAND,
+    ECONOMICS_SELIC,
+    ERP_MATERIALS,
+    ERP_SUPPLIERS,
+    HOLIDAYS,
+    POLICY_BACKTEST,
+    POLICY_BACKTEST_ITEMS,
+    POLICY_CALIBRATION,
+    POLICY_SERVICE_CURVE,
+)
+from nova_assets.resources import LakeResource, lake_deps
 
 
 @dg.asset(
     key_prefix="inventory",
-    group_name="inventory",
-    deps=[
-        dg.AssetKey(DEMAND_ASSET),
-        dg.AssetKey(["raw", "erp_materials"]),
-        dg.AssetKey(["raw", "erp_suppliers"]),
-        dg.AssetKey(["raw", "holidays"]),
-        dg.AssetKey(["raw", "economics_selic"]),
-    ],
+    deps=lake_deps(DAILY_DEMAND, ERP_MATERIALS, ERP_SUPPLIERS, HOLIDAYS, ECONOMICS_SELIC),
     kinds={"python"},
 )
 def policy_backtest(lake: LakeResource, inventory_settings: InventorySettings) -> dg.MaterializeResult:
@@ -29,12 +32,12 @@ def policy_backtest(lake: LakeResource, inventory_settings: InventorySettings) -
     service-stock curve and the calibration (shadow replicas' service per nominal level) that
     the reorder points read."""
     history = load_history(lake)
-    cycle_date = history["ds"].max().date()
-    selic = lake.read("raw", "economics_selic").sort_values("date")["value"].iloc[-1]
+    cycle_date = last_day(history["ds"])
+    selic = lake.read(ECONOMICS_SELIC).sort_values("date")["value"].iloc[-1]
     simulation, result = daily_backtest(
         history,
-        lake.read("raw", "erp_materials").merge(lake.read("raw", "erp_suppliers"), on="supplier_id"),
-        lake.read("raw", "holidays"),
+        lake.read(ERP_MATERIALS).merge(lake.read(ERP_SUPPLIERS), on="supplier_id"),
+        lake.read(HOLIDAYS),
         float(selic),
         inventory_settings.policy,
         float(inventory_settings.holding_cost_rate),
@@ -42,10 +45,10 @@ def policy_backtest(lake: LakeResource, inventory_settings: InventorySettings) -
         inventory_settings.lost_sales,
     )
     summary = result.summary.assign(freq="D", cycle_date=cycle_date)
-    lake.write("inventory", "policy_backtest", summary)
-    lake.write("inventory", "policy_backtest_items", result.per_item.assign(item=lambda f: f["item"].astype(str)))
-    lake.write("inventory", "policy_service_curve", result.curve.assign(cycle_date=cycle_date))
-    lake.write("inventory", "policy_calibration", result.calibration.assign(cycle_date=cycle_date))
+    lake.write(POLICY_BACKTEST, summary)
+    lake.write(POLICY_BACKTEST_ITEMS, result.per_item.assign(item=lambda f: f["item"].astype(str)))
+    lake.write(POLICY_SERVICE_CURVE, result.curve.assign(cycle_date=cycle_date))
+    lake.write(POLICY_CALIBRATION, result.calibration.assign(cycle_date=cycle_date))
     meets = where_baseline_meets(result)
     return dg.MaterializeResult(
         metadata={
@@ -63,19 +66,3 @@ def policy_backtest(lake: LakeResource, inventory_settings: InventorySettings) -
             ),
         }
     )
-
-
-@dg.asset(
-    name="policy_backtest",
-    key_prefix="gold",
-    group_name="gold",
-    kinds={"postgres"},
-    deps=[policy_backtest, DATABASE],
-)
-def gold_policy_backtest(
-    context: dg.AssetExecutionContext, lake: LakeResource, gold: PostgresResource
-) -> dg.MaterializeResult:
-    """analytics.policy_backtest: project policy vs baseline, overall and per criticality class."""
-    frame = lake.read("inventory", "policy_backtest")
-    cycle_date = pd.Timestamp(frame.pop("cycle_date").iloc[0]).date()
-    return load_cycle(context, gold, "analytics.policy_backtest", cycle_date, frame)

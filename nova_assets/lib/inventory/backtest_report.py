@@ -12,6 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from nova_assets.lib.demand_history import cycle_date
 from nova_assets.lib.inventory.calibration import ServiceCalibration
 from nova_assets.lib.inventory.daily import calendar_lead_times, non_working_days
 from nova_assets.lib.inventory.demand_table import PERIODS_PER_YEAR, DemandMatrix, to_matrix
@@ -215,10 +216,11 @@ def daily_backtest(
     """The daily cycle's backtest: daily history (unique_id, ds, y), materials joined with their
     suppliers; daily review, weekly re-estimation from past data only, supplier lead times sampled
     per order, each material's target by criticality, EOQ order quantities."""
-    cycle_date = history["ds"].max().date()
     matrix = to_matrix(history, "D", "unique_id", "ds", "y", keep_leading_zeros=True)
     materials = materials.set_index("material_id").reindex(matrix.items)
-    lead, lead_std = calendar_lead_times(materials, cycle_date, non_working_days(holidays), business_days)
+    lead, lead_std = calendar_lead_times(
+        materials, cycle_date(history["ds"]), non_working_days(holidays), business_days
+    )
     targets = [settings.target(c) for c in materials["criticality"]]
     rate = carrying_rate(selic_percent, holding_premium)
     unit_cost = materials["unit_cost"].to_numpy(float)

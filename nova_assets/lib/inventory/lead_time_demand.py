@@ -79,6 +79,7 @@ def sample_lead_times(mean: np.ndarray, std: np.ndarray, n_draws: int, rng: np.r
 SIZE_PRIOR_WEIGHT = 5.0  # pseudo-observations of the pooled size CV² behind each item's own
 OCCURRENCE_PRIOR = 0.5  # Jeffreys prior on the per-period demand probability
 RENEWAL_STEPS = 8  # demands walked one by one from S down to s before the renewal limit is used
+WALKED_UP_TO = 4.0  # Q in mean sizes up to which the walk is drawn; beyond, the renewal limit
 DRAWS_PER_PARAMETER_SET = 16  # draws sharing one posterior draw of occurrence and mean size
 
 
@@ -159,8 +160,9 @@ class CompoundDemand:
         S - s = Q: from the position S, the demands A + Y until the one that takes the position to
         s or below (the trigger: a cycle always begins with a demand), then the demand D_L of the
         `lead_periods[i, d]` periods until that order arrives. The cycle is short iff
-        A + Y + D_L > S. The walk is exact for RENEWAL_STEPS demands; longer walks (Q many sizes)
-        take the renewal limit, an undershoot uniform over a size-biased size. Every
+        A + Y + D_L > S. The walk is drawn demand by demand when Q is a few mean sizes (up to
+        RENEWAL_STEPS demands); beyond, the renewal limit: S - s plus an undershoot uniform over a
+        size-biased size. Every
         DRAWS_PER_PARAMETER_SET draws share an occurrence and a mean size drawn from their
         posterior (parameter uncertainty)."""
         n, n_draws = lead_periods.shape
@@ -180,12 +182,16 @@ class CompoundDemand:
         q = each(np.maximum(np.broadcast_to(np.asarray(order_quantity, float), (n,)), 0.0))
         walked = np.zeros(n * n_draws)
         has = each(self.occurrence > 0)
-        idx = np.flatnonzero(has)
+        walk = has & (q <= WALKED_UP_TO * draw.size)
+        idx = np.flatnonzero(walk)
         for _ in range(RENEWAL_STEPS):
             if idx.size == 0:
                 break
             walked[idx] += draw.sizes(np.ones(idx.size), rng, idx)
             idx = idx[walked[idx] < q[idx]]
+        limit = has & ~walk
+        limit[idx] = True  # still above s after the walk
+        idx = np.flatnonzero(limit)
         if idx.size:
             biased = rng.gamma(1.0 / draw.cv2[idx] + 1.0, draw.size[idx] * draw.cv2[idx])
             walked[idx] = q[idx] + rng.random(idx.size) * biased
@@ -240,7 +246,9 @@ class CycleDemand:
             service[csl] = np.minimum.accumulate(upto[:, ::-1], axis=1)[:, ::-1] / n_draws
         if (~csl).any():
             part = cover[~csl]
-            short = expected_excess(part, part) - expected_excess(self.lead[~csl], part)
+            above = np.cumsum(part[:, ::-1], axis=1)[:, ::-1]  # sum of the draws from position k on
+            own = (above - (n_draws - np.arange(n_draws)) * part) / n_draws  # E[(cover - cover_k)+]
+            short = own - expected_excess(self.lead[~csl], part)
             per_cycle = np.maximum(self.cycle[~csl].mean(axis=1, keepdims=True), 1e-12)
             service[~csl] = np.maximum.accumulate(1.0 - short / per_cycle, axis=1)
         return cover, service
@@ -270,17 +278,18 @@ class CycleDemand:
 
 
 def expected_excess(values: np.ndarray, points: np.ndarray) -> np.ndarray:
-    """E[(X - c)+] per row, X the equally likely `values` (n, D), for each c of the row's sorted
-    `points` (n, K): one sort of both together and the sums of the values above each point."""
+    """E[(X - c)+] per row, X the equally likely `values` (n, D), for each c of `points` (n, K):
+    the rows sorted and shifted apart, one search for all points, sums of the values above each."""
     n, d = values.shape
-    merged = np.concatenate([values, points], axis=1)
-    order = np.argsort(merged, axis=1, kind="stable")
-    is_value = np.take_along_axis(np.concatenate([np.ones((n, d)), np.zeros(points.shape)], axis=1), order, axis=1)
-    ordered = np.take_along_axis(merged, order, axis=1)
-    above_sum = np.cumsum((ordered * is_value)[:, ::-1], axis=1)[:, ::-1]
-    above_count = np.cumsum(is_value[:, ::-1], axis=1)[:, ::-1]
-    excess = (above_sum - ordered * above_count)[is_value == 0].reshape(points.shape)
-    return excess / d
+    ordered = np.sort(values, axis=1)
+    span = float(max(np.ptp(ordered), np.ptp(points), 1.0)) * 4
+    offset = (np.arange(n) * span)[:, None]
+    base = ordered.min() - points.max() - span
+    flat = (ordered - base + offset).ravel()
+    at = np.searchsorted(flat, (points - base + offset).ravel(), side="right").reshape(points.shape)
+    above = np.concatenate([np.cumsum(ordered[:, ::-1], axis=1)[:, ::-1], np.zeros((n, 1))], axis=1)
+    count = at - np.arange(n)[:, None] * d  # draws at or below each point, in its row
+    return (np.take_along_axis(above, count, axis=1) - (d - count) * points) / d
 
 
 def uniform_per_item(ids: pd.Index | np.ndarray, seed: int = 0) -> np.ndarray:

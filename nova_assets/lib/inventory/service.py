@@ -56,7 +56,7 @@ def z_cycle_service(level: float | np.ndarray, dof: np.ndarray | None = None) ->
     from `dof` errors: the predictive distribution carries that estimate's uncertainty)."""
     if dof is None:
         return np.asarray(stats.norm.ppf(level), dtype=float)
-    return np.asarray(stats.t.ppf(level, np.maximum(dof, MIN_DOF)), dtype=float)
+    return np.asarray(special.stdtrit(np.maximum(dof, MIN_DOF), level), dtype=float)
 
 
 def standard_normal_loss(z: float | np.ndarray, dof: np.ndarray | None = None) -> np.ndarray:
@@ -66,7 +66,13 @@ def standard_normal_loss(z: float | np.ndarray, dof: np.ndarray | None = None) -
     if dof is None:
         return np.exp(-0.5 * z * z) / np.sqrt(2 * np.pi) - z * special.ndtr(-z)
     dof = np.maximum(dof, MIN_DOF)
-    return (dof + z * z) / (dof - 1) * stats.t.pdf(z, dof) - z * stats.t.sf(z, dof)
+    return (dof + z * z) / (dof - 1) * _t_pdf(z, dof) - z * special.stdtr(dof, -z)
+
+
+def _t_pdf(z: np.ndarray, dof: np.ndarray) -> np.ndarray:
+    """Density of the Student t (scipy.special, without scipy.stats' per-call overhead)."""
+    log_norm = special.gammaln((dof + 1) / 2) - special.gammaln(dof / 2) - 0.5 * np.log(dof * np.pi)
+    return np.exp(log_norm - (dof + 1) / 2 * np.log1p(z * z / dof))
 
 
 Z_MIN, Z_MAX = 0.0, 6.0  # never a negative safety stock from a normal fill-rate target
@@ -95,7 +101,7 @@ def z_fill_rate(
     if solve.any():
         goal = target[solve]
         part = None if dof is None else dof[solve]
-        tail = special.ndtr if dof is None else (lambda z: stats.t.cdf(z, np.maximum(part, MIN_DOF)))
+        tail = special.ndtr if dof is None else (lambda z: special.stdtr(np.maximum(part, MIN_DOF), z))
         root = optimize.newton(
             lambda z: standard_normal_loss(z, part) - goal,
             np.full(goal.shape, Z_MIN),

@@ -56,6 +56,9 @@ class NormalLTD:
     std: np.ndarray
     dof: np.ndarray | None = None
 
+    def subset(self, rows: np.ndarray) -> NormalLTD:
+        return NormalLTD(self.mean[rows], self.std[rows], None if self.dof is None else self.dof[rows])
+
     def reorder_point(self, is_fill: np.ndarray, level: np.ndarray, order_quantity: np.ndarray) -> np.ndarray:
         """mean + z * std, z from the quantile (CSL) or the loss function (fill rate)."""
         is_fill = np.broadcast_to(is_fill, self.mean.shape)

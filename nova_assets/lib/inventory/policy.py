@@ -92,9 +92,12 @@ class ItemLevels:
         trigger demand crosses). A multiplier scales positive safety stock only; s is never
         negative (S = 0 is make-to-order: only a backorder is replenished)."""
         level = np.asarray(level, float)
-        rows = np.atleast_2d(level)
+        rows = np.atleast_2d(np.broadcast_to(level, (*level.shape[:-1], self.sparse.size)))
         q = self.order_quantity
-        s = np.vstack([self.normal.reorder_point(self.is_fill, row, q) for row in rows])
+        regular = np.flatnonzero(~self.sparse)
+        s = np.zeros(rows.shape)
+        normal = self.normal.subset(regular)
+        s[:, regular] = [normal.reorder_point(self.is_fill[regular], row[regular], q[regular]) for row in rows]
         s = _scaled_safety(s, self.normal.mean, self.safety_multiplier)
         big_s = s + q
         if self.cycle is not None and self.sparse.any():

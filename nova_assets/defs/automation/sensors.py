@@ -12,6 +12,7 @@ from nova_assets.defs.partitions import daily_partitions
 from nova_assets.lib.delivery.email import build_message, send
 from nova_assets.lib.sources.landing import landing_files
 from nova_assets.resources import SourcesResource
+from nova_assets.settings import load_settings
 
 
 def landing_signature(sources: SourcesResource) -> dict[str, str]:
@@ -63,4 +64,4 @@ def run_failure_alert(context: dg.RunFailureSensorContext, smtp: SmtpResource, o
 
 @dg.definitions
 def ops_resources() -> dg.Definitions:
-    return dg.Definitions(resources={"ops": OpsAlertConfig(recipients=dg.EnvVar("NOVA_OPS_EMAIL"))})
+    return dg.Definitions(resources={"ops": OpsAlertConfig(recipients=load_settings().ops_email)})

@@ -1,4 +1,5 @@
-"""Raw assets of the public sources (weather, economics): live APIs or the recorded snapshots.
+"""Raw assets of the public sources fetched from an API (weather, economics): one per entry of
+`lib.sources.public.PUBLIC_TABLES`, live or from the recorded snapshots.
 
 NOVA_OFFLINE=1 (the default) parses the recorded answers in data/snapshots; NOVA_OFFLINE=0 calls the
 APIs (retries with backoff, timeouts), stores every answer in bronze before parsing, and on failure
@@ -24,8 +25,8 @@ from nova_assets.defs.ingest.checks import check_specs, publish, raw_key
 from nova_assets.defs.ingest.inmet_history import TABLE as INMET_HISTORY
 from nova_assets.defs.partitions import daily_partitions
 from nova_assets.lib import lake as lake_tables
-from nova_assets.lib.sources.public import DAILY_TABLES, PUBLIC_TABLES, fetch_window, plan_source
-from nova_assets.lib.sources.quality import RULES, CheckContext, evaluate
+from nova_assets.lib.sources.public import PUBLIC_TABLES, PublicSource, fetch_window, plan_source
+from nova_assets.lib.sources.quality import CheckContext, evaluate
 from nova_assets.lib.sources.snapshots import SourceUnavailable, acquire
 from nova_assets.lib.sources.upsert import upsert_rows
 from nova_assets.lib.sources.weather import SOURCE_PRECEDENCE
@@ -34,17 +35,17 @@ from nova_assets.resources import LakeResource, SourcesResource
 NETWORK_RETRY = dg.RetryPolicy(max_retries=3, delay=30, backoff=dg.Backoff.EXPONENTIAL, jitter=dg.Jitter.PLUS_MINUS)
 
 
-def _source_asset(table: str) -> dg.AssetsDefinition:
-    daily = table in DAILY_TABLES
+def _source_asset(source: PublicSource) -> dg.AssetsDefinition:
+    table, daily = source.table, source.daily
     weather = table == "weather_daily"
-    date_column = next(iter(RULES[table].columns))  # every public table starts with its date (or month)
+    date_column = next(iter(source.rules.columns))  # every public table starts with its date (or month)
 
     @dg.asset(
         name=table,
         key_prefix="raw",
         group_name="ingest",
         kinds={"python", "parquet"},
-        description=PUBLIC_TABLES[table],
+        description=source.description,
         check_specs=check_specs(table),
         partitions_def=daily_partitions if daily else None,
         backfill_policy=dg.BackfillPolicy.single_run() if daily else None,
@@ -133,4 +134,4 @@ def _inmet_history(lake: LakeResource) -> pd.DataFrame | None:
 
 @dg.definitions
 def defs() -> dg.Definitions:
-    return dg.Definitions(assets=[_source_asset(table) for table in PUBLIC_TABLES])
+    return dg.Definitions(assets=[_source_asset(source) for source in PUBLIC_TABLES.values()])

@@ -7,7 +7,7 @@ STAMP  := $(VENV)/.installed
 .PHONY: run test ui install lint bench down clean
 
 run: $(STAMP)            ## set up everything, start Postgres, materialize the daily cycle once
-	$(BIN)/nova run
+	$(BIN)/nova run    # progress by layer; the full event log goes to data/logs/ (`nova run --verbose` prints it)
 
 test: $(STAMP)           ## set up everything and run the test suite (starts its own Postgres)
 	$(BIN)/python -m pytest -q
@@ -33,5 +33,5 @@ $(STAMP): pyproject.toml constraints.txt
 	touch $(STAMP)
 
 clean:                   ## remove generated data (keeps the snapshots) and the environment
-	-$(BIN)/nova services down
+	-$(BIN)/nova services remove
 	rm -rf data/lake data/landing data/dagster data/postgres data/postgres-test $(VENV) .env

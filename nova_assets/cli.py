@@ -155,6 +155,7 @@ def run_with_progress(job: str, partition: str, env: dict[str, str], log_path: P
     """Run the job as `dagster job execute`, its whole output into `log_path`; on the terminal the
     concise view of nova_assets.services.progress (or everything with `verbose`). Returns the exit code."""
     log_path.parent.mkdir(parents=True, exist_ok=True)
+    env = {**env, "PYTHONUNBUFFERED": "1"}  # a forked step exits without flushing: its last lines would be lost
     planner = subprocess.Popen(
         [sys.executable, "-m", "nova_assets.services.progress", job, partition],
         cwd=PROJECT_ROOT,

@@ -61,7 +61,7 @@ def parse_flag(value: str | bool) -> bool:
 
 @dataclass(frozen=True)
 class Kind:
-    """A setting's type: what pydantic validates the text against, and how the README says what is accepted."""
+    """A setting's type: what pydantic validates the text against, and how errors and docs say what is accepted."""
 
     annotation: Any
     accepted: str

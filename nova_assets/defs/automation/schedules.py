@@ -21,8 +21,8 @@ def cycle_executor(executor: str) -> dg.ExecutorDefinition:
     """How the cycle's steps run: NOVA_EXECUTOR (multiprocess here; k8s in the Helm deployment, deploy/).
 
     multiprocess: parallel processes forked by a forkserver that has imported every module of the
-    code location once (`code_location_modules`), so a step only builds the definitions (~1 s)
-    instead of importing dbt, MLflow and the model libraries again (~10 s of CPU per step here).
+    code location once (`code_location_modules`), so a step only builds the definitions instead of
+    importing dbt, MLflow and the model libraries again (measured: docs/benchmarks.md).
     k8s: every step in its own Kubernetes job (dagster-k8s, installed in the deployment image only).
     """
     if executor == "k8s":

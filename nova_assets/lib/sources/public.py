@@ -16,7 +16,7 @@ from datetime import date, timedelta
 from pathlib import Path
 
 from nova_assets.lib.sources import bacen_ptax, bacen_sgs, ibge_sidra, inmet, openmeteo
-from nova_assets.lib.sources.contract import TODAY, WEATHER_COLUMNS, DateBound, Freshness, TableRules
+from nova_assets.lib.sources.contract import TODAY, WEATHER_COLUMNS, Calendar, DateBound, Freshness, TableRules
 from nova_assets.lib.sources.http_client import DEFAULT_POLICY, HttpPolicy
 from nova_assets.lib.sources.snapshots import LiveSource, Snapshot
 
@@ -167,6 +167,19 @@ class PublicSource:
     daily: bool = False  # daily-partitioned, like the dbt models
 
 
+def _daily_rate_rules(calendar: Calendar, max_lag_days: int) -> TableRules:
+    """A daily economic series: one non-negative value per date of `calendar`."""
+    return TableRules(
+        columns={"date": "date", "value": "float"},
+        required=("date", "value"),
+        key=("date",),
+        dates={"date": TODAY},
+        non_negative=("value",),
+        series=("date", calendar),
+        freshness=Freshness("date", max_lag_days),
+    )
+
+
 PUBLIC_SOURCES: dict[str, PublicSource] = {
     source.table: source
     for source in (
@@ -191,15 +204,7 @@ PUBLIC_SOURCES: dict[str, PublicSource] = {
         PublicSource(
             "economics_selic",
             "BACEN SGS 432: SELIC target rate (% a.a.), one row per calendar day",
-            TableRules(
-                columns={"date": "date", "value": "float"},
-                required=("date", "value"),
-                key=("date",),
-                dates={"date": TODAY},
-                non_negative=("value",),
-                series=("date", "daily"),
-                freshness=Freshness("date", 3),
-            ),
+            _daily_rate_rules("daily", max_lag_days=3),
             "stg_economics__selic",
             _selic_plan,
             (BACEN_SGS,),
@@ -208,15 +213,7 @@ PUBLIC_SOURCES: dict[str, PublicSource] = {
         PublicSource(
             "economics_usd_brl",
             "BACEN PTAX USD closing sell rate (Olinda OData, Fechamento bulletin), business days",
-            TableRules(
-                columns={"date": "date", "value": "float"},
-                required=("date", "value"),
-                key=("date",),
-                dates={"date": TODAY},
-                non_negative=("value",),
-                series=("date", "business"),
-                freshness=Freshness("date", 5),  # a long weekend (Carnaval: Saturday to Wednesday)
-            ),
+            _daily_rate_rules("business", max_lag_days=5),  # a long weekend (Carnaval: Saturday to Wednesday)
             "stg_economics__usd_brl",
             _ptax_plan,
             (BACEN_PTAX,),

@@ -5,12 +5,11 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import queue
 import signal
 import subprocess
 import sys
-import threading
 import time
+import uuid
 from datetime import date, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -26,7 +25,7 @@ from nova_assets.services.local_stack import (
     local_cluster,
 )
 from nova_assets.services.postgres_server import PostgresError, remove, stop
-from nova_assets.services.progress import Progress
+from nova_assets.services.progress import Progress, follow_run
 from nova_assets.settings import SettingsError, describe, load_settings
 
 MAIN_JOB = "daily_cycle"
@@ -109,7 +108,7 @@ def cycle_partition(settings: dict[str, str]) -> str:
     return str(datetime.now(ZoneInfo("America/Bahia")).date() - timedelta(days=1))
 
 
-def job_execute_command(job: str, partition: str) -> list[str]:
+def job_execute_command(job: str, partition: str, tags: dict[str, str] | None = None) -> list[str]:
     """`dagster job execute` of one daily partition, as `nova run` starts it (bench/cycle_bench.py too)."""
     return [
         sys.executable,
@@ -122,7 +121,7 @@ def job_execute_command(job: str, partition: str) -> list[str]:
         "-j",
         job,
         "--tags",
-        json.dumps({"dagster/partition": partition}),
+        json.dumps({"dagster/partition": partition, **(tags or {})}),
     ]
 
 
@@ -135,9 +134,10 @@ def cmd_run(args: argparse.Namespace) -> int:
     log_path = Path(settings["NOVA_DATA_DIR"]) / "logs" / f"nova-run-{datetime.now():%Y%m%dT%H%M%S}.log"
     print(f"Running {args.job} for partition {partition}")
     returncode = run_with_progress(args.job, partition, env, log_path, verbose=args.verbose)
-    print(f"Full event log: {log_path}")
+    if not args.verbose:
+        print(f"Full event log: {log_path}")
     if returncode != 0:
-        print(f"\nThe {args.job} run failed (exit {returncode}); see the log above and {log_path}, or `make ui`.")
+        print(f"\nThe {args.job} run failed (exit {returncode}); see the log above, or `make ui`.")
         return returncode
     from nova_assets.lib.gold.summary import gold_summary
 
@@ -152,10 +152,12 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 
 def run_with_progress(job: str, partition: str, env: dict[str, str], log_path: Path, *, verbose: bool = False) -> int:
-    """Run the job as `dagster job execute`, its whole output into `log_path`; on the terminal the
-    concise view of nova_assets.services.progress (or everything with `verbose`). Returns the exit code."""
+    """Run the job as `dagster job execute`, its whole output into `log_path` (or the terminal with
+    `verbose`); on the terminal the concise view of nova_assets.services.progress. Returns the exit code."""
+    from dagster import DagsterInstance
+
     log_path.parent.mkdir(parents=True, exist_ok=True)
-    env = {**env, "PYTHONUNBUFFERED": "1"}  # a forked step exits without flushing: its last lines would be lost
+    launch = ("nova/launch", uuid.uuid4().hex)  # finds this run in the instance's event log
     planner = subprocess.Popen(
         [sys.executable, "-m", "nova_assets.services.progress", job, partition],
         cwd=PROJECT_ROOT,
@@ -165,53 +167,44 @@ def run_with_progress(job: str, partition: str, env: dict[str, str], log_path: P
         text=True,
     )
     progress = Progress(sys.stdout, tty=sys.stdout.isatty())
-    lines: queue.Queue[str | None] = queue.Queue()
     with log_path.open("w", encoding="utf-8") as log:
         process = subprocess.Popen(
-            job_execute_command(job, partition),
+            job_execute_command(job, partition, dict([launch])),
             cwd=PROJECT_ROOT,
             env=env,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            text=True,
-            errors="replace",
+            stdout=None if verbose else log,
+            stderr=None if verbose else subprocess.STDOUT,
         )
-        reader = threading.Thread(target=_pump, args=(process.stdout, lines), daemon=True)
-        reader.start()
+    os.environ.update(env)  # the instance's dagster.yaml reads its storage from the environment
+    with DagsterInstance.from_config(env["DAGSTER_HOME"]) as instance:
+        events = follow_run(instance, launch)
         try:
-            while True:
+            while process.poll() is None:
+                time.sleep(1.0)
                 if planner is not None and planner.poll() is not None:
                     progress.set_plan(_plan_from(planner))
                     planner = None
-                try:
-                    line = lines.get(timeout=1.0)
-                except queue.Empty:
-                    progress.redraw()
-                    continue
-                if line is None:
-                    break
-                log.write(line)
-                if verbose:
-                    sys.stdout.write(line)
-                else:
-                    progress.feed(line)
+                _show(progress, next(events), verbose)
         except KeyboardInterrupt:  # Ctrl-C: let Dagster mark the run canceled
             process.send_signal(signal.SIGINT)
-        returncode = process.wait()
-    if planner is not None:
-        planner.kill()
-        planner.wait()
+            process.wait()
+        if planner is not None:  # the run ended first: its steps still need their layers
+            planner.wait()
+            progress.set_plan(_plan_from(planner))
+        _show(progress, next(events), verbose)
     progress.close()
     if not verbose:
         for line in progress.summary():
             print(line)
-    return returncode
+    return process.returncode
 
 
-def _pump(stream, lines: queue.Queue) -> None:
-    for line in stream:
-        lines.put(line)
-    lines.put(None)
+def _show(progress: Progress, events: list, verbose: bool) -> None:
+    if verbose:
+        return
+    for event in events:
+        progress.feed(event)
+    progress.redraw()
 
 
 def _plan_from(planner: subprocess.Popen) -> dict[str, str]:

@@ -56,7 +56,7 @@ def parse_flag(value: str | bool) -> bool:
         return True
     if text in FLAG_FALSE:
         return False
-    raise ValueError(f"expected one of {'/'.join(sorted(FLAG_TRUE))} or {'/'.join(sorted(FLAG_FALSE))}")
+    raise ValueError(f"{value!r} is not a yes/no value (1/0, true/false, yes/no, on/off)")
 
 
 @dataclass(frozen=True)
@@ -135,8 +135,6 @@ class Setting:
 def _section(title: str, *settings: Setting) -> list[Setting]:
     return [Setting(**{**s.__dict__, "section": title}) for s in settings]
 
-
-_http = DEFAULT_POLICY
 
 SETTINGS: dict[str, Setting] = {
     s.name: s
@@ -250,11 +248,16 @@ SETTINGS: dict[str, Setting] = {
                 )
                 for endpoint in ENDPOINTS
             ),
-            Setting("NOVA_HTTP_TIMEOUT_S", f"{_http.timeout_s:g}", "live requests: timeout per request, s", POSITIVE),
-            Setting("NOVA_HTTP_ATTEMPTS", str(_http.attempts), "live requests: attempts per request", WHOLE),
+            Setting(
+                "NOVA_HTTP_TIMEOUT_S",
+                f"{DEFAULT_POLICY.timeout_s:g}",
+                "live requests: timeout per request, s",
+                POSITIVE,
+            ),
+            Setting("NOVA_HTTP_ATTEMPTS", str(DEFAULT_POLICY.attempts), "live requests: attempts per request", WHOLE),
             Setting(
                 "NOVA_HTTP_BACKOFF_S",
-                f"{_http.backoff_initial_s:g}",
+                f"{DEFAULT_POLICY.backoff_initial_s:g}",
                 "live requests: first backoff wait, s (doubling, capped at 30x)",
                 POSITIVE,
             ),
@@ -447,7 +450,7 @@ class Settings:
 
     def __getattr__(self, name: str) -> Any:
         try:
-            return self.values[name]
+            return self.__dict__["values"][name]
         except KeyError:
             raise AttributeError(f"no setting {name!r} (see nova_assets/settings.py)") from None
 
@@ -489,8 +492,9 @@ def load_settings(
         except ValidationError as exc:
             if text:
                 reason = exc.errors()[0]["msg"].removeprefix("Value error, ")
+                detail = "" if setting.kind is FLAG else f" ({reason})"  # the flag's reason repeats what is accepted
                 problems.append(
-                    f"{setting.name} must be {setting.kind.accepted}, not {_shown(setting, text)!r} ({reason})"
+                    f"{setting.name} must be {setting.kind.accepted}, not {_shown(setting, text)!r}{detail}"
                 )
                 continue
             value = ""  # an empty text setting

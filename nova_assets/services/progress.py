@@ -1,14 +1,16 @@
 """What `nova run` shows of a daily cycle: progress by layer, not Dagster's ~2,000 lines of events.
 
-The job runs in its own process (`dagster job execute`); every line it prints goes to a log file,
+The job runs in its own process (`dagster job execute`); everything it prints goes to a log file,
 named at the end. On the terminal: the layers (ingest ... delivery) with their steps done of total,
 the elapsed time and, on a TTY, a progress bar redrawn in place; elsewhere (CI, a pipe) one plain
-line per finished step. A failed step is shown with its message; a warning the cycle is expected to
+line per finished step. A failed step is shown with its error; a warning the cycle is expected to
 give (a delivery channel without credentials, dbt tests logged as observations) is said once, in
 plain words, at the end; any other warning is shown once, as it comes.
 
-The steps of the run and their layers (the asset groups) come from the job's execution plan, built
-by `python -m nova_assets.services.progress JOB PARTITION` beside the run, so the run does not wait.
+The view reads the run's events from the Dagster instance's event log (`follow_run`), the record
+every step writes to, not from the console, where a step's last lines can be lost as its process
+ends. The steps and their layers (the asset groups) come from the job's execution plan, built by
+`python -m nova_assets.services.progress JOB PARTITION` beside the run, so the run does not wait.
 """
 
 from __future__ import annotations
@@ -24,7 +26,6 @@ from typing import TextIO
 LAYERS = ("ingest", "transform", "forecast", "inventory", "gold", "delivery")
 GROUP_LAYER = {"gold_analytics": "gold", "gold_marts": "gold"}  # any other group is its own layer
 DONE_EVENTS = {"STEP_SUCCESS": "done", "STEP_FAILURE": "FAILED", "STEP_SKIPPED": "skipped"}
-EVENT_TYPE = re.compile(r"^[A-Z][A-Z_]+$")
 # (pattern in a warning, what it means, said once at the end)
 EXPECTED_WARNINGS = (
     (
@@ -38,12 +39,11 @@ EXPECTED_WARNINGS = (
         "(dagster-dbt's way for tests it cannot attach to one asset); their results are in the log.",
     ),
 )
-NOISE = (re.compile(r"SupersessionWarning: Function `job_execute_command`"),)  # Dagster's CLI about itself
 
 
 @dataclass(frozen=True)
 class Event:
-    """One line of Dagster's console log: level, step key (if any), event type (if any), message."""
+    """One event of the run: level name, step key (if any), Dagster event type (None for a log message), message."""
 
     level: str
     step: str | None
@@ -51,20 +51,36 @@ class Event:
     message: str
 
 
-def parse_line(line: str) -> Event | None:
-    """`<date> <time> <tz> - dagster - LEVEL - job - run_id - [pid - ][step - ][EVENT - ]message`; None otherwise."""
-    parts = line.rstrip("\n").split(" - ")
-    if len(parts) < 6 or parts[1] != "dagster":
-        return None
-    level, rest = parts[2], parts[5:]
-    if rest and rest[0].isdigit():
-        rest = rest[1:]
-    step = event = None
-    if rest and not EVENT_TYPE.match(rest[0]) and len(rest) > 1:
-        step, rest = rest[0], rest[1:]
-    if rest and EVENT_TYPE.match(rest[0]) and len(rest) > 1:
-        event, rest = rest[0], rest[1:]
-    return Event(level, step, event, " - ".join(rest))
+def from_entry(entry) -> Event:  # a dagster EventLogEntry
+    """The event log entry as the view needs it: level name, step, event type, message (a failure's error)."""
+    import logging
+
+    dagster_event = entry.dagster_event
+    message = entry.user_message or ""
+    event_type = dagster_event.event_type_value if dagster_event else None
+    if dagster_event is not None and dagster_event.is_step_failure:
+        error = dagster_event.step_failure_data.error
+        message = (error.message.strip() if error else message) or message
+    return Event(logging.getLevelName(entry.level), entry.step_key, event_type, message)
+
+
+def follow_run(instance, tag: tuple[str, str]):  # -> Iterator[list[Event]]
+    """Yield the new events of the run carrying `tag` each time it is called on (none until it exists)."""
+    from dagster import RunsFilter
+
+    run_id, cursor = None, None
+    while True:
+        if run_id is None:
+            runs = instance.get_runs(RunsFilter(tags={tag[0]: tag[1]}), limit=1)
+            run_id = runs[0].run_id if runs else None
+        events: list[Event] = []
+        while run_id is not None:
+            page = instance.get_records_for_run(run_id, cursor=cursor, limit=1000)
+            cursor = page.cursor
+            events += [from_entry(record.event_log_entry) for record in page.records]
+            if not page.has_more:
+                break
+        yield events
 
 
 def layer_of(group: str | None) -> str:
@@ -119,21 +135,14 @@ class Progress:
         for layer in self._layer_order():
             self._report_layer_if_done(layer)
 
-    def feed(self, line: str) -> None:
-        event = parse_line(line)
-        if event is None:
-            if any(p.search(line) for p in NOISE) or not line.strip():
-                return
-            if line.startswith(("Traceback", "dagster._core.errors", "Error")):
-                self._say(f"  ! {line.strip()[:300]}")
-            return
+    def feed(self, event: Event) -> None:
         if event.event == "STEP_START" and event.step:
             self.running.add(event.step)
         elif event.event in DONE_EVENTS and event.step:
             self.running.discard(event.step)
             self.finished[event.step] = DONE_EVENTS[event.event]
             self._step_finished(event)
-        elif event.level in {"WARNING", "ERROR", "CRITICAL"}:
+        elif event.level in {"WARNING", "ERROR", "CRITICAL"} and event.event in {None, "ENGINE_EVENT"}:
             self._warning(event)
         self.redraw()
 

@@ -157,6 +157,7 @@ def run_with_progress(job: str, partition: str, env: dict[str, str], log_path: P
     from dagster import DagsterInstance
 
     log_path.parent.mkdir(parents=True, exist_ok=True)
+    env = {**env, "PYTHONUNBUFFERED": "1"}  # the log file gets each line as it is printed
     launch = ("nova/launch", uuid.uuid4().hex)  # finds this run in the instance's event log
     planner = subprocess.Popen(
         [sys.executable, "-m", "nova_assets.services.progress", job, partition],

@@ -17,9 +17,9 @@ from nova_assets.lib.sources.http_client import DEFAULT_POLICY, HttpPolicy
 from nova_assets.lib.sources.public import LiveSettings
 from nova_assets.lib.sources.quality import resolve_as_of
 from nova_assets.lib.sources.snapshots import RECORDED_ON
-from nova_assets.settings import load_settings
+from nova_assets.settings import embedded_defaults
 
-_DEFAULTS = load_settings({})  # the embedded defaults: what a resource built without a value gets
+_DEFAULTS = embedded_defaults()
 
 
 class LakeResource(dg.ConfigurableResource):

@@ -24,6 +24,7 @@ resources.py. A public API's base-URL setting comes with its source entry
 
 from __future__ import annotations
 
+import functools
 import os
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
@@ -510,6 +511,13 @@ def load_settings(
     if problems:
         raise SettingsError(problems)
     return Settings(values, texts, origins)
+
+
+@functools.cache
+def embedded_defaults() -> Settings:
+    """The embedded defaults alone (no environment), under the project root: what a resource built
+    without a value gets."""
+    return load_settings({})
 
 
 def _check_files(values: Mapping[str, Any]) -> list[str]:

@@ -132,6 +132,9 @@ class Progress:
 
     def set_plan(self, layers: dict[str, str]) -> None:
         self.layers = layers
+        if layers:
+            counts = Counter(layers.values())
+            self._say(f"{len(layers)} steps: " + ", ".join(f"{layer} {counts[layer]}" for layer in self._layer_order()))
         for layer in self._layer_order():
             self._report_layer_if_done(layer)
 

@@ -33,8 +33,9 @@ def test_plain_lines_count_steps_by_layer_and_close_with_the_expected_warnings_o
     progress.feed(_done("gold_marts"))
     progress.close()
     lines = out.getvalue().splitlines()
-    assert lines[0].startswith("  [1/4]") and lines[0].endswith("ingest    erp_tables done")
-    assert lines[2].startswith("ingest    2/2 steps")
+    assert lines[0] == "4 steps: ingest 2, transform 1, gold 1"
+    assert lines[1].startswith("  [1/4]") and lines[1].endswith("ingest    erp_tables done")
+    assert lines[3].startswith("ingest    2/2 steps")
     assert lines.count("  warning: alert_dispatch: something new") == 1
     assert "  FAILED dbt_features (transform): dbt build failed: 1 error" in lines
     assert any(line.startswith("transform 0/1 steps, 1 FAILED") for line in lines)

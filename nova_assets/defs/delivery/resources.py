@@ -8,9 +8,9 @@ from nova_assets.defs.resources import secret
 from nova_assets.lib.delivery.email import SmtpSettings
 from nova_assets.lib.delivery.routing import Routing, load_routing
 from nova_assets.lib.delivery.whatsapp import WhatsAppSettings
-from nova_assets.settings import PROJECT_ROOT, load_settings
+from nova_assets.settings import PROJECT_ROOT, embedded_defaults, load_settings
 
-_DEFAULTS = load_settings({})
+_DEFAULTS = embedded_defaults()
 
 
 class SmtpResource(dg.ConfigurableResource):

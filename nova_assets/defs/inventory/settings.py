@@ -4,9 +4,9 @@ import dagster as dg
 
 from nova_assets.lib.inventory.policy import OrderRule, PolicySettings
 from nova_assets.lib.inventory.service import parse_targets
-from nova_assets.settings import load_settings
+from nova_assets.settings import embedded_defaults, load_settings
 
-_DEFAULTS = load_settings({})
+_DEFAULTS = embedded_defaults()
 
 
 class InventorySettings(dg.ConfigurableResource):

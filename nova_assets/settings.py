@@ -102,7 +102,7 @@ PORT = Kind(Annotated[int, Field(ge=1, le=65535)], "a TCP port (1-65535)", "port
 POSITIVE = Kind(Annotated[float, Field(gt=0)], "a number above 0", "number > 0")
 AT_LEAST_ONE = Kind(Annotated[float, Field(ge=1)], "a number of at least 1", "number ≥ 1")
 RATE = Kind(Annotated[float, Field(ge=0, le=1)], "a number from 0 to 1", "number 0..1")
-DAY = Kind(date | None, "a date as YYYY-MM-DD (or empty)", "date")
+DAY = Kind(date | None, "a date YYYY-MM-DD", "date")
 PATH = Kind(Path, "a folder or file path (relative: under the project root)", "path")
 LOCATION = Kind(str, "a folder (relative: under the project root) or an s3:// URL", "path or URL")
 URL = Kind(Annotated[str, AfterValidator(_url)], "an http:// or https:// URL", "URL")
@@ -196,7 +196,7 @@ SETTINGS: dict[str, Setting] = {
             Setting(
                 "NOVA_DBT_TARGET",
                 "duckdb",
-                "target of the feature dbt project (`dbt_project/profiles.yml`)",
+                "target of the feature dbt project (`dbt_project/features/profiles.yml`)",
                 choice("duckdb"),
             ),
         ),
@@ -277,6 +277,14 @@ SETTINGS: dict[str, Setting] = {
             ),
             Setting("NOVA_MLFLOW_UI_URL", "http://127.0.0.1:5000", "used for the run links in asset metadata", URL),
             Setting("NOVA_FORECAST_HORIZON", "30", "forecast horizon in days", WHOLE),
+            Setting(
+                "NOVA_PARTITIONS_START",
+                "",
+                "first day of the daily partitions (`YYYY-MM-DD`); empty: the first movement day of the ERP history "
+                "in the lake, or, before any ERP import, the first day of the synthetic sample; read when the code "
+                "location loads (reload it after importing an older history)",
+                DAY,
+            ),
             Setting(
                 "NOVA_MATERIAL_GROUPS",
                 "4",

@@ -5,7 +5,7 @@ through `dg.EnvVar` (`secret`), so their values never show in the UI's run confi
 import dagster as dg
 from dagster_dbt import DbtCliResource
 
-from nova_assets.defs.transform.dbt_project import DBT_EXECUTABLE, dbt_project
+from nova_assets.dbt_projects import DBT_EXECUTABLE, features_project
 from nova_assets.lib.sources.public import ENDPOINTS
 from nova_assets.resources import CycleConfig, LakeResource, MlflowResource, PostgresResource, SourcesResource
 from nova_assets.settings import SETTINGS, Settings, load_settings
@@ -51,6 +51,6 @@ def resources() -> dg.Definitions:
                 ui_url=settings.mlflow_ui_url,
             ),
             "cycle": CycleConfig(horizon_days=settings.forecast_horizon),
-            "dbt": DbtCliResource(project_dir=dbt_project, dbt_executable=DBT_EXECUTABLE),
+            "dbt": DbtCliResource(project_dir=features_project, dbt_executable=DBT_EXECUTABLE),
         }
     )

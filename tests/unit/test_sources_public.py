@@ -61,7 +61,7 @@ def test_every_public_source_entry_is_wired_from_its_one_entry() -> None:
     from nova_assets.lib.sources.quality import RULES
     from nova_assets.settings import PROJECT_ROOT, SETTINGS
 
-    staging = PROJECT_ROOT / "dbt_project" / "models" / "staging"
+    staging = PROJECT_ROOT / "dbt_project" / "features" / "models" / "staging"
     declared = {
         table["name"]: table["config"]["meta"]["dagster"]["asset_key"]
         for source in yaml.safe_load((staging / "_sources.yml").read_text())["sources"]

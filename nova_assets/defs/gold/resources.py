@@ -3,8 +3,8 @@
 import dagster as dg
 from dagster_dbt import DbtCliResource
 
-from nova_assets.defs.gold.marts import gold_dbt_project
-from nova_assets.defs.gold.postgres import GoldAccessResource, GoldRetentionResource
+from nova_assets.dbt_projects import DBT_EXECUTABLE, gold_project
+from nova_assets.defs.gold.base.postgres import GoldAccessResource, GoldRetentionResource
 from nova_assets.defs.resources import secret
 from nova_assets.settings import load_settings
 
@@ -14,7 +14,7 @@ def resources() -> dg.Definitions:
     settings = load_settings()
     return dg.Definitions(
         resources={
-            "dbt_gold": DbtCliResource(project_dir=gold_dbt_project),
+            "dbt_gold": DbtCliResource(project_dir=gold_project, dbt_executable=DBT_EXECUTABLE),
             # an unset password means NOLOGIN rather than a missing-variable error
             "gold_access": GoldAccessResource(bi_password=secret(settings, "NOVA_BI_PASSWORD")),
             "gold_retention": GoldRetentionResource(forecast_retention_days=str(settings.gold_forecast_retention_days)),

@@ -161,7 +161,7 @@ class PublicSource:
     table: str  # raw table, asset key ["raw", table], the `raw` dbt source's table of the same name
     description: str
     rules: TableRules  # the data contract, checked before every write (lib.sources.quality)
-    staging_model: str  # the dbt model that reads the table (dbt_project/models/staging/<name>.sql)
+    staging_model: str  # the dbt model that reads the table (dbt_project/features/models/staging/<name>.sql)
     plan: Planner | None = None  # how the table is fetched live / read offline; None: its own asset
     endpoints: tuple[Endpoint, ...] = ()  # the APIs it calls, one base-URL setting each
     daily: bool = False  # daily-partitioned, like the dbt models
@@ -258,7 +258,7 @@ PUBLIC_SOURCES: dict[str, PublicSource] = {
                 key=("date",),
                 dates={"date": DateBound(next_year_end=True)},
             ),
-            "stg_holidays",
+            "stg_calendar__holidays",
         ),
     )
 }

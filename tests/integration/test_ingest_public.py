@@ -49,17 +49,19 @@ WINDOW_ERROR = json.dumps(
 ).encode()
 
 
-def sources(server: LocalServer, tmp_path: Path, **overrides: str) -> SourcesResource:
+def sources(server: LocalServer, tmp_path: Path, **overrides: object) -> SourcesResource:
     settings = {
         "landing_dir": str(tmp_path / "landing"),
         "snapshot_dir": str(SNAPSHOT_DIR),
         "offline": "0",
         "as_of_date": AS_OF,
-        "bacen_sgs_url": server.url,
-        "bacen_ptax_url": server.url + PTAX_ROOT,
-        "ibge_sidra_url": server.url,
-        "openmeteo_url": server.url,
-        "inmet_url": server.url,
+        "api_urls": {
+            "bacen_sgs": server.url,
+            "bacen_ptax": server.url + PTAX_ROOT,
+            "ibge_sidra": server.url,
+            "openmeteo": server.url,
+            "inmet": server.url,
+        },
         "http_timeout_s": "0.3",
         "http_attempts": "2",
         "http_backoff_s": "0.01",

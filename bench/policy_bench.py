@@ -22,9 +22,9 @@ from pathlib import Path
 
 import pandas as pd
 
+from nova_assets.defs.inventory.settings import InventorySettings
 from nova_assets.lib.inventory.backtest_report import daily_backtest, table_backtest
 from nova_assets.lib.inventory.demand_table import read_long_table, to_matrix
-from nova_assets.lib.inventory.policy import PolicySettings
 from nova_assets.lib.inventory.reorder import BASELINE_POLICY, PROJECT_POLICY
 from nova_assets.lib.inventory.service import Measure, ServiceTarget
 
@@ -99,8 +99,9 @@ def synthetic(materials: int, years: int) -> pd.DataFrame:
     with tempfile.TemporaryDirectory(prefix="policy_bench_") as scratch:
         history, catalogue, holidays = synthetic_history(materials, years, Path(scratch))
     started, cpu = time.monotonic(), time.process_time()
+    settings = InventorySettings()  # the embedded defaults of the NOVA_* inventory settings
     _, result = daily_backtest(
-        history, catalogue, holidays, 15.0, PolicySettings(), 0.10, business_days=False, lost_sales=False
+        history, catalogue, holidays, 15.0, settings.policy, settings.holding_cost_rate, False, False
     )
     seconds, cpu = time.monotonic() - started, time.process_time() - cpu
     print(

@@ -148,6 +148,18 @@ POLICY_BACKTEST = LakeTable(
 POLICY_BACKTEST_ITEMS = LakeTable(
     "inventory", "policy_backtest_items", _POLICY_BACKTEST, ("policy", "item", "fill_rate", "segment")
 )
+POLICY_SERVICE_CURVE = LakeTable(
+    "inventory",
+    "policy_service_curve",
+    _POLICY_BACKTEST,
+    ("service_target", "cycle_service_level", "fill_rate", "avg_inventory_value", "value_per_point", "cycle_date"),
+)
+POLICY_CALIBRATION = LakeTable(
+    "inventory",
+    "policy_calibration",
+    _POLICY_BACKTEST,
+    ("method", "service_measure", "nominal_level", "cycles", "cycles_with_stockout", "demand", "filled"),
+)
 
 # the daily PDF report; one file per cycle day: DAILY_REPORT.part(f"relatorio_estoque_{day}")
 DAILY_REPORT = LakeTable("reports", "relatorio_estoque", ("delivery", "daily_report"), suffix=".pdf")

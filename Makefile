@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test ui install lint bench down clean
+.PHONY: run test ui install browser lint bench down clean
 
 run: $(STAMP)            ## set up everything, start Postgres, materialize the daily cycle once
 	$(BIN)/nova run
@@ -12,7 +12,7 @@ run: $(STAMP)            ## set up everything, start Postgres, materialize the d
 test: $(STAMP)           ## set up everything and run the test suite (starts its own Postgres)
 	$(BIN)/python -m pytest -q
 
-ui: $(STAMP)             ## Dagster UI on :3000 and MLflow UI on :5000 (Ctrl-C stops both)
+ui: $(STAMP)             ## web app on :8000 beside the Dagster UI on :3000 and MLflow UI on :5000 (Ctrl-C stops all)
 	$(BIN)/nova ui
 
 lint: $(STAMP)
@@ -23,6 +23,14 @@ down:                    ## stop the project-local PostgreSQL
 	$(BIN)/nova services down
 
 install: $(STAMP)
+
+# Debian's Chromium for the browser tests (Playwright drives it; `playwright install` cannot download here).
+CHROMIUM := /usr/bin/chromium
+browser:
+	@test -x $(CHROMIUM) || [ "$$(id -u)" != 0 ] || ! command -v apt-get >/dev/null || { \
+		DEBIAN_FRONTEND=noninteractive apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium fonts-dejavu-core; }
+	@test -x $(CHROMIUM) || echo "chromium is missing (not root, or no apt-get): the browser tests will be skipped"
 
 # The environment is rebuilt only when the pins change. torch is pinned to the CPU build.
 $(STAMP): pyproject.toml constraints.txt

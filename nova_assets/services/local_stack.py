@@ -71,6 +71,17 @@ EMBEDDED_DEFAULTS: dict[str, tuple[str, str]] = {
     "NOVA_WHATSAPP_PHONE_NUMBER_ID": ("", "sender phone-number id of the WhatsApp Business account"),
     "NOVA_WHATSAPP_API_URL": ("https://graph.facebook.com/v21.0", "Graph API base URL"),
     "NOVA_WHATSAPP_TEMPLATE": ("", "approved template name (one body parameter); empty: text messages"),
+    # --- platform: the web app and API (nova_assets/web, nova_assets/lib/platform) ---------------
+    # (a small block of its own; the settings branch's typed registry takes these over at merge)
+    "NOVA_WEB_HOST": ("127.0.0.1", "address the web app (dashboard + /api/v1) listens on"),
+    "NOVA_WEB_PORT": ("8000", "port of the web app"),
+    "NOVA_WEB_DIR": ("data/web", "the web app's generated secrets: JWT signing key, API database password (0600)"),
+    "NOVA_API_POSTGRES_URL": ("", "the API's least-privilege database login; empty: role nova_api, password generated"),
+    "NOVA_JWT_TTL_MINUTES": ("30", "lifetime of an access token (sign in again after it)"),
+    "NOVA_LOGIN_MAX_FAILURES": ("5", "failed logins of one user from one address within the window before refusal"),
+    "NOVA_LOGIN_WINDOW_MINUTES": ("15", "window of the failed-login limit"),
+    "NOVA_WEB_CORS_ORIGINS": ("", "comma-separated origins allowed by CORS; empty: CORS closed"),
+    "NOVA_WEB_SECURE_COOKIES": ("0", "1: the session cookie is sent over HTTPS only (set behind TLS)"),
 }
 
 _PATH_SETTINGS = {
@@ -82,6 +93,7 @@ _PATH_SETTINGS = {
     "NOVA_MLFLOW_ARTIFACT_ROOT",
     "NOVA_DAGSTER_STORAGE_DIR",
     "NOVA_DAGSTER_COMPUTE_LOG_DIR",
+    "NOVA_WEB_DIR",
 }
 
 

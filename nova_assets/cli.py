@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo
 from nova_assets.forecast_cli import add_forecast_commands
 from nova_assets.inventory_cli import add_inventory_commands
 from nova_assets.lib.gold.connection import redact_url
+from nova_assets.platform_cli import add_platform_commands
 from nova_assets.services.local_stack import (
     PROJECT_ROOT,
     StackConfigError,
@@ -170,9 +171,10 @@ def cmd_ui(args: argparse.Namespace) -> int:
             cwd=PROJECT_ROOT,
             env=env,
         ),
+        subprocess.Popen([sys.executable, "-m", "nova_assets.web.server"], cwd=PROJECT_ROOT, env=env),  # web app
     ]
     print(f"Dagster UI: http://127.0.0.1:{args.dagster_port}   MLflow UI: http://127.0.0.1:{args.mlflow_port}")
-    print("Ctrl-C stops both.")
+    print("Ctrl-C stops all three.")
     signal.signal(signal.SIGTERM, signal.default_int_handler)  # `kill` stops them as cleanly as Ctrl-C
     try:
         while all(p.poll() is None for p in processes):
@@ -215,6 +217,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     add_forecast_commands(sub)
     add_inventory_commands(sub)
+    add_platform_commands(sub)
     return parser
 
 

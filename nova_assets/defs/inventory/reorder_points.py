@@ -6,6 +6,7 @@ import pandas as pd
 from nova_assets.defs.critical_path import CRITICAL_PATH_TAGS
 from nova_assets.defs.forecast.families import read_backtests
 from nova_assets.defs.forecast.history import load_history
+from nova_assets.defs.gold.postgres import gold_connection
 from nova_assets.defs.inventory.settings import InventorySettings
 from nova_assets.lib.forecasting.ensemble import ENSEMBLE_MODEL
 from nova_assets.lib.forecasting.models import ZERO_MODEL
@@ -13,7 +14,8 @@ from nova_assets.lib.inventory.context import current_conditions
 from nova_assets.lib.inventory.daily import DailyInputs, reorder_table
 from nova_assets.lib.inventory.reorder import PROJECT_POLICY
 from nova_assets.lib.lake import table_path
-from nova_assets.resources import LakeResource
+from nova_assets.lib.platform.overrides import active_for_cycle, apply_overrides
+from nova_assets.resources import LakeResource, PostgresResource
 
 RAW_INPUTS = (
     "erp_materials",
@@ -74,18 +76,29 @@ def load_inputs(lake: LakeResource) -> tuple[DailyInputs, str]:
     kinds={"python"},
     op_tags=CRITICAL_PATH_TAGS,
 )
-def reorder_points(lake: LakeResource, inventory_settings: InventorySettings) -> dg.MaterializeResult:
+def reorder_points(
+    lake: LakeResource, inventory_settings: InventorySettings, gold: PostgresResource
+) -> dg.MaterializeResult:
     """Safety stock, reorder point, order-up-to level and suggested order for both policies:
     the project's (service target per criticality, backtest errors, bootstrap for lumpy items,
-    EOQ at a SELIC carrying rate) and the design's baseline (1.65 * sigma * sqrt(LT) * factors)."""
+    EOQ at a SELIC carrying rate) and the design's baseline (1.65 * sigma * sqrt(LT) * factors).
+    The planners' active overrides (support.overrides) are applied, the computed values kept beside them."""
     inputs, backtest_source = load_inputs(lake)
-    table = reorder_table(
+    with gold_connection(gold) as conn:
+        active = active_for_cycle(conn, inputs.cycle_date)
+    table, planner = apply_overrides(
         inputs,
-        inventory_settings.policy,
-        holding_premium=float(inventory_settings.holding_cost_rate),
-        business_days=inventory_settings.business_days,
-    ).assign(cycle_date=inputs.cycle_date)
+        active,
+        lambda used: reorder_table(
+            used,
+            inventory_settings.policy,
+            holding_premium=float(inventory_settings.holding_cost_rate),
+            business_days=inventory_settings.business_days,
+        ),
+    )
+    table = table.assign(cycle_date=inputs.cycle_date)
     lake.write("inventory", "reorder_points", table)
+    lake.write("inventory", "forecast_overrides", planner.assign(cycle_date=inputs.cycle_date))
     project = table[table["policy"] == PROJECT_POLICY]
     by_policy = table.assign(below=table["stock_position"] <= table["reorder_point"]).groupby("policy")
     return dg.MaterializeResult(
@@ -94,6 +107,7 @@ def reorder_points(lake: LakeResource, inventory_settings: InventorySettings) ->
             "materials": len(project),
             "selic_percent": inputs.selic_percent,
             "backtest_source": backtest_source,
+            "planner_overrides_applied": int(active["material_id"].isin(table["material_id"]).sum()),
             "methods": project["method"].value_counts().to_dict(),
             "at_or_below_reorder_point": by_policy["below"].sum().astype(int).to_dict(),
             "safety_stock_value_brl": {

@@ -85,6 +85,14 @@ def order_quantities(
     return np.where(np.isfinite(eoq), eoq, cover)
 
 
+def replenishment(
+    reorder_point: np.ndarray, order_quantity: np.ndarray, position: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Order-up-to level S = s + Q, and the suggested order S - position when the position is at or below s."""
+    up_to = reorder_point + order_quantity
+    return up_to, np.where(position <= reorder_point, np.ceil(np.maximum(up_to - position, 0.0)), 0.0)
+
+
 def project_policy(items: pd.DataFrame, empirical: EmpiricalLTD, settings: PolicySettings, rate: float) -> pd.DataFrame:
     """Levels and suggestions for every row of `items` (daily units, calendar days).
 
@@ -109,8 +117,7 @@ def project_policy(items: pd.DataFrame, empirical: EmpiricalLTD, settings: Polic
     s = reorder_points(NormalLTD(expected, sigma_ltd), empirical, use_empirical, is_fill, level, q, multiplier)
     expected = np.where(use_empirical, empirical.mean, expected)
     position = (items["on_hand"] + items["on_order"] - items["backorders"]).to_numpy(float)
-    up_to = s + q
-    suggested = np.where(position <= s, np.ceil(np.maximum(up_to - position, 0.0)), 0.0)
+    up_to, suggested = replenishment(s, q, position)
     return pd.DataFrame(
         {
             "method": np.where(use_empirical, Method.BOOTSTRAP.value, Method.NORMAL.value),

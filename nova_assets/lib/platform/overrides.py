@@ -9,7 +9,7 @@ forecasts in analytics.forecasts), so the forecast value added of overrides can 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 from enum import StrEnum
 
@@ -18,6 +18,9 @@ import pandas as pd
 import psycopg
 from psycopg.rows import class_row
 
+from nova_assets.lib.inventory.daily import DailyInputs, forecast_paths
+from nova_assets.lib.inventory.policy import days_until, replenishment
+from nova_assets.lib.inventory.reorder import PROJECT_POLICY
 from nova_assets.lib.platform import audit
 from nova_assets.lib.platform.errors import Invalid, NotFound
 from nova_assets.lib.platform.users import User
@@ -195,55 +198,53 @@ def with_forecast_overrides(forecast: pd.DataFrame, planner: pd.DataFrame) -> pd
     return keyed.drop(columns="forecast_p")
 
 
-def apply_to_reorder_table(
-    computed: pd.DataFrame,
-    overrides: pd.DataFrame,
-    recompute: Callable[[list[str]], pd.DataFrame],
-    policy: str,
-    replenish: Callable[[np.ndarray, np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]],
-    days_to_reorder_point: Callable[[pd.DataFrame], np.ndarray],
-) -> pd.DataFrame:
-    """The reorder table the cycle uses, keeping the computed values beside the overridden ones.
+def apply_overrides(
+    inputs: DailyInputs, overrides: pd.DataFrame, compute: Callable[[DailyInputs], pd.DataFrame]
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The reorder table the cycle uses and the planner's forecast rows it used, computed values kept.
 
-    `computed`: the policy's table on the computed forecast. `recompute(material_ids)`: the same table
-    for those materials on the planner's forecast (forecast overrides). Then, for rows of `policy`,
-    a reorder-point override replaces the reorder point; `replenish(s, q, position)` gives the
-    order-up-to level and the suggested order at the new point, `days_to_reorder_point(rows)` the
-    days until the position reaches it. Rows of other policies keep their values.
+    `compute(inputs)` is the cycle's reorder table (lib/inventory/daily.reorder_table with the
+    cycle's settings). Materials with a forecast override are computed again on the planner's
+    forecast (only them: the others' rows stay exactly as computed); then a reorder-point override
+    replaces the project policy's reorder point, with the order-up-to level, the suggested order and
+    the days until the reorder point that follow from it.
     """
-    table = computed.copy()
-    table["computed_reorder_point"] = table["reorder_point"]
-    table["computed_mean_daily_demand"] = table["mean_daily_demand"]
-    table["reorder_point_override_id"] = pd.array([pd.NA] * len(table), dtype="Int64")
-    table["forecast_override_id"] = pd.array([pd.NA] * len(table), dtype="Int64")
-    forecast_ids = overrides[overrides["kind"] == OverrideKind.FORECAST].set_index("material_id")["override_id"]
-    forecast_ids = forecast_ids[forecast_ids.index.isin(table["material_id"])]
+    computed = compute(inputs)
+    table = computed.assign(
+        computed_reorder_point=computed["reorder_point"],
+        computed_mean_daily_demand=computed["mean_daily_demand"],
+        reorder_point_override_id=pd.array([pd.NA] * len(computed), dtype="Int64"),
+        forecast_override_id=pd.array([pd.NA] * len(computed), dtype="Int64"),
+    )
+    planner = overridden_forecast(inputs.forecast, overrides)
+    used_forecast = with_forecast_overrides(inputs.forecast, planner)
+    forecast_ids = planner.groupby("unique_id")["override_id"].first()
     if len(forecast_ids):
+        chosen = inputs.materials[inputs.materials["material_id"].isin(forecast_ids.index)]
+        planned = compute(replace(inputs, materials=chosen, forecast=used_forecast))
         key = ["material_id", "policy"]
-        planned = recompute(list(forecast_ids.index)).merge(
-            table[[*key, "computed_reorder_point", "computed_mean_daily_demand", "reorder_point_override_id"]], on=key
-        )
+        kept = table[[*key, "computed_reorder_point", "computed_mean_daily_demand", "reorder_point_override_id"]]
+        planned = planned.merge(kept, on=key)
         planned["forecast_override_id"] = planned["material_id"].map(forecast_ids).astype("Int64")
         order = table[key].assign(_position=range(len(table)))
         table = pd.concat([table[~table["material_id"].isin(forecast_ids.index)], planned[table.columns]])
         table = table.merge(order, on=key).sort_values("_position").drop(columns="_position").reset_index(drop=True)
-    point = overrides[overrides["kind"] == OverrideKind.REORDER_POINT].set_index("material_id")
-    rows = (table["policy"] == policy) & table["material_id"].isin(point.index)
+    points = overrides[overrides["kind"] == OverrideKind.REORDER_POINT].set_index("material_id")
+    rows = (table["policy"] == PROJECT_POLICY) & table["material_id"].isin(points.index)
     if rows.any():
         target = table.loc[rows]
-        s = target["material_id"].map(point["value"]).to_numpy(float)
-        up_to, suggested = replenish(
-            s, target["order_quantity"].to_numpy(float), target["stock_position"].to_numpy(float)
-        )
+        s = target["material_id"].map(points["value"]).to_numpy(float)
+        position = target["stock_position"].to_numpy(float)
+        up_to, suggested = replenishment(s, target["order_quantity"].to_numpy(float), position)
+        paths = forecast_paths(used_forecast, pd.Index(target["material_id"]))
         table.loc[rows, "reorder_point"] = s
         table.loc[rows, "safety_stock"] = s - target["expected_ltd"].to_numpy(float)
         table.loc[rows, "order_up_to"] = up_to
         table.loc[rows, "suggested_order"] = suggested
-        table.loc[rows, "reorder_point_override_id"] = (
-            target["material_id"].map(point["override_id"]).astype("Int64").to_numpy()
-        )
-        table.loc[rows, "days_until_reorder_point"] = days_to_reorder_point(table.loc[rows])
-    return table
+        table.loc[rows, "days_until_reorder_point"] = days_until(s, position, paths, np.zeros_like(paths))
+        table.loc[rows, "reorder_point_override_id"] = target["material_id"].map(points["override_id"]).to_numpy()
+    planner_rows = planner.rename(columns={"unique_id": "material_id", "ds": "forecast_date"})
+    return table, planner_rows
 
 
 def value_added(frame: pd.DataFrame) -> dict[str, float | int]:

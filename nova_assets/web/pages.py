@@ -49,6 +49,8 @@ STATE_TILES = {
     "SC": (3, 7),
     "RS": (3, 8),
 }  # fmt: skip
+DAY_AXIS = {"type": "date", "tickformat": "%d/%m/%Y", "dtick": 86_400_000}
+CHART_HISTORY_DAYS = 90
 MACRO_REGIONS = ("Norte", "Nordeste", "Centro-Oeste", "Sudeste", "Sul")
 MAP_METRICS = {
     "sla_exposure_brl": "Exposição SLA (R$)",
@@ -218,7 +220,7 @@ def overview(*, request: Request, who: Viewer, conn: Conn) -> HTMLResponse:
                     {"x": days, "y": [r["below_reorder_point_rate"] for r in trend], "name": "Abaixo do PP"},
                     {"x": days, "y": [r["site_stockout_rate"] for r in trend], "name": "Ruptura (sites)"},
                 ],
-                "layout": layout("Risco de ruptura por ciclo", yaxis={"tickformat": ".0%"}),
+                "layout": layout("Risco de ruptura por ciclo", yaxis={"tickformat": ".0%"}, xaxis=DAY_AXIS),
             },
             {
                 "target": "trend-alerts",
@@ -230,7 +232,7 @@ def overview(*, request: Request, who: Viewer, conn: Conn) -> HTMLResponse:
                     {"x": days, "y": [r["alerts_medium"] for r in trend], "name": "MÉDIO", "type": "bar",
                      "marker": {"color": "#f2b705"}},
                 ],
-                "layout": layout("Alertas por ciclo", barmode="stack"),
+                "layout": layout("Alertas por ciclo", barmode="stack", xaxis=DAY_AXIS),
             },
         ]  # fmt: skip
     return render(
@@ -404,7 +406,7 @@ def materials_page(
 
 
 def material_figures(data: dict[str, Any]) -> list[dict[str, Any]]:
-    history = data["demand_history"]
+    history = data["demand_history"][-CHART_HISTORY_DAYS:]
     ensemble = [r for r in data["forecasts"] if r["model"] == queries.ENSEMBLE]
     level = next((r["interval_level"] for r in ensemble if r["interval_level"]), None)
     band_name = f"intervalo {round(100 * level)} %" if level else "intervalo"
@@ -433,8 +435,10 @@ def material_figures(data: dict[str, Any]) -> list[dict[str, Any]]:
         )  # fmt: skip
     projection = data["projection"]
     stock: list[dict[str, Any]] = [
+        {"x": [r["date"] for r in projection], "y": [r["projected_position"] for r in projection], "type": "scatter",
+         "mode": "lines", "name": "Posição projetada (em mãos + pedidos)", "line": {"color": "#1f5fad", "width": 2}},
         {"x": [r["date"] for r in projection], "y": [r["projected_on_hand"] for r in projection], "type": "scatter",
-         "mode": "lines", "name": "Estoque projetado", "line": {"color": "#1f5fad"}},
+         "mode": "lines", "name": "Em mãos projetado", "line": {"color": "#8aa4c8"}},
         {"x": [r["date"] for r in projection], "y": [r["reorder_point"] for r in projection], "type": "scatter",
          "mode": "lines", "name": "Ponto de pedido", "line": {"color": "#b3261e", "dash": "dot"}},
     ]  # fmt: skip
@@ -603,7 +607,7 @@ def models_page(*, request: Request, who: Viewer, conn: Conn) -> HTMLResponse:
                         "name": "RMSSE",
                     }
                 ],
-                "layout": layout("RMSSE no backtest (menor é melhor)"),
+                "layout": layout("RMSSE no backtest (menor é melhor)", margin={"l": 55, "r": 20, "t": 45, "b": 90}),
             }
         )
     fva_rows = queries.override_value_added(conn)

@@ -188,7 +188,7 @@ def alerts(conn: psycopg.Connection, flt: AlertFilter, paging: Paging) -> Page:
     cycle = flt.cycle_date or latest_cycle(conn)
     params = {
         "cycle": cycle,
-        "severity": [s for s in flt.severity if s],
+        "severity": [s for s in flt.severity or [] if s],
         "material": flt.material_id or None,
         "q": like(flt.q),
         "site": flt.site_id or None,
@@ -404,13 +404,15 @@ def stock_projection(
     planner: list[dict[str, Any]],
     orders: list[dict[str, Any]],
 ) -> list[dict[str, Any]]:
-    """Inventory position day by day at the forecast the cycle used (the planner's where set), with the
-    open orders' receipts on their expected dates, against the reorder point."""
+    """Day by day at the forecast the cycle used (the planner's where set): the inventory position (on hand +
+    on order - demand so far), which the reorder point is compared with, and the stock on hand with the
+    open orders received on their expected dates."""
     if point is None or not ensemble:
         return []
     used = {r["forecast_date"]: r["forecast"] for r in ensemble}
     used.update({r["forecast_date"]: r["forecast"] for r in planner})
     on_hand = float(point["stock_on_hand"])
+    position = float(point["stock_position"])
     receipts: dict[date, float] = {}
     for order in orders:
         receipts[order["expected_date"]] = receipts.get(order["expected_date"], 0.0) + float(order["quantity"])
@@ -419,7 +421,15 @@ def stock_projection(
     out = []
     for day in sorted(used):
         on_hand += receipts.get(day, 0.0) + (late if day == first else 0.0) - float(used[day])
-        out.append({"date": day, "projected_on_hand": on_hand, "reorder_point": float(point["reorder_point"])})
+        position -= float(used[day])
+        out.append(
+            {
+                "date": day,
+                "projected_position": position,
+                "projected_on_hand": on_hand,
+                "reorder_point": float(point["reorder_point"]),
+            }
+        )
     return out
 
 

@@ -176,7 +176,7 @@ NEEDED = {"VIEWER": 0, "ANALYST": 1, "ADMIN": 2}
 def test_role_matrix_is_enforced_on_the_server(web_server: Server) -> None:
     writes = _writes(web_server)
     with web_server.client() as anonymous:
-        for method, path, body in READS:
+        for method, path, _body in READS:
             assert anonymous.request(method, path).status_code == 401, path
         for method, path, body, _ in writes:
             assert anonymous.request(method, path, json=body).status_code == 401, path

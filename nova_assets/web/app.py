@@ -1,5 +1,5 @@
 """The FastAPI application: API + dashboard, security headers, errors without internals, CORS closed
-unless origins are configured, OpenAPI docs at /docs served from the installed swagger-ui-bundle."""
+unless origins are configured, OpenAPI docs at /docs served from the installed swagger-ui-py."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 
 import plotly
-import swagger_ui_bundle
+import swagger_ui
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.cors import CORSMiddleware
@@ -27,7 +27,7 @@ from nova_assets.web.config import WebConfig
 log = logging.getLogger("nova.web")
 HERE = Path(__file__).parent
 PLOTLY_JS = Path(plotly.__file__).parent / "package_data" / "plotly.min.js"
-SWAGGER_DIR = Path(swagger_ui_bundle.swagger_ui_path)
+SWAGGER_DIR = Path(swagger_ui.__file__).parent / "static"  # Swagger UI 5 (reads OpenAPI 3.1)
 STATUS = {Unauthorized: 401, Forbidden: 403, NotFound: 404, Invalid: 400, Throttled: 429}
 # Pages and API: scripts and styles from this server only (plotly.js sets inline styles on its SVG).
 CSP = (

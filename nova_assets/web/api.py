@@ -6,7 +6,7 @@ from __future__ import annotations
 import csv
 import io
 import json
-from dataclasses import asdict
+from dataclasses import asdict, dataclass
 from datetime import date
 from typing import Annotated, Any, Literal
 
@@ -27,7 +27,6 @@ from nova_assets.web.schemas import (
     LoginIn,
     MeOut,
     OverrideIn,
-    OverrideOut,
     PageOut,
     ReorderPointIn,
     TokenOut,
@@ -38,12 +37,6 @@ from nova_assets.web.schemas import (
 
 router = APIRouter(prefix="/api/v1")
 Format = Literal["json", "csv"]
-
-
-def paging(
-    limit: Annotated[int, Query(ge=1, le=queries.MAX_PAGE)] = 50, offset: Annotated[int, Query(ge=0)] = 0
-) -> queries.Paging:
-    return queries.Paging(limit, offset)
 
 
 def _csv(rows: list[dict[str, Any]]) -> str:
@@ -58,33 +51,57 @@ def _csv(rows: list[dict[str, Any]]) -> str:
     return out.getvalue()
 
 
-def respond(
-    request: Request, conn: psycopg.Connection, who: Principal, name: str, page: queries.Page, fmt: Format
-) -> PageOut | Response:
-    """JSON page, or the whole filtered list as CSV (ANALYST and above; every export is audited)."""
-    if fmt == "json":
-        return PageOut(**asdict(page))
-    if not who.user.role.allows(Role.ANALYST):
-        raise Forbidden("exportar requer o papel ANALYST")
-    audit.record(
-        conn,
-        "export",
-        user_id=who.user.user_id,
-        username=who.user.username,
-        address=client_address(request),
-        target=name,
-        detail={"rows": len(page.items), "query": str(request.url.query)},
-    )
-    filename = f"{name}_{page.cycle_date or date.today()}.csv"
-    return Response(
-        _csv(page.items),
-        media_type="text/csv; charset=utf-8",
-        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
-    )
+@dataclass(frozen=True)
+class Listing:
+    """What every list route shares: the caller, the connection, the page asked for and the format."""
+
+    request: Request
+    who: Principal
+    conn: psycopg.Connection
+    fmt: Format
+    asked: queries.Paging
+
+    @property
+    def paging(self) -> queries.Paging:
+        return self.asked.clamp(export=self.fmt == "csv")
+
+    def respond(self, name: str, page: queries.Page) -> PageOut | Response:
+        """JSON page, or the whole filtered list as CSV (ANALYST and above; every export is audited)."""
+        if self.fmt == "json":
+            return PageOut(**asdict(page))
+        user = self.who.user
+        if not user.role.allows(Role.ANALYST):
+            raise Forbidden("exportar requer o papel ANALYST")
+        audit.record(
+            self.conn,
+            "export",
+            user_id=user.user_id,
+            username=user.username,
+            address=client_address(self.request),
+            target=name,
+            detail={"rows": len(page.items), "query": str(self.request.url.query)},
+        )
+        filename = f"{name}_{page.cycle_date or date.today()}.csv"
+        return Response(
+            _csv(page.items),
+            media_type="text/csv; charset=utf-8",
+            headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+        )
 
 
-def _pages(fmt: Format, pages: queries.Paging) -> queries.Paging:
-    return pages.clamp(export=fmt == "csv")
+def listing(
+    request: Request,
+    who: Viewer,
+    conn: Conn,
+    format: Format = "json",
+    limit: Annotated[int, Query(ge=1, le=queries.MAX_PAGE)] = 50,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> Listing:
+    return Listing(request, who, conn, format, queries.Paging(limit, offset))
+
+
+ListQuery = Annotated[Listing, Depends(listing)]
+Text = Annotated[str | None, Query(max_length=200)]
 
 
 # --- health and sign-in --------------------------------------------------------------------------
@@ -143,26 +160,22 @@ def kpis(
 @router.get("/alerts", response_model=PageOut, tags=["alerts"])
 def alerts(
     *,
-    request: Request,
+    ctx: ListQuery,
     cycle_date: date | None = None,
     severity: Annotated[list[str] | None, Query()] = None,
-    material_id: Annotated[str | None, Query(max_length=200)] = None,
-    q: Annotated[str | None, Query(max_length=200)] = None,
-    site_id: Annotated[str | None, Query(max_length=200)] = None,
-    state: Annotated[str | None, Query(max_length=200)] = None,
-    category: Annotated[str | None, Query(max_length=200)] = None,
-    criticality: Annotated[str | None, Query(max_length=200)] = None,
-    demand_class: Annotated[str | None, Query(max_length=200)] = None,
+    material_id: Text = None,
+    q: Text = None,
+    site_id: Text = None,
+    state: Text = None,
+    category: Text = None,
+    criticality: Text = None,
+    demand_class: Text = None,
     status: Literal["open", "acknowledged", "resolved"] | None = None,
-    format: Format = "json",
-    pages: Annotated[queries.Paging, Depends(paging)],
-    who: Viewer,
-    conn: Conn,
 ) -> Any:
     flt = queries.AlertFilter(
         cycle_date, severity, material_id, q, site_id, state, category, criticality, demand_class, status
     )
-    return respond(request, conn, who, "alerts", queries.alerts(conn, flt, _pages(format, pages)), format)
+    return ctx.respond("alerts", queries.alerts(ctx.conn, flt, ctx.paging))
 
 
 @router.post("/alerts/{cycle_date}/{material_id}/{action}", response_model=AlertStatusOut, tags=["alerts"])
@@ -184,55 +197,38 @@ def act_on_alert(
 @router.get("/forecasts", response_model=PageOut, tags=["forecasts"])
 def forecasts(
     *,
-    request: Request,
-    material_id: Annotated[str | None, Query(max_length=200)] = None,
-    model: Annotated[str | None, Query(max_length=200)] = None,
+    ctx: ListQuery,
+    material_id: Text = None,
+    model: Text = None,
     cycle_date: date | None = None,
     date_from: date | None = None,
     date_to: date | None = None,
-    format: Format = "json",
-    pages: Annotated[queries.Paging, Depends(paging)],
-    who: Viewer,
-    conn: Conn,
 ) -> Any:
     flt = queries.ForecastFilter(material_id, model, cycle_date, date_from, date_to)
-    return respond(request, conn, who, "forecasts", queries.forecasts(conn, flt, _pages(format, pages)), format)
+    return ctx.respond("forecasts", queries.forecasts(ctx.conn, flt, ctx.paging))
 
 
 @router.get("/items", response_model=PageOut, tags=["materials"])
-def items(
-    *,
-    request: Request,
-    q: Annotated[str | None, Query(max_length=200)] = None,
-    category: Annotated[str | None, Query(max_length=200)] = None,
-    format: Format = "json",
-    pages: Annotated[queries.Paging, Depends(paging)],
-    who: Viewer,
-    conn: Conn,
-) -> Any:
+def items(*, ctx: ListQuery, q: Text = None, category: Text = None) -> Any:
     """The material catalogue with suppliers and lead times."""
-    return respond(request, conn, who, "items", queries.items(conn, q, category, _pages(format, pages)), format)
+    return ctx.respond("items", queries.items(ctx.conn, q, category, ctx.paging))
 
 
 @router.get("/materials", response_model=PageOut, tags=["materials"])
 def materials(
     *,
-    request: Request,
-    q: Annotated[str | None, Query(max_length=200)] = None,
-    category: Annotated[str | None, Query(max_length=200)] = None,
-    criticality: Annotated[str | None, Query(max_length=200)] = None,
-    demand_class: Annotated[str | None, Query(max_length=200)] = None,
-    severity: Annotated[str | None, Query(max_length=200)] = None,
-    abc_class: Annotated[str | None, Query(max_length=200)] = None,
-    site_id: Annotated[str | None, Query(max_length=200)] = None,
-    format: Format = "json",
-    pages: Annotated[queries.Paging, Depends(paging)],
-    who: Viewer,
-    conn: Conn,
+    ctx: ListQuery,
+    q: Text = None,
+    category: Text = None,
+    criticality: Text = None,
+    demand_class: Text = None,
+    severity: Text = None,
+    abc_class: Text = None,
+    site_id: Text = None,
 ) -> Any:
     """Materials with the latest cycle's reorder point (computed and overridden), stock, alert, segment."""
     flt = queries.MaterialFilter(q, category, criticality, demand_class, severity, abc_class, site_id)
-    return respond(request, conn, who, "materials", queries.materials(conn, flt, _pages(format, pages)), format)
+    return ctx.respond("materials", queries.materials(ctx.conn, flt, ctx.paging))
 
 
 @router.get("/materials/{material_id}", tags=["materials"])
@@ -247,120 +243,84 @@ def material(*, material_id: str, who: Viewer, conn: Conn) -> dict[str, Any]:
 
 
 @router.get("/clustering/tower-performance", response_model=PageOut, tags=["clusters"])
-def tower_performance(
-    *,
-    request: Request,
-    format: Format = "json",
-    pages: Annotated[queries.Paging, Depends(paging)],
-    who: Viewer,
-    conn: Conn,
-) -> Any:
-    page = queries.tower_clusters(conn, _pages(format, pages))
-    return respond(request, conn, who, "tower_clusters", page, format)
+def tower_performance(*, ctx: ListQuery) -> Any:
+    return ctx.respond("tower_clusters", queries.tower_clusters(ctx.conn, ctx.paging))
 
 
 @router.get("/clustering/equipment-failure", response_model=PageOut, tags=["clusters"])
-def equipment_failure(
-    *,
-    request: Request,
-    format: Format = "json",
-    pages: Annotated[queries.Paging, Depends(paging)],
-    who: Viewer,
-    conn: Conn,
-) -> Any:
+def equipment_failure(*, ctx: ListQuery) -> Any:
     """No failure records exist in gold: the note says so; the items are the material consumption clusters."""
-    page = queries.material_clusters(conn, _pages(format, pages))
-    return respond(request, conn, who, "material_clusters", page, format)
+    return ctx.respond("material_clusters", queries.material_clusters(ctx.conn, ctx.paging))
 
 
 @router.get("/recommendations", response_model=PageOut, tags=["recommendations"])
 def recommendations(
     *,
-    request: Request,
+    ctx: ListQuery,
     cycle_date: date | None = None,
-    kind: Annotated[str | None, Query(max_length=200)] = None,
+    kind: Text = None,
     priority: Annotated[int | None, Query(ge=1, le=4)] = None,
-    material_id: Annotated[str | None, Query(max_length=200)] = None,
-    site_id: Annotated[str | None, Query(max_length=200)] = None,
-    format: Format = "json",
-    pages: Annotated[queries.Paging, Depends(paging)],
-    who: Viewer,
-    conn: Conn,
+    material_id: Text = None,
+    site_id: Text = None,
 ) -> Any:
     flt = queries.RecommendationFilter(cycle_date, kind, priority, material_id, site_id)
-    page = queries.recommendations(conn, flt, _pages(format, pages))
-    return respond(request, conn, who, "recommendations", page, format)
+    return ctx.respond("recommendations", queries.recommendations(ctx.conn, flt, ctx.paging))
 
 
 @router.get("/geographic/data", response_model=PageOut, tags=["map"])
-def geographic(
-    *,
-    request: Request,
-    level: Literal["state", "region"] = "state",
-    cycle_date: date | None = None,
-    format: Format = "json",
-    who: Viewer,
-    conn: Conn,
-) -> Any:
+def geographic(*, ctx: ListQuery, level: Literal["state", "region"] = "state", cycle_date: date | None = None) -> Any:
     """marts.regional_view: the 27 states (level=state) or the regions of Bahia (level=region)."""
-    return respond(request, conn, who, f"geographic_{level}", queries.geographic(conn, level, cycle_date), format)
+    return ctx.respond(f"geographic_{level}", queries.geographic(ctx.conn, level, cycle_date))
 
 
 @router.get("/models/performance", response_model=PageOut, tags=["models"])
-def models_performance(
-    *,
-    request: Request,
-    cycle_date: date | None = None,
-    format: Format = "json",
-    who: Viewer,
-    conn: Conn,
-) -> Any:
-    """marts.model_comparison (backtest scores per model, FVA over seasonal naive) with MLflow run ids."""
-    page = queries.models_performance(conn, cycle_date)
-    base = request.app.state.config.mlflow_ui_url.rstrip("/")
+def models_performance(*, ctx: ListQuery, cycle_date: date | None = None) -> Any:
+    """marts.model_comparison (backtest scores per model, FVA over seasonal naive) with MLflow run links."""
+    page = queries.models_performance(ctx.conn, cycle_date)
+    base = ctx.request.app.state.config.mlflow_ui_url.rstrip("/")
     for row in page.items:
         row["mlflow_run_url"] = f"{base}/#/runs/{row['mlflow_run_id']}" if row.get("mlflow_run_id") else None
-    return respond(request, conn, who, "models", page, format)
+    return ctx.respond("models", page)
 
 
 # --- overrides -----------------------------------------------------------------------------------
 
 
-@router.get("/overrides", response_model=list[OverrideOut], tags=["overrides"])
+@router.get("/overrides", response_model=list[overrides.Override], tags=["overrides"])
 def list_overrides(
     *,
-    material_id: Annotated[str | None, Query(max_length=200)] = None,
+    material_id: Text = None,
     include_closed: bool = False,
     who: Viewer,
     conn: Conn,
-) -> list[OverrideOut]:
-    return [OverrideOut(**asdict(o)) for o in overrides.listing(conn, material_id, include_closed)]
+) -> list[overrides.Override]:
+    return overrides.listing(conn, material_id, include_closed)
 
 
-@router.post("/overrides", response_model=OverrideOut, status_code=201, tags=["overrides"])
+@router.post("/overrides", response_model=overrides.Override, status_code=201, tags=["overrides"])
 def create_override(
     *,
     request: Request,
     body: OverrideIn,
     who: Analyst,
     conn: Conn,
-) -> OverrideOut:
+) -> overrides.Override:
     """Set a material's reorder point or daily forecast until `expires_on`; the next daily cycle uses it."""
     made = overrides.create(
         conn, who.user, body.material_id, body.kind, body.value, body.reason, body.expires_on, client_address(request)
     )
-    return OverrideOut(**asdict(made))
+    return made
 
 
-@router.delete("/overrides/{override_id}", response_model=OverrideOut, tags=["overrides"])
+@router.delete("/overrides/{override_id}", response_model=overrides.Override, tags=["overrides"])
 def cancel_override(
     *,
     request: Request,
     override_id: int,
     who: Analyst,
     conn: Conn,
-) -> OverrideOut:
-    return OverrideOut(**asdict(overrides.cancel(conn, who.user, override_id, client_address(request))))
+) -> overrides.Override:
+    return overrides.cancel(conn, who.user, override_id, client_address(request))
 
 
 @router.get("/overrides/value-added", tags=["overrides"])
@@ -432,10 +392,11 @@ def set_user_active(
 def audit_log(
     *,
     action: Annotated[str | None, Query(max_length=100)] = None,
-    username: Annotated[str | None, Query(max_length=200)] = None,
-    pages: Annotated[queries.Paging, Depends(paging)],
+    username: Text = None,
     who: Admin,
     conn: Conn,
+    limit: Annotated[int, Query(ge=1, le=queries.MAX_PAGE)] = 50,
+    offset: Annotated[int, Query(ge=0)] = 0,
 ) -> PageOut:
-    rows, total = audit.entries(conn, action=action, username=username, limit=pages.limit, offset=pages.offset)
-    return PageOut(items=[asdict(r) for r in rows], total=total, limit=pages.limit, offset=pages.offset)
+    rows, total = audit.entries(conn, action=action, username=username, limit=limit, offset=offset)
+    return PageOut(items=[asdict(r) for r in rows], total=total, limit=limit, offset=offset)

@@ -101,6 +101,29 @@ def error_page(request: Request, status: int, message: str) -> HTMLResponse:
     return render(request, "error.html", status_code=status, status=status, message=message)
 
 
+PAGE_SIZE = 50
+
+
+def list_page(request: Request, name: str, result: queries.Page, page: int, **context: Any) -> HTMLResponse:
+    """A filtered, paged list: the filters kept in the pager's and the CSV export's links."""
+    filters = {k: v for k, v in request.query_params.items() if k != "page" and v}
+    return render(
+        request,
+        name,
+        result=result,
+        filters=filters,
+        page=page,
+        pages=max(1, math.ceil(result.total / PAGE_SIZE)),
+        query=lambda **kw: urlencode({**filters, **kw}),
+        export=urlencode({**filters, "format": "csv"}),
+        **context,
+    )
+
+
+def paged(page: int) -> queries.Paging:
+    return queries.Paging(PAGE_SIZE, (page - 1) * PAGE_SIZE)
+
+
 def check_csrf(request: Request, who: Principal, token: str) -> None:
     if not request.app.state.tokens.check_csrf(who.session.jti, token):
         raise Forbidden("formulário expirado ou de outra origem (CSRF); recarregue a página")
@@ -328,7 +351,6 @@ def alerts_page(
     who: Viewer,
     conn: Conn,
 ) -> HTMLResponse:
-    size = 50
     flt = queries.AlertFilter(
         cycle_date=cycle_date,
         severity=[severity] if severity else [],
@@ -338,19 +360,8 @@ def alerts_page(
         criticality=criticality,
         status=status if status in STATUS_PT else None,
     )
-    result = queries.alerts(conn, flt, queries.Paging(size, (page - 1) * size))
-    filters = {k: v for k, v in request.query_params.items() if k != "page" and v}
-    return render(
-        request,
-        "alerts.html",
-        result=result,
-        counts=queries.alert_counts(conn, result.cycle_date),
-        filters=filters,
-        page=page,
-        pages=max(1, math.ceil(result.total / size)),
-        query=lambda **kw: urlencode({**filters, **kw}),
-        export=urlencode({**filters, "format": "csv"}),
-    )
+    result = queries.alerts(conn, flt, paged(page))
+    return list_page(request, "alerts.html", result, page, counts=queries.alert_counts(conn, result.cycle_date))
 
 
 @router.post("/alertas/{cycle_date}/{material_id}/{action}")
@@ -389,20 +400,8 @@ def materials_page(
     who: Viewer,
     conn: Conn,
 ) -> HTMLResponse:
-    size = 50
     flt = queries.MaterialFilter(q=q, category=category, criticality=criticality, severity=severity)
-    result = queries.materials(conn, flt, queries.Paging(size, (page - 1) * size))
-    filters = {k: v for k, v in request.query_params.items() if k != "page" and v}
-    return render(
-        request,
-        "materials.html",
-        result=result,
-        filters=filters,
-        page=page,
-        pages=max(1, math.ceil(result.total / size)),
-        query=lambda **kw: urlencode({**filters, **kw}),
-        export=urlencode({**filters, "format": "csv"}),
-    )
+    return list_page(request, "materials.html", queries.materials(conn, flt, paged(page)), page)
 
 
 def material_figures(data: dict[str, Any]) -> list[dict[str, Any]]:
@@ -531,21 +530,8 @@ def recommendations_page(
     who: Viewer,
     conn: Conn,
 ) -> HTMLResponse:
-    size = 50
-    result = queries.recommendations(
-        conn, queries.RecommendationFilter(kind=kind, priority=priority), queries.Paging(size, (page - 1) * size)
-    )
-    filters = {k: v for k, v in request.query_params.items() if k != "page" and v}
-    return render(
-        request,
-        "recommendations.html",
-        result=result,
-        filters=filters,
-        page=page,
-        pages=max(1, math.ceil(result.total / size)),
-        query=lambda **kw: urlencode({**filters, **kw}),
-        export=urlencode({**filters, "format": "csv"}),
-    )
+    result = queries.recommendations(conn, queries.RecommendationFilter(kind=kind, priority=priority), paged(page))
+    return list_page(request, "recommendations.html", result, page)
 
 
 @router.get("/clusters", response_class=HTMLResponse)

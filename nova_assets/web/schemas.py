@@ -80,19 +80,6 @@ class OverrideIn(BaseModel):
     expires_on: date
 
 
-class OverrideOut(BaseModel):
-    override_id: int
-    material_id: str
-    kind: str
-    value: float
-    reason: str
-    expires_on: date
-    created_by: str | None
-    created_at: datetime
-    cancelled_at: datetime | None
-    cancelled_by: str | None
-
-
 class ReorderPointIn(BaseModel):
     mean_daily: float = Field(ge=0, description="expected demand per day")
     sigma_daily: float = Field(ge=0, description="standard deviation of the daily forecast error")

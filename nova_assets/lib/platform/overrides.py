@@ -61,6 +61,21 @@ def _as_dict(item: Override | None) -> dict | None:
     return {k: (v.isoformat() if isinstance(v, date | datetime) else v) for k, v in item.__dict__.items()}
 
 
+def _audit(
+    conn: psycopg.Connection, action: str, user: User, address: str | None, before: Override | None, after: Override
+) -> None:
+    audit.record(
+        conn,
+        action,
+        user_id=user.user_id,
+        username=user.username,
+        address=address,
+        target=f"material:{after.material_id}:{after.kind}",
+        before=_as_dict(before),
+        after=_as_dict(after),
+    )
+
+
 def get(conn: psycopg.Connection, override_id: int) -> Override:
     found = conn.cursor(row_factory=class_row(Override)).execute(_SELECT + " WHERE o.override_id = %s", (override_id,))
     row = found.fetchone()
@@ -121,16 +136,7 @@ def create(
             (material_id, kind.value, float(value), reason, expires_on, user.user_id),
         ).fetchone()[0]
         after = get(conn, new_id)
-        audit.record(
-            conn,
-            "override_set",
-            user_id=user.user_id,
-            username=user.username,
-            address=address,
-            target=f"material:{material_id}:{kind.value}",
-            before=_as_dict(before),
-            after=_as_dict(after),
-        )
+        _audit(conn, "override_set", user, address, before, after)
     return after
 
 
@@ -144,16 +150,7 @@ def cancel(conn: psycopg.Connection, user: User, override_id: int, address: str 
             (user.user_id, override_id),
         )
         after = get(conn, override_id)
-        audit.record(
-            conn,
-            "override_cancelled",
-            user_id=user.user_id,
-            username=user.username,
-            address=address,
-            target=f"material:{before.material_id}:{before.kind}",
-            before=_as_dict(before),
-            after=_as_dict(after),
-        )
+        _audit(conn, "override_cancelled", user, address, before, after)
     return after
 
 

@@ -434,10 +434,10 @@ def material_figures(data: dict[str, Any]) -> list[dict[str, Any]]:
         )  # fmt: skip
     projection = data["projection"]
     stock: list[dict[str, Any]] = [
-        {"x": [r["date"] for r in projection], "y": [r["projected_position"] for r in projection], "type": "scatter",
-         "mode": "lines", "name": "Posição projetada (em mãos + pedidos)", "line": {"color": "#1f5fad", "width": 2}},
         {"x": [r["date"] for r in projection], "y": [r["projected_on_hand"] for r in projection], "type": "scatter",
          "mode": "lines", "name": "Em mãos projetado", "line": {"color": "#8aa4c8"}},
+        {"x": [r["date"] for r in projection], "y": [r["projected_position"] for r in projection], "type": "scatter",
+         "mode": "lines", "name": "Posição projetada (em mãos + pedidos)", "line": {"color": "#1f5fad", "width": 2}},
         {"x": [r["date"] for r in projection], "y": [r["reorder_point"] for r in projection], "type": "scatter",
          "mode": "lines", "name": "Ponto de pedido", "line": {"color": "#b3261e", "dash": "dot"}},
     ]  # fmt: skip

@@ -420,7 +420,8 @@ def stock_projection(
     late = sum(q for d, q in receipts.items() if d < first)  # overdue orders: counted on the first day
     out = []
     for day in sorted(used):
-        on_hand += receipts.get(day, 0.0) + (late if day == first else 0.0) - float(used[day])
+        # stock on hand cannot go below zero: demand beyond it is backordered (the position keeps it)
+        on_hand = max(on_hand + receipts.get(day, 0.0) + (late if day == first else 0.0) - float(used[day]), 0.0)
         position -= float(used[day])
         out.append(
             {

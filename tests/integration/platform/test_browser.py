@@ -155,8 +155,8 @@ def test_calculator_gives_the_cycle_functions_answer(page, web_server: Server) -
 
 def test_analyst_acknowledges_an_alert_sets_an_override_and_signs_out(page, web_server: Server) -> None:
     sign_in(page, "analyst")
-    page.goto("/alertas?status=open")
-    row = page.locator("table.alerts tbody tr").first
+    page.goto("/alertas")
+    row = page.locator("table.alerts tbody tr:has(form.act button:text('Reconhecer'))").first
     material = row.get_attribute("id").removeprefix("alert-")
     row.locator("input[name=comment]").fill("comprador avisado")
     row.locator("form.act button").click()

@@ -127,7 +127,11 @@ def test_nova_users_cli_adds_lists_and_disables(
     monkeypatch.setattr("sys.stdin", io.StringIO("uma-senha-longa-o-bastante\n"))
     assert main(["users", "add", "operador", "--role", "analyst"]) == 0
     assert "created with role ANALYST" in capsys.readouterr().out
-    assert web_server.token("operador")  # signs in with the password read from standard input
+    with web_server.client() as client:  # signs in with the password read from standard input
+        login = client.post(
+            "/api/v1/auth/login", json={"username": "operador", "password": "uma-senha-longa-o-bastante"}
+        )
+        assert login.status_code == 200
     monkeypatch.setattr("sys.stdin", io.StringIO("curta\n"))
     assert main(["users", "add", "outro", "--role", "VIEWER"]) == 1
     assert "pelo menos 10" in capsys.readouterr().err

@@ -128,7 +128,10 @@ def cmd_run(args: argparse.Namespace) -> int:
         f"\nWall time: {time.monotonic() - started:.0f} s."
         + (" The ERP data is SYNTHETIC (see data/landing/SYNTHETIC_DATA.txt)." if synthetic else "")
     )
-    print("Open the UIs with `make ui`: Dagster http://127.0.0.1:3000, MLflow http://127.0.0.1:5000")
+    print(
+        "Open the UIs with `make ui`: web app http://127.0.0.1:8000, Dagster http://127.0.0.1:3000,"
+        " MLflow http://127.0.0.1:5000"
+    )
     return 0
 
 

@@ -124,11 +124,12 @@ def health(request: Request) -> HealthOut:
 
 
 @router.post("/auth/login", response_model=TokenOut, tags=["auth"])
-def login(body: LoginIn, request: Request, conn: Conn) -> TokenOut:
+def login(body: LoginIn, request: Request) -> TokenOut:
     state = request.app.state
     issued = sessions.login(
-        conn, state.tokens, body.username, body.password, client_address(request), state.config.login_limits
-    )
+        state.pool.connection, state.tokens, body.username, body.password, client_address(request),
+        state.config.login_limits,
+    )  # fmt: skip
     return TokenOut(access_token=issued.token, expires_at=issued.expires_at, user=UserOut(**asdict(issued.user)))
 
 
@@ -175,7 +176,7 @@ def alerts(
     flt = queries.AlertFilter(
         cycle_date, severity, material_id, q, site_id, state, category, criticality, demand_class, status
     )
-    return ctx.respond("alerts", queries.alerts(ctx.conn, flt, ctx.paging))
+    return ctx.respond("alerts", ctx.request.app.state.alert_pages.get(ctx.conn, flt, ctx.paging))
 
 
 @router.post("/alerts/{cycle_date}/{material_id}/{action}", response_model=AlertStatusOut, tags=["alerts"])

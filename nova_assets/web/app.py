@@ -8,6 +8,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 
+import anyio.to_thread
 import plotly
 import swagger_ui
 from fastapi import FastAPI, Request
@@ -16,8 +17,10 @@ from fastapi.middleware.cors import CORSMiddleware
 from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
+from psycopg_pool import PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from nova_assets.lib.platform.cache import AlertPages
 from nova_assets.lib.platform.database import open_pool
 from nova_assets.lib.platform.errors import Forbidden, Invalid, NotFound, PlatformError, Throttled, Unauthorized
 from nova_assets.lib.platform.sessions import TokenService
@@ -42,6 +45,10 @@ DOCS_CSP = CSP.replace("script-src 'self'", "script-src 'self' 'unsafe-inline'")
 def create_app(config: WebConfig) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        # A request holds its connection from a dependency run in one worker thread to its release in
+        # another; with fewer connections than threads, threads waiting for a connection could take
+        # every thread a release needs. So there are exactly as many threads as connections.
+        anyio.to_thread.current_default_thread_limiter().total_tokens = config.pool_size
         app.state.pool = open_pool(config.api_database_url, max_size=config.pool_size)
         try:
             yield
@@ -58,6 +65,7 @@ def create_app(config: WebConfig) -> FastAPI:
     )
     app.state.config = config
     app.state.tokens = TokenService(config.jwt_secret, config.token_ttl)
+    app.state.alert_pages = AlertPages()
 
     if config.cors_origins:  # closed by default: no CORS headers at all
         app.add_middleware(
@@ -115,6 +123,13 @@ def create_app(config: WebConfig) -> FastAPI:
         if wants_html(request):
             return pages.error_page(request, 422, "dados inválidos: " + "; ".join(p["msg"] for p in problems))
         return JSONResponse({"detail": problems}, status_code=422)
+
+    @app.exception_handler(PoolTimeout)
+    async def busy(request: Request, exc: PoolTimeout) -> Response:
+        log.warning("no database connection free for %s %s", request.method, request.url.path)
+        if wants_html(request):
+            return pages.error_page(request, 503, "servidor ocupado; tente de novo em instantes")
+        return JSONResponse({"detail": "servidor ocupado"}, status_code=503, headers={"Retry-After": "5"})
 
     @app.exception_handler(Exception)
     async def unexpected(request: Request, exc: Exception) -> Response:

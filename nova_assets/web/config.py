@@ -33,7 +33,7 @@ class WebConfig:
     landing_dir: Path | None = None
     mlflow_ui_url: str = "http://127.0.0.1:5000"
     version: str = field(default_factory=app_version)
-    pool_size: int = 10
+    pool_size: int = 40  # database connections = request worker threads (see app.lifespan)
 
     @property
     def synthetic_data(self) -> bool:

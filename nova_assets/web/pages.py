@@ -178,12 +178,11 @@ def login_submit(
     request: Request,
     username: Annotated[str, Form(max_length=200)],
     password: Annotated[str, Form(max_length=1000)],
-    conn: Conn,
 ) -> Response:
     state = request.app.state
     try:
         issued = sessions.login(
-            conn, state.tokens, username, password, client_address(request), state.config.login_limits
+            state.pool.connection, state.tokens, username, password, client_address(request), state.config.login_limits
         )
     except (Unauthorized, Throttled) as exc:
         return render(
@@ -231,7 +230,9 @@ def overview(*, request: Request, who: Viewer, conn: Conn) -> HTMLResponse:
     latest = data["latest"]
     trend = data["trend"]
     cycle = health["last_cycle_date"]
-    top = queries.alerts(conn, queries.AlertFilter(severity=["CRÍTICO", "ALTO"]), queries.Paging(10, 0))
+    top = request.app.state.alert_pages.get(
+        conn, queries.AlertFilter(severity=["CRÍTICO", "ALTO"]), queries.Paging(10, 0)
+    )
     days = [r["cycle_date"] for r in trend]
     figures = []
     if trend:
@@ -360,7 +361,7 @@ def alerts_page(
         criticality=criticality,
         status=status if status in STATUS_PT else None,
     )
-    result = queries.alerts(conn, flt, paged(page))
+    result = request.app.state.alert_pages.get(conn, flt, paged(page))
     return list_page(request, "alerts.html", result, page, counts=queries.alert_counts(conn, result.cycle_date))
 
 

@@ -156,12 +156,12 @@ _ALERT_FROM = """
     LEFT JOIN core.sites s ON s.site_id = a.site_id
     LEFT JOIN analytics.reorder_points r
         ON r.cycle_date = a.cycle_date AND r.material_id = a.material_id AND r.policy = 'project'
-    LEFT JOIN LATERAL (
-        SELECT x.status, x.comment, x.at, u.username FROM support.alert_actions x
-        JOIN support.users u USING (user_id)
-        WHERE x.cycle_date = a.cycle_date AND x.material_id = a.material_id
-        ORDER BY x.at DESC, x.action_id DESC LIMIT 1
-    ) act ON true
+    LEFT JOIN (
+        SELECT DISTINCT ON (x.material_id) x.material_id, x.status, x.comment, x.at, u.username
+        FROM support.alert_actions x JOIN support.users u USING (user_id)
+        WHERE x.cycle_date = %(cycle)s
+        ORDER BY x.material_id, x.at DESC, x.action_id DESC
+    ) act ON act.material_id = a.material_id
     WHERE a.cycle_date = %(cycle)s
       AND (cardinality(%(severity)s::text[]) = 0 OR a.severity = ANY(%(severity)s::text[]))
       AND (%(material)s::text IS NULL OR a.material_id = %(material)s)
@@ -202,7 +202,13 @@ def alerts(conn: psycopg.Connection, flt: AlertFilter, paging: Paging) -> Page:
         "array_position(ARRAY['CRÍTICO','ALTO','MÉDIO','OK'], a.severity),"
         " a.days_until_stockout ASC NULLS LAST, a.material_id"
     )
-    rows, total = _paged(conn, _ALERT_SELECT, _ALERT_FROM, order, params, paging)
+    # The page's keys first (the planner drops the joins no filter uses), then the details of those rows only.
+    keys, total = _paged(conn, "a.material_id", _ALERT_FROM, order, params, paging)
+    rows = _rows(
+        conn,
+        f"SELECT {_ALERT_SELECT} FROM {_ALERT_FROM} AND a.material_id = ANY(%(_keys)s::text[]) ORDER BY {order}",
+        {**params, "_keys": [k["material_id"] for k in keys]},
+    )
     return Page(rows, total, paging.limit, paging.offset, cycle)
 
 

@@ -6,6 +6,8 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
+from collections.abc import Callable
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -14,7 +16,14 @@ import psycopg
 
 from nova_assets.lib.platform import audit
 from nova_assets.lib.platform.errors import Throttled, Unauthorized
-from nova_assets.lib.platform.users import User, get_user, verify_password
+from nova_assets.lib.platform.users import (
+    USER_COLUMNS,
+    User,
+    get_user,
+    password_matches,
+    rehash_if_needed,
+    stored_password,
+)
 
 ALGORITHM = "HS256"
 ISSUER = "nova-corrente"
@@ -93,14 +102,14 @@ class TokenService:
             )
         except jwt.PyJWTError as exc:
             raise Unauthorized("sessão inválida ou expirada") from exc
-        row = conn.execute(
-            "SELECT u.username, s.expires_at FROM support.sessions s JOIN support.users u USING (user_id)"
+        found = conn.execute(
+            f"SELECT {USER_COLUMNS}, s.expires_at FROM support.sessions s JOIN support.users u USING (user_id)"
             " WHERE s.jti = %s AND s.user_id = %s AND s.revoked_at IS NULL AND s.expires_at > now() AND u.active",
             (claims["jti"], int(claims["sub"])),
         ).fetchone()
-        if row is None:
+        if found is None:
             raise Unauthorized("sessão inválida ou expirada")
-        return Session(claims["jti"], get_user(conn, row[0]), row[1])
+        return Session(claims["jti"], User(*found[:-1]), found[-1])
 
     def revoke(self, conn: psycopg.Connection, jti: str) -> None:
         with conn.transaction():
@@ -115,33 +124,39 @@ class TokenService:
 
 
 def login(
-    conn: psycopg.Connection,
+    connect: Callable[[], AbstractContextManager[psycopg.Connection]],
     tokens: TokenService,
     username: str,
     password: str,
     address: str | None,
     limits: LoginLimits,
 ) -> IssuedToken:
-    """Check the rate limits, then the password; audit the outcome; issue a token."""
+    """Check the rate limits, then the password (holding no connection while argon2 works); audit the
+    outcome; issue a token. `connect()` lends a connection (the web app's pool)."""
     name = username.strip().lower()[:200]
     since = datetime.now(UTC) - limits.window
-    per_user, per_address = conn.execute(
-        "SELECT count(*) FILTER (WHERE username = %s), count(*) FROM support.audit_log"
-        " WHERE action = 'login_failed' AND address IS NOT DISTINCT FROM %s AND at > %s",
-        (name, address, since),
-    ).fetchone()
-    if per_user >= limits.per_user or per_address >= limits.per_address:
-        audit.record(conn, "login_throttled", outcome="refused", username=name, address=address)
-        minutes = int(limits.window.total_seconds() // 60)
-        raise Throttled(f"muitas tentativas de acesso falhas; tente de novo em até {minutes} minutos")
-    user = verify_password(conn, name, password)
-    if user is None:
-        audit.record(conn, "login_failed", outcome="failed", username=name, address=address)
-        raise Unauthorized("usuário ou senha incorretos")
-    issued = tokens.issue(conn, user, address)
-    audit.record(
-        conn, "login", user_id=user.user_id, username=user.username, address=address, detail={"jti": issued.jti}
-    )
+    with connect() as conn:
+        per_user, per_address = conn.execute(
+            "SELECT count(*) FILTER (WHERE username = %s), count(*) FROM support.audit_log"
+            " WHERE action = 'login_failed' AND address IS NOT DISTINCT FROM %s AND at > %s",
+            (name, address, since),
+        ).fetchone()
+        if per_user >= limits.per_user or per_address >= limits.per_address:
+            audit.record(conn, "login_throttled", outcome="refused", username=name, address=address)
+            minutes = int(limits.window.total_seconds() // 60)
+            raise Throttled(f"muitas tentativas de acesso falhas; tente de novo em até {minutes} minutos")
+        stored = stored_password(conn, name)
+    matches = password_matches(stored, password)
+    with connect() as conn:
+        if not matches:
+            audit.record(conn, "login_failed", outcome="failed", username=name, address=address)
+            raise Unauthorized("usuário ou senha incorretos")
+        rehash_if_needed(conn, stored, password)
+        user = get_user(conn, name)
+        issued = tokens.issue(conn, user, address)
+        audit.record(
+            conn, "login", user_id=user.user_id, username=user.username, address=address, detail={"jti": issued.jti}
+        )
     return issued
 
 

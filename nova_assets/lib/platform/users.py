@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import re
+import threading
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
@@ -20,6 +22,7 @@ USERNAME = re.compile(r"^[a-z0-9][a-z0-9._-]{1,62}$")
 _HASHER = PasswordHasher()  # argon2id
 # Verified against when the user does not exist, so an unknown name costs the same time as a wrong password.
 _DUMMY_HASH = _HASHER.hash("not a password of anyone")
+_HASHING = threading.BoundedSemaphore(os.cpu_count() or 1)
 
 
 class Role(StrEnum):
@@ -52,7 +55,8 @@ class User:
         object.__setattr__(self, "role", Role(self.role))
 
 
-_COLUMNS = "user_id, username, role, active, created_at, created_by, disabled_at, last_login_at"
+USER_COLUMNS = "u.user_id, u.username, u.role, u.active, u.created_at, u.created_by, u.disabled_at, u.last_login_at"
+_COLUMNS = USER_COLUMNS.replace("u.", "")
 
 
 def check_password(password: str) -> None:
@@ -160,24 +164,39 @@ def set_active(
     return after
 
 
-def verify_password(conn: psycopg.Connection, username: str, password: str) -> User | None:
-    """The active user when the password matches, else None (same work for unknown names)."""
+@dataclass(frozen=True)
+class StoredPassword:
+    user_id: int | None  # None: no such user (checked against a dummy hash all the same)
+    password_hash: str
+    active: bool
+
+
+def stored_password(conn: psycopg.Connection, username: str) -> StoredPassword:
     row = conn.execute(
         "SELECT user_id, password_hash, active FROM support.users WHERE username = %s", (username.strip().lower(),)
     ).fetchone()
-    stored = row[1] if row else _DUMMY_HASH
-    try:
-        _HASHER.verify(stored, password)
-    except (VerificationError, InvalidHashError):
-        return None
-    if row is None or not row[2]:
-        return None
-    if _HASHER.check_needs_rehash(stored):
+    return StoredPassword(*row) if row else StoredPassword(None, _DUMMY_HASH, False)
+
+
+def password_matches(stored: StoredPassword, password: str) -> bool:
+    """argon2id verification, CPU- and memory-bound (64 MiB each): at most one per core at a time, and
+    with no database connection held, so a burst of logins cannot starve the pool or the memory."""
+    with _HASHING:
+        try:
+            _HASHER.verify(stored.password_hash, password)
+        except (VerificationError, InvalidHashError):
+            return False
+    return stored.user_id is not None and stored.active
+
+
+def rehash_if_needed(conn: psycopg.Connection, stored: StoredPassword, password: str) -> None:
+    """Upgrade the stored hash when argon2's parameters have changed since it was made."""
+    if stored.user_id is not None and _HASHER.check_needs_rehash(stored.password_hash):
         with conn.transaction():
             conn.execute(
-                "UPDATE support.users SET password_hash = %s WHERE user_id = %s", (_HASHER.hash(password), row[0])
+                "UPDATE support.users SET password_hash = %s WHERE user_id = %s",
+                (_HASHER.hash(password), stored.user_id),
             )
-    return get_user(conn, username)
 
 
 def any_admin(conn: psycopg.Connection) -> bool:

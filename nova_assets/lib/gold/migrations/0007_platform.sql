@@ -100,7 +100,7 @@ CREATE TABLE analytics.demand_history (
     material_id  text NOT NULL REFERENCES core.materials (material_id),
     demand_date  date NOT NULL,
     demand       double precision NOT NULL,
-    PRIMARY KEY (cycle_date, material_id, demand_date)
+    PRIMARY KEY (material_id, cycle_date, demand_date)
 );
 
 CREATE TABLE analytics.material_model_errors (
@@ -111,8 +111,12 @@ CREATE TABLE analytics.material_model_errors (
     rmse         double precision,
     bias         double precision,
     n_points     integer NOT NULL,
-    PRIMARY KEY (cycle_date, material_id, model)
+    PRIMARY KEY (material_id, cycle_date, model)
 );
+CREATE INDEX material_model_errors_cycle_idx ON analytics.material_model_errors (cycle_date);
+
+-- The material page reads one material's latest site inventory.
+CREATE INDEX site_inventory_material_idx ON analytics.site_inventory (material_id, cycle_date);
 
 -- The API's role: reads gold, writes only what the API owns. NOLOGIN here; the web app gives it
 -- LOGIN and a generated password at start (nova_assets/lib/platform/database.py).

@@ -14,6 +14,7 @@ from typing import Any
 import dagster as dg
 import pandas as pd
 
+from nova_assets.lib.lake_tables import raw
 from nova_assets.lib.sources.quality import CHECKS, RULES, CheckOutcome, latest_date, quality_score, write_status
 from nova_assets.resources import LakeResource
 
@@ -47,7 +48,7 @@ def publish(
         status = f"NOT WRITTEN: blocking checks failed ({', '.join(blocked)}); the last good table is kept"
         context.log.error(f"raw/{table}: {status}: " + "; ".join(o.description for o in outcomes if not o.passed))
     else:
-        lake.write("raw", table, frame)
+        lake.write(raw(table), frame)
         status = "written"
     score = quality_score(outcomes)
     freshness = RULES[table].freshness

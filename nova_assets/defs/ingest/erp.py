@@ -11,13 +11,13 @@ import dagster as dg
 import pandas as pd
 
 from nova_assets.defs.ingest.checks import check_specs, publish, raw_key
-from nova_assets.lib import lake as lake_tables
+from nova_assets.lib.lake_tables import ERP_QUARANTINED_ROWS, ERP_REJECTED_FILES, raw
 from nova_assets.lib.sources.erp_files import ERP_TABLES
 from nova_assets.lib.sources.erp_store import ErpStore, IngestReport, empty_table
 from nova_assets.lib.sources.quality import CheckContext, evaluate
 from nova_assets.resources import LakeResource, SourcesResource
 
-QUARANTINE_KEY = dg.AssetKey(["quarantine", "erp_rows"])
+QUARANTINE_KEY = dg.AssetKey(list(ERP_QUARANTINED_ROWS.asset))
 NEEDS_MASTERS = {"erp_movements", "erp_stock", "erp_open_orders", "erp_purchase_orders"}
 SHOWN = 20  # files listed in metadata
 
@@ -27,7 +27,6 @@ SHOWN = 20  # files listed in metadata
         *(
             dg.AssetSpec(
                 raw_key(table),
-                group_name="ingest",
                 kinds={"python", "parquet"},
                 description=f"ERP {table.removeprefix('erp_').replace('_', ' ')}: rebuilt from every accepted "
                 "export file; bad rows quarantined",
@@ -37,7 +36,6 @@ SHOWN = 20  # files listed in metadata
         ),
         dg.AssetSpec(
             QUARANTINE_KEY,
-            group_name="ingest",
             kinds={"python", "parquet"},
             description="ERP rows that were not loaded (table, file, line, reason, raw text), kept across runs; "
             "files rejected as a whole are in quarantine/erp_rejected_files.parquet",
@@ -52,7 +50,7 @@ def erp_tables(
 ) -> Iterator[dg.MaterializeResult]:
     """Load new landing files into the ERP store, then rebuild, check and publish each selected table."""
     as_of = sources.as_of
-    store = ErpStore(lake.root / "bronze" / "erp")
+    store = ErpStore(lake.bronze("erp"))
     report = store.ingest(sources.erp_dir)
     _log(context, report)
     run_summary = {
@@ -67,11 +65,11 @@ def erp_tables(
     def table_of(name: str) -> tuple[pd.DataFrame, str]:
         if name not in tables:
             frame = store.build_table(name)
-            previous = lake_tables.table_path(lake.root, "raw", name)
+            previous = lake.read_if_exists(raw(name)) if frame is None else None
             if frame is not None:
                 tables[name] = frame, f"{len(store.files(name))} accepted ERP file(s)"
-            elif previous.exists():
-                tables[name] = pd.read_parquet(previous), "previous raw table (no accepted file in the store)"
+            elif previous is not None:
+                tables[name] = previous, "previous raw table (no accepted file in the store)"
             else:
                 tables[name] = empty_table(name), "no ERP file yet"
         return tables[name]
@@ -80,8 +78,8 @@ def erp_tables(
     if QUARANTINE_KEY in selected:
         quarantine = store.quarantine()
         rejected = store.rejected_files()
-        lake.write("quarantine", "erp_rows", quarantine)
-        lake.write("quarantine", "erp_rejected_files", rejected)
+        lake.write(ERP_QUARANTINED_ROWS, quarantine)
+        lake.write(ERP_REJECTED_FILES, rejected)
         yield dg.MaterializeResult(
             asset_key=QUARANTINE_KEY,
             metadata={

@@ -179,7 +179,10 @@ def cmd_ui(args: argparse.Namespace) -> int:
         ),
         subprocess.Popen([sys.executable, "-m", "nova_assets.web.server"], cwd=PROJECT_ROOT, env=env),  # web app
     ]
-    print(f"Dagster UI: http://127.0.0.1:{args.dagster_port}   MLflow UI: http://127.0.0.1:{args.mlflow_port}")
+    web = f"http://{settings['NOVA_WEB_HOST']}:{settings['NOVA_WEB_PORT']}"
+    print(
+        f"Web app: {web}   Dagster UI: http://127.0.0.1:{args.dagster_port}   MLflow UI: http://127.0.0.1:{args.mlflow_port}"
+    )
     print("Ctrl-C stops all three.")
     signal.signal(signal.SIGTERM, signal.default_int_handler)  # `kill` stops them as cleanly as Ctrl-C
     try:

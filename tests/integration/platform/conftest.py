@@ -8,6 +8,7 @@ import socket
 import threading
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -51,37 +52,48 @@ class Cycle:
     def rerun(self, keys: list[list[str]]) -> None:
         """Materialize `keys` again, as the next daily cycle would."""
         job = self.definitions.resolve_implicit_global_asset_job_def()
-        result = job.execute_in_process(instance=self.instance, asset_selection=[dg.AssetKey(k) for k in keys])
+        with environment(self.settings):
+            result = job.execute_in_process(instance=self.instance, asset_selection=[dg.AssetKey(k) for k in keys])
         assert result.success
 
 
+@contextmanager
+def environment(settings: dict[str, str]) -> Iterator[None]:
+    """The cycle's settings in os.environ while it runs, and what was there before afterwards (later
+    tests of the session must not see this cycle's folders)."""
+    previous = {name: os.environ.get(name) for name in settings}
+    os.environ.update(settings)
+    try:
+        yield
+    finally:
+        for name, value in previous.items():  # put back only what we set: imports may have extended PATH
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+
+
 @pytest.fixture(scope="session")
-def platform_cycle(tmp_path_factory: pytest.TempPathFactory, postgres_server: str) -> Iterator[Cycle]:
+def platform_cycle(tmp_path_factory: pytest.TempPathFactory, postgres_server: str) -> Cycle:
     root = tmp_path_factory.mktemp("platform")
     settings = cycle_settings(root, postgres_server, "nova_platform_test", materials=12, sites=4, horizon=14)
     from nova_assets.cli import ensure_sample
 
     ensure_sample(settings)
-    previous = {name: os.environ.get(name) for name in settings}
-    os.environ.update(settings)
-    from nova_assets.definitions import defs
+    with environment(settings):
+        from nova_assets.definitions import defs
 
-    definitions = defs()
-    instance = dg.DagsterInstance.ephemeral()
-    movements = pd.read_csv(Path(settings["NOVA_LANDING_DIR"]) / "erp" / "movements.csv", usecols=["movement_date"])
-    partition = str(movements["movement_date"].max())
-    result = definitions.resolve_job_def("daily_cycle").execute_in_process(instance=instance, partition_key=partition)
-    assert result.success
+        definitions = defs()
+        instance = dg.DagsterInstance.ephemeral()
+        movements = pd.read_csv(Path(settings["NOVA_LANDING_DIR"]) / "erp" / "movements.csv", usecols=["movement_date"])
+        partition = str(movements["movement_date"].max())
+        job = definitions.resolve_job_def("daily_cycle")
+        assert job.execute_in_process(instance=instance, partition_key=partition).success
     with psycopg.connect(settings["NOVA_POSTGRES_URL"]) as conn:
         for name, role in ROLES.items():
             users.add_user(conn, name, role, PASSWORD, created_by="tests")
         conn.commit()
-    yield Cycle(settings, definitions, instance, partition)
-    for name, value in previous.items():
-        if value is None:
-            os.environ.pop(name, None)
-        else:
-            os.environ[name] = value
+    return Cycle(settings, definitions, instance, partition)
 
 
 def _free_port() -> int:

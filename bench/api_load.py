@@ -94,12 +94,11 @@ def serve(url: str, web_dir: str, port: int) -> None:
     """The web app as `nova web` runs it, in this (child) process."""
     import uvicorn
 
-    from nova_assets.services.local_stack import embedded_settings
+    from nova_assets.settings import load_settings
     from nova_assets.web.app import create_app
     from nova_assets.web.config import web_config
 
-    settings = embedded_settings(use_environment=False, overrides={"NOVA_WEB_DIR": web_dir})
-    settings["NOVA_POSTGRES_URL"] = url
+    settings = load_settings({}, overrides={"NOVA_WEB_DIR": web_dir, "NOVA_POSTGRES_URL": url})
     uvicorn.run(create_app(web_config(settings)), host="127.0.0.1", port=port, log_level="warning")
 
 

@@ -56,9 +56,10 @@ def cmd_users(args: argparse.Namespace) -> int:
 
 def cmd_web(args: argparse.Namespace) -> int:
     from nova_assets.services.local_stack import bring_up
+    from nova_assets.settings import load_settings
     from nova_assets.web.server import serve
 
-    serve(bring_up())
+    serve(load_settings(bring_up()))
     return 0
 
 

@@ -350,8 +350,12 @@ def calc_reorder_point(body: ReorderPointIn, who: Viewer) -> dict[str, float]:
 
 
 @router.post("/calculators/eoq", tags=["calculators"])
-def calc_eoq(body: EoqIn, who: Viewer) -> dict[str, float | None]:
-    return asdict(calculators.eoq(**body.model_dump()))
+def calc_eoq(body: EoqIn, request: Request, who: Viewer) -> dict[str, float | None]:
+    config = request.app.state.config
+    inputs = body.model_dump()
+    inputs["order_cost"] = config.order_cost_brl if body.order_cost is None else body.order_cost
+    inputs["holding_rate"] = config.holding_cost_rate if body.holding_rate is None else body.holding_rate
+    return asdict(calculators.eoq(**inputs))
 
 
 @router.post("/calculators/design-baseline", tags=["calculators"])

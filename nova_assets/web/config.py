@@ -1,4 +1,4 @@
-"""What the web app needs to start, resolved from the project's settings (services/local_stack.py)."""
+"""What the web app needs to start, resolved from the project's settings (nova_assets/settings.py)."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from pathlib import Path
 from nova_assets.lib.platform.database import prepare_api_role
 from nova_assets.lib.platform.secrets_file import ensure_secret
 from nova_assets.lib.platform.sessions import LoginLimits
+from nova_assets.settings import Settings
 
 JWT_SECRET_FILE = "jwt_signing_key"
 API_PASSWORD_FILE = "api_db.password"
@@ -26,12 +27,14 @@ def app_version() -> str:
 class WebConfig:
     api_database_url: str
     jwt_secret: str
-    token_ttl: timedelta = timedelta(minutes=30)
-    login_limits: LoginLimits = field(default_factory=LoginLimits)
+    token_ttl: timedelta
+    login_limits: LoginLimits
+    mlflow_ui_url: str
+    order_cost_brl: float  # the calculators' defaults: the cycle's own EOQ inputs (NOVA_ORDER_COST_BRL, ...)
+    holding_cost_rate: float
     cors_origins: tuple[str, ...] = ()
     secure_cookies: bool = False
     landing_dir: Path | None = None
-    mlflow_ui_url: str = "http://127.0.0.1:5000"
     version: str = field(default_factory=app_version)
     pool_size: int = 40  # database connections = request worker threads (see app.lifespan)
 
@@ -40,21 +43,23 @@ class WebConfig:
         return bool(self.landing_dir and (self.landing_dir / "SYNTHETIC_DATA.txt").exists())
 
 
-def web_config(settings: dict[str, str]) -> WebConfig:
+def web_config(settings: Settings) -> WebConfig:
     """Secrets generated on first start into NOVA_WEB_DIR (mode 0600); the API role prepared unless
     NOVA_API_POSTGRES_URL names a login of its own."""
-    web_dir = Path(settings["NOVA_WEB_DIR"])
-    api_url = settings.get("NOVA_API_POSTGRES_URL") or prepare_api_role(
-        settings["NOVA_POSTGRES_URL"], ensure_secret(web_dir / API_PASSWORD_FILE)
+    web_dir: Path = settings.web_dir
+    api_url = settings.api_postgres_url or prepare_api_role(
+        settings.postgres_url, ensure_secret(web_dir / API_PASSWORD_FILE)
     )
-    window = timedelta(minutes=int(settings["NOVA_LOGIN_WINDOW_MINUTES"]))
+    window = timedelta(minutes=settings.login_window_minutes)
     return WebConfig(
         api_database_url=api_url,
         jwt_secret=ensure_secret(web_dir / JWT_SECRET_FILE, 48),
-        token_ttl=timedelta(minutes=int(settings["NOVA_JWT_TTL_MINUTES"])),
-        login_limits=LoginLimits(per_user=int(settings["NOVA_LOGIN_MAX_FAILURES"]), window=window),
-        cors_origins=tuple(o.strip() for o in settings["NOVA_WEB_CORS_ORIGINS"].split(",") if o.strip()),
-        secure_cookies=settings["NOVA_WEB_SECURE_COOKIES"].strip() in {"1", "true", "yes"},
-        landing_dir=Path(settings["NOVA_LANDING_DIR"]),
-        mlflow_ui_url=settings["NOVA_MLFLOW_UI_URL"],
+        token_ttl=timedelta(minutes=settings.jwt_ttl_minutes),
+        login_limits=LoginLimits(per_user=settings.login_max_failures, window=window),
+        cors_origins=tuple(o.strip() for o in settings.web_cors_origins.split(",") if o.strip()),
+        secure_cookies=settings.web_secure_cookies,
+        landing_dir=settings.landing_dir,
+        mlflow_ui_url=settings.mlflow_ui_url,
+        order_cost_brl=settings.order_cost_brl,
+        holding_cost_rate=settings.holding_cost_rate,
     )

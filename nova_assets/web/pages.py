@@ -623,6 +623,7 @@ def _num(params: dict[str, str], name: str, default: float) -> float:
 @router.get("/calculadoras", response_class=HTMLResponse)
 def calculators_page(request: Request, who: Viewer) -> HTMLResponse:
     p = dict(request.query_params)
+    config = request.app.state.config
     form = {
         "mean_daily": _num(p, "mean_daily", 2.0),
         "sigma_daily": _num(p, "sigma_daily", 1.5),
@@ -631,9 +632,9 @@ def calculators_page(request: Request, who: Viewer) -> HTMLResponse:
         "service_measure": p.get("service_measure") if p.get("service_measure") in {"csl", "fill_rate"} else "csl",
         "service_level": _num(p, "service_level", 0.95),
         "unit_cost": _num(p, "unit_cost", 250),
-        "order_cost": _num(p, "order_cost", 150),
+        "order_cost": _num(p, "order_cost", config.order_cost_brl),
         "selic_percent": _num(p, "selic_percent", 15),
-        "holding_rate": _num(p, "holding_rate", 0.10),
+        "holding_rate": _num(p, "holding_rate", config.holding_cost_rate),
         "context_factor": _num(p, "context_factor", 1.0),
     }
     error = None

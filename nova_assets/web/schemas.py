@@ -94,9 +94,9 @@ class ReorderPointIn(BaseModel):
 class EoqIn(BaseModel):
     mean_daily: float = Field(ge=0)
     unit_cost: float = Field(ge=0)
-    order_cost: float = Field(default=150, ge=0)
+    order_cost: float | None = Field(default=None, ge=0, description="default: the cycle's NOVA_ORDER_COST_BRL")
     selic_percent: float = Field(default=15, ge=0)
-    holding_rate: float = Field(default=0.10, ge=0)
+    holding_rate: float | None = Field(default=None, ge=0, description="default: the cycle's NOVA_HOLDING_COST_RATE")
 
 
 class BaselineIn(BaseModel):

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import os
-
 import psycopg
 import uvicorn
 
 from nova_assets.lib.gold.schema import migrate
 from nova_assets.lib.platform import users
 from nova_assets.lib.platform.errors import Invalid
+from nova_assets.settings import Settings, load_settings
 from nova_assets.web.app import create_app
 from nova_assets.web.config import web_config
 
@@ -20,36 +19,36 @@ FIRST_ADMIN_HELP = (
 )
 
 
-def bootstrap_admin(owner_url: str, environ: dict[str, str] | os._Environ = os.environ) -> str:
+def bootstrap_admin(owner_url: str, username: str, password: str) -> str:
     """Create the first ADMIN from NOVA_ADMIN_USERNAME/NOVA_ADMIN_PASSWORD when none exists; say what happened."""
     with psycopg.connect(owner_url) as conn:
         migrate(conn)
         if users.any_admin(conn):
             return "Sign in with an existing user (`nova users list`)."
-        name, password = environ.get("NOVA_ADMIN_USERNAME"), environ.get("NOVA_ADMIN_PASSWORD")
-        if not (name and password):
+        if not (username and password):
             return FIRST_ADMIN_HELP
         try:
-            users.add_user(conn, name, users.Role.ADMIN, password, created_by="NOVA_ADMIN_USERNAME")
+            users.add_user(conn, username, users.Role.ADMIN, password, created_by="NOVA_ADMIN_USERNAME")
         except Invalid as exc:
             return f"NOVA_ADMIN_USERNAME/NOVA_ADMIN_PASSWORD not used: {exc}\n{FIRST_ADMIN_HELP}"
         conn.commit()
-        return f"Administrator {name} created from NOVA_ADMIN_USERNAME/NOVA_ADMIN_PASSWORD (unset them now)."
+        return f"Administrator {username} created from NOVA_ADMIN_USERNAME/NOVA_ADMIN_PASSWORD (unset them now)."
 
 
-def serve(settings: dict[str, str]) -> None:
-    host, port = settings["NOVA_WEB_HOST"], int(settings["NOVA_WEB_PORT"])
+def serve(settings: Settings) -> None:
+    """Serve with the resolved settings; NOVA_POSTGRES_URL must name the running gold database."""
+    if not settings.postgres_url:
+        raise SystemExit("nova web: NOVA_POSTGRES_URL is not set; start the web app with `nova ui` or `nova web`")
+    host, port = settings.web_host, settings.web_port
     config = web_config(settings)
-    print(f"Nova Corrente web app: http://{host}:{port}/  (API http://{host}:{port}/api/v1, docs /docs)", flush=True)
-    print(bootstrap_admin(settings["NOVA_POSTGRES_URL"]), flush=True)
+    print(f"Nova Corrente web app: http://{host}:{port}/  (API /api/v1, docs /docs)", flush=True)
+    print(bootstrap_admin(settings.postgres_url, settings.admin_username, settings.admin_password), flush=True)
     uvicorn.run(create_app(config), host=host, port=port, log_level="warning", server_header=False)
 
 
 def main() -> None:
-    """Run from `nova ui` with the resolved settings in the environment."""
-    from nova_assets.services.local_stack import embedded_settings
-
-    serve({**embedded_settings(), "NOVA_POSTGRES_URL": os.environ["NOVA_POSTGRES_URL"]})
+    """Run from `nova ui`, with the settings `nova` resolved in the environment."""
+    serve(load_settings())
 
 
 if __name__ == "__main__":

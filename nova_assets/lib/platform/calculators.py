@@ -35,7 +35,7 @@ def reorder_point(
     service_measure: str,
     service_level: float,
     order_quantity: float,
-    review_days: float = PolicySettings().review_days,
+    review_days: float = PolicySettings.review_days,
 ) -> ReorderPointResult:
     """The project's policy for a smooth item (normal lead-time demand over lead time + review)."""
     if min(mean_daily, sigma_daily, lead_time_days, lead_time_std_days, order_quantity, review_days) < 0:

@@ -20,6 +20,7 @@ import pytest
 import uvicorn
 
 from nova_assets.lib.platform import users
+from nova_assets.settings import load_settings
 from tests.integration.conftest import cycle_settings
 
 PASSWORD = "senha-de-teste-123"
@@ -126,7 +127,10 @@ def web_server(platform_cycle: Cycle) -> Iterator[Server]:
     from nova_assets.web.app import create_app
     from nova_assets.web.config import web_config
 
-    settings = {**platform_cycle.settings, "NOVA_LOGIN_MAX_FAILURES": "3", "NOVA_LOGIN_WINDOW_MINUTES": "15"}
+    settings = load_settings(
+        platform_cycle.settings,
+        overrides={"NOVA_LOGIN_MAX_FAILURES": "3", "NOVA_LOGIN_WINDOW_MINUTES": "15", "NOVA_ORDER_COST_BRL": "200"},
+    )
     port = _free_port()
     server = uvicorn.Server(
         uvicorn.Config(create_app(web_config(settings)), host="127.0.0.1", port=port, log_level="warning")

@@ -13,6 +13,7 @@ import psycopg
 import pytest
 
 from nova_assets.lib.platform.sessions import ALGORITHM, AUDIENCE, ISSUER
+from nova_assets.settings import load_settings
 from nova_assets.web.config import JWT_SECRET_FILE, web_config
 from tests.integration.platform.conftest import PASSWORD, Server
 
@@ -146,7 +147,8 @@ def test_kpis_models_and_calculators(web_server: Server) -> None:
     # lead time 9 + review 1 = 10 days: E = 20, sigma = sqrt(10) * 1, z(0.95) = 1.6449
     assert rop["expected_demand"] == pytest.approx(20)
     assert rop["reorder_point"] == pytest.approx(20 + 1.6449 * 10**0.5, abs=1e-3)
-    assert eoq["economic_order_quantity"] == pytest.approx((2 * 730 * 150 / (100 * 0.25)) ** 0.5)
+    # order cost NOVA_ORDER_COST_BRL (200 in the test server), carrying rate SELIC 15 % + NOVA_HOLDING_COST_RATE 0.10
+    assert eoq["economic_order_quantity"] == pytest.approx((2 * 730 * 200 / (100 * 0.25)) ** 0.5)
     assert base["reorder_point"] == pytest.approx(18 + 1.65 * 3)
 
 
@@ -423,7 +425,7 @@ def test_users_api_adds_with_argon2id_and_audits(web_server: Server) -> None:
 
 
 def test_the_api_database_role_reads_gold_and_writes_only_its_own_tables(web_server: Server) -> None:
-    url = web_config(web_server.cycle.settings).api_database_url
+    url = web_config(load_settings(web_server.cycle.settings)).api_database_url
     assert "nova_api" in url
     with psycopg.connect(url, autocommit=True) as conn:
         assert conn.execute("SELECT count(*) FROM core.materials").fetchone()[0] > 0

@@ -144,6 +144,7 @@ def test_calculator_gives_the_cycle_functions_answer(page, web_server: Server) -
         "sigma_daily": "1",
         "lead_time_days": "9",
         "lead_time_std_days": "0",
+        "unit_cost": "100",
     }.items():
         page.fill(f"input[name={name}]", value)
     page.select_option("select[name=service_measure]", "csl")
@@ -151,6 +152,8 @@ def test_calculator_gives_the_cycle_functions_answer(page, web_server: Server) -
     page.click("form.calc button[type=submit]")
     page.wait_for_selector("#calc-results")
     assert page.inner_text("#reorder-point") == "25,2"  # 20 + 1.645 * sqrt(10)
+    # prefilled with the cycle's settings: NOVA_ORDER_COST_BRL 200 (test server), SELIC 15 % + 0.10
+    assert page.inner_text("#eoq") == "108,1"  # sqrt(2 * 730 * 200 / (100 * 0.25))
 
 
 def test_analyst_acknowledges_an_alert_sets_an_override_and_signs_out(page, web_server: Server) -> None:

@@ -16,6 +16,7 @@ from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 
+from nova_assets.lib.forecasting.ensemble import ENSEMBLE_MODEL
 from nova_assets.lib.platform import alert_actions, audit, calculators, overrides, queries, sessions, users
 from nova_assets.lib.platform.errors import Forbidden, Invalid, NotFound, PlatformError, Throttled, Unauthorized
 from nova_assets.lib.platform.users import Role
@@ -407,7 +408,7 @@ def materials_page(
 
 def material_figures(data: dict[str, Any]) -> list[dict[str, Any]]:
     history = data["demand_history"][-CHART_HISTORY_DAYS:]
-    ensemble = [r for r in data["forecasts"] if r["model"] == queries.ENSEMBLE]
+    ensemble = [r for r in data["forecasts"] if r["model"] == ENSEMBLE_MODEL]
     level = next((r["interval_level"] for r in ensemble if r["interval_level"]), None)
     band_name = f"intervalo {round(100 * level)} %" if level else "intervalo"
     demand: list[dict[str, Any]] = [

@@ -14,10 +14,11 @@ from typing import Any
 import psycopg
 from psycopg.rows import dict_row
 
+from nova_assets.lib.forecasting.ensemble import ENSEMBLE_MODEL
+
 MAX_PAGE = 500
 MAX_EXPORT_ROWS = 200_000
 SEVERITIES = ("CRÍTICO", "ALTO", "MÉDIO", "OK")
-ENSEMBLE = "Ensemble"
 
 
 @dataclass
@@ -386,7 +387,7 @@ def material(conn: psycopg.Connection, material_id: str) -> dict[str, Any] | Non
         p,
     )
     project = next((r for r in points if r["policy"] == "project"), None)
-    ensemble = [r for r in forecast if r["model"] == ENSEMBLE]
+    ensemble = [r for r in forecast if r["model"] == ENSEMBLE_MODEL]
     return {
         "material": head,
         "cycle_date": cycle,
@@ -564,7 +565,7 @@ def override_value_added(conn: psycopg.Connection) -> list[dict[str, Any]]:
         ), computed AS (
             SELECT f.cycle_date, f.material_id, sum(f.forecast) AS computed_total
             FROM analytics.forecasts f JOIN planner p USING (cycle_date, material_id)
-            WHERE f.model = 'Ensemble' AND f.forecast_date <= f.cycle_date + %(days)s
+            WHERE f.model = %(ensemble)s AND f.forecast_date <= f.cycle_date + %(days)s
             GROUP BY f.cycle_date, f.material_id
         ), actual AS (
             SELECT cycle_date, material_id, sum(issued_30d) AS actual_total
@@ -575,5 +576,5 @@ def override_value_added(conn: psycopg.Connection) -> list[dict[str, Any]]:
         LEFT JOIN actual a ON a.material_id = p.material_id AND a.cycle_date = p.cycle_date + %(days)s
         ORDER BY p.cycle_date, p.material_id
         """,
-        {"days": 30},
+        {"days": 30, "ensemble": ENSEMBLE_MODEL},
     )

@@ -1,100 +1,46 @@
-"""A small daily cycle into a test gold database, built once per session, and the real web app served
-on a free port of 127.0.0.1 against it (uvicorn in a thread), with one user per role."""
+"""A copy of the session's small daily cycle (tests/integration/conftest.py), and the real web app served
+on a free port of 127.0.0.1 against its gold database (uvicorn in a thread), with one user per role."""
 
 from __future__ import annotations
 
-import os
 import socket
 import threading
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
-from pathlib import Path
 
 import dagster as dg
 import httpx
-import pandas as pd
 import psycopg
 import pytest
 import uvicorn
 
 from nova_assets.lib.platform import users
 from nova_assets.settings import load_settings
-from tests.integration.conftest import cycle_settings
+from tests.integration.conftest import Cycle, copy_cycle
 
 PASSWORD = "senha-de-teste-123"
 ROLES = {"viewer": users.Role.VIEWER, "analyst": users.Role.ANALYST, "admin": users.Role.ADMIN}
 # What a re-run of the cycle after an override must refresh (the rest of the cycle is unchanged).
 OVERRIDE_LOOP_ASSETS = [
-    ["inventory", "reorder_points"],
-    ["inventory", "alerts"],
-    ["gold", "reorder_points"],
-    ["gold", "alerts"],
-    ["gold", "forecast_overrides"],
+    dg.AssetKey(["inventory", "reorder_points"]),
+    dg.AssetKey(["inventory", "alerts"]),
+    dg.AssetKey(["gold", "reorder_points"]),
+    dg.AssetKey(["gold", "alerts"]),
+    dg.AssetKey(["gold", "forecast_overrides"]),
 ]
 
 
-@dataclass
-class Cycle:
-    settings: dict[str, str]
-    definitions: dg.Definitions
-    instance: dg.DagsterInstance
-    partition: str
-
-    @property
-    def gold_url(self) -> str:
-        return self.settings["NOVA_POSTGRES_URL"]
-
-    def gold(self, query: str, params: tuple = ()) -> list[tuple]:
-        with psycopg.connect(self.gold_url) as conn:
-            return conn.execute(query, params).fetchall()
-
-    def rerun(self, keys: list[list[str]]) -> None:
-        """Materialize `keys` again, as the next daily cycle would."""
-        job = self.definitions.resolve_implicit_global_asset_job_def()
-        with environment(self.settings):
-            result = job.execute_in_process(instance=self.instance, asset_selection=[dg.AssetKey(k) for k in keys])
-        assert result.success
-
-
-@contextmanager
-def environment(settings: dict[str, str]) -> Iterator[None]:
-    """The cycle's settings in os.environ while it runs, and what was there before afterwards (later
-    tests of the session must not see this cycle's folders)."""
-    previous = {name: os.environ.get(name) for name in settings}
-    os.environ.update(settings)
-    try:
-        yield
-    finally:
-        for name, value in previous.items():  # put back only what we set: imports may have extended PATH
-            if value is None:
-                os.environ.pop(name, None)
-            else:
-                os.environ[name] = value
-
-
 @pytest.fixture(scope="session")
-def platform_cycle(tmp_path_factory: pytest.TempPathFactory, postgres_server: str) -> Cycle:
-    root = tmp_path_factory.mktemp("platform")
-    settings = cycle_settings(root, postgres_server, "nova_platform_test", materials=12, sites=4, horizon=14)
-    from nova_assets.cli import ensure_sample
-
-    ensure_sample(settings)
-    with environment(settings):
-        from nova_assets.definitions import defs
-
-        definitions = defs()
-        instance = dg.DagsterInstance.ephemeral()
-        movements = pd.read_csv(Path(settings["NOVA_LANDING_DIR"]) / "erp" / "movements.csv", usecols=["movement_date"])
-        partition = str(movements["movement_date"].max())
-        job = definitions.resolve_job_def("daily_cycle")
-        assert job.execute_in_process(instance=instance, partition_key=partition).success
-    with psycopg.connect(settings["NOVA_POSTGRES_URL"]) as conn:
+def platform_cycle(tmp_path_factory: pytest.TempPathFactory, postgres_server: str, daily_cycle: Cycle) -> Cycle:
+    """A copy of the session's daily cycle (the platform's writes and re-runs must not reach the cycle
+    other tests read), with one user per role."""
+    cycle = copy_cycle(daily_cycle, tmp_path_factory.mktemp("platform"), postgres_server, "nova_platform_test")
+    with psycopg.connect(cycle.gold_url) as conn:
         for name, role in ROLES.items():
             users.add_user(conn, name, role, PASSWORD, created_by="tests")
         conn.commit()
-    return Cycle(settings, definitions, instance, partition)
+    return cycle
 
 
 def _free_port() -> int:

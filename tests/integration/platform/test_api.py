@@ -15,6 +15,7 @@ import pytest
 from nova_assets.lib.platform.sessions import ALGORITHM, AUDIENCE, ISSUER
 from nova_assets.settings import load_settings
 from nova_assets.web.config import JWT_SECRET_FILE, web_config
+from tests.integration.conftest import CYCLE_HORIZON
 from tests.integration.platform.conftest import PASSWORD, Server
 
 LISTS = [
@@ -107,7 +108,7 @@ def test_filters_narrow_the_lists(web_server: Server) -> None:
             rows = client.get("/api/v1/alerts", params={"severity": severity, "limit": 500}).json()["items"]
             assert {r["severity"] for r in rows} <= {severity}
         forecasts = client.get("/api/v1/forecasts", params={"material_id": material, "model": "Ensemble"}).json()
-        assert forecasts["total"] == 14 and {f["model"] for f in forecasts["items"]} == {"Ensemble"}
+        assert forecasts["total"] == CYCLE_HORIZON and {f["model"] for f in forecasts["items"]} == {"Ensemble"}
         state = client.get("/api/v1/alerts", params={"state": "BA"}).json()["total"]
         assert 0 < state <= alerts["total"] * 100
         assert client.get("/api/v1/alerts", params={"state": "RS"}).json()["total"] == 0
@@ -123,8 +124,8 @@ def test_material_page_data_has_every_part(web_server: Server) -> None:
     assert len(body["demand_history"]) > 100
     assert {"Ensemble"} <= {e["model"] for e in body["model_errors"]}
     ensemble = [f for f in body["forecasts"] if f["model"] == "Ensemble"]
-    assert len(ensemble) == 14 and all(0 <= f["forecast_lo"] <= f["forecast_hi"] for f in ensemble)
-    assert len(body["projection"]) == 14
+    assert len(ensemble) == CYCLE_HORIZON and all(0 <= f["forecast_lo"] <= f["forecast_hi"] for f in ensemble)
+    assert len(body["projection"]) == CYCLE_HORIZON
     assert set(body) >= {"alert", "sites", "open_orders", "recommendations", "overrides", "planner_forecast"}
 
 

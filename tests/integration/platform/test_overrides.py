@@ -9,6 +9,7 @@ from datetime import date, timedelta
 import pytest
 
 from nova_assets.cli import main
+from tests.integration.conftest import CYCLE_HORIZON
 from tests.integration.platform.conftest import OVERRIDE_LOOP_ASSETS, Server
 
 
@@ -86,11 +87,11 @@ def test_the_next_cycle_applies_overrides_and_keeps_both_values(web_server: Serv
         "SELECT count(*), min(forecast), max(forecast) FROM analytics.forecast_overrides WHERE material_id = %s",
         (forecast_material,),
     )[0]
-    assert rows == (14, 7.5, 7.5)
+    assert rows == (CYCLE_HORIZON, 7.5, 7.5)
     computed = web_server.cycle.gold(
         "SELECT count(*) FROM analytics.forecasts WHERE material_id = %s AND model = 'Ensemble'", (forecast_material,)
     )[0][0]
-    assert computed == 14  # the computed forecast stays in analytics.forecasts: the FVA stays measurable
+    assert computed == CYCLE_HORIZON  # the computed forecast stays in analytics.forecasts: the FVA stays measurable
 
     with web_server.as_user("viewer") as client:
         page = client.get(f"/api/v1/materials/{point_material}").json()
@@ -99,7 +100,7 @@ def test_the_next_cycle_applies_overrides_and_keeps_both_values(web_server: Serv
         assert project["computed_reorder_point"] == pytest.approx(before_point[1])
         assert page["overrides"][0]["reason"] == "obra de expansão 5G"
         planner = client.get(f"/api/v1/materials/{forecast_material}").json()["planner_forecast"]
-        assert len(planner) == 14
+        assert len(planner) == CYCLE_HORIZON
         fva = client.get("/api/v1/overrides/value-added").json()
         assert {r["material_id"] for r in fva["items"]} == {forecast_material}
         assert fva["summary"]["periods"] == 0  # no 30 days of actuals after the override yet

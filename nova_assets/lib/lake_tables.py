@@ -135,6 +135,13 @@ REORDER_POINTS = LakeTable(
         "cycle_date",
     ),
 )
+# the planners' daily forecast the reorder points used instead of the ensemble's (lib/platform/overrides.py)
+FORECAST_OVERRIDES = LakeTable(
+    "inventory",
+    "forecast_overrides",
+    ("inventory", "reorder_points"),
+    ("material_id", "forecast_date", "forecast", "override_id", "cycle_date"),
+)
 ALERTS = LakeTable(
     "inventory",
     "alerts",

@@ -129,6 +129,11 @@ def order_quantities(
     return np.where(np.isfinite(eoq), eoq, cover)
 
 
+def suggested_order(reorder_point: np.ndarray, order_up_to: np.ndarray, position: np.ndarray) -> np.ndarray:
+    """The order S - position when the position is at or below s, else nothing (whole units)."""
+    return np.where(position <= reorder_point, np.ceil(np.maximum(order_up_to - position, 0.0)), 0.0)
+
+
 def project_policy(
     items: pd.DataFrame,
     demand: CompoundDemand,
@@ -174,7 +179,7 @@ def project_policy(
     s, up_to = levels.at(nominal)
     expected = levels.expected
     position = (items["on_hand"] + items["on_order"] - items["backorders"]).to_numpy(float)
-    suggested = np.where(position <= s, np.ceil(np.maximum(up_to - position, 0.0)), 0.0)
+    suggested = suggested_order(s, up_to, position)
     return pd.DataFrame(
         {
             "method": levels.method,

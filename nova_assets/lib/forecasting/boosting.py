@@ -19,8 +19,9 @@ Design (documented choices):
 - Fixed seeds; training rows drawn at random across every series from targets of the last
   RECENT_YEARS years (at least MIN_RECENT_PERIODS periods), at most MAX_TRAIN_ROWS: several
   steps per (series, target) when the table is small, one when it is large. Each booster runs
-  on one thread and with n_jobs >= 2 the two train side by side (one OpenMP thread per model was
-  measured several times faster than two threads per model on the 2-core target machine).
+  on one thread and with n_jobs >= 2 the two train side by side: on the 2-core target machine one
+  OpenMP thread per model is faster than two threads per model, and the two models keep both
+  cores busy (measurements: docs/benchmarks.md).
 """
 
 from __future__ import annotations

@@ -26,8 +26,8 @@ NAIVE_MODEL = "SeasonalNaive"
 AVERAGE_MODEL = "HistoricAverage"
 LONG_COLUMNS = ["unique_id", "ds", "model", "forecast", "demand_class"]
 BACKTEST_COLUMNS = ["unique_id", "ds", "cutoff", "y", *LONG_COLUMNS[2:]]
-# Prophet and AutoARIMA (~0.3 s and ~0.6 s per daily series and fit) fit at most this many series,
-# those with the most demand: at 10,000 items they would otherwise cost more than the whole budget.
+# Prophet and AutoARIMA, the costliest fits per series (docs/benchmarks.md), fit at most this many
+# series, those with the most demand: at 10,000 items they would otherwise cost more than the whole budget.
 EXPENSIVE_MAX_SERIES = 500
 # Rolling-origin backtest windows the ensemble learns from when the history allows (see plan_windows):
 # more cutoffs make the out-of-sample comparison of members less noisy; each one is a fit of every family.

@@ -14,7 +14,8 @@ cutoff) scores, on every held-out window:
 - the best single member of the training folds,
 - the learned weights shrunk toward equal weights, w = lam * learned + (1 - lam) * equal, for each
   lam of SHRINKAGE_GRID (lam = 0 is the simple average, lam = 1 the learned weights alone).
-The lam with the lowest held-out RMSSE is kept, and the combination is used only if its held-out
+The lam with the lowest held-out RMSSE among those whose weights, learned on all windows, are not
+worse than the best single member there is kept, and the combination is used only if its held-out
 advantage over the best single member is beyond noise: mean paired difference over the held-out
 windows above NOISE_Z standard errors (clustered by series, whose windows are correlated). Otherwise
 the best single member (on all windows) gets weight 1, and the report says the learned weights
@@ -220,19 +221,26 @@ def _choose(members: list[str], problem: _Problem, folds: list[np.ndarray]) -> t
             combined_held[lam].append(test.window_rmsse(lam * learned + (1 - lam) * equal))
         clusters.append(test.series)
     best = problem.best_single()
-    if single_held and k > 1:
+    learned = problem.solve() if k > 1 else identity[0]
+    # a shrinkage whose weights are worse than the best member on all windows is never used (the
+    # learned weights themselves, lam = 1, never are: the vertices are on the simplex they minimise over)
+    in_sample_best = problem.objective(identity[best])[0]
+    feasible = [
+        lam for lam in SHRINKAGE_GRID if problem.objective(lam * learned + (1 - lam) * equal)[0] <= in_sample_best
+    ]
+    if single_held and k > 1 and feasible:
         single = np.concatenate(single_held)
         held = {lam: np.concatenate(v) for lam, v in combined_held.items()}
-        shrinkage = min(SHRINKAGE_GRID, key=lambda lam: (_mean(held[lam]), -lam))
+        shrinkage = min(feasible, key=lambda lam: (_mean(held[lam]), -lam))
         advantage, z = _clustered_z(single - held[shrinkage], np.concatenate(clusters))
         cv_single, cv_combined = _mean(single), _mean(held[shrinkage])
     else:
         shrinkage, advantage, z = 1.0, 0.0, 0.0
         cv_single = cv_combined = float("nan")
-    combination = shrinkage * problem.solve() + (1 - shrinkage) * equal if k > 1 else identity[0]
+    combination = shrinkage * learned + (1 - shrinkage) * equal
     fallback = not z > NOISE_Z
     weights = identity[best] if fallback else combination
-    if problem.objective(weights)[0] > problem.objective(identity[best])[0]:
+    if problem.objective(weights)[0] > in_sample_best:  # numerical safety: never above the best member
         weights = identity[best]
     choice = "combination" if np.count_nonzero(weights) > 1 else "single"
     ensemble, single_scores = problem.scores(weights), problem.scores(identity[best])

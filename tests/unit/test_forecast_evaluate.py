@@ -11,8 +11,10 @@ from mlflow.tracking import MlflowClient
 
 from nova_assets.forecast_cli import EXIT_BAD_INPUT, add_forecast_commands
 from nova_assets.lib.evaluation.datasets import default_split, load_set
+from nova_assets.lib.evaluation.policy_grid import policy_grid
 from nova_assets.lib.evaluation.report import EVALUATION_EXPERIMENT
 from nova_assets.lib.evaluation.runner import origins
+from nova_assets.lib.inventory.demand_table import read_long_table, to_matrix
 
 
 def _nova(*argv: str) -> int:
@@ -69,12 +71,18 @@ def test_evaluate_prints_one_table_per_set_and_logs_it(
     assert standard.loc["HistoricAverage", "rmsse"] == pytest.approx(standard.loc["ref:HistoricAverage", "rmsse"])
     policy = pd.read_csv(out / "parts_policy.csv")
     assert set(policy["lead_time"]) == {1, 2, 3} and set(policy["target"]) == {0.9, 0.95, 0.98}
+    assert set(policy["measure"]) == {"csl", "fill_rate"} and len(policy) == 18
+    # the bench's path (the raw table as `nova policy-backtest` reads it) gives the same figures
+    bench = policy_grid(to_matrix(read_long_table(path), "M"), "M", [2.0], [0.95], ["csl"]).iloc[0]
+    row = policy[(policy["lead_time"] == 2) & (policy["measure"] == "csl") & (policy["target"] == 0.95)].iloc[0]
+    for column in ("project_csl", "project_fill", "project_on_hand", "baseline_csl", "baseline_on_hand"):
+        assert row[column] == pytest.approx(bench[column])
     client = MlflowClient(uri)
     experiment = client.get_experiment_by_name(EVALUATION_EXPERIMENT)
     (run,) = client.search_runs([experiment.experiment_id])
     assert run.data.params["horizon"] == "6" and run.data.params["season"] == "1"
     assert "standard.Ensemble.rmsse" in run.data.metrics
-    assert "policy.project.L2.T95.cycle_service_level" in run.data.metrics
+    assert "policy.project.L2.csl95.cycle_service_level" in run.data.metrics
 
 
 @pytest.mark.parametrize(

@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 
 from nova_assets.lib.evaluation.datasets import DevSet
+from nova_assets.lib.evaluation.policy_grid import POLICIES, summary_line
 from nova_assets.lib.evaluation.runner import ENSEMBLE, MEMBER, REFERENCE, OriginResult
 from nova_assets.lib.forecasting.metrics import score_windows, summarise
 
@@ -125,7 +126,12 @@ def markdown(report: SetReport) -> str:
                 f"{int(learned['fallback'].sum())} of {len(learned)} weight sets.\n"
             ]
     if len(report.policy):
-        parts += ["\n### Stock policy (cycle-service targets; whole-history replay)\n", _md(report.policy)]
+        shown = report.policy.drop(columns=["seconds", "cpu_seconds"], errors="ignore")
+        parts += [
+            "\n### Stock policy (calibrated; whole-history replay; cycle-service and fill-rate targets)\n",
+            _md(shown),
+            f"\n{summary_line(report.policy)}.\n",
+        ]
     if report.errors:
         parts += ["\n### Failures\n", *[f"- {e}" for e in report.errors]]
     return "\n".join(parts) + "\n"
@@ -144,10 +150,11 @@ def log_to_mlflow(report: SetReport, tracking_uri: str, artifact_root: str, para
     for row in report.by_origin.itertuples():
         metrics[f"origin.{row.cutoff}.ensemble_bias"] = float(row.ensemble_bias)
     for row in report.policy.itertuples():
-        key = f"policy.{row.policy}.L{row.lead_time}.T{round(row.target * 100)}"
-        metrics[f"{key}.cycle_service_level"] = float(row.cycle_service_level)
-        metrics[f"{key}.fill_rate"] = float(row.fill_rate)
-        metrics[f"{key}.avg_on_hand"] = float(row.avg_on_hand)
+        for tag in POLICIES.values():
+            key = f"policy.{tag}.L{row.lead_time:g}.{row.measure}{round(row.target * 100)}"
+            metrics[f"{key}.cycle_service_level"] = float(getattr(row, f"{tag}_csl"))
+            metrics[f"{key}.fill_rate"] = float(getattr(row, f"{tag}_fill"))
+            metrics[f"{key}.avg_on_hand"] = float(getattr(row, f"{tag}_on_hand"))
     tables = {
         "rolling": report.rolling,
         "standard_split": report.standard,

@@ -9,8 +9,8 @@ methods of the literature). A member scores on all series: where its family does
 series (routed to a fallback), the ensemble's forecast stands in, so every row covers the same
 series; `own_share` says for how many the member forecasts itself.
 
-Policy: the project's policy and the baseline replayed on the whole history at each service target
-and lead time (lib.inventory.backtest_report.run_backtest).
+Policy: the project's calibrated policy and the baseline replayed on the whole history at each
+lead time, service measure and target (lib.evaluation.policy_grid).
 """
 
 from __future__ import annotations
@@ -34,8 +34,6 @@ from nova_assets.lib.forecasting.quantiles import QUANTILES
 
 MEMBER, ENSEMBLE, REFERENCE = "member", "ensemble", "reference"
 REFERENCE_PREFIX = "ref:"
-LEAD_TIMES = (1, 2, 3)
-SERVICE_TARGETS = (0.90, 0.95, 0.98)
 
 Progress = Callable[[str], None]
 
@@ -169,56 +167,12 @@ def evaluate_forecast(
     return results
 
 
-def evaluate_policy(
-    devset: DevSet,
-    lead_times: Sequence[int] = LEAD_TIMES,
-    targets: Sequence[float] = SERVICE_TARGETS,
-    seed: int = 0,
-    progress: Progress = print,
-) -> pd.DataFrame:
-    """Both policies at every (lead time, cycle-service target): service, fill rate and stock."""
-    from nova_assets.lib.inventory.backtest_report import run_backtest
-    from nova_assets.lib.inventory.demand_table import PERIODS_PER_YEAR, to_matrix
-    from nova_assets.lib.inventory.service import Measure
-    from nova_assets.lib.inventory.simulation import Simulation, cover_quantity
+def evaluate_policy(devset: DevSet, seed: int = 0, progress: Progress = print) -> pd.DataFrame:
+    """The policy grid (lib.evaluation.policy_grid, as bench/policy_bench.py) on the set's whole history."""
+    from nova_assets.lib.evaluation.policy_grid import format_row, policy_grid
+    from nova_assets.lib.inventory.demand_table import to_matrix
 
     matrix = to_matrix(devset.history, devset.freq, "unique_id", "ds", "y")
-    n, periods = matrix.values.shape
-    warmup = min(int(PERIODS_PER_YEAR[devset.freq]), max(periods // 2, 1))
-    rows = []
-    for lead_time in lead_times:
-        simulation = Simulation(
-            demand=matrix.values,
-            lead_time=np.full(n, float(lead_time)),
-            lead_time_std=np.zeros(n),
-            warmup=warmup,
-            seed=seed,
-        )
-        for target in targets:
-            started = time.monotonic()
-            result = run_backtest(
-                simulation,
-                devset.freq,
-                np.full(n, Measure.CSL.value),
-                np.full(n, target),
-                cover_quantity(1.0),
-                item_ids=matrix.items,
-            )
-            summary = result.summary[result.summary["segment"] == "all"]
-            for row in summary.itertuples():
-                rows.append(
-                    {
-                        "lead_time": lead_time,
-                        "target": target,
-                        "policy": row.policy,
-                        "cycle_service_level": row.cycle_service_level,
-                        "fill_rate": row.fill_rate,
-                        "avg_on_hand": row.avg_on_hand,
-                        "avg_inventory_value": row.avg_inventory_value,
-                        "items": row.items,
-                    }
-                )
-            progress(
-                f"{devset.name}: policy lead time {lead_time}, target {target:.0%}: {time.monotonic() - started:.1f} s"
-            )
-    return pd.DataFrame(rows)
+    return policy_grid(
+        matrix, devset.freq, seed=seed, progress=lambda row: progress(f"{devset.name}: {format_row(row)}")
+    )

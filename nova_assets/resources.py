@@ -13,6 +13,7 @@ from nova_assets.lib import lake
 from nova_assets.lib.forecasting.tracking import FORECAST_EXPERIMENT
 from nova_assets.lib.gold.connection import connection_failure
 from nova_assets.lib.sources import bacen_ptax, bacen_sgs, ibge_sidra, inmet, openmeteo
+from nova_assets.lib.sources.erp_build import ErpLimits
 from nova_assets.lib.sources.http_client import DEFAULT_POLICY, HttpPolicy
 from nova_assets.lib.sources.public import LiveSettings
 from nova_assets.lib.sources.quality import resolve_as_of
@@ -30,6 +31,10 @@ class LakeResource(dg.ConfigurableResource):
 
     def write(self, layer: str, table: str, frame: pd.DataFrame) -> Path:
         return lake.write_table(self.root, layer, table, frame)
+
+    def publish_file(self, layer: str, table: str, built: Path) -> Path:
+        """Move a finished Parquet file into place as `layer/table` (tables written out of core)."""
+        return lake.publish_file(self.root, layer, table, built)
 
     def read(self, layer: str, table: str, columns: list[str] | None = None) -> pd.DataFrame:
         return lake.read_table(self.root, layer, table, columns)
@@ -68,6 +73,25 @@ class SourcesResource(dg.ConfigurableResource):
     http_timeout_s: str = str(DEFAULT_POLICY.timeout_s)
     http_attempts: str = str(DEFAULT_POLICY.attempts)
     http_backoff_s: str = str(DEFAULT_POLICY.backoff_initial_s)
+    # --- ERP import limits (issue 16; erp branch): NOVA_ERP_* in services.local_stack, moved at merge ---
+    erp_max_held_back_share: str = str(ErpLimits.max_held_back_share)
+    erp_replace_gap_days: str = str(ErpLimits.replace_gap_days)
+    erp_max_replaced_ratio: str = f"{ErpLimits.max_replaced_ratio:g}"
+    erp_plausible_factor: str = f"{ErpLimits.plausible_factor:g}"
+    erp_plausible_limits: str = ""
+
+    @property
+    def erp_limits(self) -> ErpLimits:
+        """The ERP import's limits; a bad value fails with the variable, the value and what is accepted."""
+        return ErpLimits.from_settings(
+            self.erp_max_held_back_share,
+            self.erp_replace_gap_days,
+            self.erp_max_replaced_ratio,
+            self.erp_plausible_factor,
+            self.erp_plausible_limits,
+        )
+
+    # --- end of the ERP import block ---
 
     @property
     def is_offline(self) -> bool:
@@ -138,6 +162,12 @@ SOURCES_OPTIONAL_ENV = {
     "http_timeout_s": "NOVA_HTTP_TIMEOUT_S",
     "http_attempts": "NOVA_HTTP_ATTEMPTS",
     "http_backoff_s": "NOVA_HTTP_BACKOFF_S",
+    # ERP import limits (erp branch)
+    "erp_max_held_back_share": "NOVA_ERP_MAX_HELD_BACK_SHARE",
+    "erp_replace_gap_days": "NOVA_ERP_REPLACE_GAP_DAYS",
+    "erp_max_replaced_ratio": "NOVA_ERP_MAX_REPLACED_RATIO",
+    "erp_plausible_factor": "NOVA_ERP_PLAUSIBLE_FACTOR",
+    "erp_plausible_limits": "NOVA_ERP_PLAUSIBLE_LIMITS",
 }
 
 

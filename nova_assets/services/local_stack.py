@@ -13,6 +13,7 @@ from pathlib import Path
 import psycopg
 
 from nova_assets.lib.gold.connection import connection_failure, dbt_environment
+from nova_assets.lib.sources.erp_build import ErpLimits
 from nova_assets.services.postgres_server import LocalCluster, ensure_running
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
@@ -71,6 +72,31 @@ EMBEDDED_DEFAULTS: dict[str, tuple[str, str]] = {
     "NOVA_WHATSAPP_PHONE_NUMBER_ID": ("", "sender phone-number id of the WhatsApp Business account"),
     "NOVA_WHATSAPP_API_URL": ("https://graph.facebook.com/v21.0", "Graph API base URL"),
     "NOVA_WHATSAPP_TEMPLATE": ("", "approved template name (one body parameter); empty: text messages"),
+    # --- ERP import limits (issue 16; erp branch). To move into the typed settings registry at merge. ---
+    "NOVA_ERP_MAX_HELD_BACK_SHARE": (
+        str(ErpLimits.max_held_back_share),
+        "share of an ERP table's rows a rule may hold back (unknown material, date out of range, implausible "
+        "value) before its check blocks the table",
+    ),
+    "NOVA_ERP_REPLACE_GAP_DAYS": (
+        str(ErpLimits.replace_gap_days),
+        "days without any row that split a movements re-export's replacement window; a date this far from "
+        "every other date of its file is held back",
+    ),
+    "NOVA_ERP_MAX_REPLACED_RATIO": (
+        f"{ErpLimits.max_replaced_ratio:g}",
+        "a movements file without document numbers may replace at most this many times the rows it brings",
+    ),
+    "NOVA_ERP_PLAUSIBLE_FACTOR": (
+        f"{ErpLimits.plausible_factor:g}",
+        "a movement quantity above this many times its material's 99th percentile is held back (0: off)",
+    ),
+    "NOVA_ERP_PLAUSIBLE_LIMITS": (
+        "",
+        "plausible ranges per column, e.g. erp_movements.quantity=..50000; erp_sites.latitude=-20..-8 "
+        "(empty: the built-in ranges of erp_files.py; =none removes one)",
+    ),
+    # --- end of the ERP import block ---
 }
 
 _PATH_SETTINGS = {

@@ -65,7 +65,9 @@ class Column:
     positive: bool = False
     default: str | None = None  # value used when the file lacks the column
     not_before: str | None = None  # a date column this date may not precede (promised before ordered)
-    code: bool = False  # an identifier: compared trimmed and in upper case ('mat-1 ' is MAT-1)
+    code: bool = (
+        False  # a master's code: compared case-insensitively ('mat-1' is MAT-1), stored as the master spells it
+    )
     limits: tuple[float | None, float | None] | None = None  # plausible range (NOVA_ERP_PLAUSIBLE_LIMITS)
     history_by: tuple[str, ...] = ()  # plausible against the history of the same values of these columns
 
@@ -227,9 +229,8 @@ ERP_TABLES: dict[str, TableSpec] = {
                     "document",
                     "document_number",
                 ),
-                code=True,
             ),
-            "po_id": Column("str", False, _PO, code=True),  # on receipts: the purchase order received
+            "po_id": Column("str", False, _PO),  # on receipts: the purchase order received
         },
         key=("movement_id",),
         file_words=("movements", "movement", "movimentos", "movimentacao", "movimentacoes", "consumo", "consumption"),
@@ -252,7 +253,7 @@ ERP_TABLES: dict[str, TableSpec] = {
     ),
     "erp_open_orders": TableSpec(
         {
-            "po_id": Column("str", False, _PO, code=True),
+            "po_id": Column("str", False, _PO),
             "material_id": _MATERIAL,
             "supplier_id": Column("str", False, _SUPPLIER, code=True),
             "quantity": Column("float", True, _QUANTITY, positive=True, limits=QUANTITY_LIMITS),
@@ -268,7 +269,7 @@ ERP_TABLES: dict[str, TableSpec] = {
     # every purchase order placed, received or not: promised vs actual delivery (receipts carry po_id)
     "erp_purchase_orders": TableSpec(
         {
-            "po_id": Column("str", True, _PO, code=True),
+            "po_id": Column("str", True, _PO),
             "material_id": _MATERIAL,
             "supplier_id": Column("str", False, _SUPPLIER, code=True),
             "site_id": Column("str", False, _SITE.aliases, code=True),
@@ -593,7 +594,11 @@ def _map_header(header: list[str], spec: TableSpec, name: str) -> tuple[dict[str
 
 
 def _trimmed(position: int) -> str:
-    return f"nullif(trim(c{position}, {_literal(WHITESPACE)}), '')"
+    """The cell without surrounding whitespace (NULL when nothing is left); most cells have none to
+    trim, and the check for that is much cheaper than trimming a set of Unicode spaces."""
+    c = f"c{position}"
+    plain = f"ascii({c}) BETWEEN 33 AND 126 AND ascii(right({c}, 1)) BETWEEN 33 AND 126"
+    return f"(CASE WHEN {plain} THEN {c} ELSE nullif(trim({c}, {_literal(WHITESPACE)}), '') END)"
 
 
 _PLAIN_INTEGER = r"-?[0-9]{1,15}"
@@ -607,45 +612,54 @@ def _last(text: str, char: str) -> str:
     return f"(CASE WHEN {found} > 0 THEN length({text}) - {found} + 1 ELSE 0 END)"
 
 
-def _number_parts(t: str) -> tuple[str, str, str, str]:
-    """(cleaned text, last comma, last dot, ambiguous) expressions for the text expression `t`."""
-    s = f"regexp_replace({t}, '[\\s\\x{{00A0}}]|R\\$', '', 'g')"
+def _cleaned(t: str) -> str:
+    """A number's text without spaces or currency sign; NULL for a plain integer (no convention to read)."""
+    return (
+        f"(CASE WHEN {t} IS NULL OR regexp_full_match({t}, '{_PLAIN_INTEGER}') THEN NULL "
+        f"ELSE regexp_replace({t}, '[\\s\\x{{00A0}}]|R\\$', '', 'g') END)"
+    )
+
+
+def _marks(s: str) -> tuple[str, str, str]:
+    """(last comma, last dot, ambiguous) of the cleaned number text `s`."""
     comma, dot = _last(s, ","), _last(s, ".")
-    ambiguous = f"(regexp_full_match({s}, '{_AMBIGUOUS}') AND NOT ({comma} > 0 AND {dot} > 0))"
-    return s, comma, dot, ambiguous
+    return comma, dot, f"(regexp_full_match({s}, '{_AMBIGUOUS}') AND NOT ({comma} > 0 AND {dot} > 0))"
 
 
-def _number(t: str, column_comma: bool) -> str:
-    """Numbers written '1234.5', '1,234.5', '1234,5' or '1.234,5' (a currency sign and spaces ignored).
+def _number(t: str, s: str, column_comma: bool) -> str:
+    """Numbers written '1234.5', '1,234.5', '1234,5' or '1.234,5' (a currency sign and spaces ignored);
+    `s` is the text cleaned by `_cleaned`.
 
     A value with both marks shows the convention (the last one is the decimal mark); the column's clear
     cases decide the ambiguous ones ('1.234'); with no clear case a ';'-separated file is Brazilian.
     """
-    s, comma, dot, ambiguous = _number_parts(t)
+    comma, dot, ambiguous = _marks(s)
     comma_decimal = f"(CASE WHEN {ambiguous} THEN {str(column_comma).upper()} ELSE {comma} > {dot} END)"
     cleaned = (
         f"(CASE WHEN {comma_decimal} THEN replace(replace({s}, '.', ''), ',', '.') ELSE replace({s}, ',', '') END)"
     )
     general = f"(CASE WHEN regexp_full_match({cleaned}, '{_NUMBER}') THEN TRY_CAST({cleaned} AS DOUBLE) END)"
-    value = f"(CASE WHEN regexp_full_match({t}, '{_PLAIN_INTEGER}') THEN CAST({t} AS DOUBLE) ELSE {general} END)"
+    value = f"(CASE WHEN {t} IS NULL THEN NULL WHEN {s} IS NULL THEN CAST({t} AS DOUBLE) ELSE {general} END)"
     return f"(CASE WHEN isfinite({value}) THEN {value} END)"
 
 
-def _votes(t: str) -> tuple[str, str]:
+def _votes(s: str) -> tuple[str, str]:
     """Aggregates counting the column's values that clearly use a decimal comma, and a decimal point."""
-    _, comma, dot, ambiguous = _number_parts(t)
-    plain = f"regexp_full_match({t}, '{_PLAIN_INTEGER}')"
-    clear = f"{t} IS NOT NULL AND NOT {plain} AND NOT {ambiguous}"
-    return (
-        f"count(*) FILTER (WHERE {clear} AND {comma} > {dot})",
-        f"count(*) FILTER (WHERE {clear} AND {dot} > {comma})",
-    )
+    comma, dot, ambiguous = _marks(s)
+
+    def vote(first: str, second: str) -> str:
+        clear = f"CASE WHEN {s} IS NULL THEN 0 WHEN {ambiguous} THEN 0 WHEN {first} > {second} THEN 1 ELSE 0 END"
+        return f"coalesce(sum({clear}), 0)"
+
+    return vote(comma, dot), vote(dot, comma)
 
 
 def _date(t: str) -> str:
     """ISO YYYY-MM-DD (optionally with a time) or Brazilian dd/mm/yyyy; anything else is NULL."""
+    iso = f"length({t}) = 10 AND substr({t}, 5, 1) = '-' AND substr({t}, 8, 1) = '-'"  # the common case first
     return (
-        f"(CASE WHEN regexp_full_match({t}, '[0-9]{{4}}-[0-9]{{2}}-[0-9]{{2}}([T ].*)?') "
+        f"(CASE WHEN {iso} THEN try_strptime({t}, '%Y-%m-%d')::DATE "
+        f"WHEN regexp_full_match({t}, '[0-9]{{4}}-[0-9]{{2}}-[0-9]{{2}}([T ].*)?') "
         f"THEN try_strptime(left({t}, 10), '%Y-%m-%d')::DATE "
         f"WHEN regexp_full_match({t}, '[0-9]{{1,2}}/[0-9]{{1,2}}/[0-9]{{4}}(\\s.*)?') "
         f"THEN try_strptime(regexp_extract({t}, '^[0-9]{{1,2}}/[0-9]{{1,2}}/[0-9]{{4}}'), '%d/%m/%Y')::DATE END)"
@@ -725,7 +739,7 @@ class _Parse:
         )
         aggregates = ["count(*) AS records"]
         for c in floats:
-            comma, dot = _votes(f"t{self.mapping[c]}")
+            comma, dot = _votes(f"s{self.mapping[c]}")
             aggregates += [f"{comma} AS comma_{c}", f"{dot} AS dot_{c}"]
         if multiline:
             aggregates.append("list([_record, newlines]) FILTER (WHERE newlines > 0) AS multiline")
@@ -733,8 +747,9 @@ class _Parse:
         keys = "".join(f", t{self.mapping[c]}, GROUPING(t{self.mapping[c]}) AS g_{c}" for c in spelled)
         sql = (
             f"WITH cells AS ({self.source.cells_sql(rejects_table)}), "
-            f"texts AS (SELECT _record, {texts}{', ' + newlines + ' AS newlines' if multiline else ''} FROM cells) "
-            f"SELECT {', '.join(aggregates)}{keys} FROM texts GROUP BY GROUPING SETS ({groups})"
+            f"texts AS (SELECT _record, {texts}{', ' + newlines + ' AS newlines' if multiline else ''} FROM cells), "
+            f"numbers AS (SELECT *{self._cleaned_columns()} FROM texts) "
+            f"SELECT {', '.join(aggregates)}{keys} FROM numbers GROUP BY GROUPING SETS ({groups})"
         )
         try:
             result = self.con.execute(sql).df()
@@ -765,6 +780,12 @@ class _Parse:
                 tuple(sorted((int(r), int(n)) for r, n in multi)),
             )
         return int(overall["records"]), column_comma, spellings
+
+    def _cleaned_columns(self) -> str:
+        floats = sorted(
+            {self.mapping[c] for c, col in self.spec.columns.items() if col.kind == "float" and c in self.mapping}
+        )
+        return "".join(f", {_cleaned(f't{p}')} AS s{p}" for p in floats)
 
     def _rejects(self, table: str) -> tuple[list[tuple[int, str, str]], list[int]]:
         """The reader's rejected records: quarantine entries (line, reason, raw) and every line they cover."""
@@ -815,7 +836,7 @@ class _Parse:
             if column.kind == "date":
                 value = _date(t)
             elif column.kind == "float":
-                value = _number(t, column_comma[col])
+                value = _number(t, f"s{self.mapping[col]}", column_comma[col])
             elif column.values is not None:
                 value = _spelled(t, spellings[col])
             else:
@@ -841,7 +862,8 @@ class _Parse:
         return (
             f"WITH cells AS ({self.source.cells_sql()}), "
             f"texts AS (SELECT *, {texts} FROM cells), "
-            f"typed AS (SELECT *, {', '.join(values)} FROM texts), "
+            f"numbers AS (SELECT *{self._cleaned_columns()} FROM texts), "
+            f"typed AS (SELECT *, {', '.join(values)} FROM numbers), "
             f"coded AS (SELECT *, {', '.join(f'{sql} AS {name}' for name, sql in codes)} FROM typed) "
             f"SELECT *, ({' OR '.join(f'{name} IS NOT NULL' for name, _ in codes)}) AS _bad FROM coded"
         )
@@ -904,13 +926,14 @@ class _Parse:
         key = list(self.spec.key)
         compared = [f"upper({k})" if self.spec.columns[k].code else k for k in key]  # codes: case-insensitive
         key_present = " AND ".join(f"{k} IS NOT NULL" for k in key) or "FALSE"
-        key_hash = f"hash({', '.join(compared)})" if key else "NULL::UBIGINT"
+        # a row with its key is a candidate when its key repeats (an exact copy repeats the key too);
+        # a row without one when all its values repeat
+        hashed = f"CASE WHEN {key_present} THEN hash({', '.join(compared) or 'NULL'}) ELSE hash({columns}) END"
         key_text = f"concat_ws('|', {', '.join(f'CAST({k} AS VARCHAR)' for k in key)})" if key else "NULL"
         found = self.con.execute(
-            f"WITH h AS (SELECT file_row_number AS r, hash({columns}) AS ha, {key_hash} AS hk, {key_present} AS kp "
-            f"FROM {good}), "
-            f"candidates AS (SELECT r FROM h WHERE ha IN (SELECT ha FROM h GROUP BY ha HAVING count(*) > 1) "
-            f"OR (kp AND hk IN (SELECT hk FROM h WHERE kp GROUP BY hk HAVING count(*) > 1))), "
+            f"WITH h AS (SELECT file_row_number AS r, {key_present} AS kp, {hashed} AS hv FROM {good}), "
+            f"candidates AS (SELECT r FROM h WHERE (kp, hv) IN "
+            f"(SELECT kp, hv FROM h GROUP BY kp, hv HAVING count(*) > 1)), "
             f"rows AS (SELECT file_row_number AS r, * FROM {good} "
             f"WHERE file_row_number IN (SELECT r FROM candidates)), "
             f"exact AS (SELECT r, min(r) OVER (PARTITION BY {columns}) AS first FROM rows), "

@@ -16,6 +16,7 @@ from pathlib import Path
 
 import duckdb
 import pandas as pd
+import pyarrow.parquet as pq
 
 from nova_assets.lib.sources.erp_build import BuildContext, ErpLimits, TableBuild, build_table, table_facts
 from nova_assets.lib.sources.erp_files import ERP_TABLES, erp_duckdb, quarantine_path
@@ -154,6 +155,7 @@ def import_report(
         failed = [o for o in result.outcomes if not o.passed]
         tables[table] = {
             "status": "NOT WRITTEN" if result.blocked else "written",
+            "rows": int(result.build.rows if result.build is not None else pq.read_metadata(result.path).num_rows),
             "origin": result.origin,
             "blocking": [f"{o.name}: {o.description}" for o in failed if o.blocking],
             "warnings": [f"{o.name}: {o.description}" for o in failed if not o.blocking],

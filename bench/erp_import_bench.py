@@ -129,7 +129,8 @@ def run(materials: int, sites: int, years: int, code: Path, workdir: Path, sampl
     as_of = period.group(2) if period else ""
     print(
         f"{materials} materials: {timing.movement_lines:,} movement lines, {timing.landing_mib} MiB of exports, "
-        f"generated in {timing.sample_seconds} s (peak RSS {timing.sample_memory.peak_process_rss_mib:.0f} MiB; 0: reused); "
+        f"generated in {timing.sample_seconds} s (0: reused), peak RSS "
+        f"{timing.sample_memory.peak_process_rss_mib:.0f} MiB; "
         f"importing with {code} ...",
         flush=True,
     )

@@ -328,9 +328,18 @@ class _Build:
             if not spec.history_by or not factor:
                 continue
             by = ", ".join(spec.history_by)
+            # the 99th percentile by rank (nearest rank), from the count of each distinct value: an exact
+            # quantile aggregate would hold every value of every group in memory at once
+            counts = (
+                f"SELECT {by}, {column} AS v, count(*) AS c FROM {self.rows} WHERE {column} IS NOT NULL GROUP BY ALL"
+            )
+            running = (
+                f"SELECT {by}, v, sum(c) OVER (PARTITION BY {by} ORDER BY v ROWS UNBOUNDED PRECEDING) AS upto, "
+                f"sum(c) OVER (PARTITION BY {by}) AS n FROM ({counts})"
+            )
             usual = (
-                f"SELECT {by}, approx_quantile({column}, 0.99) AS p99, count(*) AS n FROM {self.rows} "
-                f"GROUP BY {by} HAVING count(*) >= {MIN_HISTORY_ROWS}"
+                f"SELECT {by}, min(v) AS p99, any_value(n) AS n FROM ({running}) WHERE upto >= ceil(0.99 * n) "
+                f"GROUP BY ALL HAVING any_value(n) >= {MIN_HISTORY_ROWS}"
             )
             joined = " AND ".join(f"r.{c} = u.{c}" for c in spec.history_by)
             group = " || ' ' || ".join(f"r.{c}" for c in spec.history_by)
@@ -447,18 +456,24 @@ class _Build:
     # -- writing ---------------------------------------------------------------------------------------
 
     def _write(self, renames: Mapping[str, Mapping[str, str]]) -> int:
+        """Write the kept rows: in load order (file, then line), a later file's key-ordered when files merge."""
         held = self.con.execute(f"SELECT count(*) FROM {self.held}").fetchone()[0]
         dropped = self.con.execute(f"SELECT count(*) FROM {self.dropped}").fetchone()[0]
-        key = [k for k in self.spec.key if self.table != "erp_movements"]
-        single = len(self.sources) == 1 and pq.read_schema(good_path(self.sources[0].prefix)).names == self.columns
-        if single and not held and not dropped and not key and not any(renames.values()):
+        single = len(self.sources) == 1
+        as_parsed = single and pq.read_schema(good_path(self.sources[0].prefix)).names == self.columns
+        if as_parsed and not held and not any(renames.values()):
             shutil.copyfile(good_path(self.sources[0].prefix), self.target)  # the file is the table
             return pq.read_metadata(self.target).num_rows
-        gone = f"SELECT _file, _row FROM {self.held} UNION ALL SELECT _file, _row FROM {self.dropped}"
-        keep = f"(_file, _row) NOT IN ({gone})"
-        order = ", ".join(key) if key else "_file, _row"
+        merged = [k for k in self.spec.key if self.table != "erp_movements" and not single]
+        keep = (
+            f" WHERE (_file, _row) NOT IN (SELECT _file, _row FROM {self.held} UNION ALL "
+            f"SELECT _file, _row FROM {self.dropped})"
+            if held or dropped
+            else ""
+        )
+        order = f" ORDER BY {', '.join(merged)}" if merged else " ORDER BY _file, _row" if keep else ""
         written = self.con.execute(
-            f"COPY (SELECT {', '.join(self.columns)} FROM {self.rows} WHERE {keep} ORDER BY {order}) "
+            f"COPY (SELECT {', '.join(self.columns)} FROM {self.rows}{keep}{order}) "
             f"TO {_literal(str(self.target))} (FORMAT parquet)"
         ).fetchone()
         return int(written[0])

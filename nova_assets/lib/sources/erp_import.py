@@ -72,8 +72,18 @@ def rebuild_tables(
                 standing[master] = path
         context = BuildContext(as_of, standing, limits)
         rest = [t for t in wanted if t not in done]
+
+        def attempt(table: str) -> TableResult | None:
+            try:
+                return one(table, context)
+            except duckdb.OutOfMemoryException:  # two large builds did not fit together: alone, below
+                return None
+
         with ThreadPoolExecutor(max(1, min(store.workers, len(rest)))) as pool:
-            done.update(zip(rest, pool.map(lambda t: one(t, context), rest), strict=True))
+            done.update((t, r) for t, r in zip(rest, pool.map(attempt, rest), strict=True) if r is not None)
+        for table in rest:
+            if table not in done:
+                done[table] = one(table, context)
     return {t: done[t] for t in wanted}
 
 

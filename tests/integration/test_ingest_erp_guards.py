@@ -13,20 +13,17 @@ import os
 import shutil
 import subprocess
 import sys
-from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
 
 import pandas as pd
 import pytest
 
-from nova_assets.defs.ingest.erp import erp_tables
 from nova_assets.lib.sources import landing as landing_module
 from nova_assets.lib.sources.erp_build import ErpLimits, SettingError
 from nova_assets.lib.sources.erp_store import ErpStore
 from nova_assets.lib.sources.snapshots import SNAPSHOT_DIR
-from nova_assets.resources import SourcesResource
-from tests.integration.ingest_support import checks, failed_checks, materialize, metadata, read
+from tests.integration.ingest_support import ErpLakehouse, checks, failed_checks, metadata
 
 AS_OF = "2025-11-11"
 HEADER = "movement_date,material_id,site_id,movement_type,quantity\n"
@@ -55,37 +52,7 @@ BUSINESS = {
 TOWER_ISSUES = 5 * len(DAYS)
 
 
-@dataclass
-class Lakehouse:
-    root: Path
-
-    @property
-    def landing(self) -> Path:
-        return self.root / "landing" / "erp"
-
-    @property
-    def lake_dir(self) -> str:
-        return str(self.root / "lake")
-
-    def drop(self, name: str, data: str | bytes) -> Path:
-        path = self.landing / name
-        path.write_bytes(data.encode() if isinstance(data, str) else data)
-        return path
-
-    def sources(self, **settings: str) -> SourcesResource:
-        return SourcesResource(
-            landing_dir=str(self.root / "landing"), snapshot_dir=str(SNAPSHOT_DIR), as_of_date=AS_OF, **settings
-        )
-
-    def run(self, **settings: str):
-        return materialize([erp_tables], self.sources(**settings), self.lake_dir)
-
-    def raw(self, table: str) -> pd.DataFrame:
-        return read(self.lake_dir, "raw", table)
-
-    def quarantine(self) -> pd.DataFrame:
-        return read(self.lake_dir, "quarantine", "erp_rows")
-
+class Lakehouse(ErpLakehouse):
     def store(self) -> ErpStore:
         return ErpStore(Path(self.lake_dir) / "bronze" / "erp")
 
@@ -253,7 +220,7 @@ def test_implausible_quantities_are_held_back_with_their_reason(house: Lakehouse
 
 def test_plausible_limits_come_from_the_setting(house: Lakehouse) -> None:
     house.drop("movements_2025-11-11.csv", HEADER + "2025-11-11,MAT-1,TWR-1,issue,50\n")
-    result = house.run(erp_plausible_limits="erp_movements.quantity=..40", erp_plausible_factor="0")
+    result = house.run(erp_plausible_limits="erp_movements.quantity=..40", erp_plausible_factor="0")  # the settings
     assert result.success
     (reason,) = house.quarantine()["reason"].tolist()
     assert reason == "implausible quantity: 50.0 (should be at most 40; NOVA_ERP_PLAUSIBLE_LIMITS)"

@@ -322,7 +322,9 @@ _CLASSIFY_ORDER = (
 WHITESPACE = " \t\n\r\x0b\x0c\xa0\u2007\u202f\ufeff"  # trimmed around every cell
 DUCKDB_MEMORY_LIMIT = "1GB"  # DuckDB spills to disk beyond this: the import's memory does not grow with the files
 MAX_RECORD_BYTES = 2_000_000  # DuckDB's own limit on one record; longer ones are rejected by the reader
-DUPLICATE_CHECK_ROWS = 1_000_000  # candidate rows fetched at a time when confirming duplicates
+# Parsed rows are written without dictionary pages: building a dictionary for a column of unique document
+# numbers, only to drop it, costs more than the whole write of the other columns
+PARQUET_OPTIONS = "DICTIONARY_SIZE_LIMIT 1"
 
 
 @dataclass(frozen=True)
@@ -731,7 +733,7 @@ class _Parse:
         floats = [c for c, col in self.spec.columns.items() if col.kind == "float" and c in self.mapping]
         spelled = [c for c, col in self.spec.columns.items() if col.values is not None and c in self.mapping]
         prepared = self.source.prepared
-        multiline = prepared is not None and _has_quotes(prepared.path)
+        multiline = prepared is not None and prepared.quotes
         rejects_table = f"erp_rejects_{self.tag}" if prepared is not None else None
         texts = ", ".join(f"{_trimmed(p)} AS t{p}" for p in sorted(set(self.mapping.values())))
         newlines = " + ".join(
@@ -873,7 +875,7 @@ class _Parse:
         source_file = f", {_literal(self.name)} AS source_file" if self.table == "erp_movements" else ""
         written = self.con.execute(
             f"COPY (SELECT {columns}{source_file} FROM {view} WHERE NOT _bad) "
-            f"TO {_literal(str(good_path(self.prefix)))} (FORMAT parquet)"
+            f"TO {_literal(str(good_path(self.prefix)))} (FORMAT parquet, {PARQUET_OPTIONS})"
         ).fetchone()
         return int(written[0]) if written else 0
 
@@ -966,7 +968,7 @@ class _Parse:
         self.con.execute(
             f"COPY (SELECT * EXCLUDE (file_row_number) FROM read_parquet({_literal(str(target))}, "
             f"file_row_number = true) WHERE file_row_number NOT IN (SELECT unnest($1::BIGINT[]))) "
-            f"TO {_literal(str(rewritten))} (FORMAT parquet)",
+            f"TO {_literal(str(rewritten))} (FORMAT parquet, {PARQUET_OPTIONS})",
             [rows.tolist()],
         )
         rewritten.replace(target)
@@ -989,11 +991,6 @@ class _Parse:
             "check that the export is complete"
         )
         return quarantine
-
-
-def _has_quotes(path: Path) -> bool:
-    with path.open("rb") as handle:
-        return any(b'"' in chunk for chunk in iter(lambda: handle.read(16 << 20), b""))
 
 
 def _records_of_rows(rows: np.ndarray, dropped: np.ndarray | list[int]) -> np.ndarray:

@@ -350,6 +350,12 @@ def _schema(frame: pd.DataFrame, rules: TableRules) -> CheckOutcome:
             if isinstance(arrow_type, str) or not ARROW_TYPES[kind](arrow_type):
                 wrong[column] = f"{arrow_type} (expected {kind})"
     nulls = {c: int(frame[c].isna().sum()) for c in rules.required if c in frame.columns and frame[c].isna().any()}
+    return _schema_outcome(missing, wrong, nulls, len(frame), list(map(str, frame.columns)), rules)
+
+
+def _schema_outcome(
+    missing: list[str], wrong: dict[str, str], nulls: dict[str, int], rows: int, columns: list[str], rules: TableRules
+) -> CheckOutcome:
     problems = []
     if missing:
         problems.append(f"missing columns {missing}")
@@ -357,10 +363,10 @@ def _schema(frame: pd.DataFrame, rules: TableRules) -> CheckOutcome:
         problems.append(f"wrong types {wrong}")
     if nulls:
         problems.append(f"missing values in required columns {nulls}")
-    if len(frame) < rules.min_rows:
-        problems.append(f"{len(frame)} rows (at least {rules.min_rows} expected)")
+    if rows < rules.min_rows:
+        problems.append(f"{rows} rows (at least {rules.min_rows} expected)")
     passed = not problems
-    metadata = {"rows": len(frame), "columns": list(map(str, frame.columns))}
+    metadata = {"rows": rows, "columns": columns}
     return CheckOutcome("schema", passed, 1.0 if passed else 0.0, "; ".join(problems) or "contract schema", metadata)
 
 
@@ -614,18 +620,7 @@ def _schema_of_facts(facts: Mapping[str, Any], rules: TableRules) -> CheckOutcom
         if c in written and kinds.get(written[c]) != kind and written[c] != '"NULL"'
     }
     nulls = {c: int(facts[f"null_{c}"]) for c in rules.required if int(facts.get(f"null_{c}", 0))}
-    problems = []
-    if missing:
-        problems.append(f"missing columns {missing}")
-    if wrong:
-        problems.append(f"wrong types {wrong}")
-    if nulls:
-        problems.append(f"missing values in required columns {nulls}")
-    if int(facts["rows"]) < rules.min_rows:
-        problems.append(f"{facts['rows']} rows (at least {rules.min_rows} expected)")
-    metadata = {"rows": int(facts["rows"]), "columns": list(written)}
-    passed = not problems
-    return CheckOutcome("schema", passed, 1.0 if passed else 0.0, "; ".join(problems) or "contract schema", metadata)
+    return _schema_outcome(missing, wrong, nulls, int(facts["rows"]), list(written), rules)
 
 
 def _held_back_outcome(

@@ -49,6 +49,7 @@ class PreparedText:
     header: str
     blank_lines: tuple[int, ...]  # empty lines after the header: the CSV reader skips them silently
     final_newline: bool
+    quotes: bool  # whether any '"' occurs (else no record can span lines)
     warnings: tuple[str, ...] = ()
 
 
@@ -73,8 +74,8 @@ def prepare_text(path: Path, name: str, scratch: Path) -> PreparedText:
         target = scratch / f"{path.name}.utf8"
         warnings += _write_normalised(path, target, encoding, name)
     header_line, header = _header(target)
-    blank, final_newline = _blank_lines(target, header_line)
-    return PreparedText(target, encoding, header_line, header, blank, final_newline, tuple(warnings))
+    blank, final_newline, quotes = _lines(target, header_line)
+    return PreparedText(target, encoding, header_line, header, blank, final_newline, quotes, tuple(warnings))
 
 
 def _head(path: Path) -> bytes:
@@ -159,11 +160,11 @@ def _header(path: Path) -> tuple[int, str]:
     raise NotReadable("empty file")
 
 
-def _blank_lines(path: Path, header_line: int) -> tuple[tuple[int, ...], bool]:
-    """Empty lines after the header, and whether the file ends with a newline."""
+def _lines(path: Path, header_line: int) -> tuple[tuple[int, ...], bool, bool]:
+    """Empty lines after the header, whether the file ends with a newline, and whether it holds a quote."""
     blank: list[np.ndarray] = []
     newlines = 0
-    ends_with_newline = False
+    ends_with_newline = quotes = False
     for chunk in _chunks(path):
         positions = np.flatnonzero(np.frombuffer(chunk, dtype=np.uint8) == 10)
         if len(positions):
@@ -171,9 +172,10 @@ def _blank_lines(path: Path, header_line: int) -> tuple[tuple[int, ...], bool]:
             previous = np.concatenate(([-1 if ends_with_newline else -2], positions[:-1]))
             blank.append(newlines + np.flatnonzero(positions - previous == 1) + 1)
         ends_with_newline = chunk.endswith(b"\n")
+        quotes = quotes or b'"' in chunk
         newlines += len(positions)
     lines = np.concatenate(blank) if blank else np.empty(0, dtype=np.int64)
-    return tuple(int(n) for n in lines[lines > header_line]), ends_with_newline
+    return tuple(int(n) for n in lines[lines > header_line]), ends_with_newline, quotes
 
 
 @dataclass(frozen=True)

@@ -3,16 +3,19 @@ PYTHON ?= python3.11
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
+# dagster-dbt's parsed manifests of the two dbt projects, prepared again whenever a dbt file changes
+DBT_MANIFESTS := dbt_project/features/target/manifest.json dbt_project/gold/target/manifest.json
+DBT_FILES := $(shell find dbt_project -name target -prune -o -name logs -prune -o -type f \( -name '*.sql' -o -name '*.yml' \) -print)
 
 .PHONY: run test ui install lint bench down clean
 
-run: $(STAMP)            ## set up everything, start Postgres, materialize the daily cycle once
+run: $(STAMP) $(DBT_MANIFESTS)  ## set up everything, start Postgres, materialize the daily cycle once
 	$(BIN)/nova run
 
-test: $(STAMP)           ## set up everything and run the test suite (starts its own Postgres)
+test: $(STAMP) $(DBT_MANIFESTS)  ## set up everything and run the test suite (starts its own Postgres)
 	$(BIN)/python -m pytest -q
 
-ui: $(STAMP)             ## Dagster UI on :3000 and MLflow UI on :5000 (Ctrl-C stops both)
+ui: $(STAMP) $(DBT_MANIFESTS)  ## Dagster UI on :3000 and MLflow UI on :5000 (Ctrl-C stops both)
 	$(BIN)/nova ui
 
 lint: $(STAMP)
@@ -22,7 +25,7 @@ lint: $(STAMP)
 down:                    ## stop the project-local PostgreSQL
 	$(BIN)/nova services down
 
-install: $(STAMP)
+install: $(STAMP) $(DBT_MANIFESTS)
 
 # The environment is rebuilt only when the pins change. torch is pinned to the CPU build.
 $(STAMP): pyproject.toml constraints.txt
@@ -31,6 +34,12 @@ $(STAMP): pyproject.toml constraints.txt
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -c constraints.txt -e ".[dev,deploy]"
 	touch $(STAMP)
+
+# Parsing renders NOVA_LAKE_DIR (the feature profile's warehouse path) but reads nothing there.
+$(DBT_MANIFESTS) &: $(STAMP) $(DBT_FILES)
+	PATH=$(CURDIR)/$(BIN):$$PATH NOVA_LAKE_DIR=$${NOVA_LAKE_DIR:-$(CURDIR)/data/lake} \
+		$(BIN)/dagster-dbt project prepare-and-package --file nova_assets/dbt_projects.py
+	touch $(DBT_MANIFESTS)
 
 clean:                   ## remove generated data (keeps the snapshots) and the environment
 	-$(BIN)/nova services down

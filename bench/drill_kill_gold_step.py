@@ -31,17 +31,18 @@ from pathlib import Path
 import psycopg
 from scratch import drill_stack
 
-from nova_assets.lib import lake
+from nova_assets.lib.lake_tables import ALERTS, ENSEMBLE_FORECAST, REORDER_POINTS
+from nova_assets.resources import LakeResource
 from nova_assets.services.local_stack import PROJECT_ROOT
 
 GOLD_SELECTION = ",".join(
     f"gold/{name}" for name in ("core_suppliers", "core_materials", "core_sites", "core_regions", "forecasts",
                                 "reorder_points", "alerts")
 )  # fmt: skip
-GOLD_TABLES = {  # gold table -> (lake layer, lake table, key columns)
-    "analytics.forecasts": ("forecast", "ensemble", "material_id, model, forecast_date"),
-    "analytics.reorder_points": ("inventory", "reorder_points", "material_id, policy"),
-    "analytics.alerts": ("inventory", "alerts", "material_id"),
+GOLD_TABLES = {  # gold table -> (lake table, key columns)
+    "analytics.forecasts": (ENSEMBLE_FORECAST, "material_id, model, forecast_date"),
+    "analytics.reorder_points": (REORDER_POINTS, "material_id, policy"),
+    "analytics.alerts": (ALERTS, "material_id"),
 }
 
 
@@ -114,7 +115,7 @@ def _gold_state(settings: dict[str, str], cycle: str) -> dict[str, tuple[int, in
     """Per gold table: rows of the cycle, and rows that repeat a key."""
     state = {}
     with psycopg.connect(settings["NOVA_POSTGRES_URL"]) as conn:
-        for table, (_, _, key) in GOLD_TABLES.items():
+        for table, (_, key) in GOLD_TABLES.items():
             rows, repeated = conn.execute(
                 f"SELECT count(*), count(*) - count(DISTINCT ({key})) FROM {table} WHERE cycle_date = %s", (cycle,)
             ).fetchone()
@@ -124,8 +125,8 @@ def _gold_state(settings: dict[str, str], cycle: str) -> dict[str, tuple[int, in
 
 def _lake_rows(settings: dict[str, str]) -> dict[str, int]:
     return {
-        table: len(lake.read_table(Path(settings["NOVA_LAKE_DIR"]), layer, name))
-        for table, (layer, name, _) in GOLD_TABLES.items()
+        table: len(LakeResource(lake_dir=settings["NOVA_LAKE_DIR"]).read(lake_table))
+        for table, (lake_table, _) in GOLD_TABLES.items()
     }
 
 

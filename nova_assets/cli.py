@@ -9,14 +9,14 @@ import signal
 import subprocess
 import sys
 import time
-from datetime import date, datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 from nova_assets.erp_cli import add_erp_commands
 from nova_assets.forecast_cli import add_forecast_commands
 from nova_assets.inventory_cli import add_inventory_commands
 from nova_assets.lib.gold.connection import redact_url
+from nova_assets.lib.local_time import today
 from nova_assets.services.local_stack import (
     PROJECT_ROOT,
     StackConfigError,
@@ -30,7 +30,10 @@ MAIN_JOB = "daily_cycle"
 
 
 def _dagster_env(settings: dict[str, str]) -> dict[str, str]:
-    return {**os.environ, **settings}
+    """The environment of the Dagster processes we start: the settings, and this environment's bin
+    first on PATH, where `dagster dev`'s dbt preparation (dagster-dbt) looks for dbt."""
+    path = os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "")])
+    return {**os.environ, **settings, "PATH": path}
 
 
 def cmd_services(args: argparse.Namespace) -> int:
@@ -59,6 +62,7 @@ def cmd_sample(args: argparse.Namespace) -> int:
 def ensure_sample(settings: dict[str, str], *, force: bool = False) -> dict[str, Path]:
     """Write the synthetic sample business into the landing folder unless real files are there."""
     from nova_assets.lib.sample.erp_generator import generate_sample_business
+    from nova_assets.lib.sample.period import sample_period
     from nova_assets.lib.sources.holidays_calendar import build_holidays
     from nova_assets.lib.sources.openmeteo import SNAPSHOT, parse_openmeteo
 
@@ -67,8 +71,7 @@ def ensure_sample(settings: dict[str, str], *, force: bool = False) -> dict[str,
         return {}
     snapshot = Path(settings["NOVA_SNAPSHOT_DIR"]) / SNAPSHOT
     weather = parse_openmeteo(snapshot.read_bytes())
-    end = weather["date"].max() - timedelta(days=1)
-    start = date(end.year - int(settings["NOVA_SAMPLE_YEARS"]), end.month, end.day) + timedelta(days=1)
+    start, end = sample_period(weather["date"].max(), int(settings["NOVA_SAMPLE_YEARS"]))
     holidays = build_holidays(range(start.year, end.year + 1))
     return generate_sample_business(
         landing,
@@ -89,7 +92,7 @@ def cycle_partition(settings: dict[str, str]) -> str:
 
         movements = pd.read_csv(landing / "erp" / "movements.csv", usecols=["movement_date"])
         return str(movements["movement_date"].max())
-    return str(datetime.now(ZoneInfo("America/Bahia")).date() - timedelta(days=1))
+    return str(today() - timedelta(days=1))
 
 
 def job_execute_command(job: str, partition: str) -> list[str]:

@@ -12,6 +12,7 @@ import psycopg
 from nova_assets.lib import lake
 from nova_assets.lib.forecasting.tracking import FORECAST_EXPERIMENT
 from nova_assets.lib.gold.connection import connection_failure
+from nova_assets.lib.lake_tables import LakeTable
 from nova_assets.lib.sources import bacen_ptax, bacen_sgs, ibge_sidra, inmet, openmeteo
 from nova_assets.lib.sources.erp_build import ErpLimits
 from nova_assets.lib.sources.http_client import DEFAULT_POLICY, HttpPolicy
@@ -20,8 +21,18 @@ from nova_assets.lib.sources.quality import resolve_as_of
 from nova_assets.lib.sources.snapshots import RECORDED_ON
 
 
+class UndeclaredLakeAccess(RuntimeError):
+    """An asset read a lake table its declared dependencies do not include, or wrote one it does not own."""
+
+
 class LakeResource(dg.ConfigurableResource):
-    """The Parquet lake and the DuckDB warehouse folder."""
+    """The Parquet lake and the DuckDB warehouse folder: reads and writes of the declared tables only.
+
+    Inside a run, a read of a table written by an asset that is not a dependency of the running asset
+    fails (UndeclaredLakeAccess), and so does a write of another asset's table: an asset's `deps`
+    (`lake_deps`) and what it reads cannot drift apart. Outside a run (a CLI, a test calling a
+    function) nothing is checked.
+    """
 
     lake_dir: str
 
@@ -29,24 +40,91 @@ class LakeResource(dg.ConfigurableResource):
     def root(self) -> Path:
         return Path(self.lake_dir)
 
-    def write(self, layer: str, table: str, frame: pd.DataFrame) -> Path:
-        return lake.write_table(self.root, layer, table, frame)
+    def bronze(self, *parts: str) -> Path:
+        """The folder of a bronze store (landed files and answers kept as received, owned by their store)."""
+        return self.root.joinpath("bronze", *parts)
 
-    def publish_file(self, layer: str, table: str, built: Path) -> Path:
-        """Move a finished Parquet file into place as `layer/table` (tables written out of core)."""
-        return lake.publish_file(self.root, layer, table, built)
+    def path(self, table: LakeTable) -> Path:
+        """Where `table` lives; for files other than tables (the PDF report), which their writer creates."""
+        return self.root / table.path
 
-    def read(self, layer: str, table: str, columns: list[str] | None = None) -> pd.DataFrame:
-        return lake.read_table(self.root, layer, table, columns)
+    def publish_file(self, table: LakeTable, built: Path) -> Path:
+        """Move a finished Parquet file into place as `table` (a table written out of core: the ERP import)."""
+        _check_access(table, write=True)
+        return lake.publish_file(self.root, table.layer, table.name, built)
 
-    def columns(self, layer: str, table: str) -> list[str]:
-        return lake.table_columns(self.root, layer, table)
+    def exists(self, table: LakeTable) -> bool:
+        _check_access(table, write=False)
+        return self.path(table).exists()
 
-    def write_json(self, layer: str, name: str, value: object) -> Path:
-        return lake.write_json(self.root, layer, name, value)
+    def read(self, table: LakeTable, columns: list[str] | None = None) -> pd.DataFrame:
+        _check_access(table, write=False)
+        return lake.read_table(self.root, table.layer, table.name, columns)
 
-    def read_json(self, layer: str, name: str) -> object:
-        return lake.read_json(self.root, layer, name)
+    def read_if_exists(self, table: LakeTable, columns: list[str] | None = None) -> pd.DataFrame | None:
+        """The table, or None before its first write."""
+        return self.read(table, columns) if self.exists(table) else None
+
+    def columns(self, table: LakeTable) -> list[str]:
+        _check_access(table, write=False)
+        return lake.table_columns(self.root, table.layer, table.name)
+
+    def write(self, table: LakeTable, frame: pd.DataFrame) -> Path:
+        _check_access(table, write=True)
+        missing = [column for column in table.columns if column not in frame.columns]
+        if missing:
+            raise ValueError(f"lake table {table} written without its declared column(s) {missing}")
+        return lake.write_table(self.root, table.layer, table.name, frame)
+
+    def write_json(self, table: LakeTable, value: object) -> Path:
+        _check_access(table, write=True)
+        return lake.write_json(self.root, table.layer, table.name, value)
+
+    def read_json(self, table: LakeTable) -> object:
+        _check_access(table, write=False)
+        return lake.read_json(self.root, table.layer, table.name)
+
+
+def lake_deps(*tables: LakeTable) -> list[dg.AssetKey]:
+    """The asset keys of the writers of `tables`: an asset's `deps` for what it reads from the lake."""
+    return list(dict.fromkeys(dg.AssetKey(list(table.asset)) for table in tables))
+
+
+def _check_access(table: LakeTable, *, write: bool) -> None:
+    step = _running_assets()
+    if step is None:
+        return
+    own, deps = step
+    writer = dg.AssetKey(list(table.asset))
+    if write and writer not in own:
+        raise UndeclaredLakeAccess(
+            f"{_names(own)} wrote lake table {table}, which is declared as written by {writer.to_user_string()}"
+            " (nova_assets/lib/lake_tables.py)"
+        )
+    if not write and writer not in own | deps:
+        raise UndeclaredLakeAccess(
+            f"{_names(own)} read lake table {table} (written by {writer.to_user_string()}) without a dependency on"
+            f" it: add lake_deps({table.layer}/{table.name}'s declaration) to the asset's deps"
+        )
+
+
+def _running_assets() -> tuple[set[dg.AssetKey], set[dg.AssetKey]] | None:
+    """The keys of the asset definition the current step computes and all their dependencies, or None
+    outside an asset step (no run, an op without assets, a function invoked directly)."""
+    try:
+        context = dg.OpExecutionContext.get()
+        if not context.has_assets_def:
+            return None
+        assets_def = context.assets_def
+    except dg.DagsterError:
+        return None
+    own = set(assets_def.keys)
+    deps = {dep for key in own for dep in assets_def.asset_deps.get(key, ())}
+    return own, deps
+
+
+def _names(keys: set[dg.AssetKey]) -> str:
+    return ", ".join(sorted(key.to_user_string() for key in keys))
 
 
 class SourcesResource(dg.ConfigurableResource):

@@ -5,7 +5,7 @@ import os
 import dagster as dg
 from dagster_dbt import DbtCliResource
 
-from nova_assets.defs.transform.dbt_project import DBT_EXECUTABLE, dbt_project
+from nova_assets.dbt_projects import DBT_EXECUTABLE, features_project
 from nova_assets.resources import (
     SOURCES_OPTIONAL_ENV,
     CycleConfig,
@@ -39,6 +39,6 @@ def resources() -> dg.Definitions:
                 ui_url=dg.EnvVar("NOVA_MLFLOW_UI_URL"),
             ),
             "cycle": CycleConfig(horizon_days=dg.EnvVar("NOVA_FORECAST_HORIZON")),
-            "dbt": DbtCliResource(project_dir=dbt_project, dbt_executable=DBT_EXECUTABLE),
+            "dbt": DbtCliResource(project_dir=features_project, dbt_executable=DBT_EXECUTABLE),
         }
     )

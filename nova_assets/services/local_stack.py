@@ -45,6 +45,7 @@ EMBEDDED_DEFAULTS: dict[str, tuple[str, str]] = {
     "NOVA_FORECAST_HORIZON": ("30", "forecast horizon in days"),
     "NOVA_EXECUTOR": ("multiprocess", "how the cycle's steps run: multiprocess, or k8s (one pod per step, deploy/)"),
     "NOVA_MATERIAL_GROUPS": ("4", "material groups (hash buckets) each per-series forecast family fans out into"),
+    "NOVA_PARTITIONS_START": ("", "first daily partition, YYYY-MM-DD; empty: the first day of the ERP history"),
     # Inventory policy (nova_assets/lib/inventory) and alert delivery (nova_assets/lib/delivery).
     "NOVA_SERVICE_TARGETS": (
         "A=csl:0.98,B=csl:0.95,C=fill_rate:0.95",

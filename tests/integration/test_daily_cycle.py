@@ -181,6 +181,7 @@ def test_gold_reload_is_idempotent(cycle: dict) -> None:
 
 def test_per_series_families_fan_out_by_material_group(cycle: dict) -> None:
     from nova_assets.defs.forecast.families import material_groups
+    from nova_assets.lib.lake_tables import family_forecast, family_group_tables
     from nova_assets.resources import LakeResource
 
     n_groups = material_groups()
@@ -190,7 +191,8 @@ def test_per_series_families_fan_out_by_material_group(cycle: dict) -> None:
         group_steps = {f"forecast__forecast_{family.name}.{family.name}_group_{g}" for g in range(n_groups)}
         assert group_steps <= steps, sorted(steps)
         assert f"forecast__forecast_{family.name}.{family.name}_collect" in steps
-        series = [set(lake.read("forecast", f"{family.name}_group_{g}")["unique_id"]) for g in range(n_groups)]
+        groups = [family_group_tables(family.name, g)[0] for g in range(n_groups)]
+        series = [set(lake.read(group)["unique_id"]) for group in groups]
         assert sum(len(s) for s in series) == len(set.union(*series)), "a material forecast in two groups"
-        assert set.union(*series) == set(lake.read("forecast", family.name)["unique_id"])
+        assert set.union(*series) == set(lake.read(family_forecast(family.name))["unique_id"])
     assert "forecast__forecast_gradient_boosting" in steps  # the global models stay one step

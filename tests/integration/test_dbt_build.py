@@ -1,8 +1,8 @@
-"""End-to-end checks of the dbt feature store (dbt_project/) on a small, deterministic raw lake.
+"""End-to-end checks of the dbt feature store (dbt_project/features) on a small, deterministic raw lake.
 
 Writes the raw Parquet tables of data/README.md to temporary lakes (430 days, 6 materials, a
 warehouse and a tower), runs dbt through its Python API (target and log paths inside the lake,
-so dbt_project/target is not touched by these runs) and checks:
+so dbt_project/features/target is not touched by these runs) and checks:
 
 * features: dense grid with explicit zeros; lags, rolling means/stds, trend, seasonal index,
   days since last demand, maintenance proxy, supplier status and market index recomputed
@@ -37,7 +37,8 @@ import pytest
 
 dbt_main = pytest.importorskip("dbt.cli.main")
 
-PROJECT_DIR = Path(__file__).resolve().parents[2] / "dbt_project"
+DBT_ROOT = Path(__file__).resolve().parents[2] / "dbt_project"
+PROJECT_DIR = DBT_ROOT / "features"
 
 START = dt.date(2024, 1, 1)
 N_DAYS = 430  # > 13 months: the trailing-year seasonal index and the 90-day trend get values
@@ -479,8 +480,8 @@ LEAKY_MUTATIONS = {
 def test_the_leakage_check_catches_features_that_see_their_own_day(
     tmp_path: Path, env: pytest.MonkeyPatch, feat_a: pd.DataFrame
 ) -> None:
-    project = tmp_path / "dbt_project"
-    shutil.copytree(PROJECT_DIR, project, ignore=shutil.ignore_patterns("target", "logs", "gold", "dbt_packages"))
+    shutil.copytree(DBT_ROOT, tmp_path / "dbt_project", ignore=shutil.ignore_patterns("target", "logs", "gold"))
+    project = tmp_path / "dbt_project" / PROJECT_DIR.name
     for path, (old, new) in LEAKY_MUTATIONS.items():
         sql = (project / path).read_text()
         assert old in sql, path
@@ -568,7 +569,7 @@ def test_dagster_materializes_a_partition_with_its_window(
     import dagster as dg
     from dagster_dbt import DbtCliResource
 
-    from nova_assets.defs.transform.dbt_project import DBT_EXECUTABLE, dbt_project
+    from nova_assets.dbt_projects import DBT_EXECUTABLE, features_project
     from nova_assets.defs.transform.features import dbt_features
 
     with duckdb.connect(str(lake_a / "warehouse.duckdb")) as con:
@@ -585,7 +586,7 @@ def test_dagster_materializes_a_partition_with_its_window(
     result = dg.materialize(
         [dbt_features],
         partition_key=day.isoformat(),
-        resources={"dbt": DbtCliResource(project_dir=dbt_project, dbt_executable=DBT_EXECUTABLE)},
+        resources={"dbt": DbtCliResource(project_dir=features_project, dbt_executable=DBT_EXECUTABLE)},
         instance=dg.DagsterInstance.ephemeral(),
     )
     assert result.success

@@ -24,7 +24,8 @@ import psycopg
 import pytest
 from aiosmtpd.controller import Controller
 
-from nova_assets.defs.automation.sensors import OpsAlertConfig, run_failure_alert
+from nova_assets.defs.automation.resources import OpsAlertConfig
+from nova_assets.defs.automation.sensors import run_failure_alert
 from nova_assets.defs.delivery.resources import SmtpResource
 from nova_assets.lib.delivery.dispatch import dispatch
 from nova_assets.lib.delivery.email import SmtpSettings, build_message

@@ -19,7 +19,7 @@ import pytest
 import yaml
 from dagster_dbt import DbtCliResource
 
-from nova_assets.defs.transform.dbt_project import DBT_EXECUTABLE, dbt_project
+from nova_assets.dbt_projects import DBT_EXECUTABLE, features_project
 from nova_assets.defs.transform.features import dbt_features
 from nova_assets.services.local_stack import PROJECT_ROOT
 from tests.integration.test_dbt_build import _days, _write_raw_lake
@@ -41,7 +41,7 @@ def _build(partition: str) -> dg.ExecuteInProcessResult:
     return dg.materialize(
         [dbt_features],
         partition_key=partition,
-        resources={"dbt": DbtCliResource(project_dir=dbt_project, dbt_executable=DBT_EXECUTABLE)},
+        resources={"dbt": DbtCliResource(project_dir=features_project, dbt_executable=DBT_EXECUTABLE)},
         instance=dg.DagsterInstance.ephemeral(),
         raise_on_error=False,
     )

@@ -12,7 +12,7 @@ import psycopg
 import pytest
 
 from nova_assets import cli
-from nova_assets.defs.gold.postgres import GoldAccessResource, database
+from nova_assets.defs.gold.base.postgres import GoldAccessResource, database
 from nova_assets.resources import PostgresResource
 from nova_assets.services.local_stack import StackConfigError, bring_up
 from nova_assets.services.postgres_server import LocalCluster, PostgresError, ensure_running

@@ -22,7 +22,7 @@ import pandas as pd
 import psycopg
 import pytest
 
-from nova_assets.defs.gold.postgres import GoldRetentionResource, forecasts
+from nova_assets.defs.gold.base.postgres import GoldRetentionResource, forecasts
 from nova_assets.lib import lake
 from nova_assets.lib.gold import loader
 from nova_assets.lib.gold.loader import upsert
@@ -106,7 +106,7 @@ _KILLED_STEP = """
 import sys, time
 from pathlib import Path
 import dagster as dg
-from nova_assets.defs.gold.postgres import forecasts
+from nova_assets.defs.gold.base.postgres import forecasts
 from nova_assets.lib.gold import loader
 from tests.integration.test_faults_gold import _resources
 

@@ -11,7 +11,7 @@ import pandas as pd
 import psycopg
 import pytest
 
-from nova_assets.defs.gold.postgres import GoldRetentionResource, forecasts
+from nova_assets.defs.gold.base.postgres import GoldRetentionResource, forecasts
 from nova_assets.lib import lake
 from nova_assets.lib.gold.loader import replace_cycle, upsert
 from nova_assets.lib.gold.partitions import drop_partitions_before, month_partitions

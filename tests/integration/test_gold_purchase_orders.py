@@ -12,9 +12,9 @@ import pandas as pd
 import psycopg
 import pytest
 
-from nova_assets.defs.forecast.history import DEMAND_ASSET
-from nova_assets.defs.gold.analytics import purchase_orders
+from nova_assets.defs.gold.analytics.assets import purchase_orders
 from nova_assets.lib import lake
+from nova_assets.lib.lake_tables import DAILY_DEMAND
 from nova_assets.resources import LakeResource, PostgresResource
 from tests.integration.test_gold_marts import C2, hand_made_purchase_orders, load_sample_gold
 
@@ -25,7 +25,7 @@ def setup(gold_url: str, tmp_path: Path) -> dict:
         load_sample_gold(conn)
     orders, movements = hand_made_purchase_orders()
     demand = pd.DataFrame({"material_id": "M1", "date": [C2 - dt.timedelta(days=1), C2], "demand": [1.0, 0.0]})
-    lake.write_table(tmp_path, "silver", DEMAND_ASSET, demand)
+    lake.write_table(tmp_path, DAILY_DEMAND.layer, DAILY_DEMAND.name, demand)
     lake.write_table(tmp_path, "raw", "erp_movements", movements)
     return {"url": gold_url, "lake": tmp_path, "orders": orders, "movements": movements}
 

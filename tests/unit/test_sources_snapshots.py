@@ -122,15 +122,13 @@ def test_unparseable_live_answer_is_kept_in_bronze_and_replaced(snapshot, tmp_pa
 
 
 def test_without_snapshot_the_previous_table_stands_in(tmp_path):
-    previous = tmp_path / "raw" / "series.parquet"
-    previous.parent.mkdir()
-    pd.DataFrame({"kept": [1, 2]}).to_parquet(previous)
+    previous = pd.DataFrame({"kept": [1, 2]})
     gone = Snapshot(tmp_path / "missing.json", parse_rows)
     got = run(live(failing), gone, tmp_path, previous=previous)
     assert got.table["kept"].tolist() == [1, 2] and got.origin == "previous raw table"
     assert "no recorded snapshot 'missing.json'" in got.fallback_reason
     with pytest.raises(SourceUnavailable, match="no previous raw table"):
-        run(live(failing), gone, tmp_path, previous=tmp_path / "raw" / "none.parquet")
+        run(live(failing), gone, tmp_path, previous=None)
 
 
 def test_programming_errors_are_not_hidden_by_the_fallback(snapshot, tmp_path):

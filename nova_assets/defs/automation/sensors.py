@@ -6,6 +6,7 @@ from html import escape
 
 import dagster as dg
 
+from nova_assets.defs.automation.resources import OpsAlertConfig
 from nova_assets.defs.automation.schedules import daily_cycle
 from nova_assets.defs.delivery.resources import SmtpResource
 from nova_assets.defs.partitions import daily_partitions
@@ -40,12 +41,6 @@ def erp_landing_sensor(context: dg.SensorEvaluationContext, sources: SourcesReso
     )
 
 
-class OpsAlertConfig(dg.ConfigurableResource):
-    """Who hears that a run failed (comma-separated e-mail addresses); empty: only the Dagster log."""
-
-    recipients: str = ""
-
-
 @dg.run_failure_sensor(default_status=dg.DefaultSensorStatus.RUNNING)
 def run_failure_alert(context: dg.RunFailureSensorContext, smtp: SmtpResource, ops: OpsAlertConfig) -> None:
     """An operational alert by e-mail when any run fails, so a broken night is known before 8 a.m."""
@@ -59,8 +54,3 @@ def run_failure_alert(context: dg.RunFailureSensorContext, smtp: SmtpResource, o
         return
     for recipient in recipients:
         send(settings, build_message(settings.sender, recipient, subject, text, f"<pre>{escape(text)}</pre>"))
-
-
-@dg.definitions
-def ops_resources() -> dg.Definitions:
-    return dg.Definitions(resources={"ops": OpsAlertConfig(recipients=dg.EnvVar("NOVA_OPS_EMAIL"))})

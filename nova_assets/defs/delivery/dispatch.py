@@ -3,17 +3,17 @@
 import dagster as dg
 import pandas as pd
 
-from nova_assets.defs.delivery.report import report_path
 from nova_assets.defs.delivery.resources import DeliveryConfig, SmtpResource, WhatsAppResource
-from nova_assets.defs.gold.postgres import gold_connection
+from nova_assets.defs.gold.base.postgres import gold_connection
 from nova_assets.lib.delivery.dispatch import dispatch
-from nova_assets.resources import LakeResource, PostgresResource
+from nova_assets.lib.lake_tables import ALERTS, DAILY_REPORT, ERP_MATERIALS, daily_report
+from nova_assets.lib.local_time import TIMEZONE_NAME
+from nova_assets.resources import LakeResource, PostgresResource, lake_deps
 
 
 @dg.asset(
     key_prefix="delivery",
-    group_name="delivery",
-    deps=[dg.AssetKey(["gold", "alerts"]), dg.AssetKey(["delivery", "daily_report"])],
+    deps=[dg.AssetKey(["gold", "alerts"]), *lake_deps(ALERTS, ERP_MATERIALS, DAILY_REPORT)],
     kinds={"email", "postgres"},
 )
 def alert_dispatch(
@@ -28,11 +28,12 @@ def alert_dispatch(
     deduplicated per material and day, escalations when severity rises; then every message still
     due is (re)tried. A channel without credentials is skipped with a note; send failures are
     logged in support.delivery_log for the next try, never raised."""
-    alerts = lake.read("inventory", "alerts")
-    descriptions = lake.read("raw", "erp_materials")[["material_id", "description"]]
+    alerts = lake.read(ALERTS)
+    descriptions = lake.read(ERP_MATERIALS, ["material_id", "description"])
     alerts = alerts.merge(descriptions, on="material_id", how="left").fillna({"description": ""})
     cycle_date = pd.Timestamp(alerts["cycle_date"].iloc[0]).date()
-    pdf = report_path(lake, cycle_date)
+    report = daily_report(cycle_date)
+    pdf = lake.path(report)
     with gold_connection(gold) as conn:
         conn.autocommit = True  # each enqueue and status change commits on its own
         result = dispatch(
@@ -41,7 +42,7 @@ def alert_dispatch(
             delivery.routing,
             smtp.settings,
             whatsapp.settings,
-            attachment=pdf if pdf.exists() else None,
+            attachment=pdf if lake.exists(report) else None,
             max_attempts=int(delivery.max_attempts),
         )
         status = dict(
@@ -75,6 +76,6 @@ alert_delivery_retry_schedule = dg.ScheduleDefinition(
     name="alert_delivery_retry_hourly",
     job=alert_delivery_retry,
     cron_schedule="30 * * * *",
-    execution_timezone="America/Bahia",
+    execution_timezone=TIMEZONE_NAME,
     default_status=dg.DefaultScheduleStatus.RUNNING,
 )

@@ -1,63 +1,69 @@
 """The daily PDF report, written to the lake beside the tables it summarises."""
 
 from datetime import datetime
-from pathlib import Path
 
 import dagster as dg
 import pandas as pd
 
-from nova_assets.defs.inventory.alerts import TIMEZONE
 from nova_assets.lib.delivery.report_pdf import ReportData, build_report, stock_history
 from nova_assets.lib.forecasting.ensemble import ENSEMBLE_MODEL
+from nova_assets.lib.lake_tables import (
+    ALERTS,
+    ENSEMBLE_FORECAST,
+    ERP_MATERIALS,
+    ERP_MOVEMENTS,
+    ERP_OPEN_ORDERS,
+    ERP_STOCK,
+    POLICY_BACKTEST,
+    REORDER_POINTS,
+)
+from nova_assets.lib.lake_tables import (
+    daily_report as report_file,
+)
+from nova_assets.lib.local_time import TIMEZONE
 from nova_assets.lib.sources.erp_files import STOCK_MOVEMENT_COLUMNS
-from nova_assets.resources import LakeResource, SourcesResource
-
-REPORT_LAYER = "reports"
-
-
-def report_path(lake: LakeResource, cycle_date: object) -> Path:
-    return lake.root / REPORT_LAYER / f"relatorio_estoque_{pd.Timestamp(cycle_date):%Y-%m-%d}.pdf"
+from nova_assets.resources import LakeResource, SourcesResource, lake_deps
 
 
 @dg.asset(
     key_prefix="delivery",
-    group_name="delivery",
-    deps=[
-        dg.AssetKey(["inventory", "alerts"]),
-        dg.AssetKey(["inventory", "reorder_points"]),
-        dg.AssetKey(["inventory", "policy_backtest"]),
-        dg.AssetKey(["forecast", "forecast_ensemble"]),
-        dg.AssetKey(["raw", "erp_movements"]),
-    ],
+    deps=lake_deps(
+        ALERTS,
+        REORDER_POINTS,
+        POLICY_BACKTEST,
+        ENSEMBLE_FORECAST,
+        ERP_MATERIALS,
+        ERP_STOCK,
+        ERP_MOVEMENTS,
+        ERP_OPEN_ORDERS,
+    ),
     kinds={"pdf"},
 )
 def daily_report(lake: LakeResource, sources: SourcesResource) -> dg.MaterializeResult:
     """KPIs (alerts, both policies, the policy backtest), the critical list and, for the most urgent
     materials, stock vs reorder point vs forecast charts. Attached to the alert e-mails."""
-    alerts = lake.read("inventory", "alerts")
-    materials = lake.read("raw", "erp_materials")[["material_id", "description", "unit_cost"]]
+    alerts = lake.read(ALERTS)
+    materials = lake.read(ERP_MATERIALS, ["material_id", "description", "unit_cost"])
     alerts = alerts.merge(materials, on="material_id", how="left")
-    points = lake.read("inventory", "reorder_points")
+    points = lake.read(REORDER_POINTS)
     cycle_date = pd.Timestamp(alerts["cycle_date"].iloc[0]).date()
-    forecast = lake.read("forecast", "ensemble")
+    forecast = lake.read(ENSEMBLE_FORECAST)
     forecast = forecast[forecast["model"] == ENSEMBLE_MODEL].rename(columns={"unique_id": "material_id"})
     urgent = alerts.loc[alerts["severity"].isin(["CRÍTICO", "ALTO"]), "material_id"].tolist()
-    backtest = lake.read("inventory", "policy_backtest")
+    backtest = lake.read(POLICY_BACKTEST)
     data = ReportData(
         cycle_date=cycle_date,
         generated_at=datetime.now(TIMEZONE),
         alerts=alerts,
         points=points,
         forecast=forecast[["material_id", "ds", "forecast"]],
-        stock_history=stock_history(
-            lake.read("raw", "erp_stock"), lake.read("raw", "erp_movements", STOCK_MOVEMENT_COLUMNS), urgent
-        ),
-        receipts=lake.read("raw", "erp_open_orders"),
+        stock_history=stock_history(lake.read(ERP_STOCK), lake.read(ERP_MOVEMENTS, STOCK_MOVEMENT_COLUMNS), urgent),
+        receipts=lake.read(ERP_OPEN_ORDERS),
         backtest=backtest[backtest["segment"] == "all"],
         stale_warning=str(alerts["stale_warning"].iloc[0] or ""),
         notes=["Dados SINTÉTICOS (amostra gerada para demonstração)."] if sources.is_synthetic else [],
     )
-    path = build_report(data, report_path(lake, cycle_date))
+    path = build_report(data, lake.path(report_file(cycle_date)))
     return dg.MaterializeResult(
         metadata={
             "path": dg.MetadataValue.path(str(path)),

@@ -4,19 +4,27 @@ import dagster as dg
 
 from nova_assets.defs.critical_path import CRITICAL_PATH_TAGS
 from nova_assets.defs.forecast.families import SEASON, family_keys, read_backtests, read_forecasts
-from nova_assets.defs.forecast.history import load_history
+from nova_assets.defs.history import load_history
+from nova_assets.lib.demand_history import cycle_date as last_day
 from nova_assets.lib.forecasting.ensemble import ENSEMBLE_MODEL
 from nova_assets.lib.forecasting.models import FAMILIES
 from nova_assets.lib.forecasting.pipeline import build_ensemble
 from nova_assets.lib.forecasting.serving import EnsembleModel
 from nova_assets.lib.forecasting.tracking import RunRecord, family_model_uris, log_run
-from nova_assets.resources import LakeResource, MlflowResource
+from nova_assets.lib.lake_tables import (
+    DAILY_DEMAND,
+    DEMAND_QUANTILES,
+    ENSEMBLE_BACKTEST,
+    ENSEMBLE_FORECAST,
+    ENSEMBLE_WEIGHTS,
+    MODEL_PERFORMANCE,
+)
+from nova_assets.resources import LakeResource, MlflowResource, lake_deps
 
 
 @dg.asset(
     key_prefix="forecast",
-    group_name="forecast",
-    deps=family_keys(),
+    deps=[*family_keys(), *lake_deps(DAILY_DEMAND)],
     kinds={"python", "mlflow"},
     op_tags=CRITICAL_PATH_TAGS,
 )
@@ -30,16 +38,14 @@ def forecast_ensemble(
     performance = result.performance
     weights = result.weights.table()
 
-    lake.write("forecast", "ensemble", result.forecast[["unique_id", "ds", "model", "forecast", "demand_class"]])
+    lake.write(ENSEMBLE_FORECAST, result.forecast[list(ENSEMBLE_FORECAST.columns)])
     backtest = result.backtest[result.backtest["model"] == ENSEMBLE_MODEL]
-    lake.write(
-        "forecast", "ensemble_backtest", backtest[["unique_id", "cutoff", "ds", "y", "forecast", "demand_class"]]
-    )
-    lake.write("forecast", "model_performance", performance)
-    lake.write("forecast", "ensemble_weights", weights)
-    lake.write("forecast", "quantiles", result.quantiles)
+    lake.write(ENSEMBLE_BACKTEST, backtest[list(ENSEMBLE_BACKTEST.columns)])
+    lake.write(MODEL_PERFORMANCE, performance)
+    lake.write(ENSEMBLE_WEIGHTS, weights)
+    lake.write(DEMAND_QUANTILES, result.quantiles)
 
-    cycle_date = history["ds"].max().date()
+    cycle_date = last_day(history["ds"])
     ens = performance.set_index("model").loc[ENSEMBLE_MODEL]
     members = family_model_uris(mlflow.tracking_uri, mlflow.experiment, list(FAMILIES), context.run_id)
     experiment_id, run_id, model_uri = log_run(

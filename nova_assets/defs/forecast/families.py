@@ -12,14 +12,16 @@ import dagster as dg
 import pandas as pd
 
 from nova_assets.defs.critical_path import CRITICAL_PATH_TAGS
-from nova_assets.defs.forecast.history import DEMAND_ASSET, load_history
+from nova_assets.defs.history import load_history
+from nova_assets.lib.demand_history import cycle_date as last_day
 from nova_assets.lib.forecasting.backtest import score_windows, summarise
 from nova_assets.lib.forecasting.material_groups import group_history, group_max_series, merge_group_runs
 from nova_assets.lib.forecasting.models import EXPENSIVE_MAX_SERIES, FAMILIES, ModelFamily
 from nova_assets.lib.forecasting.pipeline import FamilyRun, run_family
 from nova_assets.lib.forecasting.serving import FamilyModel, FamilySettings
 from nova_assets.lib.forecasting.tracking import RunRecord, forecast_vs_actual, log_run
-from nova_assets.resources import CycleConfig, LakeResource, MlflowResource
+from nova_assets.lib.lake_tables import DAILY_DEMAND, family_backtest, family_forecast, family_group_tables
+from nova_assets.resources import CycleConfig, LakeResource, MlflowResource, lake_deps
 from nova_assets.services.local_stack import EMBEDDED_DEFAULTS
 
 SEASON = 7
@@ -55,10 +57,10 @@ def _publish(
     backtest, forecast = run.backtest, run.forecast
     scores = score_windows(history, backtest, SEASON)
     per_model = summarise(scores, ["model"])
-    lake.write("forecast", run.family, forecast)
-    lake.write("forecast", f"{run.family}_backtest", backtest)
+    lake.write(family_forecast(run.family), forecast)
+    lake.write(family_backtest(run.family), backtest)
 
-    cycle_date = history["ds"].max().date()
+    cycle_date = last_day(history["ds"])
     n_series = history["unique_id"].nunique()
     metrics = {
         f"{row.model}.{m}": getattr(row, m)
@@ -110,14 +112,13 @@ def _asset_settings(family: ModelFamily) -> dict:
     return {
         "name": f"forecast_{family.name}",
         "key_prefix": "forecast",
-        "group_name": "forecast",
         "kinds": {"python", "mlflow"},
         "description": f"{family.description}. Rolling-origin backtest, then a forecast from all history.",
     }
 
 
 def _family_asset(family: ModelFamily) -> dg.AssetsDefinition:
-    @dg.asset(deps=[dg.AssetKey(DEMAND_ASSET)], pool=POOL, op_tags=CRITICAL_PATH_TAGS, **_asset_settings(family))
+    @dg.asset(deps=lake_deps(DAILY_DEMAND), pool=POOL, op_tags=CRITICAL_PATH_TAGS, **_asset_settings(family))
     def _asset(
         context: dg.AssetExecutionContext, lake: LakeResource, mlflow: MlflowResource, cycle: CycleConfig
     ) -> dg.MaterializeResult:
@@ -152,21 +153,19 @@ def _group_op(family: ModelFamily, group: int, n_groups: int) -> dg.OpDefinition
             GROUP_N_JOBS,
             max_series=group_max_series(EXPENSIVE_MAX_SERIES, n_groups),
         )
-        part = _part(family.name, group)
-        lake.write("forecast", part, run.forecast)
-        lake.write("forecast", f"{part}_backtest", run.backtest)
-        lake.write_json("forecast", f"{part}_memo", {"seconds": run.seconds, "memo": run.memo})
-        context.log.info(f"{part}: {history['unique_id'].nunique()} series in {run.seconds:.1f} s")
+        forecast, backtest, memo = family_group_tables(family.name, group)
+        lake.write(forecast, run.forecast)
+        lake.write(backtest, run.backtest)
+        lake.write_json(memo, {"seconds": run.seconds, "memo": run.memo})
+        context.log.info(f"{forecast.name}: {history['unique_id'].nunique()} series in {run.seconds:.1f} s")
 
     return _op
 
 
 def _read_group_run(lake: LakeResource, family: str, group: int) -> FamilyRun:
-    part = _part(family, group)
-    state = lake.read_json("forecast", f"{part}_memo")
-    return FamilyRun(
-        family, lake.read("forecast", f"{part}_backtest"), lake.read("forecast", part), state["seconds"], state["memo"]
-    )
+    forecast, backtest, memo = family_group_tables(family, group)
+    state = lake.read_json(memo)
+    return FamilyRun(family, lake.read(backtest), lake.read(forecast), state["seconds"], state["memo"])
 
 
 def _collect_op(family: ModelFamily, n_groups: int) -> dg.OpDefinition:
@@ -188,7 +187,9 @@ def _grouped_family_asset(family: ModelFamily, n_groups: int) -> dg.AssetsDefini
     groups = [_group_op(family, g, n_groups) for g in range(n_groups)]
     collect = _collect_op(family, n_groups)
 
-    @dg.graph_asset(ins={"demand": dg.AssetIn(key=DEMAND_ASSET, dagster_type=dg.Nothing)}, **_asset_settings(family))
+    (demand_key,) = lake_deps(DAILY_DEMAND)
+
+    @dg.graph_asset(ins={"demand": dg.AssetIn(key=demand_key, dagster_type=dg.Nothing)}, **_asset_settings(family))
     def _asset(demand):
         return collect(**{f"group_{g}": op(demand=demand) for g, op in enumerate(groups)})
 
@@ -204,14 +205,15 @@ def defs() -> dg.Definitions:
 
 
 def family_keys() -> list[dg.AssetKey]:
-    return [dg.AssetKey(["forecast", f"forecast_{name}"]) for name in FAMILIES]
+    """The family assets, writers of the family forecast and backtest tables."""
+    return lake_deps(*(family_forecast(name) for name in FAMILIES))
 
 
 def read_backtests(lake: LakeResource) -> pd.DataFrame:
-    return pd.concat(
-        [lake.read("forecast", f"{name}_backtest").assign(family=name) for name in FAMILIES], ignore_index=True
-    )
+    """Every family's backtest; the reading asset depends on family_keys()."""
+    return pd.concat([lake.read(family_backtest(name)).assign(family=name) for name in FAMILIES], ignore_index=True)
 
 
 def read_forecasts(lake: LakeResource) -> pd.DataFrame:
-    return pd.concat([lake.read("forecast", name).assign(family=name) for name in FAMILIES], ignore_index=True)
+    """Every family's forecast; the reading asset depends on family_keys()."""
+    return pd.concat([lake.read(family_forecast(name)).assign(family=name) for name in FAMILIES], ignore_index=True)

@@ -5,15 +5,15 @@ import os
 import dagster as dg
 from dagster_dbt import DbtCliResource
 
-from nova_assets.defs.gold.marts import gold_dbt_project
-from nova_assets.defs.gold.postgres import GoldAccessResource, GoldRetentionResource
+from nova_assets.dbt_projects import DBT_EXECUTABLE, gold_project
+from nova_assets.defs.gold.base.postgres import GoldAccessResource, GoldRetentionResource
 
 
 @dg.definitions
 def resources() -> dg.Definitions:
     return dg.Definitions(
         resources={
-            "dbt_gold": DbtCliResource(project_dir=gold_dbt_project),
+            "dbt_gold": DbtCliResource(project_dir=gold_project, dbt_executable=DBT_EXECUTABLE),
             # bound only when set, so an unset password means NOLOGIN rather than a missing-variable error
             "gold_access": GoldAccessResource(bi_password=dg.EnvVar("NOVA_BI_PASSWORD"))
             if os.environ.get("NOVA_BI_PASSWORD")

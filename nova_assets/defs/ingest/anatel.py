@@ -9,17 +9,17 @@ import dagster as dg
 import pandas as pd
 
 from nova_assets.defs.ingest.checks import check_specs, publish
-from nova_assets.lib import lake as lake_tables
+from nova_assets.lib.lake_tables import ANATEL_5G_MONTHLY
 from nova_assets.lib.sources.anatel import parse_anatel_5g
 from nova_assets.lib.sources.landing import landing_files, move_aside
 from nova_assets.lib.sources.quality import CheckContext, evaluate
 from nova_assets.resources import LakeResource, SourcesResource
 
-TABLE = "anatel_5g_monthly"
+TABLE = ANATEL_5G_MONTHLY.name
 EXPORT_SUFFIXES = (".csv", ".txt")
 
 
-@dg.asset(key_prefix="raw", group_name="ingest", kinds={"python", "parquet"}, check_specs=check_specs(TABLE))
+@dg.asset(key_prefix="raw", kinds={"python", "parquet"}, check_specs=check_specs(TABLE))
 def anatel_5g_monthly(
     context: dg.AssetExecutionContext, sources: SourcesResource, lake: LakeResource
 ) -> dg.MaterializeResult:
@@ -35,11 +35,10 @@ def anatel_5g_monthly(
             moved = move_aside(path, f"{path.name}: {exc}", sources.anatel_dir)
             rejected.append(f"ANATEL export {path.name} rejected: {exc} (moved to {moved})")
             context.log.error(rejected[-1])
-    previous = lake_tables.table_path(lake.root, "raw", TABLE)
     if table is None:
-        if not previous.exists():
+        table, origin = lake.read_if_exists(ANATEL_5G_MONTHLY), "previous raw table"
+        if table is None:
             raise dg.Failure(f"no readable ANATEL export (*.csv) in {sources.anatel_dir}: " + "; ".join(rejected))
-        table, origin = pd.read_parquet(previous), "previous raw table"
     warning = f"STALE: {'; '.join(rejected)}. Using {origin} instead." if rejected else None
     outcomes = evaluate(TABLE, table, CheckContext(as_of=sources.as_of, origin=origin, fallback=bool(rejected)))
     total = table.set_index(pd.to_datetime(table["month"]))["stations_5g_total"] if len(table) else pd.Series()

@@ -16,7 +16,7 @@ import dagster as dg
 import pandas as pd
 import pyarrow.parquet as pq
 
-from nova_assets.lib.lake import table_path as lake_table_path
+from nova_assets.lib.lake_tables import raw
 from nova_assets.lib.sources.quality import CHECKS, RULES, CheckOutcome, latest_date, quality_score, write_status
 from nova_assets.resources import LakeResource
 
@@ -59,10 +59,10 @@ def publish(
         context.log.error(f"raw/{table}: {status}: " + "; ".join(o.description for o in outcomes if not o.passed))
     else:
         if isinstance(frame, Path):
-            if frame != lake_table_path(lake.root, "raw", table):
-                lake.publish_file("raw", table, frame)
+            if frame != lake.path(raw(table)):
+                lake.publish_file(raw(table), frame)
         else:
-            lake.write("raw", table, frame)
+            lake.write(raw(table), frame)
         status = "written"
     score = quality_score(outcomes)
     write_status(

@@ -12,14 +12,14 @@ from collections.abc import Iterator
 import dagster as dg
 
 from nova_assets.defs.ingest.checks import check_specs, publish, raw_key
-from nova_assets.lib import lake as lake_tables
+from nova_assets.lib.lake_tables import ERP_QUARANTINED_ROWS, ERP_REJECTED_FILES, raw
 from nova_assets.lib.sources.erp_files import ERP_TABLES
 from nova_assets.lib.sources.erp_import import held_back_rows, import_report, rebuild_tables
 from nova_assets.lib.sources.erp_store import ErpStore, IngestReport
 from nova_assets.lib.sources.landing import LandingError
 from nova_assets.resources import LakeResource, SourcesResource
 
-QUARANTINE_KEY = dg.AssetKey(["quarantine", "erp_rows"])
+QUARANTINE_KEY = dg.AssetKey(list(ERP_QUARANTINED_ROWS.asset))
 SHOWN = 20  # files listed in metadata
 
 
@@ -28,7 +28,6 @@ SHOWN = 20  # files listed in metadata
         *(
             dg.AssetSpec(
                 raw_key(table),
-                group_name="ingest",
                 kinds={"python", "parquet"},
                 description=f"ERP {table.removeprefix('erp_').replace('_', ' ')}: rebuilt from every accepted "
                 "export file; bad rows quarantined",
@@ -38,7 +37,6 @@ SHOWN = 20  # files listed in metadata
         ),
         dg.AssetSpec(
             QUARANTINE_KEY,
-            group_name="ingest",
             kinds={"python", "parquet"},
             description="ERP rows that were not loaded (table, file, line, reason, raw text), kept across runs; "
             "files rejected as a whole are in quarantine/erp_rejected_files.parquet",
@@ -53,7 +51,7 @@ def erp_tables(
 ) -> Iterator[dg.MaterializeResult]:
     """Load new landing files into the ERP store, then rebuild, check and publish each selected table."""
     limits = sources.erp_limits
-    store = ErpStore(lake.root / "bronze" / "erp")
+    store = ErpStore(lake.bronze("erp"))
     problems: list[str] = []
     try:
         report = store.ingest(sources.erp_dir)
@@ -79,7 +77,7 @@ def erp_tables(
             work,
             as_of=sources.as_of,
             limits=limits,
-            previous=lambda table: _existing(lake_tables.table_path(lake.root, "raw", table)),
+            previous=lambda table: lake.path(raw(table)) if lake.exists(raw(table)) else None,
             rejected=report.rejected,
             tables=[t for t in ERP_TABLES if raw_key(t) in selected],
         )
@@ -129,8 +127,8 @@ def erp_tables(
 def _quarantine(lake: LakeResource, store: ErpStore, results, report: IngestReport, problems) -> dg.MaterializeResult:
     quarantine = store.quarantine(held_back_rows(results))
     rejected = store.rejected_files()
-    lake.write("quarantine", "erp_rows", quarantine)
-    lake.write("quarantine", "erp_rejected_files", rejected)
+    lake.write(ERP_QUARANTINED_ROWS, quarantine)
+    lake.write(ERP_REJECTED_FILES, rejected)
     return dg.MaterializeResult(
         asset_key=QUARANTINE_KEY,
         metadata={
@@ -147,10 +145,6 @@ def _quarantine(lake: LakeResource, store: ErpStore, results, report: IngestRepo
             "import_report": dg.MetadataValue.json(import_report(store, report, results, problems)),
         },
     )
-
-
-def _existing(path):
-    return path if path.exists() else None
 
 
 def _capped(items: list[str]) -> list[str]:

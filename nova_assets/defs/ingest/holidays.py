@@ -11,7 +11,7 @@ TABLE = "holidays"
 FIRST_YEAR = 2015
 
 
-@dg.asset(key_prefix="raw", group_name="ingest", kinds={"python", "parquet"}, check_specs=check_specs(TABLE))
+@dg.asset(key_prefix="raw", kinds={"python", "parquet"}, check_specs=check_specs(TABLE))
 def holidays(context: dg.AssetExecutionContext, sources: SourcesResource, lake: LakeResource) -> dg.MaterializeResult:
     """National, state (BA), optional and municipal holidays (NOVA_MUNICIPAL_HOLIDAYS, default Salvador's),
     through the end of the year after the as-of date, with a 'major' flag."""

@@ -7,25 +7,24 @@ the table is rebuilt from the archives accepted before.
 """
 
 import dagster as dg
-import pandas as pd
 
 from nova_assets.defs.ingest.checks import check_specs, publish
-from nova_assets.lib import lake as lake_tables
+from nova_assets.lib.lake_tables import WEATHER_INMET_HISTORY
 from nova_assets.lib.sources.inmet_history import ArchiveReport, InmetHistoryStore, empty_daily
 from nova_assets.lib.sources.landing import LandingError
 from nova_assets.lib.sources.quality import CheckContext, evaluate
 from nova_assets.resources import LakeResource, SourcesResource
 
-TABLE = "weather_inmet_history"
+TABLE = WEATHER_INMET_HISTORY.name
 
 
-@dg.asset(key_prefix="raw", group_name="ingest", kinds={"python", "parquet"}, check_specs=check_specs(TABLE))
+@dg.asset(key_prefix="raw", kinds={"python", "parquet"}, check_specs=check_specs(TABLE))
 def weather_inmet_history(
     context: dg.AssetExecutionContext, sources: SourcesResource, lake: LakeResource
 ) -> dg.MaterializeResult:
     """Daily weather of station NOVA_INMET_STATION from every accepted INMET yearly ZIP."""
     station = sources.inmet_station
-    store = InmetHistoryStore(lake.root / "bronze" / "inmet_history" / station, station)
+    store = InmetHistoryStore(lake.bronze("inmet_history", station), station)
     try:
         report = store.ingest(sources.inmet_dir)
     except LandingError as exc:  # the folder cannot be listed: nothing new, the table from the stored archives
@@ -35,11 +34,11 @@ def weather_inmet_history(
     for entry in report.loaded:
         context.log.info(f"loaded {entry.file_name}: {entry.hours} hours of station {station}")
     table = store.daily()
-    previous = lake_tables.table_path(lake.root, "raw", TABLE)
+    previous = lake.read_if_exists(WEATHER_INMET_HISTORY) if table is None else None
     if table is not None:
         origin = f"{len(store.archives())} INMET yearly archive(s)"
-    elif previous.exists():
-        table, origin = pd.read_parquet(previous), "previous raw table (no accepted archive in the store)"
+    elif previous is not None:
+        table, origin = previous, "previous raw table (no accepted archive in the store)"
     else:
         table, origin = empty_daily(), f"no INMET archive in {sources.inmet_dir} yet"
     warning = "; ".join(report.rejected) or None

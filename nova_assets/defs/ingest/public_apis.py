@@ -20,16 +20,15 @@ from datetime import date, timedelta
 import dagster as dg
 import pandas as pd
 
-from nova_assets.defs.ingest.checks import check_specs, publish, raw_key
-from nova_assets.defs.ingest.inmet_history import TABLE as INMET_HISTORY
+from nova_assets.defs.ingest.checks import check_specs, publish
 from nova_assets.defs.partitions import daily_partitions
-from nova_assets.lib import lake as lake_tables
+from nova_assets.lib.lake_tables import WEATHER_INMET_HISTORY, raw
 from nova_assets.lib.sources.public import DAILY_TABLES, PUBLIC_TABLES, fetch_window, plan_source
 from nova_assets.lib.sources.quality import RULES, CheckContext, evaluate
 from nova_assets.lib.sources.snapshots import SourceUnavailable, acquire
 from nova_assets.lib.sources.upsert import upsert_rows
 from nova_assets.lib.sources.weather import SOURCE_PRECEDENCE
-from nova_assets.resources import LakeResource, SourcesResource
+from nova_assets.resources import LakeResource, SourcesResource, lake_deps
 
 NETWORK_RETRY = dg.RetryPolicy(max_retries=3, delay=30, backoff=dg.Backoff.EXPONENTIAL, jitter=dg.Jitter.PLUS_MINUS)
 
@@ -42,19 +41,17 @@ def _source_asset(table: str) -> dg.AssetsDefinition:
     @dg.asset(
         name=table,
         key_prefix="raw",
-        group_name="ingest",
         kinds={"python", "parquet"},
         description=PUBLIC_TABLES[table],
         check_specs=check_specs(table),
         partitions_def=daily_partitions if daily else None,
         backfill_policy=dg.BackfillPolicy.single_run() if daily else None,
         retry_policy=NETWORK_RETRY,
-        deps=[raw_key(INMET_HISTORY)] if weather else None,
+        deps=lake_deps(WEATHER_INMET_HISTORY) if weather else None,
     )
     def _asset(context: dg.AssetExecutionContext, sources: SourcesResource, lake: LakeResource) -> dg.MaterializeResult:
         settings = sources.live_settings()
-        previous = lake_tables.table_path(lake.root, "raw", table)
-        stored = pd.read_parquet(previous) if previous.exists() else None
+        stored = lake.read_if_exists(raw(table))
         window = None
         if daily and (context.has_partition_key or context.has_partition_key_range):
             days = context.partition_time_window
@@ -68,8 +65,8 @@ def _source_asset(table: str) -> dg.AssetsDefinition:
                 plan.live,
                 plan.snapshot,
                 offline=sources.is_offline,
-                bronze_root=lake.root / "bronze" / table,
-                previous=previous,
+                bronze_root=lake.bronze(table),
+                previous=stored,
             )
         except SourceUnavailable as exc:
             raise dg.Failure(  # live, the network may be back by the retry; offline nothing will change
@@ -82,7 +79,7 @@ def _source_asset(table: str) -> dg.AssetsDefinition:
             context.log.warning(f"raw/{table}: {warning}")
         # a live answer is kept whole (a server ignoring the window must meet the date checks)
         fetched = got.table if got.origin == "live" else _within(got.table, date_column, window)
-        history = _inmet_history(lake) if weather else None
+        history = lake.read_if_exists(WEATHER_INMET_HISTORY) if weather else None
         # most trusted first; a stand-in only fills days the stored table lacks
         frames = [history, stored, fetched] if got.is_fallback else [fetched, history, stored]
         merged = upsert_rows(
@@ -124,11 +121,6 @@ def _within(frame: pd.DataFrame, date_column: str, window: tuple[date, date] | N
         return frame
     days = pd.to_datetime(frame[date_column])
     return frame[(days >= pd.Timestamp(window[0])) & (days <= pd.Timestamp(window[1]))].reset_index(drop=True)
-
-
-def _inmet_history(lake: LakeResource) -> pd.DataFrame | None:
-    path = lake_tables.table_path(lake.root, "raw", INMET_HISTORY)
-    return pd.read_parquet(path) if path.exists() else None
 
 
 @dg.definitions

@@ -1,7 +1,6 @@
 """One alert per material per cycle, from the project's policy, with a warning when data is stale."""
 
 from datetime import date
-from zoneinfo import ZoneInfo
 
 import dagster as dg
 import pandas as pd
@@ -11,29 +10,37 @@ from nova_assets.defs.inventory.settings import InventorySettings
 from nova_assets.lib.inventory.alerts import evaluate, stale_warning
 from nova_assets.lib.inventory.daily import site_at_risk
 from nova_assets.lib.inventory.reorder import PROJECT_POLICY
+from nova_assets.lib.lake_tables import (
+    ALERTS,
+    ECONOMICS_SELIC,
+    ECONOMICS_USD_BRL,
+    ERP_MATERIALS,
+    ERP_MOVEMENTS,
+    ERP_STOCK,
+    REORDER_POINTS,
+    WEATHER_DAILY,
+    LakeTable,
+)
 from nova_assets.lib.sources.erp_files import STOCK_MOVEMENT_COLUMNS
-from nova_assets.resources import CycleConfig, LakeResource, SourcesResource
+from nova_assets.resources import CycleConfig, LakeResource, SourcesResource, lake_deps
 
-FRESHNESS_SOURCES = {
-    "erp_movements": "movement_date",
-    "erp_stock": "snapshot_date",
-    "weather_daily": "date",
-    "economics_selic": "date",
-    "economics_usd_brl": "date",
+FRESHNESS_SOURCES: dict[LakeTable, str] = {
+    ERP_MOVEMENTS: "movement_date",
+    ERP_STOCK: "snapshot_date",
+    WEATHER_DAILY: "date",
+    ECONOMICS_SELIC: "date",
+    ECONOMICS_USD_BRL: "date",
 }
-TIMEZONE = ZoneInfo("America/Bahia")
 
 
 def source_dates(lake: LakeResource) -> dict[str, date]:
     """The latest date in each daily source."""
-    return {t: pd.to_datetime(lake.read("raw", t)[c]).max().date() for t, c in FRESHNESS_SOURCES.items()}
+    return {t.name: pd.to_datetime(lake.read(t, [c])[c]).max().date() for t, c in FRESHNESS_SOURCES.items()}
 
 
 @dg.asset(
     key_prefix="inventory",
-    group_name="inventory",
-    deps=[dg.AssetKey(["inventory", "reorder_points"]), dg.AssetKey(["raw", "erp_materials"])]
-    + [dg.AssetKey(["raw", t]) for t in FRESHNESS_SOURCES],
+    deps=lake_deps(REORDER_POINTS, ERP_MATERIALS, *FRESHNESS_SOURCES),
     kinds={"python"},
     op_tags=CRITICAL_PATH_TAGS,
 )
@@ -46,16 +53,16 @@ def alerts(
     cycle's as-of date (today in Salvador live, the snapshots' day offline, or NOVA_AS_OF_DATE);
     every message then carries the warning.
     """
-    points = lake.read("inventory", "reorder_points")
+    points = lake.read(REORDER_POINTS)
     points = points[points["policy"] == PROJECT_POLICY].set_index("material_id")
     cycle_date = pd.Timestamp(points["cycle_date"].iloc[0]).date()
     dates = source_dates(lake)
     as_of = min(dates.values())
     warning = stale_warning(sources.as_of, as_of, cycle.stale_after_days)
-    materials = lake.read("raw", "erp_materials").set_index("material_id")
+    materials = lake.read(ERP_MATERIALS).set_index("material_id")
     sites = site_at_risk(
-        lake.read("raw", "erp_stock"),
-        lake.read("raw", "erp_movements", STOCK_MOVEMENT_COLUMNS),
+        lake.read(ERP_STOCK),
+        lake.read(ERP_MOVEMENTS, STOCK_MOVEMENT_COLUMNS),
         points["mean_daily_demand"],
     )
     rows = []
@@ -90,7 +97,7 @@ def alerts(
     table = pd.DataFrame(rows).assign(
         cycle_date=cycle_date, data_as_of=as_of, is_stale=bool(warning), stale_warning=warning
     )
-    lake.write("inventory", "alerts", table)
+    lake.write(ALERTS, table)
     counts = table["severity"].value_counts().to_dict()
     return dg.MaterializeResult(
         metadata={

@@ -1,19 +1,27 @@
-"""The policy backtest on the cycle's own demand history, and its gold table."""
+"""The policy backtest on the cycle's own demand history (loaded into gold by defs/gold/base/policy_backtest.py)."""
 
 import dagster as dg
 import numpy as np
-import pandas as pd
 
-from nova_assets.defs.forecast.history import DEMAND_ASSET, load_history
-from nova_assets.defs.gold.postgres import DATABASE, load_cycle
+from nova_assets.defs.history import load_history
 from nova_assets.defs.inventory.settings import InventorySettings
+from nova_assets.lib.demand_history import cycle_date as last_day
 from nova_assets.lib.inventory.backtest_report import format_table, goal_check, run_backtest, where_baseline_meets
 from nova_assets.lib.inventory.daily import calendar_lead_times, non_working_days
 from nova_assets.lib.inventory.demand_table import to_matrix
 from nova_assets.lib.inventory.policy import order_quantities
 from nova_assets.lib.inventory.reorder import carrying_rate
 from nova_assets.lib.inventory.simulation import Simulation
-from nova_assets.resources import LakeResource, PostgresResource
+from nova_assets.lib.lake_tables import (
+    DAILY_DEMAND,
+    ECONOMICS_SELIC,
+    ERP_MATERIALS,
+    ERP_SUPPLIERS,
+    HOLIDAYS,
+    POLICY_BACKTEST,
+    POLICY_BACKTEST_ITEMS,
+)
+from nova_assets.resources import LakeResource, lake_deps
 
 RECOMPUTE_EVERY_DAYS = 7  # the policy is re-estimated weekly; the position is reviewed daily
 MAX_WARMUP_DAYS = 365
@@ -21,14 +29,7 @@ MAX_WARMUP_DAYS = 365
 
 @dg.asset(
     key_prefix="inventory",
-    group_name="inventory",
-    deps=[
-        dg.AssetKey(DEMAND_ASSET),
-        dg.AssetKey(["raw", "erp_materials"]),
-        dg.AssetKey(["raw", "erp_suppliers"]),
-        dg.AssetKey(["raw", "holidays"]),
-        dg.AssetKey(["raw", "economics_selic"]),
-    ],
+    deps=lake_deps(DAILY_DEMAND, ERP_MATERIALS, ERP_SUPPLIERS, HOLIDAYS, ECONOMICS_SELIC),
     kinds={"python"},
 )
 def policy_backtest(lake: LakeResource, inventory_settings: InventorySettings) -> dg.MaterializeResult:
@@ -36,15 +37,15 @@ def policy_backtest(lake: LakeResource, inventory_settings: InventorySettings) -
     weekly re-estimation from past data only, supplier lead times sampled per order, each
     material's service target by criticality, EOQ order quantities."""
     history = load_history(lake)
-    cycle_date = history["ds"].max().date()
+    cycle_date = last_day(history["ds"])
     matrix = to_matrix(history, "D", "unique_id", "ds", "y", keep_leading_zeros=True)
-    materials = lake.read("raw", "erp_materials").merge(lake.read("raw", "erp_suppliers"), on="supplier_id")
+    materials = lake.read(ERP_MATERIALS).merge(lake.read(ERP_SUPPLIERS), on="supplier_id")
     materials = materials.set_index("material_id").reindex(matrix.items)
-    holidays = non_working_days(lake.read("raw", "holidays"))
+    holidays = non_working_days(lake.read(HOLIDAYS))
     lead, lead_std = calendar_lead_times(materials, cycle_date, holidays, inventory_settings.business_days)
     settings = inventory_settings.policy
     targets = [settings.target(c) for c in materials["criticality"]]
-    selic = lake.read("raw", "economics_selic").sort_values("date")["value"].iloc[-1]
+    selic = lake.read(ECONOMICS_SELIC).sort_values("date")["value"].iloc[-1]
     rate = carrying_rate(float(selic), float(inventory_settings.holding_cost_rate))
     unit_cost = materials["unit_cost"].to_numpy(float)
     simulation = Simulation(
@@ -66,8 +67,8 @@ def policy_backtest(lake: LakeResource, inventory_settings: InventorySettings) -
         item_ids=matrix.items,
     )
     summary = result.summary.assign(freq="D", cycle_date=cycle_date)
-    lake.write("inventory", "policy_backtest", summary)
-    lake.write("inventory", "policy_backtest_items", result.per_item.assign(item=lambda f: f["item"].astype(str)))
+    lake.write(POLICY_BACKTEST, summary)
+    lake.write(POLICY_BACKTEST_ITEMS, result.per_item.assign(item=lambda f: f["item"].astype(str)))
     meets = where_baseline_meets(result)
     return dg.MaterializeResult(
         metadata={
@@ -84,19 +85,3 @@ def policy_backtest(lake: LakeResource, inventory_settings: InventorySettings) -
             ),
         }
     )
-
-
-@dg.asset(
-    name="policy_backtest",
-    key_prefix="gold",
-    group_name="gold",
-    kinds={"postgres"},
-    deps=[policy_backtest, DATABASE],
-)
-def gold_policy_backtest(
-    context: dg.AssetExecutionContext, lake: LakeResource, gold: PostgresResource
-) -> dg.MaterializeResult:
-    """analytics.policy_backtest: project policy vs baseline, overall and per criticality class."""
-    frame = lake.read("inventory", "policy_backtest")
-    cycle_date = pd.Timestamp(frame.pop("cycle_date").iloc[0]).date()
-    return load_cycle(context, gold, "analytics.policy_backtest", cycle_date, frame)

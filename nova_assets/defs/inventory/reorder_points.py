@@ -4,26 +4,40 @@ import dagster as dg
 import pandas as pd
 
 from nova_assets.defs.critical_path import CRITICAL_PATH_TAGS
-from nova_assets.defs.forecast.families import read_backtests
-from nova_assets.defs.forecast.history import load_history
+from nova_assets.defs.forecast.families import family_keys, read_backtests
+from nova_assets.defs.history import load_history
 from nova_assets.defs.inventory.settings import InventorySettings
+from nova_assets.lib.demand_history import cycle_date as last_day
 from nova_assets.lib.forecasting.ensemble import ENSEMBLE_MODEL
 from nova_assets.lib.forecasting.models import ZERO_MODEL
 from nova_assets.lib.inventory.context import current_conditions
 from nova_assets.lib.inventory.daily import DailyInputs, reorder_table
 from nova_assets.lib.inventory.reorder import PROJECT_POLICY
-from nova_assets.lib.lake import table_path
-from nova_assets.resources import LakeResource
+from nova_assets.lib.lake_tables import (
+    ANATEL_5G_MONTHLY,
+    DAILY_DEMAND,
+    ECONOMICS_SELIC,
+    ENSEMBLE_BACKTEST,
+    ENSEMBLE_FORECAST,
+    ERP_MATERIALS,
+    ERP_OPEN_ORDERS,
+    ERP_STOCK,
+    ERP_SUPPLIERS,
+    HOLIDAYS,
+    REORDER_POINTS,
+    WEATHER_DAILY,
+)
+from nova_assets.resources import LakeResource, lake_deps
 
 RAW_INPUTS = (
-    "erp_materials",
-    "erp_suppliers",
-    "erp_stock",
-    "erp_open_orders",
-    "economics_selic",
-    "holidays",
-    "weather_daily",
-    "anatel_5g_monthly",
+    ERP_MATERIALS,
+    ERP_SUPPLIERS,
+    ERP_STOCK,
+    ERP_OPEN_ORDERS,
+    ECONOMICS_SELIC,
+    HOLIDAYS,
+    WEATHER_DAILY,
+    ANATEL_5G_MONTHLY,
 )
 
 
@@ -34,8 +48,8 @@ def ensemble_backtest(lake: LakeResource) -> tuple[pd.DataFrame, str]:
     weights (the all-zero yardstick left out): an approximation of the ensemble's errors, named as
     such in the asset metadata.
     """
-    if table_path(lake.root, "forecast", "ensemble_backtest").exists():
-        return lake.read("forecast", "ensemble_backtest"), "forecast/ensemble_backtest"
+    if lake.exists(ENSEMBLE_BACKTEST):
+        return lake.read(ENSEMBLE_BACKTEST), "forecast/ensemble_backtest"
     members = read_backtests(lake)
     members = members[members["model"] != ZERO_MODEL]
     mean = members.groupby(["unique_id", "cutoff", "ds"], as_index=False).agg(
@@ -46,9 +60,9 @@ def ensemble_backtest(lake: LakeResource) -> tuple[pd.DataFrame, str]:
 
 def load_inputs(lake: LakeResource) -> tuple[DailyInputs, str]:
     history = load_history(lake)
-    cycle_date = history["ds"].max().date()
-    forecast = lake.read("forecast", "ensemble")
-    raw = {name: lake.read("raw", name) for name in RAW_INPUTS}
+    cycle_date = last_day(history["ds"])
+    forecast = lake.read(ENSEMBLE_FORECAST)
+    raw = {table.name: lake.read(table) for table in RAW_INPUTS}
     selic = raw["economics_selic"].assign(date=lambda f: pd.to_datetime(f["date"]))
     selic = selic[selic["date"] <= pd.Timestamp(cycle_date)].sort_values("date")
     backtest, source = ensemble_backtest(lake)
@@ -69,8 +83,7 @@ def load_inputs(lake: LakeResource) -> tuple[DailyInputs, str]:
 
 @dg.asset(
     key_prefix="inventory",
-    group_name="inventory",
-    deps=[dg.AssetKey(["forecast", "forecast_ensemble"])] + [dg.AssetKey(["raw", t]) for t in RAW_INPUTS],
+    deps=[*lake_deps(ENSEMBLE_FORECAST, DAILY_DEMAND, *RAW_INPUTS), *family_keys()],
     kinds={"python"},
     op_tags=CRITICAL_PATH_TAGS,
 )
@@ -85,7 +98,7 @@ def reorder_points(lake: LakeResource, inventory_settings: InventorySettings) ->
         holding_premium=float(inventory_settings.holding_cost_rate),
         business_days=inventory_settings.business_days,
     ).assign(cycle_date=inputs.cycle_date)
-    lake.write("inventory", "reorder_points", table)
+    lake.write(REORDER_POINTS, table)
     project = table[table["policy"] == PROJECT_POLICY]
     by_policy = table.assign(below=table["stock_position"] <= table["reorder_point"]).groupby("policy")
     return dg.MaterializeResult(

@@ -3,29 +3,22 @@
 Every dbt model is an asset of the daily partitions (America/Bahia); dbt tests are asset checks.
 A run of partition D builds the whole dbt project with `--vars {"start_date": D, "end_date":
 D+1}`: views and intermediate tables are rebuilt, the incremental demand facts and the feature
-table rewrite only the window's days (dbt_project/macros/incremental.sql). A backfill of a
+table rewrite only the window's days (dbt_project/features/macros/incremental.sql). A backfill of a
 range runs once with the whole range as the window. `full_refresh: true` in the run config, a
 missing/empty incremental table or a changed set of feature columns make it `--full-refresh`.
 """
 
 import json
 import os
-from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
 
 import dagster as dg
-from dagster_dbt import DagsterDbtTranslator, DbtCliResource, dbt_assets
+from dagster_dbt import DbtCliResource, dbt_assets
 from pydantic import Field
 
+from nova_assets.dbt_projects import features_project
 from nova_assets.defs.partitions import daily_partitions
-from nova_assets.defs.transform.dbt_project import dbt_project
 from nova_assets.defs.transform.warehouse import full_refresh_reason, load_manifest, writer_lock_conflict
-
-
-class LayerTranslator(DagsterDbtTranslator):
-    def get_group_name(self, dbt_resource_props: Mapping[str, Any]) -> str | None:
-        return "transform"
 
 
 class DbtBuildConfig(dg.Config):
@@ -50,9 +43,8 @@ def warehouse_path() -> Path | None:
 
 
 @dbt_assets(
-    manifest=dbt_project.manifest_path,
-    project=dbt_project,
-    dagster_dbt_translator=LayerTranslator(),
+    manifest=features_project.manifest_path,
+    project=features_project,
     partitions_def=daily_partitions,
     backfill_policy=dg.BackfillPolicy.single_run(),
     pool="duckdb",
@@ -71,7 +63,7 @@ def dbt_features(context: dg.AssetExecutionContext, dbt: DbtCliResource, config:
     if config.full_refresh:
         reason = "full_refresh requested in the run config"
     else:
-        reason = full_refresh_reason(warehouse, load_manifest(dbt_project.manifest_path)) if warehouse else None
+        reason = full_refresh_reason(warehouse, load_manifest(features_project.manifest_path)) if warehouse else None
     if reason:
         args.append("--full-refresh")
         context.log.info(f"dbt full refresh: {reason}")

@@ -15,19 +15,18 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any, Literal
-from zoneinfo import ZoneInfo
 
 import holidays
 import pandas as pd
 import pyarrow as pa
 
+from nova_assets.lib.local_time import today
 from nova_assets.lib.sources.erp_files import ERP_TABLES
 from nova_assets.lib.sources.landing import write_atomic
 
-LOCAL_TZ = ZoneInfo("America/Bahia")
 EARLIEST = date(2000, 1, 1)
 MAX_QUARANTINED_SHARE = 0.01  # rows_loaded passes while at most 1% of a table's rows are quarantined
 EXAMPLES = 5
@@ -293,7 +292,7 @@ def resolve_as_of(setting: str, offline: bool, recorded_on: date) -> date:
             return date.fromisoformat(setting.strip())
         except ValueError as exc:
             raise ValueError(f"NOVA_AS_OF_DATE={setting!r}: expected a date as YYYY-MM-DD") from exc
-    return recorded_on if offline else datetime.now(LOCAL_TZ).date()
+    return recorded_on if offline else today()
 
 
 def evaluate(table: str, frame: pd.DataFrame, context: CheckContext) -> list[CheckOutcome]:

@@ -77,11 +77,11 @@ def acquire(
     *,
     offline: bool,
     bronze_root: Path,
-    previous: Path | None = None,
+    previous: pd.DataFrame | None = None,
 ) -> Acquired:
     """The table from the live source, or the best stand-in (module doc). Offline reads the snapshot.
 
-    `previous` is the current raw table (Parquet), the last resort when not even the snapshot can be
+    `previous` is the current raw table (None before the first write), the last resort when not even the snapshot can be
     read. Errors other than SourceUnavailable from `fetch` are bugs and propagate.
     """
     if offline:
@@ -109,7 +109,9 @@ def acquire(
     return _recorded(snapshot, previous, reason, stored)
 
 
-def _recorded(snapshot: Snapshot, previous: Path | None, reason: str | None, stored: Path | None = None) -> Acquired:
+def _recorded(
+    snapshot: Snapshot, previous: pd.DataFrame | None, reason: str | None, stored: Path | None = None
+) -> Acquired:
     try:
         return Acquired(
             snapshot.parse(load_snapshot(snapshot.path.name, snapshot.path.parent)),
@@ -118,10 +120,10 @@ def _recorded(snapshot: Snapshot, previous: Path | None, reason: str | None, sto
             stored,
         )
     except SourceUnavailable as exc:
-        if previous is None or not previous.exists():
+        if previous is None:
             raise SourceUnavailable(f"{reason + '; ' if reason else ''}{exc}; and no previous raw table") from exc
         why = f"{reason + '; ' if reason else ''}{exc}"
-        return Acquired(pd.read_parquet(previous), "previous raw table", why, stored)
+        return Acquired(previous, "previous raw table", why, stored)
 
 
 def store_bronze(payload: bytes, bronze_dir: Path, suffix: str) -> Path:

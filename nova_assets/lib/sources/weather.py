@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import pandas as pd
 
-LOCAL_TZ = "America/Bahia"
+from nova_assets.lib.local_time import TIMEZONE_NAME
+
 HOURLY_COLUMNS = [
     "time_utc",
     "temp",
@@ -44,7 +45,7 @@ def daily_from_hourly(hourly: pd.DataFrame, source: str) -> pd.DataFrame:
     summed, wind is the maximum hourly speed in km/h. A variable missing all day stays NaN.
     """
     hours = hourly[HOURLY_COLUMNS].drop_duplicates("time_utc", keep="last")
-    local_day = hours["time_utc"].dt.tz_convert(LOCAL_TZ).dt.date.rename("date")
+    local_day = hours["time_utc"].dt.tz_convert(TIMEZONE_NAME).dt.date.rename("date")
     grouped = hours.groupby(local_day)
     daily = pd.DataFrame(
         {

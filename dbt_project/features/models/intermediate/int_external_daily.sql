@@ -36,7 +36,7 @@ holiday_days as (
             when 3 then 'municipal' when 4 then 'optional' else 'other'
         end as holiday_scope,
         string_agg(name, ' / ' order by name) as holiday_name
-    from {{ ref('stg_holidays') }}
+    from {{ ref('stg_calendar__holidays') }}
     group by date
 ),
 

@@ -7,41 +7,29 @@ user can see in SQL whether today's figures passed their tests.
 import json
 import os
 from collections.abc import Iterator, Mapping
-from pathlib import Path
 from typing import Any
 
 import dagster as dg
-from dagster_dbt import DagsterDbtTranslator, DbtCliResource, DbtProject, dbt_assets
+from dagster_dbt import DagsterDbtTranslator, DbtCliResource, dbt_assets
 
-from nova_assets.defs.gold.postgres import gold_connection
-from nova_assets.defs.transform.dbt_project import manifest_is_stale  # importing it puts the venv's dbt on PATH
+from nova_assets.dbt_projects import gold_project
+from nova_assets.defs.gold.base.postgres import gold_connection
 from nova_assets.lib.gold.connection import dbt_environment
 from nova_assets.resources import PostgresResource
 
-GOLD_DBT_DIR = Path(__file__).resolve().parents[3] / "dbt_project" / "gold"
-
-gold_dbt_project = DbtProject(project_dir=GOLD_DBT_DIR, profiles_dir=GOLD_DBT_DIR)
-# A fresh clone has no manifest yet, and a pulled change to the marts or sources makes it stale:
-# parse again so the asset graph (the marts' dependencies on the gold assets) matches the project.
-if manifest_is_stale(GOLD_DBT_DIR, gold_dbt_project.manifest_path):
-    gold_dbt_project.preparer.prepare(gold_dbt_project)
-
 
 class MartsTranslator(DagsterDbtTranslator):
-    """Marts are keyed marts/<model> in the group gold_marts; sources keep their meta asset keys."""
+    """Marts are keyed marts/<model>; sources keep their meta asset keys."""
 
     def get_asset_key(self, dbt_resource_props: Mapping[str, Any]) -> dg.AssetKey:
         if dbt_resource_props["resource_type"] == "source":
             return super().get_asset_key(dbt_resource_props)
         return dg.AssetKey(["marts", dbt_resource_props["name"]])
 
-    def get_group_name(self, dbt_resource_props: Mapping[str, Any]) -> str | None:
-        return "gold_marts"
-
 
 @dbt_assets(
-    manifest=gold_dbt_project.manifest_path,
-    project=gold_dbt_project,
+    manifest=gold_project.manifest_path,
+    project=gold_project,
     dagster_dbt_translator=MartsTranslator(),
     name="gold_marts",
 )

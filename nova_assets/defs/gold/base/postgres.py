@@ -8,7 +8,7 @@ import dagster as dg
 import pandas as pd
 import psycopg
 
-from nova_assets.defs.forecast.families import read_backtests
+from nova_assets.defs.forecast.families import family_keys, read_backtests
 from nova_assets.lib.analytics.intervals import residual_intervals
 from nova_assets.lib.forecasting.ensemble import ENSEMBLE_MODEL
 from nova_assets.lib.gold.loader import record_load, replace_cycle, upsert
@@ -16,13 +16,22 @@ from nova_assets.lib.gold.partitions import drop_partitions_before, month_partit
 from nova_assets.lib.gold.regions import resolve_site_regions
 from nova_assets.lib.gold.roles import BI_ROLE, configure_bi_role
 from nova_assets.lib.gold.schema import available, migrate
-from nova_assets.lib.lake import table_path
-from nova_assets.resources import LakeResource, MlflowResource, PostgresResource
+from nova_assets.lib.lake_tables import (
+    ALERTS,
+    ENSEMBLE_BACKTEST,
+    ENSEMBLE_FORECAST,
+    ERP_MATERIALS,
+    ERP_SITES,
+    ERP_SUPPLIERS,
+    MODEL_PERFORMANCE,
+    REORDER_POINTS,
+)
+from nova_assets.resources import LakeResource, MlflowResource, PostgresResource, lake_deps
 
 REFERENCE = {  # gold asset name -> (gold table, raw table, key)
-    "core_suppliers": ("core.suppliers", "erp_suppliers", "supplier_id"),
-    "core_materials": ("core.materials", "erp_materials", "material_id"),
-    "core_sites": ("core.sites", "erp_sites", "site_id"),
+    "core_suppliers": ("core.suppliers", ERP_SUPPLIERS, "supplier_id"),
+    "core_materials": ("core.materials", ERP_MATERIALS, "material_id"),
+    "core_sites": ("core.sites", ERP_SITES, "site_id"),
 }
 CORE_KEYS = [dg.AssetKey(["gold", name]) for name in [*REFERENCE, "core_regions"]]
 DATABASE = dg.AssetKey(["gold", "database"])
@@ -67,7 +76,7 @@ def load_cycle(
     return dg.MaterializeResult(metadata={"table": table, "cycle_date": str(cycle_date), "rows": rows})
 
 
-@dg.asset(key_prefix="gold", group_name="gold", kinds={"postgres"})
+@dg.asset(key_prefix="gold", kinds={"postgres"})
 def database(gold: PostgresResource, gold_access: GoldAccessResource) -> dg.MaterializeResult:
     """Versioned migrations applied, and the read-only BI role configured from the environment."""
     with gold.connect() as conn:
@@ -89,8 +98,7 @@ def database(gold: PostgresResource, gold_access: GoldAccessResource) -> dg.Mate
         *(
             dg.AssetSpec(
                 ["gold", name],
-                deps=[DATABASE, dg.AssetKey(["raw", raw])],
-                group_name="gold",
+                deps=[DATABASE, *lake_deps(raw)],
                 kinds={"postgres"},
                 description=f"{table}, upserted by {key}",
             )
@@ -98,8 +106,7 @@ def database(gold: PostgresResource, gold_access: GoldAccessResource) -> dg.Mate
         ),
         dg.AssetSpec(
             ["gold", "core_regions"],
-            deps=[DATABASE, dg.AssetKey(["raw", "erp_sites"])],
-            group_name="gold",
+            deps=[DATABASE, *lake_deps(ERP_SITES)],
             kinds={"postgres"},
             description="core.regions: 27 states and the Territórios de Identidade of Bahia (migration "
             "0003), plus region names only the ERP uses",
@@ -110,7 +117,7 @@ def core_reference(context: dg.AssetExecutionContext, lake: LakeResource, gold: 
     """Suppliers, materials and sites upserted by key; each site's region resolved to core.regions."""
     with gold_connection(gold) as conn:
         for name, (table, raw, key) in REFERENCE.items():
-            frame = lake.read("raw", raw)
+            frame = lake.read(raw)
             if table == "core.sites":
                 frame, new_regions = resolve_site_regions(conn, frame)
                 added = upsert(conn, "core.regions", new_regions, ["region_code"], run_id=context.run_id)
@@ -135,8 +142,8 @@ def with_intervals(lake: LakeResource, forecast: pd.DataFrame) -> pd.DataFrame:
         level = forecast["interval_level"] if "interval_level" in forecast.columns else None
         return forecast.assign(interval_level=level)
     backtests = [read_backtests(lake)]
-    if table_path(lake.root, "forecast", "ensemble_backtest").exists():
-        ensemble = lake.read("forecast", "ensemble_backtest")
+    if lake.exists(ENSEMBLE_BACKTEST):
+        ensemble = lake.read(ENSEMBLE_BACKTEST)
         backtests.append(ensemble if "model" in ensemble.columns else ensemble.assign(model=ENSEMBLE_MODEL))
     backtest = pd.concat(backtests, ignore_index=True)[["unique_id", "ds", "model", "forecast", "y"]]
     return residual_intervals(forecast, backtest)
@@ -144,9 +151,8 @@ def with_intervals(lake: LakeResource, forecast: pd.DataFrame) -> pd.DataFrame:
 
 @dg.asset(
     key_prefix="gold",
-    group_name="gold",
     kinds={"postgres"},
-    deps=[dg.AssetKey(["forecast", "forecast_ensemble"]), *CORE_KEYS],
+    deps=[*lake_deps(ENSEMBLE_FORECAST), *family_keys(), *CORE_KEYS],
 )
 def forecasts(
     context: dg.AssetExecutionContext, lake: LakeResource, gold: PostgresResource, gold_retention: GoldRetentionResource
@@ -154,7 +160,7 @@ def forecasts(
     """Every model's and the ensemble's daily forecast for this cycle, with a prediction interval.
     After the load, the monthly partitions older than the retention are dropped whole."""
     retention_days = gold_retention.forecast_days  # a bad setting fails before anything is loaded
-    frame = with_intervals(lake, lake.read("forecast", "ensemble"))
+    frame = with_intervals(lake, lake.read(ENSEMBLE_FORECAST))
     cycle_date = forecast_cycle_date(frame)
     frame = frame.rename(columns={"unique_id": "material_id", "ds": "forecast_date"})
     frame["forecast_date"] = pd.to_datetime(frame["forecast_date"]).dt.date
@@ -219,16 +225,15 @@ def mlflow_run_ids(mlflow: MlflowResource, cycle_date: date, families: list[str]
 
 @dg.asset(
     key_prefix="gold",
-    group_name="gold",
     kinds={"postgres"},
-    deps=[dg.AssetKey(["forecast", "forecast_ensemble"]), DATABASE],
+    deps=[*lake_deps(MODEL_PERFORMANCE), DATABASE],
 )
 def model_performance(
     context: dg.AssetExecutionContext, lake: LakeResource, gold: PostgresResource, mlflow: MlflowResource
 ) -> dg.MaterializeResult:
     """Backtest scores per model, the ensemble included, linked to their MLflow runs (same figures)."""
-    perf = lake.read("forecast", "model_performance")
-    cycle_date = forecast_cycle_date(lake.read("forecast", "ensemble"))
+    perf = lake.read(MODEL_PERFORMANCE)
+    cycle_date = forecast_cycle_date(lake.read(ENSEMBLE_FORECAST, ["ds"]))
     try:
         run_ids = mlflow_run_ids(mlflow, cycle_date, sorted(perf["family"].dropna().unique()))
     except Exception as exc:  # the scores still load; only the links are missing
@@ -243,26 +248,24 @@ def model_performance(
 
 @dg.asset(
     key_prefix="gold",
-    group_name="gold",
     kinds={"postgres"},
-    deps=[dg.AssetKey(["inventory", "reorder_points"]), *CORE_KEYS],
+    deps=[*lake_deps(REORDER_POINTS), *CORE_KEYS],
 )
 def reorder_points(
     context: dg.AssetExecutionContext, lake: LakeResource, gold: PostgresResource
 ) -> dg.MaterializeResult:
-    frame = lake.read("inventory", "reorder_points")
+    frame = lake.read(REORDER_POINTS)
     cycle_date = frame.pop("cycle_date").iloc[0]
     return load_cycle(context, gold, "analytics.reorder_points", cycle_date, frame)
 
 
 @dg.asset(
     key_prefix="gold",
-    group_name="gold",
     kinds={"postgres"},
-    deps=[dg.AssetKey(["inventory", "alerts"]), *CORE_KEYS],
+    deps=[*lake_deps(ALERTS), *CORE_KEYS],
 )
 def alerts(context: dg.AssetExecutionContext, lake: LakeResource, gold: PostgresResource) -> dg.MaterializeResult:
     """The dashboard's source: one row per material per cycle."""
-    frame = lake.read("inventory", "alerts")
+    frame = lake.read(ALERTS)
     cycle_date = frame.pop("cycle_date").iloc[0]
     return load_cycle(context, gold, "analytics.alerts", cycle_date, frame)

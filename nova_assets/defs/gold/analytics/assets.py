@@ -6,8 +6,8 @@ import dagster as dg
 import pandas as pd
 from psycopg import sql
 
-from nova_assets.defs.forecast.history import DEMAND_ASSET, load_history
-from nova_assets.defs.gold.postgres import CORE_KEYS, gold_connection, load_cycle
+from nova_assets.defs.gold.base.postgres import CORE_KEYS, gold_connection, load_cycle
+from nova_assets.defs.history import load_cycle_date
 from nova_assets.lib.analytics.clustering import (
     cluster_materials,
     cluster_towers,
@@ -19,34 +19,43 @@ from nova_assets.lib.analytics.site_inventory import site_inventory as compute_s
 from nova_assets.lib.gold.loader import Scope, qualified, record_load, replace_rows, upsert
 from nova_assets.lib.gold.purchase_orders import PO_KEY, blank_unknown_codes, link_receipts
 from nova_assets.lib.inventory.reorder import BASELINE_POLICY
-from nova_assets.lib.lake import table_path
+from nova_assets.lib.lake_tables import (
+    DAILY_DEMAND,
+    ERP_MATERIALS,
+    ERP_MOVEMENTS,
+    ERP_OPEN_ORDERS,
+    ERP_PURCHASE_ORDERS,
+    ERP_SITES,
+    ERP_STOCK,
+    ERP_SUPPLIERS,
+    REORDER_POINTS,
+    WEATHER_DAILY,
+)
 from nova_assets.lib.sources.erp_files import STOCK_MOVEMENT_COLUMNS
-from nova_assets.resources import LakeResource, PostgresResource
+from nova_assets.resources import LakeResource, PostgresResource, lake_deps
 
-GOLD = {"key_prefix": "gold", "group_name": "gold_analytics", "kinds": {"postgres", "scikitlearn"}}
-
-
-def _raw(*tables: str) -> list[dg.AssetKey]:
-    return [dg.AssetKey(["raw", t]) for t in tables]
+GOLD = {"key_prefix": "gold", "kinds": {"postgres", "scikitlearn"}}
+# what the site inventory is computed from (site_inventory and recommendations)
+SITE_INVENTORY_INPUTS = (ERP_MOVEMENTS, ERP_STOCK, ERP_OPEN_ORDERS, ERP_MATERIALS, ERP_SUPPLIERS)
 
 
 def cycle_as_of(lake: LakeResource) -> pd.Timestamp:
-    """The cycle's date: the last day of the demand history (the forecast and reorder points use the same)."""
-    return load_history(lake)["ds"].max()
+    """The cycle's date (the forecast and reorder points use the same)."""
+    return pd.Timestamp(load_cycle_date(lake))
 
 
 def lead_times(lake: LakeResource) -> pd.Series:
     """Supplier mean lead time per material."""
-    materials = lake.read("raw", "erp_materials").merge(lake.read("raw", "erp_suppliers"), on="supplier_id")
+    materials = lake.read(ERP_MATERIALS).merge(lake.read(ERP_SUPPLIERS), on="supplier_id")
     return materials.set_index("material_id")["lead_time_mean_days"]
 
 
 def _site_inventory(lake: LakeResource, as_of: pd.Timestamp) -> pd.DataFrame:
     return compute_site_inventory(
-        lake.read("raw", "erp_movements", STOCK_MOVEMENT_COLUMNS),
-        lake.read("raw", "erp_stock"),
+        lake.read(ERP_MOVEMENTS, STOCK_MOVEMENT_COLUMNS),
+        lake.read(ERP_STOCK),
         lead_times(lake),
-        lake.read("raw", "erp_open_orders"),
+        lake.read(ERP_OPEN_ORDERS),
         as_of,
     )
 
@@ -57,11 +66,7 @@ def _preview(frame: pd.DataFrame, rows: int = 10) -> dg.MetadataValue:
 
 @dg.asset(
     **GOLD,
-    deps=[
-        *_raw("erp_movements", "erp_stock", "erp_open_orders", "erp_materials", "erp_suppliers"),
-        dg.AssetKey(DEMAND_ASSET),
-        *CORE_KEYS,
-    ],
+    deps=[*lake_deps(*SITE_INVENTORY_INPUTS, DAILY_DEMAND), *CORE_KEYS],
 )
 def site_inventory(
     context: dg.AssetExecutionContext, lake: LakeResource, gold: PostgresResource
@@ -74,37 +79,34 @@ def site_inventory(
     return dg.MaterializeResult(metadata={**result.metadata, "site_materials_at_risk_50pct": at_risk})
 
 
-@dg.asset(**GOLD, deps=[*_raw("erp_open_orders"), dg.AssetKey(DEMAND_ASSET), *CORE_KEYS])
+@dg.asset(**GOLD, deps=[*lake_deps(ERP_OPEN_ORDERS, DAILY_DEMAND), *CORE_KEYS])
 def open_orders(context: dg.AssetExecutionContext, lake: LakeResource, gold: PostgresResource) -> dg.MaterializeResult:
     """Today's open purchase orders; the daily snapshots are what supplier performance is measured on."""
-    orders = lake.read("raw", "erp_open_orders")
+    orders = lake.read(ERP_OPEN_ORDERS)
     frame = orders[["po_id", "material_id", "supplier_id", "quantity", "order_date", "expected_date"]].copy()
     for column in ("order_date", "expected_date"):
         frame[column] = pd.to_datetime(frame[column]).dt.date
     return load_cycle(context, gold, "analytics.open_orders", cycle_as_of(lake).date(), frame)
 
 
-# Landed by the ingest layer; a dependency on a key no asset defines yet shows as external.
-PURCHASE_ORDERS_RAW = dg.AssetKey(["raw", "erp_purchase_orders"])
 PURCHASE_ORDERS_TABLE = "analytics.purchase_orders"
 
 
 def _purchase_order_gap(lake: LakeResource) -> str | None:
     """Why PO lines cannot be linked to receipts this cycle, or None when they can."""
-    if not table_path(lake.root, "raw", "erp_purchase_orders").exists():
+    if not lake.exists(ERP_PURCHASE_ORDERS):
         return "raw/erp_purchase_orders is not in the lake (an export without purchase orders)"
-    if lake.read("raw", "erp_purchase_orders", ["po_id"]).empty:
+    if lake.read(ERP_PURCHASE_ORDERS, ["po_id"]).empty:
         return "raw/erp_purchase_orders is empty"
-    if "po_id" not in lake.columns("raw", "erp_movements"):
+    if "po_id" not in lake.columns(ERP_MOVEMENTS):
         return "raw/erp_movements has no po_id column: receipts cannot be linked to their orders"
     return None
 
 
 @dg.asset(
     key_prefix="gold",
-    group_name="gold_analytics",
     kinds={"postgres"},
-    deps=[PURCHASE_ORDERS_RAW, *_raw("erp_movements"), dg.AssetKey(DEMAND_ASSET), *CORE_KEYS],
+    deps=[*lake_deps(ERP_PURCHASE_ORDERS, ERP_MOVEMENTS, DAILY_DEMAND), *CORE_KEYS],
 )
 def purchase_orders(
     context: dg.AssetExecutionContext, lake: LakeResource, gold: PostgresResource
@@ -123,8 +125,8 @@ def purchase_orders(
             }
         )
     as_of = cycle_as_of(lake).date()
-    receipts = lake.read("raw", "erp_movements", [*STOCK_MOVEMENT_COLUMNS, "po_id"])
-    frame = link_receipts(lake.read("raw", "erp_purchase_orders"), receipts, as_of)
+    receipts = lake.read(ERP_MOVEMENTS, [*STOCK_MOVEMENT_COLUMNS, "po_id"])
+    frame = link_receipts(lake.read(ERP_PURCHASE_ORDERS), receipts, as_of)
     blanked = {}
     with gold_connection(gold) as conn:
         for column, reference in (("site_id", "core.sites"), ("supplier_id", "core.suppliers")):
@@ -183,14 +185,14 @@ def _cluster_metadata(profiles: pd.DataFrame) -> dict[str, object]:
     }
 
 
-@dg.asset(**GOLD, deps=[dg.AssetKey(DEMAND_ASSET), *_raw("erp_materials"), *CORE_KEYS])
+@dg.asset(**GOLD, deps=[*lake_deps(DAILY_DEMAND, ERP_MATERIALS), *CORE_KEYS])
 def material_segments(
     context: dg.AssetExecutionContext, lake: LakeResource, gold: PostgresResource
 ) -> dg.MaterializeResult:
     """Materials by value and demand pattern: ABC x XYZ classes and a K-means cluster (k by silhouette)."""
     as_of = cycle_as_of(lake)
-    demand = lake.read("silver", DEMAND_ASSET)
-    cost = lake.read("raw", "erp_materials").set_index("material_id")["unit_cost"]
+    demand = lake.read(DAILY_DEMAND)
+    cost = lake.read(ERP_MATERIALS).set_index("material_id")["unit_cost"]
     segments, profiles = cluster_materials(material_features(demand, cost, as_of))
     result = load_cycle(context, gold, "analytics.material_segments", as_of.date(), segments)
     _load_profiles(context, gold, "material", as_of, profiles)
@@ -206,11 +208,7 @@ def material_segments(
 
 @dg.asset(
     **GOLD,
-    deps=[
-        *_raw("erp_movements", "erp_sites", "erp_materials", "weather_daily"),
-        dg.AssetKey(DEMAND_ASSET),
-        *CORE_KEYS,
-    ],
+    deps=[*lake_deps(ERP_MOVEMENTS, ERP_SITES, ERP_MATERIALS, WEATHER_DAILY, DAILY_DEMAND), *CORE_KEYS],
 )
 def tower_clusters(
     context: dg.AssetExecutionContext, lake: LakeResource, gold: PostgresResource
@@ -218,10 +216,10 @@ def tower_clusters(
     """Towers by failure/demand behaviour (events and value per day, variability, rain lift, trend)."""
     as_of = cycle_as_of(lake)
     features = tower_features(
-        lake.read("raw", "erp_movements", STOCK_MOVEMENT_COLUMNS),
-        lake.read("raw", "erp_sites"),
-        lake.read("raw", "erp_materials").set_index("material_id")["unit_cost"],
-        lake.read("raw", "weather_daily"),
+        lake.read(ERP_MOVEMENTS, STOCK_MOVEMENT_COLUMNS),
+        lake.read(ERP_SITES),
+        lake.read(ERP_MATERIALS).set_index("material_id")["unit_cost"],
+        lake.read(WEATHER_DAILY),
         as_of,
     )
     assigned, profiles = cluster_towers(features)
@@ -238,21 +236,21 @@ def policy_rows(points: pd.DataFrame) -> pd.DataFrame:
 
 @dg.asset(
     **GOLD,
-    deps=[dg.AssetKey(["inventory", "reorder_points"]), *_raw("erp_open_orders", "erp_sites"), site_inventory],
+    deps=[*lake_deps(REORDER_POINTS, *SITE_INVENTORY_INPUTS, ERP_SITES), site_inventory],
 )
 def recommendations(
     context: dg.AssetExecutionContext, lake: LakeResource, gold: PostgresResource
 ) -> dg.MaterializeResult:
     """Buy now, expedite, rebalance, reduce: per material, in Portuguese, with the numbers behind each."""
-    points = policy_rows(lake.read("inventory", "reorder_points"))
+    points = policy_rows(lake.read(REORDER_POINTS))
     as_of = pd.Timestamp(points["cycle_date"].iloc[0])
-    materials = lake.read("raw", "erp_materials").merge(lake.read("raw", "erp_suppliers"), on="supplier_id", how="left")
+    materials = lake.read(ERP_MATERIALS).merge(lake.read(ERP_SUPPLIERS), on="supplier_id", how="left")
     frame = recommend(
         points,
         materials,
-        lake.read("raw", "erp_open_orders"),
+        lake.read(ERP_OPEN_ORDERS),
         _site_inventory(lake, as_of),
-        lake.read("raw", "erp_sites"),
+        lake.read(ERP_SITES),
         as_of,
     )
     result = load_cycle(

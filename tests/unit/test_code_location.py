@@ -1,0 +1,170 @@
+"""The code location as Dagster loads it: every asset, check, job, schedule and sensor, compared with a
+checked-in snapshot, so a definition that silently falls out (or appears) fails the suite.
+
+A deliberate change to the graph is recorded by regenerating the snapshot and reviewing its diff:
+
+    .venv/bin/python -m tests.unit.test_code_location --update
+"""
+
+from __future__ import annotations
+
+import ast
+import json
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+import dagster as dg
+import pytest
+from dagster._core.definitions.reconstruct import ReconstructableRepository
+from dagster._core.definitions.unresolved_asset_job_definition import UnresolvedAssetJobDefinition
+
+import nova_assets.defs
+
+ROOT = Path(__file__).resolve().parents[2]
+SNAPSHOT = Path(__file__).parent / "snapshots" / "code_location.json"
+# settings that shape the graph, at their embedded defaults (the snapshot must not depend on the shell)
+GRAPH_SETTINGS = ("NOVA_MATERIAL_GROUPS", "NOVA_EXECUTOR")
+
+
+def load_code_location() -> dg.RepositoryDefinition:
+    """The repository the code server builds: pyproject's module, loaded through Dagster's own loader."""
+    return ReconstructableRepository.for_module(
+        "nova_assets.definitions", "defs", working_directory=str(ROOT)
+    ).get_definition()
+
+
+def _partitions(partitions_def: dg.PartitionsDefinition | None) -> str | None:
+    if partitions_def is None:
+        return None
+    if isinstance(partitions_def, dg.TimeWindowPartitionsDefinition):
+        return f"{type(partitions_def).__name__} {partitions_def.cron_schedule} {partitions_def.timezone}"
+    return type(partitions_def).__name__
+
+
+def snapshot(repo: dg.RepositoryDefinition) -> dict[str, Any]:
+    graph = repo.asset_graph
+    assets = {}
+    for key in sorted(graph.get_all_asset_keys()):
+        node = graph.get(key)
+        assets[key.to_user_string()] = {
+            "group": node.group_name,
+            "deps": sorted(parent.to_user_string() for parent in node.parent_keys),
+            "partitions": _partitions(node.partitions_def),
+            "materializable": node.is_materializable,
+        }
+    checks = sorted(f"{check.asset_key.to_user_string()}:{check.name}" for check in graph.asset_check_keys)
+    jobs = {
+        job.name: {"partitions": _partitions(job.partitions_def)}
+        for job in sorted(repo.get_all_jobs(), key=lambda j: j.name)
+        if not job.name.startswith("__")  # Dagster's implicit asset jobs
+    }
+    schedules = {
+        s.name: {
+            "cron": s.cron_schedule,
+            "timezone": s.execution_timezone,
+            "default_status": s.default_status.value,
+            "job": s.job_name,
+        }
+        for s in sorted(repo.schedule_defs, key=lambda s: s.name)
+    }
+    sensors = {
+        s.name: {
+            "type": s.sensor_type.value,
+            "default_status": s.default_status.value,
+            "minimum_interval_seconds": s.minimum_interval_seconds,
+            "jobs": sorted(target.job_name for target in s.targets) if s.has_jobs else [],
+        }
+        for s in sorted(repo.sensor_defs, key=lambda s: s.name)
+    }
+    return {"assets": assets, "asset_checks": checks, "jobs": jobs, "schedules": schedules, "sensors": sensors}
+
+
+@pytest.fixture(scope="module")
+def loaded() -> dict[str, Any]:
+    saved = {name: os.environ.pop(name, None) for name in GRAPH_SETTINGS}
+    try:
+        return snapshot(load_code_location())
+    finally:
+        os.environ.update({name: value for name, value in saved.items() if value is not None})
+
+
+def test_code_location_matches_the_snapshot(loaded: dict[str, Any]) -> None:
+    expected = json.loads(SNAPSHOT.read_text(encoding="utf-8"))
+    for part in ("sensors", "schedules", "jobs", "asset_checks", "assets"):
+        assert loaded[part] == expected[part], (
+            f"the code location's {part} differ from {SNAPSHOT.relative_to(ROOT)}; if the change is meant, "
+            "run `.venv/bin/python -m tests.unit.test_code_location --update` and review the diff"
+        )
+
+
+def test_the_promised_sensors_and_schedules_are_loaded_and_running(loaded: dict[str, Any]) -> None:
+    """The README's automation: midnight cycle, hourly delivery retry, ERP-drop sensor, failure e-mail."""
+    assert loaded["sensors"]["erp_landing_sensor"]["jobs"] == ["daily_cycle"]
+    assert loaded["sensors"]["run_failure_alert"]["type"] == "RUN_STATUS"
+    assert loaded["schedules"]["daily_cycle_at_midnight"]["timezone"] == "America/Bahia"
+    for automation in (*loaded["sensors"].values(), *loaded["schedules"].values()):
+        assert automation["default_status"] == "RUNNING"
+
+
+def _is_definitions_function(node: ast.AST) -> bool:
+    return isinstance(node, ast.FunctionDef) and any(
+        ast.unparse(decorator) in {"dg.definitions", "definitions"} for decorator in node.decorator_list
+    )
+
+
+def _defined_names(tree: ast.Module) -> list[str]:
+    """Names a module defines itself (functions, classes, assignments), not the ones it imports."""
+    names = []
+    for node in tree.body:
+        if isinstance(node, ast.FunctionDef | ast.ClassDef):
+            names.append(node.name)
+        elif isinstance(node, ast.Assign | ast.AnnAssign):
+            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+            names += [target.id for target in targets if isinstance(target, ast.Name)]
+    return names
+
+
+def test_no_defs_module_hides_definitions_behind_a_definitions_function() -> None:
+    """Dagster takes only the `@dg.definitions` function of a module that has one: every other asset,
+    job, schedule or sensor defined at module level there is silently dropped."""
+    hidden = []
+    for path in sorted(Path(nova_assets.defs.__file__).parent.rglob("*.py")):
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        if not any(_is_definitions_function(node) for node in tree.body):
+            continue
+        module = ".".join(path.relative_to(ROOT).with_suffix("").parts)
+        __import__(module)
+        objects = vars(sys.modules[module])
+        hidden += [
+            f"{module}.{name}"
+            for name in _defined_names(tree)
+            if isinstance(
+                objects.get(name),
+                dg.AssetsDefinition
+                | dg.AssetChecksDefinition
+                | dg.AssetSpec
+                | dg.JobDefinition
+                | UnresolvedAssetJobDefinition
+                | dg.ScheduleDefinition
+                | dg.SensorDefinition,
+            )
+        ]
+    assert not hidden, f"defined beside a @dg.definitions function, hence not loaded: {hidden}"
+
+
+def main() -> None:
+    if sys.argv[1:] != ["--update"]:
+        sys.exit(f"usage: {sys.executable} -m tests.unit.test_code_location --update")
+    for name in GRAPH_SETTINGS:
+        os.environ.pop(name, None)
+    SNAPSHOT.parent.mkdir(parents=True, exist_ok=True)
+    SNAPSHOT.write_text(
+        json.dumps(snapshot(load_code_location()), indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
+    )
+    print(f"wrote {SNAPSHOT}")
+
+
+if __name__ == "__main__":
+    main()

@@ -10,7 +10,7 @@ DBT_FILES := $(shell find dbt_project -name target -prune -o -name logs -prune -
 .PHONY: run test ui install lint bench down clean
 
 run: $(STAMP) $(DBT_MANIFESTS)  ## set up everything, start Postgres, materialize the daily cycle once
-	$(BIN)/nova run
+	$(BIN)/nova run    # progress by layer; the full event log goes to data/logs/ (`nova run --verbose` prints it)
 
 test: $(STAMP) $(DBT_MANIFESTS)  ## set up everything and run the test suite (starts its own Postgres)
 	$(BIN)/python -m pytest -q
@@ -42,5 +42,5 @@ $(DBT_MANIFESTS) &: $(STAMP) $(DBT_FILES)
 	touch $(DBT_MANIFESTS)
 
 clean:                   ## remove generated data (keeps the snapshots) and the environment
-	-$(BIN)/nova services down
+	-$(BIN)/nova services remove
 	rm -rf data/lake data/landing data/dagster data/postgres data/postgres-test $(VENV) .env

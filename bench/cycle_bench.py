@@ -40,9 +40,7 @@ from scratch import scratch_stack
 from nova_assets.cli import MAIN_JOB, cycle_partition, ensure_sample, job_execute_command
 from nova_assets.services.local_stack import PROJECT_ROOT, embedded_settings, local_cluster
 from nova_assets.services.postgres_server import stop
-
-LAYERS = ("ingest", "transform", "forecast", "inventory", "gold", "delivery")
-GROUP_LAYER = {"gold_analytics": "gold", "gold_marts": "gold"}  # any other group is its own layer
+from nova_assets.services.progress import LAYERS, layer_of
 
 
 @dataclass
@@ -127,7 +125,7 @@ def step_layers(run_id: str, instance, asset_graph) -> dict[str, str]:
         steps.add(entry.step_key)
         if event.asset_key is not None and asset_graph.has(event.asset_key):
             group = asset_graph.get(event.asset_key).group_name
-            layers.setdefault(entry.step_key, GROUP_LAYER.get(group, group))
+            layers.setdefault(entry.step_key, layer_of(group))
     # a material-group step of a graph-backed asset materializes nothing itself: it takes the layer
     # of its graph (`<graph>.<op>`), known from the graph's collect step
     graphs = {step.split(".")[0]: layer for step, layer in layers.items() if "." in step}

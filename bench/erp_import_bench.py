@@ -34,7 +34,7 @@ import duckdb
 from cycle_bench import TreeMemory, watch_memory
 
 from nova_assets.lib.sources.erp_files import ERP_TABLES
-from nova_assets.services.local_stack import PROJECT_ROOT
+from nova_assets.settings import PROJECT_ROOT
 
 GENERATE = """
 import sys

@@ -13,11 +13,12 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from nova_assets.cli import cycle_partition, ensure_sample
-from nova_assets.services.local_stack import EMBEDDED_DEFAULTS, PROJECT_ROOT, bring_up, embedded_settings, local_cluster
+from nova_assets.services.local_stack import PROJECT_ROOT, bring_up, embedded_settings, local_cluster
 from nova_assets.services.postgres_server import stop
+from nova_assets.settings import SETTINGS
 
 # Settings a scratch stack must not inherit from the caller's shell: it would write into their stack.
-INHERITED = (*EMBEDDED_DEFAULTS, "NOVA_POSTGRES_URL", "NOVA_DAGSTER_PG_URL", "DAGSTER_HOME")
+INHERITED = tuple(SETTINGS)
 
 
 def free_port() -> int:

@@ -9,7 +9,8 @@ import signal
 import subprocess
 import sys
 import time
-from datetime import timedelta
+import uuid
+from datetime import datetime, timedelta
 from pathlib import Path
 
 from nova_assets.erp_cli import add_erp_commands
@@ -24,7 +25,9 @@ from nova_assets.services.local_stack import (
     embedded_settings,
     local_cluster,
 )
-from nova_assets.services.postgres_server import PostgresError, stop
+from nova_assets.services.postgres_server import PostgresError, remove, stop
+from nova_assets.services.progress import Progress, follow_run
+from nova_assets.settings import SettingsError, describe, load_settings
 
 MAIN_JOB = "daily_cycle"
 
@@ -42,9 +45,23 @@ def cmd_services(args: argparse.Namespace) -> int:
         stopped = stop(local_cluster(settings))
         print("PostgreSQL stopped" if stopped else "PostgreSQL was not running")
         return 0
+    if args.action == "remove":
+        cluster = local_cluster(settings)
+        remove(cluster)
+        print(f"PostgreSQL stopped and its cluster {cluster.data_dir} removed")
+        return 0
     settings = bring_up()
     print(f"PostgreSQL ready (gold database: {redact_url(settings['NOVA_POSTGRES_URL'])})")
     print(f"Settings written to {PROJECT_ROOT / '.env'}")
+    return 0
+
+
+def cmd_settings(args: argparse.Namespace) -> int:
+    """Every setting, its value (secrets masked) and where it comes from; fails on a bad value."""
+    rows = describe(load_settings())
+    width = max(len(name) for name, _, _ in rows)
+    for name, value, origin in rows:
+        print(f"{name:<{width}}  {value or '(empty)'}  [{origin}]")
     return 0
 
 
@@ -95,7 +112,7 @@ def cycle_partition(settings: dict[str, str]) -> str:
     return str(today() - timedelta(days=1))
 
 
-def job_execute_command(job: str, partition: str) -> list[str]:
+def job_execute_command(job: str, partition: str, tags: dict[str, str] | None = None) -> list[str]:
     """`dagster job execute` of one daily partition, as `nova run` starts it (bench/cycle_bench.py too)."""
     return [
         sys.executable,
@@ -108,7 +125,7 @@ def job_execute_command(job: str, partition: str) -> list[str]:
         "-j",
         job,
         "--tags",
-        json.dumps({"dagster/partition": partition}),
+        json.dumps({"dagster/partition": partition, **(tags or {})}),
     ]
 
 
@@ -118,11 +135,14 @@ def cmd_run(args: argparse.Namespace) -> int:
     ensure_sample(settings)
     env = _dagster_env(settings)
     partition = args.partition or cycle_partition(settings)
+    log_path = Path(settings["NOVA_DATA_DIR"]) / "logs" / f"nova-run-{datetime.now():%Y%m%dT%H%M%S}.log"
     print(f"Running {args.job} for partition {partition}")
-    result = subprocess.run(job_execute_command(args.job, partition), cwd=PROJECT_ROOT, env=env)
-    if result.returncode != 0:
-        print(f"\nThe {args.job} run failed (exit {result.returncode}); see the log above or `make ui`.")
-        return result.returncode
+    returncode = run_with_progress(args.job, partition, env, log_path, verbose=args.verbose)
+    if not args.verbose:
+        print(f"Full event log: {log_path}")
+    if returncode != 0:
+        print(f"\nThe {args.job} run failed (exit {returncode}); see the log above, or `make ui`.")
+        return returncode
     from nova_assets.lib.gold.summary import gold_summary
 
     print("\n" + gold_summary(settings["NOVA_POSTGRES_URL"]))
@@ -133,6 +153,72 @@ def cmd_run(args: argparse.Namespace) -> int:
     )
     print("Open the UIs with `make ui`: Dagster http://127.0.0.1:3000, MLflow http://127.0.0.1:5000")
     return 0
+
+
+def run_with_progress(job: str, partition: str, env: dict[str, str], log_path: Path, *, verbose: bool = False) -> int:
+    """Run the job as `dagster job execute`, its whole output into `log_path` (or the terminal with
+    `verbose`); on the terminal the concise view of nova_assets.services.progress. Returns the exit code."""
+    from dagster import DagsterInstance
+
+    log_path.parent.mkdir(parents=True, exist_ok=True)
+    env = {**env, "PYTHONUNBUFFERED": "1"}  # the log file gets each line as it is printed
+    launch = ("nova/launch", uuid.uuid4().hex)  # finds this run in the instance's event log
+    planner = subprocess.Popen(
+        [sys.executable, "-m", "nova_assets.services.progress", job, partition],
+        cwd=PROJECT_ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+    )
+    progress = Progress(sys.stdout, tty=sys.stdout.isatty())
+    with log_path.open("w", encoding="utf-8") as log:
+        process = subprocess.Popen(
+            job_execute_command(job, partition, dict([launch])),
+            cwd=PROJECT_ROOT,
+            env=env,
+            stdout=None if verbose else log,
+            stderr=None if verbose else subprocess.STDOUT,
+        )
+    os.environ.update(env)  # the instance's dagster.yaml reads its storage from the environment
+    with DagsterInstance.from_config(env["DAGSTER_HOME"]) as instance:
+        events = follow_run(instance, launch)
+        try:
+            while process.poll() is None:
+                time.sleep(1.0)
+                if planner is not None and planner.poll() is not None:
+                    progress.set_plan(_plan_from(planner))
+                    planner = None
+                _show(progress, next(events), verbose)
+        except KeyboardInterrupt:  # Ctrl-C: let Dagster mark the run canceled
+            process.send_signal(signal.SIGINT)
+            process.wait()
+        if planner is not None:  # the run ended first: its steps still need their layers
+            planner.wait()
+            progress.set_plan(_plan_from(planner))
+        _show(progress, next(events), verbose)
+    progress.close()
+    if not verbose:
+        for line in progress.summary():
+            print(line)
+    return process.returncode
+
+
+def _show(progress: Progress, events: list, verbose: bool) -> None:
+    if verbose:
+        return
+    for event in events:
+        progress.feed(event)
+    progress.redraw()
+
+
+def _plan_from(planner: subprocess.Popen) -> dict[str, str]:
+    """The plan helper's answer (its last line of output); empty when it failed: the view counts without totals."""
+    output = (planner.stdout.read() if planner.stdout else "").strip().splitlines()
+    try:
+        return json.loads(output[-1]) if planner.returncode == 0 and output else {}
+    except ValueError:
+        return {}
 
 
 def cmd_ui(args: argparse.Namespace) -> int:
@@ -200,8 +286,11 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
 
     services = sub.add_parser("services", help="start or stop the project-local PostgreSQL")
-    services.add_argument("action", choices=["up", "down"])
+    services.add_argument("action", choices=["up", "down", "remove"], help="remove: stop and delete the cluster")
     services.set_defaults(func=cmd_services)
+
+    settings = sub.add_parser("settings", help="print every setting, its value and where it comes from")
+    settings.set_defaults(func=cmd_settings)
 
     sample = sub.add_parser("sample", help="write the synthetic sample business into the landing folder")
     sample.add_argument("--force", action="store_true", help="overwrite existing landing files")
@@ -210,6 +299,9 @@ def build_parser() -> argparse.ArgumentParser:
     run = sub.add_parser("run", help="start the stack and materialize the daily cycle once")
     run.add_argument("--job", default=MAIN_JOB)
     run.add_argument("--partition", help="daily partition YYYY-MM-DD (default: the sample's last day, else yesterday)")
+    run.add_argument(
+        "--verbose", action="store_true", help="print Dagster's whole event log instead of the progress view"
+    )
     run.set_defaults(func=cmd_run)
 
     ui = sub.add_parser("ui", help="start the Dagster and MLflow UIs on 127.0.0.1")
@@ -227,7 +319,11 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return args.func(args)
-    except (PostgresError, StackConfigError) as exc:  # a setting or the local server: say what, no traceback
+    except (
+        PostgresError,
+        StackConfigError,
+        SettingsError,
+    ) as exc:  # a setting or the local server: say what, no traceback
         print(f"nova: error: {exc}", file=sys.stderr)
         return 1
 

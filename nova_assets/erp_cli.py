@@ -14,13 +14,12 @@ previous table (or the run failed), 2 when the command cannot be carried out as 
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 from pathlib import Path
 
 import dagster as dg
 
-from nova_assets.services.local_stack import embedded_settings
+from nova_assets.settings import Settings, load_settings
 
 QUIET = {"loggers": {"console": {"config": {"log_level": "CRITICAL"}}}}  # the report below says it all
 
@@ -41,15 +40,15 @@ def add_erp_commands(subparsers: argparse._SubParsersAction) -> None:
 
 
 def cmd_import(args: argparse.Namespace) -> int:
-    return _import(embedded_settings())
+    return _import(load_settings())
 
 
 def cmd_withdraw(args: argparse.Namespace) -> int:
     from nova_assets.lib.sources.erp_store import ErpStore
     from nova_assets.lib.sources.landing import LandingError
 
-    settings = embedded_settings()
-    store = ErpStore(Path(settings["NOVA_LAKE_DIR"]) / "bronze" / "erp")
+    settings = load_settings()
+    store = ErpStore(Path(settings.lake_dir) / "bronze" / "erp")
     try:
         entry = store.withdraw(args.file, restore=args.undo)
     except LandingError as exc:
@@ -61,17 +60,13 @@ def cmd_withdraw(args: argparse.Namespace) -> int:
     return _import(settings)
 
 
-def _import(settings: dict[str, str]) -> int:
+def _import(settings: Settings) -> int:
     from nova_assets.defs.ingest.erp import QUARANTINE_KEY, erp_tables
-    from nova_assets.resources import SOURCES_OPTIONAL_ENV, LakeResource, SourcesResource
+    from nova_assets.defs.resources import sources_resource
+    from nova_assets.resources import LakeResource
 
-    sources = SourcesResource(
-        landing_dir=settings["NOVA_LANDING_DIR"],
-        snapshot_dir=settings["NOVA_SNAPSHOT_DIR"],
-        offline=settings["NOVA_OFFLINE"],
-        **{field: os.environ[name] for field, name in SOURCES_OPTIONAL_ENV.items() if os.environ.get(name)},
-    )
-    lake = LakeResource(lake_dir=settings["NOVA_LAKE_DIR"])
+    sources = sources_resource(settings)  # bound as the code location binds it
+    lake = LakeResource(lake_dir=str(settings.lake_dir))
     print(f"ERP import: {sources.erp_dir} -> {lake.root} (as-of date {sources.as_of})", flush=True)
     result = dg.materialize(
         [erp_tables], resources={"sources": sources, "lake": lake}, raise_on_error=False, run_config=QUIET

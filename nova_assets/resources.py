@@ -8,17 +8,20 @@ from pathlib import Path
 import dagster as dg
 import pandas as pd
 import psycopg
+from pydantic import Field
 
 from nova_assets.lib import lake
 from nova_assets.lib.forecasting.tracking import FORECAST_EXPERIMENT
 from nova_assets.lib.gold.connection import connection_failure
 from nova_assets.lib.lake_tables import LakeTable
-from nova_assets.lib.sources import bacen_ptax, bacen_sgs, ibge_sidra, inmet, openmeteo
-from nova_assets.lib.sources.erp_build import ErpLimits
+from nova_assets.lib.sources.erp_build import ErpLimits, parse_limits
 from nova_assets.lib.sources.http_client import DEFAULT_POLICY, HttpPolicy
 from nova_assets.lib.sources.public import LiveSettings
 from nova_assets.lib.sources.quality import resolve_as_of
 from nova_assets.lib.sources.snapshots import RECORDED_ON
+from nova_assets.settings import embedded_defaults
+
+_DEFAULTS = embedded_defaults()
 
 
 class UndeclaredLakeAccess(RuntimeError):
@@ -130,50 +133,44 @@ def _names(keys: set[dg.AssetKey]) -> str:
 class SourcesResource(dg.ConfigurableResource):
     """Where the raw sources come from: the landing folder, the recorded snapshots or the live APIs.
 
-    The URL fields default to the real APIs; each can be pointed elsewhere by its environment
-    variable (SOURCES_OPTIONAL_ENV), e.g. at a mirror or at the tests' local server.
+    Bound from the settings registry (nova_assets/settings.py), whose defaults these are; `api_urls`
+    points an endpoint of lib.sources.public (by name, e.g. 'bacen_sgs') at another base URL, e.g. a
+    mirror or the tests' local server.
     """
 
     landing_dir: str
     snapshot_dir: str
-    offline: str = "1"
+    offline: bool = _DEFAULTS.offline
     as_of_date: str = ""  # YYYY-MM-DD; empty: today in Salvador live, the snapshots' recording day offline
-    weather_source: str = "open-meteo"  # or "inmet" (needs inmet_token)
+    weather_source: str = _DEFAULTS.weather_source  # or "inmet" (needs inmet_token)
     inmet_token: str = ""
-    inmet_station: str = inmet.SALVADOR_STATION
+    inmet_station: str = _DEFAULTS.inmet_station
     inmet_history_dir: str = ""  # yearly INMET ZIPs; empty: <landing_dir>/inmet
     municipal_holidays: str = ""  # "MM-DD Name; MM-DD Name"; empty: Salvador's
-    bacen_sgs_url: str = bacen_sgs.BASE_URL
-    bacen_ptax_url: str = bacen_ptax.BASE_URL
-    ibge_sidra_url: str = ibge_sidra.BASE_URL
-    openmeteo_url: str = openmeteo.BASE_URL
-    inmet_url: str = inmet.BASE_URL
-    http_timeout_s: str = str(DEFAULT_POLICY.timeout_s)
-    http_attempts: str = str(DEFAULT_POLICY.attempts)
-    http_backoff_s: str = str(DEFAULT_POLICY.backoff_initial_s)
-    # --- ERP import limits (issue 16; erp branch): NOVA_ERP_* in services.local_stack, moved at merge ---
-    erp_max_held_back_share: str = str(ErpLimits.max_held_back_share)
-    erp_replace_gap_days: str = str(ErpLimits.replace_gap_days)
-    erp_max_replaced_ratio: str = f"{ErpLimits.max_replaced_ratio:g}"
-    erp_plausible_factor: str = f"{ErpLimits.plausible_factor:g}"
-    erp_plausible_limits: str = ""
+    api_urls: dict[str, str] = Field(default_factory=dict)
+    http_timeout_s: float = _DEFAULTS.http_timeout_s
+    http_attempts: int = _DEFAULTS.http_attempts
+    http_backoff_s: float = _DEFAULTS.http_backoff_s
+    erp_max_held_back_share: float = _DEFAULTS.erp_max_held_back_share
+    erp_replace_gap_days: int = _DEFAULTS.erp_replace_gap_days
+    erp_max_replaced_ratio: float = _DEFAULTS.erp_max_replaced_ratio
+    erp_plausible_factor: float = _DEFAULTS.erp_plausible_factor
+    erp_plausible_limits: str = _DEFAULTS.erp_plausible_limits
 
     @property
     def erp_limits(self) -> ErpLimits:
-        """The ERP import's limits; a bad value fails with the variable, the value and what is accepted."""
-        return ErpLimits.from_settings(
-            self.erp_max_held_back_share,
-            self.erp_replace_gap_days,
-            self.erp_max_replaced_ratio,
-            self.erp_plausible_factor,
-            self.erp_plausible_limits,
+        """The ERP import's limits (the NOVA_ERP_* settings)."""
+        return ErpLimits(
+            max_held_back_share=self.erp_max_held_back_share,
+            replace_gap_days=self.erp_replace_gap_days,
+            max_replaced_ratio=self.erp_max_replaced_ratio,
+            plausible_factor=self.erp_plausible_factor,
+            plausible_limits=parse_limits(self.erp_plausible_limits),
         )
-
-    # --- end of the ERP import block ---
 
     @property
     def is_offline(self) -> bool:
-        return self.offline.strip().lower() not in {"0", "false", "no"}
+        return self.offline
 
     @property
     def erp_dir(self) -> Path:
@@ -203,50 +200,21 @@ class SourcesResource(dg.ConfigurableResource):
 
     def live_settings(self) -> LiveSettings:
         """The live connectors' settings; the backoff cap scales with the first wait (default 1 s -> 30 s)."""
-        backoff = float(self.http_backoff_s)
+        backoff = self.http_backoff_s
         policy = HttpPolicy(
-            timeout_s=float(self.http_timeout_s),
-            attempts=int(self.http_attempts),
+            timeout_s=self.http_timeout_s,
+            attempts=self.http_attempts,
             backoff_initial_s=backoff,
             backoff_max_s=DEFAULT_POLICY.backoff_max_s * backoff / DEFAULT_POLICY.backoff_initial_s,
         )
         return LiveSettings(
             as_of=self.as_of,
             policy=policy,
-            bacen_sgs_url=self.bacen_sgs_url,
-            bacen_ptax_url=self.bacen_ptax_url,
-            ibge_sidra_url=self.ibge_sidra_url,
-            openmeteo_url=self.openmeteo_url,
-            inmet_url=self.inmet_url,
+            urls=dict(self.api_urls),
             weather_source=self.weather_source.strip().lower(),
             inmet_token=self.inmet_token.strip(),
             inmet_station=self.inmet_station,
         )
-
-
-# SourcesResource field -> environment variable that overrides its default when set (bound with dg.EnvVar)
-SOURCES_OPTIONAL_ENV = {
-    "as_of_date": "NOVA_AS_OF_DATE",
-    "weather_source": "NOVA_WEATHER_SOURCE",
-    "inmet_token": "NOVA_INMET_TOKEN",
-    "inmet_station": "NOVA_INMET_STATION",
-    "inmet_history_dir": "NOVA_INMET_HISTORY_DIR",
-    "municipal_holidays": "NOVA_MUNICIPAL_HOLIDAYS",
-    "bacen_sgs_url": "NOVA_BACEN_SGS_URL",
-    "bacen_ptax_url": "NOVA_BACEN_PTAX_URL",
-    "ibge_sidra_url": "NOVA_IBGE_SIDRA_URL",
-    "openmeteo_url": "NOVA_OPENMETEO_URL",
-    "inmet_url": "NOVA_INMET_URL",
-    "http_timeout_s": "NOVA_HTTP_TIMEOUT_S",
-    "http_attempts": "NOVA_HTTP_ATTEMPTS",
-    "http_backoff_s": "NOVA_HTTP_BACKOFF_S",
-    # ERP import limits (erp branch)
-    "erp_max_held_back_share": "NOVA_ERP_MAX_HELD_BACK_SHARE",
-    "erp_replace_gap_days": "NOVA_ERP_REPLACE_GAP_DAYS",
-    "erp_max_replaced_ratio": "NOVA_ERP_MAX_REPLACED_RATIO",
-    "erp_plausible_factor": "NOVA_ERP_PLAUSIBLE_FACTOR",
-    "erp_plausible_limits": "NOVA_ERP_PLAUSIBLE_LIMITS",
-}
 
 
 CONNECT_TIMEOUT_S = 10  # a server that does not answer fails the step instead of hanging it
@@ -259,6 +227,11 @@ class PostgresResource(dg.ConfigurableResource):
 
     def connect(self) -> psycopg.Connection:
         """Connect, or fail with a message that names the setting and the server (never the password)."""
+        if not self.url:
+            raise psycopg.OperationalError(
+                "NOVA_POSTGRES_URL is not set: start the stack with `nova services up` (or `make run`), "
+                "or set it to a server of your own"
+            )
         try:
             return psycopg.connect(self.url, connect_timeout=CONNECT_TIMEOUT_S)
         except psycopg.OperationalError as exc:
@@ -281,9 +254,9 @@ class MlflowResource(dg.ConfigurableResource):
 class CycleConfig(dg.ConfigurableResource):
     """Settings of one daily cycle."""
 
-    horizon_days: str = "30"
+    horizon_days: int = _DEFAULTS.forecast_horizon
     stale_after_days: int = 3
 
     @property
     def horizon(self) -> int:
-        return int(self.horizon_days)
+        return self.horizon_days

@@ -9,7 +9,6 @@ only days that have data. It is read when the code location loads: after a first
 older history, reload the code location to see the earlier days.
 """
 
-import os
 from datetime import date
 from functools import cache
 from pathlib import Path
@@ -21,7 +20,7 @@ from nova_assets.lib.lake_tables import ERP_MOVEMENTS
 from nova_assets.lib.local_time import TIMEZONE_NAME
 from nova_assets.lib.sample.period import sample_period
 from nova_assets.lib.sources.openmeteo import SNAPSHOT, parse_openmeteo
-from nova_assets.services.local_stack import embedded_settings
+from nova_assets.settings import load_settings
 
 
 @cache
@@ -29,19 +28,14 @@ def first_day_of_data() -> date:
     """NOVA_PARTITIONS_START (YYYY-MM-DD) when set; else the first movement day of the lake's ERP
     history (from the Parquet statistics, no rows read); before any ERP import, the first day of the
     synthetic sample that `nova run` generates (NOVA_SAMPLE_YEARS of history)."""
-    configured = os.environ.get("NOVA_PARTITIONS_START", "").strip()
-    if configured:
-        try:
-            return date.fromisoformat(configured)
-        except ValueError as exc:
-            raise ValueError(f"NOVA_PARTITIONS_START must be a date YYYY-MM-DD, not {configured!r}") from exc
-    settings = embedded_settings()  # the environment, else the embedded defaults
-    first = first_movement_day(Path(settings["NOVA_LAKE_DIR"]) / ERP_MOVEMENTS.path)
+    settings = load_settings()  # the environment, else the embedded defaults
+    if settings.partitions_start:
+        return settings.partitions_start
+    first = first_movement_day(settings.lake_dir / ERP_MOVEMENTS.path)
     if first is not None:
         return first
-    weather = parse_openmeteo((Path(settings["NOVA_SNAPSHOT_DIR"]) / SNAPSHOT).read_bytes())
-    years = int(settings["NOVA_SAMPLE_YEARS"])
-    return sample_period(weather["date"].max(), years)[0]
+    weather = parse_openmeteo((settings.snapshot_dir / SNAPSHOT).read_bytes())
+    return sample_period(weather["date"].max(), settings.sample_years)[0]
 
 
 def first_movement_day(movements: Path) -> date | None:

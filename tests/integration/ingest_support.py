@@ -73,7 +73,7 @@ class ErpLakehouse:
         path.write_bytes(data.encode(encoding) if isinstance(data, str) else data)
         return path
 
-    def sources(self, as_of: str | None = None, **settings: str) -> SourcesResource:
+    def sources(self, as_of: str | None = None, **settings: object) -> SourcesResource:
         from nova_assets.lib.sources.snapshots import SNAPSHOT_DIR
 
         return SourcesResource(
@@ -83,7 +83,7 @@ class ErpLakehouse:
             **settings,
         )
 
-    def run(self, as_of: str | None = None, **settings: str) -> dg.ExecuteInProcessResult:
+    def run(self, as_of: str | None = None, **settings: object) -> dg.ExecuteInProcessResult:
         from nova_assets.defs.ingest.erp import erp_tables
 
         return materialize([erp_tables], self.sources(as_of, **settings), self.lake_dir)

@@ -20,9 +20,9 @@ import pandas as pd
 import pytest
 
 from nova_assets.lib.sources import landing as landing_module
-from nova_assets.lib.sources.erp_build import ErpLimits, SettingError
 from nova_assets.lib.sources.erp_store import ErpStore
 from nova_assets.lib.sources.snapshots import SNAPSHOT_DIR
+from nova_assets.settings import SettingsError, load_settings
 from tests.integration.ingest_support import ErpLakehouse, checks, failed_checks, metadata
 
 AS_OF = "2025-11-11"
@@ -220,19 +220,19 @@ def test_implausible_quantities_are_held_back_with_their_reason(house: Lakehouse
 
 def test_plausible_limits_come_from_the_setting(house: Lakehouse) -> None:
     house.drop("movements_2025-11-11.csv", HEADER + "2025-11-11,MAT-1,TWR-1,issue,50\n")
-    result = house.run(erp_plausible_limits="erp_movements.quantity=..40", erp_plausible_factor="0")  # the settings
+    result = house.run(erp_plausible_limits="erp_movements.quantity=..40", erp_plausible_factor=0)
     assert result.success
     (reason,) = house.quarantine()["reason"].tolist()
     assert reason == "implausible quantity: 50.0 (should be at most 40; NOVA_ERP_PLAUSIBLE_LIMITS)"
 
 
 def test_a_bad_limit_setting_names_the_variable_and_what_is_accepted() -> None:
-    with pytest.raises(SettingError, match=r"'erp_movements\.quantity=<5': expected table\.column=LOW\.\.HIGH"):
-        ErpLimits.from_settings("0.01", "31", "2", "20", "erp_movements.quantity=<5")
-    with pytest.raises(SettingError, match=r"'quantity' is not a numeric ERP column"):
-        ErpLimits.from_settings("0.01", "31", "2", "20", "quantity=..5")
-    with pytest.raises(SettingError, match=r"NOVA_ERP_MAX_HELD_BACK_SHARE='5%': expected a number from 0 to 1"):
-        ErpLimits.from_settings("5%", "31", "2", "20", "")
+    with pytest.raises(SettingsError) as bad:
+        load_settings({"NOVA_ERP_PLAUSIBLE_LIMITS": "erp_movements.quantity=<5", "NOVA_ERP_MAX_HELD_BACK_SHARE": "5%"})
+    message = str(bad.value)
+    assert "NOVA_ERP_MAX_HELD_BACK_SHARE must be a number from 0 to 1, not '5%'" in message
+    assert "NOVA_ERP_PLAUSIBLE_LIMITS must be table.column=LOW..HIGH" in message
+    assert "'erp_movements.quantity=<5': expected table.column=LOW..HIGH or =none" in message
 
 
 # -- item 5: a read-only landing folder ------------------------------------------------------------------

@@ -18,7 +18,7 @@ from dagster._core.instance.config import dagster_instance_config
 
 from deploy.check_helm_values import merged, schema_errors
 from nova_assets.defs.automation.schedules import code_location_modules, cycle_executor
-from nova_assets.services.local_stack import EMBEDDED_DEFAULTS, PROJECT_ROOT
+from nova_assets.settings import DERIVED, PROJECT_ROOT, SETTINGS
 
 DEPLOY = PROJECT_ROOT / "deploy"
 PYPROJECT = tomllib.loads((PROJECT_ROOT / "pyproject.toml").read_text())
@@ -43,8 +43,8 @@ def _code_deployment() -> dict:
 
 
 def _documented_settings() -> set[str]:
-    readme = (PROJECT_ROOT / "README.md").read_text()
-    return set(EMBEDDED_DEFAULTS) | set(re.findall(r"`(NOVA_[A-Z0-9_]+)`", readme))
+    """The registry's settings (docs/configuration.md is generated from it) and the ones `nova` derives."""
+    return set(SETTINGS) | set(DERIVED)
 
 
 def _compose_environments() -> dict[str, dict[str, str]]:

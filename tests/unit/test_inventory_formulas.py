@@ -18,7 +18,7 @@ from nova_assets.lib.inventory.lead_time_demand import (
     forecast_error_sigma,
     sigma_lead_time_demand,
 )
-from nova_assets.lib.inventory.policy import PolicySettings, days_until, project_policy
+from nova_assets.lib.inventory.policy import OrderRule, PolicySettings, days_until, project_policy
 from nova_assets.lib.inventory.reorder import carrying_rate, economic_order_quantity
 from nova_assets.lib.inventory.service import (
     Measure,
@@ -171,7 +171,16 @@ def test_project_policy_on_hand_computed_items() -> None:
         index=["M1", "M2", "M3"],
     )
     empirical = EmpiricalLTD(np.zeros((3, 10)))
-    out = project_policy(items, empirical, PolicySettings(), rate=0.25)
+    # the embedded defaults of the NOVA_* inventory settings, written out: the hand computations use them
+    settings = PolicySettings(
+        targets=parse_targets("A=csl:0.98,B=csl:0.95,C=fill_rate:0.95"),
+        order_rule=OrderRule.EOQ,
+        cover_days=30.0,
+        order_cost_brl=150.0,
+        context_multiplier=False,
+        context_cap=1.5,
+    )
+    out = project_policy(items, empirical, settings, rate=0.25)
     # M1: risk 9 days, E = 90, sigma = sqrt(9*16 + 100*4) = sqrt(544); CSL 95 % -> s = 90 + 1.6449 * 23.32
     assert out.at["M1", "reorder_point"] == pytest.approx(90 + stats.norm.ppf(0.95) * math.sqrt(544))
     # EOQ: D = 3650, K = 150, h = 25 -> sqrt(2 * 3650 * 150 / 25) = 209.28

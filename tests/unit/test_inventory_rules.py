@@ -33,7 +33,13 @@ def test_baseline_is_vectorised_and_rejects_negative_inputs() -> None:
 def test_critical_when_stockout_comes_before_a_new_order() -> None:
     # The design's example: stock 65 below PP 141.5, out of stock in 2.6 days, supplier needs 7.
     alert = evaluate(
-        65, 141.5, days_until_stockout=2.6, days_until_reorder_point=0, lead_time_days=7, order_quantity=300
+        65,
+        141.5,
+        days_until_stockout=2.6,
+        days_until_reorder_point=0,
+        lead_time_days=7,
+        order_quantity=300,
+        watch_days=7,
     )
     assert alert.severity is Severity.CRITICO
     assert alert.message == "Estoque 65 <= PP 141,5"
@@ -43,14 +49,14 @@ def test_critical_when_stockout_comes_before_a_new_order() -> None:
 
 def test_high_when_an_order_placed_within_the_slack_still_arrives() -> None:
     # stockout in 20 days, lead time 7: order within 13 days
-    alert = evaluate(120, 141.5, 20, 0, 7, 279.2)
+    alert = evaluate(120, 141.5, 20, 0, 7, 279.2, watch_days=7)
     assert alert.severity is Severity.ALTO
     assert alert.order_quantity == 280
     assert alert.action == "COMPRAR 280 unidades em até 13 dias"
 
 
 def test_no_slack_left_means_today() -> None:
-    assert evaluate(120, 141.5, 7.4, 0, 7, 10).action == "COMPRAR 10 unidades hoje"
+    assert evaluate(120, 141.5, 7.4, 0, 7, 10, watch_days=7).action == "COMPRAR 10 unidades hoje"
 
 
 @pytest.mark.parametrize(
@@ -58,14 +64,14 @@ def test_no_slack_left_means_today() -> None:
     [(160, 3.0, Severity.MEDIO), (160, 7.0, Severity.MEDIO), (160, 7.5, Severity.OK), (1700.5, np.inf, Severity.OK)],
 )
 def test_watch_band_and_ok(position: float, days_to_pp: float, expected: Severity) -> None:
-    alert = evaluate(position, 141.5, 30, days_to_pp, 7, 0)
+    alert = evaluate(position, 141.5, 30, days_to_pp, 7, 0, watch_days=7)
     assert alert.severity is expected
     assert alert.order_quantity == 0
 
 
 def test_nothing_to_protect_is_ok() -> None:
     # no demand: reorder point 0, position 0, nothing to order
-    assert evaluate(0, 0, np.inf, 0, 7, 0).severity is Severity.OK
+    assert evaluate(0, 0, np.inf, 0, 7, 0, watch_days=7).severity is Severity.OK
 
 
 def test_severity_ranks_order_the_escalations() -> None:
@@ -73,7 +79,7 @@ def test_severity_ranks_order_the_escalations() -> None:
 
 
 def test_brazilian_number_format() -> None:
-    assert evaluate(1234.5, 2000, 1, 0, 7, 3000).message == "Estoque 1.234,5 <= PP 2.000"
+    assert evaluate(1234.5, 2000, 1, 0, 7, 3000, watch_days=7).message == "Estoque 1.234,5 <= PP 2.000"
     assert br_number(float("inf")) == "∞"
 
 

@@ -50,3 +50,28 @@ def test_a_partition_fetches_its_days_with_a_lookback_and_catches_up_after_downt
         date(2025, 10, 22),
         date(2025, 11, 11),
     )
+
+
+def test_every_public_source_entry_is_wired_from_its_one_entry() -> None:
+    """A source is one entry: its raw asset and checks, its URL setting, its dbt source and staging model."""
+    import yaml
+
+    from nova_assets.defs.ingest.public_apis import defs as public_defs
+    from nova_assets.lib.sources.public import PUBLIC_SOURCES
+    from nova_assets.lib.sources.quality import RULES
+    from nova_assets.settings import PROJECT_ROOT, SETTINGS
+
+    staging = PROJECT_ROOT / "dbt_project" / "features" / "models" / "staging"
+    declared = {
+        table["name"]: table["config"]["meta"]["dagster"]["asset_key"]
+        for source in yaml.safe_load((staging / "_sources.yml").read_text())["sources"]
+        for table in source["tables"]
+    }
+    assets = {key.path[-1] for asset in public_defs().assets for key in asset.keys}
+    for table, source in PUBLIC_SOURCES.items():
+        assert RULES[table] is source.rules
+        assert declared[table] == ["raw", table], f"{table}: no dbt source wired to its raw asset"
+        assert f"source('raw', '{table}')" in (staging / f"{source.staging_model}.sql").read_text()
+        assert all(SETTINGS[endpoint.setting].default == endpoint.base_url for endpoint in source.endpoints)
+        assert (table in assets) == (source.plan is not None)
+    assert set(PUBLIC_TABLES) == assets

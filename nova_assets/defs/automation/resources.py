@@ -6,6 +6,8 @@ function returns, so a binding beside the sensors would hide them from the code 
 
 import dagster as dg
 
+from nova_assets.settings import load_settings
+
 
 class OpsAlertConfig(dg.ConfigurableResource):
     """Who hears that a run failed (comma-separated e-mail addresses); empty: only the Dagster log."""
@@ -15,4 +17,4 @@ class OpsAlertConfig(dg.ConfigurableResource):
 
 @dg.definitions
 def resources() -> dg.Definitions:
-    return dg.Definitions(resources={"ops": OpsAlertConfig(recipients=dg.EnvVar("NOVA_OPS_EMAIL"))})
+    return dg.Definitions(resources={"ops": OpsAlertConfig(recipients=load_settings().ops_email)})

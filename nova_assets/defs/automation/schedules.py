@@ -8,21 +8,21 @@ run therefore needs a partition key, the day whose data the sources fetch and th
 the partition of the day that just ended.
 """
 
-import os
 import pkgutil
 
 import dagster as dg
 
 import nova_assets.defs
 from nova_assets.defs.partitions import daily_partitions
+from nova_assets.settings import load_settings
 
 
 def cycle_executor(executor: str) -> dg.ExecutorDefinition:
     """How the cycle's steps run: NOVA_EXECUTOR (multiprocess here; k8s in the Helm deployment, deploy/).
 
     multiprocess: parallel processes forked by a forkserver that has imported every module of the
-    code location once (`code_location_modules`), so a step only builds the definitions (~1 s)
-    instead of importing dbt, MLflow and the model libraries again (~10 s of CPU per step here).
+    code location once (`code_location_modules`), so a step only builds the definitions instead of
+    importing dbt, MLflow and the model libraries again (measured: docs/benchmarks.md).
     k8s: every step in its own Kubernetes job (dagster-k8s, installed in the deployment image only).
     """
     if executor == "k8s":
@@ -51,7 +51,7 @@ daily_cycle = dg.define_asset_job(
     description="Raw sources -> dbt features (partition's days) -> forecasts -> ensemble -> reorder points -> alerts"
     " -> gold. Needs a partition key (a day, YYYY-MM-DD).",
     tags={"nova/cycle": "daily"},
-    executor_def=cycle_executor(os.environ.get("NOVA_EXECUTOR") or "multiprocess"),
+    executor_def=cycle_executor(load_settings().executor),
 )
 
 daily_cycle_schedule = dg.build_schedule_from_partitioned_job(

@@ -1,34 +1,37 @@
-"""Delivery channels as resources, every setting from an env var; empty credentials skip a channel."""
+"""Delivery channels as resources, bound from the settings registry; empty credentials skip a channel."""
 
 from pathlib import Path
 
 import dagster as dg
 
+from nova_assets.defs.resources import secret
 from nova_assets.lib.delivery.email import SmtpSettings
 from nova_assets.lib.delivery.routing import Routing, load_routing
 from nova_assets.lib.delivery.whatsapp import WhatsAppSettings
-from nova_assets.services.local_stack import PROJECT_ROOT
+from nova_assets.settings import PROJECT_ROOT, embedded_defaults, load_settings
+
+_DEFAULTS = embedded_defaults()
 
 
 class SmtpResource(dg.ConfigurableResource):
     """An SMTP submission server (STARTTLS on 587 by default)."""
 
     host: str = ""
-    port: str = "587"
+    port: int = _DEFAULTS.smtp_port
     username: str = ""
     password: str = ""
     sender: str = ""
-    security: str = "starttls"
+    security: str = _DEFAULTS.smtp_security
 
     @property
     def settings(self) -> SmtpSettings:
         return SmtpSettings(
             host=self.host.strip(),
-            port=int(self.port or 587),
+            port=self.port,
             username=self.username,
             password=self.password,
             sender=self.sender.strip(),
-            security=self.security.strip().lower() or "starttls",
+            security=self.security.strip().lower() or _DEFAULTS.smtp_security,
         )
 
 
@@ -37,7 +40,7 @@ class WhatsAppResource(dg.ConfigurableResource):
 
     token: str = ""
     phone_number_id: str = ""
-    api_url: str = "https://graph.facebook.com/v21.0"
+    api_url: str = _DEFAULTS.whatsapp_api_url
     template: str = ""
 
     @property
@@ -54,7 +57,7 @@ class DeliveryConfig(dg.ConfigurableResource):
     """Who receives what (a TOML file) and how often a failed message is tried before it is 'dead'."""
 
     routing_file: str
-    max_attempts: str = "8"
+    max_attempts: int = _DEFAULTS.delivery_max_attempts
 
     @property
     def routing(self) -> Routing:
@@ -64,25 +67,26 @@ class DeliveryConfig(dg.ConfigurableResource):
 
 @dg.definitions
 def resources() -> dg.Definitions:
+    settings = load_settings()
     return dg.Definitions(
         resources={
             "smtp": SmtpResource(
-                host=dg.EnvVar("NOVA_SMTP_HOST"),
-                port=dg.EnvVar("NOVA_SMTP_PORT"),
-                username=dg.EnvVar("NOVA_SMTP_USER"),
-                password=dg.EnvVar("NOVA_SMTP_PASSWORD"),
-                sender=dg.EnvVar("NOVA_SMTP_FROM"),
-                security=dg.EnvVar("NOVA_SMTP_SECURITY"),
+                host=settings.smtp_host,
+                port=settings.smtp_port,
+                username=settings.smtp_user,
+                password=secret(settings, "NOVA_SMTP_PASSWORD"),
+                sender=settings.smtp_from,
+                security=settings.smtp_security,
             ),
             "whatsapp": WhatsAppResource(
-                token=dg.EnvVar("NOVA_WHATSAPP_TOKEN"),
-                phone_number_id=dg.EnvVar("NOVA_WHATSAPP_PHONE_NUMBER_ID"),
-                api_url=dg.EnvVar("NOVA_WHATSAPP_API_URL"),
-                template=dg.EnvVar("NOVA_WHATSAPP_TEMPLATE"),
+                token=secret(settings, "NOVA_WHATSAPP_TOKEN"),
+                phone_number_id=settings.whatsapp_phone_number_id,
+                api_url=settings.whatsapp_api_url,
+                template=settings.whatsapp_template,
             ),
             "delivery": DeliveryConfig(
-                routing_file=dg.EnvVar("NOVA_ALERT_ROUTING_FILE"),
-                max_attempts=dg.EnvVar("NOVA_DELIVERY_MAX_ATTEMPTS"),
+                routing_file=str(settings.alert_routing_file),
+                max_attempts=settings.delivery_max_attempts,
             ),
         }
     )

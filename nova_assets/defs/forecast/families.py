@@ -6,8 +6,6 @@ parallel by the multiprocess executor here and as separate pods by the k8s execu
 that collects the groups and logs the family's MLflow run. The global models stay one step each.
 """
 
-import os
-
 import dagster as dg
 import pandas as pd
 
@@ -22,7 +20,7 @@ from nova_assets.lib.forecasting.serving import FamilyModel, FamilySettings
 from nova_assets.lib.forecasting.tracking import RunRecord, forecast_vs_actual, log_run
 from nova_assets.lib.lake_tables import DAILY_DEMAND, family_backtest, family_forecast, family_group_tables
 from nova_assets.resources import CycleConfig, LakeResource, MlflowResource, lake_deps
-from nova_assets.services.local_stack import EMBEDDED_DEFAULTS
+from nova_assets.settings import load_settings
 
 SEASON = 7
 BACKTEST_WINDOWS = 2
@@ -34,14 +32,11 @@ GROUP_N_JOBS = 1
 
 
 def material_groups() -> int:
-    """How many material groups the fanned-out families split into: NOVA_MATERIAL_GROUPS (default 4).
+    """How many material groups the fanned-out families split into: NOVA_MATERIAL_GROUPS.
 
     Read when the code location loads, because it shapes the graph: set it to the number of pods a
     production cycle should spread each family over."""
-    raw = os.environ.get("NOVA_MATERIAL_GROUPS") or EMBEDDED_DEFAULTS["NOVA_MATERIAL_GROUPS"][0]
-    if not raw.isdigit() or int(raw) < 1:
-        raise ValueError(f"NOVA_MATERIAL_GROUPS must be a whole number of at least 1, not {raw!r}")
-    return int(raw)
+    return load_settings().material_groups
 
 
 def _publish(

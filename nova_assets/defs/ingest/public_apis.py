@@ -1,4 +1,5 @@
-"""Raw assets of the public sources (weather, economics): live APIs or the recorded snapshots.
+"""Raw assets of the public sources fetched from an API (weather, economics): one per entry of
+`lib.sources.public.PUBLIC_TABLES`, live or from the recorded snapshots.
 
 NOVA_OFFLINE=1 (the default) parses the recorded answers in data/snapshots; NOVA_OFFLINE=0 calls the
 APIs (retries with backoff, timeouts), stores every answer in bronze before parsing, and on failure
@@ -23,8 +24,8 @@ import pandas as pd
 from nova_assets.defs.ingest.checks import check_specs, publish
 from nova_assets.defs.partitions import daily_partitions
 from nova_assets.lib.lake_tables import WEATHER_INMET_HISTORY, raw
-from nova_assets.lib.sources.public import DAILY_TABLES, PUBLIC_TABLES, fetch_window, plan_source
-from nova_assets.lib.sources.quality import RULES, CheckContext, evaluate
+from nova_assets.lib.sources.public import PUBLIC_TABLES, PublicSource, fetch_window, plan_source
+from nova_assets.lib.sources.quality import CheckContext, evaluate
 from nova_assets.lib.sources.snapshots import SourceUnavailable, acquire
 from nova_assets.lib.sources.upsert import upsert_rows
 from nova_assets.lib.sources.weather import SOURCE_PRECEDENCE
@@ -33,16 +34,16 @@ from nova_assets.resources import LakeResource, SourcesResource, lake_deps
 NETWORK_RETRY = dg.RetryPolicy(max_retries=3, delay=30, backoff=dg.Backoff.EXPONENTIAL, jitter=dg.Jitter.PLUS_MINUS)
 
 
-def _source_asset(table: str) -> dg.AssetsDefinition:
-    daily = table in DAILY_TABLES
+def _source_asset(source: PublicSource) -> dg.AssetsDefinition:
+    table, daily = source.table, source.daily
     weather = table == "weather_daily"
-    date_column = next(iter(RULES[table].columns))  # every public table starts with its date (or month)
+    date_column = next(iter(source.rules.columns))  # every public table starts with its date (or month)
 
     @dg.asset(
         name=table,
         key_prefix="raw",
         kinds={"python", "parquet"},
-        description=PUBLIC_TABLES[table],
+        description=source.description,
         check_specs=check_specs(table),
         partitions_def=daily_partitions if daily else None,
         backfill_policy=dg.BackfillPolicy.single_run() if daily else None,
@@ -125,4 +126,4 @@ def _within(frame: pd.DataFrame, date_column: str, window: tuple[date, date] | N
 
 @dg.definitions
 def defs() -> dg.Definitions:
-    return dg.Definitions(assets=[_source_asset(table) for table in PUBLIC_TABLES])
+    return dg.Definitions(assets=[_source_asset(source) for source in PUBLIC_TABLES.values()])

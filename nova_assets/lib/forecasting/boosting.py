@@ -12,12 +12,10 @@ Design (documented choices):
   lags (which distorts the zero/non-zero features of intermittent series in a recursive scheme).
 - Tweedie objective: non-negative, zero-inflated targets; forecasts are means.
 - Fixed seeds; training targets from the last RECENT_SEASONS seasons, at most MAX_TRAIN_ROWS of
-  them drawn at random across all series (measured: the family took 189 s for
-  1,000 daily series x 3 years, three fits of ~1.1 M rows each, on a busy machine; the cost grows
-  with the rows, and 400 k rows drawn from all series keep every series represented). Each booster runs on one
-  thread and with n_jobs >= 2 the two train side by side: on the 2-core target machine one OpenMP
-  thread per model was measured 2-4x faster than two threads per model (6.6 s vs 25.9 s for
-  LightGBM on 300 daily series x 3 years), and the two models keep both cores busy.
+  them drawn at random across all series (the cost grows with the rows, and rows drawn from all
+  series keep every series represented). Each booster runs on one thread and with n_jobs >= 2 the
+  two train side by side: on the 2-core target machine one OpenMP thread per model is faster than
+  two threads per model, and the two models keep both cores busy (measurements: docs/benchmarks.md).
 """
 
 from __future__ import annotations

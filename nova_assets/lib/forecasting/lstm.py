@@ -29,8 +29,8 @@ BATCH = 256
 LEARNING_RATE = 3e-3
 MAX_SAMPLES = 20_000
 MAX_WINDOW = 112
-# One intra-op thread: for a network this small, thread hand-offs cost more than they save (measured:
-# 8.6 s with 1 thread, 40 s with 2 on a busy 2-core machine, for the carparts panel).
+# One intra-op thread: for a network this small, thread hand-offs cost more than they save
+# (measured: docs/benchmarks.md).
 TORCH_THREADS = 1
 
 

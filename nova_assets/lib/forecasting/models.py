@@ -24,8 +24,8 @@ ZERO_MODEL = "Zero"
 NAIVE_MODEL = "SeasonalNaive"
 LONG_COLUMNS = ["unique_id", "ds", "model", "forecast", "demand_class"]
 BACKTEST_COLUMNS = ["unique_id", "ds", "cutoff", "y", *LONG_COLUMNS[2:]]
-# Prophet and AutoARIMA (~0.3 s and ~0.6 s per daily series and fit) fit at most this many series,
-# those with the most demand: at 10,000 items they would otherwise cost more than the whole budget.
+# Prophet and AutoARIMA, the costliest fits per series (docs/benchmarks.md), fit at most this many
+# series, those with the most demand: at 10,000 items they would otherwise cost more than the whole budget.
 EXPENSIVE_MAX_SERIES = 500
 
 Forecaster = Callable[[pd.DataFrame, pd.Series, FitSpec], pd.DataFrame]

@@ -21,7 +21,7 @@ from nova_assets.lib.forecasting.parallel import map_chunks
 from nova_assets.lib.sources.holidays_calendar import build_holidays
 
 MODEL = "Prophet"
-MAX_SEASONS = 156  # three years of daily data: enough for a yearly cycle, and fits stay ~0.1 s
+MAX_SEASONS = 156  # three years of daily data: enough for a yearly cycle, and fits stay cheap
 PERIOD_DAYS = {"D": 1.0, "W": 7.0, "M": 365.25 / 12}
 
 

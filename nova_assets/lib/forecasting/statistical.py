@@ -10,9 +10,9 @@ every window's scored points. A series without a recorded form (new since the fi
 whose form no longer fits its data (multiplicative errors and a zero, say), is searched again.
 
 AutoARIMA runs only on smooth/erratic series, at most `FitSpec.max_series` of them (those with the
-most demand), and with small orders: its full stepwise search costs
-~4 s per daily series, ~0.6 s like this, and it is no use on mostly-zero demand. On intermittent
-and lumpy series AutoETS searches the non-seasonal forms only (6x cheaper; on daily spare-parts
+most demand), and with small orders: its full stepwise search costs several times more per daily
+series (docs/benchmarks.md), and it is no use on mostly-zero demand. On intermittent
+and lumpy series AutoETS searches the non-seasonal forms only (much cheaper; on daily spare-parts
 demand the full search chose a non-seasonal form for these classes anyway, and the intermittent
 family models them). Both see at most STAT_MAX_SEASONS seasons: on daily data the last half-year
 (their cost grows with the length; neither models a yearly cycle at season 7, and the level they

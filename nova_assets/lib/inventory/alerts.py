@@ -29,7 +29,6 @@ class Severity(StrEnum):
 
 
 _RANK = {Severity.OK: 0, Severity.MEDIO: 1, Severity.ALTO: 2, Severity.CRITICO: 3}
-WATCH_DAYS = 7.0
 
 
 @dataclass(frozen=True)
@@ -61,7 +60,7 @@ def evaluate(
     days_until_reorder_point: float,
     lead_time_days: float,
     order_quantity: float,
-    watch_days: float = WATCH_DAYS,
+    watch_days: float,
 ) -> Alert:
     """Severity, message, action and detail for one material (see the module docstring)."""
     quantity = float(max(math.ceil(order_quantity), 0))

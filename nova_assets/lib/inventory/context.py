@@ -22,7 +22,6 @@ HEAT_C, HEAT_FACTOR = 35.0, 1.15
 HUMID_PCT, HUMID_FACTOR = 80.0, 1.20
 HOLIDAY_MAJOR_FACTOR, HOLIDAY_FACTOR = 0.75, 0.85
 G5_MAX_LIFT = 0.45  # 5G factor 1.0 .. 1.45 with the growth of 5G stations
-DEFAULT_CAP = 1.5
 
 
 @dataclass(frozen=True)
@@ -56,7 +55,7 @@ def design_factors(conditions: Conditions, *, include_holidays: bool = True) -> 
     return factors
 
 
-def compound(factors: dict[str, float], cap: float = DEFAULT_CAP) -> float:
+def compound(factors: dict[str, float], cap: float) -> float:
     """Product of the factors, capped at `cap` (and floored at 1 / cap)."""
     if cap < 1:
         raise ValueError("the cap must be at least 1")

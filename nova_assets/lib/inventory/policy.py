@@ -11,7 +11,7 @@ The same `reorder_points` function drives the daily cycle and the policy backtes
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from enum import StrEnum
 
 import numpy as np
@@ -19,7 +19,7 @@ import pandas as pd
 
 from nova_assets.lib.inventory.lead_time_demand import EmpiricalLTD, NormalLTD, sigma_lead_time_demand
 from nova_assets.lib.inventory.reorder import economic_order_quantity
-from nova_assets.lib.inventory.service import DEFAULT_TARGETS, Measure, ServiceTarget, parse_targets
+from nova_assets.lib.inventory.service import Measure, ServiceTarget
 
 DAYS_PER_YEAR = 365.0
 HORIZON_LIMIT_DAYS = 730  # "days until" beyond two years is reported as infinite
@@ -37,16 +37,17 @@ class Method(StrEnum):
 
 @dataclass(frozen=True)
 class PolicySettings:
-    """Everything the policy needs besides the data; each field has an env var (see local_stack)."""
+    """Everything the policy needs besides the data. The deployment's values (and their defaults) are
+    settings of nova_assets/settings.py (NOVA_SERVICE_TARGETS, NOVA_ORDER_RULE, ...)."""
 
-    targets: dict[str, ServiceTarget] = field(default_factory=lambda: parse_targets(DEFAULT_TARGETS))
+    targets: dict[str, ServiceTarget]
+    order_rule: OrderRule
+    cover_days: float
+    order_cost_brl: float
+    context_multiplier: bool
+    context_cap: float
     default_class: str = "B"  # target for items whose criticality is missing or unknown
     review_days: float = 1.0  # the position is checked every cycle
-    order_rule: OrderRule = OrderRule.EOQ
-    cover_days: float = 30.0
-    order_cost_brl: float = 150.0
-    context_multiplier: bool = False
-    context_cap: float = 1.5
 
     def target(self, criticality: str | None) -> ServiceTarget:
         return self.targets.get(str(criticality), self.targets[self.default_class])

@@ -32,9 +32,6 @@ class ServiceTarget:
         return f"{self.measure}:{self.level:g}"
 
 
-DEFAULT_TARGETS = "A=csl:0.98,B=csl:0.95,C=fill_rate:0.95"
-
-
 def parse_targets(text: str) -> dict[str, ServiceTarget]:
     """'A=csl:0.98,B=csl:0.95,C=fill_rate:0.95' -> target per criticality class (env-var format)."""
     targets = {}

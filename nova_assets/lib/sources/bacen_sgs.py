@@ -1,4 +1,4 @@
-"""BACEN SGS time series (Selic target, IPCA, USD/BRL) -> DataFrame(date, value).
+"""BACEN SGS time series (the SELIC target, series 432) -> DataFrame(date, value).
 
 The SGS API refuses daily series over windows longer than 10 years (HTTP 406 with a Portuguese
 `error` message), so long ranges are fetched in windows and merged into one JSON array, the same
@@ -18,8 +18,6 @@ from nova_assets.lib.sources.snapshots import SourceUnavailable
 
 BASE_URL = "https://api.bcb.gov.br"
 SELIC_META = 432
-IPCA_MONTHLY = 433
-USD_BRL_SELL = 1
 SNAPSHOT_SELIC = "bacen_sgs_432_selic_meta_2015-01-01_2025-11-11.json"
 MAX_WINDOW_YEARS = 10
 

@@ -59,7 +59,7 @@ class SettingError(ValueError):
 
 @dataclass(frozen=True)
 class ErpLimits:
-    """The import's limits (NOVA_ERP_* settings; defaults in services.local_stack)."""
+    """The import's limits: the NOVA_ERP_* settings (nova_assets.settings), whose defaults these are."""
 
     max_held_back_share: float = 0.01
     replace_gap_days: int = 31
@@ -67,29 +67,8 @@ class ErpLimits:
     plausible_factor: float = 20.0
     plausible_limits: Mapping[str, tuple[float | None, float | None] | None] = field(default_factory=dict)
 
-    @classmethod
-    def from_settings(cls, share: str, gap: str, ratio: str, factor: str, limits: str) -> ErpLimits:
-        return cls(
-            max_held_back_share=_number("NOVA_ERP_MAX_HELD_BACK_SHARE", share, 0, 1),
-            replace_gap_days=int(_number("NOVA_ERP_REPLACE_GAP_DAYS", gap, 1, 3660)),
-            max_replaced_ratio=_number("NOVA_ERP_MAX_REPLACED_RATIO", ratio, 0, None),
-            plausible_factor=_number("NOVA_ERP_PLAUSIBLE_FACTOR", factor, 0, None),
-            plausible_limits=parse_limits(limits),
-        )
-
     def limits(self, table: str, column: str, spec: Column) -> tuple[float | None, float | None] | None:
         return self.plausible_limits.get(f"{table}.{column}", spec.limits)
-
-
-def _number(name: str, text: str, low: float, high: float | None) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        value = float("nan")
-    if not (value >= low and (high is None or value <= high)):
-        accepted = f"a number from {low:g}" + (f" to {high:g}" if high is not None else " up")
-        raise SettingError(f"{name}={text!r}: expected {accepted}")
-    return value
 
 
 def parse_limits(text: str) -> dict[str, tuple[float | None, float | None] | None]:

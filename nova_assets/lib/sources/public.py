@@ -1,18 +1,22 @@
-"""The public sources of the raw layer: for each table, its live connector and its recorded stand-in.
+"""The public sources of the raw layer as a registry (PUBLIC_SOURCES): per raw table, its description,
+data contract, dbt staging model, the APIs it calls and how it is fetched live or read from its recording.
 
 Base URLs, the HTTP policy, the weather source and the INMET token come from `LiveSettings`, so the
-real connectors can be pointed at another server (a mirror, or the tests' local server). The daily
+real connectors can be pointed at another server (a mirror, or the tests' local server); each API's
+base-URL setting (NOVA_<ENDPOINT>_URL) is registered from ENDPOINTS in nova_assets/settings.py. The daily
 series are daily-partitioned: a run asks for its days plus a lookback (`fetch_window`); the monthly
 IPCA, and a daily table with no stored history yet, ask for HISTORY_START up to the as-of date.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from datetime import date, timedelta
 from pathlib import Path
 
 from nova_assets.lib.sources import bacen_ptax, bacen_sgs, ibge_sidra, inmet, openmeteo
+from nova_assets.lib.sources.contract import TODAY, WEATHER_COLUMNS, Calendar, DateBound, Freshness, TableRules
 from nova_assets.lib.sources.http_client import DEFAULT_POLICY, HttpPolicy
 from nova_assets.lib.sources.snapshots import LiveSource, Snapshot
 
@@ -22,31 +26,42 @@ WEATHER_SOURCES = ("open-meteo", "inmet")
 # and BACEN occasionally revises a recent value
 PARTITION_LOOKBACK_DAYS = 10
 
-PUBLIC_TABLES: dict[str, str] = {
-    "weather_daily": "Salvador daily weather (Open-Meteo archive, or INMET station A401 with a token); "
-    "hourly UTC values aggregated into America/Bahia days",
-    "economics_selic": "BACEN SGS 432: SELIC target rate (% a.a.), one row per calendar day",
-    "economics_usd_brl": "BACEN PTAX USD closing sell rate (Olinda OData, Fechamento bulletin), business days",
-    "economics_ipca": "IBGE SIDRA table 1737: IPCA monthly % change, Brasil",
-}
-DAILY_TABLES = ("weather_daily", "economics_selic", "economics_usd_brl")  # daily-partitioned series
+
+@dataclass(frozen=True)
+class Endpoint:
+    """A public API: its base URL (the real one by default) and the setting that points it elsewhere."""
+
+    name: str  # e.g. 'bacen_sgs'; the setting is NOVA_<NAME>_URL
+    base_url: str
+    title: str
+
+    @property
+    def setting(self) -> str:
+        return f"NOVA_{self.name.upper()}_URL"
+
+
+BACEN_SGS = Endpoint("bacen_sgs", bacen_sgs.BASE_URL, "BACEN SGS")
+BACEN_PTAX = Endpoint("bacen_ptax", bacen_ptax.BASE_URL, "BACEN PTAX (Olinda OData)")
+IBGE_SIDRA = Endpoint("ibge_sidra", ibge_sidra.BASE_URL, "IBGE SIDRA")
+OPENMETEO = Endpoint("openmeteo", openmeteo.BASE_URL, "the Open-Meteo archive")
+INMET = Endpoint("inmet", inmet.BASE_URL, "the INMET token API")
+ENDPOINTS = (BACEN_SGS, BACEN_PTAX, IBGE_SIDRA, OPENMETEO, INMET)
 
 
 @dataclass(frozen=True)
 class LiveSettings:
-    """Where and how the live sources are called."""
+    """Where and how the live sources are called; `urls` maps an endpoint name to another base URL."""
 
     as_of: date
     policy: HttpPolicy = DEFAULT_POLICY
-    bacen_sgs_url: str = bacen_sgs.BASE_URL
-    bacen_ptax_url: str = bacen_ptax.BASE_URL
-    ibge_sidra_url: str = ibge_sidra.BASE_URL
-    openmeteo_url: str = openmeteo.BASE_URL
-    inmet_url: str = inmet.BASE_URL
+    urls: Mapping[str, str] = field(default_factory=dict)
     weather_source: str = "open-meteo"
     inmet_token: str = ""
     inmet_station: str = inmet.SALVADOR_STATION
     history_start: date = HISTORY_START
+
+    def url(self, endpoint: Endpoint) -> str:
+        return self.urls.get(endpoint.name) or endpoint.base_url
 
 
 @dataclass(frozen=True)
@@ -76,38 +91,32 @@ def fetch_window(
     return min(max(start, settings.history_start), end), end
 
 
-def plan_source(
-    table: str, settings: LiveSettings, snapshot_dir: Path, offline: bool, window: tuple[date, date] | None = None
-) -> SourcePlan:
-    """The connector and snapshot of `table` (a key of PUBLIC_TABLES) for the days of `window`
-    (default: HISTORY_START to the as-of date)."""
-    s = settings
-    start, end = window or (settings.history_start, settings.as_of)
-    if table == "weather_daily":
-        return _weather_plan(settings, snapshot_dir, offline, start, end)
-    if table == "economics_selic":
-        live = LiveSource(
-            f"bacen-sgs-{bacen_sgs.SELIC_META}",
-            lambda: bacen_sgs.fetch_sgs_raw(s.bacen_sgs_url, bacen_sgs.SELIC_META, start, end, s.policy),
-            bacen_sgs.parse_sgs,
-        )
-        return SourcePlan(live, Snapshot(snapshot_dir / bacen_sgs.SNAPSHOT_SELIC, bacen_sgs.parse_sgs))
-    if table == "economics_usd_brl":
-        live = LiveSource(
-            "bacen-ptax-usd",
-            lambda: bacen_ptax.fetch_ptax_raw(s.bacen_ptax_url, start, end, policy=s.policy),
-            bacen_ptax.parse_ptax,
-        )
-        return SourcePlan(live, Snapshot(snapshot_dir / bacen_ptax.SNAPSHOT, bacen_ptax.parse_ptax))
-    if table == "economics_ipca":
-        periods = f"{start:%Y%m}-{end:%Y%m}"
-        live = LiveSource(
-            "ibge-sidra-ipca",
-            lambda: ibge_sidra.fetch_sidra_raw(s.ibge_sidra_url, periods, policy=s.policy),
-            ibge_sidra.parse_sidra,
-        )
-        return SourcePlan(live, Snapshot(snapshot_dir / ibge_sidra.SNAPSHOT, ibge_sidra.parse_sidra))
-    raise ValueError(f"unknown public source table {table!r}; expected one of {sorted(PUBLIC_TABLES)}")
+def _selic_plan(s: LiveSettings, snapshot_dir: Path, offline: bool, start: date, end: date) -> SourcePlan:
+    live = LiveSource(
+        f"bacen-sgs-{bacen_sgs.SELIC_META}",
+        lambda: bacen_sgs.fetch_sgs_raw(s.url(BACEN_SGS), bacen_sgs.SELIC_META, start, end, s.policy),
+        bacen_sgs.parse_sgs,
+    )
+    return SourcePlan(live, Snapshot(snapshot_dir / bacen_sgs.SNAPSHOT_SELIC, bacen_sgs.parse_sgs))
+
+
+def _ptax_plan(s: LiveSettings, snapshot_dir: Path, offline: bool, start: date, end: date) -> SourcePlan:
+    live = LiveSource(
+        "bacen-ptax-usd",
+        lambda: bacen_ptax.fetch_ptax_raw(s.url(BACEN_PTAX), start, end, policy=s.policy),
+        bacen_ptax.parse_ptax,
+    )
+    return SourcePlan(live, Snapshot(snapshot_dir / bacen_ptax.SNAPSHOT, bacen_ptax.parse_ptax))
+
+
+def _ipca_plan(s: LiveSettings, snapshot_dir: Path, offline: bool, start: date, end: date) -> SourcePlan:
+    periods = f"{start:%Y%m}-{end:%Y%m}"
+    live = LiveSource(
+        "ibge-sidra-ipca",
+        lambda: ibge_sidra.fetch_sidra_raw(s.url(IBGE_SIDRA), periods, policy=s.policy),
+        ibge_sidra.parse_sidra,
+    )
+    return SourcePlan(live, Snapshot(snapshot_dir / ibge_sidra.SNAPSHOT, ibge_sidra.parse_sidra))
 
 
 def _weather_plan(s: LiveSettings, snapshot_dir: Path, offline: bool, start: date, end: date) -> SourcePlan:
@@ -123,7 +132,7 @@ def _weather_plan(s: LiveSettings, snapshot_dir: Path, offline: bool, start: dat
         elif s.inmet_token:
             live = LiveSource(
                 f"inmet-{s.inmet_station.lower()}",
-                lambda: inmet.fetch_inmet_range(s.inmet_url, s.inmet_token, start, end, s.inmet_station, s.policy),
+                lambda: inmet.fetch_inmet_range(s.url(INMET), s.inmet_token, start, end, s.inmet_station, s.policy),
                 inmet.parse_inmet_api,
             )
             return SourcePlan(live, snapshot)
@@ -131,7 +140,140 @@ def _weather_plan(s: LiveSettings, snapshot_dir: Path, offline: bool, start: dat
             notes.append("NOVA_WEATHER_SOURCE=inmet but NOVA_INMET_TOKEN is not set: using Open-Meteo instead")
     live = LiveSource(
         "open-meteo",
-        lambda: openmeteo.fetch_openmeteo_raw(s.openmeteo_url, start, end, policy=s.policy),
+        lambda: openmeteo.fetch_openmeteo_raw(s.url(OPENMETEO), start, end, policy=s.policy),
         openmeteo.parse_openmeteo,
     )
     return SourcePlan(live, snapshot, tuple(notes))
+
+
+Planner = Callable[[LiveSettings, Path, bool, date, date], SourcePlan]
+
+
+@dataclass(frozen=True)
+class PublicSource:
+    """One public source of the raw layer: everything about it but its parser and its dbt staging model.
+
+    Adding a source is one entry in PUBLIC_SOURCES plus its connector module (fetch + parse) and its
+    staging model: the raw asset, its asset checks, the base-URL setting (nova_assets/settings.py)
+    and the test that the dbt source and staging model exist all come from the entry.
+    """
+
+    table: str  # raw table, asset key ["raw", table], the `raw` dbt source's table of the same name
+    description: str
+    rules: TableRules  # the data contract, checked before every write (lib.sources.quality)
+    staging_model: str  # the dbt model that reads the table (dbt_project/features/models/staging/<name>.sql)
+    plan: Planner | None = None  # how the table is fetched live / read offline; None: its own asset
+    endpoints: tuple[Endpoint, ...] = ()  # the APIs it calls, one base-URL setting each
+    daily: bool = False  # daily-partitioned, like the dbt models
+
+
+def _daily_rate_rules(calendar: Calendar, max_lag_days: int) -> TableRules:
+    """A daily economic series: one non-negative value per date of `calendar`."""
+    return TableRules(
+        columns={"date": "date", "value": "float"},
+        required=("date", "value"),
+        key=("date",),
+        dates={"date": TODAY},
+        non_negative=("value",),
+        series=("date", calendar),
+        freshness=Freshness("date", max_lag_days),
+    )
+
+
+PUBLIC_SOURCES: dict[str, PublicSource] = {
+    source.table: source
+    for source in (
+        PublicSource(
+            "weather_daily",
+            "Salvador daily weather (Open-Meteo archive, or INMET station A401 with a token); "
+            "hourly UTC values aggregated into America/Bahia days",
+            TableRules(
+                columns=WEATHER_COLUMNS,
+                required=("date", "source"),
+                key=("date",),
+                dates={"date": TODAY},
+                non_negative=("humidity_avg", "precipitation_mm", "wind_speed_max"),
+                series=("date", "daily"),
+                freshness=Freshness("date", 7, value_column="temp_avg"),  # the archive lags ~5 days
+            ),
+            "stg_weather__daily",
+            _weather_plan,
+            (OPENMETEO, INMET),
+            daily=True,
+        ),
+        PublicSource(
+            "economics_selic",
+            "BACEN SGS 432: SELIC target rate (% a.a.), one row per calendar day",
+            _daily_rate_rules("daily", max_lag_days=3),
+            "stg_economics__selic",
+            _selic_plan,
+            (BACEN_SGS,),
+            daily=True,
+        ),
+        PublicSource(
+            "economics_usd_brl",
+            "BACEN PTAX USD closing sell rate (Olinda OData, Fechamento bulletin), business days",
+            _daily_rate_rules("business", max_lag_days=5),  # a long weekend (Carnaval: Saturday to Wednesday)
+            "stg_economics__usd_brl",
+            _ptax_plan,
+            (BACEN_PTAX,),
+            daily=True,
+        ),
+        PublicSource(
+            "economics_ipca",
+            "IBGE SIDRA table 1737: IPCA monthly % change, Brasil",
+            TableRules(
+                columns={"month": "date", "value": "float"},
+                required=("month", "value"),
+                key=("month",),
+                dates={"month": TODAY},
+                series=("month", "monthly"),
+                freshness=Freshness("month", 75),  # IPCA of month M is published around the 10th of M+1
+            ),
+            "stg_economics__ipca",
+            _ipca_plan,
+            (IBGE_SIDRA,),
+        ),
+        PublicSource(
+            "anatel_5g_monthly",
+            "Monthly new and cumulative 5G (NR) stations in Salvador, from the newest readable ANATEL export "
+            "dropped in the landing folder (ANATEL has no API for it)",
+            TableRules(
+                columns={"month": "date", "ibge_code": "str", "stations_5g_new": "int", "stations_5g_total": "int"},
+                required=("month", "ibge_code"),
+                key=("month", "ibge_code"),
+                dates={"month": TODAY},
+                non_negative=("stations_5g_new", "stations_5g_total"),
+                series=("month", "monthly"),
+                freshness=Freshness("month", 92),
+            ),
+            "stg_anatel__5g_monthly",
+        ),
+        PublicSource(
+            "holidays",
+            "National, state (BA), optional and municipal holidays from the `holidays` package",
+            TableRules(
+                columns={"date": "date", "name": "str", "scope": "str", "is_major": "bool"},
+                required=("date", "name", "scope"),
+                key=("date",),
+                dates={"date": DateBound(next_year_end=True)},
+            ),
+            "stg_calendar__holidays",
+        ),
+    )
+}
+# the sources fetched from an API (live) or a recorded snapshot (offline), by the assets of defs/ingest/public_apis.py
+PUBLIC_TABLES: dict[str, PublicSource] = {table: s for table, s in PUBLIC_SOURCES.items() if s.plan is not None}
+DAILY_TABLES = tuple(table for table, source in PUBLIC_TABLES.items() if source.daily)
+
+
+def plan_source(
+    table: str, settings: LiveSettings, snapshot_dir: Path, offline: bool, window: tuple[date, date] | None = None
+) -> SourcePlan:
+    """The connector and snapshot of `table` (a key of PUBLIC_TABLES) for the days of `window`
+    (default: HISTORY_START to the as-of date)."""
+    source = PUBLIC_TABLES.get(table)
+    if source is None or source.plan is None:
+        raise ValueError(f"unknown public source table {table!r}; expected one of {sorted(PUBLIC_TABLES)}")
+    start, end = window or (settings.history_start, settings.as_of)
+    return source.plan(settings, snapshot_dir, offline, start, end)

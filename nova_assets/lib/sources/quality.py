@@ -15,17 +15,28 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 import holidays
 import pandas as pd
 import pyarrow as pa
 
 from nova_assets.lib.local_time import today
+from nova_assets.lib.sources.contract import (
+    CHECKS,
+    TODAY,
+    WEATHER_COLUMNS,
+    Calendar,
+    DateBound,
+    Freshness,
+    Kind,
+    TableRules,
+)
 from nova_assets.lib.sources.erp_files import ERP_TABLES
 from nova_assets.lib.sources.landing import write_atomic
+from nova_assets.lib.sources.public import PUBLIC_SOURCES
 
 EARLIEST = date(2000, 1, 1)
 MAX_QUARANTINED_SHARE = 0.01  # rows_loaded passes while at most 1% of a table's rows are quarantined
@@ -33,8 +44,6 @@ EXAMPLES = 5
 STATUS_DIR = "status"  # lake folder of the per-source status files
 MOVEMENT_BUSINESS_KEY = ("movement_date", "material_id", "site_id", "movement_type", "quantity")
 
-Kind = Literal["str", "float", "int", "date", "bool"]
-Calendar = Literal["daily", "business", "monthly"]
 ARROW_TYPES: dict[Kind, Callable[[pa.DataType], bool]] = {
     "str": lambda t: pa.types.is_string(t) or pa.types.is_large_string(t) or pa.types.is_null(t),
     "float": pa.types.is_float64,
@@ -42,92 +51,6 @@ ARROW_TYPES: dict[Kind, Callable[[pa.DataType], bool]] = {
     "date": lambda t: pa.types.is_date32(t) or pa.types.is_null(t),
     "bool": pa.types.is_boolean,
 }
-
-# name -> (what it verifies, blocking: a failure stops the table from replacing the last good one)
-CHECKS: dict[str, tuple[str, bool]] = {
-    "schema": ("required columns present with the contract types, no missing required value, rows present", True),
-    "date_range": (
-        "no date before 2000-01-01 or after the cycle's as-of date (or the column's own bound); ERP rows outside "
-        "are held back, blocking only when more than NOVA_ERP_MAX_HELD_BACK_SHARE of the rows are",
-        True,
-    ),
-    "unique_key": ("no two rows share the table's key", True),
-    "non_negative": ("no negative quantity, cost, lead time or count", True),
-    "known_materials": (
-        "every material_id exists in erp_materials (codes compared case-insensitively); other rows are held back, "
-        "blocking only when more than NOVA_ERP_MAX_HELD_BACK_SHARE of the rows are",
-        True,
-    ),
-    "known_sites": ("every site_id exists in erp_sites", False),
-    "plausible": (
-        "no ERP value outside its plausible range or far above its material's history (such rows are held back; "
-        "blocking only when more than NOVA_ERP_MAX_HELD_BACK_SHARE of the rows are)",
-        True,
-    ),
-    "replacement": (
-        "no movements file without document numbers replaces far more stored rows than it brings",
-        True,
-    ),
-    "no_gaps": ("the series has a value for every day (business day for PTAX, month for monthly series)", False),
-    "fresh": ("newest date close enough to the as-of date, and not a fallback for a failed live fetch", False),
-    "rows_loaded": ("at most 1% of the rows quarantined and no file of the table rejected in this run", False),
-}
-
-
-@dataclass(frozen=True)
-class DateBound:
-    """The latest date a column may hold: the as-of date plus `days_after`, or the end of next year."""
-
-    days_after: int = 0
-    next_year_end: bool = False
-
-    def latest(self, as_of: date) -> date:
-        return date(as_of.year + 1, 12, 31) if self.next_year_end else as_of + timedelta(days=self.days_after)
-
-
-@dataclass(frozen=True)
-class Freshness:
-    """`column`'s newest date (with a value in `value_column`, if given) may lag the as-of date by max_lag_days."""
-
-    column: str
-    max_lag_days: int
-    value_column: str | None = None
-
-
-@dataclass(frozen=True)
-class TableRules:
-    """What a raw table must satisfy; see the module doc."""
-
-    columns: Mapping[str, Kind]
-    required: tuple[str, ...] = ()  # columns that may hold no missing value
-    min_rows: int = 1
-    key: tuple[str, ...] = ()
-    row_id: str | None = None  # a row with a value here is identified by it alone, not by `key`
-    dates: Mapping[str, DateBound] = field(default_factory=dict)
-    non_negative: tuple[str, ...] = ()
-    codes: Mapping[str, str] = field(default_factory=dict)  # column -> check name (known_materials...)
-    series: tuple[str, Calendar] | None = None
-    freshness: Freshness | None = None
-    loaded_from_files: bool = False  # ERP and INMET archives: rows_loaded applies
-    plausible: bool = False  # ERP: values checked against their plausible range and history
-    replacement: bool = False  # ERP movements: re-exports replace rows
-
-    def check_names(self) -> list[str]:
-        """The checks that apply to this table, in CHECKS order."""
-        applies = {
-            "schema": True,
-            "date_range": bool(self.dates),
-            "unique_key": bool(self.key),
-            "non_negative": bool(self.non_negative),
-            "known_materials": "known_materials" in self.codes.values(),
-            "known_sites": "known_sites" in self.codes.values(),
-            "plausible": self.plausible,
-            "replacement": self.replacement,
-            "no_gaps": self.series is not None,
-            "fresh": self.freshness is not None,
-            "rows_loaded": self.loaded_from_files,
-        }
-        return [name for name in CHECKS if applies[name]]
 
 
 @dataclass(frozen=True)
@@ -180,17 +103,6 @@ def _erp_rules(table: str, **extra: Any) -> TableRules:
     )
 
 
-TODAY = DateBound()
-WEATHER_COLUMNS: dict[str, Kind] = {
-    "date": "date",
-    "temp_max": "float",
-    "temp_min": "float",
-    "temp_avg": "float",
-    "humidity_avg": "float",
-    "precipitation_mm": "float",
-    "wind_speed_max": "float",
-    "source": "str",
-}
 RULES: dict[str, TableRules] = {
     "erp_materials": _erp_rules("erp_materials"),
     "erp_sites": _erp_rules("erp_sites"),
@@ -221,15 +133,6 @@ RULES: dict[str, TableRules] = {
         dates={"order_date": TODAY, "promised_date": DateBound(days_after=5 * 366)},
         codes={"material_id": "known_materials", "site_id": "known_sites"},
     ),
-    "weather_daily": TableRules(
-        columns=WEATHER_COLUMNS,
-        required=("date", "source"),
-        key=("date",),
-        dates={"date": TODAY},
-        non_negative=("humidity_avg", "precipitation_mm", "wind_speed_max"),
-        series=("date", "daily"),
-        freshness=Freshness("date", 7, value_column="temp_avg"),  # the archive lags ~5 days
-    ),
     # the yearly INMET files: history, so no freshness; gaps (station outages) are filled in weather_daily
     "weather_inmet_history": TableRules(
         columns=WEATHER_COLUMNS,
@@ -240,47 +143,7 @@ RULES: dict[str, TableRules] = {
         non_negative=("humidity_avg", "precipitation_mm", "wind_speed_max"),
         loaded_from_files=True,  # rows_loaded fails when an archive was rejected in this run
     ),
-    "economics_selic": TableRules(
-        columns={"date": "date", "value": "float"},
-        required=("date", "value"),
-        key=("date",),
-        dates={"date": TODAY},
-        non_negative=("value",),
-        series=("date", "daily"),
-        freshness=Freshness("date", 3),
-    ),
-    "economics_usd_brl": TableRules(
-        columns={"date": "date", "value": "float"},
-        required=("date", "value"),
-        key=("date",),
-        dates={"date": TODAY},
-        non_negative=("value",),
-        series=("date", "business"),
-        freshness=Freshness("date", 5),  # a long weekend (Carnaval: Saturday to Wednesday)
-    ),
-    "economics_ipca": TableRules(
-        columns={"month": "date", "value": "float"},
-        required=("month", "value"),
-        key=("month",),
-        dates={"month": TODAY},
-        series=("month", "monthly"),
-        freshness=Freshness("month", 75),  # IPCA of month M is published around the 10th of M+1
-    ),
-    "anatel_5g_monthly": TableRules(
-        columns={"month": "date", "ibge_code": "str", "stations_5g_new": "int", "stations_5g_total": "int"},
-        required=("month", "ibge_code"),
-        key=("month", "ibge_code"),
-        dates={"month": TODAY},
-        non_negative=("stations_5g_new", "stations_5g_total"),
-        series=("month", "monthly"),
-        freshness=Freshness("month", 92),
-    ),
-    "holidays": TableRules(
-        columns={"date": "date", "name": "str", "scope": "str", "is_major": "bool"},
-        required=("date", "name", "scope"),
-        key=("date",),
-        dates={"date": DateBound(next_year_end=True)},
-    ),
+    **{table: source.rules for table, source in PUBLIC_SOURCES.items()},
 }
 
 

@@ -7,15 +7,15 @@ STAMP  := $(VENV)/.installed
 DBT_MANIFESTS := dbt_project/features/target/manifest.json dbt_project/gold/target/manifest.json
 DBT_FILES := $(shell find dbt_project -name target -prune -o -name logs -prune -o -type f \( -name '*.sql' -o -name '*.yml' \) -print)
 
-.PHONY: run test ui install lint bench down clean
+.PHONY: run test ui install browser lint bench down clean
 
 run: $(STAMP) $(DBT_MANIFESTS)  ## set up everything, start Postgres, materialize the daily cycle once
 	$(BIN)/nova run    # progress by layer; the full event log goes to data/logs/ (`nova run --verbose` prints it)
 
-test: $(STAMP) $(DBT_MANIFESTS)  ## set up everything and run the test suite (starts its own Postgres)
+test: $(STAMP) $(DBT_MANIFESTS) browser  ## set up everything and run the test suite (starts its own Postgres)
 	$(BIN)/python -m pytest -q
 
-ui: $(STAMP) $(DBT_MANIFESTS)  ## Dagster UI on :3000 and MLflow UI on :5000 (Ctrl-C stops both)
+ui: $(STAMP) $(DBT_MANIFESTS)  ## web app on :8000 beside the Dagster UI on :3000 and MLflow UI on :5000 (Ctrl-C stops all)
 	$(BIN)/nova ui
 
 lint: $(STAMP)
@@ -26,6 +26,14 @@ down:                    ## stop the project-local PostgreSQL
 	$(BIN)/nova services down
 
 install: $(STAMP) $(DBT_MANIFESTS)
+
+# Debian's Chromium for the browser tests (Playwright drives it; `playwright install` cannot download here).
+CHROMIUM := /usr/bin/chromium
+browser:
+	@test -x $(CHROMIUM) || [ "$$(id -u)" != 0 ] || ! command -v apt-get >/dev/null || { \
+		DEBIAN_FRONTEND=noninteractive apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium fonts-dejavu-core; }
+	@test -x $(CHROMIUM) || echo "chromium is missing (not root, or no apt-get): the browser tests will be skipped"
 
 # The environment is rebuilt only when the pins change. torch is pinned to the CPU build.
 $(STAMP): pyproject.toml constraints.txt

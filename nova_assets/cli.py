@@ -18,6 +18,7 @@ from nova_assets.forecast_cli import add_forecast_commands
 from nova_assets.inventory_cli import add_inventory_commands
 from nova_assets.lib.gold.connection import redact_url
 from nova_assets.lib.local_time import today
+from nova_assets.platform_cli import add_platform_commands
 from nova_assets.services.local_stack import (
     PROJECT_ROOT,
     StackConfigError,
@@ -37,6 +38,11 @@ def _dagster_env(settings: dict[str, str]) -> dict[str, str]:
     first on PATH, where `dagster dev`'s dbt preparation (dagster-dbt) looks for dbt."""
     path = os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "")])
     return {**os.environ, **settings, "PATH": path}
+
+
+def web_url(settings: dict[str, str]) -> str:
+    """Where `nova ui` serves the dashboard and the API (NOVA_WEB_HOST, NOVA_WEB_PORT)."""
+    return f"http://{settings['NOVA_WEB_HOST']}:{settings['NOVA_WEB_PORT']}"
 
 
 def cmd_services(args: argparse.Namespace) -> int:
@@ -151,7 +157,10 @@ def cmd_run(args: argparse.Namespace) -> int:
         f"\nWall time: {time.monotonic() - started:.0f} s."
         + (" The ERP data is SYNTHETIC (see data/landing/SYNTHETIC_DATA.txt)." if synthetic else "")
     )
-    print("Open the UIs with `make ui`: Dagster http://127.0.0.1:3000, MLflow http://127.0.0.1:5000")
+    print(
+        f"Open the UIs with `make ui`: web app {web_url(settings)}, Dagster http://127.0.0.1:3000,"
+        " MLflow http://127.0.0.1:5000"
+    )
     return 0
 
 
@@ -260,9 +269,12 @@ def cmd_ui(args: argparse.Namespace) -> int:
             cwd=PROJECT_ROOT,
             env=env,
         ),
+        subprocess.Popen([sys.executable, "-m", "nova_assets.web.server"], cwd=PROJECT_ROOT, env=env),  # web app
     ]
-    print(f"Dagster UI: http://127.0.0.1:{args.dagster_port}   MLflow UI: http://127.0.0.1:{args.mlflow_port}")
-    print("Ctrl-C stops both.")
+    print(
+        f"Web app: {web_url(settings)}   Dagster UI: http://127.0.0.1:{args.dagster_port}   MLflow UI: http://127.0.0.1:{args.mlflow_port}"
+    )
+    print("Ctrl-C stops all three.")
     signal.signal(signal.SIGTERM, signal.default_int_handler)  # `kill` stops them as cleanly as Ctrl-C
     try:
         while all(p.poll() is None for p in processes):
@@ -312,6 +324,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_forecast_commands(sub)
     add_inventory_commands(sub)
     add_erp_commands(sub)
+    add_platform_commands(sub)
     return parser
 
 

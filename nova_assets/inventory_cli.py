@@ -5,7 +5,9 @@
 The table needs an item, a date and a quantity column (names detected, or --id-col etc.);
 quantities are summed into --freq periods and the lead time is in those periods. Prints the
 comparison (fill rate, cycle service level, stockout periods, average on hand and inventory
-value, orders) and whether the project's policy lands within 2 points of the target.
+value, orders), whether the project's policy lands within 2 points of the target, and the
+service-stock curve (the project's policy at each --curve target). The project's nominal level is
+calibrated on shadow replicas' simulated service before each decision (--no-calibration: off).
 """
 
 from __future__ import annotations
@@ -14,13 +16,11 @@ import argparse
 import time
 from pathlib import Path
 
-import numpy as np
-
-from nova_assets.lib.inventory.backtest_report import format_table, run_backtest, where_baseline_meets
-from nova_assets.lib.inventory.demand_table import FREQS, PERIODS_PER_YEAR, read_long_table, to_matrix
+from nova_assets.lib.inventory.backtest_report import CURVE_TARGETS, format_table, table_backtest, where_baseline_meets
+from nova_assets.lib.inventory.demand_table import FREQS, read_long_table, to_matrix
 from nova_assets.lib.inventory.reorder import BASELINE_POLICY, PROJECT_POLICY
 from nova_assets.lib.inventory.service import Measure, ServiceTarget
-from nova_assets.lib.inventory.simulation import Simulation, achieved, cover_quantity, within
+from nova_assets.lib.inventory.simulation import achieved, within
 
 TOLERANCE = 0.02
 
@@ -52,6 +52,18 @@ def add_inventory_commands(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--date-col")
     parser.add_argument("--value-col")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument(
+        "--no-calibration",
+        action="store_true",
+        help="run the project's policy at the nominal target (default: the level calibrated on simulated service)",
+    )
+    parser.add_argument(
+        "--curve",
+        type=float,
+        nargs="*",
+        default=list(CURVE_TARGETS),
+        help="targets of the service-stock curve (default: %(default)s; none to skip)",
+    )
     parser.add_argument("--output", type=Path, help="write the per-item results to this CSV")
     parser.set_defaults(func=cmd_policy_backtest)
 
@@ -68,29 +80,28 @@ def cmd_policy_backtest(args: argparse.Namespace) -> int:
         keep_leading_zeros=args.keep_leading_zeros,
     )
     n, periods = matrix.values.shape
-    warmup = args.warmup or min(int(PERIODS_PER_YEAR[args.freq]), max(periods // 2, 1))
-    simulation = Simulation(
-        demand=matrix.values,
-        lead_time=np.full(n, args.lead_time),
-        lead_time_std=np.full(n, args.lead_time_std),
-        warmup=warmup,
-        backorders=not args.lost_sales,
-        recompute_every=args.recompute_every,
-        seed=args.seed,
-    )
-    result = run_backtest(
-        simulation,
+    simulation, result = table_backtest(
+        matrix,
         args.freq,
-        np.full(n, target.measure.value),
-        np.full(n, target.level),
-        cover_quantity(args.cover_periods),
-        item_ids=matrix.items,
+        target,
+        args.lead_time,
+        args.lead_time_std,
+        lost_sales=args.lost_sales,
+        warmup=args.warmup,
+        recompute_every=args.recompute_every,
+        cover_periods=args.cover_periods,
+        seed=args.seed,
+        curve_targets=args.curve,
+        calibrate=not args.no_calibration,
     )
+    warmup = simulation.warmup
     measured = int((result.per_item.loc[result.per_item["policy"] == PROJECT_POLICY, "periods"] > 0).sum())
     print(
         f"{args.input.name}: {n} items, {periods} periods ({matrix.periods[0]} .. {matrix.periods[-1]}), "
         f"{measured} items with measured periods after a {warmup}-period warm-up; lead time {args.lead_time:g}"
-        f" ± {args.lead_time_std:g} periods; target {target}; " + ("lost sales" if args.lost_sales else "backorders")
+        f" ± {args.lead_time_std:g} periods; target {target}; "
+        + ("lost sales" if args.lost_sales else "backorders")
+        + ("; nominal level = target" if args.no_calibration else "; nominal level calibrated on simulated service")
     )
     print()
     print(format_table(result.summary))
@@ -114,6 +125,12 @@ def cmd_policy_backtest(args: argparse.Namespace) -> int:
             f"{meets.loc[PROJECT_POLICY, 'avg_inventory_value']:,.0f} (project) vs "
             f"{meets.loc[BASELINE_POLICY, 'avg_inventory_value']:,.0f} (baseline)."
         )
+    if not result.curve.empty:
+        print()
+        print("Service-stock curve of the project's policy (every item at each target; value_per_point = stock")
+        print("value each point of service reached costs over the previous target):")
+        print()
+        print(format_table(result.curve))
     if args.output:
         result.per_item.to_csv(args.output, index=False)
         print(f"Per-item results: {args.output}")

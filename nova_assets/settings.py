@@ -456,6 +456,54 @@ SETTINGS: dict[str, Setting] = {
             ),
         ),
         *_section(
+            "Web app and API",
+            Setting("NOVA_WEB_HOST", "127.0.0.1", "address the web app (dashboard and `/api/v1`) listens on"),
+            Setting("NOVA_WEB_PORT", "8000", "port of the web app", PORT),
+            Setting(
+                "NOVA_WEB_DIR",
+                "data/web",
+                "the web app's secrets, generated at first start (mode 0600): JWT signing key, API database password",
+                PATH,
+            ),
+            Setting(
+                "NOVA_API_POSTGRES_URL",
+                "",
+                "the API's least-privilege database login (a managed database); empty: role `nova_api` on the gold "
+                "server, given LOGIN with a generated password through NOVA_POSTGRES_URL",
+                shown_default="role `nova_api`, password generated",
+                secret=True,
+            ),
+            Setting("NOVA_JWT_TTL_MINUTES", "30", "lifetime of an access token, minutes (sign in again after)", WHOLE),
+            Setting(
+                "NOVA_LOGIN_MAX_FAILURES",
+                "5",
+                "failed sign-ins of one user from one address within the window before refusal (429)",
+                WHOLE,
+            ),
+            Setting("NOVA_LOGIN_WINDOW_MINUTES", "15", "window of the failed sign-in limit, minutes", WHOLE),
+            Setting("NOVA_WEB_CORS_ORIGINS", "", "origins allowed by CORS, comma-separated; empty: CORS closed"),
+            Setting(
+                "NOVA_WEB_SECURE_COOKIES",
+                "no",
+                "yes: the session cookie is sent over HTTPS only (set it behind TLS)",
+                FLAG,
+            ),
+            Setting(
+                "NOVA_ADMIN_USERNAME",
+                "",
+                "first administrator, created at web-app start while no ADMIN exists (with NOVA_ADMIN_PASSWORD); "
+                "or `nova users add NAME --role ADMIN`",
+            ),
+            Setting(
+                "NOVA_ADMIN_PASSWORD",
+                "",
+                "its password, read only while no ADMIN exists; unset both afterwards (`nova` copies the settings "
+                "into `.env` until then)",
+                SECRET_TEXT,
+                secret=True,
+            ),
+        ),
+        *_section(
             "Synthetic sample",
             Setting("NOVA_SAMPLE_MATERIALS", "300", "materials in the synthetic sample business", WHOLE),
             Setting("NOVA_SAMPLE_SITES", "12", "sites in the synthetic sample business", WHOLE),

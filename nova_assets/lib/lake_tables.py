@@ -135,6 +135,13 @@ REORDER_POINTS = LakeTable(
         "cycle_date",
     ),
 )
+# the planners' daily forecast the reorder points used instead of the ensemble's (lib/platform/overrides.py)
+FORECAST_OVERRIDES = LakeTable(
+    "inventory",
+    "forecast_overrides",
+    ("inventory", "reorder_points"),
+    ("material_id", "forecast_date", "forecast", "override_id", "cycle_date"),
+)
 ALERTS = LakeTable(
     "inventory",
     "alerts",
@@ -147,6 +154,18 @@ POLICY_BACKTEST = LakeTable(
 )
 POLICY_BACKTEST_ITEMS = LakeTable(
     "inventory", "policy_backtest_items", _POLICY_BACKTEST, ("policy", "item", "fill_rate", "segment")
+)
+POLICY_SERVICE_CURVE = LakeTable(
+    "inventory",
+    "policy_service_curve",
+    _POLICY_BACKTEST,
+    ("service_target", "cycle_service_level", "fill_rate", "avg_inventory_value", "value_per_point", "cycle_date"),
+)
+POLICY_CALIBRATION = LakeTable(
+    "inventory",
+    "policy_calibration",
+    _POLICY_BACKTEST,
+    ("method", "service_measure", "nominal_level", "cycles", "cycles_with_stockout", "demand", "filled"),
 )
 
 # the daily PDF report; one file per cycle day: DAILY_REPORT.part(f"relatorio_estoque_{day}")

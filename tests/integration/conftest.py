@@ -1,4 +1,5 @@
-"""A real PostgreSQL server for the tests: the project's own local cluster on its own port.
+"""A real PostgreSQL server for the tests: the project's own local cluster on its own port; and the
+small in-process daily cycle, built once per session, that tests read (or change on a copy).
 
 Set NOVA_TEST_POSTGRES_URL to use an existing server instead (a database the tests may wipe).
 """
@@ -6,10 +7,15 @@ Set NOVA_TEST_POSTGRES_URL to use an existing server instead (a database the tes
 from __future__ import annotations
 
 import os
+import shutil
 import socket
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
+import dagster as dg
+import pandas as pd
 import psycopg
 import pytest
 
@@ -40,11 +46,14 @@ def postgres_server() -> Iterator[str]:
         stop(cluster)
 
 
-def fresh_database(server_url: str, name: str) -> str:
-    """Drop and create database `name` on the test server; return its URL."""
+def fresh_database(server_url: str, name: str, template: str | None = None) -> str:
+    """Drop and create database `name` on the test server (a copy of database `template` if given); return its URL."""
+    create = psycopg.sql.SQL("CREATE DATABASE {}").format(psycopg.sql.Identifier(name))
+    if template:
+        create += psycopg.sql.SQL(" TEMPLATE {}").format(psycopg.sql.Identifier(template))
     with psycopg.connect(server_url, autocommit=True) as conn:
         conn.execute(psycopg.sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(psycopg.sql.Identifier(name)))
-        conn.execute(psycopg.sql.SQL("CREATE DATABASE {}").format(psycopg.sql.Identifier(name)))
+        conn.execute(create)
     base, _ = server_url.rsplit("/", 1)
     return f"{base}/{name}"
 
@@ -77,3 +86,93 @@ def cycle_settings(
 
 def project_path(*parts: str) -> Path:
     return PROJECT_ROOT.joinpath(*parts)
+
+
+CYCLE_MATERIALS = 24  # the session's daily_cycle
+CYCLE_HORIZON = 14
+
+
+@contextmanager
+def environment(settings: dict[str, str]) -> Iterator[None]:
+    """A cycle's settings in os.environ while it loads or runs, and what was there before afterwards
+    (later tests of the session must not see this cycle's folders)."""
+    previous = {name: os.environ.get(name) for name in settings}
+    os.environ.update(settings)
+    try:
+        yield
+    finally:
+        for name, value in previous.items():  # put back only what we set: imports may have extended PATH
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+
+
+@dataclass
+class Cycle:
+    """One in-process daily cycle: its folders and settings, code location, Dagster instance and run."""
+
+    root: Path
+    settings: dict[str, str]
+    definitions: dg.Definitions
+    instance: dg.DagsterInstance
+    partition: str
+    result: dg.ExecuteInProcessResult | None  # the daily_cycle run; None for a copy
+
+    @property
+    def gold_url(self) -> str:
+        return self.settings["NOVA_POSTGRES_URL"]
+
+    def gold(self, query: str, params: tuple = ()) -> list[tuple]:
+        with psycopg.connect(self.gold_url) as conn:
+            return conn.execute(query, params).fetchall()
+
+    def rerun(self, keys: Sequence[dg.AssetKey]) -> dg.ExecuteInProcessResult:
+        """Materialize `keys` again, as the next daily cycle would."""
+        job = self.definitions.resolve_implicit_global_asset_job_def()
+        with environment(self.settings):
+            result = job.execute_in_process(instance=self.instance, asset_selection=list(keys))
+        assert result.success
+        return result
+
+
+def _load(settings: dict[str, str]) -> tuple[dg.Definitions, str]:
+    """The code location bound to these settings, and the partition of the sample's last day."""
+    with environment(settings):
+        from nova_assets.definitions import defs
+
+        definitions = defs()
+    movements = pd.read_csv(Path(settings["NOVA_LANDING_DIR"]) / "erp" / "movements.csv", usecols=["movement_date"])
+    return definitions, str(movements["movement_date"].max())
+
+
+@pytest.fixture(scope="session")
+def daily_cycle(tmp_path_factory: pytest.TempPathFactory, postgres_server: str) -> Cycle:
+    """The whole daily cycle on a small synthetic business (CYCLE_MATERIALS, 4 sites, CYCLE_HORIZON), once
+    per session. Read it; a test module that changes it works on `copy_cycle`."""
+    from nova_assets.cli import ensure_sample
+
+    root = tmp_path_factory.mktemp("daily_cycle")
+    settings = cycle_settings(
+        root, postgres_server, "nova_cycle_test", materials=CYCLE_MATERIALS, sites=4, horizon=CYCLE_HORIZON
+    )
+    ensure_sample(settings)
+    definitions, partition = _load(settings)
+    instance = dg.DagsterInstance.ephemeral()
+    with environment(settings):
+        result = definitions.resolve_job_def("daily_cycle").execute_in_process(
+            instance=instance, partition_key=partition
+        )
+    return Cycle(root, settings, definitions, instance, partition, result)
+
+
+def copy_cycle(cycle: Cycle, root: Path, postgres_server: str, database: str) -> Cycle:
+    """A copy of `cycle` to change: its folders copied under `root` (lake, landing, MLflow store), its
+    gold database cloned from the original (CREATE DATABASE ... TEMPLATE), its code location bound to
+    the copy, a fresh Dagster instance."""
+    shutil.copytree(cycle.root, root, dirs_exist_ok=True)
+    original = psycopg.conninfo.conninfo_to_dict(cycle.gold_url)["dbname"]
+    settings = {name: value.replace(str(cycle.root), str(root)) for name, value in cycle.settings.items()}
+    settings["NOVA_POSTGRES_URL"] = fresh_database(postgres_server, database, template=original)
+    definitions, partition = _load(settings)
+    return Cycle(root, settings, definitions, dg.DagsterInstance.ephemeral(), partition, None)

@@ -2,63 +2,17 @@
 
 from __future__ import annotations
 
-import os
-from collections.abc import Iterator
 from pathlib import Path
 
-import dagster as dg
 import pandas as pd
-import psycopg
-import pytest
 from mlflow.tracking import MlflowClient
 
 from nova_assets.lib.forecasting.models import FAMILIES
-from tests.integration.conftest import cycle_settings
-
-N_MATERIALS = 24
-HORIZON = 14
+from tests.integration.conftest import CYCLE_HORIZON, CYCLE_MATERIALS, Cycle
 
 
-@pytest.fixture(scope="module")
-def cycle(tmp_path_factory: pytest.TempPathFactory, postgres_server: str) -> Iterator[dict]:
-    root = tmp_path_factory.mktemp("nova")
-    settings = cycle_settings(root, postgres_server, "nova_cycle_test", materials=N_MATERIALS, sites=4, horizon=HORIZON)
-    from nova_assets.cli import ensure_sample
-
-    ensure_sample(settings)
-    previous = {name: os.environ.get(name) for name in settings}
-    os.environ.update(settings)
-    from nova_assets.definitions import defs
-
-    definitions = defs()
-    instance = dg.DagsterInstance.ephemeral()
-    # the dbt assets are daily-partitioned: run the partition of the sample's last day
-    last_day = pd.read_csv(Path(settings["NOVA_LANDING_DIR"]) / "erp" / "movements.csv", usecols=["movement_date"])
-    partition_key = str(last_day["movement_date"].max())
-    result = definitions.resolve_job_def("daily_cycle").execute_in_process(
-        instance=instance, partition_key=partition_key
-    )
-    yield {
-        "settings": settings,
-        "defs": definitions,
-        "instance": instance,
-        "result": result,
-        "partition_key": partition_key,
-    }
-    for name, value in previous.items():  # put back only what we set: imports may have extended PATH
-        if value is None:
-            os.environ.pop(name, None)
-        else:
-            os.environ[name] = value
-
-
-def _gold(cycle: dict, query: str, params: tuple = ()) -> list[tuple]:
-    with psycopg.connect(cycle["settings"]["NOVA_POSTGRES_URL"]) as conn:
-        return conn.execute(query, params).fetchall()
-
-
-def test_cycle_succeeds_with_every_layer(cycle: dict) -> None:
-    result = cycle["result"]
+def test_cycle_succeeds_with_every_layer(daily_cycle: Cycle) -> None:
+    result = daily_cycle.result
     assert result.success
     materialized = {e.asset_key.to_user_string() for e in result.get_asset_materialization_events()}
     for key in (
@@ -81,46 +35,45 @@ def test_cycle_succeeds_with_every_layer(cycle: dict) -> None:
         assert key in materialized, key
 
 
-def test_dbt_tests_ran_as_passing_asset_checks(cycle: dict) -> None:
-    evaluations = cycle["result"].get_asset_check_evaluations()
+def test_dbt_tests_ran_as_passing_asset_checks(daily_cycle: Cycle) -> None:
+    evaluations = daily_cycle.result.get_asset_check_evaluations()
     assert len(evaluations) > 20
     failed = [e.check_name for e in evaluations if not e.passed]
     assert failed == []
 
 
-def test_gold_holds_every_material(cycle: dict) -> None:
-    materials = _gold(cycle, "SELECT count(*) FROM core.materials")[0][0]
-    assert materials == N_MATERIALS
+def test_gold_holds_every_material(daily_cycle: Cycle) -> None:
+    materials = daily_cycle.gold("SELECT count(*) FROM core.materials")[0][0]
+    assert materials == CYCLE_MATERIALS
     for table in ("analytics.reorder_points", "analytics.alerts"):
-        assert _gold(cycle, f"SELECT count(DISTINCT material_id) FROM {table}")[0][0] == N_MATERIALS
-    per_material = _gold(
-        cycle, "SELECT material_id, count(*) FROM analytics.forecasts WHERE model = 'Ensemble' GROUP BY material_id"
+        assert daily_cycle.gold(f"SELECT count(DISTINCT material_id) FROM {table}")[0][0] == CYCLE_MATERIALS
+    per_material = daily_cycle.gold(
+        "SELECT material_id, count(*) FROM analytics.forecasts WHERE model = 'Ensemble' GROUP BY material_id"
     )
-    assert len(per_material) == N_MATERIALS
-    assert {n for _, n in per_material} == {HORIZON}
+    assert len(per_material) == CYCLE_MATERIALS
+    assert {n for _, n in per_material} == {CYCLE_HORIZON}
 
 
-def test_supplier_performance_is_measured_on_purchase_orders_and_their_receipts(cycle: dict) -> None:
-    received, linked = _gold(
-        cycle, "SELECT count(*) FILTER (WHERE received_date IS NOT NULL), count(*) FROM analytics.purchase_orders"
+def test_supplier_performance_is_measured_on_purchase_orders_and_their_receipts(daily_cycle: Cycle) -> None:
+    received, linked = daily_cycle.gold(
+        "SELECT count(*) FILTER (WHERE received_date IS NOT NULL), count(*) FROM analytics.purchase_orders"
     )[0]
     assert linked > 0 and received > 0
-    rows = _gold(cycle, "SELECT basis, orders_received, on_time_rate FROM marts.supplier_performance")
+    rows = daily_cycle.gold("SELECT basis, orders_received, on_time_rate FROM marts.supplier_performance")
     assert rows and {basis for basis, _, _ in rows} == {"erp_purchase_orders"}
     rates = [rate for _, n, rate in rows if n]
     assert rates and all(0.0 <= rate <= 1.0 for rate in rates)
     assert sum(n for _, n, _ in rows) == received
 
 
-def test_reorder_points_and_forecasts_are_non_negative(cycle: dict) -> None:
-    assert _gold(cycle, "SELECT min(reorder_point), min(safety_stock) FROM analytics.reorder_points")[0][0] >= 0
-    assert _gold(cycle, "SELECT min(forecast) FROM analytics.forecasts")[0][0] >= 0
+def test_reorder_points_and_forecasts_are_non_negative(daily_cycle: Cycle) -> None:
+    assert daily_cycle.gold("SELECT min(reorder_point), min(safety_stock) FROM analytics.reorder_points")[0][0] >= 0
+    assert daily_cycle.gold("SELECT min(forecast) FROM analytics.forecasts")[0][0] >= 0
 
 
-def test_materials_below_reorder_point_are_alerted(cycle: dict) -> None:
+def test_materials_below_reorder_point_are_alerted(daily_cycle: Cycle) -> None:
     # alerts follow the project's policy; reorder_points also holds the design's baseline per material
-    rows = _gold(
-        cycle,
+    rows = daily_cycle.gold(
         "SELECT a.severity, sign(r.stock_position - r.reorder_point) FROM analytics.alerts a"
         " JOIN analytics.reorder_points r USING (cycle_date, material_id) WHERE r.policy = 'project'",
     )
@@ -128,28 +81,28 @@ def test_materials_below_reorder_point_are_alerted(cycle: dict) -> None:
     assert below, "the sample should put some materials below their reorder point"
     assert set(below) <= {"CRÍTICO", "ALTO"}
     assert {severity for severity, side in rows if side > 0} <= {"MÉDIO", "OK"}
-    policies = _gold(cycle, "SELECT DISTINCT policy FROM analytics.reorder_points ORDER BY policy")
+    policies = daily_cycle.gold("SELECT DISTINCT policy FROM analytics.reorder_points ORDER BY policy")
     assert policies == [("baseline_design",), ("project",)]
 
 
-def test_policy_backtest_report_and_delivery_log(cycle: dict) -> None:
-    segments = _gold(cycle, "SELECT policy, segment FROM analytics.policy_backtest WHERE segment = 'all'")
+def test_policy_backtest_report_and_delivery_log(daily_cycle: Cycle) -> None:
+    segments = daily_cycle.gold("SELECT policy, segment FROM analytics.policy_backtest WHERE segment = 'all'")
     assert sorted(segments) == [("baseline_design", "all"), ("project", "all")]
-    assert list((Path(cycle["settings"]["NOVA_LAKE_DIR"]) / "reports").glob("relatorio_estoque_*.pdf"))
+    assert list((Path(daily_cycle.settings["NOVA_LAKE_DIR"]) / "reports").glob("relatorio_estoque_*.pdf"))
     # no SMTP or WhatsApp credentials in the test settings: both channels skipped with a note, no crash
-    skipped = _gold(cycle, "SELECT channel FROM support.delivery_log WHERE status = 'skipped' ORDER BY channel")
+    skipped = daily_cycle.gold("SELECT channel FROM support.delivery_log WHERE status = 'skipped' ORDER BY channel")
     assert skipped == [("email",), ("whatsapp",)]
 
 
-def test_mlflow_has_a_run_per_family_and_the_ensemble(cycle: dict) -> None:
-    client = MlflowClient(tracking_uri=cycle["settings"]["MLFLOW_TRACKING_URI"])
+def test_mlflow_has_a_run_per_family_and_the_ensemble(daily_cycle: Cycle) -> None:
+    client = MlflowClient(tracking_uri=daily_cycle.settings["MLFLOW_TRACKING_URI"])
     experiment = client.get_experiment_by_name("nova-corrente-forecast")
     runs = client.search_runs([experiment.experiment_id])
-    run_id = cycle["result"].run_id
+    run_id = daily_cycle.result.run_id
     families = {r.data.tags["nova.family"] for r in runs if r.data.tags.get("dagster.run_id") == run_id}
     assert families == set(FAMILIES) | {"ensemble"}
     ours = [r for r in runs if r.data.tags.get("dagster.run_id") == run_id]
-    assert {r.data.tags["dagster.partition"] for r in ours} == {cycle["partition_key"]}
+    assert {r.data.tags["dagster.partition"] for r in ours} == {daily_cycle.partition}
     intermittent = next(r for r in ours if r.data.tags["nova.family"] == "intermittent")
     artifacts = {a.path for a in client.list_artifacts(intermittent.info.run_id)}
     assert {"forecast_vs_actual.png", "backtest_by_model.csv"} <= artifacts
@@ -164,29 +117,28 @@ def test_mlflow_has_a_run_per_family_and_the_ensemble(cycle: dict) -> None:
     assert by_class and all(abs(total - 1) < 1e-5 for total in by_class.values()), by_class
 
 
-def test_gold_reload_is_idempotent(cycle: dict) -> None:
-    before = _gold(cycle, "SELECT (SELECT count(*) FROM analytics.forecasts), (SELECT count(*) FROM analytics.alerts)")
-    gold_keys = [k for k in cycle["defs"].resolve_asset_graph().get_all_asset_keys() if k.path[0] == "gold"]
-    again = (
-        cycle["defs"]
-        .resolve_implicit_global_asset_job_def()
-        .execute_in_process(instance=cycle["instance"], asset_selection=gold_keys)
+def test_gold_reload_is_idempotent(daily_cycle: Cycle) -> None:
+    before = daily_cycle.gold(
+        "SELECT (SELECT count(*) FROM analytics.forecasts), (SELECT count(*) FROM analytics.alerts)"
     )
-    assert again.success
-    after = _gold(cycle, "SELECT (SELECT count(*) FROM analytics.forecasts), (SELECT count(*) FROM analytics.alerts)")
+    gold_keys = [k for k in daily_cycle.definitions.resolve_asset_graph().get_all_asset_keys() if k.path[0] == "gold"]
+    daily_cycle.rerun(gold_keys)
+    after = daily_cycle.gold(
+        "SELECT (SELECT count(*) FROM analytics.forecasts), (SELECT count(*) FROM analytics.alerts)"
+    )
     assert after == before
-    alerts = pd.DataFrame(_gold(cycle, "SELECT cycle_date, material_id FROM analytics.alerts"))
+    alerts = pd.DataFrame(daily_cycle.gold("SELECT cycle_date, material_id FROM analytics.alerts"))
     assert not alerts.duplicated().any()
 
 
-def test_per_series_families_fan_out_by_material_group(cycle: dict) -> None:
+def test_per_series_families_fan_out_by_material_group(daily_cycle: Cycle) -> None:
     from nova_assets.defs.forecast.families import material_groups
     from nova_assets.lib.lake_tables import family_forecast, family_group_tables
     from nova_assets.resources import LakeResource
 
     n_groups = material_groups()
-    steps = {e.step_key for e in cycle["result"].all_events if e.event_type_value == "STEP_SUCCESS"}
-    lake = LakeResource(lake_dir=cycle["settings"]["NOVA_LAKE_DIR"])
+    steps = {e.step_key for e in daily_cycle.result.all_events if e.event_type_value == "STEP_SUCCESS"}
+    lake = LakeResource(lake_dir=daily_cycle.settings["NOVA_LAKE_DIR"])
     for family in (f for f in FAMILIES.values() if f.fans_out):
         group_steps = {f"forecast__forecast_{family.name}.{family.name}_group_{g}" for g in range(n_groups)}
         assert group_steps <= steps, sorted(steps)

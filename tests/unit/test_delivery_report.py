@@ -113,3 +113,27 @@ def test_report_is_a_pdf_with_kpis_and_charts(tmp_path: Path) -> None:
         "95,1%",
     ):
         assert expected in text, expected
+
+
+def test_report_shows_what_each_point_of_service_costs(tmp_path: Path) -> None:
+    curve = pd.DataFrame(
+        {
+            "service_measure": "mixed",
+            "service_target": [0.90, 0.95, 0.98],
+            "items": 3,
+            "cycle_service_level": [0.903, 0.948, 0.977],
+            "fill_rate": [0.95, 0.975, 0.99],
+            "avg_on_hand": [100.0, 130.0, 180.0],
+            "avg_inventory_value": [10000.0, 13000.0, 18000.0],
+            "value_per_point": [np.nan, 600.0, 1666.7],
+        }
+    )
+    plain = build_report(_report_data(), tmp_path / "plain.pdf")
+    data = _report_data()
+    with_curve = build_report(ReportData(**{**data.__dict__, "service_curve": curve}), tmp_path / "curve.pdf")
+    assert with_curve.stat().st_size > plain.stat().st_size + 5_000  # one more chart
+    if shutil.which("pdftotext") is None:
+        pytest.skip("poppler-utils not installed: text not checked")
+    text = subprocess.run(["pdftotext", str(with_curve), "-"], capture_output=True, text=True, check=True).stdout
+    for expected in ("Quanto custa cada ponto de serviço", "R$ por ponto", "1.666,7", "97,7%"):
+        assert expected in text, expected

@@ -12,9 +12,9 @@ from stockpyl.loss_functions import standard_normal_loss as stockpyl_loss
 
 from nova_assets.lib.inventory.context import Conditions, calendar_lead_time, compound, design_factors
 from nova_assets.lib.inventory.lead_time_demand import (
-    EmpiricalLTD,
+    CompoundDemand,
+    CycleDemand,
     NormalLTD,
-    block_bootstrap,
     forecast_error_sigma,
     sigma_lead_time_demand,
 )
@@ -68,36 +68,78 @@ def test_normal_reorder_point_for_each_measure() -> None:
     assert standard_normal_loss((s[1] - 90) / 20) == pytest.approx(0.1, abs=1e-9)
 
 
-def test_empirical_reorder_point_quantile_and_fill_rate() -> None:
+def test_cycle_demand_levels_quantile_and_fill_rate() -> None:
     draws = np.array([[0, 0, 0, 0, 0, 0, 0, 0, 5, 10]], dtype=float)
-    ltd = EmpiricalLTD(draws)
-    # CSL 90 %: the 9th of 10 sorted draws
-    assert ltd.reorder_point(np.array([False]), np.array([0.9]), np.array([10.0]))[0] == 5
-    assert ltd.reorder_point(np.array([False]), np.array([0.8]), np.array([10.0]))[0] == 0
-    # fill 90 % with Q = 10 allows 1 unit short per cycle: E[(X-0)+] = 1.5, E[(X-5)+] = 0.5 -> s = 5
-    assert ltd.reorder_point(np.array([True]), np.array([0.9]), np.array([10.0]))[0] == 5
-    # fill 85 % allows 1.5: s = 0 is enough
-    assert ltd.reorder_point(np.array([True]), np.array([0.85]), np.array([10.0]))[0] == 0
+    cycle = CycleDemand(cover=draws, lead=np.zeros_like(draws), cycle=draws)
+    csl, fill = np.array([False]), np.array([True])
+    # CSL 90 %: the 9th of 10 sorted draws covers exactly 90 %, whatever the rounding draw
+    for u in (0.0, 0.99):
+        assert cycle.order_up_to(csl, np.array([0.9]), np.array([u]))[0, 0] == 5
+        assert cycle.order_up_to(csl, np.array([0.8]), np.array([u]))[0, 0] == 0
+    # fill rate of S: 1 - E[(X - S)+] / E[X] (no lead-time demand): S = 0 -> 0, S = 5 -> 2/3, S = 10 -> 1
+    assert cycle.order_up_to(fill, np.array([2 / 3]), np.array([0.99]))[0, 0] == 5
+    assert cycle.order_up_to(fill, np.array([0.9]), np.array([0.5]))[0, 0] == 10
+    # 50 % lies between S = 0 (fill 0) and S = 5 (2/3): S = 5 with probability 0.5 / (2/3) = 0.75
+    assert cycle.order_up_to(fill, np.array([0.5]), np.array([0.74]))[0, 0] == 5
+    assert cycle.order_up_to(fill, np.array([0.5]), np.array([0.76]))[0, 0] == 0
 
 
-def test_empirical_from_quantiles_reads_the_quantile_function() -> None:
-    ltd = EmpiricalLTD.from_quantiles(np.array([0.0, 1.0]), np.array([[0.0, 100.0]]), n_draws=1000)
-    assert ltd.mean[0] == pytest.approx(50.0)
-    assert ltd.reorder_point(np.array([False]), np.array([0.95]), np.array([1.0]))[0] == pytest.approx(94.95)
+def test_rounding_between_support_points_keeps_the_expected_coverage() -> None:
+    # one-unit demands: cover is 1 (64 %) or 2 (96 %) or 3; a 90 % target mixes 1 and 2 over items
+    draws = np.tile(np.array([1.0] * 64 + [2.0] * 32 + [3.0] * 4), (1000, 1))
+    cycle = CycleDemand(cover=draws, lead=draws - 1, cycle=np.ones_like(draws))
+    uniform = (np.arange(1000) + 0.5) / 1000
+    levels = cycle.order_up_to(np.zeros(1000, bool), np.full(1000, 0.9), uniform)[0]
+    coverage = np.where(levels >= 2, 0.96, 0.64).mean()
+    assert coverage == pytest.approx(0.9, abs=0.002)
+    assert set(np.unique(levels)) == {1.0, 2.0}
 
 
-def test_block_bootstrap_sums_consecutive_periods() -> None:
-    history = np.array([[2.0] * 20, [np.nan] * 18 + [1.0, 3.0]])
-    lengths = np.array([[3] * 50, [4] * 50])
-    ltd = block_bootstrap(history, lengths, np.random.default_rng(0), first=np.array([0, 18]))
-    assert np.all(ltd.samples[0] == 6.0)
-    # two periods only: the window's rate (2 per period) times the block length
-    assert np.all(ltd.samples[1] == 8.0)
+def test_compound_demand_fits_the_whole_history_and_survives_short_and_empty_ones() -> None:
+    history = np.array(
+        [
+            [np.nan] * 10,  # never observed
+            [0.0] * 10,  # observed, never demanded
+            [np.nan] * 9 + [4.0],  # one period: its first demand
+            [2.0, 0, 0, 0, 1, 0, 0, 0, 3, 0],  # opens with a demand (the long-table convention)
+        ]
+    )
+    model = CompoundDemand.fit(history)
+    # no demand: p = 0, nothing to hold; the first demand is not counted as an occurrence
+    assert model.occurrence[0] == 0 and model.occurrence[1] == 0
+    assert model.occurrence[2] == pytest.approx(0.5 / 1.0)  # Jeffreys prior, no period after the first
+    assert model.occurrence[3] == pytest.approx((2 + 0.5) / (9 + 1))
+    assert model.size_mean[3] == pytest.approx(2.0) and model.integer.all()
+    draws = model.cycle_draws(np.full((4, 200), 2), np.array([0.5, 0.5, 0.5, 0.5]), np.random.default_rng(0))
+    assert np.all(draws.cover[:2] == 0)
+    assert np.all(draws.cover[2:] >= 1) and np.all(draws.cover == np.rint(draws.cover))  # whole units
+    # every cycle begins with its trigger demand: cover = cycle + lead-time demand, cycle >= Q
+    np.testing.assert_allclose(draws.cover, draws.cycle + draws.lead)
+    assert np.all(draws.cycle[2:] >= 0.5)
 
 
-def test_rescaled_keeps_the_shape_and_moves_the_level() -> None:
-    ltd = EmpiricalLTD(np.array([[0.0, 2.0, 4.0], [0.0, 0.0, 0.0]])).rescaled(np.array([4.0, 5.0]))
-    np.testing.assert_allclose(ltd.samples, [[0, 4, 8], [0, 0, 0]])
+def test_cycle_draws_are_conditional_on_the_trigger_demand() -> None:
+    # one-unit demands with p = 0.2 per period, lead time 2 periods, Q < 1: every demand triggers, so a
+    # cycle covers 1 + Binomial(2, 0.2) units; the unconditional 3-period demand has 51 % zeros instead
+    history = np.zeros((1, 4000))
+    history[0, np.random.default_rng(1).random(4000) < 0.2] = 1.0
+    known = np.array([1e9])  # evidence: no parameter uncertainty
+    model = CompoundDemand(np.array([0.2]), np.array([1.0]), np.array([1e-9]), np.array([True]), known, known)
+    draws = model.cycle_draws(np.full((1, 20000), 2), np.array([0.5]), np.random.default_rng(2))
+    share = [np.mean(draws.cover == k) for k in (1, 2, 3)]
+    np.testing.assert_allclose(share, [0.64, 0.32, 0.04], atol=0.01)
+    assert CompoundDemand.fit(history).occurrence[0] == pytest.approx(0.2, abs=0.02)
+
+
+def test_compound_rescaled_moves_the_level_occurrence_first() -> None:
+    model = CompoundDemand(
+        np.array([0.2, 0.5, 0.0]), np.array([2.0, 4.0, 0.0]), np.full(3, 0.3), np.ones(3, bool), *np.zeros((2, 3))
+    )
+    moved = model.rescaled(np.array([0.8, 4.0, 0.25]))
+    np.testing.assert_allclose(moved.mean, [0.8, 4.0, 0.25])
+    assert moved.size_mean[0] == 2.0 and moved.occurrence[0] == pytest.approx(0.4)  # occurrence moved
+    assert moved.occurrence[1] == 1.0 and moved.size_mean[1] == 4.0  # demand every period, larger sizes
+    assert moved.occurrence[2] == 0.25 and moved.size_mean[2] == 1.0  # no history: one-unit demands
 
 
 def test_forecast_error_sigma_from_cumulative_backtest_errors() -> None:
@@ -170,7 +212,6 @@ def test_project_policy_on_hand_computed_items() -> None:
         },
         index=["M1", "M2", "M3"],
     )
-    empirical = EmpiricalLTD(np.zeros((3, 10)))
     # the embedded defaults of the NOVA_* inventory settings, written out: the hand computations use them
     settings = PolicySettings(
         targets=parse_targets("A=csl:0.98,B=csl:0.95,C=fill_rate:0.95"),
@@ -180,7 +221,10 @@ def test_project_policy_on_hand_computed_items() -> None:
         context_multiplier=False,
         context_cap=1.5,
     )
-    out = project_policy(items, empirical, settings, rate=0.25)
+    history = np.zeros((3, 10))
+    out = project_policy(
+        items, CompoundDemand.fit(history), np.full((3, 50), 5), settings, 0.25, np.random.default_rng(0)
+    )
     # M1: risk 9 days, E = 90, sigma = sqrt(9*16 + 100*4) = sqrt(544); CSL 95 % -> s = 90 + 1.6449 * 23.32
     assert out.at["M1", "reorder_point"] == pytest.approx(90 + stats.norm.ppf(0.95) * math.sqrt(544))
     # EOQ: D = 3650, K = 150, h = 25 -> sqrt(2 * 3650 * 150 / 25) = 209.28
@@ -192,8 +236,9 @@ def test_project_policy_on_hand_computed_items() -> None:
     assert out.at["M2", "order_quantity"] == pytest.approx(300.0)
     assert out.at["M2", "reorder_point"] == pytest.approx(90.0)
     assert out.at["M2", "suggested_order"] == 0
-    # M3: no demand at all -> bootstrap of zeros, nothing to hold
-    assert out.at["M3", "method"] == "bootstrap" and out.at["M3", "reorder_point"] == 0
+    # M3: no demand at all -> the compound model holds nothing
+    assert out.at["M3", "method"] == "compound" and out.at["M3", "reorder_point"] == 0
+    assert out.at["M3", "order_up_to"] == 0
 
 
 def test_days_until_walks_the_forecast_path_with_receipts() -> None:

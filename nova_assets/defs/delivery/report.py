@@ -15,6 +15,7 @@ from nova_assets.lib.lake_tables import (
     ERP_OPEN_ORDERS,
     ERP_STOCK,
     POLICY_BACKTEST,
+    POLICY_SERVICE_CURVE,
     REORDER_POINTS,
 )
 from nova_assets.lib.lake_tables import (
@@ -31,6 +32,7 @@ from nova_assets.resources import LakeResource, SourcesResource, lake_deps
         ALERTS,
         REORDER_POINTS,
         POLICY_BACKTEST,
+        POLICY_SERVICE_CURVE,
         ENSEMBLE_FORECAST,
         ERP_MATERIALS,
         ERP_STOCK,
@@ -40,8 +42,9 @@ from nova_assets.resources import LakeResource, SourcesResource, lake_deps
     kinds={"pdf"},
 )
 def daily_report(lake: LakeResource, sources: SourcesResource) -> dg.MaterializeResult:
-    """KPIs (alerts, both policies, the policy backtest), the critical list and, for the most urgent
-    materials, stock vs reorder point vs forecast charts. Attached to the alert e-mails."""
+    """KPIs (alerts, both policies, the policy backtest), the backtest's service-stock curve, the
+    critical list and, for the most urgent materials, stock vs reorder point vs forecast charts.
+    Attached to the alert e-mails."""
     alerts = lake.read(ALERTS)
     materials = lake.read(ERP_MATERIALS, ["material_id", "description", "unit_cost"])
     alerts = alerts.merge(materials, on="material_id", how="left")
@@ -60,6 +63,7 @@ def daily_report(lake: LakeResource, sources: SourcesResource) -> dg.Materialize
         stock_history=stock_history(lake.read(ERP_STOCK), lake.read(ERP_MOVEMENTS, STOCK_MOVEMENT_COLUMNS), urgent),
         receipts=lake.read(ERP_OPEN_ORDERS),
         backtest=backtest[backtest["segment"] == "all"],
+        service_curve=lake.read_if_exists(POLICY_SERVICE_CURVE),
         stale_warning=str(alerts["stale_warning"].iloc[0] or ""),
         notes=["Dados SINTÉTICOS (amostra gerada para demonstração)."] if sources.is_synthetic else [],
     )

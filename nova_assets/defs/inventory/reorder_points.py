@@ -5,11 +5,13 @@ import pandas as pd
 
 from nova_assets.defs.critical_path import CRITICAL_PATH_TAGS
 from nova_assets.defs.forecast.families import family_keys, read_backtests
+from nova_assets.defs.gold.base.postgres import gold_connection
 from nova_assets.defs.history import load_history
 from nova_assets.defs.inventory.settings import InventorySettings
 from nova_assets.lib.demand_history import cycle_date as last_day
 from nova_assets.lib.forecasting.ensemble import ENSEMBLE_MODEL
 from nova_assets.lib.forecasting.models import ZERO_MODEL
+from nova_assets.lib.inventory.calibration import ServiceCalibration
 from nova_assets.lib.inventory.context import current_conditions
 from nova_assets.lib.inventory.daily import DailyInputs, reorder_table
 from nova_assets.lib.inventory.reorder import PROJECT_POLICY
@@ -23,11 +25,14 @@ from nova_assets.lib.lake_tables import (
     ERP_OPEN_ORDERS,
     ERP_STOCK,
     ERP_SUPPLIERS,
+    FORECAST_OVERRIDES,
     HOLIDAYS,
+    POLICY_CALIBRATION,
     REORDER_POINTS,
     WEATHER_DAILY,
 )
-from nova_assets.resources import LakeResource, lake_deps
+from nova_assets.lib.platform.overrides import active_for_cycle, apply_overrides
+from nova_assets.resources import LakeResource, PostgresResource, lake_deps
 
 RAW_INPUTS = (
     ERP_MATERIALS,
@@ -66,6 +71,7 @@ def load_inputs(lake: LakeResource) -> tuple[DailyInputs, str]:
     selic = raw["economics_selic"].assign(date=lambda f: pd.to_datetime(f["date"]))
     selic = selic[selic["date"] <= pd.Timestamp(cycle_date)].sort_values("date")
     backtest, source = ensemble_backtest(lake)
+    calibration = lake.read_if_exists(POLICY_CALIBRATION)
     inputs = DailyInputs(
         cycle_date=cycle_date,
         history=history,
@@ -77,28 +83,41 @@ def load_inputs(lake: LakeResource) -> tuple[DailyInputs, str]:
         holidays=raw["holidays"],
         selic_percent=float(selic["value"].iloc[-1]),
         conditions=current_conditions(raw["weather_daily"], raw["holidays"], raw["anatel_5g_monthly"], cycle_date),
+        calibration=None if calibration is None else ServiceCalibration.from_frame(calibration),
     )
     return inputs, source
 
 
 @dg.asset(
     key_prefix="inventory",
-    deps=[*lake_deps(ENSEMBLE_FORECAST, DAILY_DEMAND, *RAW_INPUTS), *family_keys()],
+    deps=[*lake_deps(ENSEMBLE_FORECAST, DAILY_DEMAND, POLICY_CALIBRATION, *RAW_INPUTS), *family_keys()],
     kinds={"python"},
     op_tags=CRITICAL_PATH_TAGS,
 )
-def reorder_points(lake: LakeResource, inventory_settings: InventorySettings) -> dg.MaterializeResult:
+def reorder_points(
+    lake: LakeResource, inventory_settings: InventorySettings, gold: PostgresResource
+) -> dg.MaterializeResult:
     """Safety stock, reorder point, order-up-to level and suggested order for both policies:
-    the project's (service target per criticality, backtest errors, bootstrap for lumpy items,
-    EOQ at a SELIC carrying rate) and the design's baseline (1.65 * sigma * sqrt(LT) * factors)."""
+    the project's (service target per criticality at the nominal level the policy backtest
+    calibrated, backtest errors, compound demand for lumpy items, EOQ at a SELIC carrying rate) and
+    the design's baseline (1.65 * sigma * sqrt(LT) * factors).
+    The planners' active overrides (support.overrides) are applied, the computed values kept beside them."""
     inputs, backtest_source = load_inputs(lake)
-    table = reorder_table(
+    with gold_connection(gold) as conn:
+        active = active_for_cycle(conn, inputs.cycle_date)
+    table, planner = apply_overrides(
         inputs,
-        inventory_settings.policy,
-        holding_premium=float(inventory_settings.holding_cost_rate),
-        business_days=inventory_settings.business_days,
-    ).assign(cycle_date=inputs.cycle_date)
+        active,
+        lambda used: reorder_table(
+            used,
+            inventory_settings.policy,
+            holding_premium=float(inventory_settings.holding_cost_rate),
+            business_days=inventory_settings.business_days,
+        ),
+    )
+    table = table.assign(cycle_date=inputs.cycle_date)
     lake.write(REORDER_POINTS, table)
+    lake.write(FORECAST_OVERRIDES, planner.assign(cycle_date=inputs.cycle_date))
     project = table[table["policy"] == PROJECT_POLICY]
     by_policy = table.assign(below=table["stock_position"] <= table["reorder_point"]).groupby("policy")
     return dg.MaterializeResult(
@@ -107,6 +126,10 @@ def reorder_points(lake: LakeResource, inventory_settings: InventorySettings) ->
             "materials": len(project),
             "selic_percent": inputs.selic_percent,
             "backtest_source": backtest_source,
+            "calibration": "policy backtest's simulated service"
+            if inputs.calibration is not None
+            else "none yet (nominal level = target)",
+            "planner_overrides_applied": int(active["material_id"].isin(table["material_id"]).sum()),
             "methods": project["method"].value_counts().to_dict(),
             "at_or_below_reorder_point": by_policy["below"].sum().astype(int).to_dict(),
             "safety_stock_value_brl": {

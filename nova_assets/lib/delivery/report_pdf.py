@@ -1,4 +1,5 @@
-"""The daily PDF report (reportlab + matplotlib): KPIs, the critical list, one chart per material.
+"""The daily PDF report (reportlab + matplotlib): KPIs, the service-stock curve of the policy
+backtest, the critical list, one chart per material.
 
 Each chart shows the stock on hand of the last weeks (rebuilt from the movements), its projection
 under the forecast and the open orders, the project's reorder point and the design baseline's,
@@ -50,6 +51,7 @@ class ReportData:
     stock_history: pd.DataFrame  # material_id, date, on_hand
     receipts: pd.DataFrame  # material_id, expected_date, quantity
     backtest: pd.DataFrame | None = None  # policy backtest summary (segment 'all')
+    service_curve: pd.DataFrame | None = None  # the project's policy at each curve target (backtest_report)
     stale_warning: str = ""
     notes: list[str] = field(default_factory=list)
 
@@ -166,6 +168,53 @@ def _kpis(data: ReportData) -> list[list[str]]:
     return rows
 
 
+def _service_curve(data: ReportData) -> list:
+    """What each point of service costs in stock: the backtest's service reached (cycle service
+    and fill rate) against the average stock value, one point per target, the baseline beside."""
+    curve = data.service_curve.sort_values("service_target")
+    fig, ax = plt.subplots(figsize=(8.6, 3.2), dpi=110)
+    for column, colour, label in (
+        ("cycle_service_level", "#1f4e79", "nível de serviço por ciclo"),
+        ("fill_rate", "#ef6c00", "fill rate"),
+    ):
+        ax.plot(curve["avg_inventory_value"], 100 * curve[column], marker="o", color=colour, label=f"{label} (projeto)")
+        if data.backtest is not None and BASELINE_POLICY in set(data.backtest["policy"]):
+            base = data.backtest.set_index("policy").loc[BASELINE_POLICY]
+            ax.scatter(
+                base["avg_inventory_value"], 100 * base[column], marker="x", color=colour, label=f"{label} (base)"
+            )
+    for row in curve.itertuples():
+        ax.annotate(
+            f"alvo {100 * row.service_target:.0f}%",
+            (row.avg_inventory_value, 100 * row.cycle_service_level),
+            textcoords="offset points",
+            xytext=(4, -10),
+            fontsize=7,
+        )
+    ax.set_xlabel("estoque médio no backtest (R$)")
+    ax.set_ylabel("serviço atingido (%)")
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=7, loc="lower right")
+    fig.tight_layout()
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png")
+    plt.close(fig)
+    buffer.seek(0)
+    rows = [["Alvo", "Serviço por ciclo", "Fill rate", "Estoque médio (R$)", "R$ por ponto"]] + [
+        [
+            f"{100 * r.service_target:.0f}%",
+            br_number(100 * r.cycle_service_level) + "%",
+            br_number(100 * r.fill_rate) + "%",
+            br_number(r.avg_inventory_value),
+            "-" if pd.isna(r.value_per_point) else br_number(r.value_per_point),
+        ]
+        for r in curve.itertuples()
+    ]
+    table = Table(rows, colWidths=[2.2 * cm, 3.4 * cm, 3.0 * cm, 4.2 * cm, 3.4 * cm])
+    table.setStyle(TableStyle([("FONTSIZE", (0, 0), (-1, -1), 8), ("GRID", (0, 0), (-1, -1), 0.3, colors.grey)]))
+    return [Image(buffer, width=17.5 * cm, height=6.5 * cm), table]
+
+
 def build_report(data: ReportData, path: Path) -> Path:
     """Write the report to `path` (atomically) and return it."""
     styles = getSampleStyleSheet()
@@ -193,6 +242,17 @@ def build_report(data: ReportData, path: Path) -> Path:
         )
     )
     story += [Spacer(1, 0.3 * cm), Paragraph("Indicadores", styles["Heading2"]), kpi]
+    if data.service_curve is not None and not data.service_curve.empty:
+        story += [
+            Spacer(1, 0.3 * cm),
+            Paragraph("Quanto custa cada ponto de serviço (backtest da política)", styles["Heading2"]),
+            Paragraph(
+                "Todos os materiais em cada alvo (sua própria medida), com o nível calibrado no serviço simulado; "
+                "R$ por ponto: estoque médio adicional por ponto de serviço em relação ao alvo anterior.",
+                small,
+            ),
+            *_service_curve(data),
+        ]
 
     ranked = data.alerts.assign(rank=data.alerts["severity"].map(lambda s: Severity(s).rank))
     urgent = ranked[ranked["rank"] >= Severity.ALTO.rank].sort_values(

@@ -7,7 +7,6 @@ conversion (see context.calendar_lead_time).
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -15,18 +14,13 @@ import numpy as np
 import pandas as pd
 
 from nova_assets.lib.forecasting.demand_class import SPARSE, classify
+from nova_assets.lib.inventory.calibration import ServiceCalibration
 from nova_assets.lib.inventory.context import Conditions, calendar_lead_time, compound, design_factors
-from nova_assets.lib.inventory.lead_time_demand import (
-    EmpiricalLTD,
-    block_bootstrap,
-    forecast_error_sigma,
-    row_std,
-    sample_lead_times,
-)
+from nova_assets.lib.inventory.lead_time_demand import CompoundDemand, forecast_error_sigma, row_std, sample_lead_times
 from nova_assets.lib.inventory.policy import PolicySettings, days_until, order_quantities, project_policy
 from nova_assets.lib.inventory.reorder import BASELINE_POLICY, PROJECT_POLICY, baseline_levels, carrying_rate
 
-HISTORY_DAYS = 365  # bootstrap and demand-class window
+HISTORY_DAYS = 365  # demand-class window (the compound model reads the whole history)
 SIGMA_WINDOW_DAYS = 90  # the design's "demand std dev from historical data" (baseline, and fallback)
 N_DRAWS = 1000
 NON_WORKING_SCOPES = {"national", "state", "municipal"}  # "optional" ones only when major (Carnaval)
@@ -44,6 +38,7 @@ class DailyInputs:
     holidays: pd.DataFrame
     selic_percent: float
     conditions: Conditions = field(default_factory=Conditions)
+    calibration: ServiceCalibration | None = None  # fitted on the policy backtest's simulated service
 
 
 def non_working_days(holidays: pd.DataFrame) -> frozenset[date]:
@@ -83,9 +78,11 @@ def forecast_paths(forecast: pd.DataFrame, ids: pd.Index) -> np.ndarray:
     return wide.reindex(ids).fillna(0.0).to_numpy(float)
 
 
-def recent_demand(history: pd.DataFrame, ids: pd.Index, days: int) -> np.ndarray:
-    """(n_items, days) of the latest daily demand; NaN before an item's first day."""
+def recent_demand(history: pd.DataFrame, ids: pd.Index, days: int | None = None) -> np.ndarray:
+    """(n_items, days) of the latest daily demand (all of it without `days`); NaN before an item's
+    first day."""
     end = history["ds"].max()
+    days = days or (end - history["ds"].min()).days + 1
     recent = history[history["ds"] > end - pd.Timedelta(days=days)]
     wide = recent.pivot_table(index="unique_id", columns="ds", values="y", aggfunc="sum")
     wide = wide.reindex(index=ids, columns=pd.date_range(end - pd.Timedelta(days=days - 1), end, freq="D"))
@@ -136,7 +133,8 @@ def reorder_table(
     paths = forecast_paths(inputs.forecast, ids)
     mean_daily = _mean_over(paths, risk)
 
-    history = recent_demand(inputs.history, ids, HISTORY_DAYS)
+    whole = recent_demand(inputs.history, ids)
+    history = whole[:, -HISTORY_DAYS:]
     classes = [classify(row[~np.isnan(row)])[0] for row in history]
     recent = history[:, -SIGMA_WINDOW_DAYS:]
     hist_sigma = row_std(recent)
@@ -144,9 +142,7 @@ def reorder_table(
     sigma_daily = np.where(np.isnan(fc_sigma), hist_sigma, fc_sigma / np.sqrt(np.maximum(risk, 1e-9)))
 
     rng = np.random.default_rng(seed)
-    first = np.argmax(~np.isnan(history), axis=1)
-    lengths = sample_lead_times(lead, lead_std, N_DRAWS, rng) + math.ceil(settings.review_days)
-    empirical: EmpiricalLTD = block_bootstrap(history, lengths, rng, first)
+    lead_days = sample_lead_times(lead, lead_std, N_DRAWS, rng)
 
     position = stock_position(inputs.stock, inputs.open_orders, ids)
     project_factor = compound(design_factors(inputs.conditions, include_holidays=False), settings.context_cap)
@@ -165,7 +161,9 @@ def reorder_table(
         index=ids,
     ).join(position)
     rate = carrying_rate(inputs.selic_percent, holding_premium)
-    project = project_policy(items, empirical, settings, rate)
+    project = project_policy(
+        items, CompoundDemand.fit(whole), lead_days, settings, rate, rng, calibration=inputs.calibration
+    )
 
     receipts = receipts_by_day(inputs.open_orders, ids, inputs.cycle_date, max(paths.shape[1], 1))
     receipts = receipts[:, : paths.shape[1]]

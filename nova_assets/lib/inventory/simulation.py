@@ -17,24 +17,35 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Protocol
 
 import numpy as np
 import pandas as pd
 
 from nova_assets.lib.forecasting.demand_class import sparse_rows
+from nova_assets.lib.inventory.calibration import ServiceCalibration
 from nova_assets.lib.inventory.lead_time_demand import (
+    CompoundDemand,
     NormalLTD,
-    block_bootstrap,
     row_mean,
     row_std,
     sample_lead_times,
 )
-from nova_assets.lib.inventory.policy import reorder_points
+from nova_assets.lib.inventory.policy import ItemLevels
 from nova_assets.lib.inventory.reorder import BASELINE_POLICY, BASELINE_Z, PROJECT_POLICY, baseline_levels
 
 MIN_ERROR_ORIGINS = 3
+METRIC_TOTALS = (
+    "periods",
+    "demand",
+    "filled",
+    "cycles",
+    "cycles_with_stockout",
+    "stockout_periods",
+    "on_hand",
+    "orders",
+)
 
 OrderQuantity = Callable[[np.ndarray], np.ndarray]  # mean demand per period -> Q per item
 
@@ -45,11 +56,30 @@ def cover_quantity(periods: float = 1.0) -> OrderQuantity:
 
 
 class ReviewPolicy(Protocol):
+    """A policy gives levels per item, or per replica and item ((R, n) arrays, R = its `replicas`
+    attribute: the simulation then runs R copies of every item on the same demand and lead-time
+    draws). Optional: `reported` (the leading replicas that `run` reports; default all) and
+    `observe(PeriodOutcome)`, called after every period."""
+
     name: str
 
     def levels(self, demand: np.ndarray, first: np.ndarray, t: int) -> tuple[np.ndarray, np.ndarray]:
         """Reorder point s and order-up-to level S per item, from demand[:, : t + 1] only."""
         ...
+
+
+@dataclass(frozen=True)
+class PeriodOutcome:
+    """One period of the replay per row (row = replica * n_items + item), zero outside each row's
+    measured periods: demand, served, whether a cycle opened (a receipt, or the first measured
+    period) and whether the open cycle had its first stockout. Summed up to t they give the
+    backtest's own figures as measured at t."""
+
+    t: int
+    demand: np.ndarray
+    served: np.ndarray
+    cycle_opened: np.ndarray
+    went_short: np.ndarray
 
 
 @dataclass(frozen=True)
@@ -92,10 +122,11 @@ class BaselineSimPolicy:
 class ProjectSimPolicy:
     """The project's policy with a trailing-mean forecaster, as the daily cycle would run it.
 
-    Normal items: mean over `window`, sigma from that forecaster's own errors accumulated over the
-    risk period at past origins (the in-simulation backtest), plus lead-time variability.
-    Intermittent, lumpy and demand-free items: block bootstrap of the last `history_window`
-    periods over a sampled lead time. Targets per item (CSL or fill rate).
+    Regular items: mean over `window`, sigma from that forecaster's own errors accumulated over
+    the risk period at past origins (the in-simulation backtest), plus lead-time variability.
+    Intermittent, lumpy and demand-free items (by their last `history_window` periods): the
+    compound model fitted on the whole history up to t, drawn per replenishment cycle over a
+    sampled lead time. Nominal levels per item (CSL or fill rate); `ItemLevels.at` gives s and S.
     """
 
     lead_time: np.ndarray
@@ -105,33 +136,37 @@ class ProjectSimPolicy:
     window: int
     history_window: int
     order_quantity: OrderQuantity
+    uniform: np.ndarray
     review: int = 1
     n_draws: int = 400
     seed: int = 0
     name: str = PROJECT_POLICY
 
     def levels(self, demand: np.ndarray, first: np.ndarray, t: int) -> tuple[np.ndarray, np.ndarray]:
+        return self.item_levels(demand, first, t).at(self.level)
+
+    def item_levels(self, demand: np.ndarray, first: np.ndarray, t: int) -> ItemLevels:
         recent, _ = _trailing(demand, first, t, self.window)
         mean = row_mean(recent)
         risk = self.lead_time + self.review
-        sigma_fc = self._forecast_error_sigma(demand, first, t, risk, mean)
+        sigma_fc, dof = self._forecast_error_sigma(demand, first, t, risk, mean)
         sigma_ltd = np.sqrt(sigma_fc**2 + mean**2 * self.lead_time_std**2)
-
-        history, rel_first = _trailing(demand, first, t, self.history_window)
-        empirical_rows = sparse_rows(history)
-        rng = np.random.default_rng([self.seed, t])
-        lengths = sample_lead_times(self.lead_time, self.lead_time_std, self.n_draws, rng) + self.review
-        empirical = block_bootstrap(history, lengths, rng, rel_first)
+        sparse = sparse_rows(_trailing(demand, first, t, self.history_window)[0])
+        idx = np.flatnonzero(sparse)
         q = self.order_quantity(mean)
-        s = reorder_points(NormalLTD(mean * risk, sigma_ltd), empirical, empirical_rows, self.is_fill, self.level, q)
-        return s, s + q
+        rng = np.random.default_rng([self.seed, t])
+        whole = _trailing(demand[idx], first[idx], t, t + 1)[0]
+        lead = sample_lead_times(self.lead_time[idx], self.lead_time_std[idx], self.n_draws, rng) + self.review - 1
+        cycle = CompoundDemand.fit(whole).cycle_draws(lead, q[idx], rng)
+        return ItemLevels(NormalLTD(mean * risk, sigma_ltd, dof), cycle, sparse, self.is_fill, q, self.uniform)
 
     def _forecast_error_sigma(
         self, demand: np.ndarray, first: np.ndarray, t: int, risk: np.ndarray, mean: np.ndarray
-    ) -> np.ndarray:
+    ) -> tuple[np.ndarray, np.ndarray]:
         """RMS of (actual - forecast) summed over m = round(risk) periods, at origins u <= t - m
         in the last `history_window` periods, scaled by sqrt(risk / m); falls back to the
-        trailing standard deviation * sqrt(risk) with fewer than MIN_ERROR_ORIGINS origins."""
+        trailing standard deviation * sqrt(risk) with fewer than MIN_ERROR_ORIGINS origins. Also
+        the degrees of freedom behind each (origins used, or observations - 1)."""
         n, _ = demand.shape
         values = np.nan_to_num(demand[:, : t + 1])
         live = ~np.isnan(demand[:, : t + 1])
@@ -151,8 +186,56 @@ class ProjectSimPolicy:
         err = np.where(ok, actual - m[:, None] * np.nan_to_num(forecast), 0.0)
         used = ok.sum(axis=1)
         rms = np.sqrt(np.sum(err**2, axis=1) / np.maximum(used, 1)) * np.sqrt(risk / m)
-        fallback = row_std(_trailing(demand, first, t, self.window)[0]) * np.sqrt(risk)
-        return np.where(used >= MIN_ERROR_ORIGINS, rms, fallback)
+        trailing = _trailing(demand, first, t, self.window)[0]
+        fallback = row_std(trailing) * np.sqrt(risk)
+        enough = used >= MIN_ERROR_ORIGINS
+        dof = np.where(enough, used, np.sum(~np.isnan(trailing), axis=1) - 1).astype(float)
+        return np.where(enough, rms, fallback), dof
+
+
+@dataclass
+class CalibratedPolicy:
+    """The project's policy at calibrated nominal levels, with its shadow replicas.
+
+    Replicas 0..R-1 run each item at its targets (`targets` rows, e.g. its own target and the
+    points of a service curve) at the nominal levels that `calibration` maps them to from the
+    shadows' service so far; the shadow replicas run the calibration grid, start as the reported
+    ones do (a sparse item's position stays at the S it started with until its next demand, so an
+    earlier start is another regime) and are recorded into `calibration` period by period.
+    Without `calibration` the targets are the nominal levels.
+    """
+
+    base: ProjectSimPolicy
+    targets: np.ndarray  # (R, n_items)
+    calibration: ServiceCalibration | None = field(default_factory=ServiceCalibration)
+    name: str = PROJECT_POLICY
+    method: np.ndarray | None = None  # each item's method at the latest decision
+
+    @property
+    def reported(self) -> int:
+        return self.targets.shape[0]
+
+    @property
+    def replicas(self) -> int:
+        return self.reported + (0 if self.calibration is None else self.calibration.grid.size)
+
+    def levels(self, demand: np.ndarray, first: np.ndarray, t: int) -> tuple[np.ndarray, np.ndarray]:
+        levels = self.base.item_levels(demand, first, t)
+        if self.calibration is None:
+            return levels.at(self.targets)
+        self.method = levels.method
+        nominal = self.calibration.nominal(self.targets, levels.method, self.base.is_fill)
+        shadows = np.repeat(self.calibration.grid[:, None], demand.shape[0], axis=1)
+        return levels.at(np.vstack([nominal, shadows]))
+
+    def observe(self, outcome: PeriodOutcome) -> None:
+        if self.calibration is None:
+            return
+        n = self.targets.shape[1]
+        k = self.calibration.grid.size
+        names = ("cycle_opened", "went_short", "demand", "served")
+        shadows = (getattr(outcome, name)[self.reported * n :].reshape(k, n) for name in names)
+        self.calibration.record(self.method, self.base.is_fill, *shadows)
 
 
 @dataclass(frozen=True)
@@ -178,93 +261,116 @@ class Simulation:
         return np.where(seen.any(axis=1), np.argmax(seen, axis=1), self.demand.shape[1])
 
     def run(self, policy: ReviewPolicy) -> pd.DataFrame:
-        """Per-item outcome of `policy`: periods, demand, filled, fill_rate, cycles,
-        cycles_with_stockout, cycle_service_level, stockout_periods, avg_on_hand,
-        avg_inventory_value, orders (over the measured periods)."""
-        return self._metrics(self.trace(policy))
+        """Per-item outcome of `policy` (its reported replicas, with a `replica` column when there
+        are several): periods, demand, filled, fill_rate, cycles, cycles_with_stockout,
+        cycle_service_level, stockout_periods, avg_on_hand, avg_inventory_value, orders (over the
+        measured periods)."""
+        return self._replay(policy, record=False)[1]
 
     def trace(self, policy: ReviewPolicy) -> dict[str, np.ndarray]:
-        """The replay, period by period (n_items, T): net_stock (end of period, negative =
+        """The replay, period by period (rows, T): net_stock (end of period, negative =
         backorders), served (from stock), unmet, arrived (quantity received at the start),
-        ordered (quantity ordered at the end), plus measure_from (n_items,)."""
+        ordered (quantity ordered at the end), plus measure_from (rows,)."""
+        return self._replay(policy, record=True)[0]
+
+    def _replay(self, policy: ReviewPolicy, record: bool) -> tuple[dict[str, np.ndarray], pd.DataFrame]:
         demand = self.demand
         n, horizon = demand.shape
         first = self.first
-        start = first + self.warmup
         y = np.nan_to_num(demand)
         rng = np.random.default_rng(self.seed)  # lead-time draws: identical for every policy
         draws = sample_lead_times(self.lead_time, self.lead_time_std, horizon, rng)
-        pipeline = np.zeros((n, horizon + int(draws.max(initial=0)) + 2))
-        net = np.zeros(n)  # on hand - backorders
-        on_order = np.zeros(n)
-        out = {k: np.zeros((n, horizon)) for k in ("net_stock", "served", "unmet", "arrived", "ordered")}
-        out["measure_from"] = start + np.ceil(self.lead_time + 2 * self.lead_time_std).astype(int) + 1
-        started = np.zeros(n, dtype=bool)
+        replicas = getattr(policy, "replicas", 1)
+        rows = replicas * n
+        start = np.tile(first + self.warmup, replicas)
+        burn = np.ceil(self.lead_time + 2 * self.lead_time_std).astype(int) + 1
+        measure_from = start + np.tile(burn, replicas)
+        ring = int(draws.max(initial=0)) + 2  # orders in transit, by arrival period modulo `ring`
+        pipeline = np.zeros((rows, ring))
+        net = np.zeros(rows)  # on hand - backorders
+        on_order = np.zeros(rows)
+        started = np.zeros(rows, dtype=bool)
+        cycle_open = np.zeros(rows, dtype=bool)
+        cycle_short = np.zeros(rows, dtype=bool)
+        totals = {k: np.zeros(rows) for k in METRIC_TOTALS}
+        out = {k: np.zeros((rows, horizon)) for k in ("net_stock", "served", "unmet", "arrived", "ordered")}
+        out["measure_from"] = measure_from
         last = int(start.min(initial=horizon)) - 1  # the first decision uses data up to here
-        if last >= horizon - 1:
-            return out
-        s, big_s = policy.levels(demand, first, last)
+        if last < horizon - 1:
+            s, big_s = (np.reshape(level, rows) for level in policy.levels(demand, first, last))
+        observe = getattr(policy, "observe", None)
         for t in range(last + 1, horizon):
             active = t >= start
             begin = active & ~started
             net[begin] = np.ceil(big_s[begin])
             started |= begin
-            incoming = pipeline[:, t]
-            out["arrived"][:, t] = incoming
+            incoming = pipeline[:, t % ring].copy()
+            pipeline[:, t % ring] = 0.0
             net += incoming
             on_order -= incoming
-            served = np.minimum(np.maximum(net, 0.0), y[:, t]) * active
-            out["served"][:, t] = served
-            out["unmet"][:, t] = (y[:, t] - served) * active
-            net = net - y[:, t] * active if self.backorders else net - served
-            out["net_stock"][:, t] = net
+            y_t = np.tile(y[:, t], replicas) * active
+            served = np.minimum(np.maximum(net, 0.0), y_t)
+            unmet = y_t - served
+            net = net - y_t if self.backorders else net - served
+            measured = t >= measure_from
+            stockout = measured & (unmet > 1e-9)
+            opened = measured & ((incoming > 0) | ~cycle_open)  # a receipt opens a cycle, and so does the start
+            cycle_short[opened] = False
+            cycle_open |= opened
+            went_short = stockout & ~cycle_short
+            cycle_short |= stockout
+            totals["cycles"] += opened
+            totals["cycles_with_stockout"] += went_short
+            totals["periods"] += measured
+            totals["demand"] += y_t * measured
+            totals["filled"] += served * measured
+            totals["stockout_periods"] += stockout
+            totals["on_hand"] += np.maximum(net, 0.0) * measured
+            if record:
+                for key, value in (("net_stock", net), ("served", served), ("unmet", unmet), ("arrived", incoming)):
+                    out[key][:, t] = value
+            if observe is not None:
+                observe(PeriodOutcome(t, y_t * measured, served * measured, opened, went_short))
             if t == horizon - 1:
                 break
             if t - last >= self.recompute_every:
-                s, big_s = policy.levels(demand, first, t)
+                s, big_s = (np.reshape(level, rows) for level in policy.levels(demand, first, t))
                 last = t
             position = net + on_order
             quantity = np.where(active & (position <= s), np.ceil(np.maximum(big_s - position, 0.0)), 0.0)
             idx = np.flatnonzero(quantity > 0)
-            pipeline[idx, t + draws[idx, t] + 1] += quantity[idx]
+            pipeline[idx, (t + np.tile(draws[:, t], replicas)[idx] + 1) % ring] += quantity[idx]
             on_order += quantity
-            out["ordered"][:, t] = quantity
-        return out
+            totals["orders"] += measured & (quantity > 0)
+            if record:
+                out["ordered"][:, t] = quantity
+        reported = getattr(policy, "reported", replicas) * n
+        return out, self._metrics({k: v[:reported] for k, v in totals.items()}, n)
 
-    def _metrics(self, trace: dict[str, np.ndarray]) -> pd.DataFrame:
-        y = np.nan_to_num(self.demand)
-        n, horizon = y.shape
-        mask = np.arange(horizon)[None, :] >= trace["measure_from"][:, None]
-        periods = mask.sum(axis=1)
-        stockout = (trace["unmet"] > 1e-9) & mask
-        receipt = (trace["arrived"] > 0) & mask
-        cycle_id = np.cumsum(receipt, axis=1)
-        # a cycle runs from one receipt to the next; the first is open unless a receipt starts it
-        first_open = ~receipt[np.arange(n), np.minimum(trace["measure_from"], horizon - 1)] & (periods > 0)
-        cycles = receipt.sum(axis=1) + first_open
-        short_cycles = np.array([np.unique(cycle_id[i, stockout[i]]).size for i in range(n)])
-        total = (y * mask).sum(axis=1)
-        filled = (trace["served"] * mask).sum(axis=1)
-        on_hand = np.maximum(trace["net_stock"], 0.0)
-        avg_on_hand = np.divide((on_hand * mask).sum(axis=1), periods, out=np.zeros(n), where=periods > 0)
+    def _metrics(self, totals: dict[str, np.ndarray], n: int) -> pd.DataFrame:
+        periods, total, filled, cycles = (totals[k] for k in ("periods", "demand", "filled", "cycles"))
+        short = totals["cycles_with_stockout"]
+        rows = periods.size
+        avg_on_hand = np.divide(totals["on_hand"], periods, out=np.zeros(rows), where=periods > 0)
         cost = np.ones(n) if self.unit_cost is None else np.asarray(self.unit_cost, float)
-        return pd.DataFrame(
+        frame = pd.DataFrame(
             {
-                "periods": periods,
+                "periods": periods.astype(int),
                 "demand": total,
                 "filled": filled,
-                "fill_rate": np.divide(filled, total, out=np.full(n, np.nan), where=total > 0),
-                "cycles": cycles,
-                "cycles_with_stockout": short_cycles,
-                "cycle_service_level": np.divide(
-                    cycles - short_cycles, cycles, out=np.full(n, np.nan), where=cycles > 0
-                ),
-                "stockout_periods": stockout.sum(axis=1),
+                "fill_rate": np.divide(filled, total, out=np.full(rows, np.nan), where=total > 0),
+                "cycles": cycles.astype(int),
+                "cycles_with_stockout": short.astype(int),
+                "cycle_service_level": np.divide(cycles - short, cycles, out=np.full(rows, np.nan), where=cycles > 0),
+                "stockout_periods": totals["stockout_periods"].astype(int),
                 "avg_on_hand": avg_on_hand,
-                "avg_inventory_value": avg_on_hand * cost,
-                "orders": ((trace["ordered"] > 0) & mask).sum(axis=1),
+                "avg_inventory_value": avg_on_hand * np.tile(cost, rows // n),
+                "orders": totals["orders"].astype(int),
             }
         )
+        if rows > n:
+            frame.insert(0, "replica", np.repeat(np.arange(rows // n), n))
+        return frame
 
 
 def summarise(per_item: pd.DataFrame, by: list[str]) -> pd.DataFrame:

@@ -13,6 +13,7 @@ import uuid
 from datetime import datetime, timedelta
 from pathlib import Path
 
+from nova_assets.erp_cli import add_erp_commands
 from nova_assets.forecast_cli import add_forecast_commands
 from nova_assets.inventory_cli import add_inventory_commands
 from nova_assets.lib.gold.connection import redact_url
@@ -322,6 +323,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     add_forecast_commands(sub)
     add_inventory_commands(sub)
+    add_erp_commands(sub)
     add_platform_commands(sub)
     return parser
 

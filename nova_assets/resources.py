@@ -14,6 +14,7 @@ from nova_assets.lib import lake
 from nova_assets.lib.forecasting.tracking import FORECAST_EXPERIMENT
 from nova_assets.lib.gold.connection import connection_failure
 from nova_assets.lib.lake_tables import LakeTable
+from nova_assets.lib.sources.erp_build import ErpLimits, parse_limits
 from nova_assets.lib.sources.http_client import DEFAULT_POLICY, HttpPolicy
 from nova_assets.lib.sources.public import LiveSettings
 from nova_assets.lib.sources.quality import resolve_as_of
@@ -49,6 +50,11 @@ class LakeResource(dg.ConfigurableResource):
     def path(self, table: LakeTable) -> Path:
         """Where `table` lives; for files other than tables (the PDF report), which their writer creates."""
         return self.root / table.path
+
+    def publish_file(self, table: LakeTable, built: Path) -> Path:
+        """Move a finished Parquet file into place as `table` (a table written out of core: the ERP import)."""
+        _check_access(table, write=True)
+        return lake.publish_file(self.root, table.layer, table.name, built)
 
     def exists(self, table: LakeTable) -> bool:
         _check_access(table, write=False)
@@ -145,6 +151,22 @@ class SourcesResource(dg.ConfigurableResource):
     http_timeout_s: float = _DEFAULTS.http_timeout_s
     http_attempts: int = _DEFAULTS.http_attempts
     http_backoff_s: float = _DEFAULTS.http_backoff_s
+    erp_max_held_back_share: float = _DEFAULTS.erp_max_held_back_share
+    erp_replace_gap_days: int = _DEFAULTS.erp_replace_gap_days
+    erp_max_replaced_ratio: float = _DEFAULTS.erp_max_replaced_ratio
+    erp_plausible_factor: float = _DEFAULTS.erp_plausible_factor
+    erp_plausible_limits: str = _DEFAULTS.erp_plausible_limits
+
+    @property
+    def erp_limits(self) -> ErpLimits:
+        """The ERP import's limits (the NOVA_ERP_* settings)."""
+        return ErpLimits(
+            max_held_back_share=self.erp_max_held_back_share,
+            replace_gap_days=self.erp_replace_gap_days,
+            max_replaced_ratio=self.erp_max_replaced_ratio,
+            plausible_factor=self.erp_plausible_factor,
+            plausible_limits=parse_limits(self.erp_plausible_limits),
+        )
 
     @property
     def is_offline(self) -> bool:

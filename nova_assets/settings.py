@@ -37,6 +37,7 @@ from pydantic import AfterValidator, BeforeValidator, Field, TypeAdapter, Valida
 from nova_assets.lib.delivery.routing import load_routing
 from nova_assets.lib.inventory.policy import OrderRule
 from nova_assets.lib.inventory.service import parse_targets
+from nova_assets.lib.sources.erp_build import ErpLimits, parse_limits
 from nova_assets.lib.sources.holidays_calendar import parse_municipal
 from nova_assets.lib.sources.http_client import DEFAULT_POLICY
 from nova_assets.lib.sources.inmet import SALVADOR_STATION
@@ -113,6 +114,12 @@ SERVICE_TARGETS = Kind(
 )
 MUNICIPAL_DAYS = Kind(Annotated[str, AfterValidator(_checked(parse_municipal))], "'MM-DD Name; MM-DD Name'", "days")
 ROUTING_FILE = Kind(Path, "a TOML routing file (relative: under the code checkout)", "path")
+NON_NEGATIVE = Kind(Annotated[float, Field(ge=0)], "a number of at least 0", "number ≥ 0")
+PLAUSIBLE_LIMITS = Kind(
+    Annotated[str, AfterValidator(_checked(parse_limits))],
+    "table.column=LOW..HIGH (either side may be empty) or table.column=none, separated by ';'",
+    "ranges",
+)
 
 
 @dataclass(frozen=True)
@@ -261,6 +268,46 @@ SETTINGS: dict[str, Setting] = {
                 f"{DEFAULT_POLICY.backoff_initial_s:g}",
                 "live requests: first backoff wait, s (doubling, capped at 30x)",
                 POSITIVE,
+            ),
+        ),
+        *_section(
+            "ERP import",
+            Setting(
+                "NOVA_ERP_MAX_HELD_BACK_SHARE",
+                f"{ErpLimits.max_held_back_share:g}",
+                "share of an ERP table's rows a rule may hold back (unknown material, date out of range, implausible "
+                "value) before its check blocks the table; the held-back rows are in the quarantine and load once "
+                "the reason is gone",
+                RATE,
+            ),
+            Setting(
+                "NOVA_ERP_REPLACE_GAP_DAYS",
+                str(ErpLimits.replace_gap_days),
+                "a movements re-export without document numbers replaces nothing across a stretch of this many days "
+                "without any of its rows; a date this far from every other date of its file is held back",
+                WHOLE,
+            ),
+            Setting(
+                "NOVA_ERP_MAX_REPLACED_RATIO",
+                f"{ErpLimits.max_replaced_ratio:g}",
+                "such a file may replace at most this many times the rows it brings (and 100) before the blocking "
+                "check `replacement` keeps the previous table",
+                POSITIVE,
+            ),
+            Setting(
+                "NOVA_ERP_PLAUSIBLE_FACTOR",
+                f"{ErpLimits.plausible_factor:g}",
+                "a movement quantity above this many times its material's 99th percentile (30 rows of history or "
+                "more) is held back; 0: off",
+                NON_NEGATIVE,
+            ),
+            Setting(
+                "NOVA_ERP_PLAUSIBLE_LIMITS",
+                "",
+                "plausible range per ERP column, e.g. `erp_movements.quantity=..50000; erp_sites.latitude=-20..-8`; "
+                "a row outside is held back (data/README.md lists the built-in ranges)",
+                PLAUSIBLE_LIMITS,
+                shown_default="the built-in ranges",
             ),
         ),
         *_section(

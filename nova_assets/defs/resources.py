@@ -34,6 +34,11 @@ def sources_resource(settings: Settings) -> SourcesResource:
         http_timeout_s=settings.http_timeout_s,
         http_attempts=settings.http_attempts,
         http_backoff_s=settings.http_backoff_s,
+        erp_max_held_back_share=settings.erp_max_held_back_share,
+        erp_replace_gap_days=settings.erp_replace_gap_days,
+        erp_max_replaced_ratio=settings.erp_max_replaced_ratio,
+        erp_plausible_factor=settings.erp_plausible_factor,
+        erp_plausible_limits=settings.erp_plausible_limits,
     )
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import errno
 import json
 import os
+import shutil
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -80,6 +81,15 @@ def write_table(lake_dir: Path, layer: str, table: str, frame: pd.DataFrame) -> 
     path = table_path(lake_dir, layer, table)
     with atomic_file(path) as partial:
         frame.to_parquet(partial, index=False)
+    return path
+
+
+def publish_file(lake_dir: Path, layer: str, table: str, built: Path) -> Path:
+    """Make the finished Parquet file `built` the lake table `layer/table`, atomically: a table written out
+    of core (the ERP import) is moved into place, never read back into memory."""
+    path = table_path(lake_dir, layer, table)
+    with atomic_file(path) as partial:
+        shutil.move(str(built), partial)
     return path
 
 

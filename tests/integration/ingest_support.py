@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -50,3 +51,45 @@ def metadata(result: dg.ExecuteInProcessResult, *key: str) -> dict[str, Any]:
 
 def read(lake_dir: str, layer: str, table: str) -> pd.DataFrame:
     return lake.read_table(Path(lake_dir), layer, table)
+
+
+@dataclass
+class ErpLakehouse:
+    """A landing folder and a lake; `run` materializes every ERP asset on them."""
+
+    root: Path
+    as_of: str = "2025-11-11"
+
+    @property
+    def landing(self) -> Path:
+        return self.root / "landing" / "erp"
+
+    @property
+    def lake_dir(self) -> str:
+        return str(self.root / "lake")
+
+    def drop(self, name: str, data: str | bytes, encoding: str = "utf-8") -> Path:
+        path = self.landing / name
+        path.write_bytes(data.encode(encoding) if isinstance(data, str) else data)
+        return path
+
+    def sources(self, as_of: str | None = None, **settings: object) -> SourcesResource:
+        from nova_assets.lib.sources.snapshots import SNAPSHOT_DIR
+
+        return SourcesResource(
+            landing_dir=str(self.root / "landing"),
+            snapshot_dir=str(SNAPSHOT_DIR),
+            as_of_date=as_of or self.as_of,
+            **settings,
+        )
+
+    def run(self, as_of: str | None = None, **settings: object) -> dg.ExecuteInProcessResult:
+        from nova_assets.defs.ingest.erp import erp_tables
+
+        return materialize([erp_tables], self.sources(as_of, **settings), self.lake_dir)
+
+    def raw(self, table: str) -> pd.DataFrame:
+        return read(self.lake_dir, "raw", table)
+
+    def quarantine(self) -> pd.DataFrame:
+        return read(self.lake_dir, "quarantine", "erp_rows")

@@ -14,14 +14,10 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from nova_assets.defs.ingest.erp import erp_tables
 from nova_assets.lib.sources.erp_files import ERP_TABLES, MAX_LINE_CHARS
 from nova_assets.lib.sources.landing import REASON_SUFFIX
-from nova_assets.lib.sources.snapshots import SNAPSHOT_DIR
-from nova_assets.resources import SourcesResource
-from tests.integration.ingest_support import checks, failed_checks, materialize, metadata, read
+from tests.integration.ingest_support import ErpLakehouse, checks, failed_checks, metadata
 
-AS_OF = "2025-11-11"
 HEADER = "movement_date,material_id,site_id,movement_type,quantity\n"
 BUSINESS = {
     "materials.csv": "material_id,description,unit_cost,supplier_id\nMAT-1,Conector SC/APC,10,SUP-1\n"
@@ -39,41 +35,9 @@ BUSINESS = {
 }
 
 
-@dataclass
-class Lakehouse:
-    """A landing folder and a lake; `run` materializes every ERP asset on them."""
-
-    root: Path
-
-    @property
-    def landing(self) -> Path:
-        return self.root / "landing" / "erp"
-
-    @property
-    def lake_dir(self) -> str:
-        return str(self.root / "lake")
-
-    def drop(self, name: str, data: str | bytes, encoding: str = "utf-8") -> Path:
-        path = self.landing / name
-        path.write_bytes(data.encode(encoding) if isinstance(data, str) else data)
-        return path
-
-    def run(self, as_of: str = AS_OF):
-        sources = SourcesResource(
-            landing_dir=str(self.root / "landing"), snapshot_dir=str(SNAPSHOT_DIR), as_of_date=as_of
-        )
-        return materialize([erp_tables], sources, self.lake_dir)
-
-    def raw(self, table: str) -> pd.DataFrame:
-        return read(self.lake_dir, "raw", table)
-
-    def quarantine(self) -> pd.DataFrame:
-        return read(self.lake_dir, "quarantine", "erp_rows")
-
-
 @pytest.fixture(scope="module")
-def loaded(tmp_path_factory: pytest.TempPathFactory) -> Lakehouse:
-    house = Lakehouse(tmp_path_factory.mktemp("erp_baseline"))
+def loaded(tmp_path_factory: pytest.TempPathFactory) -> ErpLakehouse:
+    house = ErpLakehouse(tmp_path_factory.mktemp("erp_baseline"))
     house.landing.mkdir(parents=True)
     for name, text in BUSINESS.items():
         house.drop(name, text)
@@ -83,13 +47,13 @@ def loaded(tmp_path_factory: pytest.TempPathFactory) -> Lakehouse:
 
 
 @pytest.fixture
-def house(loaded: Lakehouse, tmp_path: Path) -> Lakehouse:
+def house(loaded: ErpLakehouse, tmp_path: Path) -> ErpLakehouse:
     """Yesterday's state: the baseline business already loaded, copied for one test."""
     shutil.copytree(loaded.root, tmp_path / "house")
-    return Lakehouse(tmp_path / "house")
+    return ErpLakehouse(tmp_path / "house")
 
 
-def test_a_clean_business_loads_every_table_and_passes_every_check(loaded: Lakehouse) -> None:
+def test_a_clean_business_loads_every_table_and_passes_every_check(loaded: ErpLakehouse) -> None:
     result = loaded.run()  # a re-run of the baseline, so the fixture's lake is not changed
     assert result.success
     for table in ERP_TABLES:
@@ -103,7 +67,7 @@ def test_a_clean_business_loads_every_table_and_passes_every_check(loaded: Lakeh
     ]
 
 
-def test_a_corrected_reexport_replaces_the_days_it_covers(house: Lakehouse) -> None:
+def test_a_corrected_reexport_replaces_the_days_it_covers(house: ErpLakehouse) -> None:
     # the baseline has one issue a day at WH-1 (quantity = day); the ERP re-exports Nov 5-10 corrected to 1 each
     house.drop(
         "movements_corrigido.csv",
@@ -118,7 +82,7 @@ def test_a_corrected_reexport_replaces_the_days_it_covers(house: Lakehouse) -> N
     assert set(corrected["source_file"]) == {"movements_corrigido.csv"} and set(corrected["quantity"]) == {1.0}
 
 
-def test_rerun_and_redropped_files_load_nothing_twice(house: Lakehouse) -> None:
+def test_rerun_and_redropped_files_load_nothing_twice(house: ErpLakehouse) -> None:
     before = {table: house.raw(table) for table in ERP_TABLES}
     manifest = (Path(house.lake_dir) / "bronze" / "erp" / "manifest.json").read_text()
     shutil.copy(house.landing / "movements.csv", house.landing / "consumo_reenviado.csv")
@@ -132,7 +96,7 @@ def test_rerun_and_redropped_files_load_nothing_twice(house: Lakehouse) -> None:
     assert (Path(house.lake_dir) / "bronze" / "erp" / "manifest.json").read_text() == manifest
 
 
-def test_a_new_file_adds_its_rows_to_the_previous_ones(house: Lakehouse) -> None:
+def test_a_new_file_adds_its_rows_to_the_previous_ones(house: ErpLakehouse) -> None:
     house.drop("movements_2025-11-11.csv", HEADER + "2025-11-11,MAT-2,TWR-1,issue,7\n")
     result = house.run()
     assert result.success
@@ -216,7 +180,7 @@ MALFORMED = [
 
 
 @pytest.mark.parametrize("case", MALFORMED, ids=[case.name for case in MALFORMED])
-def test_malformed_files_keep_the_previous_data_and_say_what_is_wrong(house: Lakehouse, case: Malformed) -> None:
+def test_malformed_files_keep_the_previous_data_and_say_what_is_wrong(house: ErpLakehouse, case: Malformed) -> None:
     before = {table: house.raw(table) for table in ERP_TABLES}
     house.drop(case.name, case.data())
     result = house.run()
@@ -243,7 +207,7 @@ def test_malformed_files_keep_the_previous_data_and_say_what_is_wrong(house: Lak
         assert set(mine["table"]) <= {"erp_movements"}
 
 
-def test_quarantine_is_kept_across_runs_and_shown(house: Lakehouse) -> None:
+def test_quarantine_is_kept_across_runs_and_shown(house: ErpLakehouse) -> None:
     house.drop("movements_bad.csv", HEADER + "2025-11-11,MAT-1,WH-1,issue,1\n2025-11-11,MAT-1,WH-1,issue,-1\n")
     first = house.run()
     second = house.run()
@@ -263,7 +227,7 @@ def test_quarantine_is_kept_across_runs_and_shown(house: Lakehouse) -> None:
     assert not rows_loaded.passed and "1 of 12 rows quarantined" in (rows_loaded.description or "")
 
 
-def test_movements_of_an_unknown_material_are_held_back_until_the_master_knows_it(house: Lakehouse) -> None:
+def test_movements_of_an_unknown_material_are_held_back_until_the_master_knows_it(house: ErpLakehouse) -> None:
     before = house.raw("erp_movements")
     house.drop("movements_new_item.csv", HEADER + "2025-11-11,MAT-9,WH-1,issue,1\n")
     blocked = house.run()
@@ -280,7 +244,7 @@ def test_movements_of_an_unknown_material_are_held_back_until_the_master_knows_i
     assert set(house.raw("erp_materials")["material_id"]) == {"MAT-1", "MAT-2", "MAT-9"}
 
 
-def test_dates_after_the_as_of_date_are_held_back(house: Lakehouse) -> None:
+def test_dates_after_the_as_of_date_are_held_back(house: ErpLakehouse) -> None:
     before = house.raw("erp_movements")
     house.drop("movements_future.csv", HEADER + "2025-12-01,MAT-1,WH-1,issue,1\n")
     result = house.run()
@@ -289,7 +253,7 @@ def test_dates_after_the_as_of_date_are_held_back(house: Lakehouse) -> None:
     pd.testing.assert_frame_equal(house.raw("erp_movements"), before)
 
 
-def test_old_exports_fail_the_freshness_check_but_still_load(house: Lakehouse) -> None:
+def test_old_exports_fail_the_freshness_check_but_still_load(house: ErpLakehouse) -> None:
     result = house.run(as_of="2025-11-30")
     assert result.success
     assert "stale: newest movement_date 2025-11-10 is 20 days before" in failed_checks(result, "erp_movements")["fresh"]

@@ -15,9 +15,9 @@ from nova_assets.lib.sources.erp_files import (
     QUARANTINE_COLUMNS,
     ImportResult,
     classify_erp_file,
-    file_content_hash,
     read_erp_file,
 )
+from nova_assets.lib.sources.landing import file_content_hash
 
 HEADER = "movement_date,material_id,site_id,movement_type,quantity"
 

@@ -9,7 +9,8 @@ import pandas as pd
 import pytest
 
 from nova_assets.lib.sources import erp_store
-from nova_assets.lib.sources.erp_store import ErpStore, empty_table
+from nova_assets.lib.sources.erp_files import empty_table
+from nova_assets.lib.sources.erp_store import ErpStore
 from nova_assets.lib.sources.landing import REASON_SUFFIX, landing_files
 
 MOVEMENTS = "movement_date,material_id,site_id,movement_type,quantity\n"

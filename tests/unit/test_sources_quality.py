@@ -154,6 +154,7 @@ def test_purchase_order_history_rules() -> None:
         "non_negative",
         "known_materials",
         "known_sites",
+        "plausible",  # issue 16 item 3: values outside their plausible range are held back
         "rows_loaded",
     ]
     assert failed("erp_purchase_orders", orders.iloc[:2]) == {}

@@ -8,11 +8,13 @@ fails with ERROR severity and Dagster stops everything downstream.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
+from pathlib import Path
 from typing import Any
 
 import dagster as dg
 import pandas as pd
+import pyarrow.parquet as pq
 
 from nova_assets.lib.lake_tables import raw
 from nova_assets.lib.sources.quality import CHECKS, RULES, CheckOutcome, latest_date, quality_score, write_status
@@ -35,23 +37,34 @@ def publish(
     context: dg.AssetExecutionContext,
     lake: LakeResource,
     table: str,
-    frame: pd.DataFrame,
+    frame: pd.DataFrame | Path,
     outcomes: Sequence[CheckOutcome],
     metadata: Mapping[str, Any],
     *,
     origin: str,
     warning: str | None = None,
+    latest: date | None = None,
 ) -> dg.MaterializeResult:
-    """Write `frame` unless a blocking check failed; report the checks, the quality score and a status file."""
+    """Write `frame` (rows in memory, or a finished Parquet file moved into place) unless a blocking check
+    failed; report the checks, the quality score and a status file."""
     blocked = [o.name for o in outcomes if o.blocking and not o.passed]
+    freshness = RULES[table].freshness
+    if isinstance(frame, Path):
+        rows, preview = pq.read_metadata(frame).num_rows, _tail(frame)
+    else:
+        rows, preview = len(frame), frame.tail(5)
+        latest = latest_date(frame, freshness) if freshness else None
     if blocked:
         status = f"NOT WRITTEN: blocking checks failed ({', '.join(blocked)}); the last good table is kept"
         context.log.error(f"raw/{table}: {status}: " + "; ".join(o.description for o in outcomes if not o.passed))
     else:
-        lake.write(raw(table), frame)
+        if isinstance(frame, Path):
+            if frame != lake.path(raw(table)):
+                lake.publish_file(raw(table), frame)
+        else:
+            lake.write(raw(table), frame)
         status = "written"
     score = quality_score(outcomes)
-    freshness = RULES[table].freshness
     write_status(
         lake.root,
         table,
@@ -61,7 +74,7 @@ def publish(
             "warning": warning,
             "written": not blocked,
             "quality_score": score,
-            "latest_date": str(latest_date(frame, freshness)) if freshness else None,
+            "latest_date": str(latest) if freshness else None,
             "failed_checks": [o.name for o in outcomes if not o.passed],
             "checked_at": datetime.now(UTC).isoformat(timespec="seconds"),
         },
@@ -83,14 +96,23 @@ def publish(
         "status": status,
         "origin": origin,
         **({"warning": warning} if warning else {}),
-        "rows": len(frame),
+        "rows": rows,
         "quality_score": score,
         "quality": dg.MetadataValue.md(_quality_markdown(outcomes, score)),
         **metadata,
     }
-    if len(frame):
-        full_metadata["preview"] = dg.MetadataValue.md(frame.tail(5).to_markdown(index=False))
+    if rows:
+        full_metadata["preview"] = dg.MetadataValue.md(preview.to_markdown(index=False))
     return dg.MaterializeResult(asset_key=raw_key(table), metadata=full_metadata, check_results=results)
+
+
+def _tail(path: Path, rows: int = 5) -> pd.DataFrame:
+    """The last rows of a Parquet file, reading only its last row group."""
+    parquet = pq.ParquetFile(path)
+    if not parquet.metadata.num_row_groups:
+        return pd.DataFrame()
+    last = parquet.read_row_group(parquet.metadata.num_row_groups - 1)
+    return last.slice(max(last.num_rows - rows, 0)).to_pandas()
 
 
 def _quality_markdown(outcomes: Sequence[CheckOutcome], score: float) -> str:

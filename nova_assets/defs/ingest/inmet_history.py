@@ -10,7 +10,8 @@ import dagster as dg
 
 from nova_assets.defs.ingest.checks import check_specs, publish
 from nova_assets.lib.lake_tables import WEATHER_INMET_HISTORY
-from nova_assets.lib.sources.inmet_history import InmetHistoryStore, empty_daily
+from nova_assets.lib.sources.inmet_history import ArchiveReport, InmetHistoryStore, empty_daily
+from nova_assets.lib.sources.landing import LandingError
 from nova_assets.lib.sources.quality import CheckContext, evaluate
 from nova_assets.resources import LakeResource, SourcesResource
 
@@ -24,7 +25,10 @@ def weather_inmet_history(
     """Daily weather of station NOVA_INMET_STATION from every accepted INMET yearly ZIP."""
     station = sources.inmet_station
     store = InmetHistoryStore(lake.bronze("inmet_history", station), station)
-    report = store.ingest(sources.inmet_dir)
+    try:
+        report = store.ingest(sources.inmet_dir)
+    except LandingError as exc:  # the folder cannot be listed: nothing new, the table from the stored archives
+        report = ArchiveReport(rejected=[str(exc)])
     for line in report.rejected:
         context.log.error(line)
     for entry in report.loaded:

@@ -8,8 +8,8 @@ Everything comes from one seed, so the same arguments always give byte-identical
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -37,6 +37,9 @@ SALVADOR_MONTHLY_RAIN_MM = (110, 120, 160, 320, 330, 240, 180, 120, 100, 110, 12
 MAX_EARLY_DAYS = 2  # an on-time order arrives 0..2 days before its promised date
 PO_NUMBER_PREFIX = "45"  # SAP-like document numbers: purchase orders 45..., material documents 49...
 MOVEMENT_NUMBER_PREFIX = "49"
+CHUNK_MATERIALS = 1000  # materials simulated at a time: memory stays flat whatever the business size
+WRITE_BLOCK_DAYS = 31  # movements written a month at a time
+WRITE_BLOCK_ROWS = 1_000_000
 
 
 @dataclass(frozen=True)
@@ -422,10 +425,13 @@ def generate_sample_business(
     nr_index = _nr_rollout_index(stations, days)
     rain = _precipitation(days, weather_daily, _rng(seed, 5))
     holiday_days = {pd.Timestamp(h).date() for h in holidays or ()}
-    demand = _material_demand(categories, classes, days, rain, nr_index, holiday_days, _rng(seed, 6))
-    materials = _with_criticality(materials, demand)
-    stocked, site_demand = _allocate_to_sites(demand, classes, sites, _rng(seed, 7))
-    ledger = _simulate_inventory(materials, suppliers, stocked, site_demand, days, _rng(seed, 8))
+    drivers = _Drivers.of(days, rain, nr_index, holiday_days)
+    totals = np.concatenate(
+        [chunk.sum(axis=1) for chunk in _demand_chunks(categories, classes, drivers, _rng(seed, 6))]
+    )
+    materials = _with_criticality(materials, totals)
+    ledger = _simulate(materials, suppliers, categories, classes, drivers, sites, days, seed)
+    stocked = _stocking(n_materials, sites, _rng(seed, 7)).stocked
 
     erp_dir, anatel_dir = out_dir / "erp", out_dir / "anatel"
     erp_dir.mkdir(parents=True, exist_ok=True)
@@ -434,11 +440,11 @@ def generate_sample_business(
         "materials": _write_csv(materials, erp_dir / "materials.csv"),
         "sites": _write_csv(sites, erp_dir / "sites.csv"),
         "suppliers": _write_csv(suppliers, erp_dir / "suppliers.csv"),
-        "movements": _write_csv(_movements(materials, sites, site_demand, ledger, days), erp_dir / "movements.csv"),
+        "movements": _write_movements(erp_dir / "movements.csv", materials, sites, ledger, days),
         "stock_on_hand": _write_csv(_stock(materials, sites, stocked, ledger, end), erp_dir / "stock_on_hand.csv"),
         "open_orders": _write_csv(_open_orders(materials, ledger, days), erp_dir / "open_orders.csv"),
-        "purchase_order_history": _write_csv(
-            _purchase_orders(materials, sites, ledger, days), erp_dir / "purchase_order_history.csv"
+        "purchase_order_history": _write_purchase_orders(
+            erp_dir / "purchase_order_history.csv", materials, sites, ledger, days
         ),
         "anatel_stations": _write_csv(stations, anatel_dir / "estacoes_licenciadas.csv", sep=";"),
     }
@@ -501,9 +507,10 @@ def _materials(n: int, rng: np.random.Generator) -> tuple[pd.DataFrame, list[_Ca
     return frame, categories, classes
 
 
-def _with_criticality(materials: pd.DataFrame, demand: np.ndarray) -> pd.DataFrame:
-    """Classic ABC on consumption value: A = top 80 % of value, B = next 15 %, C = the rest."""
-    value = demand.sum(axis=1) * materials["unit_cost"].to_numpy()
+def _with_criticality(materials: pd.DataFrame, totals: np.ndarray) -> pd.DataFrame:
+    """Classic ABC on consumption value (`totals`: units issued per material): A = top 80 % of value,
+    B = next 15 %, C = the rest."""
+    value = totals * materials["unit_cost"].to_numpy()
     order = np.argsort(-value, kind="stable")
     share = np.cumsum(value[order]) / max(value.sum(), 1e-9)
     labels = np.where(share <= 0.8, "A", np.where(share <= 0.95, "B", "C"))
@@ -650,113 +657,180 @@ def _precipitation(days: pd.DatetimeIndex, weather: pd.DataFrame | None, rng: np
     return np.where(wet, np.round(amount, 1), 0.0)
 
 
-def _material_demand(
-    categories: Sequence[_Category],
-    classes: np.ndarray,
-    days: pd.DatetimeIndex,
-    rain: np.ndarray,
-    nr_index: np.ndarray,
-    holidays: set[date],
-    rng: np.random.Generator,
-) -> np.ndarray:
-    """Daily issues per material (n_materials x n_days): event occurrence times event size."""
-    weekday = WEEKDAY_FACTOR[days.weekday]
-    holiday = np.where([d in holidays for d in days.date], HOLIDAY_FACTOR, 1.0)
-    heavy = rain > HEAVY_RAIN_MM
-    day_after_storm = np.concatenate(([False], heavy[:-1]))  # failures are also found the next day
-    rain_lift = 0.5 * heavy + 0.2 * ((rain > MODERATE_RAIN_MM) & ~heavy) + 0.25 * day_after_storm
-    doy = days.dayofyear.to_numpy()
-    out = np.zeros((len(categories), len(days)), dtype=np.int64)
-    for i, (cat, cls) in enumerate(zip(categories, classes, strict=True)):
-        season = 1 + cat.season_amplitude * np.cos(2 * np.pi * (doy - cat.season_peak_doy) / 365.25)
-        trend = 1 + NR_DEMAND_LIFT * cat.nr * nr_index
-        drivers = weekday * holiday * season * (1 + cat.rain * rain_lift) * trend
-        rate = rng.uniform(*RATE_BY_CLASS[cls]) * drivers
-        occurs = rng.uniform(size=len(days)) < 1 - np.exp(-rate)
-        size_driver = np.sqrt(drivers)
-        if cls == "smooth":
-            size = 1 + rng.poisson(rng.uniform(2, 12) * size_driver)
-        elif cls == "intermittent":
-            size = 1 + rng.poisson(rng.uniform(0.2, 2.0), len(days))
-        else:  # erratic and lumpy: over-dispersed sizes (negative binomial)
-            mean = rng.uniform(2, 10) if cls == "erratic" else rng.uniform(3, 15)
-            shape = rng.uniform(0.4, 0.8)
-            size = 1 + rng.negative_binomial(shape, shape / (shape + mean * size_driver))
-        out[i] = np.where(occurs, size * cat.size_scale, 0)
-    return out
+@dataclass(frozen=True)
+class _Drivers:
+    """What every material's daily demand shares: weekday, holidays, rain, season day, the 5G trend."""
+
+    weekday: np.ndarray
+    holiday: np.ndarray
+    rain_lift: np.ndarray
+    doy: np.ndarray
+    nr_index: np.ndarray
+
+    @classmethod
+    def of(cls, days: pd.DatetimeIndex, rain: np.ndarray, nr_index: np.ndarray, holidays: set[date]) -> _Drivers:
+        heavy = rain > HEAVY_RAIN_MM
+        day_after_storm = np.concatenate(([False], heavy[:-1]))  # failures are also found the next day
+        return cls(
+            weekday=WEEKDAY_FACTOR[days.weekday],
+            holiday=np.where([d in holidays for d in days.date], HOLIDAY_FACTOR, 1.0),
+            rain_lift=0.5 * heavy + 0.2 * ((rain > MODERATE_RAIN_MM) & ~heavy) + 0.25 * day_after_storm,
+            doy=days.dayofyear.to_numpy(),
+            nr_index=nr_index,
+        )
 
 
-def _allocate_to_sites(
-    demand: np.ndarray, classes: np.ndarray, sites: pd.DataFrame, rng: np.random.Generator
-) -> tuple[np.ndarray, np.ndarray]:
-    """Which sites stock each material, and the issues per material x site x day.
+def _demand_chunks(
+    categories: Sequence[_Category], classes: np.ndarray, drivers: _Drivers, rng: np.random.Generator
+) -> Iterator[np.ndarray]:
+    """Daily issues per material (CHUNK_MATERIALS x n_days at a time): event occurrence times event size.
 
-    Every warehouse stocks everything; a tower stocks a material with probability 0.6. Steady
-    demand is split across sites; an intermittent or lumpy event is one job at one site.
-    """
-    n_mat, n_days = demand.shape
-    is_wh = (sites["site_type"] == "warehouse").to_numpy()
-    base = np.where(is_wh, 4.0, 1.0) * rng.lognormal(0, 0.3, len(sites))
-    stocked = is_wh[None, :] | (rng.uniform(size=(n_mat, len(sites))) < 0.6)
-    out = np.zeros((n_mat, len(sites), n_days), dtype=np.int64)
-    for i in range(n_mat):
-        weights = base * stocked[i] * rng.lognormal(0, 0.3, len(sites))
-        p = weights / weights.sum()
-        day_idx = np.flatnonzero(demand[i])
-        if classes[i] in ("smooth", "erratic"):
-            out[i][:, day_idx] = rng.multinomial(demand[i, day_idx], p).T
-        else:
-            out[i, rng.choice(len(sites), size=day_idx.size, p=p), day_idx] = demand[i, day_idx]
-    return stocked, out
+    The materials are drawn one after the other from `rng`, so the chunks are the rows of one
+    (n_materials x n_days) draw, whatever the chunk size."""
+    n_days = len(drivers.doy)
+    for first in range(0, len(categories), CHUNK_MATERIALS):
+        rows = range(first, min(first + CHUNK_MATERIALS, len(categories)))
+        out = np.zeros((len(rows), n_days), dtype=np.int64)
+        for row, i in enumerate(rows):
+            cat, cls = categories[i], classes[i]
+            season = 1 + cat.season_amplitude * np.cos(2 * np.pi * (drivers.doy - cat.season_peak_doy) / 365.25)
+            trend = 1 + NR_DEMAND_LIFT * cat.nr * drivers.nr_index
+            factor = drivers.weekday * drivers.holiday * season * (1 + cat.rain * drivers.rain_lift) * trend
+            rate = rng.uniform(*RATE_BY_CLASS[cls]) * factor
+            occurs = rng.uniform(size=n_days) < 1 - np.exp(-rate)
+            size_driver = np.sqrt(factor)
+            if cls == "smooth":
+                size = 1 + rng.poisson(rng.uniform(2, 12) * size_driver)
+            elif cls == "intermittent":
+                size = 1 + rng.poisson(rng.uniform(0.2, 2.0), n_days)
+            else:  # erratic and lumpy: over-dispersed sizes (negative binomial)
+                mean = rng.uniform(2, 10) if cls == "erratic" else rng.uniform(3, 15)
+                shape = rng.uniform(0.4, 0.8)
+                size = 1 + rng.negative_binomial(shape, shape / (shape + mean * size_driver))
+            out[row] = np.where(occurs, size * cat.size_scale, 0)
+        yield out
 
 
 @dataclass(frozen=True)
-class _Ledger:
-    emergency: np.ndarray  # receipts without a purchase order, (n_materials, n_sites, n_days)
-    on_hand: np.ndarray  # (n_materials, n_sites) at the end date
-    orders: pd.DataFrame  # every PO: po_id, material_idx, site_idx, day, promised_day, arrival_day, quantity
+class _Stocking:
+    """Which sites stock each material (every warehouse, a tower with probability 0.6) and their weights."""
+
+    stocked: np.ndarray  # (n_materials, n_sites) bool
+    base: np.ndarray  # per site
 
 
-def _simulate_inventory(
-    materials: pd.DataFrame,
-    suppliers: pd.DataFrame,
-    stocked: np.ndarray,
-    site_demand: np.ndarray,
-    days: pd.DatetimeIndex,
-    rng: np.random.Generator,
-) -> _Ledger:
-    """Weekly order-up-to replenishment per material x site, so receipts track demand.
+def _stocking(n_materials: int, sites: pd.DataFrame, rng: np.random.Generator) -> _Stocking:
+    is_wh = (sites["site_type"] == "warehouse").to_numpy()
+    base = np.where(is_wh, 4.0, 1.0) * rng.lognormal(0, 0.3, len(sites))
+    stocked = is_wh[None, :] | (rng.uniform(size=(n_materials, len(sites))) < 0.6)
+    return _Stocking(stocked, base)
 
-    A purchase order is promised for its order day plus the supplier's quoted lead time; it arrives
-    0..MAX_EARLY_DAYS days early with the supplier's on-time share, else late by an exponential delay
-    of the supplier's mean (every site's order of a material placed the same day shares one
-    shipment). A few "stressed" materials see their supply break down near the end (orders frozen,
-    or the supplier much later), so the final stock is low and alerts appear. A stock-out is covered
-    by an emergency receipt the same day, so stock never goes negative and the ledger balances.
+
+def _allocate_chunk(
+    demand: np.ndarray, first: int, classes: np.ndarray, stocking: _Stocking, rng: np.random.Generator
+) -> np.ndarray:
+    """The issues per material x site x day of materials first.. (the rows of `demand`).
+
+    Steady demand is split across sites; an intermittent or lumpy event is one job at one site.
     """
-    n_mat, n_sites, n_days = site_demand.shape
-    mat_idx, site_idx = np.nonzero(stocked)
-    demand = site_demand[mat_idx, site_idx]
-    sup = suppliers.set_index("supplier_id").loc[materials["supplier_id"]]
-    lt_mean = sup["lead_time_mean_days"].to_numpy()
-    quoted = np.rint(lt_mean).astype(np.int64)
+    n_sites = stocking.stocked.shape[1]
+    out = np.zeros((demand.shape[0], n_sites, demand.shape[1]), dtype=np.int64)
+    for row in range(demand.shape[0]):
+        i = first + row
+        weights = stocking.base * stocking.stocked[i] * rng.lognormal(0, 0.3, n_sites)
+        p = weights / weights.sum()
+        day_idx = np.flatnonzero(demand[row])
+        if classes[i] in ("smooth", "erratic"):
+            out[row][:, day_idx] = rng.multinomial(demand[row, day_idx], p).T
+        else:
+            out[row, rng.choice(n_sites, size=day_idx.size, p=p), day_idx] = demand[row, day_idx]
+    return out
+
+
+@dataclass(frozen=True)
+class _Supply:
+    """Per material and day: the lead time an order placed that day gets, and whether ordering is possible."""
+
+    lead: np.ndarray  # (n_materials, n_days) int32
+    may_order: np.ndarray  # (n_materials, n_days) bool
+
+
+def _supply(materials: pd.DataFrame, suppliers: pd.DataFrame, n_days: int, rng: np.random.Generator) -> _Supply:
+    """An order arrives 0..MAX_EARLY_DAYS days early with the supplier's on-time share, else late by an
+    exponential delay of the supplier's mean (every site's order of a material placed the same day shares
+    one shipment). A few "stressed" materials see their supply break down near the end (orders frozen, or
+    the supplier much later), so the final stock is low and alerts appear.
+
+    Drawn in row chunks from one stream, in the order one (n_materials x n_days) draw would take."""
+    n_mat = len(materials)
     profile = {supplier.supplier_id: supplier for supplier in SUPPLIERS}
     on_time = np.array([profile[s].on_time_share for s in materials["supplier_id"]])
     late_mean = np.array([profile[s].late_days_mean for s in materials["supplier_id"]])
-    late = rng.uniform(size=(n_mat, n_days)) >= on_time[:, None]
-    delay = np.where(
-        late,
-        np.maximum(np.ceil(rng.exponential(late_mean[:, None], (n_mat, n_days))), 1),
-        -rng.integers(0, MAX_EARLY_DAYS + 1, (n_mat, n_days)),
+    sup = suppliers.set_index("supplier_id").loc[materials["supplier_id"]]
+    quoted = np.rint(sup["lead_time_mean_days"].to_numpy()).astype(np.int64)
+    chunks = range(0, n_mat, CHUNK_MATERIALS)
+    late = np.concatenate(
+        [
+            rng.uniform(size=(min(CHUNK_MATERIALS, n_mat - c), n_days)) >= on_time[c : c + CHUNK_MATERIALS, None]
+            for c in chunks
+        ]
     )
-    lead = np.maximum(quoted[:, None] + delay, 1).astype(np.int64)
+    delayed_by = np.concatenate(
+        [
+            np.maximum(
+                np.ceil(
+                    rng.exponential(late_mean[c : c + CHUNK_MATERIALS, None], (min(CHUNK_MATERIALS, n_mat - c), n_days))
+                ),
+                1,
+            ).astype(np.int32)
+            for c in chunks
+        ]
+    )
+    early = rng.integers(0, MAX_EARLY_DAYS + 1, (n_mat, n_days)).astype(np.int32)  # one draw: integers buffer
+    lead = np.maximum(quoted[:, None] + np.where(late, delayed_by, -early), 1).astype(np.int32)
+    del late, delayed_by, early
     stressed = rng.permutation(n_mat)[: max(1, round(STRESSED_SHARE * n_mat))]
     frozen, delayed = stressed[::2], stressed[1::2]
     window = slice(n_days - STRESS_WINDOW_DAYS, n_days)
-    lead[delayed, window] += rng.integers(30, 61, (delayed.size, 1))
+    lead[delayed, window] += rng.integers(30, 61, (delayed.size, 1)).astype(np.int32)
     may_order = np.ones((n_mat, n_days), dtype=bool)
     may_order[frozen, window] = False
+    return _Supply(lead, may_order)
 
+
+@dataclass
+class _Ledger:
+    """What the simulation leaves: purchase orders, end stock, and the issue/receipt rows by day."""
+
+    orders: pd.DataFrame  # every PO: po_number, material_idx, site_idx, day, promised_day, arrival_day, quantity
+    on_hand: np.ndarray  # per stocked (material, site) pair, in np.nonzero(stocked) order
+    issues: list[tuple[np.ndarray, ...]] = field(default_factory=list)  # per chunk: (day, material, site, qty)
+    emergency: list[tuple[np.ndarray, ...]] = field(default_factory=list)  # receipts without a PO, same layout
+
+
+def _simulate_chunk(
+    site_demand: np.ndarray,
+    first: int,
+    materials: pd.DataFrame,
+    suppliers: pd.DataFrame,
+    stocking: _Stocking,
+    supply: _Supply,
+    days: pd.DatetimeIndex,
+) -> tuple[pd.DataFrame, np.ndarray, np.ndarray]:
+    """Weekly order-up-to replenishment per (material, site) pair of materials first.., so receipts track
+    demand. A purchase order is promised for its order day plus the supplier's quoted lead time. A
+    stock-out is covered by an emergency receipt the same day, so stock never goes negative and the
+    ledger balances. Pairs are independent: simulating them a chunk at a time changes nothing.
+
+    Returns the orders (material/site indices global), the end stock per pair and the emergency receipts."""
+    n_days = len(days)
+    rows = site_demand.shape[0]
+    local_mat, site_idx = np.nonzero(stocking.stocked[first : first + rows])
+    mat_idx = local_mat + first
+    demand = site_demand[local_mat, site_idx]
+    sup = suppliers.set_index("supplier_id").loc[materials["supplier_id"]]
+    lt_mean = sup["lead_time_mean_days"].to_numpy()
+    quoted = np.rint(lt_mean).astype(np.int64)
     mu = demand.mean(axis=1)
     sigma = demand.std(axis=1)
     horizon = 7 + lt_mean[mat_idx]
@@ -766,7 +840,7 @@ def _simulate_inventory(
 
     on_hand = order_up_to.copy()
     on_order = np.zeros_like(on_hand)
-    arrivals = np.zeros((len(mat_idx), n_days + int(lead.max()) + 1), dtype=np.int64)
+    arrivals = np.zeros((len(mat_idx), n_days + int(supply.lead.max()) + 1), dtype=np.int64)
     emergency = np.zeros_like(demand)
     orders: list[pd.DataFrame] = []
     reviews = days.weekday == REVIEW_WEEKDAY
@@ -780,93 +854,135 @@ def _simulate_inventory(
         if not reviews[t]:
             continue
         gap = order_up_to - on_hand - on_order
-        place = np.flatnonzero((gap >= min_order) & may_order[mat_idx, t])
+        place = np.flatnonzero((gap >= min_order) & supply.may_order[mat_idx, t])
         if place.size == 0:
             continue
-        lt = lead[mat_idx[place], t]
+        lt = supply.lead[mat_idx[place], t]
         arrivals[place, t + lt] += gap[place]
         on_order[place] += gap[place]
         orders.append(
             pd.DataFrame(
                 {
-                    "material_idx": mat_idx[place],
-                    "site_idx": site_idx[place],
-                    "day": t,
-                    "promised_day": t + quoted[mat_idx[place]],
-                    "arrival_day": t + lt,
+                    "material_idx": mat_idx[place].astype(np.int32),
+                    "site_idx": site_idx[place].astype(np.int16),
+                    "day": np.full(place.size, t, dtype=np.int16),
+                    "promised_day": (t + quoted[mat_idx[place]]).astype(np.int32),
+                    "arrival_day": (t + lt).astype(np.int32),
                     "quantity": gap[place],
                 }
             )
         )
     columns = ("material_idx", "site_idx", "day", "promised_day", "arrival_day", "quantity")
-    order_frame = pd.concat(
-        orders or [pd.DataFrame({c: pd.Series(dtype=np.int64) for c in columns})], ignore_index=True
-    )
-    # numbered in placement order (day, material, site): SAP-like PO numbers
-    order_frame.insert(0, "po_id", [f"{PO_NUMBER_PREFIX}{i:08d}" for i in range(1, len(order_frame) + 1)])
+    frame = pd.concat(orders or [pd.DataFrame({c: pd.Series(dtype=np.int64) for c in columns})], ignore_index=True)
     full_emergency = np.zeros_like(site_demand)
-    full_emergency[mat_idx, site_idx] = emergency
-    end_stock = np.zeros((n_mat, n_sites), dtype=np.int64)
-    end_stock[mat_idx, site_idx] = on_hand
-    return _Ledger(full_emergency, end_stock, order_frame)
+    full_emergency[local_mat, site_idx] = emergency
+    return frame, on_hand, full_emergency
 
 
-def _movements(
+def _simulate(
     materials: pd.DataFrame,
+    suppliers: pd.DataFrame,
+    categories: Sequence[_Category],
+    classes: np.ndarray,
+    drivers: _Drivers,
     sites: pd.DataFrame,
-    site_demand: np.ndarray,
-    ledger: _Ledger,
     days: pd.DatetimeIndex,
-) -> pd.DataFrame:
+    seed: int,
+) -> _Ledger:
+    """Demand, allocation to sites and replenishment, a chunk of materials at a time (memory stays flat).
+
+    The demand stream is replayed from its seed (the first pass only summed it for the ABC classes)."""
+    allocation_rng = _rng(seed, 7)
+    stocking = _stocking(len(materials), sites, allocation_rng)
+    supply = _supply(materials, suppliers, len(days), _rng(seed, 8))
+    orders, on_hand = [], []
+    ledger = _Ledger(pd.DataFrame(), np.empty(0))
+    for chunk, demand in enumerate(_demand_chunks(categories, classes, drivers, _rng(seed, 6))):
+        first = chunk * CHUNK_MATERIALS
+        site_demand = _allocate_chunk(demand, first, classes, stocking, allocation_rng)
+        chunk_orders, chunk_on_hand, emergency = _simulate_chunk(
+            site_demand, first, materials, suppliers, stocking, supply, days
+        )
+        orders.append(chunk_orders)
+        on_hand.append(chunk_on_hand)
+        ledger.issues.append(_sparse(site_demand, first))
+        ledger.emergency.append(_sparse(emergency, first))
+    order_frame = pd.concat(orders, ignore_index=True)
+    # numbered in placement order (day, material, site): SAP-like PO numbers (45 + po_number)
+    order_frame = order_frame.sort_values(["day", "material_idx", "site_idx"], kind="stable", ignore_index=True)
+    order_frame.insert(0, "po_number", np.arange(1, len(order_frame) + 1, dtype=np.int64))
+    ledger.orders = order_frame
+    ledger.on_hand = np.concatenate(on_hand)
+    return ledger
+
+
+def _sparse(quantities: np.ndarray, first: int) -> tuple[np.ndarray, ...]:
+    """(day, material, site, quantity) of the non-zero cells of a (materials, sites, days) block, by day."""
+    t, m, s = np.nonzero(quantities.transpose(2, 0, 1))
+    return t.astype(np.int16), (m + first).astype(np.int32), s.astype(np.int16), quantities[m, s, t]
+
+
+def _write_movements(
+    path: Path, materials: pd.DataFrame, sites: pd.DataFrame, ledger: _Ledger, days: pd.DatetimeIndex
+) -> Path:
     """Issues, receipts of purchase orders (with their po_id) and emergency receipts (without), each a
-    numbered material document."""
+    numbered material document, sorted by date, material, site, type and purchase order; written a block
+    of days at a time."""
     material_ids = materials["material_id"].to_numpy()
     site_ids = sites["site_id"].to_numpy()
+    site_rank = np.argsort(np.argsort(site_ids, kind="stable"), kind="stable")  # sites sort by their code
     day_str = days.strftime("%Y-%m-%d").to_numpy()
-    parts = []
-    for kind, qty in (("issue", site_demand), ("receipt", ledger.emergency)):
-        m, s, t = np.nonzero(qty)
-        parts.append(
-            pd.DataFrame(
+    received = ledger.orders[ledger.orders["arrival_day"] < len(days)].sort_values("arrival_day", kind="stable")
+    po_rows = (
+        received["arrival_day"].to_numpy(),
+        received["material_idx"].to_numpy(),
+        received["site_idx"].to_numpy(),
+        received["quantity"].to_numpy(),
+        received["po_number"].to_numpy(),
+    )
+    # issue < receipt of a PO (by PO number) < receipt without a PO (its po_id is empty)
+    sources = [(chunk, 0) for chunk in ledger.issues] + [(po_rows, 1)] + [(chunk, 2) for chunk in ledger.emergency]
+    numbered = 0
+    with path.open("w", encoding="utf-8", newline="") as out:
+        for block_start in range(0, len(days), WRITE_BLOCK_DAYS):
+            columns: list[list[np.ndarray]] = [[] for _ in range(6)]
+            for rows, kind in sources:
+                lo, hi = np.searchsorted(rows[0], [block_start, block_start + WRITE_BLOCK_DAYS])
+                for column, values in zip(columns[:4], rows[:4], strict=True):
+                    column.append(values[lo:hi].astype(np.int64))
+                columns[4].append(np.full(hi - lo, kind, dtype=np.int64))
+                columns[5].append(rows[4][lo:hi] if kind == 1 else np.zeros(hi - lo, dtype=np.int64))
+            day, mat, site, quantity, kind, po = (np.concatenate(c) for c in columns)
+            order = np.lexsort((po, kind, site_rank[site], mat, day))
+            day, mat, site, quantity, kind, po = (a[order] for a in (day, mat, site, quantity, kind, po))
+            frame = pd.DataFrame(
                 {
-                    "movement_date": day_str[t],
-                    "material_id": material_ids[m],
-                    "site_id": site_ids[s],
-                    "movement_type": kind,
-                    "quantity": qty[m, s, t],
+                    "movement_id": [
+                        f"{MOVEMENT_NUMBER_PREFIX}{i:08d}" for i in range(numbered + 1, numbered + len(day) + 1)
+                    ],
+                    "movement_date": day_str[day],
+                    "material_id": material_ids[mat],
+                    "site_id": site_ids[site],
+                    "movement_type": np.where(kind == 0, "issue", "receipt"),
+                    "quantity": quantity,
+                    "po_id": pd.Series([f"{PO_NUMBER_PREFIX}{n:08d}" for n in po], dtype=object).where(kind == 1),
                 }
             )
-        )
-    received = ledger.orders[ledger.orders["arrival_day"] < len(days)]
-    parts.append(
-        pd.DataFrame(
-            {
-                "movement_date": day_str[received["arrival_day"].to_numpy()],
-                "material_id": material_ids[received["material_idx"].to_numpy()],
-                "site_id": site_ids[received["site_idx"].to_numpy()],
-                "movement_type": "receipt",
-                "quantity": received["quantity"].to_numpy(),
-                "po_id": received["po_id"].to_numpy(),
-            }
-        )
-    )
-    frame = pd.concat(parts, ignore_index=True).sort_values(
-        ["movement_date", "material_id", "site_id", "movement_type", "po_id"], kind="stable", ignore_index=True
-    )
-    frame.insert(0, "movement_id", [f"{MOVEMENT_NUMBER_PREFIX}{i:08d}" for i in range(1, len(frame) + 1)])
-    return frame
+            frame.to_csv(out, index=False, header=block_start == 0, lineterminator="\n")
+            numbered += len(day)
+    return path
 
 
 def _stock(
-    materials: pd.DataFrame, sites: pd.DataFrame, stocked: np.ndarray, ledger: _Ledger, end: date
+    materials: pd.DataFrame, sites: pd.DataFrame, stocking: np.ndarray, ledger: _Ledger, end: date
 ) -> pd.DataFrame:
-    m, s = np.nonzero(stocked)
+    m, s = np.nonzero(stocking)
     return pd.DataFrame(
         {
             "snapshot_date": end.isoformat(),
             "material_id": materials["material_id"].to_numpy()[m],
             "site_id": sites["site_id"].to_numpy()[s],
-            "on_hand": ledger.on_hand[m, s],
+            "on_hand": ledger.on_hand,
         }
     )
 
@@ -878,7 +994,7 @@ def _open_orders(materials: pd.DataFrame, ledger: _Ledger, days: pd.DatetimeInde
     idx = pending["material_idx"].to_numpy()
     return pd.DataFrame(
         {
-            "po_id": pending["po_id"].to_numpy(),
+            "po_id": [f"{PO_NUMBER_PREFIX}{n:08d}" for n in pending["po_number"]],
             "material_id": materials["material_id"].to_numpy()[idx],
             "supplier_id": materials["supplier_id"].to_numpy()[idx],
             "quantity": pending["quantity"].to_numpy(),
@@ -890,25 +1006,28 @@ def _open_orders(materials: pd.DataFrame, ledger: _Ledger, days: pd.DatetimeInde
     )
 
 
-def _purchase_orders(
-    materials: pd.DataFrame, sites: pd.DataFrame, ledger: _Ledger, days: pd.DatetimeIndex
-) -> pd.DataFrame:
+def _write_purchase_orders(
+    path: Path, materials: pd.DataFrame, sites: pd.DataFrame, ledger: _Ledger, days: pd.DatetimeIndex
+) -> Path:
     """Every purchase order placed, received or still open: the history behind supplier performance."""
-    orders = ledger.orders
-    idx = orders["material_idx"].to_numpy()
-    return pd.DataFrame(
-        {
-            "po_id": orders["po_id"].to_numpy(),
-            "material_id": materials["material_id"].to_numpy()[idx],
-            "supplier_id": materials["supplier_id"].to_numpy()[idx],
-            "site_id": sites["site_id"].to_numpy()[orders["site_idx"].to_numpy()],
-            "quantity": orders["quantity"].to_numpy(),
-            "order_date": days[orders["day"].to_numpy()].strftime("%Y-%m-%d"),
-            "promised_date": (days[0] + pd.to_timedelta(orders["promised_day"].to_numpy(), unit="D")).strftime(
-                "%Y-%m-%d"
-            ),
-        }
-    )
+    with path.open("w", encoding="utf-8", newline="") as out:
+        for first in range(0, max(len(ledger.orders), 1), WRITE_BLOCK_ROWS):
+            orders = ledger.orders.iloc[first : first + WRITE_BLOCK_ROWS]
+            idx = orders["material_idx"].to_numpy()
+            pd.DataFrame(
+                {
+                    "po_id": [f"{PO_NUMBER_PREFIX}{n:08d}" for n in orders["po_number"]],
+                    "material_id": materials["material_id"].to_numpy()[idx],
+                    "supplier_id": materials["supplier_id"].to_numpy()[idx],
+                    "site_id": sites["site_id"].to_numpy()[orders["site_idx"].to_numpy()],
+                    "quantity": orders["quantity"].to_numpy(),
+                    "order_date": days[orders["day"].to_numpy()].strftime("%Y-%m-%d"),
+                    "promised_date": (days[0] + pd.to_timedelta(orders["promised_day"].to_numpy(), unit="D")).strftime(
+                        "%Y-%m-%d"
+                    ),
+                }
+            ).to_csv(out, index=False, header=first == 0, lineterminator="\n")
+    return path
 
 
 def _reliability() -> str:

@@ -16,11 +16,28 @@ Calendar = Literal["daily", "business", "monthly"]
 # name -> (what it verifies, blocking: a failure stops the table from replacing the last good one)
 CHECKS: dict[str, tuple[str, bool]] = {
     "schema": ("required columns present with the contract types, no missing required value, rows present", True),
-    "date_range": ("no date before 2000-01-01 or after the cycle's as-of date (or the column's own bound)", True),
+    "date_range": (
+        "no date before 2000-01-01 or after the cycle's as-of date (or the column's own bound); ERP rows outside "
+        "are held back, blocking only when more than NOVA_ERP_MAX_HELD_BACK_SHARE of the rows are",
+        True,
+    ),
     "unique_key": ("no two rows share the table's key", True),
     "non_negative": ("no negative quantity, cost, lead time or count", True),
-    "known_materials": ("every material_id exists in erp_materials", True),
+    "known_materials": (
+        "every material_id exists in erp_materials (codes compared case-insensitively); other rows are held back, "
+        "blocking only when more than NOVA_ERP_MAX_HELD_BACK_SHARE of the rows are",
+        True,
+    ),
     "known_sites": ("every site_id exists in erp_sites", False),
+    "plausible": (
+        "no ERP value outside its plausible range or far above its material's history (such rows are held back; "
+        "blocking only when more than NOVA_ERP_MAX_HELD_BACK_SHARE of the rows are)",
+        True,
+    ),
+    "replacement": (
+        "no movements file without document numbers replaces far more stored rows than it brings",
+        True,
+    ),
     "no_gaps": ("the series has a value for every day (business day for PTAX, month for monthly series)", False),
     "fresh": ("newest date close enough to the as-of date, and not a fallback for a failed live fetch", False),
     "rows_loaded": ("at most 1% of the rows quarantined and no file of the table rejected in this run", False),
@@ -62,6 +79,8 @@ class TableRules:
     series: tuple[str, Calendar] | None = None
     freshness: Freshness | None = None
     loaded_from_files: bool = False  # ERP and INMET archives: rows_loaded applies
+    plausible: bool = False  # ERP: values checked against their plausible range and history
+    replacement: bool = False  # ERP movements: re-exports replace rows
 
     def check_names(self) -> list[str]:
         """The checks that apply to this table, in CHECKS order."""
@@ -72,6 +91,8 @@ class TableRules:
             "non_negative": bool(self.non_negative),
             "known_materials": "known_materials" in self.codes.values(),
             "known_sites": "known_sites" in self.codes.values(),
+            "plausible": self.plausible,
+            "replacement": self.replacement,
             "no_gaps": self.series is not None,
             "fresh": self.freshness is not None,
             "rows_loaded": self.loaded_from_files,

@@ -1,27 +1,46 @@
 """Import ERP export files (real or generated) into the canonical raw tables of the data contract.
 
 Real exports are messy: `;` or `,` separators, Brazilian decimals, Latin-1 accents, Portuguese
-headers, stray bad lines. A bad row must not stop the good ones from loading, and must not vanish
-silently either: it goes to a quarantine table with its file, line number and reason. Only a file
-that cannot be read at all (empty, binary, no usable header) is rejected as a whole.
+headers, quoted line breaks, stray bad lines. A bad row must not stop the good ones from loading, and
+must not vanish silently either: it goes to a quarantine with its file, line number and reason. Only a
+file that cannot be read at all (empty, binary, no usable header) is rejected as a whole.
+
+A file is read by DuckDB's CSV reader (RFC 4180, in parallel, out of core) after `text_files` has
+settled its encoding and line ends; the reader's rejects (wrong field count, a quote left open, an
+over-long record) are quarantined with their lines. Cells are typed by SQL in the same scan, and the
+good rows go straight to Parquet, so a file of tens of millions of lines never sits in Python memory.
+Per cell: codes are trimmed and upper-cased, dates are `YYYY-MM-DD` or `dd/mm/yyyy`, numbers take the
+decimal mark the column shows (see `_number`).
 """
 
 from __future__ import annotations
 
 import csv
-import hashlib
 import json
 import re
+import tempfile
 import unicodedata
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+import uuid
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
+import duckdb
 import numpy as np
 import pandas as pd
 import pyarrow as pa
-import pyarrow.compute as pc
+import pyarrow.parquet as pq
+
+from nova_assets.lib.sources.text_files import (
+    LineMap,
+    NotReadable,
+    PreparedText,
+    lines_of_offsets,
+    prepare_text,
+    read_spans,
+)
 
 MAX_LINE_CHARS = 10_000
 RAW_ROW_CHARS = 500  # raw text kept in the quarantine for an over-long line
@@ -46,6 +65,11 @@ class Column:
     positive: bool = False
     default: str | None = None  # value used when the file lacks the column
     not_before: str | None = None  # a date column this date may not precede (promised before ordered)
+    code: bool = (
+        False  # a master's code: compared case-insensitively ('mat-1' is MAT-1), stored as the master spells it
+    )
+    limits: tuple[float | None, float | None] | None = None  # plausible range (NOVA_ERP_PLAUSIBLE_LIMITS)
+    history_by: tuple[str, ...] = ()  # plausible against the history of the same values of these columns
 
 
 @dataclass(frozen=True)
@@ -66,14 +90,20 @@ SITE_TYPES = {
     **dict.fromkeys(("tower", "torre", "erb", "site"), "tower"),
 }
 CRITICALITY = {"a": "A", "b": "B", "c": "C"}
+# Plausible ranges, overridable per column with NOVA_ERP_PLAUSIBLE_LIMITS (a row outside is held back)
+QUANTITY_LIMITS = (None, 1_000_000.0)
+MAX_LEAD_TIME_DAYS = 730.0
+BRAZIL_LATITUDE = (-34.0, 6.0)
+BRAZIL_LONGITUDE = (-75.0, -28.0)
 
 _MATERIAL = Column(
-    "str", True, ("material", "codigo_material", "cod_material", "item_id", "item", "sku", "material_code")
+    "str", True, ("material", "codigo_material", "cod_material", "item_id", "item", "sku", "material_code"), code=True
 )
 _SITE = Column(
     "str",
     True,
     ("site", "deposito", "local", "codigo_site", "cod_site", "codigo_local", "cod_deposito", "location", "location_id"),
+    code=True,
 )
 _SUPPLIER = ("fornecedor", "codigo_fornecedor", "cod_fornecedor", "supplier", "vendor", "vendor_id")
 _QUANTITY = ("quantidade", "qtd", "qtde", "qty", "quant")
@@ -101,9 +131,10 @@ ERP_TABLES: dict[str, TableSpec] = {
                 False,
                 ("custo_unitario", "preco_unitario", "custo", "preco", "valor_unitario", "cost", "price"),
                 nonnegative=True,
+                limits=(None, 10_000_000),
             ),
             "criticality": Column("str", False, ("criticidade", "classe_abc", "abc", "classe"), values=CRITICALITY),
-            "supplier_id": Column("str", False, _SUPPLIER),
+            "supplier_id": Column("str", False, _SUPPLIER, code=True),
         },
         key=("material_id",),
         file_words=("materials", "material", "materiais", "itens", "items", "catalogo"),
@@ -117,13 +148,14 @@ ERP_TABLES: dict[str, TableSpec] = {
             "state": Column("str", False, ("uf", "estado")),
             "municipality": Column("str", False, ("municipio", "cidade", "city")),
             "ibge_code": Column("str", False, ("codigo_ibge", "cod_ibge", "ibge", "cod_municipio", "codigo_municipio")),
-            "latitude": Column("float", False, ("lat",)),
-            "longitude": Column("float", False, ("lon", "long", "lng")),
+            "latitude": Column("float", False, ("lat",), limits=BRAZIL_LATITUDE),
+            "longitude": Column("float", False, ("lon", "long", "lng"), limits=BRAZIL_LONGITUDE),
             "sla_penalty_brl_day": Column(
                 "float",
                 False,
                 ("multa_sla", "multa_sla_dia", "penalidade_sla", "multa_diaria", "sla_penalty"),
                 nonnegative=True,
+                limits=(None, 10_000_000),
             ),
         },
         key=("site_id",),
@@ -131,7 +163,7 @@ ERP_TABLES: dict[str, TableSpec] = {
     ),
     "erp_suppliers": TableSpec(
         {
-            "supplier_id": Column("str", True, _SUPPLIER),
+            "supplier_id": Column("str", True, _SUPPLIER, code=True),
             "supplier_name": Column("str", False, ("nome_fornecedor", "razao_social", "nome", "name")),
             "lead_time_mean_days": Column(
                 "float",
@@ -146,12 +178,14 @@ ERP_TABLES: dict[str, TableSpec] = {
                     "prazo_entrega_dias",
                 ),
                 nonnegative=True,
+                limits=(None, MAX_LEAD_TIME_DAYS),
             ),
             "lead_time_std_days": Column(
                 "float",
                 False,
                 ("lead_time_std", "lead_time_desvio", "desvio_prazo", "desvio_padrao_prazo"),
                 nonnegative=True,
+                limits=(None, MAX_LEAD_TIME_DAYS),
             ),
         },
         key=("supplier_id",),
@@ -172,7 +206,14 @@ ERP_TABLES: dict[str, TableSpec] = {
                 values=MOVEMENT_TYPES,
                 default="issue",
             ),
-            "quantity": Column("float", True, _QUANTITY, positive=True),
+            "quantity": Column(
+                "float",
+                True,
+                _QUANTITY,
+                positive=True,
+                limits=QUANTITY_LIMITS,
+                history_by=("material_id", "movement_type"),
+            ),
             # the ERP document number of one movement line: a re-export carrying it replaces that line
             "movement_id": Column(
                 "str",
@@ -204,6 +245,7 @@ ERP_TABLES: dict[str, TableSpec] = {
                 True,
                 ("saldo", "saldo_atual", "estoque", "estoque_atual", "quantidade", "qtd", "qty"),
                 nonnegative=True,
+                limits=QUANTITY_LIMITS,
             ),
         },
         key=("snapshot_date", "material_id", "site_id"),
@@ -213,8 +255,8 @@ ERP_TABLES: dict[str, TableSpec] = {
         {
             "po_id": Column("str", False, _PO),
             "material_id": _MATERIAL,
-            "supplier_id": Column("str", False, _SUPPLIER),
-            "quantity": Column("float", True, _QUANTITY, positive=True),
+            "supplier_id": Column("str", False, _SUPPLIER, code=True),
+            "quantity": Column("float", True, _QUANTITY, positive=True, limits=QUANTITY_LIMITS),
             "order_date": Column("date", False, ("data_pedido", "data_emissao", "data")),
             "expected_date": Column(
                 "date",
@@ -229,9 +271,9 @@ ERP_TABLES: dict[str, TableSpec] = {
         {
             "po_id": Column("str", True, _PO),
             "material_id": _MATERIAL,
-            "supplier_id": Column("str", False, _SUPPLIER),
-            "site_id": Column("str", False, _SITE.aliases),
-            "quantity": Column("float", True, _QUANTITY, positive=True),
+            "supplier_id": Column("str", False, _SUPPLIER, code=True),
+            "site_id": Column("str", False, _SITE.aliases, code=True),
+            "quantity": Column("float", True, _QUANTITY, positive=True, limits=QUANTITY_LIMITS),
             "order_date": Column("date", True, ("data_pedido", "data_emissao", "data_compra", "data")),
             "promised_date": Column(
                 "date",
@@ -277,13 +319,36 @@ _CLASSIFY_ORDER = (
 )
 
 
+WHITESPACE = " \t\n\r\x0b\x0c\xa0\u2007\u202f\ufeff"  # trimmed around every cell
+DUCKDB_MEMORY_LIMIT = "1GB"  # DuckDB spills to disk beyond this: the import's memory does not grow with the files
+MAX_RECORD_BYTES = 2_000_000  # DuckDB's own limit on one record; longer ones are rejected by the reader
+# Parsed rows are written without dictionary pages: building a dictionary for a column of unique document
+# numbers, only to drop it, costs more than the whole write of the other columns
+PARQUET_OPTIONS = "DICTIONARY_SIZE_LIMIT 1"
+
+
+@dataclass(frozen=True)
+class ParsedExport:
+    """What reading one export gave: the counts, and the files written under its prefix
+    (`.good.parquet` in the contract's types, `.quarantine.parquet`, `.layout.json`)."""
+
+    file_error: str | None = None
+    good_rows: int = 0
+    quarantined_rows: int = 0
+    warnings: tuple[str, ...] = ()
+
+
 @dataclass(frozen=True)
 class ImportResult:
-    """What one file gave: typed good rows, quarantined rows, or why the whole file was rejected."""
+    """One file's rows in memory: typed good rows, quarantined rows, or why the whole file was rejected.
+
+    For small files and tests; the ERP store works on the Parquet files `parse_export` writes.
+    """
 
     good: pd.DataFrame
     quarantine: pd.DataFrame
     file_error: str | None = None
+    warnings: tuple[str, ...] = ()
 
     def messages(self) -> list[str]:
         """Human-readable problems ("file:line: reason"), for logs and asset metadata."""
@@ -294,25 +359,22 @@ class ImportResult:
         return [f"{file}:{line}: {reason}" for file, line, reason in rows]
 
 
-@dataclass(frozen=True)
-class _Cells:
-    """A file split into header and string cells, before any typing."""
-
-    header: list[str]
-    separator: str | None  # None for Parquet
-    cells: pd.DataFrame  # one string column per header field, index = row position
-    line_numbers: np.ndarray
-    raw: pd.Series  # raw text (or values) of each row
-    rejected: pd.DataFrame  # line-level problems, QUARANTINE_COLUMNS minus source_file
-
-
-def file_content_hash(path: Path) -> str:
-    """sha256 of the file's bytes, so a loader can skip a file it has already ingested."""
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for chunk in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
+@contextmanager
+def erp_duckdb(scratch: Path, threads: int | None = None) -> Iterator[duckdb.DuckDBPyConnection]:
+    """An in-memory DuckDB for the import, capped at DUCKDB_MEMORY_LIMIT and spilling into `scratch`."""
+    scratch.mkdir(parents=True, exist_ok=True)
+    con = duckdb.connect(
+        config={
+            "memory_limit": DUCKDB_MEMORY_LIMIT,
+            "temp_directory": str(scratch / "duckdb_spill"),
+            "preserve_insertion_order": True,
+            **({"threads": threads} if threads else {}),
+        }
+    )
+    try:
+        yield con
+    finally:
+        con.close()
 
 
 def classify_erp_file(path: Path) -> str | None:
@@ -328,18 +390,48 @@ def classify_erp_file(path: Path) -> str | None:
 
 
 def read_erp_file(path: Path, table: str) -> ImportResult:
-    """Read one export into `table` (a key of ERP_TABLES); never raises for bad content."""
+    """Read one export into `table` (a key of ERP_TABLES) in memory; never raises for bad content."""
+    with tempfile.TemporaryDirectory(prefix="nova-erp-") as tmp, erp_duckdb(Path(tmp)) as con:
+        prefix = Path(tmp) / "parsed"
+        parsed = parse_export(con, path, table, path.name, prefix, Path(tmp))
+        if parsed.file_error:
+            return ImportResult(empty_table(table), empty_quarantine(), parsed.file_error, parsed.warnings)
+        return ImportResult(
+            pd.read_parquet(good_path(prefix)), pd.read_parquet(quarantine_path(prefix)), None, parsed.warnings
+        )
+
+
+def good_path(prefix: Path) -> Path:
+    return prefix.with_name(prefix.name + ".good.parquet")
+
+
+def quarantine_path(prefix: Path) -> Path:
+    return prefix.with_name(prefix.name + ".quarantine.parquet")
+
+
+def layout_path(prefix: Path) -> Path:
+    return prefix.with_name(prefix.name + ".layout.json")
+
+
+def parse_export(
+    con: duckdb.DuckDBPyConnection, path: Path, table: str, name: str, prefix: Path, scratch: Path
+) -> ParsedExport:
+    """Read one export into `table`, writing its good rows and quarantine under `prefix`; never raises
+    for bad content (a file that cannot be read at all comes back with `file_error`)."""
     if table not in ERP_TABLES:
         raise ValueError(f"unknown ERP table {table!r}; expected one of {sorted(ERP_TABLES)}")
     spec = ERP_TABLES[table]
+    prefix.parent.mkdir(parents=True, exist_ok=True)
     try:
-        parsed = _read_cells(path)
-    except (OSError, ValueError) as exc:
-        return _rejected(spec, table, f"{path.name}: {exc}")
-    mapping, error = _map_header(parsed.header, spec, path.name)
-    if error:
-        return _rejected(spec, table, error)
-    return _typed(parsed, spec, table, mapping, path.name)
+        source = _open_source(con, path, name, scratch)
+        mapping, error = _map_header(source.header, spec, name)
+        if error:
+            return ParsedExport(error, warnings=source.warnings)
+        return _Parse(con, source, spec, table, name, mapping, prefix).run()
+    except NotReadable as exc:
+        return ParsedExport(f"{name}: {exc}")
+    except (OSError, duckdb.Error) as exc:
+        return ParsedExport(f"{name}: cannot read the file ({type(exc).__name__}: {exc})")
 
 
 def _normalise(name: str) -> str:
@@ -348,146 +440,144 @@ def _normalise(name: str) -> str:
     return "_".join(w for w in re.split(r"[^a-z0-9]+", plain) if w and w not in STOP_WORDS)
 
 
-def _read_cells(path: Path) -> _Cells:
+def locate_rows(
+    con: duckdb.DuckDBPyConnection, kept: Path, prefix: Path, rows: np.ndarray
+) -> tuple[list[int], list[str]]:
+    """Line and raw text, in the export as dropped (`kept`), of rows of its parsed good file."""
+    path = layout_path(prefix)
+    if not path.exists():  # parsed by a parser that kept no layout
+        return [0] * len(rows), [""] * len(rows)
+    layout = json.loads(path.read_text(encoding="utf-8"))
+    records = _records_of_rows(rows, layout["dropped"])
+    if layout["line_map"] is None:
+        lines, raw, _ = _parquet_source(con, kept).locate(con, records)
+        return [int(n) for n in lines], raw
+    line_map = LineMap.from_json(layout["line_map"])
+    lines = line_map.lines(records)
+    spans = [(int(line), 1 + line_map.extra_lines(int(r))) for line, r in zip(lines, records, strict=True)]
+    texts = read_spans(kept, spans, MAX_LINE_CHARS, layout["encoding"])
+    return [int(n) for n in lines], [_raw_text(text, length) for text, length in texts]
+
+
+# -- sources: the cells of a text or Parquet file, one VARCHAR per field --------------------------------
+
+
+@dataclass
+class _Source:
+    """A file's header and cells, and how to find a record's line and raw text."""
+
+    header: list[str]
+    separator: str | None  # None for Parquet
+    warnings: tuple[str, ...]
+    prepared: PreparedText | None = None  # text files
+    parquet_sql: str | None = None  # Parquet files: SELECT _record, c0.. FROM read_parquet(...)
+    line_map: LineMap | None = None
+    rejects: list[tuple[int, str, str]] = field(default_factory=list)  # (line, reason, raw) of rejected records
+
+    def cells_sql(self, rejects_table: str | None = None) -> str:
+        """SELECT _record, c0 .. c{n-1} (VARCHAR) in file order; text rejects go to `rejects_table`."""
+        if self.parquet_sql is not None:
+            return self.parquet_sql
+        assert self.prepared is not None and self.separator is not None
+        columns = "{" + ", ".join(f"'c{i}': 'VARCHAR'" for i in range(len(self.header))) + "}"
+        rejects = (
+            f"store_rejects = true, rejects_table = '{rejects_table}', rejects_scan = '{rejects_table}_scan', "
+            f"rejects_line_size_limit = {MAX_RECORD_BYTES}"
+            if rejects_table
+            else "ignore_errors = true"
+        )
+        reader = (
+            f"read_csv({_literal(str(self.prepared.path))}, header = false, skip = {self.prepared.header_line}, "
+            f"delim = {_literal(self.separator)}, quote = '\"', escape = '\"', new_line = '\\n', "
+            f"columns = {columns}, auto_detect = false, strict_mode = true, null_padding = false, "
+            f"max_line_size = {MAX_RECORD_BYTES}, {rejects})"
+        )
+        return f"SELECT row_number() OVER () - 1 AS _record, * FROM {reader}"
+
+    def locate(self, con: duckdb.DuckDBPyConnection, records: np.ndarray) -> tuple[np.ndarray, list[str], list[int]]:
+        """Line, raw text (cut when over-long) and length in characters of each counted record."""
+        if self.prepared is None:  # Parquet: the row as JSON, as if the column names were line 1
+            cells = con.execute(
+                f"SELECT * FROM ({self.cells_sql()}) WHERE _record IN (SELECT unnest($1::BIGINT[]))",
+                [[int(r) for r in records]],
+            ).df()
+            names = [str(h) for h in self.header]
+            by_record = {
+                int(row[0]): json.dumps(dict(zip(names, ("" if v is None else v for v in row[1:]), strict=True)),
+                                        ensure_ascii=False)
+                for row in cells.astype(object).where(cells.notna(), None).itertuples(index=False)
+            }  # fmt: skip
+            raw = [by_record.get(int(r), "") for r in records]
+            return np.asarray(records, dtype=np.int64) + 2, raw, [len(text) for text in raw]
+        assert self.line_map is not None
+        lines = self.line_map.lines(records)
+        spans = [(int(line), self.span(int(record))) for line, record in zip(lines, records, strict=True)]
+        texts = read_spans(self.prepared.path, spans, MAX_LINE_CHARS)
+        return lines, [_raw_text(text, length) for text, length in texts], [length for _, length in texts]
+
+    def span(self, record: int) -> int:
+        """Lines the counted record spans (more than one with quoted line breaks)."""
+        assert self.line_map is not None
+        return 1 + self.line_map.extra_lines(record)
+
+
+def _literal(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+def _raw_text(text: str, length: int) -> str:
+    return text if length <= MAX_LINE_CHARS else text[:RAW_ROW_CHARS] + "..."
+
+
+def _open_source(con: duckdb.DuckDBPyConnection, path: Path, name: str, scratch: Path) -> _Source:
     if path.suffix.lower() in PARQUET_SUFFIXES:
-        return _parquet_cells(path)
-    data = path.read_bytes()
-    if not data or data.isspace():
-        raise ValueError("empty file")
-    if b"\x00" in data[:65536]:
-        raise ValueError("not a text file (binary content)")
-    text = _decode(data)
-    del data  # files run to a GB: hold one copy at a time
-    sample = text[:65536]
-    controls = sum(1 for ch in sample if ord(ch) < 32 and ch not in "\t\r\n")
-    if controls > 0.01 * len(sample):
-        raise ValueError("not a text file (binary content)")
-    if "\r" in text:
-        text = text.replace("\r\n", "\n").replace("\r", "\n")
-    lines = pc.list_flatten(pc.split_pattern(pa.array([text], pa.large_string()), "\n"))
-    del text
-    return _text_cells(lines)
+        return _parquet_source(con, path)
+    prepared = prepare_text(path, name, scratch)
+    separator = max(SEPARATORS, key=lambda s: len(_split(prepared.header, s)))
+    header = [h.strip() for h in _split(prepared.header, separator)]
+    return _Source(header, separator, prepared.warnings, prepared=prepared)
 
 
-def _decode(data: bytes) -> str:
-    """UTF-8 first; Windows-1252/Latin-1 for exports from Brazilian Windows machines."""
-    for encoding in ("utf-8-sig", "cp1252"):
-        try:
-            return data.decode(encoding)
-        except UnicodeDecodeError:
-            continue
-    return data.decode("latin-1")
+def _split(line: str, separator: str) -> list[str]:
+    return next(csv.reader([line], delimiter=separator))
 
 
-def _split(line: str, sep: str) -> list[str]:
-    return next(csv.reader([line], delimiter=sep)) if '"' in line else line.split(sep)
-
-
-def _text_cells(lines: pa.Array) -> _Cells:
-    """Lines and cells in Arrow buffers, split by Arrow's string kernels: an export of 13 M lines
-    would otherwise become 100 M Python strings (tens of GB). Lines with a quote go through the csv
-    module one by one."""
-    blank = _bools(pc.equal(pc.utf8_trim_whitespace(lines), ""))
-    if blank.all():
-        raise ValueError("empty file")
-    start = int(np.argmin(blank))
-    header_line = lines[start].as_py()
-    if len(header_line) > MAX_LINE_CHARS:
-        raise ValueError(f"header line too long ({len(header_line)} characters)")
-    sep = max(SEPARATORS, key=lambda s: len(_split(header_line, s)))
-    header = [h.strip() for h in _split(header_line, sep)]
-    body, numbers = lines.slice(start + 1), np.arange(start + 2, len(lines) + 1, dtype=np.int64)
-    too_long = _bools(pc.greater(pc.utf8_length(body), MAX_LINE_CHARS))
-    rows = ~too_long & ~blank[start + 1 :]
-    quoted = rows & _bools(pc.match_substring(body, '"'))
-    plain = rows & ~quoted
-    raw, line_numbers = body.filter(plain), numbers[plain]
-    cells = pc.split_pattern(raw, sep)
-    if quoted.any():  # append the csv-parsed lines, then back to file order
-        csv_split = pa.array([_split(line, sep) for line in body.filter(quoted).to_pylist()], cells.type)
-        order = np.argsort(np.concatenate([line_numbers, numbers[quoted]]), kind="stable")
-        cells = pa.concat_arrays([cells, csv_split]).take(order)
-        raw = pa.concat_arrays([raw, body.filter(quoted)]).take(order)
-        line_numbers = np.concatenate([line_numbers, numbers[quoted]])[order]
-    fits = _bools(pc.equal(pc.list_value_length(cells), len(header)))
-    rejected = [
-        *(
-            (number, f"line too long: {len(line)} characters (limit {MAX_LINE_CHARS})", line[:RAW_ROW_CHARS] + "...")
-            for number, line in zip(numbers[too_long], body.filter(too_long).to_pylist(), strict=True)
-        ),
-        *(
-            (
-                number,
-                f"wrong number of fields: expected {len(header)}, found {len(found)} (truncated or malformed line)",
-                line,
-            )
-            for number, found, line in zip(
-                line_numbers[~fits], cells.filter(~fits).to_pylist(), raw.filter(~fits).to_pylist(), strict=True
-            )
-        ),
-    ]
-    if not fits.all():
-        cells, raw, line_numbers = cells.filter(fits), raw.filter(fits), line_numbers[fits]
-    del lines, body
-    return _Cells(
-        header=header,
-        separator=sep,
-        cells=pd.DataFrame({i: _text_series(pc.list_element(cells, i)) for i in range(len(header))}),
-        line_numbers=line_numbers,
-        raw=_text_series(raw),
-        rejected=pd.DataFrame(sorted(rejected), columns=["line_number", "reason", "raw_row"]),
-    )
-
-
-def _bools(values: pa.Array) -> np.ndarray:
-    return values.to_numpy(zero_copy_only=False).astype(bool)
-
-
-def _text_series(values: pa.Array) -> pd.Series:
-    """Arrow strings as a pandas Series without converting them to Python objects."""
-    return pd.Series(pd.arrays.ArrowStringArray(values.cast(pa.large_string())))
-
-
-def _parquet_cells(path: Path) -> _Cells:
+def _parquet_source(con: duckdb.DuckDBPyConnection, path: Path) -> _Source:
+    """A Parquet export: each value as the text a CSV would hold (dates ISO, whole numbers without '.0')."""
+    reader = f"read_parquet({_literal(str(path))}, file_row_number = true)"
     try:
-        frame = pd.read_parquet(path)
-    except Exception as exc:  # pyarrow raises many types for a corrupt file
-        raise ValueError(f"cannot read Parquet file ({type(exc).__name__}: {exc})") from exc
-    cells = pd.DataFrame({i: _as_text(frame[c]) for i, c in enumerate(frame.columns)}, index=range(len(frame)))
-    raw = pd.Series(
-        [
-            json.dumps(dict(zip(map(str, frame.columns), row, strict=True)), ensure_ascii=False)
-            for row in cells.itertuples(index=False)
-        ],
-        dtype=object,
+        described = con.execute(f"DESCRIBE SELECT * EXCLUDE (file_row_number) FROM {reader}").fetchall()
+    except duckdb.Error as exc:
+        raise NotReadable(f"cannot read Parquet file ({type(exc).__name__}: {exc})") from exc
+    header = [row[0] for row in described]
+    cells = ", ".join(
+        f"{_as_text(_identifier(column), kind)} AS c{i}" for i, (column, kind, *_) in enumerate(described)
     )
-    return _Cells(
-        header=[str(c) for c in frame.columns],
-        separator=None,
-        cells=cells,
-        line_numbers=np.arange(2, len(frame) + 2),  # as if the column names were line 1
-        raw=raw,
-        rejected=pd.DataFrame(columns=["line_number", "reason", "raw_row"]),
-    )
+    return _Source(header, None, (), parquet_sql=f"SELECT file_row_number AS _record, {cells} FROM {reader}")
 
 
-def _as_text(values: pd.Series) -> pd.Series:
-    """Parquet values as the strings a CSV would hold (dates as ISO, whole floats without '.0')."""
-    if pd.api.types.is_datetime64_any_dtype(values):
-        text = values.dt.strftime("%Y-%m-%d")
-    elif pd.api.types.is_float_dtype(values) and (values.dropna() % 1 == 0).all():
-        text = values.astype("Int64").astype(str)
-    else:
-        text = values.astype(str)
-    return text.where(values.notna(), "").astype(pd.StringDtype("pyarrow")).reset_index(drop=True)
+def _identifier(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def _as_text(column: str, kind: str) -> str:
+    kind = kind.upper()
+    if kind == "DATE" or kind.startswith("TIMESTAMP"):
+        return f"strftime({column}::DATE, '%Y-%m-%d')"
+    if kind in {"DOUBLE", "FLOAT", "REAL"} or kind.startswith("DECIMAL"):
+        return (
+            f"CASE WHEN isfinite({column}::DOUBLE) AND {column} = trunc({column}) AND abs({column}) < 1e15 "
+            f"THEN CAST(CAST({column} AS BIGINT) AS VARCHAR) ELSE CAST({column} AS VARCHAR) END"
+        )
+    return f"CAST({column} AS VARCHAR)"
 
 
 def _map_header(header: list[str], spec: TableSpec, name: str) -> tuple[dict[str, int], str | None]:
     """Canonical column -> position in the file, or the reason the header is unusable."""
     lookup = {alias: col for col, c in spec.columns.items() for alias in (col, *c.aliases)}
     found: dict[str, list[int]] = {}
-    for position, field in enumerate(header):
-        column = lookup.get(_normalise(field))
+    for position, field_name in enumerate(header):
+        column = lookup.get(_normalise(field_name))
         if column:
             found.setdefault(column, []).append(position)
     listed = ", ".join(header)
@@ -502,181 +592,441 @@ def _map_header(header: list[str], spec: TableSpec, name: str) -> tuple[dict[str
     return {col: ps[0] for col, ps in found.items()}, None
 
 
-def _typed(parsed: _Cells, spec: TableSpec, table: str, mapping: dict[str, int], name: str) -> ImportResult:
-    cells = parsed.cells
-    n = len(cells)
-    problems: list[pd.Series] = []  # one reason (or None) per row, per check
-    out: dict[str, pd.Series] = {}
-    comma_hint = parsed.separator == ";"
-    for col, column in spec.columns.items():
-        if col not in mapping:
-            out[col] = pd.Series([column.default] * n, dtype=object)
-            continue
-        values, found = _column(cells[mapping[col]].str.strip(), col, column, comma_hint)
-        out[col] = values
-        problems.extend(found)
-    for col, column in spec.columns.items():
-        if column.not_before:
-            later, earlier = pd.to_datetime(out[col]), pd.to_datetime(out[column.not_before])
-            problems.append(_reason(later < earlier, f"{col} before {column.not_before}: ", out[col].astype(str)))
-    good = pd.DataFrame(out)
-    if table == "erp_movements":
-        good["source_file"] = name
-    lines = pd.Series(parsed.line_numbers, dtype=np.int64)
-    problems.append(_duplicates(parsed.raw, lines, "exact duplicate of line {line}"))
-    reasons = _join(problems, n)
-    if spec.key and n:
-        comparable = reasons.isna() & good[list(spec.key)].notna().all(axis=1)
-        columns = good[list(spec.key)].astype(str)
-        key = (columns.iloc[:, 0] if len(spec.key) == 1 else columns.agg("|".join, axis=1)).where(comparable)
-        template = "duplicate " + "+".join(spec.key) + " {value} (first at line {line})"
-        duplicate = _duplicates(key, lines, template)
-        reasons = pd.Series(np.where(reasons.notna(), reasons, duplicate), dtype=object)
-    bad = reasons.notna().to_numpy()
-    quarantine = pd.concat(
-        [
-            frame
-            for frame in (
-                parsed.rejected.assign(source_file=name),
-                pd.DataFrame(
-                    {
-                        "source_file": name,
-                        "line_number": parsed.line_numbers[bad],
-                        "reason": reasons[bad].to_numpy(),
-                        "raw_row": parsed.raw[bad].to_numpy(),
-                    }
-                ),
-            )
-            if len(frame)
-        ]
-        or [_empty_quarantine()],
-        ignore_index=True,
-    )
-    quarantine = quarantine[QUARANTINE_COLUMNS].astype({"line_number": np.int64})
-    return ImportResult(
-        good=_typed_frame(good[~bad].reset_index(drop=True), spec, table),
-        quarantine=quarantine.sort_values("line_number", ignore_index=True),
+# -- typing: SQL over the cells -----------------------------------------------------------------------
+
+
+def _trimmed(position: int) -> str:
+    """The cell without surrounding whitespace (NULL when nothing is left); most cells have none to
+    trim, and the check for that is much cheaper than trimming a set of Unicode spaces."""
+    c = f"c{position}"
+    plain = f"ascii({c}) BETWEEN 33 AND 126 AND ascii(right({c}, 1)) BETWEEN 33 AND 126"
+    return f"(CASE WHEN {plain} THEN {c} ELSE nullif(trim({c}, {_literal(WHITESPACE)}), '') END)"
+
+
+_PLAIN_INTEGER = r"-?[0-9]{1,15}"
+_AMBIGUOUS = r"-?[0-9]{1,3}([.,][0-9]{3})+"  # '1.234' or '1,234,567': thousands or decimals?
+_NUMBER = r"[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?"
+
+
+def _last(text: str, char: str) -> str:
+    """1-based position of the last `char` in `text`, 0 when absent."""
+    found = f"strpos(reverse({text}), '{char}')"
+    return f"(CASE WHEN {found} > 0 THEN length({text}) - {found} + 1 ELSE 0 END)"
+
+
+def _cleaned(t: str) -> str:
+    """A number's text without spaces or currency sign; NULL for a plain integer (no convention to read)."""
+    return (
+        f"(CASE WHEN {t} IS NULL OR regexp_full_match({t}, '{_PLAIN_INTEGER}') THEN NULL "
+        f"ELSE regexp_replace({t}, '[\\s\\x{{00A0}}]|R\\$', '', 'g') END)"
     )
 
 
-def _column(text: pd.Series, col: str, column: Column, comma_hint: bool) -> tuple[pd.Series, list[pd.Series]]:
-    """Typed values of one column, and the row problems it shows."""
-    present = text != ""
-    problems = []
-    if column.required or column.default is not None:  # a blank cell is not the column's absence
-        problems.append(_reason(~present, f"missing {col}"))
-    if column.kind == "date":
-        dates = _per_unique(text, _python_dates)
-        problems.append(_reason(present & dates.isna(), f"bad date in {col}: ", text))
-        return dates, problems
-    if column.kind == "float":
-        numbers = _per_unique(text, lambda u: _parse_numbers(u, comma_hint))
-        problems.append(_reason(present & numbers.isna(), f"non-numeric {col}: ", text))
-        if column.nonnegative or column.positive:
-            problems.append(_reason(numbers < 0, f"negative {col}: ", text))
-        if column.positive:
-            problems.append(_reason(numbers == 0, f"zero {col}"))
-        return numbers, problems
-    if column.values is None:
-        return _per_unique(text, lambda u: u.where(u != "", None)), problems
-    spellings = column.values
-    values = _per_unique(text, lambda u: u.map(lambda v: spellings.get(_normalise(v)) if v else None))
-    problems.append(_reason(present & values.isna(), f"unknown {col}: ", text))
-    return values.astype(object), problems
+def _marks(s: str) -> tuple[str, str, str]:
+    """(last comma, last dot, ambiguous) of the cleaned number text `s`."""
+    comma, dot = _last(s, ","), _last(s, ".")
+    return comma, dot, f"(regexp_full_match({s}, '{_AMBIGUOUS}') AND NOT ({comma} > 0 AND {dot} > 0))"
 
 
-def _per_unique(text: pd.Series, parse: Callable[[pd.Series], pd.Series]) -> pd.Series:
-    """Parse each distinct value once: exports repeat the same dates, codes and quantities a lot, and
-    the rows share one Python object per distinct value (a date or code object per row would cost
-    GBs on a 13 M-line export)."""
-    uniques = pd.Series(text.unique(), dtype=object)
-    positions = pd.Index(uniques).get_indexer(text)
-    return pd.Series(parse(uniques).to_numpy()[positions], index=text.index)
+def _number(t: str, s: str, column_comma: bool) -> str:
+    """Numbers written '1234.5', '1,234.5', '1234,5' or '1.234,5' (a currency sign and spaces ignored);
+    `s` is the text cleaned by `_cleaned`.
 
-
-def _reason(mask: pd.Series, reason: str, values: pd.Series | None = None) -> pd.Series:
-    """`reason` where mask holds (followed by the offending value if given), else None."""
-    out = pd.Series(None, index=mask.index, dtype=object)
-    hit = mask.fillna(False).astype(bool)
-    if hit.any():
-        out[hit] = reason + values[hit].map(repr) if values is not None else reason
-    return out
-
-
-def _duplicates(values: pd.Series, lines: pd.Series, template: str) -> pd.Series:
-    """For each later copy of a value, `template` filled with the value and its first line; else None."""
-    present = values.notna()
-    repeated = values.duplicated(keep="first") & present
-    out = pd.Series(None, index=values.index, dtype=object)
-    if repeated.any():
-        first_line = lines[present].groupby(values[present], sort=False).transform("first")
-        for idx in values.index[repeated]:
-            out[idx] = template.format(line=first_line[idx], value=repr(values[idx]))
-    return out
-
-
-def _join(problems: list[pd.Series], n: int) -> pd.Series:
-    """All reasons of a row joined with '; ' (None for a clean row)."""
-    frame = pd.concat(problems, axis=1) if problems else pd.DataFrame(index=range(n))
-    any_bad = frame.notna().any(axis=1)
-    joined = pd.Series(None, index=frame.index, dtype=object)
-    joined[any_bad] = frame[any_bad].apply(lambda row: "; ".join(r for r in row if isinstance(r, str)), axis=1)
-    return joined
-
-
-def _python_dates(text: pd.Series) -> pd.Series:
-    """Parsed dates as Python dates (None where not a date): the contract's type."""
-    dates = _parse_dates(text)
-    return dates.dt.date.where(dates.notna(), None).astype(object)
-
-
-def _parse_dates(text: pd.Series) -> pd.Series:
-    """ISO YYYY-MM-DD (optionally with a time) or Brazilian dd/mm/yyyy; anything else is NaT."""
-    iso = text.str.extract(r"^(\d{4}-\d{2}-\d{2})(?:[T ].*)?$", expand=False)
-    brazilian = text.str.extract(r"^(\d{1,2}/\d{1,2}/\d{4})(?:\s.*)?$", expand=False)
-    return pd.to_datetime(iso, format="%Y-%m-%d", errors="coerce").fillna(
-        pd.to_datetime(brazilian, format="%d/%m/%Y", errors="coerce")
-    )
-
-
-def _parse_numbers(text: pd.Series, comma_hint: bool) -> pd.Series:
-    """Numbers written '1234.5', '1,234.5', '1234,5' or '1.234,5'.
-
-    A value with both separators shows the convention (the last one is the decimal mark). The
-    column's clear cases decide the ambiguous ones ('1.234'); with no clear case a ';'-separated
-    file is taken as Brazilian.
+    A value with both marks shows the convention (the last one is the decimal mark); the column's clear
+    cases decide the ambiguous ones ('1.234'); with no clear case a ';'-separated file is Brazilian.
     """
-    s = text.str.replace(r"[\s\u00a0]|R\$", "", regex=True)
-    comma, dot = s.str.rfind(","), s.str.rfind(".")
-    both = (comma >= 0) & (dot >= 0)
-    # '1.234' or '1,234,567': thousands or decimals? Only the rest of the column can tell.
-    ambiguous = s.str.fullmatch(r"-?\d{1,3}([.,]\d{3})+") & ~both
-    comma_votes = int(((comma > dot) & ~ambiguous).sum())
-    dot_votes = int(((dot > comma) & ~ambiguous).sum())
-    column_comma = comma_votes > dot_votes or (comma_votes == dot_votes and comma_hint)
-    comma_decimal = (comma > dot).where(~ambiguous, column_comma)
-    cleaned = s.str.replace(",", "", regex=False).where(
-        ~comma_decimal, s.str.replace(".", "", regex=False).str.replace(",", ".", regex=False)
+    comma, dot, ambiguous = _marks(s)
+    comma_decimal = f"(CASE WHEN {ambiguous} THEN {str(column_comma).upper()} ELSE {comma} > {dot} END)"
+    cleaned = (
+        f"(CASE WHEN {comma_decimal} THEN replace(replace({s}, '.', ''), ',', '.') ELSE replace({s}, ',', '') END)"
     )
-    values = pd.to_numeric(cleaned.where(cleaned != ""), errors="coerce")
-    return values.where(np.isfinite(values))
+    general = f"(CASE WHEN regexp_full_match({cleaned}, '{_NUMBER}') THEN TRY_CAST({cleaned} AS DOUBLE) END)"
+    value = f"(CASE WHEN {t} IS NULL THEN NULL WHEN {s} IS NULL THEN CAST({t} AS DOUBLE) ELSE {general} END)"
+    return f"(CASE WHEN isfinite({value}) THEN {value} END)"
 
 
-def _typed_frame(frame: pd.DataFrame, spec: TableSpec, table: str) -> pd.DataFrame:
-    """Contract dtypes: float64 for numbers, Python dates and strings (None when missing)."""
-    columns = [*spec.columns, *(["source_file"] if table == "erp_movements" else [])]
-    frame = frame[columns].copy()
-    for col, column in spec.columns.items():
-        frame[col] = frame[col].astype("float64") if column.kind == "float" else frame[col].astype(object)
-    return frame
+def _votes(s: str) -> tuple[str, str]:
+    """Aggregates counting the column's values that clearly use a decimal comma, and a decimal point."""
+    comma, dot, ambiguous = _marks(s)
+
+    def vote(first: str, second: str) -> str:
+        clear = f"CASE WHEN {s} IS NULL THEN 0 WHEN {ambiguous} THEN 0 WHEN {first} > {second} THEN 1 ELSE 0 END"
+        return f"coalesce(sum({clear}), 0)"
+
+    return vote(comma, dot), vote(dot, comma)
 
 
-def _empty_quarantine() -> pd.DataFrame:
+def _date(t: str) -> str:
+    """ISO YYYY-MM-DD (optionally with a time) or Brazilian dd/mm/yyyy; anything else is NULL."""
+    iso = f"length({t}) = 10 AND substr({t}, 5, 1) = '-' AND substr({t}, 8, 1) = '-'"  # the common case first
+    return (
+        f"(CASE WHEN {iso} THEN try_strptime({t}, '%Y-%m-%d')::DATE "
+        f"WHEN regexp_full_match({t}, '[0-9]{{4}}-[0-9]{{2}}-[0-9]{{2}}([T ].*)?') "
+        f"THEN try_strptime(left({t}, 10), '%Y-%m-%d')::DATE "
+        f"WHEN regexp_full_match({t}, '[0-9]{{1,2}}/[0-9]{{1,2}}/[0-9]{{4}}(\\s.*)?') "
+        f"THEN try_strptime(regexp_extract({t}, '^[0-9]{{1,2}}/[0-9]{{1,2}}/[0-9]{{4}}'), '%d/%m/%Y')::DATE END)"
+    )
+
+
+def _spelled(t: str, spellings: Mapping[str, str]) -> str:
+    """The canonical value of each spelling found in the file (CASE over the few distinct spellings)."""
+    if not spellings:
+        return "NULL::VARCHAR"
+    branches = " ".join(f"WHEN {_literal(raw)} THEN {_literal(value)}" for raw, value in spellings.items())
+    return f"(CASE {t} {branches} END)"
+
+
+_SQL_TYPE = {"str": "VARCHAR", "float": "DOUBLE", "date": "DATE"}
+
+
+class _Parse:
+    """One export through the passes of `parse_export` (see the module doc)."""
+
+    def __init__(
+        self,
+        con: duckdb.DuckDBPyConnection,
+        source: _Source,
+        spec: TableSpec,
+        table: str,
+        name: str,
+        mapping: dict[str, int],
+        prefix: Path,
+    ) -> None:
+        self.con, self.source, self.spec, self.table, self.name = con, source, spec, table, name
+        self.mapping, self.prefix = mapping, prefix
+        self.tag = uuid.uuid4().hex[:12]
+        self.warnings = list(source.warnings)
+
+    def run(self) -> ParsedExport:
+        records, column_comma, spellings = self._survey()
+        view = f"erp_typed_{self.tag}"
+        self.con.execute(f"CREATE TEMP VIEW {view} AS {self._typed_sql(column_comma, spellings)}")
+        try:
+            good_rows = self._write_good(view)
+            bad = self._bad_rows(view) if good_rows < records else pd.DataFrame()
+        finally:
+            self.con.execute(f"DROP VIEW IF EXISTS {view}")
+        quarantine = self._quarantine(bad)
+        dropped = bad["_record"].to_numpy(dtype=np.int64) if len(bad) else np.empty(0, dtype=np.int64)
+        duplicates = self._duplicates(dropped)
+        if len(duplicates):
+            quarantine = pd.concat([quarantine, duplicates], ignore_index=True)
+            good_rows -= len(duplicates)
+            dropped = np.sort(np.concatenate([dropped, duplicates["_record"].to_numpy(dtype=np.int64)]))
+        quarantine = self._truncated_last_line(quarantine, records)
+        quarantine = quarantine.sort_values("line_number", kind="stable", ignore_index=True).assign(
+            source_file=self.name
+        )
+        pq.write_table(
+            pa.Table.from_pandas(quarantine[QUARANTINE_COLUMNS], schema=_QUARANTINE_SCHEMA, preserve_index=False),
+            quarantine_path(self.prefix),
+        )
+        line_map = self.source.line_map.to_json() if self.source.line_map else None
+        encoding = self.source.prepared.encoding if self.source.prepared else None
+        layout = {"records": records, "dropped": dropped.tolist(), "line_map": line_map, "encoding": encoding}
+        layout_path(self.prefix).write_text(json.dumps(layout), encoding="utf-8")
+        return ParsedExport(None, good_rows, len(quarantine), tuple(self.warnings))
+
+    # -- pass 1: counts, the column conventions, the spellings, the reader's rejects and the line map --
+
+    def _survey(self) -> tuple[int, dict[str, bool], dict[str, dict[str, str]]]:
+        floats = [c for c, col in self.spec.columns.items() if col.kind == "float" and c in self.mapping]
+        spelled = [c for c, col in self.spec.columns.items() if col.values is not None and c in self.mapping]
+        prepared = self.source.prepared
+        multiline = prepared is not None and prepared.quotes
+        rejects_table = f"erp_rejects_{self.tag}" if prepared is not None else None
+        texts = ", ".join(f"{_trimmed(p)} AS t{p}" for p in sorted(set(self.mapping.values())))
+        newlines = " + ".join(
+            f"coalesce(length(c{i}) - length(replace(c{i}, chr(10), '')), 0)" for i in range(len(self.source.header))
+        )
+        aggregates = ["count(*) AS records"]
+        for c in floats:
+            comma, dot = _votes(f"s{self.mapping[c]}")
+            aggregates += [f"{comma} AS comma_{c}", f"{dot} AS dot_{c}"]
+        if multiline:
+            aggregates.append("list([_record, newlines]) FILTER (WHERE newlines > 0) AS multiline")
+        groups = ", ".join(["()", *(f"(t{self.mapping[c]})" for c in spelled)])
+        keys = "".join(f", t{self.mapping[c]}, GROUPING(t{self.mapping[c]}) AS g_{c}" for c in spelled)
+        sql = (
+            f"WITH cells AS ({self.source.cells_sql(rejects_table)}), "
+            f"texts AS (SELECT _record, {texts}{', ' + newlines + ' AS newlines' if multiline else ''} FROM cells), "
+            f"numbers AS (SELECT *{self._cleaned_columns()} FROM texts) "
+            f"SELECT {', '.join(aggregates)}{keys} FROM numbers GROUP BY GROUPING SETS ({groups})"
+        )
+        try:
+            result = self.con.execute(sql).df()
+            rejects, excluded = self._rejects(rejects_table) if rejects_table else ([], [])
+        finally:
+            if rejects_table:
+                self.con.execute(f"DROP TABLE IF EXISTS {rejects_table}; DROP TABLE IF EXISTS {rejects_table}_scan")
+        overall = (
+            result[result[[f"g_{c}" for c in spelled]].astype(bool).all(axis=1)].iloc[0] if spelled else result.iloc[0]
+        )
+        comma_hint = self.source.separator == ";"
+        column_comma = {}
+        for c in floats:
+            comma_votes, dot_votes = int(overall[f"comma_{c}"]), int(overall[f"dot_{c}"])
+            column_comma[c] = comma_votes > dot_votes or (comma_votes == dot_votes and comma_hint)
+        spellings: dict[str, dict[str, str]] = {}
+        for c in spelled:
+            values = self.spec.columns[c].values
+            assert values is not None
+            found = result.loc[~result[f"g_{c}"].astype(bool), f"t{self.mapping[c]}"].dropna()
+            spellings[c] = {raw: values[_normalise(raw)] for raw in found if _normalise(raw) in values}
+        if prepared is not None:
+            multi = overall["multiline"] if multiline and isinstance(overall["multiline"], list | np.ndarray) else []
+            self.source.rejects = rejects
+            self.source.line_map = LineMap(
+                prepared.header_line,
+                tuple(sorted({*prepared.blank_lines, *excluded})),
+                tuple(sorted((int(r), int(n)) for r, n in multi)),
+            )
+        return int(overall["records"]), column_comma, spellings
+
+    def _cleaned_columns(self) -> str:
+        floats = sorted(
+            {self.mapping[c] for c, col in self.spec.columns.items() if col.kind == "float" and c in self.mapping}
+        )
+        return "".join(f", {_cleaned(f't{p}')} AS s{p}" for p in floats)
+
+    def _rejects(self, table: str) -> tuple[list[tuple[int, str, str]], list[int]]:
+        """The reader's rejected records: quarantine entries (line, reason, raw) and every line they cover."""
+        prepared = self.source.prepared
+        assert prepared is not None
+        found = "TRY_CAST(regexp_extract(error_message, 'Found: ([0-9]+)', 1) AS BIGINT)"  # one error per field
+        rows = self.con.execute(
+            f"SELECT line_byte_position, list(DISTINCT error_type), CASE WHEN bool_or(error_type = 'TOO MANY COLUMNS') "
+            f"THEN max({found}) ELSE min({found}) END, any_value(csv_line) FROM {table} "
+            f"GROUP BY line_byte_position ORDER BY line_byte_position"
+        ).fetchall()
+        if not rows:
+            return [], []
+        lines = lines_of_offsets(prepared.path, [int(r[0]) for r in rows])
+        spans = [1 + (r[3] or "").strip("\n").count("\n") for r in rows]
+        texts = read_spans(prepared.path, list(zip(lines, spans, strict=True)), MAX_LINE_CHARS)
+        entries, excluded = [], []
+        expected = len(self.source.header)
+        for (_, kinds, found, _), line, span, (text, length) in zip(rows, lines, spans, texts, strict=True):
+            excluded += range(line, line + span)
+            if not text.strip() and span == 1:
+                continue  # a line of spaces: blank, not a record
+            if "LINE SIZE OVER MAXIMUM" in kinds or length > MAX_LINE_CHARS:
+                reason = f"line too long: {length} characters (limit {MAX_LINE_CHARS})"
+            elif "UNQUOTED VALUE" in kinds:
+                reason = "unterminated or misplaced quote (a quoted field must end with a quote before the separator)"
+                if span > 1:
+                    reason += f"; the quote opened here runs over lines {line}-{line + span - 1}, quarantined with it"
+            elif "INVALID ENCODING" in kinds or "INVALID UNICODE" in kinds:
+                reason = "bytes not valid UTF-8"
+            else:
+                reason = f"wrong number of fields: expected {expected}, found {found} (truncated or malformed line)"
+            entries.append((line, reason, _raw_text(text, length)))
+        return entries, excluded
+
+    # -- pass 2: typed good rows to Parquet ------------------------------------------------------------
+
+    def _typed_sql(self, column_comma: dict[str, bool], spellings: dict[str, dict[str, str]]) -> str:
+        """SELECT the cells, the typed columns, a problem code per column (see `_reason`) and _bad."""
+        values, codes = [], []
+        for col, column in self.spec.columns.items():
+            sql_type = _SQL_TYPE[column.kind]
+            if col not in self.mapping:
+                default = _literal(column.default) if column.default is not None else "NULL"
+                values.append(f"CAST({default} AS {sql_type}) AS {col}")
+                continue
+            t = f"t{self.mapping[col]}"
+            if column.kind == "date":
+                value = _date(t)
+            elif column.kind == "float":
+                value = _number(t, f"s{self.mapping[col]}", column_comma[col])
+            elif column.values is not None:
+                value = _spelled(t, spellings[col])
+            else:
+                value = t
+            values.append(f"{value} AS {col}")
+            blank = "'missing'" if column.required or column.default is not None else "NULL"
+            checks = [f"WHEN {t} IS NULL THEN {blank}"]
+            if column.kind in ("date", "float") or column.values is not None:
+                checks.append(f"WHEN {col} IS NULL THEN 'invalid'")
+            if column.nonnegative or column.positive:
+                checks.append(f"WHEN {col} < 0 THEN 'negative'")
+            if column.positive:
+                checks.append(f"WHEN {col} = 0 THEN 'zero'")
+            codes.append((f"p_{col}", f"CASE {' '.join(checks)} END"))
+        for col, column in self.spec.columns.items():
+            if column.not_before:
+                codes.append((f"p_{col}_before", f"CASE WHEN {col} < {column.not_before} THEN 'before' END"))
+        widths = " + ".join(f"coalesce(length(c{i}), 0)" for i in range(len(self.source.header)))
+        codes.append(
+            ("p_line", f"CASE WHEN {widths} + {len(self.source.header) - 1} > {MAX_LINE_CHARS} THEN 'long' END")
+        )
+        texts = ", ".join(f"{_trimmed(p)} AS t{p}" for p in sorted(set(self.mapping.values())))
+        return (
+            f"WITH cells AS ({self.source.cells_sql()}), "
+            f"texts AS (SELECT *, {texts} FROM cells), "
+            f"numbers AS (SELECT *{self._cleaned_columns()} FROM texts), "
+            f"typed AS (SELECT *, {', '.join(values)} FROM numbers), "
+            f"coded AS (SELECT *, {', '.join(f'{sql} AS {name}' for name, sql in codes)} FROM typed) "
+            f"SELECT *, ({' OR '.join(f'{name} IS NOT NULL' for name, _ in codes)}) AS _bad FROM coded"
+        )
+
+    def _write_good(self, view: str) -> int:
+        columns = ", ".join(self.spec.columns)
+        source_file = f", {_literal(self.name)} AS source_file" if self.table == "erp_movements" else ""
+        written = self.con.execute(
+            f"COPY (SELECT {columns}{source_file} FROM {view} WHERE NOT _bad) "
+            f"TO {_literal(str(good_path(self.prefix)))} (FORMAT parquet, {PARQUET_OPTIONS})"
+        ).fetchone()
+        return int(written[0]) if written else 0
+
+    def _bad_rows(self, view: str) -> pd.DataFrame:
+        return self.con.execute(f"SELECT * FROM {view} WHERE _bad ORDER BY _record").df()
+
+    # -- the quarantine --------------------------------------------------------------------------------
+
+    def _quarantine(self, bad: pd.DataFrame) -> pd.DataFrame:
+        """Rejected records and rows with a problem cell: line, reason, raw text (and the record)."""
+        rejects = pd.DataFrame(self.source.rejects, columns=["line_number", "reason", "raw_row"])
+        if not len(bad):
+            return rejects.assign(_record=pd.Series(dtype="Int64"))
+        records = bad["_record"].to_numpy(dtype=np.int64)
+        lines, raw, lengths = self.source.locate(self.con, records)
+        rows = bad.astype(object).where(bad.notna(), None).to_dict("records")
+        reasons = [self._reason(row, length) for row, length in zip(rows, lengths, strict=True)]
+        cells = pd.DataFrame({"line_number": lines, "reason": reasons, "raw_row": raw, "_record": records})
+        return pd.concat([rejects, cells], ignore_index=True) if len(rejects) else cells
+
+    def _reason(self, row: dict, length: int) -> str:
+        """Every problem of one row, in column order, joined with '; '."""
+        if row.get("p_line"):
+            return f"line too long: {length} characters (limit {MAX_LINE_CHARS})"
+        reasons = []
+        for col, column in self.spec.columns.items():
+            code = row.get(f"p_{col}")
+            text = row.get(f"t{self.mapping[col]}") if col in self.mapping else None
+            if code == "missing":
+                reasons.append(f"missing {col}")
+            elif code == "invalid":
+                kind = {"date": "bad date in", "float": "non-numeric"}.get(column.kind, "unknown")
+                reasons.append(f"{kind} {col}: {text!r}")
+            elif code == "negative":
+                reasons.append(f"negative {col}: {text!r}")
+            elif code == "zero":
+                reasons.append(f"zero {col}")
+        for col, column in self.spec.columns.items():
+            if column.not_before and row.get(f"p_{col}_before"):
+                reasons.append(f"{col} before {column.not_before}: {pd.Timestamp(row[col]).date().isoformat()!r}")
+        return "; ".join(reasons)
+
+    def _duplicates(self, dropped: np.ndarray) -> pd.DataFrame:
+        """Good rows repeating an earlier good row (every value) or its key: taken out of the good file.
+
+        Hashes find the candidates in one pass; the exact comparison runs on those alone.
+        """
+        good = f"read_parquet({_literal(str(good_path(self.prefix)))}, file_row_number = true)"
+        columns = ", ".join(self.spec.columns)
+        key = list(self.spec.key)
+        compared = [f"upper({k})" if self.spec.columns[k].code else k for k in key]  # codes: case-insensitive
+        key_present = " AND ".join(f"{k} IS NOT NULL" for k in key) or "FALSE"
+        # a row with its key is a candidate when its key repeats (an exact copy repeats the key too);
+        # a row without one when all its values repeat
+        hashed = f"CASE WHEN {key_present} THEN hash({', '.join(compared) or 'NULL'}) ELSE hash({columns}) END"
+        key_text = f"concat_ws('|', {', '.join(f'CAST({k} AS VARCHAR)' for k in key)})" if key else "NULL"
+        found = self.con.execute(
+            f"WITH h AS (SELECT file_row_number AS r, {key_present} AS kp, {hashed} AS hv FROM {good}), "
+            f"candidates AS (SELECT r FROM h WHERE (kp, hv) IN "
+            f"(SELECT kp, hv FROM h GROUP BY kp, hv HAVING count(*) > 1)), "
+            f"rows AS (SELECT file_row_number AS r, * FROM {good} "
+            f"WHERE file_row_number IN (SELECT r FROM candidates)), "
+            f"exact AS (SELECT r, min(r) OVER (PARTITION BY {columns}) AS first FROM rows), "
+            f"keyed AS (SELECT r, min(r) OVER (PARTITION BY {', '.join(compared) or 'NULL'}) AS first, "
+            f"{key_text} AS key_text FROM rows WHERE {key_present} "
+            f"AND r NOT IN (SELECT r FROM exact WHERE r <> first)) "
+            f"SELECT r, first, NULL AS key_text FROM exact WHERE r <> first "
+            f"UNION ALL SELECT r, first, key_text FROM keyed WHERE r <> first ORDER BY r"
+        ).df()
+        if not len(found):
+            return _empty_located()
+        rows = found["r"].to_numpy(dtype=np.int64)
+        records = _records_of_rows(rows, dropped)
+        firsts = _records_of_rows(found["first"].to_numpy(dtype=np.int64), dropped)
+        lines, raw, _ = self.source.locate(self.con, np.concatenate([records, firsts]))
+        n = len(found)
+        key_name = "+".join(key)
+        reasons = [
+            f"exact duplicate of line {lines[n + i]}"
+            if text is None or (isinstance(text, float) and np.isnan(text))
+            else f"duplicate {key_name} {text!r} (first at line {lines[n + i]})"
+            for i, text in enumerate(found["key_text"])
+        ]
+        self._drop_rows(rows)
+        return pd.DataFrame({"line_number": lines[:n], "reason": reasons, "raw_row": raw[:n], "_record": records})
+
+    def _drop_rows(self, rows: np.ndarray) -> None:
+        target = good_path(self.prefix)
+        rewritten = target.with_name(target.name + ".tmp")
+        self.con.execute(
+            f"COPY (SELECT * EXCLUDE (file_row_number) FROM read_parquet({_literal(str(target))}, "
+            f"file_row_number = true) WHERE file_row_number NOT IN (SELECT unnest($1::BIGINT[]))) "
+            f"TO {_literal(str(rewritten))} (FORMAT parquet, {PARQUET_OPTIONS})",
+            [rows.tolist()],
+        )
+        rewritten.replace(target)
+
+    def _truncated_last_line(self, quarantine: pd.DataFrame, records: int) -> pd.DataFrame:
+        """A file without a newline at its end may have been cut: a last line that fails is said to be
+        truncated, and one that loads is named in a warning."""
+        prepared, line_map = self.source.prepared, self.source.line_map
+        if prepared is None or line_map is None or prepared.final_newline or not records:
+            return quarantine
+        last_line = int(line_map.lines([records - 1])[0])
+        if len(quarantine) and quarantine["line_number"].max() > last_line:
+            return quarantine  # the last line is a record the reader rejected: its reason says so
+        last = quarantine["_record"] == records - 1
+        if last.any():
+            reasons = "truncated last line (the file does not end with a newline): " + quarantine.loc[last, "reason"]
+            return quarantine.assign(reason=quarantine["reason"].where(~last, reasons))
+        self.warnings.append(
+            f"{self.name}: the file does not end with a newline; its last line ({last_line}) was loaded as it is: "
+            "check that the export is complete"
+        )
+        return quarantine
+
+
+def _records_of_rows(rows: np.ndarray, dropped: np.ndarray | list[int]) -> np.ndarray:
+    """Counted-record number of each good row, given the sorted records that are not in the good file."""
+    gaps = np.asarray(dropped, dtype=np.int64)
+    before = gaps - np.arange(len(gaps))  # good rows before each dropped record
+    return np.asarray(rows, dtype=np.int64) + np.searchsorted(before, rows, side="right")
+
+
+def _empty_located() -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "line_number": pd.Series(dtype=np.int64),
+            "reason": pd.Series(dtype=object),
+            "raw_row": pd.Series(dtype=object),
+            "_record": pd.Series(dtype=np.int64),
+            "source_file": pd.Series(dtype=object),
+        }
+    )
+
+
+_QUARANTINE_SCHEMA = pa.schema(
+    [("source_file", pa.string()), ("line_number", pa.int64()), ("reason", pa.string()), ("raw_row", pa.string())]
+)
+
+
+def empty_quarantine() -> pd.DataFrame:
     return pd.DataFrame({c: pd.Series(dtype=np.int64 if c == "line_number" else object) for c in QUARANTINE_COLUMNS})
 
 
-def _rejected(spec: TableSpec, table: str, error: str) -> ImportResult:
-    empty = pd.DataFrame({col: pd.Series(dtype=object) for col in spec.columns})
+def empty_table(table: str) -> pd.DataFrame:
+    """A table with the contract's columns and types and no row."""
+    spec = ERP_TABLES[table]
+    columns = {
+        name: pd.Series(dtype="float64" if column.kind == "float" else object) for name, column in spec.columns.items()
+    }
     if table == "erp_movements":
-        empty["source_file"] = pd.Series(dtype=object)
-    return ImportResult(good=_typed_frame(empty, spec, table), quarantine=_empty_quarantine(), file_error=error)
+        columns["source_file"] = pd.Series(dtype=object)
+    return pd.DataFrame(columns)

@@ -1,7 +1,8 @@
 """INMET yearly historical ZIPs dropped in a landing folder -> the station's daily weather.
 
 INMET publishes one ZIP a year with every station's hourly CSV (portal.inmet.gov.br, "dados
-históricos"); no API serves it. A user drops the years in the landing folder. Like the ERP store:
+históricos"); no API serves it. A user drops the years in the landing folder. The ZIPs go through the
+same content-hash store as the ERP exports (`landing.LandingStore`):
 
 * each ZIP is registered by content hash, kept byte for byte in `files/<hash>/<name>`, and its
   station's hourly rows in `parsed/<hash>.parquet`; a hash already registered is skipped, whatever
@@ -14,24 +15,21 @@ históricos"); no API serves it. A user drops the years in the landing folder. L
 
 from __future__ import annotations
 
-import json
-import shutil
 import zipfile
-from dataclasses import asdict, dataclass, field
-from datetime import UTC, datetime
+from collections.abc import Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
 
 from nova_assets.lib import lake
-from nova_assets.lib.sources.erp_files import file_content_hash
 from nova_assets.lib.sources.inmet import HISTORICAL_SOURCE, hourly_from_archive
-from nova_assets.lib.sources.landing import landing_files, move_aside, write_atomic
+from nova_assets.lib.sources.landing import LandingStore, NewFile, Refused, now_utc
 from nova_assets.lib.sources.snapshots import SourceUnavailable
 from nova_assets.lib.sources.weather import DAILY_COLUMNS, daily_from_hourly
 
-MANIFEST = "manifest.json"
 ARCHIVE_SUFFIX = ".zip"
+FILE_KIND = "INMET archive"
 
 
 @dataclass(frozen=True)
@@ -44,6 +42,8 @@ class LoadedArchive:
     hours: int  # hourly rows of the station
     first_hour_utc: str
     last_hour_utc: str
+    size_bytes: int = 0
+    withdrawn_at: str | None = None
 
 
 @dataclass
@@ -62,47 +62,37 @@ class InmetHistoryStore:
     def __init__(self, root: Path, station: str) -> None:
         self.root = root
         self.station = station
+        self.landing = LandingStore(root, LoadedArchive)
 
     def ingest(self, landing: Path) -> ArchiveReport:
         """Register every new ZIP of the landing folder; move unreadable ones aside."""
-        report = ArchiveReport()
-        archives = self.archives()
-        known = {entry.content_hash: entry for entry in archives}
-        for path in landing_files(landing):
-            if path.suffix.lower() != ARCHIVE_SUFFIX:
-                report.ignored.append(path.name)
-                continue
-            digest = file_content_hash(path)
-            if digest in known:
-                report.skipped.append(f"{path.name} (same content as {known[digest].file_name})")
-                continue
+        found = self.landing.ingest(
+            landing, wants=lambda path: path.suffix.lower() == ARCHIVE_SUFFIX, accept=self._accept
+        )
+        return ArchiveReport(
+            loaded=found.loaded,
+            skipped=found.skipped + found.unreadable,
+            rejected=[r.message(FILE_KIND) for r in found.rejected],
+            ignored=found.ignored,
+        )
+
+    def _accept(self, new: list[NewFile]) -> Iterator[LoadedArchive | Refused]:
+        for item in new:
+            name = item.original.name
             try:
-                hourly = hourly_from_archive(path.read_bytes(), self.station)
+                hourly = hourly_from_archive(item.staged.read_bytes(), self.station)
             except (zipfile.BadZipFile, SourceUnavailable, ValueError, KeyError, UnicodeDecodeError) as exc:
-                reason = f"{path.name}: {type(exc).__name__}: {exc}"
-                moved = move_aside(path, reason, landing)
-                report.rejected.append(f"INMET archive {path.name} rejected: {reason} (moved to {moved})")
+                yield Refused(f"{name}: {type(exc).__name__}: {exc}")
                 continue
-            kept = self.root / "files" / digest / path.name
-            kept.parent.mkdir(parents=True, exist_ok=True)
-            shutil.copyfile(path, kept)
-            lake.write_table(self.root, "parsed", digest, hourly)
-            entry = LoadedArchive(
-                digest, path.name, datetime.now(UTC).isoformat(timespec="seconds"), len(hourly),
-                str(hourly["time_utc"].min()), str(hourly["time_utc"].max()),
+            lake.write_table(self.root, "parsed", item.content_hash, hourly)
+            yield LoadedArchive(
+                item.content_hash, name, now_utc(), len(hourly),
+                str(hourly["time_utc"].min()), str(hourly["time_utc"].max()), item.size_bytes,
             )  # fmt: skip
-            archives.append(entry)
-            known[digest] = entry
-            report.loaded.append(entry)
-            self._write_manifest(archives)  # after each file, so a crash loses at most one file's work
-        return report
 
     def archives(self) -> list[LoadedArchive]:
-        """Accepted ZIPs in load order."""
-        path = self.root / MANIFEST
-        if not path.exists():
-            return []
-        return [LoadedArchive(**entry) for entry in json.loads(path.read_text(encoding="utf-8"))]
+        """Accepted ZIPs in load order (withdrawn ones left out)."""
+        return [entry for entry in self.landing.entries() if entry.withdrawn_at is None]
 
     def daily(self) -> pd.DataFrame | None:
         """weather_daily rows (source 'inmet-historical') from every accepted ZIP; None without any."""
@@ -113,10 +103,6 @@ class InmetHistoryStore:
             [lake.read_table(self.root, "parsed", entry.content_hash) for entry in entries], ignore_index=True
         )
         return daily_from_hourly(hourly, HISTORICAL_SOURCE)
-
-    def _write_manifest(self, archives: list[LoadedArchive]) -> None:
-        payload = json.dumps([asdict(entry) for entry in archives], ensure_ascii=False, indent=1)
-        write_atomic(self.root / MANIFEST, payload.encode("utf-8"))
 
 
 def empty_daily() -> pd.DataFrame:

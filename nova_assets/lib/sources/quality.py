@@ -62,10 +62,11 @@ class CheckOutcome:
     score: float
     description: str
     metadata: dict[str, Any] = field(default_factory=dict)
+    blocks: bool | None = None  # whether this failure stops the table; None: the check's own rule (CHECKS)
 
     @property
     def blocking(self) -> bool:
-        return CHECKS[self.name][1]
+        return CHECKS[self.name][1] if self.blocks is None else self.blocks
 
 
 @dataclass(frozen=True)
@@ -91,7 +92,14 @@ def _erp_rules(table: str, **extra: Any) -> TableRules:
     required = tuple(name for name, column in spec.columns.items() if column.required)
     key = extra.pop("key", spec.key)
     return TableRules(
-        columns=columns, required=required, key=key, non_negative=non_negative, loaded_from_files=True, **extra
+        columns=columns,
+        required=required,
+        key=key,
+        non_negative=non_negative,
+        loaded_from_files=True,
+        plausible=True,
+        replacement=table == "erp_movements",
+        **extra,
     )
 
 
@@ -204,6 +212,12 @@ def _schema(frame: pd.DataFrame, rules: TableRules) -> CheckOutcome:
             if isinstance(arrow_type, str) or not ARROW_TYPES[kind](arrow_type):
                 wrong[column] = f"{arrow_type} (expected {kind})"
     nulls = {c: int(frame[c].isna().sum()) for c in rules.required if c in frame.columns and frame[c].isna().any()}
+    return _schema_outcome(missing, wrong, nulls, len(frame), list(map(str, frame.columns)), rules)
+
+
+def _schema_outcome(
+    missing: list[str], wrong: dict[str, str], nulls: dict[str, int], rows: int, columns: list[str], rules: TableRules
+) -> CheckOutcome:
     problems = []
     if missing:
         problems.append(f"missing columns {missing}")
@@ -211,10 +225,10 @@ def _schema(frame: pd.DataFrame, rules: TableRules) -> CheckOutcome:
         problems.append(f"wrong types {wrong}")
     if nulls:
         problems.append(f"missing values in required columns {nulls}")
-    if len(frame) < rules.min_rows:
-        problems.append(f"{len(frame)} rows (at least {rules.min_rows} expected)")
+    if rows < rules.min_rows:
+        problems.append(f"{rows} rows (at least {rules.min_rows} expected)")
     passed = not problems
-    metadata = {"rows": len(frame), "columns": list(map(str, frame.columns))}
+    metadata = {"rows": rows, "columns": columns}
     return CheckOutcome("schema", passed, 1.0 if passed else 0.0, "; ".join(problems) or "contract schema", metadata)
 
 
@@ -324,7 +338,11 @@ def expected_dates(first: date, last: date, calendar: Calendar) -> pd.DatetimeIn
 
 def _fresh(frame: pd.DataFrame, rules: TableRules, context: CheckContext) -> CheckOutcome:
     assert rules.freshness is not None
-    latest = latest_date(frame, rules.freshness)
+    return _fresh_of(latest_date(frame, rules.freshness), rules, context)
+
+
+def _fresh_of(latest: date | None, rules: TableRules, context: CheckContext) -> CheckOutcome:
+    assert rules.freshness is not None
     lag = (context.as_of - latest).days if latest else None
     metadata = {
         "latest_date": str(latest),
@@ -374,12 +392,149 @@ def _row_share(name: str, frame: pd.DataFrame, bad: pd.Series, found: dict[str, 
     return CheckOutcome(name, n_bad == 0, round(score, 6), description, {"failing_rows": n_bad, **found})
 
 
+def _plausible(frame: pd.DataFrame, rules: TableRules, context: CheckContext) -> CheckOutcome:
+    """On a table alone: the columns' default plausible ranges (the ERP build also checks history)."""
+    bad = pd.Series(False, index=frame.index)
+    found = {}
+    for column, spec in ERP_TABLES[_table_of(rules)].columns.items():
+        if spec.limits is None or column not in frame:
+            continue
+        low, high = spec.limits
+        values = pd.to_numeric(frame[column], errors="coerce")
+        outside = (values < low if low is not None else False) | (values > high if high is not None else False)
+        if outside.any():
+            found[column] = {"rows": int(outside.sum()), "examples": frame.loc[outside, column].head(EXAMPLES).tolist()}
+        bad |= outside
+    return _row_share("plausible", frame, bad, found, "plausible ranges")
+
+
+def _replacement(frame: pd.DataFrame, rules: TableRules, context: CheckContext) -> CheckOutcome:
+    return CheckOutcome("replacement", True, 1.0, "replacements are measured when the table is rebuilt from its files")
+
+
+def _table_of(rules: TableRules) -> str:
+    return next(table for table, candidate in RULES.items() if candidate is rules)
+
+
+def erp_outcomes(
+    table: str,
+    facts: Mapping[str, Any],
+    held_back: Mapping[str, int],
+    held_back_examples: Mapping[str, list[str]],
+    removals: Sequence[str],
+    context: CheckContext,
+    max_held_back_share: float,
+) -> list[CheckOutcome]:
+    """The checks of an ERP table rebuilt in DuckDB, from what the build measured (`erp_build.table_facts`)
+    and held back. A check whose rows were held back fails as a warning, blocking only when the share
+    held back exceeds `max_held_back_share`."""
+    rules = RULES[table]
+    rows = int(facts["rows"])
+    schema = _schema_of_facts(facts, rules)
+    outcomes = [schema]
+    for name in rules.check_names()[1:]:
+        if not schema.passed and name != "rows_loaded":
+            outcomes.append(CheckOutcome(name, False, 0.0, "not evaluated: the schema check failed"))
+        elif name in ("date_range", "known_materials", "plausible"):
+            outside = sum(int(facts.get(f"out_{c}", 0)) for c in rules.dates) if name == "date_range" else 0
+            outside += int(facts.get(f"unknown_{name}", 0))
+            outcomes.append(_held_back_outcome(name, rows, outside, held_back, held_back_examples, max_held_back_share))
+        elif name == "unique_key":
+            duplicates = int(facts.get("duplicates", 0))
+            scope = f"{rules.row_id}, else {'+'.join(rules.key)}" if rules.row_id else "+".join(rules.key)
+            found = {"key": scope, "examples": facts.get("duplicate_examples", [])} if duplicates else {}
+            outcomes.append(_counted("unique_key", rows, duplicates, found, scope))
+        elif name == "non_negative":
+            counts = {c: int(facts.get(f"negative_{c}", 0)) for c in rules.non_negative}
+            found = {c: {"rows": n} for c, n in counts.items() if n}
+            outcomes.append(_counted("non_negative", rows, sum(counts.values()), found, ", ".join(rules.non_negative)))
+        elif name == "known_sites":
+            unknown = int(facts.get("unknown_known_sites", 0))
+            found = (
+                {"unknown_codes": facts["unknown_known_sites_codes"], "examples": facts["unknown_known_sites_examples"]}
+                if unknown
+                else {}
+            )
+            if "unknown_known_sites_codes" not in facts:
+                outcomes.append(CheckOutcome(name, False, 0.0, "erp_sites is not available to compare site_id with"))
+            else:
+                outcomes.append(_counted(name, rows, unknown, found, "site_id in erp_sites"))
+        elif name == "replacement":
+            outcomes.append(
+                CheckOutcome(name, False, 0.0, "; ".join(removals), {"files": list(removals)})
+                if removals
+                else CheckOutcome(name, True, 1.0, "no file replaces far more rows than it brings")
+            )
+        elif name == "fresh":
+            outcomes.append(_fresh_of(_as_date(facts.get("latest")), rules, context))
+        elif name == "rows_loaded":
+            outcomes.append(_rows_loaded(pd.DataFrame(index=range(rows)), rules, context))
+    return outcomes
+
+
+def _schema_of_facts(facts: Mapping[str, Any], rules: TableRules) -> CheckOutcome:
+    kinds = {"VARCHAR": "str", "DOUBLE": "float", "BIGINT": "int", "DATE": "date", "BOOLEAN": "bool"}
+    written: Mapping[str, str] = facts["schema"]
+    missing = [c for c in rules.columns if c not in written]
+    wrong = {
+        c: f"{written[c]} (expected {kind})"
+        for c, kind in rules.columns.items()
+        if c in written and kinds.get(written[c]) != kind and written[c] != '"NULL"'
+    }
+    nulls = {c: int(facts[f"null_{c}"]) for c in rules.required if int(facts.get(f"null_{c}", 0))}
+    return _schema_outcome(missing, wrong, nulls, int(facts["rows"]), list(written), rules)
+
+
+def _held_back_outcome(
+    name: str,
+    rows: int,
+    outside: int,
+    held_back: Mapping[str, int],
+    examples: Mapping[str, list[str]],
+    max_share: float,
+) -> CheckOutcome:
+    held = int(held_back.get(name, 0))
+    total = rows + held
+    failing = held + outside
+    if not failing:
+        return CheckOutcome(name, True, 1.0, f"all {rows} rows pass")
+    share = failing / total if total else 1.0
+    blocks = share > max_share or outside > 0
+    verdict = (
+        f"more than {max_share:.0%} of the rows: the table is not written"
+        if blocks
+        else "the other rows are written; the held-back ones load once the reason is gone"
+    )
+    shown = list(examples.get(name, []))
+    description = (
+        f"{held} of {total} rows held back ({share:.2%}, {verdict}); e.g. {'; '.join(shown)}"
+        if held
+        else f"{outside} of {rows} rows fail"
+    )
+    metadata = {"held_back_rows": held, "share": round(share, 6), "examples": shown}
+    return CheckOutcome(name, False, round(1 - share, 6), description, metadata, blocks=blocks)
+
+
+def _counted(name: str, rows: int, failing: int, found: dict[str, Any], scope: str) -> CheckOutcome:
+    score = 1 - failing / rows if rows else 1.0
+    description = f"{failing} of {rows} rows fail ({scope}): {found}" if failing else f"all {rows} rows pass"
+    return CheckOutcome(name, failing == 0, round(score, 6), description, {"failing_rows": failing, **found})
+
+
+def _as_date(value: Any) -> date | None:
+    if value is None or (isinstance(value, float) and pd.isna(value)) or value is pd.NaT:
+        return None
+    return pd.Timestamp(value).date()
+
+
 _CHECKERS: dict[str, Callable[[pd.DataFrame, TableRules, CheckContext], CheckOutcome]] = {
     "date_range": _date_range,
     "unique_key": _unique_key,
     "non_negative": _non_negative,
     "known_materials": _known_codes("known_materials", "erp_materials"),
     "known_sites": _known_codes("known_sites", "erp_sites"),
+    "plausible": _plausible,
+    "replacement": _replacement,
     "no_gaps": _no_gaps,
     "fresh": _fresh,
     "rows_loaded": _rows_loaded,

@@ -6,8 +6,9 @@ SYNTHETIC sample business (figures and seconds).
     python bench/policy_bench.py --synthetic 1000
 
 Each grid row is what `nova policy-backtest --input FILE --freq M --lead-time L --service-level T
---service-measure csl|fill_rate` prints (the same code path); the table is Markdown. Real data is
-never copied: pass its path.
+--service-measure csl|fill_rate` prints (the same code path), computed by lib/evaluation/policy_grid.py
+as `nova evaluate` computes its policy table; the table is Markdown. Real data is never copied: pass
+its path.
 """
 
 from __future__ import annotations

@@ -101,6 +101,13 @@ ERP_TABLES: dict[str, TableSpec] = {
             ),
             "criticality": Column("str", False, ("criticidade", "classe_abc", "abc", "classe"), values=CRITICALITY),
             "supplier_id": Column("str", False, _SUPPLIER, code=True),
+            # the part this one replaces (lib/maintenance/lifecycle.py: history, stock and orders move to it)
+            "supersedes": Column(
+                "str",
+                False,
+                ("substitui", "substitui_material", "material_substituido", "material_anterior", "replaces"),
+                code=True,
+            ),
         },
         key=("material_id",),
         file_words=("materials", "material", "materiais", "itens", "items", "catalogo"),

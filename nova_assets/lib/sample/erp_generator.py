@@ -1203,4 +1203,3 @@ Maintenance (nova_assets.lib.sample.maintenance_generator; docs/maintenance.md)
   tower log frailty u_site ~ N(0, {SITE_FRAILTY_SIGMA}), centred. Parameters per type:
 {hazards}
 """
-

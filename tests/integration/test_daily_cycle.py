@@ -148,3 +148,22 @@ def test_per_series_families_fan_out_by_material_group(daily_cycle: Cycle) -> No
         assert sum(len(s) for s in series) == len(set.union(*series)), "a material forecast in two groups"
         assert set.union(*series) == set(lake.read(family_forecast(family.name))["unique_id"])
     assert "forecast__forecast_gradient_boosting" in steps  # the global models stay one step
+
+
+def test_maintenance_reaches_gold_from_the_sample_work_orders(daily_cycle: Cycle) -> None:
+    """The sample's installed base and work orders are imported and their failure clusters and
+    obsolescence KPI loaded into gold. This business (3 towers, one year) has fewer than MIN_FAILURES
+    failures of every type: the failure model says so instead of fitting (the default sample, 11 towers
+    over 3 years, has 9 or more of each; test_maintenance_outlook fits a larger one)."""
+    clusters = daily_cycle.gold("SELECT count(*) FROM analytics.equipment_failure_clusters")[0][0]
+    towers = daily_cycle.gold("SELECT count(*) FROM core.sites WHERE site_type = 'tower'")[0][0]
+    assert clusters >= towers > 0  # a row per tower and equipment type
+    assert daily_cycle.gold("SELECT sum(units) FROM analytics.equipment_failure_clusters")[0][0] > 0
+    assert len(daily_cycle.gold("SELECT * FROM analytics.obsolescence_kpi")) == 1
+    (model,) = [
+        e.materialization.metadata
+        for e in daily_cycle.result.get_asset_materialization_events()
+        if e.asset_key.to_user_string() == "maintenance/failure_model"
+    ]
+    assert model["fitted"].value is False and "failures" in model["reason"].value
+    assert daily_cycle.gold("SELECT count(*) FROM analytics.failure_forecast")[0][0] == 0

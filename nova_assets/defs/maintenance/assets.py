@@ -7,6 +7,7 @@ import dagster as dg
 import pandas as pd
 
 from nova_assets.defs.history import load_cycle_date
+from nova_assets.lib.forecasting.tracking import RunRecord, log_run
 from nova_assets.lib.lake_tables import (
     DAILY_DEMAND,
     EQUIPMENT_FAILURE_CLUSTERS,
@@ -22,12 +23,13 @@ from nova_assets.lib.lake_tables import (
     WEATHER_DAILY,
 )
 from nova_assets.lib.maintenance.lifecycle import obsolescence_kpi
-from nova_assets.lib.maintenance.outlook import equipment_clusters, failure_outlook, obsolescence
-from nova_assets.resources import LakeResource, lake_deps
+from nova_assets.lib.maintenance.outlook import FailureOutlook, equipment_clusters, failure_outlook, obsolescence
+from nova_assets.resources import LakeResource, MlflowResource, lake_deps
 
 MAINTENANCE = {"key_prefix": "maintenance", "kinds": {"python", "scipy", "parquet"}}
 FAILURE_MODEL_INPUTS = (ERP_INSTALLED_BASE, ERP_WORK_ORDERS, WEATHER_DAILY, DAILY_DEMAND)
 CALIBRATED = "calibrated"
+FAILURE_MODEL_RUN = "failure_model"  # its MLflow run's name prefix and `nova.model` tag
 
 
 def _markdown(frame: pd.DataFrame) -> dg.MetadataValue:
@@ -46,9 +48,12 @@ def _markdown(frame: pd.DataFrame) -> dg.MetadataValue:
         )
     ],
 )
-def failure_model(context: dg.AssetExecutionContext, lake: LakeResource) -> dg.MaterializeResult:
+def failure_model(
+    context: dg.AssetExecutionContext, lake: LakeResource, mlflow: MlflowResource
+) -> dg.MaterializeResult:
     """Weibull-PH failure intensity per equipment type fitted on the work-order history, its failure
-    forecast for the next months per tower and type, and its calibration backtest."""
+    forecast for the next months per tower and type, and its calibration backtest; the parameters and
+    the calibration are logged as an MLflow run beside the forecast families'."""
     as_of = pd.Timestamp(load_cycle_date(lake))
     outlook = failure_outlook(
         lake.read(ERP_INSTALLED_BASE), lake.read(ERP_WORK_ORDERS), lake.read(WEATHER_DAILY), as_of
@@ -59,9 +64,14 @@ def failure_model(context: dg.AssetExecutionContext, lake: LakeResource) -> dg.M
     passed, verdict = outlook.calibrated()
     if outlook.reason:
         context.log.info(f"failure model not fitted: {outlook.reason}")
+    experiment_id, run_id, _ = log_run(
+        mlflow.tracking_uri, mlflow.experiment, mlflow.artifact_root, _failure_model_run(context, outlook, as_of)
+    )
     return dg.MaterializeResult(
         metadata={
             "as_of": str(as_of.date()),
+            "mlflow_run": dg.MetadataValue.url(mlflow.run_url(experiment_id, run_id)),
+            "mlflow_run_id": run_id,
             "fitted": outlook.model is not None,
             **({"reason": outlook.reason} if outlook.reason else {}),
             **({"notes": dg.MetadataValue.json(outlook.notes)} if outlook.notes else {}),
@@ -77,6 +87,36 @@ def failure_model(context: dg.AssetExecutionContext, lake: LakeResource) -> dg.M
                 description=verdict,
             )
         ],
+    )
+
+
+def _failure_model_run(context: dg.AssetExecutionContext, outlook: FailureOutlook, as_of: pd.Timestamp) -> RunRecord:
+    """The MLflow run of the cycle's failure model: parameters per type (summary.csv), calibration per
+    type (calibration.csv) and the pooled calibration as metrics."""
+    pooled = outlook.calibration[outlook.calibration["equipment_type"] == "all"]
+    metrics = {
+        f"calibration.{column}": float(pooled.iloc[0][column])
+        for column in ("observed_over_expected", "coverage_90", "expected", "observed")
+        if not pooled.empty
+    }
+    metrics |= {f"{row.equipment_type}.shape": float(row.shape) for row in outlook.summary.itertuples()}
+    return RunRecord(
+        run_name=f"{FAILURE_MODEL_RUN} {as_of.date()}",
+        params={
+            "as_of": str(as_of.date()),
+            "fitted": outlook.model is not None,
+            "equipment_types": ",".join(sorted(outlook.summary["equipment_type"].astype(str))),
+            **({"reason": outlook.reason} if outlook.reason else {}),
+        },
+        metrics=metrics,
+        tables={"summary": outlook.summary, "calibration": outlook.calibration},
+        tags={
+            "dagster.run_id": context.run_id,
+            "nova.model": FAILURE_MODEL_RUN,
+            "dagster.partition": context.run.tags.get("dagster/partition", ""),
+            "nova.cycle_date": str(as_of.date()),
+            "nova.data": "synthetic sample unless an ERP export was loaded",
+        },
     )
 
 

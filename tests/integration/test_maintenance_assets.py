@@ -1,0 +1,135 @@
+"""The maintenance assets and the installed_base family asset run in process on a lake holding a
+synthetic maintenance business (tests/unit/maintenance_data): what the cycle wires, not only the
+functions behind it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import dagster as dg
+import pandas as pd
+import pytest
+from mlflow.tracking import MlflowClient
+
+from nova_assets.defs.forecast import families
+from nova_assets.defs.maintenance.assets import FAILURE_MODEL_RUN, failure_model
+from nova_assets.lib.forecasting.installed_base import INSTALLED_BASE_FAMILY
+from nova_assets.lib.lake_tables import (
+    DAILY_DEMAND,
+    ERP_INSTALLED_BASE,
+    ERP_MATERIALS,
+    ERP_STOCK,
+    ERP_WORK_ORDER_PARTS,
+    ERP_WORK_ORDERS,
+    FAILURE_MODEL_SUMMARY,
+    WEATHER_DAILY,
+    family_forecast,
+)
+from nova_assets.lib.maintenance.parts_demand import INSTALLED_BASE_MODEL, order_parts
+from nova_assets.resources import CycleConfig, LakeResource, MlflowResource
+from tests.unit import maintenance_data
+
+TOWERS = 12
+ON_HAND = 5.0
+
+
+@dataclass(frozen=True)
+class MaintenanceLake:
+    lake: LakeResource
+    mlflow: MlflowResource
+    data: maintenance_data.MaintenanceSample
+
+    def run(self, assets: list[dg.AssetsDefinition]) -> dg.ExecuteInProcessResult:
+        resources = {"lake": self.lake, "mlflow": self.mlflow, "cycle": CycleConfig(horizon_days=28)}
+        return dg.materialize(assets, resources=resources, selection=[key for a in assets for key in a.keys])
+
+
+def family_asset(name: str) -> dg.AssetsDefinition:
+    (asset,) = [a for a in families.defs().assets if dg.AssetKey(["forecast", f"forecast_{name}"]) in a.keys]
+    return asset
+
+
+def _demand(data: maintenance_data.MaintenanceSample, materials: pd.DataFrame) -> pd.DataFrame:
+    """The daily issues of the orders' parts up to the end, every catalogue material present."""
+    issued = order_parts(data.work_orders, data.work_order_parts)
+    issued = issued[issued["movement_date"] <= pd.Timestamp(maintenance_data.END)]
+    daily = issued.groupby(["material_id", "movement_date"], as_index=False)["quantity"].sum()
+    daily = daily.rename(columns={"movement_date": "date", "quantity": "demand"})
+    first = pd.DataFrame({"material_id": materials["material_id"], "date": pd.Timestamp(maintenance_data.START)})
+    grid = pd.concat([first.assign(demand=0.0), daily], ignore_index=True)
+    return grid.groupby(["material_id", "date"], as_index=False)["demand"].sum()
+
+
+def build_lake(tmp_path: Path, data: maintenance_data.MaintenanceSample) -> MaintenanceLake:
+    lake = LakeResource(lake_dir=str(tmp_path / "lake"))
+    successors = data.supersessions.set_index("material_id")["supersedes"]
+    materials = maintenance_data.catalogue().assign(
+        unit="UN", criticality="B", supplier_id="SUP-01", supersedes=lambda m: m["material_id"].map(successors)
+    )
+    lake.write(ERP_INSTALLED_BASE, data.installed_base)
+    lake.write(ERP_WORK_ORDERS, data.work_orders)
+    lake.write(ERP_WORK_ORDER_PARTS, data.work_order_parts)
+    lake.write(WEATHER_DAILY, maintenance_data.weather())
+    lake.write(ERP_MATERIALS, materials)
+    end = pd.Timestamp(maintenance_data.END)
+    lake.write(
+        ERP_STOCK,
+        pd.DataFrame(
+            {"snapshot_date": end, "material_id": materials["material_id"], "site_id": "WH-SSA-01", "on_hand": ON_HAND}
+        ),
+    )
+    lake.write(DAILY_DEMAND, _demand(data, materials))
+    mlflow = MlflowResource(
+        tracking_uri=f"sqlite:///{tmp_path / 'mlflow.db'}",
+        artifact_root=str(tmp_path / "mlruns"),
+        ui_url="http://mlflow",
+    )
+    return MaintenanceLake(lake, mlflow, data)
+
+
+@pytest.fixture(scope="module")
+def business(tmp_path_factory: pytest.TempPathFactory) -> MaintenanceLake:
+    return build_lake(tmp_path_factory.mktemp("maintenance"), maintenance_data.sample(TOWERS, 7))
+
+
+def test_failure_model_logs_its_parameters_and_calibration_to_mlflow(business: MaintenanceLake) -> None:
+    result = business.run([failure_model])
+    metadata = result.asset_materializations_for_node("maintenance__failure_model")[0].metadata
+    assert metadata["fitted"].value is True
+    client = MlflowClient(tracking_uri=business.mlflow.tracking_uri)
+    run = client.get_run(metadata["mlflow_run_id"].value)
+    assert run.data.tags["nova.model"] == FAILURE_MODEL_RUN
+    assert {a.path for a in client.list_artifacts(run.info.run_id)} == {"summary.csv", "calibration.csv"}
+    summary = pd.read_csv(client.download_artifacts(run.info.run_id, "summary.csv"))
+    assert set(summary["equipment_type"]) == set(business.lake.read(FAILURE_MODEL_SUMMARY)["equipment_type"])
+    assert 0.5 < run.data.metrics["calibration.observed_over_expected"] < 2.0
+    assert 0 < run.data.metrics["calibration.coverage_90"] <= 1
+
+
+def test_the_installed_base_family_asset_forecasts_the_parts_the_orders_use(business: MaintenanceLake) -> None:
+    result = business.run([family_asset(INSTALLED_BASE_FAMILY)])
+    assert result.success
+    forecast = business.lake.read(family_forecast(INSTALLED_BASE_FAMILY))
+    used = set(business.data.work_order_parts["material_id"])
+    assert set(forecast["model"]) == {INSTALLED_BASE_MODEL} and set(forecast["unique_id"]) <= used
+    assert forecast["forecast"].sum() > 0
+
+
+def test_without_work_orders_the_family_asset_is_not_applicable(tmp_path: Path) -> None:
+    data = maintenance_data.sample(TOWERS, 7)
+    empty = maintenance_data.MaintenanceSample(
+        data.installed_base.iloc[0:0],
+        data.work_orders.iloc[0:0],
+        data.work_order_parts.iloc[0:0],
+        data.supersessions,
+        data.bill_of_materials,
+        data.site_frailty,
+    )
+    bare = build_lake(tmp_path, data)
+    for table, frame in ((ERP_INSTALLED_BASE, empty.installed_base), (ERP_WORK_ORDERS, empty.work_orders)):
+        bare.lake.write(table, frame)
+    bare.lake.write(ERP_WORK_ORDER_PARTS, empty.work_order_parts)
+    result = bare.run([family_asset(INSTALLED_BASE_FAMILY)])
+    metadata = result.asset_materializations_for_node("forecast__forecast_installed_base")[0].metadata
+    assert "not_applicable" in metadata and metadata["forecast_rows"].value == 0

@@ -167,3 +167,15 @@ def test_maintenance_reaches_gold_from_the_sample_work_orders(daily_cycle: Cycle
     ]
     assert model["fitted"].value is False and "failures" in model["reason"].value
     assert daily_cycle.gold("SELECT count(*) FROM analytics.failure_forecast")[0][0] == 0
+
+
+def test_superseded_parts_are_planned_and_alerted_as_their_successor(daily_cycle: Cycle) -> None:
+    """The sample's materials.csv supersedes parts: the successor carries the predecessor's history
+    (forecast), reorder point and alert; the predecessor has none (the pooled position is
+    tested in test_maintenance_lifecycle)."""
+    pairs = daily_cycle.gold("SELECT material_id, supersedes FROM core.materials WHERE supersedes IS NOT NULL")
+    assert pairs, "the sample supersedes some parts"
+    for new, old in pairs:
+        planned = daily_cycle.gold("SELECT count(*) FROM analytics.alerts WHERE material_id = %s", (old,))[0][0]
+        assert planned == 0, old
+        assert daily_cycle.gold("SELECT count(*) FROM analytics.alerts WHERE material_id = %s", (new,))[0][0] > 0

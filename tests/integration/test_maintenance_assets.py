@@ -13,10 +13,13 @@ import pytest
 from mlflow.tracking import MlflowClient
 
 from nova_assets.defs.forecast import families
+from nova_assets.defs.forecast.ensemble import forecast_ensemble
 from nova_assets.defs.maintenance.assets import FAILURE_MODEL_RUN, failure_model
 from nova_assets.lib.forecasting.installed_base import INSTALLED_BASE_FAMILY
+from nova_assets.lib.forecasting.models import FAMILIES
 from nova_assets.lib.lake_tables import (
     DAILY_DEMAND,
+    ENSEMBLE_FORECAST,
     ERP_INSTALLED_BASE,
     ERP_MATERIALS,
     ERP_STOCK,
@@ -24,9 +27,11 @@ from nova_assets.lib.lake_tables import (
     ERP_WORK_ORDERS,
     FAILURE_MODEL_SUMMARY,
     WEATHER_DAILY,
+    family_backtest,
     family_forecast,
 )
-from nova_assets.lib.maintenance.parts_demand import INSTALLED_BASE_MODEL, order_parts
+from nova_assets.lib.maintenance.lifecycle import NO_INSTALLED_BASE, installed_base_coverage
+from nova_assets.lib.maintenance.parts_demand import INSTALLED_BASE_MODEL, order_parts, where_used
 from nova_assets.resources import CycleConfig, LakeResource, MlflowResource
 from tests.unit import maintenance_data
 
@@ -51,14 +56,15 @@ def family_asset(name: str) -> dg.AssetsDefinition:
 
 
 def _demand(data: maintenance_data.MaintenanceSample, materials: pd.DataFrame) -> pd.DataFrame:
-    """The daily issues of the orders' parts up to the end, every catalogue material present."""
+    """The daily issues of the orders' parts up to the end."""
     issued = order_parts(data.work_orders, data.work_order_parts)
     issued = issued[issued["movement_date"] <= pd.Timestamp(maintenance_data.END)]
     daily = issued.groupby(["material_id", "movement_date"], as_index=False)["quantity"].sum()
     daily = daily.rename(columns={"movement_date": "date", "quantity": "demand"})
-    first = pd.DataFrame({"material_id": materials["material_id"], "date": pd.Timestamp(maintenance_data.START)})
-    grid = pd.concat([first.assign(demand=0.0), daily], ignore_index=True)
-    return grid.groupby(["material_id", "date"], as_index=False)["demand"].sum()
+    days = pd.date_range(maintenance_data.START, maintenance_data.END, freq="D")
+    grid = pd.MultiIndex.from_product([materials["material_id"], days], names=["material_id", "date"])
+    dense = daily.groupby(["material_id", "date"])["demand"].sum().reindex(grid, fill_value=0.0)
+    return dense.reset_index()  # dense as the dbt mart: every material every day
 
 
 def build_lake(tmp_path: Path, data: maintenance_data.MaintenanceSample) -> MaintenanceLake:
@@ -133,3 +139,33 @@ def test_without_work_orders_the_family_asset_is_not_applicable(tmp_path: Path) 
     result = bare.run([family_asset(INSTALLED_BASE_FAMILY)])
     metadata = result.asset_materializations_for_node("forecast__forecast_installed_base")[0].metadata
     assert "not_applicable" in metadata and metadata["forecast_rows"].value == 0
+
+
+def test_superseded_and_phased_out_parts_through_the_forecast_assets(business: MaintenanceLake) -> None:
+    """Supersession: the successor is forecast on its predecessor's history too, the predecessor not at
+    all. Phase-out: the parts without installed base left (the replaced air conditioners' own parts) are
+    forecast at zero by the ensemble although the intermittent methods still see their past demand."""
+    measured = [INSTALLED_BASE_FAMILY, "baseline", "intermittent"]
+    assert business.run([family_asset(name) for name in measured]).success
+    for name in set(FAMILIES) - set(measured):  # the other members forecast nothing here
+        business.lake.write(family_forecast(name), business.lake.read(family_forecast("baseline")).iloc[0:0])
+        business.lake.write(family_backtest(name), business.lake.read(family_backtest("baseline")).iloc[0:0])
+    assert business.run([forecast_ensemble]).success
+    old, new = business.data.supersessions.iloc[0][["supersedes", "material_id"]]
+    baseline = business.lake.read(family_forecast("baseline"))
+    assert old not in set(baseline["unique_id"]) and new in set(baseline["unique_id"])
+    demand = business.lake.read(DAILY_DEMAND)
+    last_week = demand[demand["material_id"].isin([old, new])].sort_values("date").groupby("date")["demand"].sum()
+    naive = baseline[(baseline["unique_id"] == new) & (baseline["model"] == "SeasonalNaive")]
+    assert naive["forecast"].sum() == pytest.approx(last_week.iloc[-7:].sum() * len(naive) / 7)
+
+    intermittent = business.lake.read(family_forecast("intermittent"))
+    ensemble = business.lake.read(ENSEMBLE_FORECAST)
+    data, end = business.data, pd.Timestamp(maintenance_data.END)
+    used = where_used(data.installed_base, data.work_orders, data.work_order_parts, end)
+    coverage = installed_base_coverage(data.installed_base, used, end, end)
+    gone = list(coverage.loc[coverage["status"] == NO_INSTALLED_BASE, "material_id"])
+    assert gone
+    assert intermittent[intermittent["unique_id"].isin(gone)]["forecast"].sum() > 0
+    assert ensemble[ensemble["unique_id"].isin(gone)]["forecast"].abs().sum() == 0
+    assert ensemble[~ensemble["unique_id"].isin(gone)]["forecast"].sum() > 0

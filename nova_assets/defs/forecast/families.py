@@ -10,7 +10,7 @@ import dagster as dg
 import pandas as pd
 
 from nova_assets.defs.critical_path import CRITICAL_PATH_TAGS
-from nova_assets.defs.history import load_history
+from nova_assets.defs.history import HISTORY_TABLES, load_history
 from nova_assets.lib.demand_history import cycle_date as last_day
 from nova_assets.lib.forecasting.backtest import score_windows, summarise
 from nova_assets.lib.forecasting.installed_base import INSTALLED_BASE_FAMILY, MaintenanceInputs, with_inputs
@@ -20,7 +20,6 @@ from nova_assets.lib.forecasting.pipeline import FamilyRun, run_family
 from nova_assets.lib.forecasting.serving import FamilyModel, FamilySettings
 from nova_assets.lib.forecasting.tracking import RunRecord, forecast_vs_actual, log_run
 from nova_assets.lib.lake_tables import (
-    DAILY_DEMAND,
     ERP_INSTALLED_BASE,
     ERP_WORK_ORDER_PARTS,
     ERP_WORK_ORDERS,
@@ -125,8 +124,9 @@ def _asset_settings(family: ModelFamily) -> dict:
     }
 
 
-def _maintenance_inputs(lake: LakeResource) -> MaintenanceInputs:
-    """The maintenance tables as the ERP import wrote them (empty without plant maintenance exports)."""
+def load_maintenance_inputs(lake: LakeResource) -> MaintenanceInputs:
+    """The maintenance tables as the ERP import wrote them (empty without plant maintenance exports);
+    the reading asset depends on lake_deps(*MAINTENANCE_INPUTS)."""
     return MaintenanceInputs(*(lake.read(table) for table in MAINTENANCE_INPUTS))
 
 
@@ -134,12 +134,14 @@ def _family_asset(family: ModelFamily) -> dg.AssetsDefinition:
     reads_maintenance = family.name == INSTALLED_BASE_FAMILY
     inputs = MAINTENANCE_INPUTS if reads_maintenance else ()
 
-    @dg.asset(deps=lake_deps(DAILY_DEMAND, *inputs), pool=POOL, op_tags=CRITICAL_PATH_TAGS, **_asset_settings(family))
+    @dg.asset(
+        deps=lake_deps(*HISTORY_TABLES, *inputs), pool=POOL, op_tags=CRITICAL_PATH_TAGS, **_asset_settings(family)
+    )
     def _asset(
         context: dg.AssetExecutionContext, lake: LakeResource, mlflow: MlflowResource, cycle: CycleConfig
     ) -> dg.MaterializeResult:
         history = load_history(lake)
-        maintenance = _maintenance_inputs(lake) if reads_maintenance else None
+        maintenance = load_maintenance_inputs(lake) if reads_maintenance else None
         bound = family if maintenance is None else with_inputs(family, maintenance)
         run = run_family(history, bound, cycle.horizon, SEASON, BACKTEST_WINDOWS, N_JOBS)
         metadata = _publish(context.op_execution_context, lake, mlflow, cycle, history, run, 1, maintenance)
@@ -157,7 +159,7 @@ def _part(family: str, group: int) -> str:
 def _group_op(family: ModelFamily, group: int, n_groups: int) -> dg.OpDefinition:
     @dg.op(
         name=_part(family.name, group),
-        ins={"demand": dg.In(dg.Nothing)},
+        ins={"demand": dg.In(dg.Nothing), "materials": dg.In(dg.Nothing)},
         out=dg.Out(dg.Nothing),
         tags={**CRITICAL_PATH_TAGS, "nova/material_group": str(group)},
         description=f"{family.name} on material group {group} of {n_groups}: backtest and forecast.",
@@ -207,11 +209,15 @@ def _grouped_family_asset(family: ModelFamily, n_groups: int) -> dg.AssetsDefini
     groups = [_group_op(family, g, n_groups) for g in range(n_groups)]
     collect = _collect_op(family, n_groups)
 
-    (demand_key,) = lake_deps(DAILY_DEMAND)
+    demand_key, materials_key = lake_deps(*HISTORY_TABLES)
+    ins = {
+        "demand": dg.AssetIn(key=demand_key, dagster_type=dg.Nothing),
+        "materials": dg.AssetIn(key=materials_key, dagster_type=dg.Nothing),
+    }
 
-    @dg.graph_asset(ins={"demand": dg.AssetIn(key=demand_key, dagster_type=dg.Nothing)}, **_asset_settings(family))
-    def _asset(demand):
-        return collect(**{f"group_{g}": op(demand=demand) for g, op in enumerate(groups)})
+    @dg.graph_asset(ins=ins, **_asset_settings(family))
+    def _asset(demand, materials):
+        return collect(**{f"group_{g}": op(demand=demand, materials=materials) for g, op in enumerate(groups)})
 
     return _asset
 

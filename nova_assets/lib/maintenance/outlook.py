@@ -25,11 +25,12 @@ from nova_assets.lib.maintenance.failure_model import (
 from nova_assets.lib.maintenance.lifecycle import (
     NO_INSTALLED_BASE,
     PHASING_OUT,
+    apply_phase_out,
     installed_base_coverage,
     obsolescence_risk,
     remaining_life_demand,
 )
-from nova_assets.lib.maintenance.parts_demand import causal_parts_forecast, where_used
+from nova_assets.lib.maintenance.parts_demand import INSTALLED_BASE_MODEL, causal_parts_forecast, where_used
 
 FORECAST_MONTHS = 3  # the failure forecast covers the months after the cycle's day
 BACKTEST_ORIGINS = 4  # monthly origins of the calibration backtest, each FORECAST_MONTHS ahead
@@ -168,6 +169,24 @@ def obsolescence(
     latest = stock[pd.to_datetime(stock["snapshot_date"]) == pd.to_datetime(stock["snapshot_date"]).max()]
     risk = obsolescence_risk(latest, materials, coverage, remaining)
     return risk[RISK_COLUMNS]
+
+
+def phase_out_members(
+    forecasts: pd.DataFrame,
+    installed_base: pd.DataFrame,
+    work_orders: pd.DataFrame,
+    work_order_parts: pd.DataFrame,
+    as_of: pd.Timestamp,
+) -> pd.DataFrame:
+    """The members' forecasts (unique_id, ds, model, forecast, ...) with every model but the causal one
+    (which counts decommissions itself) scaled by the share of each part's use still in service
+    (apply_phase_out): a part without installed base left goes to zero. Unchanged without maintenance."""
+    used = where_used(installed_base, work_orders, work_order_parts, as_of)
+    if used.empty:
+        return forecasts
+    statistical = forecasts["model"] != INSTALLED_BASE_MODEL
+    adjusted = apply_phase_out(forecasts[statistical], installed_base, used, as_of)
+    return pd.concat([adjusted, forecasts[~statistical]], ignore_index=True)
 
 
 def equipment_clusters(

@@ -14,7 +14,7 @@ from mlflow.tracking import MlflowClient
 
 from nova_assets.defs.forecast import families
 from nova_assets.defs.forecast.ensemble import forecast_ensemble
-from nova_assets.defs.maintenance.assets import FAILURE_MODEL_RUN, failure_model
+from nova_assets.defs.maintenance.assets import FAILURE_MODEL_RUN, failure_model, obsolescence_risk
 from nova_assets.lib.forecasting.installed_base import INSTALLED_BASE_FAMILY
 from nova_assets.lib.forecasting.models import FAMILIES
 from nova_assets.lib.lake_tables import (
@@ -25,12 +25,17 @@ from nova_assets.lib.lake_tables import (
     ERP_STOCK,
     ERP_WORK_ORDER_PARTS,
     ERP_WORK_ORDERS,
+    FAILURE_MODEL,
     FAILURE_MODEL_SUMMARY,
+    OBSOLESCENCE_RISK,
     WEATHER_DAILY,
     family_backtest,
     family_forecast,
 )
-from nova_assets.lib.maintenance.lifecycle import NO_INSTALLED_BASE, installed_base_coverage
+from nova_assets.lib.maintenance import failure_model as failure_model_module
+from nova_assets.lib.maintenance import outlook as outlook_module
+from nova_assets.lib.maintenance.failure_model import FailureModel
+from nova_assets.lib.maintenance.lifecycle import NO_INSTALLED_BASE, PHASING_OUT, installed_base_coverage
 from nova_assets.lib.maintenance.parts_demand import INSTALLED_BASE_MODEL, order_parts, where_used
 from nova_assets.resources import CycleConfig, LakeResource, MlflowResource
 from tests.unit import maintenance_data
@@ -169,3 +174,23 @@ def test_superseded_and_phased_out_parts_through_the_forecast_assets(business: M
     assert intermittent[intermittent["unique_id"].isin(gone)]["forecast"].sum() > 0
     assert ensemble[ensemble["unique_id"].isin(gone)]["forecast"].abs().sum() == 0
     assert ensemble[~ensemble["unique_id"].isin(gone)]["forecast"].sum() > 0
+
+
+def test_obsolescence_risk_forecasts_with_the_stored_failure_model(
+    business: MaintenanceLake, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """obsolescence_risk reads the model failure_model fitted (maintenance/failure_model.json): a refit
+    would fail here."""
+    assert business.run([failure_model]).success
+    stored = FailureModel.from_json(business.lake.read_json(FAILURE_MODEL))
+    assert stored.to_json() == business.lake.read_json(FAILURE_MODEL)
+
+    def no_refit(*args: object, **kwargs: object) -> None:
+        raise AssertionError("obsolescence_risk refitted the failure model")
+
+    monkeypatch.setattr(outlook_module, "fit_failure_model", no_refit)
+    monkeypatch.setattr(failure_model_module, "fit_failure_model", no_refit)
+    assert business.run([obsolescence_risk]).success
+    risk = business.lake.read(OBSOLESCENCE_RISK)
+    assert len(risk) and set(risk["status"]) <= {NO_INSTALLED_BASE, PHASING_OUT}
+    assert (risk["on_hand"] == ON_HAND).all() and (risk["excess_units"] <= ON_HAND).all()

@@ -18,10 +18,12 @@ from nova_assets.lib.lake_tables import (
     ERP_WORK_ORDERS,
     FAILURE_CALIBRATION,
     FAILURE_FORECAST,
+    FAILURE_MODEL,
     FAILURE_MODEL_SUMMARY,
     OBSOLESCENCE_RISK,
     WEATHER_DAILY,
 )
+from nova_assets.lib.maintenance.failure_model import FailureModel
 from nova_assets.lib.maintenance.lifecycle import obsolescence_kpi
 from nova_assets.lib.maintenance.outlook import FailureOutlook, equipment_clusters, failure_outlook, obsolescence
 from nova_assets.resources import LakeResource, MlflowResource, lake_deps
@@ -58,6 +60,7 @@ def failure_model(
     outlook = failure_outlook(
         lake.read(ERP_INSTALLED_BASE), lake.read(ERP_WORK_ORDERS), lake.read(WEATHER_DAILY), as_of
     )
+    lake.write_json(FAILURE_MODEL, None if outlook.model is None else outlook.model.to_json())
     lake.write(FAILURE_MODEL_SUMMARY, outlook.summary)
     lake.write(FAILURE_CALIBRATION, outlook.calibration)
     lake.write(FAILURE_FORECAST, outlook.forecast)
@@ -140,17 +143,24 @@ def equipment_failure_clusters(lake: LakeResource) -> dg.MaterializeResult:
 
 @dg.asset(
     **MAINTENANCE,
-    deps=lake_deps(*FAILURE_MODEL_INPUTS, ERP_WORK_ORDER_PARTS, ERP_MATERIALS, ERP_STOCK),
+    deps=lake_deps(
+        FAILURE_MODEL, ERP_INSTALLED_BASE, ERP_WORK_ORDERS, ERP_WORK_ORDER_PARTS, ERP_MATERIALS, ERP_STOCK, DAILY_DEMAND
+    ),
 )
 def obsolescence_risk(lake: LakeResource) -> dg.MaterializeResult:
     """Parts whose installed base is phasing out or gone, and the value of their stock beyond what the
-    remaining units will use (the failure model is refitted: a fit takes seconds, a stored one would
-    need its own format)."""
+    remaining units will use, forecast with the failure model the cycle fitted (maintenance/failure_model)."""
     as_of = pd.Timestamp(load_cycle_date(lake))
-    base, orders = lake.read(ERP_INSTALLED_BASE), lake.read(ERP_WORK_ORDERS)
-    outlook = failure_outlook(base, orders, lake.read(WEATHER_DAILY), as_of, backtest=False)
+    stored = lake.read_json(FAILURE_MODEL)
+    model = None if stored is None else FailureModel.from_json(stored)
     risk = obsolescence(
-        outlook, base, orders, lake.read(ERP_WORK_ORDER_PARTS), lake.read(ERP_MATERIALS), lake.read(ERP_STOCK), as_of
+        model,
+        lake.read(ERP_INSTALLED_BASE),
+        lake.read(ERP_WORK_ORDERS),
+        lake.read(ERP_WORK_ORDER_PARTS),
+        lake.read(ERP_MATERIALS),
+        lake.read(ERP_STOCK),
+        as_of,
     )
     lake.write(OBSOLESCENCE_RISK, risk)
     return dg.MaterializeResult(metadata={**obsolescence_kpi(risk), "at_risk": _markdown(risk.head(10))})

@@ -138,7 +138,7 @@ def failure_outlook(
 
 
 def obsolescence(
-    outlook: FailureOutlook,
+    model: FailureModel | None,
     installed_base: pd.DataFrame,
     work_orders: pd.DataFrame,
     work_order_parts: pd.DataFrame,
@@ -148,8 +148,8 @@ def obsolescence(
 ) -> pd.DataFrame:
     """Parts whose installed base is phasing out or gone, with the stock (latest snapshot, all sites)
     beyond what their remaining units will still use (the causal forecast up to each part's last
-    service date): RISK_COLUMNS."""
-    if outlook.model is None:
+    service date, forecast with the cycle's fitted `model`): RISK_COLUMNS."""
+    if model is None:
         return pd.DataFrame(columns=RISK_COLUMNS)
     used = where_used(installed_base, work_orders, work_order_parts, as_of)
     if used.empty:
@@ -162,9 +162,7 @@ def obsolescence(
     if at_risk.empty:
         return pd.DataFrame(columns=RISK_COLUMNS)
     horizon_days = max(int((horizon_end - as_of).days), 1)
-    forecast = causal_parts_forecast(
-        outlook.model, installed_base, work_orders, work_order_parts, as_of, horizon_days
-    ).long
+    forecast = causal_parts_forecast(model, installed_base, work_orders, work_order_parts, as_of, horizon_days).long
     remaining = remaining_life_demand(forecast, coverage)  # the causal member counts decommissions itself
     latest = stock[pd.to_datetime(stock["snapshot_date"]) == pd.to_datetime(stock["snapshot_date"]).max()]
     risk = obsolescence_risk(latest, materials, coverage, remaining)

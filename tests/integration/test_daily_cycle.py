@@ -107,7 +107,7 @@ def test_mlflow_has_a_run_per_family_and_the_ensemble(daily_cycle: Cycle) -> Non
     assert families == set(FAMILIES) | {"ensemble"}
     assert [r.data.tags.get("nova.model") for r in ours if "nova.family" not in r.data.tags] == ["failure_model"]
     assert {r.data.tags["dagster.partition"] for r in ours} == {daily_cycle.partition}
-    intermittent = next(r for r in ours if r.data.tags["nova.family"] == "intermittent")
+    intermittent = next(r for r in ours if r.data.tags.get("nova.family") == "intermittent")
     artifacts = {a.path for a in client.list_artifacts(intermittent.info.run_id)}
     assert {"forecast_vs_actual.png", "backtest_by_model.csv"} <= artifacts
     ensemble = next(r for r in runs if r.data.tags.get("nova.family") == "ensemble")

@@ -21,7 +21,7 @@ import pandas as pd
 
 from nova_assets.lib.forecasting.backtest import score_windows, summarise
 from nova_assets.lib.forecasting.ensemble import combine, learn_weights
-from nova_assets.lib.forecasting.installed_base import MaintenanceInputs, installed_base_family
+from nova_assets.lib.forecasting.installed_base import INSTALLED_BASE_FAMILY, MaintenanceInputs, with_inputs
 from nova_assets.lib.forecasting.models import FAMILIES, cross_validate
 from nova_assets.lib.forecasting.panel import regularise
 from nova_assets.lib.maintenance.parts_demand import order_parts
@@ -95,7 +95,9 @@ def main() -> None:
         f"{history['ds'].min().date()} .. {history['ds'].max().date()}, {len(inputs.installed_base)} units, "
         f"{int((inputs.work_orders['kind'] == 'corrective').sum())} failures"
     )
-    families = [FAMILIES[name] for name in args.families.split(",")] + [installed_base_family(inputs)]
+    families = [FAMILIES[name] for name in args.families.split(",")] + [
+        with_inputs(FAMILIES[INSTALLED_BASE_FAMILY], inputs)
+    ]
     backtests = []
     for family in families:
         began = time.monotonic()

@@ -180,6 +180,8 @@ FAILURE_MODEL_SUMMARY = LakeTable(
     _FAILURE_MODEL,
     ("equipment_type", "failures", "unit_years", "shape", "scale_years", "heat", "rain"),
 )
+# The fitted model itself (FailureModel.to_json), so the assets that forecast with it do not refit it
+FAILURE_MODEL = LakeTable("maintenance", "failure_model", _FAILURE_MODEL, (), ".json")
 FAILURE_CALIBRATION = LakeTable(
     "maintenance",
     "failure_calibration",

@@ -68,7 +68,9 @@ def test_obsolescence_values_the_stock_of_parts_losing_their_installed_base() ->
             ),
         ]
     )
-    risk = obsolescence(outlook, data.installed_base, data.work_orders, data.work_order_parts, catalogue, stock, AS_OF)
+    risk = obsolescence(
+        outlook.model, data.installed_base, data.work_orders, data.work_order_parts, catalogue, stock, AS_OF
+    )
     assert list(risk.columns) == RISK_COLUMNS and len(risk)
     assert set(risk["status"]) <= {PHASING_OUT, NO_INSTALLED_BASE}
     # the air conditioners were all replaced before the end: their parts have no installed base left
@@ -84,6 +86,6 @@ def test_without_maintenance_exports_the_outputs_are_empty_and_say_why() -> None
     outlook = failure_outlook(empty["erp_installed_base"], empty["erp_work_orders"], maintenance_data.weather(), AS_OF)
     assert outlook.model is None and "no maintenance history" in (outlook.reason or "")
     assert outlook.forecast.empty and outlook.calibrated()[0]
-    assert obsolescence(outlook, *empty.values(), maintenance_data.catalogue(), pd.DataFrame(), AS_OF).empty
+    assert obsolescence(outlook.model, *empty.values(), maintenance_data.catalogue(), pd.DataFrame(), AS_OF).empty
     clusters = equipment_clusters(*empty.values(), maintenance_data.catalogue(), AS_OF)
     assert clusters.empty and list(clusters.columns) == CLUSTER_COLUMNS

@@ -7,6 +7,7 @@ import dagster as dg
 import pandas as pd
 
 from nova_assets.defs.history import load_cycle_date
+from nova_assets.lib.forecasting.tracking import RunRecord, log_run
 from nova_assets.lib.lake_tables import (
     DAILY_DEMAND,
     EQUIPMENT_FAILURE_CLUSTERS,
@@ -17,17 +18,20 @@ from nova_assets.lib.lake_tables import (
     ERP_WORK_ORDERS,
     FAILURE_CALIBRATION,
     FAILURE_FORECAST,
+    FAILURE_MODEL,
     FAILURE_MODEL_SUMMARY,
     OBSOLESCENCE_RISK,
     WEATHER_DAILY,
 )
+from nova_assets.lib.maintenance.failure_model import FailureModel
 from nova_assets.lib.maintenance.lifecycle import obsolescence_kpi
-from nova_assets.lib.maintenance.outlook import equipment_clusters, failure_outlook, obsolescence
-from nova_assets.resources import LakeResource, lake_deps
+from nova_assets.lib.maintenance.outlook import FailureOutlook, equipment_clusters, failure_outlook, obsolescence
+from nova_assets.resources import LakeResource, MlflowResource, lake_deps
 
 MAINTENANCE = {"key_prefix": "maintenance", "kinds": {"python", "scipy", "parquet"}}
 FAILURE_MODEL_INPUTS = (ERP_INSTALLED_BASE, ERP_WORK_ORDERS, WEATHER_DAILY, DAILY_DEMAND)
 CALIBRATED = "calibrated"
+FAILURE_MODEL_RUN = "failure_model"  # its MLflow run's name prefix and `nova.model` tag
 
 
 def _markdown(frame: pd.DataFrame) -> dg.MetadataValue:
@@ -46,22 +50,31 @@ def _markdown(frame: pd.DataFrame) -> dg.MetadataValue:
         )
     ],
 )
-def failure_model(context: dg.AssetExecutionContext, lake: LakeResource) -> dg.MaterializeResult:
+def failure_model(
+    context: dg.AssetExecutionContext, lake: LakeResource, mlflow: MlflowResource
+) -> dg.MaterializeResult:
     """Weibull-PH failure intensity per equipment type fitted on the work-order history, its failure
-    forecast for the next months per tower and type, and its calibration backtest."""
+    forecast for the next months per tower and type, and its calibration backtest; the parameters and
+    the calibration are logged as an MLflow run beside the forecast families'."""
     as_of = pd.Timestamp(load_cycle_date(lake))
     outlook = failure_outlook(
         lake.read(ERP_INSTALLED_BASE), lake.read(ERP_WORK_ORDERS), lake.read(WEATHER_DAILY), as_of
     )
+    lake.write_json(FAILURE_MODEL, None if outlook.model is None else outlook.model.to_json())
     lake.write(FAILURE_MODEL_SUMMARY, outlook.summary)
     lake.write(FAILURE_CALIBRATION, outlook.calibration)
     lake.write(FAILURE_FORECAST, outlook.forecast)
     passed, verdict = outlook.calibrated()
     if outlook.reason:
         context.log.info(f"failure model not fitted: {outlook.reason}")
+    experiment_id, run_id, _ = log_run(
+        mlflow.tracking_uri, mlflow.experiment, mlflow.artifact_root, _failure_model_run(context, outlook, as_of)
+    )
     return dg.MaterializeResult(
         metadata={
             "as_of": str(as_of.date()),
+            "mlflow_run": dg.MetadataValue.url(mlflow.run_url(experiment_id, run_id)),
+            "mlflow_run_id": run_id,
             "fitted": outlook.model is not None,
             **({"reason": outlook.reason} if outlook.reason else {}),
             **({"notes": dg.MetadataValue.json(outlook.notes)} if outlook.notes else {}),
@@ -77,6 +90,36 @@ def failure_model(context: dg.AssetExecutionContext, lake: LakeResource) -> dg.M
                 description=verdict,
             )
         ],
+    )
+
+
+def _failure_model_run(context: dg.AssetExecutionContext, outlook: FailureOutlook, as_of: pd.Timestamp) -> RunRecord:
+    """The MLflow run of the cycle's failure model: parameters per type (summary.csv), calibration per
+    type (calibration.csv) and the pooled calibration as metrics."""
+    pooled = outlook.calibration[outlook.calibration["equipment_type"] == "all"]
+    metrics = {
+        f"calibration.{column}": float(pooled.iloc[0][column])
+        for column in ("observed_over_expected", "coverage_90", "expected", "observed")
+        if not pooled.empty
+    }
+    metrics |= {f"{row.equipment_type}.shape": float(row.shape) for row in outlook.summary.itertuples()}
+    return RunRecord(
+        run_name=f"{FAILURE_MODEL_RUN} {as_of.date()}",
+        params={
+            "as_of": str(as_of.date()),
+            "fitted": outlook.model is not None,
+            "equipment_types": ",".join(sorted(outlook.summary["equipment_type"].astype(str))),
+            **({"reason": outlook.reason} if outlook.reason else {}),
+        },
+        metrics=metrics,
+        tables={"summary": outlook.summary, "calibration": outlook.calibration},
+        tags={
+            "dagster.run_id": context.run_id,
+            "nova.model": FAILURE_MODEL_RUN,
+            "dagster.partition": context.run.tags.get("dagster/partition", ""),
+            "nova.cycle_date": str(as_of.date()),
+            "nova.data": "synthetic sample unless an ERP export was loaded",
+        },
     )
 
 
@@ -100,17 +143,24 @@ def equipment_failure_clusters(lake: LakeResource) -> dg.MaterializeResult:
 
 @dg.asset(
     **MAINTENANCE,
-    deps=lake_deps(*FAILURE_MODEL_INPUTS, ERP_WORK_ORDER_PARTS, ERP_MATERIALS, ERP_STOCK),
+    deps=lake_deps(
+        FAILURE_MODEL, ERP_INSTALLED_BASE, ERP_WORK_ORDERS, ERP_WORK_ORDER_PARTS, ERP_MATERIALS, ERP_STOCK, DAILY_DEMAND
+    ),
 )
 def obsolescence_risk(lake: LakeResource) -> dg.MaterializeResult:
     """Parts whose installed base is phasing out or gone, and the value of their stock beyond what the
-    remaining units will use (the failure model is refitted: a fit takes seconds, a stored one would
-    need its own format)."""
+    remaining units will use, forecast with the failure model the cycle fitted (maintenance/failure_model)."""
     as_of = pd.Timestamp(load_cycle_date(lake))
-    base, orders = lake.read(ERP_INSTALLED_BASE), lake.read(ERP_WORK_ORDERS)
-    outlook = failure_outlook(base, orders, lake.read(WEATHER_DAILY), as_of, backtest=False)
+    stored = lake.read_json(FAILURE_MODEL)
+    model = None if stored is None else FailureModel.from_json(stored)
     risk = obsolescence(
-        outlook, base, orders, lake.read(ERP_WORK_ORDER_PARTS), lake.read(ERP_MATERIALS), lake.read(ERP_STOCK), as_of
+        model,
+        lake.read(ERP_INSTALLED_BASE),
+        lake.read(ERP_WORK_ORDERS),
+        lake.read(ERP_WORK_ORDER_PARTS),
+        lake.read(ERP_MATERIALS),
+        lake.read(ERP_STOCK),
+        as_of,
     )
     lake.write(OBSOLESCENCE_RISK, risk)
     return dg.MaterializeResult(metadata={**obsolescence_kpi(risk), "at_risk": _markdown(risk.head(10))})

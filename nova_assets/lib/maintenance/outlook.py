@@ -25,11 +25,12 @@ from nova_assets.lib.maintenance.failure_model import (
 from nova_assets.lib.maintenance.lifecycle import (
     NO_INSTALLED_BASE,
     PHASING_OUT,
+    apply_phase_out,
     installed_base_coverage,
     obsolescence_risk,
     remaining_life_demand,
 )
-from nova_assets.lib.maintenance.parts_demand import causal_parts_forecast, where_used
+from nova_assets.lib.maintenance.parts_demand import INSTALLED_BASE_MODEL, causal_parts_forecast, where_used
 
 FORECAST_MONTHS = 3  # the failure forecast covers the months after the cycle's day
 BACKTEST_ORIGINS = 4  # monthly origins of the calibration backtest, each FORECAST_MONTHS ahead
@@ -137,7 +138,7 @@ def failure_outlook(
 
 
 def obsolescence(
-    outlook: FailureOutlook,
+    model: FailureModel | None,
     installed_base: pd.DataFrame,
     work_orders: pd.DataFrame,
     work_order_parts: pd.DataFrame,
@@ -147,8 +148,8 @@ def obsolescence(
 ) -> pd.DataFrame:
     """Parts whose installed base is phasing out or gone, with the stock (latest snapshot, all sites)
     beyond what their remaining units will still use (the causal forecast up to each part's last
-    service date): RISK_COLUMNS."""
-    if outlook.model is None:
+    service date, forecast with the cycle's fitted `model`): RISK_COLUMNS."""
+    if model is None:
         return pd.DataFrame(columns=RISK_COLUMNS)
     used = where_used(installed_base, work_orders, work_order_parts, as_of)
     if used.empty:
@@ -161,13 +162,29 @@ def obsolescence(
     if at_risk.empty:
         return pd.DataFrame(columns=RISK_COLUMNS)
     horizon_days = max(int((horizon_end - as_of).days), 1)
-    forecast = causal_parts_forecast(
-        outlook.model, installed_base, work_orders, work_order_parts, as_of, horizon_days
-    ).long
+    forecast = causal_parts_forecast(model, installed_base, work_orders, work_order_parts, as_of, horizon_days).long
     remaining = remaining_life_demand(forecast, coverage)  # the causal member counts decommissions itself
     latest = stock[pd.to_datetime(stock["snapshot_date"]) == pd.to_datetime(stock["snapshot_date"]).max()]
     risk = obsolescence_risk(latest, materials, coverage, remaining)
     return risk[RISK_COLUMNS]
+
+
+def phase_out_members(
+    forecasts: pd.DataFrame,
+    installed_base: pd.DataFrame,
+    work_orders: pd.DataFrame,
+    work_order_parts: pd.DataFrame,
+    as_of: pd.Timestamp,
+) -> pd.DataFrame:
+    """The members' forecasts (unique_id, ds, model, forecast, ...) with every model but the causal one
+    (which counts decommissions itself) scaled by the share of each part's use still in service
+    (apply_phase_out): a part without installed base left goes to zero. Unchanged without maintenance."""
+    used = where_used(installed_base, work_orders, work_order_parts, as_of)
+    if used.empty:
+        return forecasts
+    statistical = forecasts["model"] != INSTALLED_BASE_MODEL
+    adjusted = apply_phase_out(forecasts[statistical], installed_base, used, as_of)
+    return pd.concat([adjusted, forecasts[~statistical]], ignore_index=True)
 
 
 def equipment_clusters(

@@ -1,17 +1,28 @@
-"""The demand history the forecast, inventory and gold layers read, from the lake's daily demand fact."""
+"""The demand history the forecast, inventory and gold layers read, from the lake's daily demand fact,
+with superseded parts' demand carried forward to their successors (materials' `supersedes`)."""
 
 from datetime import date
 
 import pandas as pd
 
 from nova_assets.lib.demand_history import cycle_date, history_from_demand
-from nova_assets.lib.lake_tables import DAILY_DEMAND
+from nova_assets.lib.lake_tables import DAILY_DEMAND, ERP_MATERIALS
+from nova_assets.lib.maintenance.lifecycle import carry_history_forward, successor_map, supersession_chains
 from nova_assets.resources import LakeResource
+
+HISTORY_TABLES = (DAILY_DEMAND, ERP_MATERIALS)  # what load_history reads: a reading asset's lake_deps
+
+
+def load_successors(lake: LakeResource) -> dict[str, str]:
+    """Superseded part -> its final successor, from the materials' `supersedes` column."""
+    return successor_map(supersession_chains(lake.read(ERP_MATERIALS, ["material_id", "supersedes"])))
 
 
 def load_history(lake: LakeResource) -> pd.DataFrame:
-    """Daily demand per material as (unique_id, ds, y); the reading asset depends on lake_deps(DAILY_DEMAND)."""
-    return history_from_demand(lake.read(DAILY_DEMAND))
+    """Daily demand per material as (unique_id, ds, y), a superseded part's demand added to its final
+    successor's (the predecessors leave the panel: the forecast, the policy and the alerts are the
+    successor's). The reading asset depends on lake_deps(*HISTORY_TABLES)."""
+    return carry_history_forward(history_from_demand(lake.read(DAILY_DEMAND)), load_successors(lake))
 
 
 def load_cycle_date(lake: LakeResource) -> date:

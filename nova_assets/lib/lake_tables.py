@@ -55,6 +55,9 @@ ERP_STOCK = raw("erp_stock")
 ERP_MOVEMENTS = raw("erp_movements")
 ERP_OPEN_ORDERS = raw("erp_open_orders")
 ERP_PURCHASE_ORDERS = raw("erp_purchase_orders")
+ERP_INSTALLED_BASE = raw("erp_installed_base")
+ERP_WORK_ORDERS = raw("erp_work_orders")
+ERP_WORK_ORDER_PARTS = raw("erp_work_order_parts")
 WEATHER_DAILY = raw("weather_daily")
 WEATHER_INMET_HISTORY = raw("weather_inmet_history")
 ECONOMICS_SELIC = raw("economics_selic")
@@ -166,6 +169,42 @@ POLICY_CALIBRATION = LakeTable(
     "policy_calibration",
     _POLICY_BACKTEST,
     ("method", "service_measure", "nominal_level", "cycles", "cycles_with_stockout", "demand", "filled"),
+)
+
+# maintenance (lib/maintenance/outlook.py): the failure model of the cycle, its forecast and calibration,
+# the failure clusters per site and equipment type, and the parts left without installed base
+_FAILURE_MODEL = ("maintenance", "failure_model")
+FAILURE_MODEL_SUMMARY = LakeTable(
+    "maintenance",
+    "failure_model_summary",
+    _FAILURE_MODEL,
+    ("equipment_type", "failures", "unit_years", "shape", "scale_years", "heat", "rain"),
+)
+# The fitted model itself (FailureModel.to_json), so the assets that forecast with it do not refit it
+FAILURE_MODEL = LakeTable("maintenance", "failure_model", _FAILURE_MODEL, (), ".json")
+FAILURE_CALIBRATION = LakeTable(
+    "maintenance",
+    "failure_calibration",
+    _FAILURE_MODEL,
+    ("equipment_type", "cells", "expected", "observed", "coverage_90", "observed_over_expected"),
+)
+FAILURE_FORECAST = LakeTable(
+    "maintenance",
+    "failure_forecast",
+    _FAILURE_MODEL,
+    ("period", "site_id", "equipment_type", "expected", "p5", "p50", "p95"),
+)
+EQUIPMENT_FAILURE_CLUSTERS = LakeTable(
+    "maintenance",
+    "equipment_failure_clusters",
+    ("maintenance", "equipment_failure_clusters"),
+    ("site_id", "equipment_type", "failures", "failure_rate_per_year", "mtbf_days", "cluster"),
+)
+OBSOLESCENCE_RISK = LakeTable(
+    "maintenance",
+    "obsolescence_risk",
+    ("maintenance", "obsolescence_risk"),
+    ("material_id", "status", "on_hand", "remaining_demand", "excess_units", "obsolescence_risk_brl"),
 )
 
 # the daily PDF report; one file per cycle day: DAILY_REPORT.part(f"relatorio_estoque_{day}")

@@ -250,8 +250,8 @@ def tower_performance(*, ctx: ListQuery) -> Any:
 
 @router.get("/clustering/equipment-failure", response_model=PageOut, tags=["clusters"])
 def equipment_failure(*, ctx: ListQuery) -> Any:
-    """No failure records exist in gold: the note says so; the items are the material consumption clusters."""
-    return ctx.respond("material_clusters", queries.material_clusters(ctx.conn, ctx.paging))
+    """Failure rate, MTBF and repair parts cost per tower and equipment type, with their cluster."""
+    return ctx.respond("equipment_failure_clusters", queries.equipment_failure_clusters(ctx.conn, ctx.paging))
 
 
 @router.get("/recommendations", response_model=PageOut, tags=["recommendations"])

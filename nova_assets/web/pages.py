@@ -571,7 +571,8 @@ def clusters_page(*, request: Request, who: Viewer, conn: Conn) -> HTMLResponse:
         tower_profiles=queries.cluster_profiles(conn, "tower"),
         material_profiles=queries.cluster_profiles(conn, "material"),
         matrix=matrix,
-        note=queries.EQUIPMENT_FAILURE_NOTE,
+        failures=queries.equipment_failure_clusters(conn, queries.Paging(queries.MAX_PAGE, 0)),
+        obsolescence=queries.obsolescence(conn),
         charts=charts_json(figures),
     )
 

@@ -45,7 +45,8 @@ N_DAYS = 430  # > 13 months: the trailing-year seasonal index and the 90-day tre
 MATERIALS = ["M1", "M2", "M3", "M4", "M5", "M6"]  # M4 never moves; M5, M6 only in the tower bursts
 SITES = ["WH-SSA", "TWR-001"]
 ISSUE_PROBABILITY = {"M1": 0.7, "M2": 0.25, "M3": 0.08}
-BURST_DAYS = (100, 200, 300, 400)  # the tower pulls many different parts at once (maintenance proxy)
+BURST_DAYS = (100, 200, 300, 400)  # the tower pulls many different parts at once
+PLANNED_DAYS = (150, 250, 350)  # preventive orders at the tower, created 42 days ahead
 DOCUMENTS = ("DOC-1", "DOC-2")
 TRUNCATE_AT = N_DAYS - 20  # index of the last day of the truncated history
 LAST_DAY_ECONOMICS = ["usd_brl", "selic", "exchange_volatility_30d", "market_condition_index"]
@@ -82,6 +83,7 @@ def _write_raw_lake(lake: Path, *, perturb_last_day: bool = False, last_day_inde
             "unit_cost": [120.0, 35.5, 12.0, 3.2, 80.0, 45.0],
             "criticality": ["A", "B", "C", "C", "B", "B"],
             "supplier_id": ["SUP1", "SUP2", "SUP1", None, "SUP2", "SUP2"],  # M4 has no supplier
+            "supersedes": [None, None, None, None, None, "M5"],  # M6 replaces M5
         },
     )
     write(
@@ -166,6 +168,35 @@ def _write_raw_lake(lake: Path, *, perturb_last_day: bool = False, last_day_inde
         for column, value in zip(orders, ["PO5", "M1", "SUP1", 8.0, last, days[-30]], strict=True):
             orders[column].append(value)
     write("erp_open_orders", orders)
+
+    write(
+        "erp_installed_base",
+        {
+            "equipment_id": ["EQ-1"],
+            "equipment_type": ["RECTIFIER"],
+            "model": [None],
+            "site_id": ["TWR-001"],
+            "install_date": [START - dt.timedelta(days=2000)],
+            "status": ["active"],
+            "decommission_date": [None],
+        },
+    )
+    # the plan (PLANNED_DAYS), a cancelled preventive order, a corrective one, and one opened on its own day
+    work_orders = [
+        (f"WO-{i}", "preventive", days[i] - dt.timedelta(days=42), days[i], None, days[i], "completed")
+        for i in PLANNED_DAYS
+    ]
+    work_orders += [
+        ("WO-C", "preventive", days[100], days[120], None, None, "cancelled"),
+        ("WO-F", "corrective", days[200], None, days[200], days[201], "completed"),
+        ("WO-S", "preventive", days[260], days[260], None, days[260], "completed"),
+    ]
+    if perturb_last_day:  # opened and planned on the last day: not known before it
+        work_orders.append(("WO-L", "preventive", last, last, None, None, "open"))
+    columns = ["work_order_id", "kind", "created_date", "planned_date", "failure_date", "completion_date", "status"]
+    frame = pd.DataFrame(work_orders, columns=columns).assign(equipment_id="EQ-1", site_id="TWR-001", failure_code=None)
+    write("erp_work_orders", frame.to_dict("list"))
+    write("erp_work_order_parts", {"work_order_id": ["WO-150"], "material_id": ["M5"], "quantity": [1.0]})
 
     weather_days = [START - dt.timedelta(days=35) + dt.timedelta(days=i) for i in range(N_DAYS + 35)]
     write(
@@ -354,21 +385,11 @@ def test_demand_features_use_only_past_days(feat_a: pd.DataFrame) -> None:
 def test_external_features_use_only_known_information(lake_a: Path, feat_a: pd.DataFrame) -> None:
     day = feat_a[feat_a["material_id"] == "M1"].set_index("date")
     days = day.index
-    # maintenance proxy: a tower burst (>= 3 distinct parts, > mean + 2.5 std of the same weekday
-    # over the previous 8 weeks) on d-1
-    movements = _table(lake_a, "stg_erp__movements")
-    issues = movements[(movements["site_id"] == "TWR-001") & (movements["movement_type"] == "issue")]
-    distinct = issues.groupby(pd.to_datetime(issues["movement_date"]))["material_id"].nunique()
-    distinct = distinct.reindex(days, fill_value=0)
-    burst = pd.Series(False, index=days)
-    for weekday in range(7):
-        s = distinct[distinct.index.weekday == weekday]
-        base = s.shift(1).rolling(8)
-        burst.loc[s.index] = (base.count() == 8) & (s >= 3) & (s > base.mean() + 2.5 * base.std())
-    expected_flag = burst.shift(1, fill_value=False).astype(int)
+    # the maintenance plan: preventive orders planned that day and created before it, not cancelled
+    expected_flag = pd.Series(0, index=days)
+    expected_flag.iloc[list(PLANNED_DAYS)] = 1
     pd.testing.assert_series_equal(day["maintenance_flag"], expected_flag, check_names=False, check_dtype=False)
-    for i in BURST_DAYS[1:]:  # the injected bursts are seen the NEXT day, not the day itself
-        assert day["maintenance_flag"].iloc[i + 1] == 1 and day["maintenance_flag"].iloc[i] == 0
+    assert day["towers_in_maintenance"].iloc[PLANNED_DAYS[0]] == 1
 
     # supplier status of M1 (SUP1: PO1 placed day 300, due day 330; PO3 of M3 placed day 250, due 280)
     m1 = day["supplier_open_orders"]
@@ -467,8 +488,8 @@ LEAKY_MUTATIONS = {
         "w_7     as (partition by material_id order by date rows between 6 preceding and current row)",
     ),
     "models/intermediate/int_maintenance_daily.sql": (
-        "lag(bursts.towers_with_issue_burst) over (order by spine.date)",
-        "bursts.towers_with_issue_burst",
+        "coalesce(plan.created_date, plan.planned_date - 1) < spine.date",
+        "coalesce(plan.created_date, plan.planned_date - 1) <= spine.date",
     ),
     "models/intermediate/int_supplier_daily.sql": (
         "order_lines.order_date < spine.date",

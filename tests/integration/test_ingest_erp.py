@@ -258,3 +258,48 @@ def test_old_exports_fail_the_freshness_check_but_still_load(house: ErpLakehouse
     assert result.success
     assert "stale: newest movement_date 2025-11-10 is 20 days before" in failed_checks(result, "erp_movements")["fresh"]
     assert metadata(result, "raw", "erp_movements")["status"] == "written"
+
+
+def test_maintenance_exports_load_with_their_quarantine_and_referential_checks(house: ErpLakehouse) -> None:
+    house.drop(
+        "base_instalada.csv",
+        "Código do Equipamento;Tipo de Equipamento;Modelo;Local;Data de Instalação;Situação;Data de Baixa\n"
+        "EQ-1;BATTERY;Banco VRLA;TWR-1;15/03/2012;Em desativação;30/01/2026\n"
+        "EQ-2;RADIO;RRU;TWR-1;01/07/2019;Ativo;\n",
+    )
+    house.drop(
+        "ordens_manutencao.csv",
+        "OS;Tipo de Manutenção;Equipamento;Site;Data Programada;Data da Falha;Data Conclusão;Situação\n"
+        "7001;Corretiva;EQ-2;TWR-1;;03/11/2025;04/11/2025;Concluída\n"
+        "7002;Corretiva;EQ-2;TWR-1;;;;Aberta\n"
+        "7003;Preventiva;EQ-9;TWR-1;20/12/2025;;;Aberta\n",
+    )
+    house.drop("materiais_ordem.csv", "Ordem;Código Material;Qtd\n7001;MAT-1;2\n7003;MAT-2;1\n")
+    result = house.run()
+    assert result.success
+    assert house.raw("erp_installed_base")["status"].tolist() == ["phase_out", "active"]
+    orders = house.raw("erp_work_orders")
+    assert orders["work_order_id"].tolist() == ["7001", "7003"] and orders["kind"].tolist() == [
+        "corrective",
+        "preventive",
+    ]
+    assert house.raw("erp_work_order_parts")["quantity"].tolist() == [2.0, 1.0]
+    bad = house.quarantine().query("table == 'erp_work_orders'")
+    assert bad[["source_file", "line_number", "reason"]].values.tolist() == [
+        ["ordens_manutencao.csv", 3, "corrective order without failure_date"]
+    ]
+    # an order of equipment the installed base does not list loads, with a warning naming it
+    unknown = checks(result, "erp_work_orders")["known_equipment"]
+    assert not unknown.passed and unknown.metadata["examples"].value == ["EQ-9"]
+    assert failed_checks(result, "erp_installed_base") == {}
+    assert failed_checks(result, "erp_work_order_parts") == {}
+
+
+def test_work_order_parts_of_an_unknown_material_are_held_back(house: ErpLakehouse) -> None:
+    house.drop("work_order_parts.csv", "work_order_id,material_id,quantity\n7001,MAT-1,2\n7001,MAT-404,1\n")
+    result = house.run()
+    held = checks(result, "erp_work_order_parts")["known_materials"]
+    assert not held.passed and held.metadata["examples"].value == ["MAT-404"]
+    assert not result.success  # one row in two held back: above the share, the table is not written
+    reasons = house.quarantine().query("table == 'erp_work_order_parts'")["reason"].tolist()
+    assert reasons == ["unknown material_id MAT-404 (not in erp_materials; it loads once erp_materials has it)"]

@@ -60,7 +60,16 @@ def test_writes_erp_files_with_the_contract_columns(business: dict[str, Path]) -
         if path.suffix == ".csv" and path.parent.name != "anatel"
     }
     assert headers == {
-        "materials": ["material_id", "description", "category", "unit", "unit_cost", "criticality", "supplier_id"],
+        "materials": [
+            "material_id",
+            "description",
+            "category",
+            "unit",
+            "unit_cost",
+            "criticality",
+            "supplier_id",
+            "supersedes",
+        ],
         "sites": [
             "site_id",
             "site_name",
@@ -274,3 +283,43 @@ def test_full_size_business_generates_quickly(tmp_path: Path) -> None:
 def test_rejects_an_empty_period(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="must be after start"):
         generate_sample_business(tmp_path, start=date(2024, 1, 1), end=date(2024, 1, 1))
+
+
+def test_with_the_recorded_weather_the_movements_of_maintenance_parts_are_the_work_orders(tmp_path: Path) -> None:
+    from nova_assets.lib.maintenance.parts_demand import order_parts
+    from tests.unit import maintenance_data
+
+    start, end = date(2024, 11, 11), date(2025, 11, 10)
+    paths = generate_sample_business(
+        tmp_path, n_materials=150, n_sites=8, start=start, end=end, seed=5, weather_daily=maintenance_data.weather()
+    )
+    tables = {}
+    for name, table in (
+        ("installed_base", "erp_installed_base"),
+        ("work_orders", "erp_work_orders"),
+        ("work_order_parts", "erp_work_order_parts"),
+        ("materials", "erp_materials"),
+    ):
+        assert classify_erp_file(paths[name]) == table
+        result = read_erp_file(paths[name], table)
+        assert result.quarantine.empty, result.messages()[:3]
+        tables[name] = result.good
+    orders = tables["work_orders"]
+    assert {"preventive", "corrective"} == set(orders["kind"])
+    assert (pd.to_datetime(orders["planned_date"]) > pd.Timestamp(end)).any()  # the plan is known ahead
+    successors = tables["materials"].dropna(subset=["supersedes"])
+    assert len(successors) >= 1 and set(successors["supersedes"]) <= set(tables["materials"]["material_id"])
+    issued = order_parts(orders, tables["work_order_parts"])
+    issued = issued[pd.to_datetime(issued["movement_date"]) <= pd.Timestamp(end)]
+    movements = pd.read_csv(paths["movements"], parse_dates=["movement_date"])
+    issues = movements[(movements["movement_type"] == "issue") & movements["material_id"].isin(issued["material_id"])]
+    expected = issued.assign(
+        movement_date=pd.to_datetime(issued["movement_date"]), quantity=np.ceil(issued["quantity"])
+    )
+    by_day = ["material_id", "movement_date"]
+    pd.testing.assert_series_equal(
+        issues.groupby(by_day)["quantity"].sum().astype(float),
+        expected.groupby(by_day)["quantity"].sum().astype(float),
+    )
+    note = paths["synthetic_note"].read_text(encoding="utf-8")
+    assert "work_orders.csv" in note and "k=2.2" in note

@@ -6,25 +6,16 @@ from datetime import date
 from pathlib import Path
 
 import pandas as pd
-import pytest
 
-from nova_assets.lib.maintenance.contracts import (
-    CORRECTIVE,
-    MAINTENANCE_CLASSIFY_ORDER,
-    MAINTENANCE_TABLES,
-    PREVENTIVE,
-    work_order_problems,
-)
+from nova_assets.lib.maintenance.contracts import CORRECTIVE, MAINTENANCE_TABLES, PREVENTIVE
 from nova_assets.lib.sample.maintenance_generator import write_maintenance_exports
 from nova_assets.lib.sources import erp_files
 from tests.unit import maintenance_data
 
 
-@pytest.fixture
-def registered(monkeypatch: pytest.MonkeyPatch) -> None:
-    """The importer with the maintenance tables added, as phase 2 will register them."""
-    monkeypatch.setattr(erp_files, "ERP_TABLES", {**erp_files.ERP_TABLES, **MAINTENANCE_TABLES})
-    monkeypatch.setattr(erp_files, "_CLASSIFY_ORDER", (*MAINTENANCE_CLASSIFY_ORDER, *erp_files._CLASSIFY_ORDER))
+def test_the_importer_registers_the_maintenance_tables() -> None:
+    for table, spec in MAINTENANCE_TABLES.items():
+        assert erp_files.ERP_TABLES[table] is spec
 
 
 def test_every_alias_names_one_column_of_its_table() -> None:
@@ -33,7 +24,7 @@ def test_every_alias_names_one_column_of_its_table() -> None:
         assert len(names) == len(set(names)), table
 
 
-def test_portuguese_export_loads_with_contract_types(tmp_path: Path, registered: None) -> None:
+def test_portuguese_export_loads_with_contract_types(tmp_path: Path) -> None:
     path = tmp_path / "Base_Instalada.csv"
     path.write_text(
         "Código do Equipamento;Tipo de Equipamento;Modelo;Local;Data de Instalação;Situação;Data de Baixa\n"
@@ -64,7 +55,7 @@ def test_portuguese_export_loads_with_contract_types(tmp_path: Path, registered:
     }
 
 
-def test_work_orders_and_their_parts_load_and_classify(tmp_path: Path, registered: None) -> None:
+def test_work_orders_and_their_parts_load_and_classify(tmp_path: Path) -> None:
     orders = tmp_path / "ordens_servico.csv"
     orders.write_text(
         "Ordem,Tipo,Equipamento,Local,Data Abertura,Data Programada,Data da Falha,Código Falha,Data Conclusão,Status\n"
@@ -94,25 +85,27 @@ def test_work_orders_and_their_parts_load_and_classify(tmp_path: Path, registere
     ]
 
 
-def test_row_rules_beyond_the_column_specs() -> None:
-    orders = pd.DataFrame(
-        {
-            "kind": [CORRECTIVE, PREVENTIVE, PREVENTIVE, CORRECTIVE],
-            "planned_date": [None, None, date(2025, 1, 1), None],
-            "failure_date": [None, None, None, date(2025, 1, 1)],
-            "completion_date": [None, None, None, None],
-            "status": ["open", "open", "completed", "open"],
-        }
+def test_order_rows_breaking_the_row_rules_are_quarantined_with_their_reasons(tmp_path: Path) -> None:
+    path = tmp_path / "Ordens_Manutencao.csv"
+    path.write_text(
+        "OS;Tipo de Manutenção;Equipamento;Site;Data Programada;Data da Falha;Data Conclusão;Situação\n"
+        "5001;Corretiva;EQ-1;TWR-1;;;;Aberta\n"
+        "5002;Preventiva;EQ-1;TWR-1;;;;Aberta\n"
+        "5003;Preventiva;EQ-1;TWR-1;01/03/2025;;;Concluída\n"
+        "5004;Corretiva;EQ-1;TWR-1;;02/03/2025;;Aberta\n",
+        encoding="utf-8",
     )
-    assert work_order_problems(orders).tolist() == [
-        "corrective order without failure_date",
-        "preventive order without planned_date",
-        "completed order without completion_date",
-        None,
+    assert erp_files.classify_erp_file(path) == "erp_work_orders"
+    result = erp_files.read_erp_file(path, "erp_work_orders")
+    assert result.good["work_order_id"].tolist() == ["5004"]
+    assert result.messages() == [
+        "Ordens_Manutencao.csv:2: corrective order without failure_date",
+        "Ordens_Manutencao.csv:3: preventive order without planned_date",
+        "Ordens_Manutencao.csv:4: completed order without completion_date",
     ]
 
 
-def test_generated_exports_import_without_quarantine(tmp_path: Path, registered: None) -> None:
+def test_generated_exports_import_without_quarantine(tmp_path: Path) -> None:
     data = maintenance_data.sample(8, seed=3)
     written = write_maintenance_exports(data, tmp_path)
     for name, table in (
@@ -127,5 +120,3 @@ def test_generated_exports_import_without_quarantine(tmp_path: Path, registered:
         expected = getattr(data, name)
         assert len(result.good) == len(expected)
         pd.testing.assert_frame_equal(result.good, expected, check_dtype=False)
-    orders = data.work_orders
-    assert work_order_problems(orders).isna().all()

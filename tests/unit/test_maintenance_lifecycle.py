@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from nova_assets.lib.inventory.daily import DailyInputs, on_successors, stock_position
 from nova_assets.lib.maintenance.clusters import CLUSTER_COLUMNS, failure_clusters
 from nova_assets.lib.maintenance.lifecycle import (
     ACTIVE_BASE,
@@ -206,3 +207,25 @@ def test_failure_clusters_per_site_and_type() -> None:
     per_site = clusters.groupby("site_id")["failures"].sum() / expected.groupby(clusters["site_id"]).sum()
     frailty = data.site_frailty.loc[per_site.index]
     assert np.corrcoef(np.log(per_site.clip(lower=0.05)), frailty)[0, 1] > 0.5
+
+
+def test_the_reorder_inputs_plan_a_superseded_part_as_its_successor() -> None:
+    """What the reorder_points asset plans (inventory.daily.on_successors): the predecessor leaves the
+    plan, its stock at the latest snapshot and its open orders count in the successor's position."""
+    stock = pd.DataFrame(
+        {
+            "snapshot_date": ["2025-01-01", "2025-01-02", "2025-01-02", "2025-01-02"],
+            "material_id": ["OLD", "OLD", "OLD", "NEW"],
+            "site_id": ["WH", "WH", "TWR", "WH"],
+            "on_hand": [50.0, 4.0, 1.0, 2.0],
+        }
+    )
+    orders = pd.DataFrame({"material_id": ["OLD", "OTHER"], "quantity": [3.0, 1.0], "expected_date": "2025-01-09"})
+    materials = pd.DataFrame({"material_id": ["OLD", "NEW", "OTHER"]})
+    inputs = DailyInputs(date(2025, 1, 2), *[pd.DataFrame()] * 3, materials, stock, orders, pd.DataFrame(), 10.0)
+    planned = on_successors(inputs, {"OLD": "NEW"})
+    assert list(planned.materials["material_id"]) == ["NEW", "OTHER"]
+    position = stock_position(planned.stock, planned.open_orders, pd.Index(["NEW", "OTHER"]))
+    assert position.loc["NEW", "on_hand"] == 7.0 and position.loc["NEW", "on_order"] == 3.0
+    assert planned.stock.set_index(["material_id", "site_id"]).loc[("NEW", "WH"), "predecessor_on_hand"] == 4.0
+    assert on_successors(inputs, {}) is inputs

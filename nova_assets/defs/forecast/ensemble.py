@@ -3,8 +3,15 @@
 import dagster as dg
 
 from nova_assets.defs.critical_path import CRITICAL_PATH_TAGS
-from nova_assets.defs.forecast.families import SEASON, family_keys, read_backtests, read_forecasts
-from nova_assets.defs.history import load_history
+from nova_assets.defs.forecast.families import (
+    MAINTENANCE_INPUTS,
+    SEASON,
+    family_keys,
+    load_maintenance_inputs,
+    read_backtests,
+    read_forecasts,
+)
+from nova_assets.defs.history import HISTORY_TABLES, load_history
 from nova_assets.lib.demand_history import cycle_date as last_day
 from nova_assets.lib.forecasting.ensemble import ENSEMBLE_MODEL
 from nova_assets.lib.forecasting.metrics import bias_by_cutoff
@@ -13,19 +20,19 @@ from nova_assets.lib.forecasting.pipeline import build_ensemble
 from nova_assets.lib.forecasting.serving import EnsembleModel
 from nova_assets.lib.forecasting.tracking import RunRecord, family_model_uris, log_run, registered_model_name
 from nova_assets.lib.lake_tables import (
-    DAILY_DEMAND,
     DEMAND_QUANTILES,
     ENSEMBLE_BACKTEST,
     ENSEMBLE_FORECAST,
     ENSEMBLE_WEIGHTS,
     MODEL_PERFORMANCE,
 )
+from nova_assets.lib.maintenance.outlook import phase_out_members
 from nova_assets.resources import LakeResource, MlflowResource, lake_deps
 
 
 @dg.asset(
     key_prefix="forecast",
-    deps=[*family_keys(), *lake_deps(DAILY_DEMAND)],
+    deps=[*family_keys(), *lake_deps(*HISTORY_TABLES, *MAINTENANCE_INPUTS)],
     kinds={"python", "mlflow"},
     op_tags=CRITICAL_PATH_TAGS,
 )
@@ -33,9 +40,14 @@ def forecast_ensemble(
     context: dg.AssetExecutionContext, lake: LakeResource, mlflow: MlflowResource
 ) -> dg.MaterializeResult:
     """Combination of the member models with weights learned per demand class on the backtest,
-    and the demand quantiles (per day and cumulated over 1..H days) that inventory sizes buffers with."""
+    and the demand quantiles (per day and cumulated over 1..H days) that inventory sizes buffers with. The
+    statistical members of parts whose installed base is going are scaled down with it (phase_out_members)."""
     history = load_history(lake)
-    result = build_ensemble(history, read_backtests(lake), read_forecasts(lake), SEASON)
+    parts = load_maintenance_inputs(lake)
+    forecasts = phase_out_members(
+        read_forecasts(lake), parts.installed_base, parts.work_orders, parts.work_order_parts, history["ds"].max()
+    )
+    result = build_ensemble(history, read_backtests(lake), forecasts, SEASON)
     performance = result.performance
     weights = result.weights.table()
 

@@ -10,8 +10,9 @@ import dagster as dg
 import pandas as pd
 
 from nova_assets.defs.critical_path import CRITICAL_PATH_TAGS
-from nova_assets.defs.history import load_history
+from nova_assets.defs.history import HISTORY_TABLES, load_history
 from nova_assets.lib.demand_history import cycle_date as last_day
+from nova_assets.lib.forecasting.installed_base import INSTALLED_BASE_FAMILY, MaintenanceInputs, with_inputs
 from nova_assets.lib.forecasting.material_groups import group_history, group_max_series, merge_group_runs
 from nova_assets.lib.forecasting.metrics import score_windows, summarise
 from nova_assets.lib.forecasting.models import EXPENSIVE_MAX_SERIES, FAMILIES, ZERO_MODEL, ModelFamily
@@ -19,7 +20,15 @@ from nova_assets.lib.forecasting.panel import DEFAULT_SEASON
 from nova_assets.lib.forecasting.pipeline import FamilyRun, run_family
 from nova_assets.lib.forecasting.serving import FamilyModel, FamilySettings
 from nova_assets.lib.forecasting.tracking import RunRecord, forecast_vs_actual, log_run, registered_model_name
-from nova_assets.lib.lake_tables import DAILY_DEMAND, family_backtest, family_forecast, family_group_tables
+from nova_assets.lib.lake_tables import (
+    ERP_INSTALLED_BASE,
+    ERP_WORK_ORDER_PARTS,
+    ERP_WORK_ORDERS,
+    WEATHER_DAILY,
+    family_backtest,
+    family_forecast,
+    family_group_tables,
+)
 from nova_assets.resources import CycleConfig, LakeResource, MlflowResource, lake_deps
 from nova_assets.settings import load_settings
 
@@ -31,6 +40,8 @@ N_JOBS = 2
 POOL = "forecast"
 GROUP_N_JOBS = 1
 FAMILY_SCORE = "backtest.rmsse"  # the family's best model: what its registered model's champion is chosen on
+# What the installed_base family reads besides the demand history (lib/forecasting/installed_base)
+MAINTENANCE_INPUTS = (ERP_INSTALLED_BASE, ERP_WORK_ORDERS, ERP_WORK_ORDER_PARTS, WEATHER_DAILY)
 
 
 def material_groups() -> int:
@@ -49,6 +60,7 @@ def _publish(
     history: pd.DataFrame,
     run: FamilyRun,
     n_groups: int,
+    maintenance: MaintenanceInputs | None = None,
 ) -> dict:
     """Write the family's forecast and backtest, log its MLflow run; the materialization's metadata."""
     backtest, forecast = run.backtest, run.forecast
@@ -88,7 +100,9 @@ def _publish(
             "nova.cycle_date": str(cycle_date),
             "nova.data": "synthetic sample unless an ERP export was loaded",
         },
-        model=FamilyModel(FamilySettings(run.family, cycle.horizon, SEASON, freq=CYCLE_FREQ, n_jobs=N_JOBS), run.memo),
+        model=FamilyModel(
+            FamilySettings(run.family, cycle.horizon, SEASON, freq=CYCLE_FREQ, n_jobs=N_JOBS), run.memo, maintenance
+        ),
         registered_name=registered_model_name(run.family),
         score=(FAMILY_SCORE, metrics[FAMILY_SCORE]),
     )
@@ -115,14 +129,29 @@ def _asset_settings(family: ModelFamily) -> dict:
     }
 
 
+def load_maintenance_inputs(lake: LakeResource) -> MaintenanceInputs:
+    """The maintenance tables as the ERP import wrote them (empty without plant maintenance exports);
+    the reading asset depends on lake_deps(*MAINTENANCE_INPUTS)."""
+    return MaintenanceInputs(*(lake.read(table) for table in MAINTENANCE_INPUTS))
+
+
 def _family_asset(family: ModelFamily) -> dg.AssetsDefinition:
-    @dg.asset(deps=lake_deps(DAILY_DEMAND), pool=POOL, op_tags=CRITICAL_PATH_TAGS, **_asset_settings(family))
+    reads_maintenance = family.name == INSTALLED_BASE_FAMILY
+    inputs = MAINTENANCE_INPUTS if reads_maintenance else ()
+
+    @dg.asset(
+        deps=lake_deps(*HISTORY_TABLES, *inputs), pool=POOL, op_tags=CRITICAL_PATH_TAGS, **_asset_settings(family)
+    )
     def _asset(
         context: dg.AssetExecutionContext, lake: LakeResource, mlflow: MlflowResource, cycle: CycleConfig
     ) -> dg.MaterializeResult:
         history = load_history(lake)
-        run = run_family(history, family, cycle.horizon, SEASON, n_jobs=N_JOBS, freq=CYCLE_FREQ)
-        metadata = _publish(context.op_execution_context, lake, mlflow, cycle, history, run, n_groups=1)
+        maintenance = load_maintenance_inputs(lake) if reads_maintenance else None
+        bound = family if maintenance is None else with_inputs(family, maintenance)
+        run = run_family(history, bound, cycle.horizon, SEASON, n_jobs=N_JOBS, freq=CYCLE_FREQ)
+        metadata = _publish(context.op_execution_context, lake, mlflow, cycle, history, run, 1, maintenance)
+        if maintenance is not None and run.forecast.empty:
+            metadata["not_applicable"] = "no installed base, work orders or enough failures to forecast parts from"
         return dg.MaterializeResult(metadata=metadata)
 
     return _asset
@@ -135,7 +164,7 @@ def _part(family: str, group: int) -> str:
 def _group_op(family: ModelFamily, group: int, n_groups: int) -> dg.OpDefinition:
     @dg.op(
         name=_part(family.name, group),
-        ins={"demand": dg.In(dg.Nothing)},
+        ins={"demand": dg.In(dg.Nothing), "materials": dg.In(dg.Nothing)},
         out=dg.Out(dg.Nothing),
         tags={**CRITICAL_PATH_TAGS, "nova/material_group": str(group)},
         description=f"{family.name} on material group {group} of {n_groups}: backtest and forecast.",
@@ -185,11 +214,15 @@ def _grouped_family_asset(family: ModelFamily, n_groups: int) -> dg.AssetsDefini
     groups = [_group_op(family, g, n_groups) for g in range(n_groups)]
     collect = _collect_op(family, n_groups)
 
-    (demand_key,) = lake_deps(DAILY_DEMAND)
+    demand_key, materials_key = lake_deps(*HISTORY_TABLES)
+    ins = {
+        "demand": dg.AssetIn(key=demand_key, dagster_type=dg.Nothing),
+        "materials": dg.AssetIn(key=materials_key, dagster_type=dg.Nothing),
+    }
 
-    @dg.graph_asset(ins={"demand": dg.AssetIn(key=demand_key, dagster_type=dg.Nothing)}, **_asset_settings(family))
-    def _asset(demand):
-        return collect(**{f"group_{g}": op(demand=demand) for g, op in enumerate(groups)})
+    @dg.graph_asset(ins=ins, **_asset_settings(family))
+    def _asset(demand, materials):
+        return collect(**{f"group_{g}": op(demand=demand, materials=materials) for g, op in enumerate(groups)})
 
     return _asset
 

@@ -6,14 +6,14 @@ import pandas as pd
 from nova_assets.defs.critical_path import CRITICAL_PATH_TAGS
 from nova_assets.defs.forecast.families import family_keys, read_backtests
 from nova_assets.defs.gold.base.postgres import gold_connection
-from nova_assets.defs.history import load_history
+from nova_assets.defs.history import load_history, load_successors
 from nova_assets.defs.inventory.settings import InventorySettings
 from nova_assets.lib.demand_history import cycle_date as last_day
 from nova_assets.lib.forecasting.ensemble import ENSEMBLE_MODEL
 from nova_assets.lib.forecasting.models import ZERO_MODEL
 from nova_assets.lib.inventory.calibration import ServiceCalibration
 from nova_assets.lib.inventory.context import current_conditions
-from nova_assets.lib.inventory.daily import DailyInputs, reorder_table
+from nova_assets.lib.inventory.daily import DailyInputs, on_successors, reorder_table
 from nova_assets.lib.inventory.reorder import PROJECT_POLICY
 from nova_assets.lib.lake_tables import (
     ANATEL_5G_MONTHLY,
@@ -85,7 +85,7 @@ def load_inputs(lake: LakeResource) -> tuple[DailyInputs, str]:
         conditions=current_conditions(raw["weather_daily"], raw["holidays"], raw["anatel_5g_monthly"], cycle_date),
         calibration=None if calibration is None else ServiceCalibration.from_frame(calibration),
     )
-    return inputs, source
+    return on_successors(inputs, load_successors(lake)), source
 
 
 @dg.asset(

@@ -17,7 +17,7 @@ import pandas as pd
 from statsforecast import StatsForecast
 from statsforecast.models import ADIDA, IMAPA, TSB, CrostonSBA
 
-from nova_assets.lib.forecasting import boosting, lstm, prophet_model, statistical
+from nova_assets.lib.forecasting import boosting, installed_base, lstm, prophet_model, statistical
 from nova_assets.lib.forecasting.demand_class import MODELLED, REGULAR, DemandClass, route_classes
 from nova_assets.lib.forecasting.panel import FitSpec, Panel, future_dates, long_forecast, pandas_freq
 
@@ -120,6 +120,12 @@ FAMILIES: dict[str, ModelFamily] = {
         name="lstm",
         description="one global LSTM across items on scaled windows, all horizons at once",
         forecaster=lstm.forecast,
+    ),
+    installed_base.INSTALLED_BASE_FAMILY: ModelFamily(
+        name=installed_base.INSTALLED_BASE_FAMILY,
+        description=installed_base.DESCRIPTION,
+        forecaster=installed_base.forecast,  # forecasts nothing until given the maintenance tables (with_inputs)
+        classes=frozenset(DemandClass),
     ),
 }
 

@@ -22,6 +22,7 @@ from mlflow.pyfunc import PythonModel, PythonModelContext
 import mlflow
 import nova_assets
 from nova_assets.lib.forecasting.ensemble import LearnedWeights, combine
+from nova_assets.lib.forecasting.installed_base import MaintenanceInputs, with_inputs
 from nova_assets.lib.forecasting.models import FAMILIES, fit_predict
 
 MODEL_ARTIFACT = "model"
@@ -57,17 +58,20 @@ class FamilySettings:
 
 
 class FamilyModel(PythonModel):
-    """One model family with its cycle settings and selected model forms."""
+    """One model family with its cycle settings and selected model forms; for the installed_base
+    family, the maintenance tables of its cycle too (the history alone does not say what failed)."""
 
-    def __init__(self, settings: FamilySettings, memo: dict) -> None:
+    def __init__(self, settings: FamilySettings, memo: dict, maintenance: MaintenanceInputs | None = None) -> None:
         self.settings = settings
         self.memo = memo
+        self.maintenance = maintenance
 
     def predict(self, context: PythonModelContext | None, model_input: pd.DataFrame, params: dict | None = None):
         s = self.settings
         history = model_input.assign(ds=pd.to_datetime(model_input["ds"]))
+        family = FAMILIES[s.family] if self.maintenance is None else with_inputs(FAMILIES[s.family], self.maintenance)
         return fit_predict(
-            history, FAMILIES[s.family], s.horizon, s.season, s.n_jobs, s.freq, s.seed, memo=copy.deepcopy(self.memo)
+            history, family, s.horizon, s.season, s.n_jobs, s.freq, s.seed, memo=copy.deepcopy(self.memo)
         )  # a copy: every call forecasts the same way
 
 

@@ -7,6 +7,8 @@ conversion (see context.calendar_lead_time).
 
 from __future__ import annotations
 
+import dataclasses
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -19,6 +21,7 @@ from nova_assets.lib.inventory.context import Conditions, calendar_lead_time, co
 from nova_assets.lib.inventory.lead_time_demand import CompoundDemand, forecast_error_sigma, row_std, sample_lead_times
 from nova_assets.lib.inventory.policy import PolicySettings, days_until, order_quantities, project_policy
 from nova_assets.lib.inventory.reorder import BASELINE_POLICY, PROJECT_POLICY, baseline_levels, carrying_rate
+from nova_assets.lib.maintenance.lifecycle import successor_stock, to_successor
 
 HISTORY_DAYS = 365  # demand-class window (the compound model reads the whole history)
 SIGMA_WINDOW_DAYS = 90  # the design's "demand std dev from historical data" (baseline, and fallback)
@@ -39,6 +42,22 @@ class DailyInputs:
     selic_percent: float
     conditions: Conditions = field(default_factory=Conditions)
     calibration: ServiceCalibration | None = None  # fitted on the policy backtest's simulated service
+
+
+def on_successors(inputs: DailyInputs, successors: Mapping[str, str]) -> DailyInputs:
+    """Superseded parts planned as their final successor (`successors`: old -> new): the predecessors
+    leave the plan, their stock at the latest snapshot and their open orders count in the successor's
+    position, so reorder points, suggested orders and alerts are the successor's and the old stock is
+    used before a new part is ordered. The history and forecast are already the successor's (the
+    predecessors' demand is carried forward before forecasting)."""
+    if not successors:
+        return inputs
+    snap = pd.to_datetime(inputs.stock["snapshot_date"])
+    latest = inputs.stock[snap == snap.max()]
+    stock = successor_stock(latest, successors).assign(snapshot_date=snap.max())
+    orders = inputs.open_orders.assign(material_id=to_successor(inputs.open_orders["material_id"], successors))
+    materials = inputs.materials[~inputs.materials["material_id"].isin(list(successors))]
+    return dataclasses.replace(inputs, stock=stock, open_orders=orders, materials=materials)
 
 
 def non_working_days(holidays: pd.DataFrame) -> frozenset[date]:

@@ -6,8 +6,8 @@ file, line and reason. The parts an order used are a table of their own (`erp_wo
 line per order and material), not a bill of materials per equipment type: that is what an ERP
 records when it issues goods against an order, it holds the parts a corrective order really needed
 (a BOM says what might be needed), and an open order's lines are its reservations, the known future
-demand. A row rule the column specs cannot state (a corrective order needs a failure date, a
-preventive one a planned date) is checked by `work_order_problems`.
+demand. The rules a column spec cannot state (a corrective order needs a failure date, a preventive
+one a planned date) are `WORK_ORDER_RULES`, checked by the import like the column rules.
 """
 
 from __future__ import annotations
@@ -15,7 +15,14 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from nova_assets.lib.sources.erp_files import _MATERIAL, _QUANTITY, _SITE, Column, TableSpec
+from nova_assets.lib.sources.erp_columns import (
+    MATERIAL_COLUMN,
+    QUANTITY_ALIASES,
+    SITE_COLUMN,
+    Column,
+    RowRule,
+    TableSpec,
+)
 
 PREVENTIVE = "preventive"
 CORRECTIVE = "corrective"
@@ -84,6 +91,15 @@ _WORK_ORDER = Column(
     ),
 )
 
+# What a column spec cannot state: a corrective order needs its failure date (the event the failure
+# model counts), a preventive one its planned date (the plan the parts forecast reads), a completed
+# one its completion date (the day its parts were issued). Such rows are quarantined with the reason.
+WORK_ORDER_RULES = (
+    RowRule(f"kind = '{CORRECTIVE}' AND failure_date IS NULL", "corrective order without failure_date"),
+    RowRule(f"kind = '{PREVENTIVE}' AND planned_date IS NULL", "preventive order without planned_date"),
+    RowRule(f"status = '{COMPLETED}' AND completion_date IS NULL", "completed order without completion_date"),
+)
+
 MAINTENANCE_TABLES: dict[str, TableSpec] = {
     "erp_installed_base": TableSpec(
         {
@@ -94,7 +110,7 @@ MAINTENANCE_TABLES: dict[str, TableSpec] = {
                 ("tipo_equipamento", "tipo", "classe_equipamento", "categoria_equipamento", "equipment_class"),
             ),
             "model": Column("str", False, ("modelo", "modelo_equipamento", "model_number", "equipment_model")),
-            "site_id": _SITE,
+            "site_id": SITE_COLUMN,
             "install_date": Column(
                 "date",
                 True,
@@ -125,7 +141,7 @@ MAINTENANCE_TABLES: dict[str, TableSpec] = {
                 "str", True, ("tipo_ordem", "tipo_manutencao", "natureza", "tipo", "order_type"), values=ORDER_KINDS
             ),
             "equipment_id": _EQUIPMENT,
-            "site_id": _SITE,
+            "site_id": SITE_COLUMN,
             "created_date": Column("date", False, ("data_abertura", "data_criacao", "data_emissao", "created_on")),
             "planned_date": Column(
                 "date",
@@ -148,12 +164,13 @@ MAINTENANCE_TABLES: dict[str, TableSpec] = {
         },
         key=("work_order_id",),
         file_words=("work_orders", "work_order", "ordens_servico", "ordens_manutencao", "ordens"),
+        row_rules=WORK_ORDER_RULES,
     ),
     "erp_work_order_parts": TableSpec(
         {
             "work_order_id": _WORK_ORDER,
-            "material_id": _MATERIAL,
-            "quantity": Column("float", True, _QUANTITY, positive=True),
+            "material_id": MATERIAL_COLUMN,
+            "quantity": Column("float", True, QUANTITY_ALIASES, positive=True),
         },
         key=("work_order_id", "material_id"),
         file_words=("work_order_parts", "work_order_components", "componentes_ordem", "pecas_ordem", "materiais_ordem"),
@@ -162,20 +179,6 @@ MAINTENANCE_TABLES: dict[str, TableSpec] = {
 # Checked before the other ERP tables when a landing file is classified ("materiais_ordem" holds the
 # word "materiais", "work_order_parts" the words of "work_orders").
 MAINTENANCE_CLASSIFY_ORDER = ("erp_work_order_parts", "erp_work_orders", "erp_installed_base")
-
-
-def work_order_problems(orders: pd.DataFrame) -> pd.Series:
-    """Per row of typed work orders: why it cannot be used (None if it can).
-
-    A corrective order needs its failure date (the event the failure model counts), a preventive one
-    its planned date (the plan the parts forecast reads); a completed order needs its completion date."""
-    rules = [
-        ((orders["kind"] == CORRECTIVE) & orders["failure_date"].isna(), "corrective order without failure_date"),
-        ((orders["kind"] == PREVENTIVE) & orders["planned_date"].isna(), "preventive order without planned_date"),
-        ((orders["status"] == COMPLETED) & orders["completion_date"].isna(), "completed order without completion_date"),
-    ]
-    reasons = np.select([mask.to_numpy() for mask, _ in rules], [reason for _, reason in rules], default=None)
-    return pd.Series(reasons, index=orders.index, dtype=object)
 
 
 def typed_installed_base(installed_base: pd.DataFrame) -> pd.DataFrame:

@@ -57,6 +57,34 @@ class FailureModel:
         """Log frailty per site (0 = an average site)."""
         return pd.Series(self.params[len(PER_TYPE) * len(self.types) :], index=list(self.sites), name="log_frailty")
 
+    def to_json(self) -> dict:
+        """The fitted model as plain JSON values (the cycle stores it beside its summary for the assets
+        that forecast with it); `from_json` restores it exactly."""
+        return {
+            "types": list(self.types),
+            "sites": list(self.sites),
+            "params": self.params.tolist(),
+            "covariance": self.covariance.tolist(),
+            "covariate_days": [d.isoformat() for d in self.covariates.index],
+            "covariate_index": self.covariates.index.name,
+            "covariates": self.covariates.to_dict(orient="list"),
+            "summary": self.summary.to_dict(orient="list"),
+            "skipped": self.skipped,
+        }
+
+    @classmethod
+    def from_json(cls, value: dict) -> FailureModel:
+        days = pd.DatetimeIndex(pd.to_datetime(value["covariate_days"]), name=value["covariate_index"])
+        return cls(
+            types=tuple(value["types"]),
+            sites=tuple(value["sites"]),
+            params=np.asarray(value["params"], dtype=float),
+            covariance=np.asarray(value["covariance"], dtype=float),
+            covariates=pd.DataFrame(value["covariates"], index=days),
+            summary=pd.DataFrame(value["summary"]),
+            skipped=dict(value["skipped"]),
+        )
+
 
 @dataclass(frozen=True)
 class _UnitDays:

@@ -72,6 +72,7 @@ def latest_cycle(conn: psycopg.Connection, table: str = "analytics.alerts") -> d
         "analytics.tower_clusters": "SELECT max(cycle_date) AS d FROM analytics.tower_clusters",
         "analytics.material_segments": "SELECT max(cycle_date) AS d FROM analytics.material_segments",
         "analytics.model_performance": "SELECT max(cycle_date) AS d FROM analytics.model_performance",
+        "analytics.equipment_failure_clusters": "SELECT max(cycle_date) AS d FROM analytics.equipment_failure_clusters",
     }
     return _one(conn, tables[table])["d"]
 
@@ -500,24 +501,37 @@ def cluster_profiles(conn: psycopg.Connection, entity: str) -> list[dict[str, An
     )
 
 
-EQUIPMENT_FAILURE_NOTE = (
-    "O ouro não tem registros de falhas de equipamento: não há clusters de falha. Mostramos os clusters de"
-    " materiais pelo padrão de consumo (as saídas de peças são o indício de falhas), de"
-    " analytics.material_segments."
-)
-
-
-def material_clusters(conn: psycopg.Connection, paging: Paging) -> Page:
-    cycle = latest_cycle(conn, "analytics.material_segments")
+def equipment_failure_clusters(conn: psycopg.Connection, paging: Paging) -> Page:
+    """The cycle's failure clusters per tower and equipment type (analytics.equipment_failure_clusters),
+    the most failure-prone cluster first."""
+    cycle = latest_cycle(conn, "analytics.equipment_failure_clusters")
     params = {"cycle": cycle}
-    where = """analytics.material_segments g JOIN core.materials m USING (material_id)
-        LEFT JOIN analytics.cluster_profiles p
-            ON p.cycle_date = g.cycle_date AND p.entity = 'material' AND p.cluster_id = g.cluster_id
-        WHERE g.cycle_date = %(cycle)s"""
-    select = """g.material_id, m.description, m.category, g.cluster_id, p.label, g.abc_class, g.xyz_class,
-        g.annual_value_brl, g.mean_daily_demand, g.cv_weekly, g.adi_days"""
-    rows, total = _paged(conn, select, where, "g.cluster_id, g.material_id", params, paging)
-    return Page(rows, total, paging.limit, paging.offset, cycle, EQUIPMENT_FAILURE_NOTE)
+    where = """analytics.equipment_failure_clusters f JOIN core.sites s USING (site_id)
+        WHERE f.cycle_date = %(cycle)s"""
+    select = """f.site_id, s.site_name, s.state, f.equipment_type, f.units, f.mean_age_years, f.failures,
+        f.failure_rate_per_year, f.relative_failure_rate, f.mtbf_days, f.repair_parts_cost_brl,
+        f.repair_cost_per_unit_year_brl, f.cluster, f.clustering_method"""
+    order = "f.cluster DESC NULLS LAST, f.relative_failure_rate DESC NULLS LAST, f.site_id, f.equipment_type"
+    rows, total = _paged(conn, select, where, order, params, paging)
+    page = Page(rows, total, paging.limit, paging.offset, cycle)
+    if not total:
+        page.note = "o ouro ainda não tem clusters de falha (sem ordens de manutenção no ERP, ou rode o ciclo diário)"
+    return page
+
+
+def obsolescence(conn: psycopg.Connection) -> dict[str, Any] | None:
+    """The latest obsolescence KPI (analytics.obsolescence_kpi) and its parts at risk, largest first."""
+    kpi = _one(conn, "SELECT * FROM analytics.obsolescence_kpi ORDER BY cycle_date DESC LIMIT 1")
+    if not kpi:
+        return None
+    kpi["items"] = _rows(
+        conn,
+        "SELECT r.material_id, m.description, r.status, r.last_service_date, r.on_hand, r.remaining_demand,"
+        " r.excess_units, r.obsolescence_risk_brl FROM analytics.obsolescence_risk r JOIN core.materials m"
+        " USING (material_id) WHERE r.cycle_date = %(cycle)s ORDER BY r.obsolescence_risk_brl DESC",
+        {"cycle": kpi["cycle_date"]},
+    )
+    return kpi
 
 
 def abc_xyz(conn: psycopg.Connection) -> list[dict[str, Any]]:

@@ -8,13 +8,17 @@ Everything comes from one seed, so the same arguments always give byte-identical
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
+
+if TYPE_CHECKING:
+    from nova_assets.lib.sample.maintenance_generator import MaintenanceSample
 
 RATE_BY_CLASS = {  # daily event rate range of a material, by Syntetos-Boylan class
     "smooth": (2.5, 5.0),
@@ -412,6 +416,8 @@ def generate_sample_business(
 
     `weather_daily` (columns date, precipitation_mm) drives the rain effect; without it a
     Salvador-like rainfall series is drawn from the seed. `holidays` lowers demand on those days.
+    With temp_max in `weather_daily` too, the towers' installed base and work orders are generated
+    (`maintenance_generator`) and the issues of the parts the orders use are the orders' parts.
     """
     if end <= start:
         raise ValueError(f"end ({end}) must be after start ({start})")
@@ -421,6 +427,8 @@ def generate_sample_business(
     suppliers = _suppliers(_rng(seed, 1))
     materials, categories, classes = _materials(n_materials, _rng(seed, 2))
     sites = _sites(n_sites, _rng(seed, 3))
+    maintenance = _maintenance(materials, sites, weather_daily, start, end, seed)
+    maintenance_issues = _maintenance_issues(maintenance, materials, sites, days)
     stations = _anatel_stations(start, end, _rng(seed, 4))
     nr_index = _nr_rollout_index(stations, days)
     rain = _precipitation(days, weather_daily, _rng(seed, 5))
@@ -429,15 +437,21 @@ def generate_sample_business(
     totals = np.concatenate(
         [chunk.sum(axis=1) for chunk in _demand_chunks(categories, classes, drivers, _rng(seed, 6))]
     )
+    for material, issues in maintenance_issues.items():
+        totals[material] = issues[2].sum()
     materials = _with_criticality(materials, totals)
-    ledger = _simulate(materials, suppliers, categories, classes, drivers, sites, days, seed)
+    ledger = _simulate(materials, suppliers, categories, classes, drivers, sites, days, seed, maintenance_issues)
     stocked = _stocking(n_materials, sites, _rng(seed, 7)).stocked
 
     erp_dir, anatel_dir = out_dir / "erp", out_dir / "anatel"
     erp_dir.mkdir(parents=True, exist_ok=True)
     anatel_dir.mkdir(exist_ok=True)
+    successors = maintenance.supersessions if maintenance is not None else pd.DataFrame(columns=["material_id"])
+    supersedes = successors.set_index("material_id")["supersedes"] if len(successors) else pd.Series(dtype=object)
     written = {
-        "materials": _write_csv(materials, erp_dir / "materials.csv"),
+        "materials": _write_csv(
+            materials.assign(supersedes=materials["material_id"].map(supersedes)), erp_dir / "materials.csv"
+        ),
         "sites": _write_csv(sites, erp_dir / "sites.csv"),
         "suppliers": _write_csv(suppliers, erp_dir / "suppliers.csv"),
         "movements": _write_movements(erp_dir / "movements.csv", materials, sites, ledger, days),
@@ -448,13 +462,59 @@ def generate_sample_business(
         ),
         "anatel_stations": _write_csv(stations, anatel_dir / "estacoes_licenciadas.csv", sep=";"),
     }
+    if maintenance is not None:
+        from nova_assets.lib.sample.maintenance_generator import write_maintenance_exports
+
+        written.update(write_maintenance_exports(maintenance, erp_dir))
     note = out_dir / "SYNTHETIC_DATA.txt"
     note.write_text(
-        _note(seed, start, end, n_materials, sites, classes, weather_daily is not None, len(holiday_days)),
+        _note(seed, start, end, n_materials, sites, classes, weather_daily is not None, len(holiday_days))
+        + _maintenance_note(maintenance, maintenance_issues),
         encoding="utf-8",
     )
     written["synthetic_note"] = note
     return written
+
+
+def _maintenance(
+    materials: pd.DataFrame,
+    sites: pd.DataFrame,
+    weather_daily: pd.DataFrame | None,
+    start: date,
+    end: date,
+    seed: int,
+) -> MaintenanceSample | None:
+    """The towers' installed base and work orders, driven by the recorded heat and rain (None without
+    a weather table with temp_max and precipitation_mm: the hazards need both)."""
+    if weather_daily is None or not {"temp_max", "precipitation_mm"} <= set(weather_daily.columns):
+        return None
+    from nova_assets.lib.sample.maintenance_generator import generate_maintenance  # it reads CATEGORIES here
+
+    return generate_maintenance(materials, sites, weather_daily, start=start, end=end, seed=seed)
+
+
+def _maintenance_issues(
+    maintenance: MaintenanceSample | None, materials: pd.DataFrame, sites: pd.DataFrame, days: pd.DatetimeIndex
+) -> dict[int, tuple[np.ndarray, ...]]:
+    """material index -> (site index of the order's tower, day index, quantity) of the parts completed
+    work orders issued in the period (`_simulate` books them where the ledger can issue them)."""
+    if maintenance is None:
+        return {}
+    from nova_assets.lib.maintenance.parts_demand import order_parts
+
+    issued = order_parts(maintenance.work_orders, maintenance.work_order_parts)
+    day = (pd.to_datetime(issued["movement_date"]) - days[0]).dt.days.to_numpy()
+    issued = issued[(day >= 0) & (day < len(days))].assign(day=day[(day >= 0) & (day < len(days))])
+    material_idx = pd.Series(np.arange(len(materials)), index=materials["material_id"])
+    site_idx = pd.Series(np.arange(len(sites)), index=sites["site_id"])
+    out = {}
+    for material, lines in issued.groupby("material_id"):
+        out[int(material_idx[material])] = (
+            site_idx[lines["site_id"]].to_numpy(dtype=np.int64),
+            lines["day"].to_numpy(dtype=np.int64),
+            np.ceil(lines["quantity"].to_numpy()).astype(np.int64),
+        )
+    return out
 
 
 def _rng(seed: int, part: int) -> np.random.Generator:
@@ -888,18 +948,28 @@ def _simulate(
     sites: pd.DataFrame,
     days: pd.DatetimeIndex,
     seed: int,
+    maintenance_issues: Mapping[int, tuple[np.ndarray, ...]],
 ) -> _Ledger:
     """Demand, allocation to sites and replenishment, a chunk of materials at a time (memory stays flat).
 
-    The demand stream is replayed from its seed (the first pass only summed it for the ABC classes)."""
+    The demand stream is replayed from its seed (the first pass only summed it for the ABC classes).
+    A material in `maintenance_issues` (material -> site, day, quantity) is issued by the work orders
+    instead of its demand-model draw."""
     allocation_rng = _rng(seed, 7)
     stocking = _stocking(len(materials), sites, allocation_rng)
+    warehouse = int(np.flatnonzero((sites["site_type"] == "warehouse").to_numpy())[0])
     supply = _supply(materials, suppliers, len(days), _rng(seed, 8))
     orders, on_hand = [], []
     ledger = _Ledger(pd.DataFrame(), np.empty(0))
     for chunk, demand in enumerate(_demand_chunks(categories, classes, drivers, _rng(seed, 6))):
         first = chunk * CHUNK_MATERIALS
         site_demand = _allocate_chunk(demand, first, classes, stocking, allocation_rng)
+        for material, (site, day, quantity) in maintenance_issues.items():
+            if first <= material < first + len(demand):
+                # a tower that does not stock the part gets it from the first warehouse (which stocks all)
+                booked = np.where(stocking.stocked[material, site], site, warehouse)
+                site_demand[material - first] = 0
+                np.add.at(site_demand[material - first], (booked, day), quantity)
         chunk_orders, chunk_on_hand, emergency = _simulate_chunk(
             site_demand, first, materials, suppliers, stocking, supply, days
         )
@@ -1092,4 +1162,44 @@ How demand was generated
   covered by a same-day emergency receipt. About {STRESSED_SHARE:.0%} of the
   materials have their supply frozen or delayed in the last {STRESS_WINDOW_DAYS} days, so some
   stock ends low on purpose.
+"""
+
+
+def _maintenance_note(
+    maintenance: MaintenanceSample | None, maintenance_issues: Mapping[int, tuple[np.ndarray, ...]]
+) -> str:
+    if maintenance is None:
+        return (
+            "\nMaintenance\n- No installed base or work orders: the weather passed in has no daily maximum\n"
+            "  temperature, which the failure hazards need.\n"
+        )
+    from nova_assets.lib.sample.maintenance_generator import (
+        EQUIPMENT_TYPES,
+        PLAN_LEAD_DAYS,
+        SITE_FRAILTY_SIGMA,
+    )
+
+    orders = maintenance.work_orders
+    kinds = orders["kind"].value_counts()
+    hazards = "\n".join(
+        f"  {t.code:<10} k={t.shape:<4} eta={t.scale_years:<4} years  heat={t.heat:<5} rain={t.rain:<5} "
+        f"preventive every {t.preventive_interval_days} days"
+        for t in EQUIPMENT_TYPES
+    )
+    return f"""
+Maintenance (nova_assets.lib.sample.maintenance_generator; docs/maintenance.md)
+- installed_base.csv: {len(maintenance.installed_base)} units of {len(EQUIPMENT_TYPES)} equipment types on the towers
+  (install date, model, status; two phase-out campaigns: shelter air conditioners -> heat exchangers,
+  finished; VRLA -> LiFePO4 batteries, under way with decommissions planned after the end).
+- work_orders.csv: {int(kinds.get("corrective", 0))} corrective orders (one per failure) and \
+{int(kinds.get("preventive", 0))} preventive ones;
+  preventive orders are created {PLAN_LEAD_DAYS} days ahead, so the open ones are the known plan.
+- work_order_parts.csv: the parts each order used (or reserved, while open).
+- materials.csv `supersedes`: {len(maintenance.supersessions)} parts replaced by a successor during the period.
+- movements.csv: the issues of the {len(maintenance_issues)} materials the orders use ARE the completed
+  orders' parts (on the completion day; at the tower when it stocks the part, else the first warehouse).
+- Failures: a power-law process in each unit's age (minimal repair) with the recorded daily heat and
+  rain of Salvador: lambda(a, d) = (k/eta)(a/eta)^(k-1) exp(heat*(tmax_d - 28) + rain*log(1 + mm_d) + u_site),
+  tower log frailty u_site ~ N(0, {SITE_FRAILTY_SIGMA}), centred. Parameters per type:
+{hazards}
 """

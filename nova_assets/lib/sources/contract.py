@@ -29,6 +29,7 @@ CHECKS: dict[str, tuple[str, bool]] = {
         True,
     ),
     "known_sites": ("every site_id exists in erp_sites", False),
+    "known_equipment": ("every equipment_id of a work order exists in erp_installed_base", False),
     "plausible": (
         "no ERP value outside its plausible range or far above its material's history (such rows are held back; "
         "blocking only when more than NOVA_ERP_MAX_HELD_BACK_SHARE of the rows are)",
@@ -91,6 +92,7 @@ class TableRules:
             "non_negative": bool(self.non_negative),
             "known_materials": "known_materials" in self.codes.values(),
             "known_sites": "known_sites" in self.codes.values(),
+            "known_equipment": "known_equipment" in self.codes.values(),
             "plausible": self.plausible,
             "replacement": self.replacement,
             "no_gaps": self.series is not None,

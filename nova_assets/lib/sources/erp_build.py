@@ -49,7 +49,7 @@ from nova_assets.lib.sources.quality import EARLIEST, RULES
 MIN_HISTORY_ROWS = 30  # rows of a material and type before its own history bounds a quantity
 LARGE_REMOVAL_MIN_ROWS = 100  # a replacement this small is never "large"
 EXAMPLES = 5
-MASTER_OF = {"material_id": "erp_materials", "site_id": "erp_sites"}
+MASTER_OF = {"material_id": "erp_materials", "site_id": "erp_sites", "equipment_id": "erp_installed_base"}
 _SQL_TYPE = {"str": "VARCHAR", "float": "DOUBLE", "date": "DATE"}
 
 

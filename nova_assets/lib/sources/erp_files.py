@@ -25,7 +25,6 @@ from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal
 
 import duckdb
 import numpy as np
@@ -33,6 +32,14 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from nova_assets.lib.maintenance.contracts import MAINTENANCE_CLASSIFY_ORDER, MAINTENANCE_TABLES
+from nova_assets.lib.sources.erp_columns import (
+    MATERIAL_COLUMN,
+    QUANTITY_ALIASES,
+    SITE_COLUMN,
+    Column,
+    TableSpec,
+)
 from nova_assets.lib.sources.text_files import (
     LineMap,
     NotReadable,
@@ -50,37 +57,6 @@ TEXT_SUFFIXES = (".csv", ".txt")
 PARQUET_SUFFIXES = (".parquet", ".pq")
 STOP_WORDS = {"de", "do", "da", "dos", "das"}
 
-Kind = Literal["str", "float", "date"]
-
-
-@dataclass(frozen=True)
-class Column:
-    """One canonical column: its type, whether a file must have it, and the names it goes by."""
-
-    kind: Kind
-    required: bool = False
-    aliases: tuple[str, ...] = ()
-    values: Mapping[str, str] | None = None  # accepted spellings (normalised) -> canonical value
-    nonnegative: bool = False
-    positive: bool = False
-    default: str | None = None  # value used when the file lacks the column
-    not_before: str | None = None  # a date column this date may not precede (promised before ordered)
-    code: bool = (
-        False  # a master's code: compared case-insensitively ('mat-1' is MAT-1), stored as the master spells it
-    )
-    limits: tuple[float | None, float | None] | None = None  # plausible range (NOVA_ERP_PLAUSIBLE_LIMITS)
-    history_by: tuple[str, ...] = ()  # plausible against the history of the same values of these columns
-
-
-@dataclass(frozen=True)
-class TableSpec:
-    """A raw table: its columns, the key that must be unique, and the file names that hold it."""
-
-    columns: Mapping[str, Column]
-    key: tuple[str, ...] = ()  # rows lacking a key value (an optional key column left blank) are not compared
-    file_words: tuple[str, ...] = ()
-
-
 MOVEMENT_TYPES = {
     **dict.fromkeys(("issue", "saida", "consumo", "baixa", "requisicao", "s", "out"), "issue"),
     **dict.fromkeys(("receipt", "entrada", "recebimento", "e", "in"), "receipt"),
@@ -96,17 +72,7 @@ MAX_LEAD_TIME_DAYS = 730.0
 BRAZIL_LATITUDE = (-34.0, 6.0)
 BRAZIL_LONGITUDE = (-75.0, -28.0)
 
-_MATERIAL = Column(
-    "str", True, ("material", "codigo_material", "cod_material", "item_id", "item", "sku", "material_code"), code=True
-)
-_SITE = Column(
-    "str",
-    True,
-    ("site", "deposito", "local", "codigo_site", "cod_site", "codigo_local", "cod_deposito", "location", "location_id"),
-    code=True,
-)
 _SUPPLIER = ("fornecedor", "codigo_fornecedor", "cod_fornecedor", "supplier", "vendor", "vendor_id")
-_QUANTITY = ("quantidade", "qtd", "qtde", "qty", "quant")
 _PO = (
     "pedido",
     "numero_pedido",
@@ -122,7 +88,7 @@ _PO = (
 ERP_TABLES: dict[str, TableSpec] = {
     "erp_materials": TableSpec(
         {
-            "material_id": _MATERIAL,
+            "material_id": MATERIAL_COLUMN,
             "description": Column("str", True, ("descricao", "descricao_material", "desc", "item_description", "nome")),
             "category": Column("str", False, ("categoria", "grupo", "familia", "grupo_material")),
             "unit": Column("str", False, ("unidade", "un", "und", "uom", "unidade_medida")),
@@ -135,13 +101,20 @@ ERP_TABLES: dict[str, TableSpec] = {
             ),
             "criticality": Column("str", False, ("criticidade", "classe_abc", "abc", "classe"), values=CRITICALITY),
             "supplier_id": Column("str", False, _SUPPLIER, code=True),
+            # the part this one replaces (lib/maintenance/lifecycle.py: history, stock and orders move to it)
+            "supersedes": Column(
+                "str",
+                False,
+                ("substitui", "substitui_material", "material_substituido", "material_anterior", "replaces"),
+                code=True,
+            ),
         },
         key=("material_id",),
         file_words=("materials", "material", "materiais", "itens", "items", "catalogo"),
     ),
     "erp_sites": TableSpec(
         {
-            "site_id": _SITE,
+            "site_id": SITE_COLUMN,
             "site_name": Column("str", False, ("nome_site", "nome_local", "nome", "name", "descricao")),
             "site_type": Column("str", False, ("tipo", "tipo_site", "tipo_local", "type"), values=SITE_TYPES),
             "region": Column("str", False, ("regiao", "territorio")),
@@ -196,8 +169,8 @@ ERP_TABLES: dict[str, TableSpec] = {
             "movement_date": Column(
                 "date", True, ("data", "data_movimento", "data_movimentacao", "data_lancamento", "date", "dt")
             ),
-            "material_id": _MATERIAL,
-            "site_id": _SITE,
+            "material_id": MATERIAL_COLUMN,
+            "site_id": SITE_COLUMN,
             # a consumption export often has no type column: its rows are issues
             "movement_type": Column(
                 "str",
@@ -209,7 +182,7 @@ ERP_TABLES: dict[str, TableSpec] = {
             "quantity": Column(
                 "float",
                 True,
-                _QUANTITY,
+                QUANTITY_ALIASES,
                 positive=True,
                 limits=QUANTITY_LIMITS,
                 history_by=("material_id", "movement_type"),
@@ -238,8 +211,8 @@ ERP_TABLES: dict[str, TableSpec] = {
     "erp_stock": TableSpec(
         {
             "snapshot_date": Column("date", True, ("data", "data_posicao", "data_saldo", "data_referencia", "date")),
-            "material_id": _MATERIAL,
-            "site_id": _SITE,
+            "material_id": MATERIAL_COLUMN,
+            "site_id": SITE_COLUMN,
             "on_hand": Column(
                 "float",
                 True,
@@ -254,9 +227,9 @@ ERP_TABLES: dict[str, TableSpec] = {
     "erp_open_orders": TableSpec(
         {
             "po_id": Column("str", False, _PO),
-            "material_id": _MATERIAL,
+            "material_id": MATERIAL_COLUMN,
             "supplier_id": Column("str", False, _SUPPLIER, code=True),
-            "quantity": Column("float", True, _QUANTITY, positive=True, limits=QUANTITY_LIMITS),
+            "quantity": Column("float", True, QUANTITY_ALIASES, positive=True, limits=QUANTITY_LIMITS),
             "order_date": Column("date", False, ("data_pedido", "data_emissao", "data")),
             "expected_date": Column(
                 "date",
@@ -270,10 +243,10 @@ ERP_TABLES: dict[str, TableSpec] = {
     "erp_purchase_orders": TableSpec(
         {
             "po_id": Column("str", True, _PO),
-            "material_id": _MATERIAL,
+            "material_id": MATERIAL_COLUMN,
             "supplier_id": Column("str", False, _SUPPLIER, code=True),
-            "site_id": Column("str", False, _SITE.aliases, code=True),
-            "quantity": Column("float", True, _QUANTITY, positive=True, limits=QUANTITY_LIMITS),
+            "site_id": Column("str", False, SITE_COLUMN.aliases, code=True),
+            "quantity": Column("float", True, QUANTITY_ALIASES, positive=True, limits=QUANTITY_LIMITS),
             "order_date": Column("date", True, ("data_pedido", "data_emissao", "data_compra", "data")),
             "promised_date": Column(
                 "date",
@@ -302,6 +275,7 @@ ERP_TABLES: dict[str, TableSpec] = {
             "historico_compras",
         ),
     ),
+    **MAINTENANCE_TABLES,
 }
 # What the stock analyses read of the movements: 13 M rows at 10,000 materials, so the document
 # numbers and source files (a string per row) stay on disk
@@ -309,6 +283,7 @@ STOCK_MOVEMENT_COLUMNS = ["movement_date", "material_id", "site_id", "movement_t
 # checked in this order, so "movimentos_estoque" is movements, "pedidos_materiais" open orders and
 # "historico_pedidos" the purchase-order history
 _CLASSIFY_ORDER = (
+    *MAINTENANCE_CLASSIFY_ORDER,
     "erp_purchase_orders",
     "erp_open_orders",
     "erp_movements",
@@ -856,6 +831,8 @@ class _Parse:
         for col, column in self.spec.columns.items():
             if column.not_before:
                 codes.append((f"p_{col}_before", f"CASE WHEN {col} < {column.not_before} THEN 'before' END"))
+        for i, rule in enumerate(self.spec.row_rules):
+            codes.append((f"p_rule_{i}", f"CASE WHEN {rule.condition} THEN 'rule' END"))
         widths = " + ".join(f"coalesce(length(c{i}), 0)" for i in range(len(self.source.header)))
         codes.append(
             ("p_line", f"CASE WHEN {widths} + {len(self.source.header) - 1} > {MAX_LINE_CHARS} THEN 'long' END")
@@ -916,6 +893,7 @@ class _Parse:
         for col, column in self.spec.columns.items():
             if column.not_before and row.get(f"p_{col}_before"):
                 reasons.append(f"{col} before {column.not_before}: {pd.Timestamp(row[col]).date().isoformat()!r}")
+        reasons += [rule.reason for i, rule in enumerate(self.spec.row_rules) if row.get(f"p_rule_{i}")]
         return "; ".join(reasons)
 
     def _duplicates(self, dropped: np.ndarray) -> pd.DataFrame:

@@ -1,8 +1,9 @@
 """One ERP import: rebuild every raw ERP table from the store and check it, tables in parallel.
 
-The masters (materials, sites, suppliers) are built first, each on its own DuckDB cursor; the tables
-that name materials and sites are then built against the masters that will stand after this run (the
-new one when its checks pass, else the last good raw table). Every table is written to a work folder;
+The masters (materials, sites, suppliers) are built first, each on its own DuckDB cursor, then the
+installed base (the master of the work orders' equipment); the tables that name materials, sites and
+equipment are then built against the masters that will stand after this run (the new one when its
+checks pass, else the last good raw table). Every table is written to a work folder;
 the caller publishes it, or keeps the previous table when a blocking check failed.
 """
 
@@ -71,6 +72,13 @@ def rebuild_tables(
             if path is not None:
                 standing[master] = path
         context = BuildContext(as_of, standing, limits)
+        # the installed base is the master of the work orders' equipment: built before them
+        if "erp_installed_base" in wanted:
+            done["erp_installed_base"] = one("erp_installed_base", context)
+        base = done.get("erp_installed_base")
+        base_path = base.path if base is not None and not base.blocked else previous("erp_installed_base")
+        if base_path is not None:
+            context = BuildContext(as_of, {**standing, "erp_installed_base": base_path}, limits)
         rest = [t for t in wanted if t not in done]
 
         def attempt(table: str) -> TableResult | None:

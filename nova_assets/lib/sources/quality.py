@@ -42,6 +42,8 @@ EARLIEST = date(2000, 1, 1)
 MAX_QUARANTINED_SHARE = 0.01  # rows_loaded passes while at most 1% of a table's rows are quarantined
 EXAMPLES = 5
 STATUS_DIR = "status"  # lake folder of the per-source status files
+# the warning-only code checks of the ERP tables: check -> (column, master table)
+KNOWN_CODES = {"known_sites": ("site_id", "erp_sites"), "known_equipment": ("equipment_id", "erp_installed_base")}
 MOVEMENT_BUSINESS_KEY = ("movement_date", "material_id", "site_id", "movement_type", "quantity")
 
 ARROW_TYPES: dict[Kind, Callable[[pa.DataType], bool]] = {
@@ -78,6 +80,7 @@ class CheckContext:
     fallback: bool = False  # a live fetch failed and older data stands in
     materials: frozenset[str] | None = None
     sites: frozenset[str] | None = None
+    equipment: frozenset[str] | None = None
     good_rows: int | None = None  # ERP: rows loaded / quarantined from the table's accepted files
     quarantined_rows: int = 0
     rejected_files: Sequence[str] = ()  # ERP: files of this table rejected in this run
@@ -133,6 +136,25 @@ RULES: dict[str, TableRules] = {
         dates={"order_date": TODAY, "promised_date": DateBound(days_after=5 * 366)},
         codes={"material_id": "known_materials", "site_id": "known_sites"},
     ),
+    # maintenance (lib/maintenance/contracts.py): optional, an ERP without plant maintenance has none
+    "erp_installed_base": _erp_rules(
+        "erp_installed_base",
+        min_rows=0,
+        dates={"install_date": TODAY, "decommission_date": DateBound(days_after=5 * 366)},  # planned ones ahead
+        codes={"site_id": "known_sites"},
+    ),
+    "erp_work_orders": _erp_rules(
+        "erp_work_orders",
+        min_rows=0,
+        dates={
+            "created_date": TODAY,
+            "planned_date": DateBound(days_after=2 * 366),  # the plan: preventive orders known ahead
+            "failure_date": TODAY,
+            "completion_date": TODAY,
+        },
+        codes={"site_id": "known_sites", "equipment_id": "known_equipment"},
+    ),
+    "erp_work_order_parts": _erp_rules("erp_work_order_parts", min_rows=0, codes={"material_id": "known_materials"}),
     # the yearly INMET files: history, so no freshness; gaps (station outages) are filled in weather_daily
     "weather_inmet_history": TableRules(
         columns=WEATHER_COLUMNS,
@@ -286,7 +308,7 @@ def _non_negative(frame: pd.DataFrame, rules: TableRules, context: CheckContext)
 
 def _known_codes(name: str, reference_name: str) -> Callable[[pd.DataFrame, TableRules, CheckContext], CheckOutcome]:
     def check(frame: pd.DataFrame, rules: TableRules, context: CheckContext) -> CheckOutcome:
-        reference = context.materials if name == "known_materials" else context.sites
+        reference = {"known_materials": context.materials, "known_sites": context.sites}.get(name, context.equipment)
         column = next(c for c, check_name in rules.codes.items() if check_name == name)
         if reference is None:
             return CheckOutcome(name, False, 0.0, f"{reference_name} is not available to compare {column} with")
@@ -448,17 +470,18 @@ def erp_outcomes(
             counts = {c: int(facts.get(f"negative_{c}", 0)) for c in rules.non_negative}
             found = {c: {"rows": n} for c, n in counts.items() if n}
             outcomes.append(_counted("non_negative", rows, sum(counts.values()), found, ", ".join(rules.non_negative)))
-        elif name == "known_sites":
-            unknown = int(facts.get("unknown_known_sites", 0))
+        elif name in KNOWN_CODES:
+            column, master = KNOWN_CODES[name]
+            unknown = int(facts.get(f"unknown_{name}", 0))
             found = (
-                {"unknown_codes": facts["unknown_known_sites_codes"], "examples": facts["unknown_known_sites_examples"]}
+                {"unknown_codes": facts[f"unknown_{name}_codes"], "examples": facts[f"unknown_{name}_examples"]}
                 if unknown
                 else {}
             )
-            if "unknown_known_sites_codes" not in facts:
-                outcomes.append(CheckOutcome(name, False, 0.0, "erp_sites is not available to compare site_id with"))
+            if f"unknown_{name}_codes" not in facts:
+                outcomes.append(CheckOutcome(name, False, 0.0, f"{master} is not available to compare {column} with"))
             else:
-                outcomes.append(_counted(name, rows, unknown, found, "site_id in erp_sites"))
+                outcomes.append(_counted(name, rows, unknown, found, f"{column} in {master}"))
         elif name == "replacement":
             outcomes.append(
                 CheckOutcome(name, False, 0.0, "; ".join(removals), {"files": list(removals)})
@@ -533,6 +556,7 @@ _CHECKERS: dict[str, Callable[[pd.DataFrame, TableRules, CheckContext], CheckOut
     "non_negative": _non_negative,
     "known_materials": _known_codes("known_materials", "erp_materials"),
     "known_sites": _known_codes("known_sites", "erp_sites"),
+    "known_equipment": _known_codes("known_equipment", "erp_installed_base"),
     "plausible": _plausible,
     "replacement": _replacement,
     "no_gaps": _no_gaps,

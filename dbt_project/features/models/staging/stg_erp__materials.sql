@@ -11,7 +11,8 @@ typed as (
         trim(cast(unit as varchar))                 as unit,
         cast(unit_cost as double)                   as unit_cost,
         upper(trim(cast(criticality as varchar)))   as criticality,
-        nullif(trim(cast(supplier_id as varchar)), '') as supplier_id
+        nullif(trim(cast(supplier_id as varchar)), '') as supplier_id,
+        nullif(trim(cast(supersedes as varchar)), '') as supersedes
     from source
     where material_id is not null and trim(cast(material_id as varchar)) <> ''
 )

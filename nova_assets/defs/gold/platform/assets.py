@@ -6,11 +6,10 @@ import pandas as pd
 
 from nova_assets.defs.forecast.families import family_keys, read_backtests
 from nova_assets.defs.gold.base.postgres import CORE_KEYS, forecast_cycle_date, gold_connection, load_cycle
-from nova_assets.defs.history import load_history
+from nova_assets.defs.history import HISTORY_TABLES, load_history
 from nova_assets.lib.forecasting.ensemble import ENSEMBLE_MODEL
 from nova_assets.lib.gold.loader import Scope, record_load, replace_rows
 from nova_assets.lib.lake_tables import (
-    DAILY_DEMAND,
     ENSEMBLE_BACKTEST,
     ENSEMBLE_FORECAST,
     FORECAST_OVERRIDES,
@@ -36,7 +35,7 @@ def forecast_overrides(
     return load_cycle(context, gold, "analytics.forecast_overrides", cycle_date, frame)
 
 
-@dg.asset(**GOLD, deps=[*lake_deps(DAILY_DEMAND), *CORE_KEYS])
+@dg.asset(**GOLD, deps=[*lake_deps(*HISTORY_TABLES), *CORE_KEYS])
 def demand_history(
     context: dg.AssetExecutionContext, lake: LakeResource, gold: PostgresResource
 ) -> dg.MaterializeResult:

@@ -5,8 +5,10 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 import uuid
+from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 
 import numpy as np
@@ -104,3 +106,25 @@ def test_a_failed_chunk_ends_the_other_workers(tmp_path: Path) -> None:
     while any(_alive(pid) for pid in workers) and time.monotonic() < deadline:
         time.sleep(0.2)
     assert not any(_alive(pid) for pid in workers)
+
+
+def _die_on_b(chunk: list[str], folder: Path) -> list[str]:
+    if "b" in chunk:
+        os.kill(os.getpid(), signal.SIGKILL)  # as the kernel's out-of-memory killer would
+    return chunk
+
+
+def test_a_worker_that_dies_fails_the_call_instead_of_hanging(tmp_path: Path) -> None:
+    outcome: list[BaseException] = []
+
+    def call() -> None:
+        try:
+            map_chunks(_die_on_b, list("abcdefghij"), tmp_path, n_jobs=2)
+        except BaseException as error:
+            outcome.append(error)
+
+    caller = threading.Thread(target=call, daemon=True)
+    caller.start()
+    caller.join(timeout=120)
+    assert not caller.is_alive(), "map_chunks waited for ever on a dead worker"
+    assert outcome and isinstance(outcome[0], BrokenProcessPool)

@@ -18,8 +18,8 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-
 from nova_assets.lib.forecasting.backtest import score_windows, summarise
+
 from nova_assets.lib.forecasting.ensemble import combine, learn_weights
 from nova_assets.lib.forecasting.installed_base import INSTALLED_BASE_FAMILY, MaintenanceInputs, with_inputs
 from nova_assets.lib.forecasting.models import FAMILIES, cross_validate

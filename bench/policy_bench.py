@@ -6,8 +6,9 @@ SYNTHETIC sample business (figures and seconds).
     python bench/policy_bench.py --synthetic 1000
 
 Each grid row is what `nova policy-backtest --input FILE --freq M --lead-time L --service-level T
---service-measure csl|fill_rate` prints (the same code path); the table is Markdown. Real data is
-never copied: pass its path.
+--service-measure csl|fill_rate` prints (the same code path), computed by lib/evaluation/policy_grid.py
+as `nova evaluate` computes its policy table; the table is Markdown. Real data is never copied: pass
+its path.
 """
 
 from __future__ import annotations
@@ -23,48 +24,37 @@ from pathlib import Path
 import pandas as pd
 
 from nova_assets.defs.inventory.settings import InventorySettings
-from nova_assets.lib.inventory.backtest_report import daily_backtest, table_backtest
+from nova_assets.lib.evaluation.policy_grid import (
+    LEAD_TIMES,
+    MEASURES,
+    SERVICE_TARGETS,
+    format_row,
+    policy_grid,
+    summary_line,
+)
+from nova_assets.lib.inventory.backtest_report import daily_backtest
 from nova_assets.lib.inventory.demand_table import read_long_table, to_matrix
-from nova_assets.lib.inventory.reorder import BASELINE_POLICY, PROJECT_POLICY
-from nova_assets.lib.inventory.service import Measure, ServiceTarget
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 
 
 def grid(
-    path: Path, freq: str, lead_times: list[float], levels: list[float], measures: list[str], calibrate: bool = True
+    path: Path, freq: str, lead_times: list[float], levels: list[float], measures: list[str], calibrate: bool
 ) -> pd.DataFrame:
-    """One row per lead time, measure and target: both policies' figures, wall and CPU seconds."""
+    """lib.evaluation.policy_grid on one table (the grid `nova evaluate` prints), one line per case."""
     matrix = to_matrix(read_long_table(path), freq)
-    rows = []
-    for lead in lead_times:
-        for measure in measures:
-            for level in levels:
-                started, cpu = time.monotonic(), time.process_time()
-                target = ServiceTarget(Measure(measure), level)
-                _, result = table_backtest(matrix, freq, target, lead, calibrate=calibrate)
-                seconds, cpu = time.monotonic() - started, time.process_time() - cpu
-                by = result.summary[result.summary["segment"] == "all"].set_index("policy")
-                row = {"set": path.stem, "L": lead, "measure": measure, "target": level}
-                for policy, tag in ((PROJECT_POLICY, "project"), (BASELINE_POLICY, "baseline")):
-                    row[f"{tag}_csl"] = by.loc[policy, "cycle_service_level"]
-                    row[f"{tag}_fill"] = by.loc[policy, "fill_rate"]
-                    row[f"{tag}_on_hand"] = by.loc[policy, "avg_on_hand"]
-                row["seconds"], row["cpu_seconds"] = seconds, cpu
-                rows.append(row)
-                print(_format_row(row), flush=True)
-    return pd.DataFrame(rows)
-
-
-def _format_row(row: dict) -> str:
-    achieved = row["project_csl"] if row["measure"] == "csl" else row["project_fill"]
-    return (
-        f"  {row['set']:<18} L={row['L']:g} {row['measure']:<9} {row['target']:.0%}: project csl "
-        f"{row['project_csl']:.1%} fill {row['project_fill']:.1%} on hand {row['project_on_hand']:,.0f} "
-        f"(off target {100 * (achieved - row['target']):+.1f} pt) | baseline csl {row['baseline_csl']:.1%} "
-        f"fill {row['baseline_fill']:.1%} | {row['seconds']:.1f} s ({row['cpu_seconds']:.1f} s CPU), "
-        f"load {os.getloadavg()[0]:.1f}"
+    print(f"{path.stem}:", flush=True)
+    table = policy_grid(
+        matrix,
+        freq,
+        lead_times,
+        levels,
+        measures,
+        calibrate=calibrate,
+        progress=lambda row: print(f"  {format_row(row)}, load {os.getloadavg()[0]:.1f}", flush=True),
     )
+    print(f"{path.stem}: {summary_line(table)}", flush=True)
+    return table.assign(set=path.stem)
 
 
 def synthetic_history(materials: int, years: int, root: Path) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
@@ -120,9 +110,9 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--input", type=Path, action="append", default=[], help="long demand table (repeatable)")
     parser.add_argument("--freq", default="M")
-    parser.add_argument("--lead-times", type=float, nargs="+", default=[1, 2, 3])
-    parser.add_argument("--levels", type=float, nargs="+", default=[0.90, 0.95, 0.98])
-    parser.add_argument("--measures", nargs="+", default=[m.value for m in Measure], choices=[m.value for m in Measure])
+    parser.add_argument("--lead-times", type=float, nargs="+", default=list(LEAD_TIMES))
+    parser.add_argument("--levels", type=float, nargs="+", default=list(SERVICE_TARGETS))
+    parser.add_argument("--measures", nargs="+", default=list(MEASURES), choices=MEASURES)
     parser.add_argument("--synthetic", type=int, nargs="*", default=[], help="materials of the SYNTHETIC sample")
     parser.add_argument("--years", type=int, default=3, help="years of the SYNTHETIC sample")
     parser.add_argument("--output", type=Path, help="write the grid to this CSV")
@@ -136,7 +126,8 @@ def main(argv: list[str] | None = None) -> int:
     ]
     if frames:
         table = pd.concat(frames, ignore_index=True)
-        print(table.to_markdown(index=False, floatfmt=".3f"))
+        print(table.drop(columns=["seconds", "cpu_seconds"]).to_markdown(index=False, floatfmt=".3f"))
+        print(f"all tables: {summary_line(table)}")
         if args.output:
             table.to_csv(args.output, index=False)
     for materials in args.synthetic:

@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import signal
 import sys
 import time
 from collections.abc import Callable
@@ -21,13 +22,18 @@ from pathlib import Path
 
 import pandas as pd
 
+from nova_assets.lib.forecasting.demand_input import InputError, read_demand
+
 EXIT_BAD_INPUT = 2
-DATE_COLUMNS = ("date", "period", "month")
+EVALUATE_HELP = """Run the whole forecast stage (every family, the learned ensemble, reference methods) at
+rolling origins of each dev set, and the stock policy at 90/95/98 % cycle-service targets and lead
+times 1-3; print one table per set, write them to --output and log one MLflow run per set.
+
+    nova evaluate carparts_monthly.csv auto_monthly.csv sample
+
+A set is a demand table (item_id, date|period|month, demand) or `sample` (the synthetic sample
+business), optionally with :h=HORIZON,m=SEASON,f=FREQ. Defaults reproduce the eval README splits."""
 OUTPUT_FORMATS = (".csv", ".parquet")
-
-
-class InputError(ValueError):
-    """A problem with the user's input, reported without a traceback."""
 
 
 def add_forecast_commands(subparsers: argparse._SubParsersAction) -> None:
@@ -57,6 +63,32 @@ def add_forecast_commands(subparsers: argparse._SubParsersAction) -> None:
     forecast.add_argument("--output", type=Path, required=True, help="output file, .csv or .parquet")
     forecast.set_defaults(func=cmd_forecast)
 
+    evaluate = subparsers.add_parser(
+        "evaluate",
+        help="run the whole forecast and the stock policy on dev sets; one table per set, logged to MLflow",
+        description=EVALUATE_HELP,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    evaluate.add_argument("sets", nargs="+", metavar="SET", help="PATH[:h=H,m=M,f=D|W|M] or sample[:...]")
+    evaluate.add_argument("--origins", type=int, default=3, help="rolling origins per set (default 3)")
+    evaluate.add_argument("--step", type=int, help="periods between origins (default: half the horizon)")
+    evaluate.add_argument(
+        "--families", nargs="+", metavar="FAMILY", help="model families (default: all; the baseline always)"
+    )
+    evaluate.add_argument(
+        "--windows", type=int, help="backtest windows of the stage at each origin (default: as `nova forecast`)"
+    )
+    evaluate.add_argument("--n-jobs", type=int, default=2, help="processes/threads per family (default 2)")
+    evaluate.add_argument("--seed", type=int, default=0)
+    evaluate.add_argument("--max-expensive-series", type=int, metavar="N", help="Prophet/AutoARIMA cap (default 500)")
+    evaluate.add_argument("--no-policy", action="store_true", help="skip the stock-policy replay")
+    evaluate.add_argument("--no-mlflow", action="store_true", help="do not log the tables to MLflow")
+    evaluate.add_argument(
+        "--keep-stage", action="store_true", help="also write each origin's member backtests and forecasts (Parquet)"
+    )
+    evaluate.add_argument("--output", type=Path, default=Path("nova_evaluation"), help="folder for the tables")
+    evaluate.set_defaults(func=cmd_evaluate)
+
 
 def _common_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
@@ -64,7 +96,11 @@ def _common_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--freq", choices=("D", "W", "M"), required=True, help="period of the table")
     parser.add_argument("--horizon", type=int, required=True, help="periods to forecast")
-    parser.add_argument("--season", type=int, help="season length in periods (default: D 7, W 52, M 12)")
+    parser.add_argument(
+        "--season",
+        type=int,
+        help="season length in periods (default: D 7, W 52, M 12 if the history holds three seasons, else 1)",
+    )
     parser.add_argument(
         "--families",
         nargs="+",
@@ -74,8 +110,8 @@ def _common_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--windows",
         type=int,
-        default=2,
-        help="rolling-origin backtest windows the ensemble weights are learned on (default 2)",
+        help="rolling-origin backtest windows the ensemble weights are learned on, half a horizon apart "
+        "(default: as many as the history allows, at most 3)",
     )
     parser.add_argument("--n-jobs", type=int, default=2, help="processes/threads per family (default 2)")
     parser.add_argument("--seed", type=int, default=0)
@@ -87,78 +123,33 @@ def _common_arguments(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def read_demand(path: Path, freq: str) -> pd.DataFrame:
-    """The input table as a regular (unique_id, ds, y) history; InputError on anything unusable."""
-    from nova_assets.lib.forecasting.panel import regularise
-
-    if not path.exists():
-        raise InputError(f"input file {path} does not exist")
-    try:
-        if path.suffix.lower() == ".parquet":
-            table = pd.read_parquet(path)
-        else:
-            table = pd.read_csv(path, dtype={"item_id": str})
-    except Exception as exc:  # any reader failure is the input's problem, reported as such
-        raise InputError(f"cannot read {path} as {'Parquet' if path.suffix == '.parquet' else 'CSV'}: {exc}") from exc
-    table.columns = [str(c).strip().lower() for c in table.columns]
-    date_column = next((c for c in DATE_COLUMNS if c in table.columns), None)
-    missing = [c for c in ("item_id", "demand") if c not in table.columns]
-    if date_column is None:
-        missing.append("date|period|month")
-    if missing:
-        raise InputError(f"{path}: missing column(s) {', '.join(missing)}; found {', '.join(table.columns)}")
-    if table.empty:
-        raise InputError(f"{path} has no rows")
-
-    demand = pd.to_numeric(table["demand"], errors="coerce")
-    bad = table.loc[demand.isna(), "demand"]
-    if len(bad):
-        examples = ", ".join(repr(v) for v in bad.astype(str).unique()[:3])
-        raise InputError(f"{path}: column demand must be numeric; {len(bad)} row(s) are not (e.g. {examples})")
-    if (demand < 0).any():
-        raise InputError(f"{path}: column demand has {(demand < 0).sum()} negative value(s); demand must be >= 0")
-    dates = pd.to_datetime(table[date_column].astype(str), errors="coerce")
-    if dates.isna().any():
-        examples = ", ".join(repr(v) for v in table.loc[dates.isna(), date_column].astype(str).unique()[:3])
-        raise InputError(f"{path}: column {date_column} has values that are not dates (e.g. {examples})")
-    period = {"D": "D", "W": "W", "M": "M"}[freq]
-    history = pd.DataFrame(
-        {
-            "unique_id": table["item_id"].astype(str),
-            "ds": dates.dt.to_period(period).dt.start_time,
-            "y": demand.astype(float),
-        }
-    )
-    points = history.groupby("unique_id")["ds"].nunique()
-    single = points[points < 2]
-    if len(single):
-        names = ", ".join(single.index[:5]) + (" ..." if len(single) > 5 else "")
-        raise InputError(
-            f"{path}: {len(single)} item(s) have a single period of data ({names}); each item needs at least two"
-        )
-    return regularise(history.groupby(["unique_id", "ds"], as_index=False)["y"].sum(), freq)
-
-
 def _settings(args: argparse.Namespace, history: pd.DataFrame, holdout_windows: int) -> tuple[int, list]:
-    """Season and families; InputError if the history cannot hold the backtest."""
-    from nova_assets.lib.forecasting.panel import DEFAULT_SEASON
+    """Season and families; InputError if the history cannot hold the hold-out windows and the backtest
+    (a forecast without hold-out runs with whatever backtest windows fit, none included)."""
+    from nova_assets.lib.forecasting.models import min_train_periods, plan_windows
+    from nova_assets.lib.forecasting.panel import default_season
     from nova_assets.lib.forecasting.pipeline import select_families
 
-    if args.horizon < 1 or args.windows < 1:
+    if args.horizon < 1 or (args.windows is not None and args.windows < 1):
         raise InputError("--horizon and --windows must be at least 1")
-    season = args.season or DEFAULT_SEASON[args.freq]
+    periods = history["ds"].nunique()
+    season = args.season or default_season(args.freq, periods - holdout_windows * args.horizon, args.horizon)
     try:
         families = select_families(args.families)
     except ValueError as exc:
         raise InputError(str(exc)) from exc
-    periods = history["ds"].nunique()
-    needed = args.horizon * (args.windows + holdout_windows) + 1
-    if periods < needed:
+    training = periods - holdout_windows * args.horizon
+    windows = args.windows or (1 if holdout_windows else None)
+    try:
+        plan_windows(training, args.horizon, season, windows)
+    except ValueError:
+        needed = holdout_windows * args.horizon + min_train_periods(args.horizon, season) + args.horizon
+        needed += (windows - 1) * math.ceil(args.horizon / 2)
         raise InputError(
-            f"{periods} periods of history; {args.windows} backtest window(s) of {args.horizon}"
+            f"{periods} periods of history; {windows} backtest window(s) of {args.horizon}"
             f"{f' plus {holdout_windows} hold-out window(s)' if holdout_windows else ''}"
             f" need at least {needed}"
-        )
+        ) from None
     return season, families
 
 
@@ -173,12 +164,20 @@ def _progress(message: str) -> None:
     print(f"{time.strftime('%H:%M:%S')} {message}", file=sys.stderr, flush=True)
 
 
+def _exit_on_sigterm(signum: int, frame: object) -> None:
+    """SIGTERM as SystemExit, so the command leaves through its cleanup (the process pools end their workers)."""
+    raise SystemExit(128 + signum)
+
+
 def _guarded(command: str, run: Callable[[], int]) -> int:
+    previous = signal.signal(signal.SIGTERM, _exit_on_sigterm)
     try:
         return run()
     except InputError as exc:
         print(f"nova {command}: error: {exc}", file=sys.stderr)
         return EXIT_BAD_INPUT
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 def cmd_backtest(args: argparse.Namespace) -> int:
@@ -188,7 +187,7 @@ def cmd_backtest(args: argparse.Namespace) -> int:
 
 
 def _backtest(args: argparse.Namespace) -> int:
-    from nova_assets.lib.forecasting.backtest import interval_coverage, score_windows, summarise
+    from nova_assets.lib.forecasting.metrics import interval_coverage, score_windows, summarise
     from nova_assets.lib.forecasting.models import backtest_cutoffs
     from nova_assets.lib.forecasting.pipeline import run_forecast
     from nova_assets.lib.forecasting.quantiles import QUANTILES
@@ -302,15 +301,86 @@ def _forecast(args: argparse.Namespace) -> int:
     table = wide[["ensemble", *members]].join(quantiles).reset_index()
     table = table.rename(columns={"unique_id": "item_id", "ds": "period"})
     table["period"] = table["period"].dt.strftime("%Y-%m" if args.freq == "M" else "%Y-%m-%d")
-    table.insert(
-        2,
-        "demand_class",
-        table["item_id"].map(ensemble.forecast.drop_duplicates("unique_id").set_index("unique_id")["demand_class"]),
-    )
+    per_item = ensemble.fallbacks.set_index("unique_id")
+    table.insert(2, "demand_class", table["item_id"].map(per_item["demand_class"]))
+    table.insert(3, "fallback", table["item_id"].map(per_item["fallback"]))
+    _report_fallbacks(ensemble.fallbacks)
     args.output.parent.mkdir(parents=True, exist_ok=True)
     if args.output.suffix.lower() == ".parquet":
         table.to_parquet(args.output, index=False)
     else:
         table.to_csv(args.output, index=False)
     print(f"{len(table)} rows ({table['item_id'].nunique()} items x {args.horizon} periods) written to {args.output}")
+    return 0
+
+
+def _report_fallbacks(fallbacks: pd.DataFrame) -> None:
+    """Say, per kind of fallback, how many items got it and which (the output's `fallback` column has all)."""
+    chosen = fallbacks[fallbacks["fallback"] != ""]
+    if chosen.empty:
+        _progress(f"every one of the {len(fallbacks)} items got its demand class's learned ensemble")
+        return
+    for reason, items in chosen.groupby("fallback")["unique_id"]:
+        names = ", ".join(items.astype(str)[:5]) + (" ..." if len(items) > 5 else "")
+        _progress(f"fallback for {len(items)} item(s) ({names}): {reason}")
+
+
+def cmd_evaluate(args: argparse.Namespace) -> int:
+    """Evaluate the forecast stage and the policy on every dev set given."""
+    return _guarded("evaluate", lambda: _evaluate(args))
+
+
+def _evaluate(args: argparse.Namespace) -> int:
+    import os
+
+    from nova_assets.lib.evaluation.datasets import load_set
+    from nova_assets.lib.evaluation.report import build_report, log_to_mlflow, markdown
+    from nova_assets.lib.evaluation.runner import evaluate_forecast, evaluate_policy
+    from nova_assets.lib.forecasting.pipeline import select_families
+
+    if args.origins < 1 or (args.windows is not None and args.windows < 1):
+        raise InputError("--origins and --windows must be at least 1")
+    try:
+        families = select_families(args.families)
+    except ValueError as exc:
+        raise InputError(str(exc)) from exc
+    devsets = [load_set(spec) for spec in args.sets]  # every set is checked before the long run starts
+    args.output.mkdir(parents=True, exist_ok=True)
+    sections = []
+    for devset in devsets:
+        started = time.monotonic()
+        step = args.step or max(1, math.ceil(devset.horizon / 2))
+        results = evaluate_forecast(
+            devset,
+            families,
+            args.origins,
+            step,
+            args.windows,
+            args.n_jobs,
+            args.seed,
+            expensive_cap(args.max_expensive_series),
+            _progress,
+        )
+        if args.keep_stage:
+            for result in results:
+                for name, frame in result.stage.items():
+                    frame.to_parquet(args.output / f"{devset.name}_{result.cutoff.date()}_{name}.parquet", index=False)
+        policy = pd.DataFrame() if args.no_policy else evaluate_policy(devset, seed=args.seed, progress=_progress)
+        report = build_report(devset, results, policy)
+        text = markdown(report) + f"\nEvaluated in {time.monotonic() - started:.0f} s.\n"
+        print(text, flush=True)
+        sections.append(text)
+        report.rolling.to_csv(args.output / f"{devset.name}_rolling.csv", index=False)
+        report.standard.to_csv(args.output / f"{devset.name}_standard.csv", index=False)
+        report.policy.to_csv(args.output / f"{devset.name}_policy.csv", index=False)
+        if not args.no_mlflow:
+            from nova_assets.services.local_stack import embedded_settings
+
+            settings = embedded_settings()
+            uri = os.environ.get("MLFLOW_TRACKING_URI") or settings["MLFLOW_TRACKING_URI"]
+            params = {"families": ",".join(f.name for f in families), "origins": args.origins, "step": step}
+            run_id = log_to_mlflow(report, uri, settings["NOVA_MLFLOW_ARTIFACT_ROOT"], params)
+            print(f"MLflow run {run_id} ({uri})", file=sys.stderr)
+    (args.output / "evaluation.md").write_text("\n".join(sections))
+    print(f"tables written to {args.output}", file=sys.stderr)
     return 0

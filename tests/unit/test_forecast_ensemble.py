@@ -6,8 +6,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from nova_assets.lib.forecasting.backtest import score_windows, summarise
 from nova_assets.lib.forecasting.ensemble import CAPPED_SUFFIX, ENSEMBLE_MODEL, combine, learn_weights
+from nova_assets.lib.forecasting.metrics import score_windows, summarise
 from nova_assets.lib.forecasting.models import FAMILIES, NAIVE_MODEL, ZERO_MODEL, cross_validate
 from tests.unit.forecast_data import history
 
@@ -179,3 +179,42 @@ def test_a_capped_set_that_weights_no_capped_model_is_dropped() -> None:
     weights = learn_weights(backtest, frame, season=7)
     assert weights.by_class["smooth"] == {"Base": pytest.approx(1.0)}
     assert "smooth" + CAPPED_SUFFIX not in weights.by_class
+
+
+def test_an_exact_member_gets_all_the_weight() -> None:
+    """A member that forecasts every window exactly must be the ensemble, whatever the others do."""
+    rng = np.random.default_rng(11)
+    levels = rng.uniform(2, 10, 30)
+    values = {f"S{i}": rng.poisson(level, 80).astype(float) for i, level in enumerate(levels)}
+    frame = history(values)
+    dates = np.sort(frame["ds"].unique())
+    rows = []
+    for cutoff in dates[[49, 59, 69]]:
+        window = frame[(frame["ds"] > cutoff) & (frame["ds"] <= cutoff + pd.Timedelta(days=10))]
+        level = window["unique_id"].map(dict(zip(values, levels, strict=True))).to_numpy()
+        for model, forecast in (
+            ("Exact", window["y"].to_numpy()),
+            ("Level", level),
+            ("High", level * 1.5),
+            ("Noisy", window["y"].to_numpy() + rng.normal(0, 1, len(window))),
+        ):
+            rows.append(window.assign(cutoff=cutoff, model=model, forecast=forecast, demand_class="smooth"))
+    weights = learn_weights(pd.concat(rows, ignore_index=True), frame, season=7)
+    assert weights.by_class["smooth"] == {"Exact": pytest.approx(1.0)}
+    report = weights.report.set_index("demand_class").loc["smooth"]
+    assert report["best_model"] == "Exact" and report["rmsse_ensemble"] == pytest.approx(0.0, abs=1e-12)
+
+
+def test_learned_weights_within_noise_fall_back_to_the_best_member() -> None:
+    """Two members that differ by a hair: mixing them cannot be told apart from noise out of sample."""
+    frame, backtest = _backtest(
+        {
+            "A": lambda level, rng: level,
+            "B": lambda level, rng: level * 1.02,
+        }
+    )
+    weights = learn_weights(backtest, frame, season=7)
+    report = weights.report.set_index("demand_class").loc["smooth"]
+    assert bool(report["fallback"]) and report["choice"] == "single"
+    assert len(weights.by_class["smooth"]) == 1
+    assert abs(report["cv_advantage_z"]) < 2.0

@@ -4,36 +4,67 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from nova_assets.lib.forecasting.backtest import score_windows
 from nova_assets.lib.forecasting.demand_class import SPARSE, DemandClass, classify, sparse_rows
 from nova_assets.lib.forecasting.metrics import (
     aggregate_bias,
     mape,
-    rmsse_scale,
-    seasonal_mae_scale,
-    series_scores,
+    score_windows,
     smape,
+    window_scales,
 )
 from tests.unit.forecast_data import history
 
 
+def _scales(values: list[float], season: int) -> pd.Series:
+    """The MASE/RMSSE scales of one series' whole history (cutoff at its last period)."""
+    frame = history({"A": np.array(values, dtype=float)})
+    keys = pd.DataFrame({"unique_id": ["A"], "cutoff": [frame["ds"].max()]})
+    return window_scales(keys, frame, season).iloc[0]
+
+
+def _window(train: np.ndarray, actual: np.ndarray, forecast: np.ndarray, season: int) -> dict[str, float]:
+    """Scores of one forecast window after `train` (the vectorised code on one series)."""
+    frame = history({"A": np.r_[train, actual]})
+    cutoff = frame["ds"].iloc[len(train) - 1]
+    rows = frame[frame["ds"] > cutoff].assign(cutoff=cutoff, model="M", forecast=forecast)
+    return score_windows(frame, rows, season).iloc[0].to_dict()
+
+
+def _reference_scores(train: np.ndarray, actual: np.ndarray, forecast: np.ndarray, season: int) -> dict[str, float]:
+    """The definitions written out for one series, loop style, as the oracle of the vectorised code."""
+    error = forecast - actual
+    mae_scale = np.mean(np.abs(train[season:] - train[:-season])) if len(train) > season else np.nan
+    nonzero = np.flatnonzero(train)
+    sq_scale = np.mean(np.diff(train[nonzero[0] :]) ** 2) if len(nonzero) and len(train) - nonzero[0] >= 2 else np.nan
+    mean = np.mean(train)
+    return {
+        "mase": np.mean(np.abs(error)) / mae_scale if mae_scale > 0 else np.nan,
+        "rmsse": np.sqrt(np.mean(error**2) / sq_scale) if sq_scale > 0 else np.nan,
+        "smape": smape(actual, forecast),
+        "mape": mape(actual, forecast),
+        "total_demand_error": abs(error.sum()) / (len(error) * mean) if mean > 0 else np.nan,
+        "sum_forecast": forecast.sum(),
+        "sum_actual": actual.sum(),
+    }
+
+
 def test_seasonal_scale_uses_lag_m_differences() -> None:
-    history = np.array([1.0, 2.0, 4.0, 1.0, 2.0, 7.0])
     # |1-1| + |2-2| + |7-4| over 3 differences at lag 3
-    assert seasonal_mae_scale(history, 3) == pytest.approx(1.0)
+    assert _scales([1.0, 2.0, 4.0, 1.0, 2.0, 7.0], 3)["mae_scale"] == pytest.approx(1.0)
+    assert np.isnan(_scales([1.0, 2.0, 4.0], 3)["mae_scale"])  # no lag-3 difference yet
 
 
 def test_rmsse_scale_starts_at_first_nonzero() -> None:
-    history = np.array([0.0, 0.0, 2.0, 0.0, 4.0])
     # diffs from index 2: -2, 4 -> mean of squares 10
-    assert rmsse_scale(history) == pytest.approx(10.0)
+    assert _scales([0.0, 0.0, 2.0, 0.0, 4.0], 1)["sq_scale"] == pytest.approx(10.0)
+    assert np.isnan(_scales([0.0, 0.0, 0.0, 3.0], 1)["sq_scale"])  # one point from the first demand on
 
 
 def test_series_scores_by_hand() -> None:
-    history = np.array([0.0, 2.0, 0.0, 2.0])
+    history_ = np.array([0.0, 2.0, 0.0, 2.0])
     actual = np.array([2.0, 0.0])
     forecast = np.array([1.0, 1.0])
-    scores = series_scores(history, actual, forecast, season=1)
+    scores = _window(history_, actual, forecast, season=1)
     assert scores["mase"] == pytest.approx(1.0 / 2.0)  # MAE 1 over mean |diff| 2
     assert scores["rmsse"] == pytest.approx(np.sqrt(1.0 / 4.0))  # MSE 1 over mean diff² 4 (from index 1)
     assert scores["total_demand_error"] == pytest.approx(0.0)  # totals match: 2 vs 2
@@ -52,10 +83,10 @@ def test_smape_and_mape_only_where_defined() -> None:
 
 
 def test_all_zero_forecast_is_not_rewarded_on_total_demand() -> None:
-    history = np.array([0, 0, 3, 0, 0, 0, 5, 0, 0, 0, 0, 4], dtype=float)
+    history_ = np.array([0, 0, 3, 0, 0, 0, 5, 0, 0, 0, 0, 4], dtype=float)
     actual = np.array([0, 0, 6, 0], dtype=float)
-    zero = series_scores(history, actual, np.zeros(4), season=1)
-    mean = series_scores(history, actual, np.full(4, history.mean()), season=1)
+    zero = _window(history_, actual, np.zeros(4), season=1)
+    mean = _window(history_, actual, np.full(4, history_.mean()), season=1)
     assert zero["mase"] < mean["mase"]  # why MASE alone misleads on intermittent demand
     assert zero["total_demand_error"] > mean["total_demand_error"]
     assert aggregate_bias(zero["sum_forecast"], zero["sum_actual"]) == -1.0
@@ -89,7 +120,12 @@ def test_sparse_rows_agree_with_the_class_of_each_row() -> None:
 
 def test_window_scores_equal_series_scores_of_each_window() -> None:
     rng = np.random.default_rng(0)
-    values = {"A": rng.poisson(3, 60), "B": np.r_[np.zeros(50), rng.poisson(1, 10)], "C": np.zeros(60)}
+    values = {
+        "A": rng.poisson(3, 60),
+        "B": np.r_[np.zeros(50), rng.poisson(1, 10)],
+        "C": np.zeros(60),
+        "D": rng.poisson(0.5, 45),  # starts later: NaN before its first period in the panel
+    }
     frame = history(values)
     rows = []
     for cutoff in frame["ds"].sort_values().unique()[[39, 49]]:
@@ -98,10 +134,10 @@ def test_window_scores_equal_series_scores_of_each_window() -> None:
             rows.append(window.assign(cutoff=cutoff, model=model, forecast=window["y"] * scale + rng.uniform(0, 1)))
     predictions = pd.concat(rows, ignore_index=True)
     scores = score_windows(frame, predictions, season=7).set_index(["unique_id", "model", "cutoff"])
-    assert len(scores) == 3 * 2 * 2
+    assert len(scores) == 4 * 2 * 2
     for (uid, model, cutoff), window in predictions.groupby(["unique_id", "model", "cutoff"]):
         train = frame.loc[(frame["unique_id"] == uid) & (frame["ds"] <= cutoff), "y"].to_numpy()
-        expected = series_scores(train, window["y"].to_numpy(), window["forecast"].to_numpy(), season=7)
+        expected = _reference_scores(train, window["y"].to_numpy(), window["forecast"].to_numpy(), season=7)
         got = scores.loc[(uid, model, cutoff)]
         for name, value in expected.items():
             assert got[name] == pytest.approx(value, nan_ok=True), (uid, model, name)

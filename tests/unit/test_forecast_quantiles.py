@@ -4,7 +4,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from nova_assets.lib.forecasting.backtest import interval_coverage
+from nova_assets.lib.forecasting.metrics import interval_coverage
 from nova_assets.lib.forecasting.quantiles import (
     fit_error_quantiles,
     forecast_quantiles,

@@ -14,10 +14,11 @@ from nova_assets.defs.forecast.families import (
 from nova_assets.defs.history import HISTORY_TABLES, load_history
 from nova_assets.lib.demand_history import cycle_date as last_day
 from nova_assets.lib.forecasting.ensemble import ENSEMBLE_MODEL
+from nova_assets.lib.forecasting.metrics import bias_by_cutoff
 from nova_assets.lib.forecasting.models import FAMILIES
 from nova_assets.lib.forecasting.pipeline import build_ensemble
 from nova_assets.lib.forecasting.serving import EnsembleModel
-from nova_assets.lib.forecasting.tracking import RunRecord, family_model_uris, log_run
+from nova_assets.lib.forecasting.tracking import RunRecord, family_model_uris, log_run, registered_model_name
 from nova_assets.lib.lake_tables import (
     DEMAND_QUANTILES,
     ENSEMBLE_BACKTEST,
@@ -60,32 +61,49 @@ def forecast_ensemble(
     cycle_date = last_day(history["ds"])
     ens = performance.set_index("model").loc[ENSEMBLE_MODEL]
     members = family_model_uris(mlflow.tracking_uri, mlflow.experiment, list(FAMILIES), context.run_id)
-    experiment_id, run_id, model_uri = log_run(
-        mlflow.tracking_uri,
-        mlflow.experiment,
-        mlflow.artifact_root,
-        RunRecord(
-            run_name=f"ensemble {cycle_date}",
-            params={f"weight.{r.demand_class}.{r.model}": round(r.weight, 6) for r in weights.itertuples()}
-            | {"cycle_date": cycle_date},
-            metrics={m: float(ens[m]) for m in ("mase", "rmsse", "bias", "total_demand_error")},
-            tables={"weights": weights, "weight_choice": result.weights.report, "backtest_by_model": performance},
-            tags={
-                "dagster.run_id": context.run_id,
-                "nova.family": "ensemble",
-                "nova.cycle_date": str(cycle_date),
-                "dagster.partition": context.run.tags.get("dagster/partition", ""),
-            },
-            model=EnsembleModel(result.weights.by_class, list(members)),
-            model_artifacts=members,
-        ),
+    by_cutoff = bias_by_cutoff(backtest)
+    fallback_counts = result.fallbacks[result.fallbacks["fallback"] != ""].groupby("fallback").size()
+    record = RunRecord(
+        run_name=f"ensemble {cycle_date}",
+        params={f"weight.{r.demand_class}.{r.model}": round(r.weight, 6) for r in weights.itertuples()}
+        | {"cycle_date": cycle_date},
+        metrics={m: float(ens[m]) for m in ("mase", "rmsse", "bias", "total_demand_error")}
+        | {f"bias.cutoff_{r.cutoff.date()}": r.bias for r in by_cutoff.itertuples()}
+        | {"fallback_items": float(fallback_counts.sum())},
+        tables={
+            "weights": weights,
+            "weight_choice": result.weights.report,
+            "backtest_by_model": performance,
+            "bias_by_cutoff": by_cutoff,
+            "fallbacks": result.fallbacks,
+        },
+        tags={
+            "dagster.run_id": context.run_id,
+            "nova.family": "ensemble",
+            "nova.cycle_date": str(cycle_date),
+            "dagster.partition": context.run.tags.get("dagster/partition", ""),
+        },
+        model=EnsembleModel(result.weights.by_class, list(members)),
+        model_artifacts=members,
+        registered_name=registered_model_name("ensemble"),
+        score=("rmsse", float(ens["rmsse"])),
     )
+    experiment_id, run_id, model_uri = log_run(mlflow.tracking_uri, mlflow.experiment, mlflow.artifact_root, record)
     return dg.MaterializeResult(
         metadata={
             "cycle_date": str(cycle_date),
             "weights": dg.MetadataValue.md(weights.round(3).to_markdown(index=False)),
             "backtest": dg.MetadataValue.md(performance.round(3).to_markdown(index=False)),
             "ensemble_rmsse": float(ens["rmsse"]),
+            # plotted across materializations by the Dagster UI: the aggregate bias cycle by cycle
+            "ensemble_bias": float(ens["bias"]),
+            "bias_by_backtest_cutoff": dg.MetadataValue.md(by_cutoff.round(3).to_markdown(index=False)),
+            "fallbacks": dg.MetadataValue.md(
+                fallback_counts.rename("items").reset_index().to_markdown(index=False)
+                if len(fallback_counts)
+                else "none"
+            ),
+            "champion": record.champion.describe() if record.champion else "",
             "mlflow_run": dg.MetadataValue.url(mlflow.run_url(experiment_id, run_id)),
             "mlflow_run_id": run_id,
             "mlflow_model_uri": model_uri,

@@ -12,13 +12,14 @@ import pandas as pd
 from nova_assets.defs.critical_path import CRITICAL_PATH_TAGS
 from nova_assets.defs.history import HISTORY_TABLES, load_history
 from nova_assets.lib.demand_history import cycle_date as last_day
-from nova_assets.lib.forecasting.backtest import score_windows, summarise
 from nova_assets.lib.forecasting.installed_base import INSTALLED_BASE_FAMILY, MaintenanceInputs, with_inputs
 from nova_assets.lib.forecasting.material_groups import group_history, group_max_series, merge_group_runs
-from nova_assets.lib.forecasting.models import EXPENSIVE_MAX_SERIES, FAMILIES, ModelFamily
+from nova_assets.lib.forecasting.metrics import score_windows, summarise
+from nova_assets.lib.forecasting.models import EXPENSIVE_MAX_SERIES, FAMILIES, ZERO_MODEL, ModelFamily
+from nova_assets.lib.forecasting.panel import DEFAULT_SEASON
 from nova_assets.lib.forecasting.pipeline import FamilyRun, run_family
 from nova_assets.lib.forecasting.serving import FamilyModel, FamilySettings
-from nova_assets.lib.forecasting.tracking import RunRecord, forecast_vs_actual, log_run
+from nova_assets.lib.forecasting.tracking import RunRecord, forecast_vs_actual, log_run, registered_model_name
 from nova_assets.lib.lake_tables import (
     ERP_INSTALLED_BASE,
     ERP_WORK_ORDER_PARTS,
@@ -31,13 +32,14 @@ from nova_assets.lib.lake_tables import (
 from nova_assets.resources import CycleConfig, LakeResource, MlflowResource, lake_deps
 from nova_assets.settings import load_settings
 
-SEASON = 7
-BACKTEST_WINDOWS = 2
+CYCLE_FREQ = "D"  # the cycle forecasts the daily demand table
+SEASON = DEFAULT_SEASON[CYCLE_FREQ]
 N_JOBS = 2
 # A global family uses both cores (OpenMP/BLAS threads): one at a time, or two fight over two cores
 # and both run several times slower. A material group uses one core, so two groups run side by side.
 POOL = "forecast"
 GROUP_N_JOBS = 1
+FAMILY_SCORE = "backtest.rmsse"  # the family's best model: what its registered model's champion is chosen on
 # What the installed_base family reads besides the demand history (lib/forecasting/installed_base)
 MAINTENANCE_INPUTS = (ERP_INSTALLED_BASE, ERP_WORK_ORDERS, ERP_WORK_ORDER_PARTS, WEATHER_DAILY)
 
@@ -74,35 +76,37 @@ def _publish(
         for row in per_model.itertuples()
         for m in ("mase", "rmsse", "bias", "total_demand_error")
     }
-    experiment_id, run_id, model_uri = log_run(
-        mlflow.tracking_uri,
-        mlflow.experiment,
-        mlflow.artifact_root,
-        RunRecord(
-            run_name=f"{run.family} {cycle_date}",
-            params={
-                "family": run.family,
-                "models": ",".join(sorted(forecast["model"].unique())),
-                "horizon_days": cycle.horizon,
-                "season": SEASON,
-                "backtest_windows": BACKTEST_WINDOWS,
-                "n_series": n_series,
-                "material_groups": n_groups,
-                "cycle_date": cycle_date,
-            },
-            metrics=metrics,
-            tables={"backtest_by_model": per_model, "backtest_by_item": scores},
-            figures={"forecast_vs_actual": forecast_vs_actual(backtest)},
-            tags={
-                "dagster.run_id": context.run_id,
-                "nova.family": run.family,
-                "dagster.partition": context.run.tags.get("dagster/partition", ""),
-                "nova.cycle_date": str(cycle_date),
-                "nova.data": "synthetic sample unless an ERP export was loaded",
-            },
-            model=FamilyModel(FamilySettings(run.family, cycle.horizon, SEASON, n_jobs=N_JOBS), run.memo, maintenance),
+    own = per_model[per_model["model"] != ZERO_MODEL]
+    metrics[FAMILY_SCORE] = float(own["rmsse"].min()) if own["rmsse"].notna().any() else float("nan")
+    record = RunRecord(
+        run_name=f"{run.family} {cycle_date}",
+        params={
+            "family": run.family,
+            "models": ",".join(sorted(forecast["model"].unique())),
+            "horizon_days": cycle.horizon,
+            "season": SEASON,
+            "backtest_windows": backtest["cutoff"].nunique(),
+            "n_series": n_series,
+            "material_groups": n_groups,
+            "cycle_date": cycle_date,
+        },
+        metrics=metrics,
+        tables={"backtest_by_model": per_model, "backtest_by_item": scores},
+        figures={"forecast_vs_actual": forecast_vs_actual(backtest)},
+        tags={
+            "dagster.run_id": context.run_id,
+            "nova.family": run.family,
+            "dagster.partition": context.run.tags.get("dagster/partition", ""),
+            "nova.cycle_date": str(cycle_date),
+            "nova.data": "synthetic sample unless an ERP export was loaded",
+        },
+        model=FamilyModel(
+            FamilySettings(run.family, cycle.horizon, SEASON, freq=CYCLE_FREQ, n_jobs=N_JOBS), run.memo, maintenance
         ),
+        registered_name=registered_model_name(run.family),
+        score=(FAMILY_SCORE, metrics[FAMILY_SCORE]),
     )
+    experiment_id, run_id, model_uri = log_run(mlflow.tracking_uri, mlflow.experiment, mlflow.artifact_root, record)
     return {
         "cycle_date": str(cycle_date),
         "n_series": n_series,
@@ -112,6 +116,7 @@ def _publish(
         "mlflow_run": dg.MetadataValue.url(mlflow.run_url(experiment_id, run_id)),
         "mlflow_run_id": run_id,
         "mlflow_model_uri": model_uri,
+        "champion": record.champion.describe() if record.champion else "",
     }
 
 
@@ -143,7 +148,7 @@ def _family_asset(family: ModelFamily) -> dg.AssetsDefinition:
         history = load_history(lake)
         maintenance = load_maintenance_inputs(lake) if reads_maintenance else None
         bound = family if maintenance is None else with_inputs(family, maintenance)
-        run = run_family(history, bound, cycle.horizon, SEASON, BACKTEST_WINDOWS, N_JOBS)
+        run = run_family(history, bound, cycle.horizon, SEASON, n_jobs=N_JOBS, freq=CYCLE_FREQ)
         metadata = _publish(context.op_execution_context, lake, mlflow, cycle, history, run, 1, maintenance)
         if maintenance is not None and run.forecast.empty:
             metadata["not_applicable"] = "no installed base, work orders or enough failures to forecast parts from"
@@ -171,8 +176,8 @@ def _group_op(family: ModelFamily, group: int, n_groups: int) -> dg.OpDefinition
             family,
             cycle.horizon,
             SEASON,
-            BACKTEST_WINDOWS,
-            GROUP_N_JOBS,
+            n_jobs=GROUP_N_JOBS,
+            freq=CYCLE_FREQ,
             max_series=group_max_series(EXPENSIVE_MAX_SERIES, n_groups),
         )
         forecast, backtest, memo = family_group_tables(family.name, group)

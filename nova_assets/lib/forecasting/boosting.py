@@ -1,32 +1,39 @@
-"""Global gradient boosting (LightGBM and XGBoost): one model across every item.
+"""Global gradient boosting (LightGBM and XGBoost): one model across every series of the table.
 
 Design (documented choices):
-- Scale: every sample is divided by its series' mean non-zero demand known at the sample's origin
-  (panel.origin_scales), so one model serves items selling 1 or 1,000 units without seeing the
-  future through the scale; forecasts are multiplied back.
-- Direct multi-horizon with the horizon as a feature: a training row is (item, target period t,
-  horizon h drawn at random in 1..H) whose features are computed at the origin t - h only: the
-  last values, rolling means and non-zero shares, periods since the last demand, the values of the
-  same season position that are already known at the origin, the calendar of t and h itself. One
-  model then forecasts every step from the real history, without feeding its own means back as
-  lags (which distorts the zero/non-zero features of intermittent series in a recursive scheme).
+- Direct multi-horizon: a training row is (series, origin o, step h) with target y[o + h]; its
+  features are computed from the series' data up to o only, h is itself a feature, and one model
+  forecasts every step from the real history (no own forecasts fed back as lags).
+- Scale: targets and demand-valued features are divided by the series' mean demand up to the
+  origin, so one model serves items selling 1 or 1,000 units without
+  seeing the future through the scale; forecasts are multiplied back. A series without demand
+  before an origin gives no training row there (it is routed to the baseline anyway).
+- Features from the table's own frequency (PERIODS_PER_YEAR, the season): the last values
+  (one season, at most MAX_LAGS), rolling means, shares of periods with demand and mean demand
+  sizes over windows of a month to two years of that frequency, the intermittency statistics of
+  the whole history (average inter-demand interval, CV^2 of sizes, periods since the last demand
+  and since the first observation, demands so far), the same-season values known at the origin,
+  the calendar of the target period, and the exogenous regressors of the target period when the
+  FitSpec carries them (nothing is invented where there are none).
 - Tweedie objective: non-negative, zero-inflated targets; forecasts are means.
-- Fixed seeds; training targets from the last RECENT_SEASONS seasons, at most MAX_TRAIN_ROWS of
-  them drawn at random across all series (the cost grows with the rows, and rows drawn from all
-  series keep every series represented). Each booster runs on one thread and with n_jobs >= 2 the
-  two train side by side: on the 2-core target machine one OpenMP thread per model is faster than
-  two threads per model, and the two models keep both cores busy (measurements: docs/benchmarks.md).
+- Fixed seeds; training rows drawn at random across every series from targets of the last
+  RECENT_YEARS years (at least MIN_RECENT_PERIODS periods), at most MAX_TRAIN_ROWS: several
+  steps per (series, target) when the table is small, one when it is large. Each booster runs
+  on one thread and with n_jobs >= 2 the two train side by side: on the 2-core target machine one
+  OpenMP thread per model is faster than two threads per model, and the two models keep both
+  cores busy (measurements: docs/benchmarks.md).
 """
 
 from __future__ import annotations
 
+import math
 from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
-from nova_assets.lib.forecasting.panel import FitSpec, Panel, future_dates, long_forecast
+from nova_assets.lib.forecasting.panel import PERIODS_PER_YEAR, FitSpec, Panel, future_dates, long_forecast
 from nova_assets.lib.sources.holidays_calendar import build_holidays
 
 if TYPE_CHECKING:
@@ -34,9 +41,12 @@ if TYPE_CHECKING:
     import xgboost as xgb
 
 MAX_TRAIN_ROWS = 400_000
-RECENT_SEASONS = 104  # training targets from the last two years of daily data (weekly/monthly: all of it)
-SEASONAL_LAGS = 4  # same-position values of the last four seasons known at the origin
-TWEEDIE_POWER = 1.2
+RECENT_YEARS = 2
+MIN_RECENT_PERIODS = 60
+MAX_LAGS = 14
+WINDOW_YEARS = (1 / 12, 1 / 4, 1 / 2, 1, 2)  # rolling windows as fractions of a year of the table's frequency
+SEASONAL_LAGS = 2  # same-position values of the last two seasons known at the origin
+TWEEDIE_POWER = 1.5  # LightGBM's default: the middle of the compound Poisson-gamma range
 N_TREES = 300
 LEARNING_RATE = 0.05
 
@@ -44,31 +54,32 @@ LEARNING_RATE = 0.05
 def forecast(history: pd.DataFrame, classes: pd.Series, spec: FitSpec) -> pd.DataFrame:
     """Long frame with a LightGBM and an XGBoost forecast for every series of `history`."""
     panel = Panel.from_history(history)
-    y = panel.values
-    n, periods = y.shape
-    scale = panel.origin_scales()
+    n, periods = panel.values.shape
     dates = panel.dates.append(future_dates(panel.dates[-1], spec.horizon, spec.freq))
-    features = _Features(y, scale, _calendar(dates, spec.freq), spec.season)
+    features = _Features(panel, _calendar(dates, spec.freq), _exogenous(dates, spec.regressors), spec)
 
     rng = np.random.default_rng(spec.seed)
-    first = max(1, periods - RECENT_SEASONS * spec.season)
-    rows, targets = np.meshgrid(np.arange(n), np.arange(first, periods), indexing="ij")
+    recent = max(MIN_RECENT_PERIODS, math.ceil(RECENT_YEARS * PERIODS_PER_YEAR[spec.freq]))
+    rows, targets = np.meshgrid(np.arange(n), np.arange(max(1, periods - recent), periods), indexing="ij")
     rows, targets = rows.ravel(), targets.ravel()
+    draws = max(1, min(spec.horizon, MAX_TRAIN_ROWS // max(len(rows), 1)))
+    rows, targets = np.repeat(rows, draws), np.repeat(targets, draws)
     steps = rng.integers(1, spec.horizon + 1, size=len(rows))
-    keep = targets - steps >= 0
+    origins = targets - steps
+    keep = origins >= 0
     rows, targets, steps = rows[keep], targets[keep], steps[keep]
-    keep = ~np.isnan(y[rows, targets]) & np.isfinite(scale[rows, targets - steps])  # demand seen before the origin
+    keep = ~np.isnan(panel.values[rows, targets]) & (features.scale[rows, targets - steps] > 0)
     rows, targets, steps = rows[keep], targets[keep], steps[keep]
     if len(rows) > MAX_TRAIN_ROWS:  # a seeded sample across every series and period
         pick = np.sort(rng.choice(len(rows), MAX_TRAIN_ROWS, replace=False))
         rows, targets, steps = rows[pick], targets[pick], steps[pick]
-    x_train = features.design(rows, targets, steps)
-    y_train = y[rows, targets] / scale[rows, targets - steps]
+    x_train = features.design(rows, targets - steps, steps)
+    y_train = panel.values[rows, targets] / features.scale[rows, targets - steps]
 
     rows = np.repeat(np.arange(n), spec.horizon)
     steps = np.tile(np.arange(1, spec.horizon + 1), n)
-    x_future = features.design(rows, periods - 1 + steps, steps)
-    last_scale = np.nan_to_num(scale[:, -1])  # only no-demand series lack one; they are routed away
+    x_future = features.design(rows, np.full(len(rows), periods - 1), steps)
+    last_scale = np.nan_to_num(features.scale[:, -1])  # no demand yet: forecast zero
 
     def fit_predict(model: lgb.LGBMRegressor | xgb.XGBRegressor) -> np.ndarray:
         if len(y_train) == 0 or not np.any(y_train > 0):
@@ -94,7 +105,7 @@ def _models(spec: FitSpec) -> dict[str, lgb.LGBMRegressor | xgb.XGBRegressor]:
             learning_rate=LEARNING_RATE,
             num_leaves=15,
             min_child_samples=200,
-            reg_lambda=10.0,
+            reg_lambda=1.0,
             subsample=0.8,
             subsample_freq=1,
             colsample_bytree=0.8,
@@ -110,8 +121,8 @@ def _models(spec: FitSpec) -> dict[str, lgb.LGBMRegressor | xgb.XGBRegressor]:
             n_estimators=N_TREES,
             learning_rate=LEARNING_RATE,
             max_depth=4,
-            min_child_weight=5.0,
-            reg_lambda=10.0,
+            min_child_weight=20.0,
+            reg_lambda=1.0,
             subsample=0.8,
             colsample_bytree=0.8,
             tree_method="hist",
@@ -121,77 +132,91 @@ def _models(spec: FitSpec) -> dict[str, lgb.LGBMRegressor | xgb.XGBRegressor]:
     }
 
 
-def _windows(season: int) -> list[int]:
-    return sorted({max(2, season), 4 * season, 12 * season})
+def frequency_windows(freq: str, season: int) -> list[int]:
+    """Rolling windows (periods) of the table's frequency: a month, a quarter, half a year, one and
+    two years, and the season; at least two periods each."""
+    year = PERIODS_PER_YEAR[freq]
+    windows = {max(2, math.ceil(year * f)) for f in WINDOW_YEARS}
+    if season > 1:
+        windows.add(season)
+    return sorted(windows)
 
 
 class _Features:
-    """Feature rows for (series, target period, horizon) triples, from data up to the origin only.
+    """Feature rows for (series, origin, step) triples, from data up to the origin only.
 
-    Demand-valued features (last values, rolling means and sizes, same-season values) are divided
-    by the origin's scale; shares of periods with demand and periods since the last one are not."""
+    Built from cumulative sums over the panel, so a feature of any origin is two look-ups and no
+    (series x period x feature) array is held. Demand-valued features are divided by the origin's
+    scale; shares, intervals and counts are not."""
 
-    def __init__(self, y: np.ndarray, scale: np.ndarray, calendar: np.ndarray, season: int) -> None:
-        self.y, self.scale, self.calendar, self.season = y, scale, calendar, season
+    def __init__(self, panel: Panel, calendar: np.ndarray, exogenous: np.ndarray | None, spec: FitSpec) -> None:
+        y = panel.values
+        n, periods = y.shape
+        self.y, self.calendar, self.exogenous, self.season = y, calendar, exogenous, spec.season
+        self.lags = min(MAX_LAGS, max(3, spec.season))
+        self.windows = frequency_windows(spec.freq, spec.season)
         observed = ~np.isnan(y)
         filled = np.nan_to_num(y)
-        positive = (filled > 0).astype(float)
-        levels = [_shift(y, k) for k in range(max(3, min(season, 14)))]
-        cum = {
-            name: np.concatenate([np.zeros((len(y), 1)), np.cumsum(a, axis=1)], axis=1)
-            for name, a in (("sum", filled), ("count", observed.astype(float)), ("nonzero", positive))
+        positive = filled > 0
+
+        def cumulative(values: np.ndarray) -> np.ndarray:  # C[:, o + 1] sums columns 0..o
+            return np.concatenate([np.zeros((n, 1)), np.cumsum(values, axis=1)], axis=1)
+
+        self.cum = {
+            "sum": cumulative(filled),
+            "count": cumulative(observed.astype(float)),
+            "nonzero": cumulative(positive.astype(float)),
+            "squares": cumulative(filled**2),
         }
-        shares = []
         with np.errstate(invalid="ignore", divide="ignore"):
-            for window in sorted({max(2, season), 4 * season, 12 * season}):
-                total, count, nonzero = (_window_sum(cum[name], window) for name in ("sum", "count", "nonzero"))
-                levels += [total / count, np.where(nonzero > 0, total / nonzero, np.nan)]
-                shares.append(nonzero / count)
-            levels.append(cum["sum"][:, 1:] / cum["count"][:, 1:])
-        shares.append(_since_last_demand(positive, cap=12 * season))
-        self.levels = np.stack(levels, axis=2).astype(np.float32)
-        self.shares = np.stack(shares, axis=2).astype(np.float32)
+            self.scale = self.cum["sum"][:, 1:] / self.cum["count"][:, 1:]  # mean demand up to each origin
+        index = np.broadcast_to(np.arange(periods), (n, periods))
+        self.last_demand = np.maximum.accumulate(np.where(positive, index, -1), axis=1)
 
-    def design(self, rows: np.ndarray, targets: np.ndarray, steps: np.ndarray) -> np.ndarray:
-        origins = targets - steps
+    def _window(self, name: str, rows: np.ndarray, origins: np.ndarray, window: int) -> np.ndarray:
+        cum = self.cum[name]
+        return cum[rows, origins + 1] - cum[rows, np.maximum(origins + 1 - window, 0)]
+
+    def design(self, rows: np.ndarray, origins: np.ndarray, steps: np.ndarray) -> np.ndarray:
         scale = self.scale[rows, origins]
-        laps = -(-steps // self.season)  # seasons back to the latest same-position value known at the origin
-        seasonal = []
-        for j in range(SEASONAL_LAGS):
-            index = targets - self.season * (laps + j)
-            seasonal.append(np.where(index >= 0, self.y[rows, np.maximum(index, 0)], np.nan))
+        targets = origins + steps
+        columns = []
+        for k in range(self.lags):
+            index = origins - k
+            columns.append(np.where(index >= 0, self.y[rows, np.maximum(index, 0)], np.nan) / scale)
         with np.errstate(invalid="ignore", divide="ignore"):
-            return np.column_stack(
-                [
-                    self.levels[rows, origins] / scale[:, None],
-                    np.column_stack(seasonal) / scale[:, None],
-                    self.shares[rows, origins],
-                    steps,
-                    self.calendar[targets],
-                    np.log(scale),
+            for window in self.windows:
+                total = self._window("sum", rows, origins, window)
+                count = self._window("count", rows, origins, window)
+                nonzero = self._window("nonzero", rows, origins, window)
+                columns += [
+                    total / count / scale,
+                    nonzero / count,
+                    np.where(nonzero > 0, total / nonzero, np.nan) / scale,
                 ]
-            ).astype(np.float32)
-
-
-def _shift(y: np.ndarray, k: int) -> np.ndarray:
-    out = np.full_like(y, np.nan)
-    out[:, k:] = y[:, : y.shape[1] - k]
-    return out
-
-
-def _window_sum(cumulative: np.ndarray, window: int) -> np.ndarray:
-    """Sum over columns o - window + 1 .. o from a cumulative sum with a leading zero column."""
-    ends = np.arange(1, cumulative.shape[1])
-    return cumulative[:, ends] - cumulative[:, np.maximum(ends - window, 0)]
-
-
-def _since_last_demand(positive: np.ndarray, cap: int) -> np.ndarray:
-    out = np.empty_like(positive)
-    since = np.full(len(positive), float(cap))
-    for o in range(positive.shape[1]):
-        since = np.where(positive[:, o] > 0, 0.0, np.minimum(since + 1, cap))
-        out[:, o] = since
-    return out
+            age = self.cum["count"][rows, origins + 1]
+            demands = self.cum["nonzero"][rows, origins + 1]
+            total = self.cum["sum"][rows, origins + 1]
+            mean_size = total / demands
+            size_var = self.cum["squares"][rows, origins + 1] / demands - mean_size**2
+            last = self.last_demand[rows, origins]
+            columns += [
+                age / demands,  # average inter-demand interval
+                np.where(demands > 1, np.maximum(size_var, 0) / mean_size**2, np.nan),  # CV^2 of sizes
+                np.where(last >= 0, origins - last, age),  # periods since the last demand
+                age,
+                np.log1p(demands),
+            ]
+            if self.season > 1:
+                laps = -(-steps // self.season)  # seasons back to the latest same-position value known at the origin
+                for j in range(SEASONAL_LAGS):
+                    index = targets - self.season * (laps + j)
+                    columns.append(np.where(index >= 0, self.y[rows, np.maximum(index, 0)], np.nan) / scale)
+            columns += [steps, np.log(scale)]
+        parts = [np.column_stack(columns), self.calendar[targets]]
+        if self.exogenous is not None:
+            parts.append(self.exogenous[targets])
+        return np.column_stack(parts).astype(np.float32)
 
 
 def _calendar(dates: pd.DatetimeIndex, freq: str) -> np.ndarray:
@@ -204,3 +229,11 @@ def _calendar(dates: pd.DatetimeIndex, freq: str) -> np.ndarray:
     else:
         columns = [dates.month]
     return np.column_stack([np.asarray(c, dtype=float) for c in columns]).astype(np.float32)
+
+
+def _exogenous(dates: pd.DatetimeIndex, regressors: pd.DataFrame | None) -> np.ndarray | None:
+    """(periods, k) regressor values at each period of history and horizon; None without regressors."""
+    if regressors is None:
+        return None
+    table = regressors.assign(ds=pd.to_datetime(regressors["ds"])).set_index("ds").sort_index()
+    return table.reindex(dates).to_numpy(dtype=float)

@@ -1,22 +1,28 @@
 """Ensemble weights learned from the rolling-origin backtest, per demand class.
 
-Objective: the weights (w >= 0, sum(w) = 1) minimise what the backtest reports,
+Objective: RMSSE (M5), the mean over backtest windows (series x cutoff) of each window's root mean
+squared error scaled by the series' own differences. Within a window it is a squared error, the
+strictly consistent score for the mean, so the weights (w >= 0, sum(w) = 1) reward the member
+combination that forecasts the expected demand; it is convex in w and SLSQP solves it on the
+simplex. Aggregate bias is not in the objective: measured on the carparts and AUTO backtests, a
+|bias| term moved weights by 5-30 points of noisy per-cutoff bias while the errors differed by a few
+per cent (issue 14, cause 1); it is reported beside the weights and watched cycle by cycle instead.
 
-    J(w) = MASE(w) / MASE* + RMSSE(w) / RMSSE* + |aggregate bias(w)|
-
-with MASE* and RMSSE* the best single member's values on the same windows. Both error measures
-count equally (the ratios make them commensurable), so the combination does not buy RMSSE with a
-forecast that MASE punishes, or the reverse; the bias term keeps total demand honest. J is convex
-in w; SLSQP solves it from several starts (the dimension is the number of members).
-
-Guarding against a combination that only looks good in-sample: the choice between "learned
-combination" and "best single model" is made out of sample, by cross-fitting over the backtest
-windows (learn on the other cutoffs, score on this one; on the other half of the series when there
-is one cutoff). The combination is kept only if it beats the best single model there; otherwise the
-best single model (by J on all windows) gets weight 1. (The optimum itself may be a single model:
-the report's `choice` says which it is.) Either way the in-sample J of the final
-weights is never above the best single model's. Classes with too few windows borrow the windows of
-the other modelled classes; SHORT and NO_DEMAND series get the seasonal naive baseline.
+The learned weights must earn their place out of sample. Cross-fitting over the backtest's cutoffs
+(learn on the other cutoffs, score on this one; on the other half of the series when there is one
+cutoff) scores, on every held-out window:
+- the best single member of the training folds,
+- the learned weights shrunk toward equal weights, w = lam * learned + (1 - lam) * equal, for each
+  lam of SHRINKAGE_GRID (lam = 0 is the simple average, lam = 1 the learned weights alone).
+The lam with the lowest held-out RMSSE among those whose weights, learned on all windows, are not
+worse than the best single member there is kept, and the combination is used only if its held-out
+advantage over the best single member is beyond noise: mean paired difference over the held-out
+windows above NOISE_Z standard errors (clustered by series, whose windows are correlated). Otherwise
+the best single member (on all windows) gets weight 1, and the report says the learned weights
+fell back (`fallback`). Finally the in-sample RMSSE of the chosen weights is never above the best
+member's. Classes with too few windows borrow the windows of the other modelled classes; SHORT and
+NO_DEMAND series get the seasonal naive baseline (the mean of a history shorter than a season; zero
+for an item without demand).
 
 Capped members: the per-series models that cost most (Prophet, AutoARIMA) run only on the top
 series by volume (models.EXPENSIVE_MAX_SERIES). Each class then gets two weight sets: one over
@@ -35,13 +41,15 @@ import numpy as np
 import pandas as pd
 from scipy.optimize import minimize
 
-from nova_assets.lib.forecasting.backtest import WINDOW, window_scales
 from nova_assets.lib.forecasting.demand_class import MODELLED, DemandClass
+from nova_assets.lib.forecasting.metrics import WINDOW, ScaledWindows
 from nova_assets.lib.forecasting.models import NAIVE_MODEL, ZERO_MODEL
 
 ENSEMBLE_MODEL = "Ensemble"
 MIN_CLASS_WINDOWS = 30  # fewer (series x cutoff) windows than this: learn on all modelled classes
 CAPPED_SUFFIX = "+capped"  # weight set of a class's series that the capped models (top by volume) also forecast
+SHRINKAGE_GRID = (0.0, 0.25, 0.5, 0.75, 1.0)  # weight of the learned weights against equal weights
+NOISE_Z = 2.0  # a combination must beat the best member out of sample by this many standard errors
 
 
 @dataclass(frozen=True)
@@ -49,7 +57,7 @@ class LearnedWeights:
     """Weights per demand class plus how they were chosen (logged beside the forecast)."""
 
     by_class: dict[str, dict[str, float]]
-    report: pd.DataFrame  # per class: windows, choice, members, objective and scores of ensemble and best model
+    report: pd.DataFrame  # per class: windows, choice, members, shrinkage, held-out advantage, scores
 
     def table(self) -> pd.DataFrame:
         return pd.DataFrame(
@@ -57,63 +65,80 @@ class LearnedWeights:
                 {"demand_class": c, "model": m, "weight": w}
                 for c, weights in self.by_class.items()
                 for m, w in weights.items()
-            ]
+            ],
+            columns=["demand_class", "model", "weight"],
         )
 
 
 @dataclass(frozen=True)
-class _Windows:
-    """Backtest rows of a set of windows with each row's share of its window's MASE and RMSSE."""
+class _Problem:
+    """The backtest rows of one weight set: member forecasts, actuals and the scaled windows."""
 
     x: np.ndarray  # (rows, members) forecasts
     y: np.ndarray  # (rows,) actuals
-    window: np.ndarray  # (rows,) window number
-    mae_weight: np.ndarray  # (rows,) 1 / (seasonal MAE scale x window length); 0 if undefined
-    sq_weight: np.ndarray  # (rows,) 1 / (M5 scale x window length); 0 if undefined
-    n_mase: int  # windows where MASE is defined
-    rmsse_defined: np.ndarray  # (windows,) bool
+    scaled: ScaledWindows
+    series: np.ndarray  # (windows,) series code of each window, to cluster the noise estimate
 
-    def subset(self, rows: np.ndarray) -> _Windows:
-        window = np.unique(self.window[rows], return_inverse=True)[1]
-        defined = np.zeros(window.max() + 1, dtype=bool) if len(window) else np.zeros(0, dtype=bool)
-        np.logical_or.at(defined, window, self.sq_weight[rows] > 0)
-        with_mase = np.unique(window[self.mae_weight[rows] > 0]).size
-        return _Windows(
-            self.x[rows], self.y[rows], window, self.mae_weight[rows], self.sq_weight[rows], with_mase, defined
-        )
+    def subset(self, rows: np.ndarray) -> _Problem:
+        kept = np.unique(self.scaled.window[rows])
+        return _Problem(self.x[rows], self.y[rows], self.scaled.subset(rows), self.series[kept])
+
+    def window_rmsse(self, w: np.ndarray) -> np.ndarray:
+        """(windows,) RMSSE of the forecast x @ w; NaN where undefined."""
+        return self.scaled.rmsse(self.x @ w - self.y)
+
+    def objective(self, w: np.ndarray) -> tuple[float, np.ndarray]:
+        """Mean RMSSE over the defined windows and its (sub)gradient."""
+        r = self.x @ w - self.y
+        per_window = self.scaled.rmsse(r)
+        defined = ~np.isnan(per_window)
+        n = max(int(defined.sum()), 1)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            inverse = np.where(defined & (per_window > 0), 1.0 / per_window, 0.0)[self.scaled.window]
+        gradient = self.x.T @ (r * self.scaled.sq_weight * inverse) / n
+        return float(np.nansum(per_window) / n), gradient
 
     def scores(self, w: np.ndarray) -> tuple[float, float, float]:
-        """MASE, RMSSE (means over the windows where defined) and aggregate bias of forecast x @ w."""
+        """MASE, RMSSE (means over the windows where defined) and aggregate bias of x @ w."""
         r = self.x @ w - self.y
-        n = len(self.rmsse_defined)
-        mase = np.bincount(self.window, np.abs(r) * self.mae_weight, n).sum() / max(self.n_mase, 1)
-        per_window = np.sqrt(np.bincount(self.window, r**2 * self.sq_weight, n))
-        rmsse = per_window[self.rmsse_defined].mean() if self.rmsse_defined.any() else 0.0
+        mase, rmsse = self.scaled.mase(r), self.scaled.rmsse(r)
         total = self.y.sum()
-        return float(mase), float(rmsse), float(r.sum() / total) if total > 0 else 0.0
+        return _mean(mase), _mean(rmsse), float(r.sum() / total) if total > 0 else 0.0
 
-    def objective(self, w: np.ndarray, reference: tuple[float, float]) -> tuple[float, np.ndarray]:
-        """J(w) and its (sub)gradient."""
-        r = self.x @ w - self.y
-        n = len(self.rmsse_defined)
-        per_window = np.sqrt(np.bincount(self.window, r**2 * self.sq_weight, n))
-        mase = np.bincount(self.window, np.abs(r) * self.mae_weight, n).sum() / max(self.n_mase, 1)
-        rmsse = per_window[self.rmsse_defined].mean() if self.rmsse_defined.any() else 0.0
-        total = self.y.sum()
-        bias = r.sum() / total if total > 0 else 0.0
-        with np.errstate(invalid="ignore", divide="ignore"):
-            inverse = np.where(per_window > 0, 1.0 / per_window, 0.0)[self.window]
-        grad_mase = self.x.T @ (np.sign(r) * self.mae_weight) / max(self.n_mase, 1)
-        grad_rmsse = self.x.T @ (r * self.sq_weight * inverse) / max(self.rmsse_defined.sum(), 1)
-        grad_bias = np.sign(bias) * self.x.sum(axis=0) / total if total > 0 else np.zeros_like(w)
-        value = mase / reference[0] + rmsse / reference[1] + abs(bias)
-        return float(value), grad_mase / reference[0] + grad_rmsse / reference[1] + grad_bias
+    def best_single(self) -> int:
+        return int(np.argmin([self.objective(e)[0] for e in np.eye(self.x.shape[1])]))
+
+    def solve(self) -> np.ndarray:
+        """The weights on the simplex with the lowest objective, from equal weights and the best vertex."""
+        k = self.x.shape[1]
+        starts = [np.full(k, 1.0 / k), np.eye(k)[self.best_single()]]
+        best, best_value = starts[1], self.objective(starts[1])[0]
+        for start in starts:
+            result = minimize(
+                self.objective,
+                start,
+                jac=True,
+                method="SLSQP",
+                bounds=[(0.0, 1.0)] * k,
+                constraints=[{"type": "eq", "fun": lambda w: w.sum() - 1.0}],
+                options={"maxiter": 200, "ftol": 1e-10},
+            )
+            w = np.where(result.x > 1e-4, result.x, 0.0)  # drop numerical dust, then renormalise
+            w = w / w.sum() if w.sum() > 0 else start
+            value = self.objective(w)[0]
+            if value < best_value:
+                best, best_value = w, value
+        return best
+
+
+def _mean(values: np.ndarray) -> float:
+    defined = ~np.isnan(values)
+    return float(values[defined].mean()) if defined.any() else float("nan")
 
 
 def learn_weights(backtest: pd.DataFrame, history: pd.DataFrame, season: int) -> LearnedWeights:
     """Per-class weights from a backtest with every family's rows (unique_id, ds, cutoff, y, model,
     forecast, demand_class); `history` provides each window's scales (data up to its cutoff only)."""
-    scales = window_scales(backtest, history, season)
     by_class: dict[str, dict[str, float]] = {
         str(DemandClass.SHORT): {NAIVE_MODEL: 1.0},
         str(DemandClass.NO_DEMAND): {NAIVE_MODEL: 1.0},
@@ -127,26 +152,120 @@ def learn_weights(backtest: pd.DataFrame, history: pd.DataFrame, season: int) ->
         covered = _windows_with(rows, capped)
         if rows[WINDOW].drop_duplicates().shape[0] < MIN_CLASS_WINDOWS:
             rows = modelled
-        learned = _learn(rows, members, scales)
+        learned = _learn(rows, members, history, season)
         by_class[cls] = learned[0] if learned else {NAIVE_MODEL: 1.0}
         if learned:
             reports.append({"demand_class": cls, **learned[1]})
         if capped and covered[WINDOW].drop_duplicates().shape[0] >= MIN_CLASS_WINDOWS:
-            learned = _learn(covered, [*members, *capped], scales)
+            learned = _learn(covered, [*members, *capped], history, season)
             if learned and set(learned[0]) & set(capped):  # else the class's own set serves these rows
                 by_class[cls + CAPPED_SUFFIX] = learned[0]
                 reports.append({"demand_class": cls + CAPPED_SUFFIX, **learned[1]})
     return LearnedWeights(by_class=by_class, report=pd.DataFrame(reports))
 
 
-def _learn(rows: pd.DataFrame, members: list[str], scales: pd.DataFrame) -> tuple[dict[str, float], dict] | None:
+def _learn(
+    rows: pd.DataFrame, members: list[str], history: pd.DataFrame, season: int
+) -> tuple[dict[str, float], dict] | None:
     """Weights of `members` learned on the windows of `rows` where all of them forecast."""
+    if rows.empty or not members:
+        return None
     pivot = rows.pivot_table(index=[*WINDOW, "ds"], columns="model", values="forecast")
     pivot = pivot[[m for m in members if m in pivot.columns]].dropna()
     if pivot.empty:
         return None
     actual = rows.drop_duplicates([*WINDOW, "ds"]).set_index([*WINDOW, "ds"])["y"].reindex(pivot.index)
-    return _choose(list(pivot.columns), _assemble(pivot, actual, scales), _folds(pivot))
+    keys = pivot.index.droplevel("ds").to_frame(index=False)
+    scaled = ScaledWindows.build(keys, history, season)
+    window_keys = keys.drop_duplicates().reset_index(drop=True)
+    problem = _Problem(pivot.to_numpy(float), actual.to_numpy(float), scaled, pd.factorize(window_keys["unique_id"])[0])
+    return _choose(list(pivot.columns), problem, _folds(keys))
+
+
+def _folds(keys: pd.DataFrame) -> list[np.ndarray]:
+    """Held-out rows of each fold: one per cutoff, or two halves of the series with a single cutoff."""
+    cutoffs = keys["cutoff"].to_numpy()
+    if len(np.unique(cutoffs)) >= 2:
+        return [np.flatnonzero(cutoffs == c) for c in np.unique(cutoffs)]
+    ids = keys["unique_id"]
+    first = ids.isin(set(ids.unique()[::2])).to_numpy()
+    return [np.flatnonzero(first), np.flatnonzero(~first)]
+
+
+def _clustered_z(difference: np.ndarray, cluster: np.ndarray) -> tuple[float, float]:
+    """Mean of paired differences and its z-score, the standard error clustered by `cluster`."""
+    defined = ~np.isnan(difference)
+    d, c = difference[defined], cluster[defined]
+    if len(d) < 2:
+        return float(d.mean()) if len(d) else 0.0, 0.0
+    mean = d.mean()
+    totals = np.bincount(pd.factorize(c)[0], d - mean)
+    se = np.sqrt(np.sum(totals**2)) / len(d)
+    return float(mean), float(mean / se) if se > 0 else (np.inf if mean > 0 else 0.0)
+
+
+def _choose(members: list[str], problem: _Problem, folds: list[np.ndarray]) -> tuple[dict[str, float], dict]:
+    k = len(members)
+    identity, equal = np.eye(k), np.full(k, 1.0 / k)
+    single_held: list[np.ndarray] = []
+    combined_held: dict[float, list[np.ndarray]] = {lam: [] for lam in SHRINKAGE_GRID}
+    clusters: list[np.ndarray] = []
+    all_rows = np.arange(len(problem.y))
+    for held_out in folds:
+        train, test = problem.subset(np.setdiff1d(all_rows, held_out)), problem.subset(held_out)
+        if not len(train.y) or not len(test.y):
+            continue
+        learned = train.solve() if k > 1 else identity[0]
+        single_held.append(test.window_rmsse(identity[train.best_single()]))
+        for lam in SHRINKAGE_GRID:
+            combined_held[lam].append(test.window_rmsse(lam * learned + (1 - lam) * equal))
+        clusters.append(test.series)
+    best = problem.best_single()
+    learned = problem.solve() if k > 1 else identity[0]
+    # a shrinkage whose weights are worse than the best member on all windows is never used (the
+    # learned weights themselves, lam = 1, never are: the vertices are on the simplex they minimise over)
+    in_sample_best = problem.objective(identity[best])[0]
+    feasible = [
+        lam for lam in SHRINKAGE_GRID if problem.objective(lam * learned + (1 - lam) * equal)[0] <= in_sample_best
+    ]
+    if single_held and k > 1 and feasible:
+        single = np.concatenate(single_held)
+        held = {lam: np.concatenate(v) for lam, v in combined_held.items()}
+        shrinkage = min(feasible, key=lambda lam: (_mean(held[lam]), -lam))
+        advantage, z = _clustered_z(single - held[shrinkage], np.concatenate(clusters))
+        cv_single, cv_combined = _mean(single), _mean(held[shrinkage])
+    else:
+        shrinkage, advantage, z = 1.0, 0.0, 0.0
+        cv_single = cv_combined = float("nan")
+    combination = shrinkage * learned + (1 - shrinkage) * equal
+    fallback = not z > NOISE_Z
+    weights = identity[best] if fallback else combination
+    if problem.objective(weights)[0] > in_sample_best:  # numerical safety: never above the best member
+        weights = identity[best]
+    choice = "combination" if np.count_nonzero(weights) > 1 else "single"
+    ensemble, single_scores = problem.scores(weights), problem.scores(identity[best])
+    report = {
+        "n_windows": problem.scaled.n_windows,
+        "n_folds": len(single_held),
+        "choice": choice,
+        "fallback": bool(fallback and k > 1),
+        "members": ",".join(members),
+        "best_model": members[best],
+        "shrinkage": shrinkage,
+        "cv_advantage": advantage,
+        "cv_advantage_z": z,
+        "objective_ensemble": problem.objective(weights)[0],
+        "objective_best_model": problem.objective(identity[best])[0],
+        "cv_objective_ensemble": cv_combined,
+        "cv_objective_best_model": cv_single,
+        "mase_ensemble": ensemble[0],
+        "rmsse_ensemble": ensemble[1],
+        "bias_ensemble": ensemble[2],
+        "mase_best_model": single_scores[0],
+        "rmsse_best_model": single_scores[1],
+        "bias_best_model": single_scores[2],
+    }
+    return {m: float(w) for m, w in zip(members, weights, strict=True) if w > 0}, report
 
 
 def combine(predictions: pd.DataFrame, weights: LearnedWeights, keys: list[str]) -> pd.DataFrame:
@@ -169,6 +288,25 @@ def combine(predictions: pd.DataFrame, weights: LearnedWeights, keys: list[str])
     with np.errstate(invalid="ignore", divide="ignore"):
         combined["forecast"] = np.where(combined["weight"] > 0, combined["weighted"] / combined["weight"], fallback)
     return combined.drop(columns=["weighted", "weight"]).assign(model=ENSEMBLE_MODEL)
+
+
+def fallbacks(forecasts: pd.DataFrame, weights: LearnedWeights) -> pd.DataFrame:
+    """Per series (unique_id, demand_class, fallback): how its ensemble forecast was made when it is
+    not its class's learned combination ("" when it is), in words a planner can read."""
+    first = forecasts[forecasts["ds"] == forecasts.groupby("unique_id")["ds"].transform("min")]
+    first = first.assign(weight_set=_weight_sets(first, weights, ["unique_id", "ds"]))
+    present = first.groupby("unique_id")["model"].agg(set)
+    series = first.drop_duplicates("unique_id").set_index("unique_id")[["demand_class", "weight_set"]]
+    reasons = []
+    for uid, row in series.iterrows():
+        if row["demand_class"] == DemandClass.SHORT:
+            reasons.append(f"shorter than a season + 1: {NAIVE_MODEL} (the mean of its history)")
+        elif row["demand_class"] == DemandClass.NO_DEMAND:
+            reasons.append("no demand yet: zero")
+        else:
+            missing = sorted(set(weights.by_class.get(row["weight_set"], {})) - present[uid])
+            reasons.append(f"without {', '.join(missing)}: the other members' weights" if missing else "")
+    return series[["demand_class"]].assign(fallback=reasons).reset_index()
 
 
 def _weight_sets(predictions: pd.DataFrame, weights: LearnedWeights, keys: list[str]) -> np.ndarray:
@@ -201,108 +339,8 @@ def _windows_with(rows: pd.DataFrame, models: list[str]) -> pd.DataFrame:
     return rows[pd.MultiIndex.from_frame(rows[WINDOW]).isin(full)]
 
 
-def _assemble(pivot: pd.DataFrame, actual: pd.Series, scales: pd.DataFrame) -> _Windows:
-    keys = pivot.index.droplevel("ds")
-    window = pd.factorize(keys)[0]
-    per_row = scales.reindex(keys)
-    length = np.bincount(window)[window]
-    with np.errstate(invalid="ignore", divide="ignore"):
-        mae_weight = np.nan_to_num(1.0 / (per_row["mae_scale"].to_numpy() * length), posinf=0.0)
-        sq_weight = np.nan_to_num(1.0 / (per_row["sq_scale"].to_numpy() * length), posinf=0.0)
-    rows = _Windows(
-        pivot.to_numpy(float), actual.to_numpy(float), window, mae_weight, sq_weight, 0, np.zeros(0, dtype=bool)
-    )
-    return rows.subset(np.arange(len(window)))
-
-
 def _complete_members(rows: pd.DataFrame) -> list[str]:
     """Models with a forecast for every window of the class (a family routed away from it has none)."""
     counts = rows.drop_duplicates([*WINDOW, "model"]).groupby("model").size()
     n_windows = len(rows[WINDOW].drop_duplicates())
     return sorted(m for m, n in counts.items() if n == n_windows and m != ZERO_MODEL)
-
-
-def _reference(windows: _Windows, k: int) -> tuple[float, float]:
-    """Best single member's MASE and RMSSE: the units of J."""
-    scores = [windows.scores(np.eye(k)[i]) for i in range(k)]
-    return max(min(s[0] for s in scores), 1e-9), max(min(s[1] for s in scores), 1e-9)
-
-
-def _solve(windows: _Windows) -> np.ndarray:
-    """Minimise J on the simplex, from equal weights and from every vertex; keep the best."""
-    k = windows.x.shape[1]
-    reference = _reference(windows, k)
-    starts = [np.full(k, 1.0 / k), *np.eye(k)]
-    best, best_value = starts[0], np.inf
-    for start in starts:
-        result = minimize(
-            lambda w: windows.objective(w, reference),
-            start,
-            jac=True,
-            method="SLSQP",
-            bounds=[(0.0, 1.0)] * k,
-            constraints=[{"type": "eq", "fun": lambda w: w.sum() - 1.0}],
-            options={"maxiter": 200, "ftol": 1e-10},
-        )
-        w = np.where(result.x > 1e-4, result.x, 0.0)  # drop numerical dust, then renormalise
-        w = w / w.sum() if w.sum() > 0 else start
-        value = windows.objective(w, reference)[0]
-        if value < best_value:
-            best, best_value = w, value
-    return best
-
-
-def _best_single(windows: _Windows, k: int) -> int:
-    reference = _reference(windows, k)
-    return int(np.argmin([windows.objective(np.eye(k)[i], reference)[0] for i in range(k)]))
-
-
-def _folds(pivot: pd.DataFrame) -> list[np.ndarray]:
-    """Held-out rows of each fold: one per cutoff, or two halves of the series with a single cutoff."""
-    cutoffs = pivot.index.get_level_values("cutoff")
-    if cutoffs.nunique() >= 2:
-        return [np.flatnonzero(cutoffs == c) for c in cutoffs.unique()]
-    ids = pivot.index.get_level_values("unique_id")
-    first = np.asarray(ids.isin(set(ids.unique()[::2])))
-    return [np.flatnonzero(first), np.flatnonzero(~first)]
-
-
-def _choose(members: list[str], windows: _Windows, folds: list[np.ndarray]) -> tuple[dict[str, float], dict]:
-    k = len(members)
-    identity = np.eye(k)
-    cv_combination = cv_single = 0.0
-    for held_out in folds:
-        train = windows.subset(np.setdiff1d(np.arange(len(windows.y)), held_out))
-        test = windows.subset(held_out)
-        if not len(train.y) or not len(test.y):
-            continue
-        reference = _reference(test, k)
-        cv_combination += test.objective(_solve(train), reference)[0] * len(test.y)
-        cv_single += test.objective(identity[_best_single(train, k)], reference)[0] * len(test.y)
-    reference = _reference(windows, k)
-    best = _best_single(windows, k)
-    weights = _solve(windows)
-    if (
-        cv_combination > cv_single
-        or windows.objective(weights, reference)[0] > windows.objective(identity[best], reference)[0]
-    ):
-        weights = identity[best]
-    choice = "combination" if np.count_nonzero(weights) > 1 else "single"
-    ensemble, single = windows.scores(weights), windows.scores(identity[best])
-    report = {
-        "n_windows": len(windows.rmsse_defined),
-        "choice": choice,
-        "members": ",".join(members),
-        "best_model": members[best],
-        "objective_ensemble": windows.objective(weights, reference)[0],
-        "objective_best_model": windows.objective(identity[best], reference)[0],
-        "cv_objective_ensemble": cv_combination / len(windows.y),
-        "cv_objective_best_model": cv_single / len(windows.y),
-        "mase_ensemble": ensemble[0],
-        "rmsse_ensemble": ensemble[1],
-        "bias_ensemble": ensemble[2],
-        "mase_best_model": single[0],
-        "rmsse_best_model": single[1],
-        "bias_best_model": single[2],
-    }
-    return {m: float(w) for m, w in zip(members, weights, strict=True) if w > 0}, report

@@ -1,67 +1,246 @@
-"""Forecast accuracy with the public benchmarks' definitions (M4/fev MASE, M5 RMSSE).
+"""Forecast accuracy, computed once for every caller: the backtest scores, the ensemble's objective,
+the evaluation and the reports. Definitions of the public benchmarks:
 
-MASE alone rewards an all-zero forecast on intermittent data, so every report carries RMSSE,
-bias and the error of the total demand over the horizon (what inventory depends on) beside it.
+- MASE (M4/fev): mean |error| over a window / mean |y_t - y_{t-m}| of the series' training data.
+- RMSSE (M5): sqrt(mean squared error / mean squared first difference of the training data from its
+  first non-zero value on).
+- aggregate bias: sum(forecast) / sum(actual) - 1 over a set of windows (the sign says over/under).
+- total-demand error: |sum of errors over the window| / (window length x mean training demand).
+- quantile coverage: share of actuals at or below a forecast quantile.
+
+A "window" is one series' forecast from one cutoff; its scales come from its data up to the cutoff
+only. MASE alone rewards an all-zero forecast on intermittent data, so every report carries RMSSE,
+bias and the total-demand error beside it. Everything is vectorised over (series x cutoff) windows:
+the scales from cumulative sums over the panel, the per-window means by bincount. (utilsforecast's
+losses scale by the whole training frame of a single cutoff and start RMSSE at the first value, not
+the first demand; the M5 definition and per-cutoff scales are why these are our own.)
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
+import pandas as pd
+
+from nova_assets.lib.forecasting.panel import Panel
+from nova_assets.lib.forecasting.quantiles import quantile_column
+
+WINDOW = ["unique_id", "cutoff"]  # one forecast window: a series from one cutoff
+SCALE_COLUMNS = ["mae_scale", "sq_scale", "mean_demand"]
 
 
-def seasonal_mae_scale(history: np.ndarray, season: int) -> float:
-    """Mean absolute seasonal difference of the training series (MASE denominator)."""
-    if len(history) <= season:
-        return float("nan")
-    return float(np.mean(np.abs(history[season:] - history[:-season])))
+def window_scales(windows: pd.DataFrame, history: pd.DataFrame, season: int) -> pd.DataFrame:
+    """MASE and RMSSE denominators and the mean demand of every (unique_id, cutoff) of `windows`,
+    from the series' data up to the cutoff only; indexed by (unique_id, cutoff).
 
+    NaN where undefined: MASE needs more than `season` points, RMSSE two points from the first demand on."""
+    keys = windows[WINDOW].drop_duplicates()
+    if keys.empty:
+        return keys.assign(**{c: pd.Series(dtype=float) for c in SCALE_COLUMNS}).set_index(WINDOW)
+    panel = Panel.from_history(history[history["unique_id"].isin(keys["unique_id"].unique())])
+    y = panel.values
+    observed = ~np.isnan(y)
+    filled = np.nan_to_num(y)
+    n, periods = y.shape
 
-def rmsse_scale(history: np.ndarray) -> float:
-    """Mean squared first difference from the first non-zero observation on (M5)."""
-    nonzero = np.flatnonzero(history)
-    if len(nonzero) == 0 or len(history) - nonzero[0] < 2:
-        return float("nan")
-    return float(np.mean(np.diff(history[nonzero[0] :]) ** 2))
+    def cumulative(values: np.ndarray) -> np.ndarray:  # leading zero column: C[:, c + 1] sums columns 0..c
+        return np.concatenate([np.zeros((n, 1)), np.cumsum(values, axis=1)], axis=1)
 
-
-def series_scores(history: np.ndarray, actual: np.ndarray, forecast: np.ndarray, season: int) -> dict[str, float]:
-    """Scores of one series over one forecast window."""
-    error = forecast - actual
-    mae_scale = seasonal_mae_scale(history, season)
-    sq_scale = rmsse_scale(history)
-    mean_history = float(np.mean(history)) if len(history) else float("nan")
-    with np.errstate(divide="ignore", invalid="ignore"):
-        mase = float(np.mean(np.abs(error)) / mae_scale) if mae_scale > 0 else float("nan")
-        rmsse = float(np.sqrt(np.mean(error**2) / sq_scale)) if sq_scale > 0 else float("nan")
-        total_error = float(abs(error.sum()) / (len(error) * mean_history)) if mean_history > 0 else float("nan")
-    return {
-        "mase": mase,
-        "rmsse": rmsse,
-        "smape": smape(actual, forecast),
-        "mape": mape(actual, forecast),
-        "total_demand_error": total_error,
-        "sum_forecast": float(forecast.sum()),
-        "sum_actual": float(actual.sum()),
+    seasonal = np.zeros_like(filled)
+    seasonal_ok = np.zeros_like(observed)
+    if season < periods:
+        seasonal_ok[:, season:] = observed[:, season:] & observed[:, :-season]
+        seasonal[:, season:] = np.where(seasonal_ok[:, season:], np.abs(filled[:, season:] - filled[:, :-season]), 0)
+    positive = filled > 0
+    first = np.where(positive.any(axis=1), positive.argmax(axis=1), periods)  # first demand
+    step = np.zeros_like(filled)
+    step[:, 1:] = (filled[:, 1:] - filled[:, :-1]) ** 2
+    step[np.arange(periods)[None, :] <= first[:, None]] = 0.0  # differences from the first demand on
+    sums = {
+        "seasonal": cumulative(seasonal),
+        "seasonal_n": cumulative(seasonal_ok.astype(float)),
+        "step": cumulative(step),
+        "y": cumulative(filled),
+        "n": cumulative(observed.astype(float)),
     }
+    row = pd.Index(panel.ids).get_indexer(keys["unique_id"])
+    col = np.searchsorted(panel.dates.to_numpy(), pd.to_datetime(keys["cutoff"]).to_numpy(), side="right")
+    pick = {name: c[row, col] for name, c in sums.items()}
+    after_first = col - 1 - first[row]  # differences from the first demand up to the cutoff
+    with np.errstate(invalid="ignore", divide="ignore"):
+        mae = np.where(pick["seasonal_n"] > 0, pick["seasonal"] / pick["seasonal_n"], np.nan)
+        sq = np.where(after_first >= 1, pick["step"] / np.maximum(after_first, 1), np.nan)
+        mean = np.where(pick["n"] > 0, pick["y"] / pick["n"], np.nan)
+    return keys.assign(mae_scale=mae, sq_scale=sq, mean_demand=mean).set_index(WINDOW)
 
 
-def smape(actual: np.ndarray, forecast: np.ndarray) -> float:
-    """Mean of 2|e| / (|a| + |f|) over the periods where it is defined (not both zero); NaN if none."""
-    denominator = np.abs(actual) + np.abs(forecast)
-    defined = denominator > 0
-    if not defined.any():
-        return float("nan")
-    return float(np.mean(2 * np.abs(forecast - actual)[defined] / denominator[defined]))
+@dataclass(frozen=True)
+class ScaledWindows:
+    """Rows (series x cutoff x period) of forecast windows, each with its share of its window's
+    scaled errors, so MASE and RMSSE of any forecast of these rows are two bincounts.
+
+    Built once per set of windows; the ensemble evaluates many candidate weightings on it."""
+
+    window: np.ndarray  # (rows,) window number 0..n_windows-1
+    mae_weight: np.ndarray  # (rows,) 1 / (MASE scale x window length); 0 where undefined
+    sq_weight: np.ndarray  # (rows,) 1 / (RMSSE scale x window length); 0 where undefined
+    mase_defined: np.ndarray  # (windows,) bool
+    rmsse_defined: np.ndarray  # (windows,) bool
+
+    @classmethod
+    def build(cls, rows: pd.DataFrame, history: pd.DataFrame, season: int) -> ScaledWindows:
+        """`rows`: unique_id, cutoff per forecast row."""
+        window, keys = _windows_of(rows, WINDOW)
+        scales = window_scales(keys, history, season).reindex(pd.MultiIndex.from_frame(keys))
+        return cls.from_scales(window, scales, np.bincount(window, minlength=len(keys)))
+
+    @classmethod
+    def from_scales(cls, window: np.ndarray, scales: pd.DataFrame, length: np.ndarray) -> ScaledWindows:
+        mae, sq = scales["mae_scale"].to_numpy(float), scales["sq_scale"].to_numpy(float)
+        mase_ok, rmsse_ok = mae > 0, sq > 0  # NaN compares False
+        with np.errstate(invalid="ignore", divide="ignore"):
+            mae_weight = np.where(mase_ok, 1.0 / (mae * length), 0.0)[window]
+            sq_weight = np.where(rmsse_ok, 1.0 / (sq * length), 0.0)[window]
+        return cls(window, mae_weight, sq_weight, mase_ok, rmsse_ok)
+
+    def subset(self, rows: np.ndarray) -> ScaledWindows:
+        kept, window = np.unique(self.window[rows], return_inverse=True)
+        return ScaledWindows(
+            window, self.mae_weight[rows], self.sq_weight[rows], self.mase_defined[kept], self.rmsse_defined[kept]
+        )
+
+    @property
+    def n_windows(self) -> int:
+        return len(self.rmsse_defined)
+
+    def mase(self, error: np.ndarray) -> np.ndarray:
+        """(windows,) MASE, NaN where undefined."""
+        value = np.bincount(self.window, np.abs(error) * self.mae_weight, self.n_windows)
+        return np.where(self.mase_defined, value, np.nan)
+
+    def mean_squared_scaled(self, error: np.ndarray) -> np.ndarray:
+        """(windows,) squared RMSSE, NaN where undefined."""
+        value = np.bincount(self.window, error**2 * self.sq_weight, self.n_windows)
+        return np.where(self.rmsse_defined, value, np.nan)
+
+    def rmsse(self, error: np.ndarray) -> np.ndarray:
+        """(windows,) RMSSE, NaN where undefined."""
+        return np.sqrt(self.mean_squared_scaled(error))
 
 
-def mape(actual: np.ndarray, forecast: np.ndarray) -> float:
-    """Mean of |e| / a over the periods with demand (undefined at a = 0); NaN if there are none."""
-    defined = actual > 0
-    if not defined.any():
-        return float("nan")
-    return float(np.mean(np.abs(forecast - actual)[defined] / actual[defined]))
+def _windows_of(rows: pd.DataFrame, keys: list[str]) -> tuple[np.ndarray, pd.DataFrame]:
+    """Window number of each row (by `keys`, in order of first appearance) and the keys of each window."""
+    window = rows.groupby(keys, sort=False).ngroup().to_numpy()
+    return window, rows[keys].drop_duplicates().reset_index(drop=True)
 
 
 def aggregate_bias(sum_forecast: float, sum_actual: float) -> float:
     """sum(forecast) / sum(actual) - 1: the sign says over- or under-forecasting."""
     return sum_forecast / sum_actual - 1.0 if sum_actual > 0 else float("nan")
+
+
+def _smape_terms(actual: np.ndarray, forecast: np.ndarray) -> np.ndarray:
+    """2|e| / (|a| + |f|) per period, NaN where both are zero."""
+    denominator = np.abs(actual) + np.abs(forecast)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(denominator > 0, 2 * np.abs(forecast - actual) / denominator, np.nan)
+
+
+def _mape_terms(actual: np.ndarray, forecast: np.ndarray) -> np.ndarray:
+    """|e| / a per period, NaN where there was no demand."""
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(actual > 0, np.abs(forecast - actual) / actual, np.nan)
+
+
+def _nanmean(values: np.ndarray) -> float:
+    return float(np.mean(values[~np.isnan(values)])) if (~np.isnan(values)).any() else float("nan")
+
+
+def smape(actual: np.ndarray, forecast: np.ndarray) -> float:
+    """Mean of 2|e| / (|a| + |f|) over the periods where it is defined (not both zero); NaN if none."""
+    return _nanmean(_smape_terms(actual, forecast))
+
+
+def mape(actual: np.ndarray, forecast: np.ndarray) -> float:
+    """Mean of |e| / a over the periods with demand (undefined at a = 0); NaN if there are none."""
+    return _nanmean(_mape_terms(actual, forecast))
+
+
+SCORE_COLUMNS = ["mase", "rmsse", "smape", "mape", "total_demand_error", "sum_forecast", "sum_actual"]
+
+
+def score_windows(history: pd.DataFrame, predictions: pd.DataFrame, season: int) -> pd.DataFrame:
+    """One row per unique_id x model x cutoff with SCORE_COLUMNS; `predictions` has unique_id,
+    model, cutoff, y and forecast per forecast period. Scales come only from data up to the cutoff."""
+    keys = ["unique_id", "model", "cutoff"]
+    window, frame = _windows_of(predictions, keys)
+    y, f = predictions["y"].to_numpy(float), predictions["forecast"].to_numpy(float)
+    error = f - y
+    length = np.bincount(window, minlength=len(frame))
+    scales = window_scales(frame, history, season).reindex(pd.MultiIndex.from_frame(frame[WINDOW]))
+    scaled = ScaledWindows.from_scales(window, scales, length)
+
+    def per_window(values: np.ndarray, mean: bool = False) -> np.ndarray:
+        ok = ~np.isnan(values)
+        total = np.bincount(window[ok], values[ok], len(frame))
+        if not mean:
+            return total
+        count = np.bincount(window[ok], minlength=len(frame))
+        with np.errstate(invalid="ignore", divide="ignore"):
+            return np.where(count > 0, total / np.maximum(count, 1), np.nan)
+
+    mean_demand = scales["mean_demand"].to_numpy(float)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        total_error = np.where(mean_demand > 0, np.abs(per_window(error)) / (length * mean_demand), np.nan)
+    return frame.assign(
+        mase=scaled.mase(error),
+        rmsse=scaled.rmsse(error),
+        smape=per_window(_smape_terms(y, f), mean=True),
+        mape=per_window(_mape_terms(y, f), mean=True),
+        total_demand_error=total_error,
+        sum_forecast=per_window(f),
+        sum_actual=per_window(y),
+    )
+
+
+def summarise(window_scores: pd.DataFrame, by: list[str]) -> pd.DataFrame:
+    """Mean scaled errors (over the windows where defined) and aggregate bias of each group."""
+    grouped = window_scores.groupby(by)
+    summary = grouped.agg(
+        mase=("mase", "mean"),
+        rmsse=("rmsse", "mean"),
+        smape=("smape", "mean"),
+        mape=("mape", "mean"),
+        total_demand_error=("total_demand_error", "mean"),
+        sum_forecast=("sum_forecast", "sum"),
+        sum_actual=("sum_actual", "sum"),
+        n_series=("unique_id", "nunique"),
+    ).reset_index()
+    totals = zip(summary["sum_forecast"], summary["sum_actual"], strict=True)
+    summary["bias"] = [aggregate_bias(f, a) for f, a in totals]
+    return summary.replace({np.inf: np.nan})
+
+
+def bias_by_cutoff(backtest: pd.DataFrame) -> pd.DataFrame:
+    """Aggregate bias of the forecasts from each cutoff (cutoff, sum_forecast, sum_actual, bias): a
+    level shift shared by the parts shows as one cutoff's bias moving, whatever the errors do."""
+    totals = backtest.groupby("cutoff", as_index=False).agg(sum_forecast=("forecast", "sum"), sum_actual=("y", "sum"))
+    totals["bias"] = [aggregate_bias(f, a) for f, a in zip(totals["sum_forecast"], totals["sum_actual"], strict=True)]
+    return totals
+
+
+def interval_coverage(actual: pd.DataFrame, quantiles: pd.DataFrame, levels: tuple[float, ...]) -> dict[str, float]:
+    """Share of periods whose demand is at or below each quantile, and of series whose demand over
+    the whole window is at or below its cumulative quantile (what a lead-time buffer must cover)."""
+    merged = quantiles.merge(actual[["unique_id", "ds", "y"]], on=["unique_id", "ds"], how="inner")
+    merged = merged.sort_values(["unique_id", "ds"])
+    merged["cum_y"] = merged.groupby("unique_id")["y"].cumsum()
+    last = merged.groupby("unique_id").tail(1)
+    out = {}
+    for q in levels:
+        out[f"coverage_{quantile_column(q)}"] = float((merged["y"] <= merged[quantile_column(q)]).mean())
+        out[f"coverage_{quantile_column(q, 'cum_')}"] = float(
+            (last["cum_y"] <= last[quantile_column(q, "cum_")]).mean()
+        )
+    return out

@@ -7,6 +7,7 @@ left to the baseline, which covers every series. Outputs are clipped at zero.
 
 from __future__ import annotations
 
+import math
 import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -22,11 +23,15 @@ from nova_assets.lib.forecasting.panel import FitSpec, Panel, future_dates, long
 
 ZERO_MODEL = "Zero"
 NAIVE_MODEL = "SeasonalNaive"
+AVERAGE_MODEL = "HistoricAverage"
 LONG_COLUMNS = ["unique_id", "ds", "model", "forecast", "demand_class"]
 BACKTEST_COLUMNS = ["unique_id", "ds", "cutoff", "y", *LONG_COLUMNS[2:]]
 # Prophet and AutoARIMA, the costliest fits per series (docs/benchmarks.md), fit at most this many
 # series, those with the most demand: at 10,000 items they would otherwise cost more than the whole budget.
 EXPENSIVE_MAX_SERIES = 500
+# Rolling-origin backtest windows the ensemble learns from when the history allows (see plan_windows):
+# more cutoffs make the out-of-sample comparison of members less noisy; each one is a fit of every family.
+MAX_BACKTEST_WINDOWS = 3
 
 Forecaster = Callable[[pd.DataFrame, pd.Series, FitSpec], pd.DataFrame]
 
@@ -42,10 +47,13 @@ class ModelFamily:
     # Fits every series on its own and costs enough to be split into material groups (material_groups);
     # the global models learn across series and the vectorised baseline takes seconds: one step each.
     fans_out: bool = False
+    # Observations a series needs for this family's methods; shorter ones are left to the other members.
+    min_points: int = 1
 
 
 def _baseline(history: pd.DataFrame, classes: pd.Series, spec: FitSpec) -> pd.DataFrame:
-    """Last season repeated (the mean of the history if shorter than a season) and all zeros."""
+    """Last season repeated (the mean of the history if shorter than a season), the historic average,
+    and all zeros."""
     panel = Panel.from_history(history)
     short = max(0, spec.season - panel.values.shape[1])
     last = np.pad(panel.values, ((0, 0), (short, 0)), constant_values=np.nan)[:, -spec.season :]
@@ -54,7 +62,12 @@ def _baseline(history: pd.DataFrame, classes: pd.Series, spec: FitSpec) -> pd.Da
     steps = np.arange(spec.horizon) % spec.season
     naive = np.where(complete[:, None], np.nan_to_num(last)[:, steps], level[:, None])
     dates = future_dates(panel.dates[-1], spec.horizon, spec.freq)
-    return long_forecast(panel.ids, dates, {NAIVE_MODEL: naive, ZERO_MODEL: np.zeros_like(naive)})
+    forecasts = {
+        NAIVE_MODEL: naive,
+        AVERAGE_MODEL: np.repeat(level[:, None], spec.horizon, axis=1),
+        ZERO_MODEL: np.zeros_like(naive),
+    }
+    return long_forecast(panel.ids, dates, forecasts)
 
 
 def _statsforecast(history: pd.DataFrame, models: list, spec: FitSpec) -> pd.DataFrame:
@@ -74,7 +87,7 @@ def _intermittent(history: pd.DataFrame, classes: pd.Series, spec: FitSpec) -> p
 FAMILIES: dict[str, ModelFamily] = {
     "baseline": ModelFamily(
         name="baseline",
-        description="seasonal naive and the all-zero forecast: what any model must beat",
+        description="seasonal naive, historic average and the all-zero forecast: what any model must beat",
         forecaster=_baseline,
         classes=frozenset(DemandClass),
     ),
@@ -89,6 +102,7 @@ FAMILIES: dict[str, ModelFamily] = {
         description="AutoETS on every demand class, AutoARIMA on the smooth/erratic series with most demand",
         forecaster=statistical.forecast,
         fans_out=True,
+        min_points=statistical.MIN_POINTS,
     ),
     "prophet": ModelFamily(
         name="prophet",
@@ -114,6 +128,19 @@ FAMILIES: dict[str, ModelFamily] = {
         classes=frozenset(DemandClass),
     ),
 }
+
+
+def _empty_forecast(history: pd.DataFrame) -> pd.DataFrame:
+    """No rows, typed, so that concatenating it with other families' rows keeps the dtypes."""
+    return pd.DataFrame(
+        {
+            "unique_id": pd.Series(dtype=history["unique_id"].dtype),
+            "ds": pd.Series(dtype="datetime64[ns]"),
+            "model": pd.Series(dtype=object),
+            "forecast": pd.Series(dtype=float),
+            "demand_class": pd.Series(dtype=object),
+        }
+    )
 
 
 def fit_predict(
@@ -144,17 +171,10 @@ def fit_predict(
         max_series=max_series,
     )
     classes = route_classes(history, season)
-    eligible = classes[classes.isin(family.classes)]
-    if eligible.empty:  # typed, so that concatenating it with other families' rows keeps the dtypes
-        return pd.DataFrame(
-            {
-                "unique_id": pd.Series(dtype=history["unique_id"].dtype),
-                "ds": pd.Series(dtype="datetime64[ns]"),
-                "model": pd.Series(dtype=object),
-                "forecast": pd.Series(dtype=float),
-                "demand_class": pd.Series(dtype=object),
-            }
-        )
+    points = history.groupby("unique_id")["y"].size()
+    eligible = classes[classes.isin(family.classes) & (points.reindex(classes.index) >= family.min_points)]
+    if eligible.empty:
+        return _empty_forecast(history)
     long = family.forecaster(history[history["unique_id"].isin(eligible.index)], eligible, spec)
     long["forecast"] = pd.to_numeric(long["forecast"]).fillna(0.0).clip(lower=0.0)
     long["ds"] = pd.to_datetime(long["ds"])
@@ -162,12 +182,39 @@ def fit_predict(
     return long[LONG_COLUMNS].reset_index(drop=True)
 
 
-def backtest_cutoffs(history: pd.DataFrame, horizon: int, n_windows: int) -> list[pd.Timestamp]:
-    """Rolling origins `horizon` periods apart, the last one `horizon` periods before the end."""
+def min_train_periods(horizon: int, season: int) -> int:
+    """The shortest history a backtest window is fitted on: a season and a point, and one horizon."""
+    return max(season + 1, horizon)
+
+
+def plan_windows(periods: int, horizon: int, season: int, n_windows: int | None = None) -> tuple[int, int]:
+    """(windows, step) of the rolling-origin backtest on `periods` periods: the windows end at the
+    last period and start half a horizon apart; without `n_windows`, as many as leave every window
+    `min_train_periods` of history, at most MAX_BACKTEST_WINDOWS (possibly none)."""
+    step = max(1, math.ceil(horizon / 2))
+    room = periods - horizon - min_train_periods(horizon, season)
+    fits = 0 if room < 0 else 1 + room // step
+    if n_windows is None:
+        return min(MAX_BACKTEST_WINDOWS, fits), step
+    if n_windows > fits:
+        raise ValueError(
+            f"{periods} periods cannot hold {n_windows} backtest windows of {horizon} {step} apart after "
+            f"{min_train_periods(horizon, season)} periods of history (at most {fits})"
+        )
+    return n_windows, step
+
+
+def backtest_cutoffs(
+    history: pd.DataFrame, horizon: int, n_windows: int, step: int | None = None
+) -> list[pd.Timestamp]:
+    """Rolling origins `step` (default `horizon`) periods apart, the last one `horizon` periods before the end."""
+    step = step or horizon
     dates = np.sort(history["ds"].unique())
-    if len(dates) <= n_windows * horizon:
+    if n_windows < 1:
+        return []
+    if len(dates) <= (n_windows - 1) * step + horizon:
         raise ValueError(f"{len(dates)} periods cannot hold {n_windows} backtest windows of {horizon}")
-    return [pd.Timestamp(dates[-1 - k * horizon]) for k in range(n_windows, 0, -1)]
+    return [pd.Timestamp(dates[-1 - horizon - k * step]) for k in range(n_windows - 1, -1, -1)]
 
 
 def cross_validate(
@@ -182,8 +229,10 @@ def cross_validate(
     regressors: pd.DataFrame | None = None,
     memo: dict | None = None,
     max_series: int | None = EXPENSIVE_MAX_SERIES,
+    step: int | None = None,
 ) -> pd.DataFrame:
-    """Rolling-origin forecasts: each window is fitted only on data up to its cutoff.
+    """Rolling-origin forecasts: each window is fitted only on data up to its cutoff (`step` periods
+    apart, by default a horizon).
 
     Long frame as fit_predict's, plus cutoff and the actual y (the class is the one at the cutoff).
     The windows run oldest first and share `memo` (a new one if None), so what a family selects on
@@ -191,9 +240,11 @@ def cross_validate(
     """
     memo = {} if memo is None else memo
     windows = []
-    for cutoff in backtest_cutoffs(history, horizon, n_windows):
+    for cutoff in backtest_cutoffs(history, horizon, n_windows, step):
         train = history[history["ds"] <= cutoff]
         forecast = fit_predict(train, family, horizon, season, n_jobs, freq, seed, regressors, memo, max_series)
         actual = history.loc[history["ds"] > cutoff, ["unique_id", "ds", "y"]]
         windows.append(forecast.merge(actual, on=["unique_id", "ds"], how="inner").assign(cutoff=cutoff))
+    if not windows:  # no window fits the history: typed frame without rows
+        windows = [_empty_forecast(history).assign(cutoff=pd.Series(dtype="datetime64[ns]"), y=pd.Series(dtype=float))]
     return pd.concat(windows, ignore_index=True)[BACKTEST_COLUMNS]

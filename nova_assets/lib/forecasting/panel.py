@@ -13,6 +13,15 @@ import pandas as pd
 
 FREQUENCIES = ("D", "W", "M")
 DEFAULT_SEASON = {"D": 7, "W": 52, "M": 12}
+PERIODS_PER_YEAR = {"D": 365.25, "W": 365.25 / 7, "M": 12.0}
+SEASONS_NEEDED = 3  # a seasonal model wants three seasons of history besides the horizon
+
+
+def default_season(freq: str, periods: int, horizon: int) -> int:
+    """The frequency's season (D 7, W 52, M 12) when `periods` hold SEASONS_NEEDED of them besides
+    the horizon, else 1: two years of months cannot tell a yearly cycle from noise."""
+    season = DEFAULT_SEASON[freq]
+    return season if periods - horizon >= SEASONS_NEEDED * season else 1
 
 
 def pandas_freq(freq: str, dates: pd.Series | pd.DatetimeIndex) -> str:

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import multiprocessing
 from collections.abc import Callable, Sequence
-from concurrent.futures import ProcessPoolExecutor
-from itertools import repeat
+from concurrent.futures import FIRST_EXCEPTION, ProcessPoolExecutor, wait
 from typing import TypeVar
 
 Item = TypeVar("Item")
@@ -27,6 +26,10 @@ def map_chunks(
 
     Interleaved (items[i::k]) so that chunks mix long and short series alike. One process: a plain
     call in this one. forkserver: workers never inherit the parent's OpenMP/torch thread state.
+    The workers are ended on every way out of this call: results in hand, a failed chunk, Ctrl-C, or
+    SystemExit (the `nova` commands turn SIGTERM into one), so no fit outlives the command. A worker
+    that dies (killed, out of memory) fails the call instead of leaving it waiting for ever, which a
+    multiprocessing.Pool does.
     """
     if n_jobs <= 1 or len(items) < MIN_PARALLEL_ITEMS:
         if initializer is not None:
@@ -34,6 +37,20 @@ def map_chunks(
         return [fit_many(list(items), settings)]
     k = n_jobs * CHUNKS_PER_JOB
     chunks = [list(items[i::k]) for i in range(k) if items[i::k]]
+    before = set(multiprocessing.active_children())
     context = multiprocessing.get_context("forkserver")
-    with ProcessPoolExecutor(n_jobs, mp_context=context, initializer=initializer) as pool:
-        return list(pool.map(fit_many, chunks, repeat(settings)))
+    pool = ProcessPoolExecutor(n_jobs, mp_context=context, initializer=initializer)
+    try:
+        futures = [pool.submit(fit_many, chunk, settings) for chunk in chunks]
+        done, _ = wait(futures, return_when=FIRST_EXCEPTION)
+        for future in done:
+            if (error := future.exception()) is not None:
+                raise error  # a failed chunk, or BrokenProcessPool when a worker died (killed, out of memory)
+        results = [future.result() for future in futures]
+    except BaseException:
+        pool.shutdown(wait=False, cancel_futures=True)
+        for worker in set(multiprocessing.active_children()) - before:
+            worker.terminate()  # stop the other chunks' fits mid-way
+        raise
+    pool.shutdown()
+    return results

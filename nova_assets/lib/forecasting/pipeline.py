@@ -10,8 +10,8 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from nova_assets.lib.forecasting.backtest import score_windows, summarise
-from nova_assets.lib.forecasting.ensemble import LearnedWeights, combine, learn_weights
+from nova_assets.lib.forecasting.ensemble import LearnedWeights, combine, fallbacks, learn_weights
+from nova_assets.lib.forecasting.metrics import score_windows, summarise
 from nova_assets.lib.forecasting.models import (
     BACKTEST_COLUMNS,
     EXPENSIVE_MAX_SERIES,
@@ -19,10 +19,10 @@ from nova_assets.lib.forecasting.models import (
     ModelFamily,
     cross_validate,
     fit_predict,
+    plan_windows,
 )
 from nova_assets.lib.forecasting.quantiles import QUANTILES, fit_error_quantiles, forecast_quantiles
 
-BACKTEST_WINDOWS = 2
 REQUIRED_FAMILY = "baseline"  # covers every series: the fallback of short and all-zero ones
 
 Progress = Callable[[str], None]
@@ -48,6 +48,7 @@ class EnsembleRun:
     forecast: pd.DataFrame
     performance: pd.DataFrame  # backtest scores per model (the ensemble's with in-sample weights)
     quantiles: pd.DataFrame  # per series and period: p50/p90/p95 and cumulative cum_p50/... (forecast_quantiles)
+    fallbacks: pd.DataFrame  # per series: unique_id, demand_class, fallback ("" if its class's combination)
 
 
 def select_families(names: Sequence[str] | None) -> list[ModelFamily]:
@@ -64,13 +65,14 @@ def run_family(
     family: ModelFamily,
     horizon: int,
     season: int,
-    n_windows: int = BACKTEST_WINDOWS,
+    n_windows: int | None = None,
     n_jobs: int = 2,
     freq: str = "D",
     seed: int = 0,
     max_series: int | None = EXPENSIVE_MAX_SERIES,
 ) -> FamilyRun:
-    """Backtest on `n_windows` rolling origins, then fit on all history and forecast `horizon` periods.
+    """Backtest on `n_windows` rolling origins (default: as many as the history allows, see
+    models.plan_windows), then fit on all history and forecast `horizon` periods.
 
     The final fit reuses what the family selected on the first window (model forms, see statistical)."""
     started = time.monotonic()
@@ -81,6 +83,7 @@ def run_family(
         return FamilyRun(
             family.name, backtest.assign(family=family.name), forecast.assign(family=family.name), 0.0, memo
         )
+    n_windows, step = plan_windows(history["ds"].nunique(), horizon, season, n_windows)
     backtest = cross_validate(
         history,
         family,
@@ -92,6 +95,7 @@ def run_family(
         seed=seed,
         memo=memo,
         max_series=max_series,
+        step=step,
     )
     forecast = fit_predict(
         history, family, horizon, season, n_jobs=n_jobs, freq=freq, seed=seed, memo=memo, max_series=max_series
@@ -127,6 +131,7 @@ def build_ensemble(
         forecast=pd.concat([forecasts, ensemble_forecast], ignore_index=True),
         performance=performance,
         quantiles=forecast_quantiles(history, ensemble_forecast, errors),
+        fallbacks=fallbacks(forecasts, weights),
     )
 
 
@@ -135,7 +140,7 @@ def run_forecast(
     families: Sequence[ModelFamily],
     horizon: int,
     season: int,
-    n_windows: int = BACKTEST_WINDOWS,
+    n_windows: int | None = None,
     n_jobs: int = 2,
     freq: str = "D",
     seed: int = 0,
@@ -144,8 +149,9 @@ def run_forecast(
 ) -> tuple[list[FamilyRun], EnsembleRun]:
     """The whole stage in one process (what the assets do one family per asset)."""
     runs = []
+    windows, step = plan_windows(history["ds"].nunique(), horizon, season, n_windows)
     for i, family in enumerate(families, start=1):
-        progress(f"[{i}/{len(families)}] {family.name}: {n_windows} backtest windows + final fit ...")
+        progress(f"[{i}/{len(families)}] {family.name}: {windows} backtest windows {step} apart + final fit ...")
         run = run_family(history, family, horizon, season, n_windows, n_jobs, freq, seed, max_series)
         progress(f"[{i}/{len(families)}] {family.name}: done in {run.seconds:.1f} s")
         runs.append(run)

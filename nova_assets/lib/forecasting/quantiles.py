@@ -12,7 +12,8 @@ z_q give
 with F the point forecast and sigma the series' standard deviation over all history. The scaled
 errors carry what the point forecast gets wrong (bias, level shifts, zero-inflation), and the
 quantiles are calibrated on the backtest by construction. Lead times beyond the horizon extend the
-forecast at its mean level and reuse z_q(H). Cumulative quantiles never decrease with L.
+forecast at its mean level and reuse z_q(H). Cumulative quantiles never decrease with L. A history
+too short for any backtest window has no errors to learn from: z_q are then the normal quantiles.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+from scipy.stats import norm
 
 QUANTILES = (0.5, 0.9, 0.95)
 MIN_POOL = 200
@@ -77,9 +79,10 @@ def fit_error_quantiles(
         for key in (window["demand_class"].iloc[0], ALL_CLASSES):
             daily.setdefault(key, []).append(error / scale)
             cumulative.setdefault(key, []).append(np.cumsum(error) / (scale * np.sqrt(steps)))
-    if ALL_CLASSES not in daily:
-        raise ValueError("the backtest has no window with varying demand to learn error quantiles from")
     q = np.asarray(quantiles, dtype=float)
+    if ALL_CLASSES not in daily:  # a history too short for any backtest window: normal errors
+        z = norm.ppf(q)
+        return ErrorQuantiles(tuple(quantiles), {ALL_CLASSES: z}, {ALL_CLASSES: z[None, :]})
     pools = {key: np.concatenate(errors) for key, errors in daily.items()}
     return ErrorQuantiles(
         quantiles=tuple(quantiles),

@@ -33,11 +33,15 @@ from nova_assets.lib.forecasting.panel import FitSpec, future_dates
 from nova_assets.lib.forecasting.parallel import map_chunks
 
 ETS_MODEL = "AutoETS"
+# AutoETS estimates no form on fewer points (statsforecast raises "tiny datasets" below 8): shorter
+# series are left to the other families (ModelFamily.min_points).
+MIN_POINTS = 8
 ARIMA_MODEL = "AutoARIMA"
 STAT_MAX_SEASONS = 26
 ARIMA_ORDERS = {"max_p": 2, "max_q": 2, "max_P": 1, "max_Q": 1, "nmodels": 15}
 
 EtsForm = str  # components: error, trend, season, N|D (damped), e.g. "AAAN"
+MEAN_FORM = "mean"  # recorded when not even simple exponential smoothing could be estimated
 ArimaForm = tuple[int, int, int, int, int, int, bool, bool]  # p, d, q, P, D, Q, mean, drift
 
 
@@ -106,17 +110,24 @@ def _fit(task: _Task, spec: FitSpec) -> _Fit:
 
 
 def _ets(y: np.ndarray, spec: FitSpec, form: EtsForm | None, search: str) -> tuple[np.ndarray, EtsForm]:
-    if form is not None:
+    if form is not None and form != MEAN_FORM:
         try:
             model = AutoETS(season_length=spec.season, model=form[:3], damped=form[3] == "D")
             return model.forecast(y=y, h=spec.horizon)["mean"], form
         except Exception:  # the form does not fit the new data (e.g. multiplicative and a zero): search again
             pass
-    model = AutoETS(season_length=spec.season, model=search).fit(y)
-    return model.predict(spec.horizon)["mean"], str(model.model_["components"])
+    for candidates in (search, "ANN"):  # the plain level model when no form of the search can be estimated
+        try:
+            model = AutoETS(season_length=spec.season, model=candidates).fit(y)
+            return model.predict(spec.horizon)["mean"], str(model.model_["components"])
+        except Exception:
+            continue
+    return np.full(spec.horizon, float(np.mean(y))), MEAN_FORM
 
 
-def _arima(y: np.ndarray, spec: FitSpec, form: ArimaForm | None) -> tuple[np.ndarray, ArimaForm]:
+def _arima(y: np.ndarray, spec: FitSpec, form: ArimaForm | None) -> tuple[np.ndarray | None, ArimaForm | None]:
+    """AutoARIMA's forecast and form; (None, None) when no order can be estimated (the series then has
+    no AutoARIMA row and the ensemble spreads its weight over the other members)."""
     if form is not None:
         p, d, q, sp, sd, sq, mean, drift = form
         try:
@@ -130,7 +141,10 @@ def _arima(y: np.ndarray, spec: FitSpec, form: ArimaForm | None) -> tuple[np.nda
             return model.forecast(y=y, h=spec.horizon)["mean"], form
         except Exception:  # not estimable on the new data: search again
             pass
-    model = AutoARIMA(season_length=spec.season, **ARIMA_ORDERS).fit(y)
+    try:
+        model = AutoARIMA(season_length=spec.season, **ARIMA_ORDERS).fit(y)
+    except Exception:
+        return None, None
     p, q, sp, sq, _, d, sd = (int(v) for v in model.model_["arma"])
     coef = model.model_["coef"]
     return model.predict(spec.horizon)["mean"], (p, d, q, sp, sd, sq, "intercept" in coef, "drift" in coef)

@@ -1,0 +1,174 @@
+"""The evaluation's tables (per dev set: models over rolling origins and on the standard split, the
+ensemble's bias origin by origin, the policy grid) as frames, Markdown, and one MLflow run per set."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from nova_assets.lib.evaluation.datasets import DevSet
+from nova_assets.lib.evaluation.policy_grid import POLICIES, summary_line
+from nova_assets.lib.evaluation.runner import ENSEMBLE, MEMBER, REFERENCE, OriginResult
+from nova_assets.lib.forecasting.metrics import score_windows, summarise
+
+EVALUATION_EXPERIMENT = "nova-corrente-evaluation"
+FULL_MEMBER = 0.9  # a member that forecasts at least this share of the series itself competes as a single model
+ROLE_ORDER = {ENSEMBLE: 0, MEMBER: 1, REFERENCE: 2}
+MODEL_COLUMNS = ["role", "model", "mase", "rmsse", "bias", "own_share", "n_series"]
+
+
+@dataclass(frozen=True)
+class SetReport:
+    """Everything printed and logged for one dev set."""
+
+    devset: DevSet
+    rolling: pd.DataFrame  # MODEL_COLUMNS over every origin
+    standard: pd.DataFrame  # MODEL_COLUMNS on the last origin (the standard split)
+    by_origin: pd.DataFrame  # per origin: ensemble and best member's RMSSE and bias, the stage's seconds
+    coverage: pd.DataFrame  # per origin: the ensemble quantiles' coverage
+    choices: pd.DataFrame  # the ensemble's weight choices per origin and class
+    policy: pd.DataFrame
+    errors: list[str]
+
+
+def model_table(predictions: pd.DataFrame, history: pd.DataFrame, season: int) -> pd.DataFrame:
+    """MODEL_COLUMNS per model: scaled errors averaged over (series, origin) windows, bias over all."""
+    scores = summarise(score_windows(history, predictions, season), ["model"])
+    own = predictions.groupby("model").apply(lambda g: g.groupby("unique_id")["own"].any().mean(), include_groups=False)
+    role = predictions.drop_duplicates("model").set_index("model")["role"]
+    table = scores.assign(role=scores["model"].map(role), own_share=scores["model"].map(own))
+    table = table.sort_values(["role", "rmsse"], key=lambda c: c.map(ROLE_ORDER) if c.name == "role" else c)
+    return table[MODEL_COLUMNS].reset_index(drop=True)
+
+
+def build_report(devset: DevSet, results: list[OriginResult], policy: pd.DataFrame) -> SetReport:
+    ok = [r for r in results if r.error is None]
+    predictions = pd.concat([r.predictions for r in results], ignore_index=True)
+    rolling = model_table(predictions, devset.history, devset.season)
+    last = predictions[predictions["cutoff"] == predictions["cutoff"].max()]
+    standard = model_table(last, devset.history, devset.season)
+    origins = []
+    for result in results:
+        table = model_table(result.predictions, devset.history, devset.season).set_index("model")
+        members = table[(table["role"] == MEMBER) & (table["own_share"] >= FULL_MEMBER)].drop(
+            index="Zero", errors="ignore"
+        )
+        best = members["rmsse"].idxmin() if len(members) else None
+        origins.append(
+            {
+                "cutoff": str(result.cutoff.date()),
+                "ensemble_rmsse": table["rmsse"].get("Ensemble", np.nan),
+                "ensemble_bias": table["bias"].get("Ensemble", np.nan),
+                "best_member": best,
+                "best_member_rmsse": members["rmsse"].min() if best else np.nan,
+                "best_member_bias": members.loc[best, "bias"] if best else np.nan,
+                "seconds": round(result.seconds.get("stage", np.nan), 1),
+                "error": result.error or "",
+            }
+        )
+    coverage = pd.DataFrame([{"cutoff": str(r.cutoff.date()), **r.coverage} for r in ok])
+    choices = pd.concat([r.weight_report for r in ok], ignore_index=True) if ok else pd.DataFrame()
+    return SetReport(
+        devset=devset,
+        rolling=rolling,
+        standard=standard,
+        by_origin=pd.DataFrame(origins),
+        coverage=coverage,
+        choices=choices,
+        policy=policy,
+        errors=[r.error for r in results if r.error],
+    )
+
+
+def _md(frame: pd.DataFrame, digits: int = 3) -> str:
+    return frame.round(digits).to_markdown(index=False) if len(frame) else "(none)"
+
+
+def markdown(report: SetReport) -> str:
+    """The set's tables as Markdown, with the setting each was computed with."""
+    s = report.devset
+    kind = "SYNTHETIC sample" if s.synthetic else "real data"
+    n_origins = len(report.by_origin)
+    parts = [
+        f"## {s.name} ({kind}: {s.history['unique_id'].nunique()} series x {s.periods} periods, freq {s.freq}, "
+        f"horizon {s.horizon}, season {s.season})",
+        f"\n### Rolling origins ({n_origins}: {', '.join(report.by_origin['cutoff'])}), mean over series x origin\n",
+        _md(report.rolling),
+        f"\n### Standard split (last {s.horizon} periods held out)\n",
+        _md(report.standard),
+        "\n### Origin by origin\n",
+        _md(report.by_origin),
+    ]
+    if len(report.coverage):
+        parts += ["\n### Ensemble quantile coverage (share of periods / of horizon totals at or below)\n"]
+        parts += [_md(report.coverage)]
+    if len(report.choices):
+        shown = report.choices.copy()
+        shown["cutoff"] = shown["cutoff"].astype(str).str[:10]
+        wanted = (
+            "cutoff",
+            "demand_class",
+            "choice",
+            "fallback",
+            "shrinkage",
+            "cv_advantage_z",
+            "best_model",
+            "n_windows",
+        )
+        columns = [c for c in wanted if c in shown.columns]
+        parts += ["\n### Ensemble weight choice\n", _md(shown[columns])]
+        if "fallback" in shown.columns:
+            learned = shown[shown["members"].str.contains(",")] if "members" in shown.columns else shown
+            parts += [
+                f"\nThe learned weights fell back to the best member (advantage within noise) in "
+                f"{int(learned['fallback'].sum())} of {len(learned)} weight sets.\n"
+            ]
+    if len(report.policy):
+        shown = report.policy.drop(columns=["seconds", "cpu_seconds"], errors="ignore")
+        parts += [
+            "\n### Stock policy (calibrated; whole-history replay; cycle-service and fill-rate targets)\n",
+            _md(shown),
+            f"\n{summary_line(report.policy)}.\n",
+        ]
+    if report.errors:
+        parts += ["\n### Failures\n", *[f"- {e}" for e in report.errors]]
+    return "\n".join(parts) + "\n"
+
+
+def log_to_mlflow(report: SetReport, tracking_uri: str, artifact_root: str, params: dict[str, object]) -> str:
+    """One finished MLflow run per set in EVALUATION_EXPERIMENT; returns its run id."""
+    from nova_assets.lib.forecasting.tracking import RunRecord, log_run
+
+    s = report.devset
+    metrics = {}
+    for name, table in (("rolling", report.rolling), ("standard", report.standard)):
+        for row in table.itertuples():
+            for metric in ("mase", "rmsse", "bias"):
+                metrics[f"{name}.{row.model}.{metric}"] = float(getattr(row, metric))
+    for row in report.by_origin.itertuples():
+        metrics[f"origin.{row.cutoff}.ensemble_bias"] = float(row.ensemble_bias)
+    for row in report.policy.itertuples():
+        for tag in POLICIES.values():
+            key = f"policy.{tag}.L{row.lead_time:g}.{row.measure}{round(row.target * 100)}"
+            metrics[f"{key}.cycle_service_level"] = float(getattr(row, f"{tag}_csl"))
+            metrics[f"{key}.fill_rate"] = float(getattr(row, f"{tag}_fill"))
+            metrics[f"{key}.avg_on_hand"] = float(getattr(row, f"{tag}_on_hand"))
+    tables = {
+        "rolling": report.rolling,
+        "standard_split": report.standard,
+        "by_origin": report.by_origin,
+        "coverage": report.coverage,
+        "weight_choice": report.choices,
+        "policy": report.policy,
+    }
+    record = RunRecord(
+        run_name=f"evaluate {s.name}",
+        params={"set": s.name, "source": s.source, "freq": s.freq, "horizon": s.horizon, "season": s.season} | params,
+        metrics=metrics,
+        tables={k: v for k, v in tables.items() if len(v)},
+        tags={"nova.evaluation_set": s.name, "nova.data": "synthetic" if s.synthetic else "real"},
+    )
+    _, run_id, _ = log_run(tracking_uri, EVALUATION_EXPERIMENT, artifact_root, record)
+    return run_id

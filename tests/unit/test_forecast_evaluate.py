@@ -1,0 +1,105 @@
+"""`nova evaluate`: the stage and the policy on a dev set at rolling origins, one table per set, logged to
+MLflow; bad set specifications are named without a traceback."""
+
+import argparse
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from mlflow.tracking import MlflowClient
+
+from nova_assets.forecast_cli import EXIT_BAD_INPUT, add_forecast_commands
+from nova_assets.lib.evaluation.datasets import default_split, load_set
+from nova_assets.lib.evaluation.policy_grid import policy_grid
+from nova_assets.lib.evaluation.report import EVALUATION_EXPERIMENT
+from nova_assets.lib.evaluation.runner import origins
+from nova_assets.lib.inventory.demand_table import read_long_table, to_matrix
+
+
+def _nova(*argv: str) -> int:
+    parser = argparse.ArgumentParser(prog="nova")
+    add_forecast_commands(parser.add_subparsers(dest="command", required=True))
+    args = parser.parse_args(list(argv))
+    return args.func(args)
+
+
+def _monthly(path: Path, items: int = 16, months: int = 40) -> Path:
+    rng = np.random.default_rng(0)
+    rates = rng.uniform(0.2, 3.0, items)
+    rows = [
+        {"item_id": f"P{i:02d}", "date": d.strftime("%Y-%m-01"), "demand": float(rng.poisson(rate))}
+        for i, rate in enumerate(rates)
+        for d in pd.date_range("2019-01-01", periods=months, freq="MS")
+    ]
+    pd.DataFrame(rows).to_csv(path, index=False)
+    return path
+
+
+def test_default_splits_reproduce_the_eval_readme() -> None:
+    assert default_split(51, "M") == (12, 12)  # carparts: last 12 months, season 12
+    assert default_split(24, "M") == (6, 1)  # AUTO: last 6 months, no season
+    assert default_split(1096, "D") == (30, 7)  # the synthetic sample: the cycle's horizon, weekly season
+
+
+def test_origins_end_with_the_standard_split() -> None:
+    frame = pd.DataFrame({"unique_id": "a", "ds": pd.date_range("2020-01-01", periods=40, freq="MS"), "y": 1.0})
+    cutoffs = origins(frame, horizon=12, n_origins=3, step=6)
+    assert cutoffs[-1] == frame["ds"].iloc[-13]  # the last 12 months held out
+    assert [c.month for c in cutoffs] == [4, 10, 4]
+
+
+def test_evaluate_prints_one_table_per_set_and_logs_it(
+    tmp_path: Path, capsys: pytest.CaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", uri)
+    monkeypatch.setenv("NOVA_MLFLOW_ARTIFACT_ROOT", str(tmp_path / "artifacts"))
+    path = _monthly(tmp_path / "parts.csv")
+    out = tmp_path / "evaluation"
+    code = _nova("evaluate", f"{path}:h=6,m=1", "--origins", "2", "--families", "intermittent", "--output", str(out))
+    assert code == 0
+    printed = capsys.readouterr().out
+    for heading in ("## parts", "### Rolling origins (2", "### Standard split", "### Stock policy", "Ensemble"):
+        assert heading in printed
+    for model in ("ADIDA", "HistoricAverage", "ref:CrostonSBA", "ref:Zero"):
+        assert model in printed
+    standard = pd.read_csv(out / "parts_standard.csv").set_index("model")
+    assert {"Ensemble", "ADIDA", "HistoricAverage", "ref:HistoricAverage", "ref:CrostonSBA"} <= set(standard.index)
+    assert np.isfinite(standard.loc["Ensemble", ["mase", "rmsse", "bias"]].astype(float)).all()
+    # the member and the reference computed on the same series and split agree
+    assert standard.loc["HistoricAverage", "rmsse"] == pytest.approx(standard.loc["ref:HistoricAverage", "rmsse"])
+    policy = pd.read_csv(out / "parts_policy.csv")
+    assert set(policy["lead_time"]) == {1, 2, 3} and set(policy["target"]) == {0.9, 0.95, 0.98}
+    assert set(policy["measure"]) == {"csl", "fill_rate"} and len(policy) == 18
+    # the bench's path (the raw table as `nova policy-backtest` reads it) gives the same figures
+    bench = policy_grid(to_matrix(read_long_table(path), "M"), "M", [2.0], [0.95], ["csl"]).iloc[0]
+    row = policy[(policy["lead_time"] == 2) & (policy["measure"] == "csl") & (policy["target"] == 0.95)].iloc[0]
+    for column in ("project_csl", "project_fill", "project_on_hand", "baseline_csl", "baseline_on_hand"):
+        assert row[column] == pytest.approx(bench[column])
+    client = MlflowClient(uri)
+    experiment = client.get_experiment_by_name(EVALUATION_EXPERIMENT)
+    (run,) = client.search_runs([experiment.experiment_id])
+    assert run.data.params["horizon"] == "6" and run.data.params["season"] == "1"
+    assert "standard.Ensemble.rmsse" in run.data.metrics
+    assert "policy.project.L2.csl95.cycle_service_level" in run.data.metrics
+
+
+@pytest.mark.parametrize(
+    ("spec", "message"),
+    [
+        ("missing.csv", "does not exist"),
+        ("{path}:h=zero", "h='zero' must be a whole number"),
+        ("{path}:q=1", "bad set option"),
+    ],
+)
+def test_bad_sets_are_named(tmp_path: Path, capsys: pytest.CaptureFixture, spec: str, message: str) -> None:
+    path = _monthly(tmp_path / "parts.csv", items=2, months=12)
+    assert _nova("evaluate", spec.format(path=path), "--no-mlflow", "--output", str(tmp_path)) == EXIT_BAD_INPUT
+    assert message in capsys.readouterr().err
+
+
+def test_sets_are_read_with_their_frequency(tmp_path: Path) -> None:
+    devset = load_set(str(_monthly(tmp_path / "parts.csv", items=3, months=30)))
+    assert (devset.freq, devset.horizon, devset.season, devset.synthetic) == ("M", 7, 1, False)
+    assert devset.history["unique_id"].nunique() == 3 and devset.periods == 30

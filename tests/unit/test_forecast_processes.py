@@ -1,0 +1,130 @@
+"""`nova forecast` leaves no process behind: not when it finishes, not when a fit fails, not when it
+is stopped with SIGTERM while its process pool is fitting."""
+
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+import uuid
+from concurrent.futures.process import BrokenProcessPool
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from nova_assets.lib.forecasting.parallel import map_chunks
+
+MARK = "NOVA_PROCESS_TEST_MARK"
+
+
+def _marked(mark: str) -> list[int]:
+    """Live processes whose environment carries `mark` (a pool's workers and forkserver inherit it)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            environ = (entry / "environ").read_bytes()
+            state = (entry / "stat").read_text().rsplit(")", 1)[1].split()[0]
+        except OSError:
+            continue
+        if f"{MARK}={mark}".encode() in environ.split(b"\0") and state != "Z":
+            found.append(int(entry.name))
+    return found
+
+
+def _gone(mark: str, seconds: float = 20.0) -> list[int]:
+    deadline = time.monotonic() + seconds
+    while (alive := _marked(mark)) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    return alive
+
+
+def _demand_csv(path: Path, items: int, months: int) -> Path:
+    rng = np.random.default_rng(0)
+    ids = np.repeat([f"I{i:03d}" for i in range(items)], months)
+    dates = np.tile(pd.date_range("2019-01-01", periods=months, freq="MS").strftime("%Y-%m"), items)
+    pd.DataFrame({"item_id": ids, "month": dates, "demand": rng.poisson(4, len(ids))}).to_csv(path, index=False)
+    return path
+
+
+def _nova_forecast(tmp_path: Path, csv: Path, mark: str) -> subprocess.Popen:
+    command = [sys.executable, "-m", "nova_assets.cli", "forecast", "--input", str(csv), "--freq", "M"]
+    command += ["--horizon", "6", "--families", "statistical", "--n-jobs", "2", "--output", str(tmp_path / "f.csv")]
+    return subprocess.Popen(command, env={**os.environ, MARK: mark}, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+
+
+def test_no_process_outlives_a_finished_forecast(tmp_path: Path) -> None:
+    mark = uuid.uuid4().hex
+    process = _nova_forecast(tmp_path, _demand_csv(tmp_path / "d.csv", items=10, months=24), mark)
+    _, err = process.communicate(timeout=600)
+    assert process.returncode == 0, err.decode()
+    assert _gone(mark) == []
+
+
+def test_no_process_outlives_a_forecast_stopped_with_sigterm(tmp_path: Path) -> None:
+    mark = uuid.uuid4().hex
+    process = _nova_forecast(tmp_path, _demand_csv(tmp_path / "d.csv", items=200, months=36), mark)
+    deadline = time.monotonic() + 300
+    while len(_marked(mark)) < 3 and time.monotonic() < deadline:  # nova, its forkserver and pool workers
+        time.sleep(0.2)
+    assert len(_marked(mark)) >= 3, "the process pool never started"
+    process.send_signal(signal.SIGTERM)
+    process.communicate(timeout=120)
+    assert process.returncode == 128 + signal.SIGTERM
+    assert _gone(mark) == []
+
+
+def _fail_on_b(chunk: list[str], folder: Path) -> list[str]:
+    (folder / f"worker-{os.getpid()}").touch()
+    if "b" in chunk:
+        time.sleep(1)  # the other workers have started their chunks
+        raise RuntimeError("fit failed")
+    time.sleep(60)  # still fitting when the failure arrives
+    return chunk
+
+
+def _alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"
+
+
+def test_a_failed_chunk_ends_the_other_workers(tmp_path: Path) -> None:
+    started = time.monotonic()
+    with pytest.raises(RuntimeError, match="fit failed"):
+        map_chunks(_fail_on_b, list("abcdefghij"), tmp_path, n_jobs=2)
+    assert time.monotonic() - started < 45  # did not wait for the other chunks to finish
+    workers = [int(p.name.removeprefix("worker-")) for p in tmp_path.glob("worker-*")]
+    assert len(workers) == 2
+    deadline = time.monotonic() + 10
+    while any(_alive(pid) for pid in workers) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert not any(_alive(pid) for pid in workers)
+
+
+def _die_on_b(chunk: list[str], folder: Path) -> list[str]:
+    if "b" in chunk:
+        os.kill(os.getpid(), signal.SIGKILL)  # as the kernel's out-of-memory killer would
+    return chunk
+
+
+def test_a_worker_that_dies_fails_the_call_instead_of_hanging(tmp_path: Path) -> None:
+    outcome: list[BaseException] = []
+
+    def call() -> None:
+        try:
+            map_chunks(_die_on_b, list("abcdefghij"), tmp_path, n_jobs=2)
+        except BaseException as error:
+            outcome.append(error)
+
+    caller = threading.Thread(target=call, daemon=True)
+    caller.start()
+    caller.join(timeout=120)
+    assert not caller.is_alive(), "map_chunks waited for ever on a dead worker"
+    assert outcome and isinstance(outcome[0], BrokenProcessPool)

@@ -1,0 +1,98 @@
+"""Any history length gets a forecast: new items with a few points, items without demand, series too
+short for a family's methods and tables too short for any backtest window. No traceback; the
+output says which items got which fallback."""
+
+import argparse
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from nova_assets.forecast_cli import add_forecast_commands
+from nova_assets.lib.forecasting.models import FAMILIES, backtest_cutoffs, cross_validate, fit_predict, plan_windows
+from nova_assets.lib.forecasting.statistical import MIN_POINTS
+from tests.unit.forecast_data import history
+
+
+def _nova(*argv: str) -> int:
+    parser = argparse.ArgumentParser(prog="nova")
+    add_forecast_commands(parser.add_subparsers(dest="command", required=True))
+    args = parser.parse_args(list(argv))
+    return args.func(args)
+
+
+def _table(series: dict[str, np.ndarray]) -> pd.DataFrame:
+    frame = history(series, start="2020-01-01", freq="MS")
+    return pd.DataFrame(
+        {"item_id": frame["unique_id"], "month": frame["ds"].dt.strftime("%Y-%m"), "demand": frame["y"]}
+    )
+
+
+def test_every_item_gets_a_forecast_and_its_fallback_is_named(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    rng = np.random.default_rng(0)
+    series = {f"old-{i}": rng.poisson(3, 40).astype(float) for i in range(8)}
+    series |= {
+        "new": np.array([2.0, 0.0, 4.0]),  # three months: shorter than a season + 1
+        "dead": np.zeros(40),  # never any demand
+        "young": rng.poisson(3, 16).astype(float),  # a season and more, fewer points than AutoETS needs in a window
+    }
+    path = tmp_path / "demand.csv"
+    _table(series).to_csv(path, index=False)
+    out = tmp_path / "forecast.csv"
+    code = _nova(
+        "forecast", "--input", str(path), "--freq", "M", "--horizon", "6", "--season", "12",
+        "--families", "intermittent", "statistical", "--output", str(out),
+    )  # fmt: skip
+    assert code == 0
+    table = pd.read_csv(out).set_index("item_id")
+    assert table.groupby(level=0).size().to_dict() == dict.fromkeys(series, 6)
+    assert np.isfinite(table["ensemble"]).all() and (table["ensemble"] >= 0).all()
+    fallback = table.groupby(level=0)["fallback"].first().fillna("")
+    assert fallback["new"].startswith("shorter than a season + 1")
+    assert table.loc["new", "ensemble"].tolist() == pytest.approx([2.0] * 6)  # the mean of its history
+    assert fallback["dead"] == "no demand yet: zero" and (table.loc["dead", "ensemble"] == 0).all()
+    assert all(fallback[f"old-{i}"] == "" for i in range(8))
+    err = capsys.readouterr().err
+    assert "fallback for 1 item(s) (new): shorter than a season + 1" in err
+    assert "fallback for 1 item(s) (dead): no demand yet: zero" in err
+
+
+def test_a_family_leaves_series_too_short_for_it_to_the_others() -> None:
+    rng = np.random.default_rng(1)
+    frame = history({"long": rng.poisson(4, 30).astype(float), "short": rng.poisson(4, MIN_POINTS - 1).astype(float)})
+    statistical = fit_predict(frame, FAMILIES["statistical"], horizon=3, season=1, freq="D")
+    assert set(statistical["unique_id"]) == {"long"}
+    intermittent = fit_predict(frame, FAMILIES["intermittent"], horizon=3, season=1, freq="D")
+    assert set(intermittent["unique_id"]) == {"long", "short"}
+
+
+def test_a_table_too_short_for_any_backtest_window_still_forecasts(tmp_path: Path) -> None:
+    series = {f"i{i}": np.array([1.0, 3.0, 0.0, 2.0, 4.0]) * (i + 1) for i in range(10)}
+    assert plan_windows(5, 3, 1) == (0, 2)
+    path = tmp_path / "demand.csv"
+    _table(series).to_csv(path, index=False)
+    out = tmp_path / "forecast.csv"
+    assert (
+        _nova("forecast", "--input", str(path), "--freq", "M", "--horizon", "3", "--families", "intermittent",
+              "--output", str(out))
+        == 0
+    )  # fmt: skip
+    table = pd.read_csv(out)
+    assert len(table) == 10 * 3
+    assert np.isfinite(table[["ensemble", "p50", "p90", "p95", "cum_p95"]]).all().all()
+    assert (table["p90"] <= table["p95"]).all()
+
+
+def test_auto_like_tables_with_the_default_windows_do_not_crash() -> None:
+    """AUTO's shape (24 months, last 6 forecast): AutoETS once raised 'tiny datasets' on its first window."""
+    rng = np.random.default_rng(2)
+    frame = history({f"s{i}": rng.poisson(rng.uniform(0.5, 5), 18).astype(float) for i in range(12)}, freq="MS")
+    windows, step = plan_windows(18, 6, 1)
+    assert windows >= 2
+    backtest = cross_validate(
+        frame, FAMILIES["statistical"], horizon=6, season=1, n_windows=windows, freq="M", step=step
+    )
+    series = backtest.groupby("cutoff")["unique_id"].nunique()
+    cutoffs = backtest_cutoffs(frame, 6, windows, step)
+    assert series.reindex(cutoffs, fill_value=0).tolist() == [0] + [12] * (windows - 1)  # 6 points: too few for AutoETS

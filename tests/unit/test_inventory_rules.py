@@ -59,6 +59,12 @@ def test_no_slack_left_means_today() -> None:
     assert evaluate(120, 141.5, 7.4, 0, 7, 10, watch_days=7).action == "COMPRAR 10 unidades hoje"
 
 
+def test_below_the_point_without_a_forecast_stockout_still_says_what_to_buy() -> None:
+    alert = evaluate(2, 3, float("inf"), 0, 7, 4, watch_days=7)
+    assert alert.severity == Severity.ALTO
+    assert alert.action == "COMPRAR 4 unidades (sem ruptura prevista)"
+
+
 @pytest.mark.parametrize(
     ("position", "days_to_pp", "expected"),
     [(160, 3.0, Severity.MEDIO), (160, 7.0, Severity.MEDIO), (160, 7.5, Severity.OK), (1700.5, np.inf, Severity.OK)],

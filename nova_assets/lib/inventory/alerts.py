@@ -49,6 +49,8 @@ def br_number(value: float) -> str:
 
 
 def _within(days: float) -> str:
+    if not math.isfinite(days):  # no demand forecast (a phased-out part, a new one): no date to meet
+        return "(sem ruptura prevista)"
     whole = max(math.floor(days), 0)
     return "hoje" if whole == 0 else f"em até {whole} dia" + ("s" if whole > 1 else "")
 

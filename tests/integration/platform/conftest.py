@@ -19,6 +19,12 @@ from nova_assets.lib.platform import users
 from nova_assets.settings import load_settings
 from tests.integration.conftest import Cycle, copy_cycle
 
+# Materials planned in their own name: a part superseded by another is planned on its successor.
+PLANNED_MATERIALS = (
+    "SELECT count(*) FROM core.materials m"
+    " WHERE NOT EXISTS (SELECT 1 FROM core.materials s WHERE s.supersedes = m.material_id)"
+)
+
 PASSWORD = "senha-de-teste-123"
 ROLES = {"viewer": users.Role.VIEWER, "analyst": users.Role.ANALYST, "admin": users.Role.ADMIN}
 # What a re-run of the cycle after an override must refresh (the rest of the cycle is unchanged).

@@ -16,7 +16,7 @@ from nova_assets.lib.platform.sessions import ALGORITHM, AUDIENCE, ISSUER
 from nova_assets.settings import load_settings
 from nova_assets.web.config import JWT_SECRET_FILE, web_config
 from tests.integration.conftest import CYCLE_HORIZON
-from tests.integration.platform.conftest import PASSWORD, Server
+from tests.integration.platform.conftest import PASSWORD, PLANNED_MATERIALS, Server
 
 LISTS = [
     "/api/v1/alerts",
@@ -73,7 +73,7 @@ def test_every_list_has_the_page_shape_with_rows_from_gold(web_server: Server) -
             body = answer.json()
             assert set(body) == PAGE_KEYS, path
             assert body["total"] >= len(body["items"]) > 0, path
-    n_materials = web_server.cycle.gold("SELECT count(*) FROM core.materials")[0][0]
+    n_materials = web_server.cycle.gold(PLANNED_MATERIALS)[0][0]
     with web_server.as_user("viewer") as client:
         assert client.get("/api/v1/alerts").json()["total"] == n_materials
         states = client.get("/api/v1/geographic/data").json()["items"]

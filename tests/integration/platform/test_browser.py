@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.integration.platform.conftest import PASSWORD, Server
+from tests.integration.platform.conftest import PASSWORD, PLANNED_MATERIALS, Server
 
 CHROMIUM = Path("/usr/bin/chromium")
 SHOTS = Path(__file__).resolve().parents[2] / "artifacts" / "screenshots"
@@ -95,14 +95,15 @@ def test_every_page_renders_with_data(page, web_server: Server) -> None:
     shot(page, "03_mapa_bahia")
 
     page.goto("/alertas")
-    n = web_server.cycle.gold("SELECT count(*) FROM core.materials")[0][0]
-    assert page.locator("table.alerts tbody tr").count() == n
+    planned = web_server.cycle.gold(PLANNED_MATERIALS)[0][0]
+    assert page.locator("table.alerts tbody tr").count() == planned
     assert page.locator("form.act").count() == 0  # a VIEWER sees no acknowledge button
     shot(page, "04_alertas")
 
     page.goto("/materiais")
     page.fill("input[name=q]", "")
-    assert page.locator("table tbody tr").count() == n
+    catalogue = web_server.cycle.gold("SELECT count(*) FROM core.materials")[0][0]
+    assert page.locator("table tbody tr").count() == catalogue
     first = page.locator("table tbody tr td a").first
     material = first.inner_text()
     first.click()

@@ -27,6 +27,7 @@ from nova_assets.lib.forecasting.installed_base import INSTALLED_BASE_FAMILY, Ma
 from nova_assets.lib.forecasting.metrics import score_windows, summarise
 from nova_assets.lib.forecasting.models import FAMILIES, cross_validate, with_maintenance
 from nova_assets.lib.forecasting.panel import regularise
+from nova_assets.lib.maintenance.outlook import phase_out_backtests
 from nova_assets.lib.maintenance.parts_demand import order_parts
 from nova_assets.lib.sample.erp_generator import generate_sample_business
 from nova_assets.lib.sample.period import sample_period
@@ -115,7 +116,10 @@ def main() -> None:
             run["model"] += PLAN
         backtests.append(run)
         print(f"  {family.name}: {args.windows} windows in {time.monotonic() - began:.1f} s", flush=True)
-    backtest = pd.concat(backtests, ignore_index=True)
+    # the members' windows phased out at each cutoff, as the cycle's ensemble takes them
+    backtest = phase_out_backtests(
+        pd.concat(backtests, ignore_index=True), inputs.installed_base, inputs.work_orders, inputs.work_order_parts
+    )
     cutoffs = sorted(backtest["cutoff"].unique())
     learn, score = cutoffs[: -args.score_windows], cutoffs[-args.score_windows :]
     print(f"weights learned on origins {[str(pd.Timestamp(c).date()) for c in learn]}")
@@ -123,9 +127,18 @@ def main() -> None:
 
     for label, origins in (("scored origins", score), (f"all {len(cutoffs)} origins", cutoffs)):
         members = score_windows(history, backtest[backtest["cutoff"].isin(origins)], SEASON)
-        members = members[members["unique_id"].isin(driven)]
+        members["materials"] = np.where(members["unique_id"].isin(driven), "maintenance-driven", "other")
         print(f"Members on the maintenance-driven materials ({label}):")
-        print(summarise(members, ["model"]).sort_values("rmsse").round(3).to_string(index=False) + "\n")
+        print(
+            summarise(members[members["materials"] != "other"], ["model"])
+            .sort_values("rmsse")
+            .round(3)
+            .to_string(index=False)
+            + "\n"
+        )
+        boosting = members[members["model"].str.removesuffix(PLAN).isin(["LightGBM", "XGBoost"])]
+        print(f"Boosting members on the other materials ({label}):")
+        print(summarise(boosting[boosting["materials"] == "other"], ["model"]).round(3).to_string(index=False) + "\n")
 
     planned = backtest["model"].str.endswith(PLAN)
     boosted = backtest["model"].isin(["LightGBM", "XGBoost"])

@@ -8,7 +8,10 @@ import pandas as pd
 import pytest
 
 from nova_assets.lib.forecasting import boosting
-from nova_assets.lib.forecasting.panel import FitSpec
+from nova_assets.lib.forecasting.installed_base import MaintenanceInputs
+from nova_assets.lib.forecasting.models import FAMILIES, with_maintenance
+from nova_assets.lib.forecasting.panel import ADVANCE_DEMAND_COLUMNS, FitSpec
+from tests.unit import maintenance_data
 
 HORIZON = 28
 LEAD_DAYS = 42  # the plan is known six weeks ahead, longer than the horizon
@@ -84,3 +87,18 @@ def test_the_plan_is_read_on_weekly_and_monthly_panels(freq: str, alias: str) ->
     due, _ = features.known_at(rows, np.zeros_like(rows), targets)
     expected = periodic.pivot(index="unique_id", columns="ds", values="y").to_numpy()[rows, targets]
     np.testing.assert_allclose(due[targets < last], expected[targets < last])  # the last period is partial
+
+
+def test_the_cycle_binds_the_preventive_plan_to_the_boosting_family_only_where_there_is_one() -> None:
+    """What the family asset and its MLflow model do (models.with_maintenance): the plan's part lines
+    reach the boosting forecaster; without maintenance tables it forecasts from the history alone."""
+    data = maintenance_data.sample()
+    inputs = MaintenanceInputs(data.installed_base, data.work_orders, data.work_order_parts, maintenance_data.weather())
+    bound = with_maintenance(FAMILIES["gradient_boosting"], inputs).forecaster
+    plan = bound.keywords["advance_demand"]
+    assert list(plan.columns) == ADVANCE_DEMAND_COLUMNS and len(plan) > 0
+    empty = MaintenanceInputs(
+        *(frame.iloc[0:0] for frame in (data.installed_base, data.work_orders, data.work_order_parts)), inputs.weather
+    )
+    assert with_maintenance(FAMILIES["gradient_boosting"], empty).forecaster.keywords["advance_demand"] is None
+    assert with_maintenance(FAMILIES["intermittent"], inputs) is FAMILIES["intermittent"]

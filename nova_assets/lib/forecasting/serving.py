@@ -22,8 +22,8 @@ from mlflow.pyfunc import PythonModel, PythonModelContext
 import mlflow
 import nova_assets
 from nova_assets.lib.forecasting.ensemble import LearnedWeights, combine
-from nova_assets.lib.forecasting.installed_base import MaintenanceInputs, with_inputs
-from nova_assets.lib.forecasting.models import FAMILIES, fit_predict
+from nova_assets.lib.forecasting.installed_base import MaintenanceInputs
+from nova_assets.lib.forecasting.models import FAMILIES, fit_predict, with_maintenance
 
 MODEL_ARTIFACT = "model"
 # Explicit, so MLflow does not spend a minute inferring them: what `predict` imports, at the
@@ -58,8 +58,9 @@ class FamilySettings:
 
 
 class FamilyModel(PythonModel):
-    """One model family with its cycle settings and selected model forms; for the installed_base
-    family, the maintenance tables of its cycle too (the history alone does not say what failed)."""
+    """One model family with its cycle settings and selected model forms; for the families that read
+    plant maintenance (installed_base, gradient_boosting), the maintenance tables of its cycle too
+    (the history alone does not say what failed or what is planned)."""
 
     def __init__(self, settings: FamilySettings, memo: dict, maintenance: MaintenanceInputs | None = None) -> None:
         self.settings = settings
@@ -69,7 +70,9 @@ class FamilyModel(PythonModel):
     def predict(self, context: PythonModelContext | None, model_input: pd.DataFrame, params: dict | None = None):
         s = self.settings
         history = model_input.assign(ds=pd.to_datetime(model_input["ds"]))
-        family = FAMILIES[s.family] if self.maintenance is None else with_inputs(FAMILIES[s.family], self.maintenance)
+        family = (
+            FAMILIES[s.family] if self.maintenance is None else with_maintenance(FAMILIES[s.family], self.maintenance)
+        )
         return fit_predict(
             history, family, s.horizon, s.season, s.n_jobs, s.freq, s.seed, memo=copy.deepcopy(self.memo)
         )  # a copy: every call forecasts the same way

@@ -15,8 +15,6 @@ from nova_assets.lib.maintenance.parts_demand import (
     INSTALLED_BASE_MODEL,
     causal_parts_forecast,
     known_order_parts,
-    maintenance_daily,
-    maintenance_flag,
     order_parts,
     planned_part_lines,
     planned_parts,
@@ -113,31 +111,6 @@ def test_usage_per_order_counts_orders_without_the_part_as_zero() -> None:
     issued = order_parts(orders, parts)
     assert list(issued.columns) == ["material_id", "site_id", "movement_date", "quantity", "work_order_id"]
     assert issued["quantity"].sum() == 6.0
-
-
-def test_maintenance_flag_comes_from_the_plan_known_on_the_day() -> None:
-    orders = pd.DataFrame(
-        {
-            "work_order_id": ["1", "2", "3", "4"],
-            "kind": [PREVENTIVE, PREVENTIVE, PREVENTIVE, CORRECTIVE],
-            "equipment_id": ["E1", "E2", "E3", "E1"],
-            "site_id": ["T1", "T1", "T2", "T1"],
-            "created_date": [date(2025, 1, 1), date(2025, 1, 1), date(2025, 1, 20), date(2025, 1, 3)],
-            "planned_date": [date(2025, 1, 5), date(2025, 1, 5), date(2025, 1, 25), None],
-            "failure_date": [None, None, None, date(2025, 1, 3)],
-            "completion_date": [date(2025, 1, 6), None, None, date(2025, 1, 3)],
-            "status": ["completed", "cancelled", "open", "completed"],
-        }
-    )
-    flags = maintenance_flag(orders, "2025-01-01", "2025-01-31", as_of=None)
-    on = flags[flags["maintenance_flag"] == 1]
-    assert on[["site_id", "date"]].astype(str).values.tolist() == [["T1", "2025-01-05"], ["T2", "2025-01-25"]]
-    assert on["planned_orders"].tolist() == [1, 1]  # the cancelled order does not count
-    seen_on_the_10th = maintenance_flag(orders, "2025-01-01", "2025-01-31", as_of="2025-01-10")
-    assert seen_on_the_10th["maintenance_flag"].sum() == 1  # order 3 was created on the 20th
-    network = maintenance_daily(orders, "2025-01-01", "2025-01-31", as_of=None)
-    assert list(network.columns) == ["date", "towers_in_maintenance", "maintenance_flag"]
-    assert len(network) == 31 and network["maintenance_flag"].sum() == 2
 
 
 def test_planned_part_lines_are_the_preventive_plan_known_from_each_orders_creation() -> None:

@@ -83,7 +83,7 @@ def forecast_ensemble(
             "nova.cycle_date": str(cycle_date),
             "dagster.partition": context.run.tags.get("dagster/partition", ""),
         },
-        model=EnsembleModel(result.weights.by_class, list(members)),
+        model=EnsembleModel(result.weights.by_class, list(members), parts),
         model_artifacts=members,
         registered_name=registered_model_name("ensemble"),
         score=("rmsse", float(ens["rmsse"])),

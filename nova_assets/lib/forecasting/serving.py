@@ -4,7 +4,8 @@ forecasts with the same code and the same choices as the cycle that logged them.
 A model is not a set of fitted weights here: every family refits on the history it is given (that
 is how the cycle forecasts too). What a cycle learns and a reload must keep is logged with it: per
 family, its settings and the model forms it selected on the first backtest window (FitSpec.memo);
-for the ensemble, the weights per demand class and the family models themselves (as artifacts).
+for the ensemble, the weights per demand class, the family models themselves (as artifacts) and the
+maintenance tables its phase-out reads.
 `predict` takes a long history frame (unique_id, ds, y; regular periods) and returns the long
 forecast frame (unique_id, ds, model, forecast, demand_class).
 """
@@ -24,6 +25,7 @@ import nova_assets
 from nova_assets.lib.forecasting.ensemble import LearnedWeights, combine
 from nova_assets.lib.forecasting.installed_base import MaintenanceInputs
 from nova_assets.lib.forecasting.models import FAMILIES, fit_predict, with_maintenance
+from nova_assets.lib.maintenance.outlook import phase_out_members
 
 MODEL_ARTIFACT = "model"
 # Explicit, so MLflow does not spend a minute inferring them: what `predict` imports, at the
@@ -79,11 +81,20 @@ class FamilyModel(PythonModel):
 
 
 class EnsembleModel(PythonModel):
-    """The learned ensemble: the member family models (artifacts) combined with the cycle's weights."""
+    """The learned ensemble: the member family models (artifacts) combined with the cycle's weights.
+    With the cycle's maintenance tables, the members are first phased out as the cycle's ensemble does
+    (outlook.phase_out_members, as of the history's last day), so a part without installed base left is
+    served at zero there too."""
 
-    def __init__(self, weights: dict[str, dict[str, float]], families: list[str]) -> None:
+    def __init__(
+        self,
+        weights: dict[str, dict[str, float]],
+        families: list[str],
+        maintenance: MaintenanceInputs | None = None,
+    ) -> None:
         self.weights = weights
         self.families = families
+        self.maintenance = maintenance
         self.members: dict[str, mlflow.pyfunc.PyFuncModel] = {}
 
     def load_context(self, context: PythonModelContext) -> None:
@@ -91,6 +102,10 @@ class EnsembleModel(PythonModel):
 
     def predict(self, context: PythonModelContext | None, model_input: pd.DataFrame, params: dict | None = None):
         forecasts = pd.concat([self.members[name].predict(model_input) for name in self.families], ignore_index=True)
+        if self.maintenance is not None:
+            m = self.maintenance
+            as_of = pd.to_datetime(model_input["ds"]).max()
+            forecasts = phase_out_members(forecasts, m.installed_base, m.work_orders, m.work_order_parts, as_of)
         ensemble = combine(forecasts, LearnedWeights(self.weights, pd.DataFrame()), ["unique_id", "ds"])
         return pd.concat([forecasts, ensemble], ignore_index=True)
 

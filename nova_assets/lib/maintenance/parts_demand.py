@@ -220,46 +220,6 @@ def _issued(lines: pd.DataFrame, delay: pd.Series, as_of: pd.Timestamp, conditio
     return spread.groupby(["material_id", "date"])["issued"].sum()
 
 
-def maintenance_flag(
-    work_orders: pd.DataFrame, start: pd.Timestamp | str, end: pd.Timestamp | str, as_of: pd.Timestamp | str | None
-) -> pd.DataFrame:
-    """Per site and day of [start, end]: planned_orders (preventive orders planned there that day) and
-    maintenance_flag (1 if any). After `as_of` only the orders created by then count, as a forecast
-    made that day would see them; before it, every order (its planned date was known in advance).
-    Sites without a planned order in the period have no rows."""
-    days = pd.date_range(pd.Timestamp(start), pd.Timestamp(end), freq="D")
-    plan = typed_work_orders(work_orders)
-    plan = plan[plan["kind"] == PREVENTIVE].dropna(subset=["planned_date"])
-    if as_of is not None:
-        as_of = pd.Timestamp(as_of)
-        known = plan["created_date"].isna() | (plan["created_date"] <= as_of)
-        plan = plan[(plan["planned_date"] <= as_of) | known]
-    plan = plan[plan["planned_date"].isin(days)]
-    counts = plan.groupby(["site_id", "planned_date"]).size().rename("planned_orders").reset_index()
-    sites = counts["site_id"].unique()
-    grid = pd.MultiIndex.from_product([sites, days], names=["site_id", "date"])
-    flags = counts.set_index(["site_id", "planned_date"])["planned_orders"].rename_axis(["site_id", "date"])
-    out = flags.reindex(grid, fill_value=0).astype(int).reset_index()
-    return out.assign(maintenance_flag=(out["planned_orders"] > 0).astype(int))
-
-
-def maintenance_daily(
-    work_orders: pd.DataFrame, start: pd.Timestamp | str, end: pd.Timestamp | str, as_of: pd.Timestamp | str | None
-) -> pd.DataFrame:
-    """Network level per day (what int_maintenance_daily gives the features today): date,
-    towers_in_maintenance (sites with a planned preventive order) and maintenance_flag."""
-    per_site = maintenance_flag(work_orders, start, end, as_of)
-    days = pd.date_range(pd.Timestamp(start), pd.Timestamp(end), freq="D")
-    towers = per_site.groupby("date")["maintenance_flag"].sum().reindex(days, fill_value=0).astype(int)
-    return pd.DataFrame(
-        {
-            "date": days,
-            "towers_in_maintenance": towers.to_numpy(),
-            "maintenance_flag": (towers > 0).astype(int).to_numpy(),
-        }
-    )
-
-
 def planned_part_lines(work_orders: pd.DataFrame, work_order_parts: pd.DataFrame) -> pd.DataFrame:
     """The preventive plan as advance demand for the global models (panel.ADVANCE_DEMAND_COLUMNS): each
     part line of a preventive order, due on its planned date, known from the order's creation and

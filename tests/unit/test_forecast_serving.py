@@ -113,3 +113,15 @@ def test_names_mlflow_refuses_are_logged_with_underscores(tracking_uri: str, tmp
     run = mlflow.tracking.MlflowClient(tracking_uri).get_run(run_id)
     assert run.data.params == {"weight.erratic_capped.AutoETS": "0.25"}
     assert run.data.metrics == {"AutoETS_x.mase": 0.9}
+
+
+def test_a_model_pickled_before_the_maintenance_attribute_still_loads() -> None:
+    """Registered models from earlier cycles (the champion alias may point at one) unpickle without
+    `maintenance`; they must read as "no maintenance tables", not raise AttributeError."""
+    import pickle
+
+    from nova_assets.lib.forecasting.serving import EnsembleModel, FamilyModel, FamilySettings
+
+    for model in (EnsembleModel({}, []), FamilyModel(FamilySettings("baseline", 7, 7), {})):
+        del model.__dict__["maintenance"]  # what an object pickled by the older class holds
+        assert pickle.loads(pickle.dumps(model)).maintenance is None

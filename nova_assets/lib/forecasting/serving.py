@@ -64,6 +64,8 @@ class FamilyModel(PythonModel):
     plant maintenance (installed_base, gradient_boosting), the maintenance tables of its cycle too
     (the history alone does not say what failed or what is planned)."""
 
+    maintenance: MaintenanceInputs | None = None  # a model logged before the attribute existed loads without it
+
     def __init__(self, settings: FamilySettings, memo: dict, maintenance: MaintenanceInputs | None = None) -> None:
         self.settings = settings
         self.memo = memo
@@ -85,6 +87,8 @@ class EnsembleModel(PythonModel):
     With the cycle's maintenance tables, the members are first phased out as the cycle's ensemble does
     (outlook.phase_out_members, as of the history's last day), so a part without installed base left is
     served at zero there too."""
+
+    maintenance: MaintenanceInputs | None = None  # a model logged before the attribute existed loads without it
 
     def __init__(
         self,

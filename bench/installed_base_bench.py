@@ -1,12 +1,15 @@
-"""The causal member's value in the ensemble, on the SYNTHETIC sample business.
+"""The value of the maintenance inputs in the ensemble, on the SYNTHETIC sample business.
 
 Generates the sample as `nova run` does (recorded Salvador weather; its installed base and work orders
 drive the issues of the maintenance parts), takes the daily issues per material as the demand, and
-backtests the statistical families and the `installed_base` family on the same rolling origins. The
-ensemble weights are learned on the earlier origins and the ensemble is scored on the later ones (out
-of sample), with and without the causal member, on the maintenance-driven materials and on the rest.
+backtests the history-only families, the `installed_base` family and, with --plan, the global boosting
+models given the preventive plan (advance demand known at each origin) beside the same models without
+it, on the same rolling origins. The ensemble weights are learned on the earlier origins and the
+ensemble is scored on the later ones (out of sample), with and without the causal member (and with and
+without the plan features), on the maintenance-driven materials and on the rest.
 
     .venv/bin/python bench/installed_base_bench.py [--materials 300 --sites 12 --years 3 --horizon 28]
+    .venv/bin/python bench/installed_base_bench.py --families baseline,intermittent,statistical,gradient_boosting --plan
 """
 
 from __future__ import annotations
@@ -18,12 +21,13 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from nova_assets.lib.forecasting.backtest import score_windows, summarise
 
 from nova_assets.lib.forecasting.ensemble import combine, learn_weights
-from nova_assets.lib.forecasting.installed_base import INSTALLED_BASE_FAMILY, MaintenanceInputs, with_inputs
-from nova_assets.lib.forecasting.models import FAMILIES, cross_validate
+from nova_assets.lib.forecasting.installed_base import INSTALLED_BASE_FAMILY, MaintenanceInputs
+from nova_assets.lib.forecasting.metrics import score_windows, summarise
+from nova_assets.lib.forecasting.models import FAMILIES, cross_validate, with_maintenance
 from nova_assets.lib.forecasting.panel import regularise
+from nova_assets.lib.maintenance.outlook import phase_out_backtests
 from nova_assets.lib.maintenance.parts_demand import order_parts
 from nova_assets.lib.sample.erp_generator import generate_sample_business
 from nova_assets.lib.sample.period import sample_period
@@ -33,6 +37,7 @@ from nova_assets.lib.sources.snapshots import load_snapshot
 
 SEASON = 7
 KEYS = ["unique_id", "ds", "cutoff"]
+PLAN = "+plan"  # suffix of the boosting models given the preventive plan
 
 
 def sample(folder: Path, args: argparse.Namespace, weather: pd.DataFrame) -> tuple[pd.DataFrame, MaintenanceInputs]:
@@ -83,6 +88,9 @@ def main() -> None:
     parser.add_argument("--windows", type=int, default=6, help="rolling origins, `horizon` days apart")
     parser.add_argument("--score-windows", type=int, default=2, help="the latest origins, scored out of sample")
     parser.add_argument("--families", default="baseline,intermittent,statistical")
+    parser.add_argument(
+        "--plan", action="store_true", help="also run gradient_boosting with the preventive plan as features"
+    )
     args = parser.parse_args()
     pd.set_option("display.width", 160)
 
@@ -96,32 +104,55 @@ def main() -> None:
         f"{int((inputs.work_orders['kind'] == 'corrective').sum())} failures"
     )
     families = [FAMILIES[name] for name in args.families.split(",")] + [
-        with_inputs(FAMILIES[INSTALLED_BASE_FAMILY], inputs)
+        with_maintenance(FAMILIES[INSTALLED_BASE_FAMILY], inputs)
     ]
+    if args.plan:
+        families.append(with_maintenance(FAMILIES["gradient_boosting"], inputs))
     backtests = []
     for family in families:
         began = time.monotonic()
-        backtests.append(cross_validate(history, family, args.horizon, SEASON, args.windows, n_jobs=2))
-        print(f"  {family.name}: {args.windows} windows in {time.monotonic() - began:.1f} s")
-    backtest = pd.concat(backtests, ignore_index=True)
+        run = cross_validate(history, family, args.horizon, SEASON, args.windows, n_jobs=2)
+        if family.name == "gradient_boosting" and family.forecaster is not FAMILIES[family.name].forecaster:
+            run["model"] += PLAN
+        backtests.append(run)
+        print(f"  {family.name}: {args.windows} windows in {time.monotonic() - began:.1f} s", flush=True)
+    # the members' windows phased out at each cutoff, as the cycle's ensemble takes them
+    backtest = phase_out_backtests(
+        pd.concat(backtests, ignore_index=True), inputs.installed_base, inputs.work_orders, inputs.work_order_parts
+    )
     cutoffs = sorted(backtest["cutoff"].unique())
     learn, score = cutoffs[: -args.score_windows], cutoffs[-args.score_windows :]
     print(f"weights learned on origins {[str(pd.Timestamp(c).date()) for c in learn]}")
     print(f"scored on origins {[str(pd.Timestamp(c).date()) for c in score]}, {args.horizon} days each\n")
 
-    members = score_windows(history, backtest[backtest["cutoff"].isin(score)], SEASON)
-    members = members[members["unique_id"].isin(driven)]
-    print("Members on the maintenance-driven materials (scored origins):")
-    print(summarise(members, ["model"]).sort_values("mase").round(3).to_string(index=False))
+    for label, origins in (("scored origins", score), (f"all {len(cutoffs)} origins", cutoffs)):
+        members = score_windows(history, backtest[backtest["cutoff"].isin(origins)], SEASON)
+        members["materials"] = np.where(members["unique_id"].isin(driven), "maintenance-driven", "other")
+        print(f"Members on the maintenance-driven materials ({label}):")
+        print(
+            summarise(members[members["materials"] != "other"], ["model"])
+            .sort_values("rmsse")
+            .round(3)
+            .to_string(index=False)
+            + "\n"
+        )
+        boosting = members[members["model"].str.removesuffix(PLAN).isin(["LightGBM", "XGBoost"])]
+        print(f"Boosting members on the other materials ({label}):")
+        print(summarise(boosting[boosting["materials"] == "other"], ["model"]).round(3).to_string(index=False) + "\n")
 
-    without = backtest[backtest["model"] != "InstalledBase"]
+    planned = backtest["model"].str.endswith(PLAN)
+    boosted = backtest["model"].isin(["LightGBM", "XGBoost"])
+    variants = {"without InstalledBase": backtest[(backtest["model"] != "InstalledBase") & ~planned]}
+    variants["with InstalledBase"] = backtest[~planned]
+    if planned.any():  # the boosting members with the plan in place of those without it
+        with_plan = backtest[~boosted].assign(model=lambda f: f["model"].str.removesuffix(PLAN))
+        variants["with InstalledBase, boosting with plan"] = with_plan
+        variants["without InstalledBase, boosting with plan"] = with_plan[with_plan["model"] != "InstalledBase"]
     rows = []
-    for name, frame in (("without InstalledBase", without), ("with InstalledBase", backtest)):
+    for name, frame in variants.items():
         summary, weights = ensemble_scores(frame, history, learn, score, driven)
         rows.append(summary.assign(ensemble=name))
-        capped = {k: v for k, v in weights.by_class.items() if "InstalledBase" in v}
-        if capped:
-            print(f"\n{name}: weight sets using it: {capped}")
+        print(f"{name}: weights {weights.by_class}")
     table = pd.concat(rows, ignore_index=True)
     columns = ["materials", "ensemble", "mase", "rmsse", "bias", "total_demand_error", "n_series"]
     print("\nEnsemble, out of sample:")

@@ -17,8 +17,8 @@ import time
 
 import numpy as np
 import pandas as pd
-from nova_assets.lib.forecasting.backtest import score_windows, summarise
 
+from nova_assets.lib.forecasting.metrics import score_windows, summarise
 from nova_assets.lib.forecasting.models import FAMILIES, backtest_cutoffs, cross_validate
 from nova_assets.lib.forecasting.panel import regularise
 from nova_assets.lib.maintenance.failure_model import backtest_failures, calibration, fit_failure_model

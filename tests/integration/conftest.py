@@ -65,9 +65,9 @@ def gold_url(postgres_server: str) -> str:
 
 
 def cycle_settings(
-    root: Path, postgres_server: str, database: str, *, materials: int, sites: int, horizon: int
+    root: Path, postgres_server: str, database: str, *, materials: int, sites: int, horizon: int, years: int = 1
 ) -> dict[str, str]:
-    """Embedded settings of a one-year synthetic business under `root`, with gold in a fresh database."""
+    """Embedded settings of a synthetic business of `years` under `root`, with gold in a fresh database."""
     (root / "mlflow").mkdir()
     settings = embedded_settings(
         root=root,
@@ -76,7 +76,7 @@ def cycle_settings(
             "NOVA_SNAPSHOT_DIR": str(PROJECT_ROOT / "data" / "snapshots"),
             "NOVA_SAMPLE_MATERIALS": str(materials),
             "NOVA_SAMPLE_SITES": str(sites),
-            "NOVA_SAMPLE_YEARS": "1",
+            "NOVA_SAMPLE_YEARS": str(years),
             "NOVA_FORECAST_HORIZON": str(horizon),
         },
     )
@@ -90,6 +90,10 @@ def project_path(*parts: str) -> Path:
 
 CYCLE_MATERIALS = 24  # the session's daily_cycle
 CYCLE_HORIZON = 14
+CYCLE_SITES = 4  # a warehouse and 3 towers
+# In two years the towers' installed base has MIN_FAILURES failures or more of two equipment types
+# (seed 42: battery 6, cooling 5 of 23), so the cycle fits the failure model; one year had 8 in all
+CYCLE_YEARS = 2
 
 
 @contextmanager
@@ -148,13 +152,19 @@ def _load(settings: dict[str, str]) -> tuple[dg.Definitions, str]:
 
 @pytest.fixture(scope="session")
 def daily_cycle(tmp_path_factory: pytest.TempPathFactory, postgres_server: str) -> Cycle:
-    """The whole daily cycle on a small synthetic business (CYCLE_MATERIALS, 4 sites, CYCLE_HORIZON), once
-    per session. Read it; a test module that changes it works on `copy_cycle`."""
+    """The whole daily cycle on a small synthetic business (CYCLE_MATERIALS, CYCLE_SITES, CYCLE_YEARS,
+    CYCLE_HORIZON), once per session. Read it; a test module that changes it works on `copy_cycle`."""
     from nova_assets.cli import ensure_sample
 
     root = tmp_path_factory.mktemp("daily_cycle")
     settings = cycle_settings(
-        root, postgres_server, "nova_cycle_test", materials=CYCLE_MATERIALS, sites=4, horizon=CYCLE_HORIZON
+        root,
+        postgres_server,
+        "nova_cycle_test",
+        materials=CYCLE_MATERIALS,
+        sites=CYCLE_SITES,
+        horizon=CYCLE_HORIZON,
+        years=CYCLE_YEARS,
     )
     ensure_sample(settings)
     definitions, partition = _load(settings)

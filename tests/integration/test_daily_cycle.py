@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import dagster as dg
 import pandas as pd
 from mlflow.tracking import MlflowClient
 
+from nova_assets.defs.maintenance.assets import CALIBRATED
 from nova_assets.lib.forecasting.models import FAMILIES
 from tests.integration.conftest import CYCLE_HORIZON, CYCLE_MATERIALS, Cycle
 
@@ -36,10 +38,14 @@ def test_cycle_succeeds_with_every_layer(daily_cycle: Cycle) -> None:
 
 
 def test_dbt_tests_ran_as_passing_asset_checks(daily_cycle: Cycle) -> None:
+    """Every check passes but the failure model's calibration, a warning that may fail on this business:
+    its backtest origins refit on a year of 3 towers, a handful of failures per type."""
     evaluations = daily_cycle.result.get_asset_check_evaluations()
     assert len(evaluations) > 20
-    failed = [e.check_name for e in evaluations if not e.passed]
-    assert failed == []
+    failed = [e for e in evaluations if not e.passed]
+    assert [e.check_name for e in failed if e.check_name != CALIBRATED] == []
+    assert all(e.severity == dg.AssetCheckSeverity.WARN and "observed/expected" in e.description for e in failed)
+    assert CALIBRATED in {e.check_name for e in evaluations}
 
 
 def test_gold_holds_every_material(daily_cycle: Cycle) -> None:
@@ -155,22 +161,25 @@ def test_per_series_families_fan_out_by_material_group(daily_cycle: Cycle) -> No
 
 
 def test_maintenance_reaches_gold_from_the_sample_work_orders(daily_cycle: Cycle) -> None:
-    """The sample's installed base and work orders are imported and their failure clusters and
-    obsolescence KPI loaded into gold. This business (3 towers, one year) has fewer than MIN_FAILURES
-    failures of every type: the failure model says so instead of fitting (the default sample, 11 towers
-    over 3 years, has 9 or more of each; test_maintenance_outlook fits a larger one)."""
+    """The sample's installed base and work orders are imported, the failure model is fitted on them
+    (CYCLE_YEARS hold enough failures of two types), and the failure clusters, the failure forecast
+    and the obsolescence KPI reach gold; the causal member forecasts the parts the orders use."""
     clusters = daily_cycle.gold("SELECT count(*) FROM analytics.equipment_failure_clusters")[0][0]
     towers = daily_cycle.gold("SELECT count(*) FROM core.sites WHERE site_type = 'tower'")[0][0]
     assert clusters >= towers > 0  # a row per tower and equipment type
     assert daily_cycle.gold("SELECT sum(units) FROM analytics.equipment_failure_clusters")[0][0] > 0
+    assert daily_cycle.gold("SELECT sum(failures) FROM analytics.equipment_failure_clusters")[0][0] > 0
     assert len(daily_cycle.gold("SELECT * FROM analytics.obsolescence_kpi")) == 1
-    (model,) = [
-        e.materialization.metadata
-        for e in daily_cycle.result.get_asset_materialization_events()
-        if e.asset_key.to_user_string() == "maintenance/failure_model"
-    ]
-    assert model["fitted"].value is False and "failures" in model["reason"].value
-    assert daily_cycle.gold("SELECT count(*) FROM analytics.failure_forecast")[0][0] == 0
+    events = {e.asset_key.to_user_string(): e for e in daily_cycle.result.get_asset_materialization_events()}
+    model = events["maintenance/failure_model"].materialization.metadata
+    assert model["fitted"].value is True, model.get("reason")
+    assert model["expected_failures_next_months"].value > 0
+    forecast = daily_cycle.gold(
+        "SELECT count(DISTINCT equipment_type), count(DISTINCT site_id), sum(expected) FROM analytics.failure_forecast"
+    )[0]
+    assert forecast[0] >= 1 and forecast[1] >= 1 and forecast[2] > 0
+    member = events["forecast/forecast_installed_base"].materialization.metadata
+    assert member["forecast_rows"].value > 0 and "not_applicable" not in member
 
 
 def test_superseded_parts_are_planned_and_alerted_as_their_successor(daily_cycle: Cycle) -> None:

@@ -19,6 +19,7 @@ from nova_assets.lib.forecasting.installed_base import INSTALLED_BASE_FAMILY
 from nova_assets.lib.forecasting.models import FAMILIES
 from nova_assets.lib.lake_tables import (
     DAILY_DEMAND,
+    ENSEMBLE_BACKTEST,
     ENSEMBLE_FORECAST,
     ERP_INSTALLED_BASE,
     ERP_MATERIALS,
@@ -149,7 +150,8 @@ def test_without_work_orders_the_family_asset_is_not_applicable(tmp_path: Path) 
 def test_superseded_and_phased_out_parts_through_the_forecast_assets(business: MaintenanceLake) -> None:
     """Supersession: the successor is forecast on its predecessor's history too, the predecessor not at
     all. Phase-out: the parts without installed base left (the replaced air conditioners' own parts) are
-    forecast at zero by the ensemble although the intermittent methods still see their past demand."""
+    forecast at zero by the ensemble although the intermittent methods still see their past demand, and
+    so are they in the ensemble's backtest windows, each as it stood at its cutoff."""
     measured = [INSTALLED_BASE_FAMILY, "baseline", "intermittent"]
     assert business.run([family_asset(name) for name in measured]).success
     for name in set(FAMILIES) - set(measured):  # the other members forecast nothing here
@@ -174,6 +176,14 @@ def test_superseded_and_phased_out_parts_through_the_forecast_assets(business: M
     assert intermittent[intermittent["unique_id"].isin(gone)]["forecast"].sum() > 0
     assert ensemble[ensemble["unique_id"].isin(gone)]["forecast"].abs().sum() == 0
     assert ensemble[~ensemble["unique_id"].isin(gone)]["forecast"].sum() > 0
+    # the backtest windows the weights were learned on apply the same rule, as it stood at each cutoff
+    windows = business.lake.read(ENSEMBLE_BACKTEST)
+    assert windows["cutoff"].nunique() > 1
+    for cutoff, rows in windows.groupby("cutoff"):
+        used = where_used(data.installed_base, data.work_orders, data.work_order_parts, cutoff)
+        coverage = installed_base_coverage(data.installed_base, used, cutoff, cutoff)
+        gone_then = coverage.loc[coverage["status"] == NO_INSTALLED_BASE, "material_id"]
+        assert len(gone_then) and rows[rows["unique_id"].isin(gone_then)]["forecast"].abs().sum() == 0, cutoff
 
 
 def test_obsolescence_risk_forecasts_with_the_stored_failure_model(

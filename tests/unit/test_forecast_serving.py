@@ -1,6 +1,7 @@
 """Logged models reload from MLflow and forecast the same numbers as the cycle that logged them."""
 
 from collections.abc import Iterator
+from datetime import date
 from pathlib import Path
 
 import numpy as np
@@ -9,10 +10,12 @@ import pytest
 
 import mlflow
 from nova_assets.lib.forecasting.ensemble import ENSEMBLE_MODEL
+from nova_assets.lib.forecasting.installed_base import MaintenanceInputs
 from nova_assets.lib.forecasting.models import FAMILIES
 from nova_assets.lib.forecasting.pipeline import build_ensemble, run_family
 from nova_assets.lib.forecasting.serving import EnsembleModel, FamilyModel, FamilySettings
 from nova_assets.lib.forecasting.tracking import RunRecord, family_model_uris, log_run
+from nova_assets.lib.maintenance.outlook import phase_out_backtests, phase_out_members
 from tests.unit.forecast_data import history, weekly_panel
 
 FAMILY_NAMES = ["baseline", "intermittent", "statistical"]
@@ -31,13 +34,48 @@ def _sorted(frame: pd.DataFrame) -> pd.DataFrame:
     return frame.sort_values(KEYS, ignore_index=True)
 
 
+def _maintenance() -> MaintenanceInputs:
+    """Part `rare` is used only by unit U1, decommissioned before the history ends (2024-07-28): phased
+    out to zero; S01 by U2, still in service."""
+    base = pd.DataFrame(
+        {
+            "equipment_id": ["U1", "U2"],
+            "equipment_type": "BATTERY",
+            "model": ["OLD", "NEW"],
+            "site_id": "T1",
+            "install_date": date(2015, 1, 1),
+            "decommission_date": [date(2024, 7, 1), None],
+            "status": "active",
+        }
+    )
+    serviced = pd.Timestamp("2024-03-01")  # one completed preventive order per unit
+    orders = base[["equipment_id", "site_id"]].assign(
+        work_order_id=["W1", "W2"],
+        kind="preventive",
+        created_date=serviced - pd.Timedelta(days=30),
+        planned_date=serviced,
+        failure_date=None,
+        completion_date=serviced,
+        status="completed",
+    )
+    parts = pd.DataFrame({"work_order_id": ["W1", "W2"], "material_id": ["rare", "S01"], "quantity": 1.0})
+    return MaintenanceInputs(base, orders, parts, pd.DataFrame())
+
+
 def test_logged_models_reload_and_forecast_like_the_cycle(tracking_uri: str, tmp_path: Path) -> None:
+    """Including the cycle's phase-out: the served ensemble of a part without installed base is zero."""
     rng = np.random.default_rng(0)
     panel = weekly_panel(n_series=5, weeks=30) | {"rare": np.where(rng.uniform(size=210) < 0.2, 3.0, 0.0)}
     frame = history(panel)
     runs = [run_family(frame, FAMILIES[name], horizon=7, season=7, n_jobs=1) for name in FAMILY_NAMES]
     assert runs[2].memo["ets"] and runs[2].memo["arima"]  # the forms selected on the first window
-    result = build_ensemble(frame, pd.concat([r.backtest for r in runs]), pd.concat([r.forecast for r in runs]), 7)
+    maintenance = _maintenance()
+    tables = (maintenance.installed_base, maintenance.work_orders, maintenance.work_order_parts)
+    raw = pd.concat([r.forecast for r in runs])
+    assert (raw.loc[raw["unique_id"] == "rare", "forecast"] > 0).any()
+    forecasts = phase_out_members(raw, *tables, frame["ds"].max())  # as the cycle's ensemble asset does
+    backtests = phase_out_backtests(pd.concat([r.backtest for r in runs]), *tables)
+    result = build_ensemble(frame, backtests, forecasts, 7)
 
     artifact_root = str(tmp_path / "artifacts")
     for run in runs:
@@ -46,7 +84,7 @@ def test_logged_models_reload_and_forecast_like_the_cycle(tracking_uri: str, tmp
         log_run(tracking_uri, "serving-test", artifact_root, record)
     uris = family_model_uris(tracking_uri, "serving-test", FAMILY_NAMES, "r1")
     assert set(uris) == set(FAMILY_NAMES)
-    ensemble = EnsembleModel(result.weights.by_class, FAMILY_NAMES)
+    ensemble = EnsembleModel(result.weights.by_class, FAMILY_NAMES, maintenance)
     _, _, uri = log_run(
         tracking_uri,
         "serving-test",
@@ -59,8 +97,11 @@ def test_logged_models_reload_and_forecast_like_the_cycle(tracking_uri: str, tmp
     got = _sorted(predicted[predicted["model"] == ENSEMBLE_MODEL])
     pd.testing.assert_frame_equal(got[KEYS], _sorted(expected)[KEYS], check_dtype=False)
     np.testing.assert_allclose(got["forecast"], _sorted(expected)["forecast"], rtol=1e-9)
+    assert (got.loc[got["unique_id"] == "rare", "forecast"] == 0).all()
+    assert (got.loc[got["unique_id"] == "S01", "forecast"] > 0).any()
     statistical = predicted[predicted["model"].isin(["AutoETS", "AutoARIMA"])]
-    np.testing.assert_allclose(_sorted(statistical)["forecast"], _sorted(runs[2].forecast)["forecast"], rtol=1e-9)
+    cycle_statistical = forecasts[forecasts["model"].isin(["AutoETS", "AutoARIMA"])]
+    np.testing.assert_allclose(_sorted(statistical)["forecast"], _sorted(cycle_statistical)["forecast"], rtol=1e-9)
 
 
 def test_names_mlflow_refuses_are_logged_with_underscores(tracking_uri: str, tmp_path: Path) -> None:
@@ -72,3 +113,15 @@ def test_names_mlflow_refuses_are_logged_with_underscores(tracking_uri: str, tmp
     run = mlflow.tracking.MlflowClient(tracking_uri).get_run(run_id)
     assert run.data.params == {"weight.erratic_capped.AutoETS": "0.25"}
     assert run.data.metrics == {"AutoETS_x.mase": 0.9}
+
+
+def test_a_model_pickled_before_the_maintenance_attribute_still_loads() -> None:
+    """Registered models from earlier cycles (the champion alias may point at one) unpickle without
+    `maintenance`; they must read as "no maintenance tables", not raise AttributeError."""
+    import pickle
+
+    from nova_assets.lib.forecasting.serving import EnsembleModel, FamilyModel, FamilySettings
+
+    for model in (EnsembleModel({}, []), FamilyModel(FamilySettings("baseline", 7, 7), {})):
+        del model.__dict__["maintenance"]  # what an object pickled by the older class holds
+        assert pickle.loads(pickle.dumps(model)).maintenance is None

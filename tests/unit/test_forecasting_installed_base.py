@@ -8,8 +8,15 @@ from pathlib import Path
 import pandas as pd
 
 import mlflow
-from nova_assets.lib.forecasting.installed_base import INSTALLED_BASE_FAMILY, MaintenanceInputs, with_inputs
-from nova_assets.lib.forecasting.models import BACKTEST_COLUMNS, FAMILIES, LONG_COLUMNS, cross_validate, fit_predict
+from nova_assets.lib.forecasting.installed_base import INSTALLED_BASE_FAMILY, MaintenanceInputs
+from nova_assets.lib.forecasting.models import (
+    BACKTEST_COLUMNS,
+    FAMILIES,
+    LONG_COLUMNS,
+    cross_validate,
+    fit_predict,
+    with_maintenance,
+)
 from nova_assets.lib.forecasting.panel import regularise
 from nova_assets.lib.forecasting.serving import FamilyModel, FamilySettings
 from nova_assets.lib.forecasting.tracking import RunRecord, log_run
@@ -26,7 +33,7 @@ def _history(data) -> pd.DataFrame:
 
 def test_the_family_forecasts_the_parts_the_orders_use_and_backtests_on_the_past_only() -> None:
     data = maintenance_data.sample(12, 7)
-    family = with_inputs(
+    family = with_maintenance(
         FAMILIES[INSTALLED_BASE_FAMILY],
         MaintenanceInputs(data.installed_base, data.work_orders, data.work_order_parts, maintenance_data.weather()),
     )
@@ -45,7 +52,7 @@ def test_the_family_forecasts_the_parts_the_orders_use_and_backtests_on_the_past
 def test_without_enough_failures_it_forecasts_nothing() -> None:
     data = maintenance_data.sample(12, 7)
     few = data.work_orders[data.work_orders["kind"] != "corrective"]
-    family = with_inputs(
+    family = with_maintenance(
         FAMILIES[INSTALLED_BASE_FAMILY],
         MaintenanceInputs(data.installed_base, few, data.work_order_parts, maintenance_data.weather()),
     )
@@ -64,7 +71,7 @@ def test_without_maintenance_tables_it_is_not_applicable() -> None:
         *(frame.iloc[0:0] for frame in (data.installed_base, data.work_orders, data.work_order_parts)),
         maintenance_data.weather(),
     )
-    assert fit_predict(history, with_inputs(registered, empty), horizon=7, season=7).empty
+    assert fit_predict(history, with_maintenance(registered, empty), horizon=7, season=7).empty
 
 
 def test_its_mlflow_model_carries_the_maintenance_tables(tmp_path: Path) -> None:
@@ -80,6 +87,6 @@ def test_its_mlflow_model_carries_the_maintenance_tables(tmp_path: Path) -> None
         served = mlflow.pyfunc.load_model(uri).predict(history)
     finally:
         mlflow.set_tracking_uri(previous)
-    expected = fit_predict(history, with_inputs(FAMILIES[INSTALLED_BASE_FAMILY], inputs), horizon=7, season=7)
+    expected = fit_predict(history, with_maintenance(FAMILIES[INSTALLED_BASE_FAMILY], inputs), horizon=7, season=7)
     assert len(served) > 0
     pd.testing.assert_frame_equal(served.reset_index(drop=True), expected, check_dtype=False)

@@ -3,6 +3,8 @@ tower and type, the obsolescence risk; and an ERP without maintenance exports.""
 
 from __future__ import annotations
 
+from datetime import date
+
 import pandas as pd
 
 from nova_assets.lib.maintenance.clusters import CLUSTER_COLUMNS
@@ -16,6 +18,7 @@ from nova_assets.lib.maintenance.outlook import (
     equipment_clusters,
     failure_outlook,
     obsolescence,
+    phase_out_backtests,
 )
 from tests.unit import maintenance_data
 from tests.unit.maintenance_data import END
@@ -89,3 +92,52 @@ def test_without_maintenance_exports_the_outputs_are_empty_and_say_why() -> None
     assert obsolescence(outlook.model, *empty.values(), maintenance_data.catalogue(), pd.DataFrame(), AS_OF).empty
     clusters = equipment_clusters(*empty.values(), maintenance_data.catalogue(), AS_OF)
     assert clusters.empty and list(clusters.columns) == CLUSTER_COLUMNS
+
+
+def test_each_backtest_window_is_phased_out_as_it_stood_at_its_cutoff() -> None:
+    """Two OLD units using part P1 leave on 2025-01-05 and 2025-01-09. A window cut on 2025-01-01 still
+    sees them (halved from the 5th), one cut on the 10th sees none (zero); the causal member and a part
+    no order used are left alone; an order completed after a cutoff does not link its part there."""
+    base = pd.DataFrame(
+        {
+            "equipment_id": ["U1", "U2"],
+            "equipment_type": "BATTERY",
+            "model": "OLD",
+            "site_id": ["T1", "T2"],
+            "install_date": [date(2015, 1, 1), date(2016, 1, 1)],
+            "decommission_date": [date(2025, 1, 5), date(2025, 1, 9)],
+            "status": "active",
+        }
+    )
+    orders = pd.DataFrame(
+        {
+            "work_order_id": ["W1", "W2"],
+            "kind": "preventive",
+            "equipment_id": ["U1", "U2"],
+            "site_id": ["T1", "T2"],
+            "created_date": [date(2024, 5, 1), date(2024, 12, 1)],
+            "planned_date": [date(2024, 6, 1), date(2025, 1, 2)],
+            "failure_date": None,
+            "completion_date": [date(2024, 6, 1), date(2025, 1, 2)],
+            "status": "completed",
+        }
+    )
+    parts = pd.DataFrame({"work_order_id": ["W1", "W2"], "material_id": ["P1", "P2"], "quantity": [2.0, 1.0]})
+    windows = []
+    for cutoff in ("2025-01-01", "2025-01-10"):
+        days = pd.date_range(pd.Timestamp(cutoff) + pd.Timedelta(days=1), periods=7)
+        for uid, model in (("P1", "CrostonSBA"), ("P1", "InstalledBase"), ("P2", "CrostonSBA"), ("Z", "CrostonSBA")):
+            windows.append(pd.DataFrame({"unique_id": uid, "ds": days, "cutoff": pd.Timestamp(cutoff), "model": model}))
+    backtest = pd.concat(windows, ignore_index=True).assign(y=1.0, forecast=4.0, demand_class="lumpy")
+    scaled = phase_out_backtests(backtest, base, orders, parts)
+    assert list(scaled.columns) == list(backtest.columns) and len(scaled) == len(backtest)
+    croston = scaled[scaled["model"] == "CrostonSBA"].sort_values(["cutoff", "ds"])
+    p1 = croston[croston["unique_id"] == "P1"].groupby("cutoff")["forecast"].apply(list)
+    assert p1.iloc[0] == [4.0] * 3 + [2.0] * 4  # 2025-01-02..04 both units, then one
+    assert p1.iloc[1] == [0.0] * 7  # no unit left at the second cutoff
+    p2 = croston[croston["unique_id"] == "P2"].groupby("cutoff")["forecast"].apply(list)
+    assert p2.iloc[0] == [4.0] * 7  # W2 was done after the first cutoff: P2 not yet linked to OLD there
+    assert p2.iloc[1] == [0.0] * 7
+    assert (croston.loc[croston["unique_id"] == "Z", "forecast"] == 4.0).all()
+    assert (scaled.loc[scaled["model"] == "InstalledBase", "forecast"] == 4.0).all()
+    assert phase_out_backtests(backtest.iloc[0:0], base, orders, parts).empty

@@ -7,6 +7,7 @@ from datetime import date
 import pandas as pd
 import pytest
 
+from nova_assets.lib.forecasting.panel import ADVANCE_DEMAND_COLUMNS
 from nova_assets.lib.maintenance.contracts import CORRECTIVE, PREVENTIVE
 from nova_assets.lib.maintenance.failure_model import fit_failure_model
 from nova_assets.lib.maintenance.parts_demand import (
@@ -14,11 +15,9 @@ from nova_assets.lib.maintenance.parts_demand import (
     INSTALLED_BASE_MODEL,
     causal_parts_forecast,
     known_order_parts,
-    maintenance_daily,
-    maintenance_flag,
     order_parts,
+    planned_part_lines,
     planned_parts,
-    planned_parts_daily,
     usage_per_order,
 )
 from tests.unit import maintenance_data
@@ -114,40 +113,19 @@ def test_usage_per_order_counts_orders_without_the_part_as_zero() -> None:
     assert issued["quantity"].sum() == 6.0
 
 
-def test_maintenance_flag_comes_from_the_plan_known_on_the_day() -> None:
-    orders = pd.DataFrame(
-        {
-            "work_order_id": ["1", "2", "3", "4"],
-            "kind": [PREVENTIVE, PREVENTIVE, PREVENTIVE, CORRECTIVE],
-            "equipment_id": ["E1", "E2", "E3", "E1"],
-            "site_id": ["T1", "T1", "T2", "T1"],
-            "created_date": [date(2025, 1, 1), date(2025, 1, 1), date(2025, 1, 20), date(2025, 1, 3)],
-            "planned_date": [date(2025, 1, 5), date(2025, 1, 5), date(2025, 1, 25), None],
-            "failure_date": [None, None, None, date(2025, 1, 3)],
-            "completion_date": [date(2025, 1, 6), None, None, date(2025, 1, 3)],
-            "status": ["completed", "cancelled", "open", "completed"],
-        }
-    )
-    flags = maintenance_flag(orders, "2025-01-01", "2025-01-31", as_of=None)
-    on = flags[flags["maintenance_flag"] == 1]
-    assert on[["site_id", "date"]].astype(str).values.tolist() == [["T1", "2025-01-05"], ["T2", "2025-01-25"]]
-    assert on["planned_orders"].tolist() == [1, 1]  # the cancelled order does not count
-    seen_on_the_10th = maintenance_flag(orders, "2025-01-01", "2025-01-31", as_of="2025-01-10")
-    assert seen_on_the_10th["maintenance_flag"].sum() == 1  # order 3 was created on the 20th
-    network = maintenance_daily(orders, "2025-01-01", "2025-01-31", as_of=None)
-    assert list(network.columns) == ["date", "towers_in_maintenance", "maintenance_flag"]
-    assert len(network) == 31 and network["maintenance_flag"].sum() == 2
-
-
-def test_planned_parts_daily_covers_history_and_horizon() -> None:
+def test_planned_part_lines_are_the_preventive_plan_known_from_each_orders_creation() -> None:
     data = maintenance_data.sample()
+    lines = planned_part_lines(data.work_orders, data.work_order_parts)
+    assert list(lines.columns) == ADVANCE_DEMAND_COLUMNS
+    orders = data.work_orders.set_index("work_order_id")
+    preventive = orders[(orders["kind"] == PREVENTIVE) & (orders["status"] != "cancelled")].index
+    expected = data.work_order_parts[data.work_order_parts["work_order_id"].isin(preventive)]
+    assert len(lines) == len(expected) and lines["quantity"].sum() == pytest.approx(expected["quantity"].sum())
+    assert (lines["known_from"] < lines["ds"]).all()  # the plan is known before it is due
+    assert lines["known_until"].isna().any() and lines["ds"].max() > pd.Timestamp(END)  # the open plan
     as_of = pd.Timestamp(END)
-    daily = planned_parts_daily(
-        data.installed_base, data.work_orders, data.work_order_parts, START, as_of + pd.Timedelta(days=30), as_of
-    )
-    assert list(daily.columns) == ["unique_id", "ds", "planned_parts"]
-    assert daily["ds"].min() >= pd.Timestamp(START) and daily["ds"].max() > as_of
-    future = daily[daily["ds"] > as_of]["planned_parts"].sum()
-    assert future == pytest.approx(
+    known = lines[(lines["known_from"] <= as_of) & ~(lines["known_until"] <= as_of) & (lines["ds"] > as_of)]
+    horizon = known[known["ds"] <= as_of + pd.Timedelta(days=30)]
+    assert horizon["quantity"].sum() == pytest.approx(
         planned_parts(data.installed_base, data.work_orders, data.work_order_parts, as_of, 30)["quantity"].sum()
     )

@@ -26,7 +26,7 @@ from nova_assets.lib.lake_tables import (
     ENSEMBLE_WEIGHTS,
     MODEL_PERFORMANCE,
 )
-from nova_assets.lib.maintenance.outlook import phase_out_members
+from nova_assets.lib.maintenance.outlook import phase_out_backtests, phase_out_members
 from nova_assets.resources import LakeResource, MlflowResource, lake_deps
 
 
@@ -41,13 +41,13 @@ def forecast_ensemble(
 ) -> dg.MaterializeResult:
     """Combination of the member models with weights learned per demand class on the backtest,
     and the demand quantiles (per day and cumulated over 1..H days) that inventory sizes buffers with. The
-    statistical members of parts whose installed base is going are scaled down with it (phase_out_members)."""
+    statistical members of parts whose installed base is going are scaled down with it (phase_out_members),
+    in the forecast and in every backtest window as it stood at the window's cutoff (phase_out_backtests)."""
     history = load_history(lake)
     parts = load_maintenance_inputs(lake)
-    forecasts = phase_out_members(
-        read_forecasts(lake), parts.installed_base, parts.work_orders, parts.work_order_parts, history["ds"].max()
-    )
-    result = build_ensemble(history, read_backtests(lake), forecasts, SEASON)
+    tables = (parts.installed_base, parts.work_orders, parts.work_order_parts)
+    forecasts = phase_out_members(read_forecasts(lake), *tables, history["ds"].max())
+    result = build_ensemble(history, phase_out_backtests(read_backtests(lake), *tables), forecasts, SEASON)
     performance = result.performance
     weights = result.weights.table()
 
@@ -83,7 +83,7 @@ def forecast_ensemble(
             "nova.cycle_date": str(cycle_date),
             "dagster.partition": context.run.tags.get("dagster/partition", ""),
         },
-        model=EnsembleModel(result.weights.by_class, list(members)),
+        model=EnsembleModel(result.weights.by_class, list(members), parts),
         model_artifacts=members,
         registered_name=registered_model_name("ensemble"),
         score=("rmsse", float(ens["rmsse"])),

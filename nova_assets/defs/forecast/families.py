@@ -12,10 +12,16 @@ import pandas as pd
 from nova_assets.defs.critical_path import CRITICAL_PATH_TAGS
 from nova_assets.defs.history import HISTORY_TABLES, load_history
 from nova_assets.lib.demand_history import cycle_date as last_day
-from nova_assets.lib.forecasting.installed_base import INSTALLED_BASE_FAMILY, MaintenanceInputs, with_inputs
+from nova_assets.lib.forecasting.installed_base import MaintenanceInputs
 from nova_assets.lib.forecasting.material_groups import group_history, group_max_series, merge_group_runs
 from nova_assets.lib.forecasting.metrics import score_windows, summarise
-from nova_assets.lib.forecasting.models import EXPENSIVE_MAX_SERIES, FAMILIES, ZERO_MODEL, ModelFamily
+from nova_assets.lib.forecasting.models import (
+    EXPENSIVE_MAX_SERIES,
+    FAMILIES,
+    ZERO_MODEL,
+    ModelFamily,
+    with_maintenance,
+)
 from nova_assets.lib.forecasting.panel import DEFAULT_SEASON
 from nova_assets.lib.forecasting.pipeline import FamilyRun, run_family
 from nova_assets.lib.forecasting.serving import FamilyModel, FamilySettings
@@ -40,7 +46,7 @@ N_JOBS = 2
 POOL = "forecast"
 GROUP_N_JOBS = 1
 FAMILY_SCORE = "backtest.rmsse"  # the family's best model: what its registered model's champion is chosen on
-# What the installed_base family reads besides the demand history (lib/forecasting/installed_base)
+# What the families that bind plant maintenance read besides the demand history (ModelFamily.binds_maintenance)
 MAINTENANCE_INPUTS = (ERP_INSTALLED_BASE, ERP_WORK_ORDERS, ERP_WORK_ORDER_PARTS, WEATHER_DAILY)
 
 
@@ -136,7 +142,7 @@ def load_maintenance_inputs(lake: LakeResource) -> MaintenanceInputs:
 
 
 def _family_asset(family: ModelFamily) -> dg.AssetsDefinition:
-    reads_maintenance = family.name == INSTALLED_BASE_FAMILY
+    reads_maintenance = family.binds_maintenance is not None
     inputs = MAINTENANCE_INPUTS if reads_maintenance else ()
 
     @dg.asset(
@@ -147,7 +153,7 @@ def _family_asset(family: ModelFamily) -> dg.AssetsDefinition:
     ) -> dg.MaterializeResult:
         history = load_history(lake)
         maintenance = load_maintenance_inputs(lake) if reads_maintenance else None
-        bound = family if maintenance is None else with_inputs(family, maintenance)
+        bound = family if maintenance is None else with_maintenance(family, maintenance)
         run = run_family(history, bound, cycle.horizon, SEASON, n_jobs=N_JOBS, freq=CYCLE_FREQ)
         metadata = _publish(context.op_execution_context, lake, mlflow, cycle, history, run, 1, maintenance)
         if maintenance is not None and run.forecast.empty:

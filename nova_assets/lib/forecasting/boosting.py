@@ -14,7 +14,12 @@ Design (documented choices):
   the whole history (average inter-demand interval, CV^2 of sizes, periods since the last demand
   and since the first observation, demands so far), the same-season values known at the origin,
   the calendar of the target period, and the exogenous regressors of the target period when the
-  FitSpec carries them (nothing is invented where there are none).
+  FitSpec carries them (nothing is invented where there are none), and the advance demand when
+  the family is given it (the parts of planned preventive orders, see panel.ADVANCE_DEMAND_COLUMNS):
+  the quantity due in the target period and within PLAN_WINDOW_DAYS of it, and whether any is,
+  counting only the lines known and pending at the row's origin, so training rows see the plan as
+  it stood at their origin and the forecast the plan known today (no corrective orders: failures
+  are not known in advance).
 - Tweedie objective: non-negative, zero-inflated targets; forecasts are means.
 - Fixed seeds; training rows drawn at random across every series from targets of the last
   RECENT_YEARS years (at least MIN_RECENT_PERIODS periods), at most MAX_TRAIN_ROWS: several
@@ -33,7 +38,16 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
-from nova_assets.lib.forecasting.panel import PERIODS_PER_YEAR, FitSpec, Panel, future_dates, long_forecast
+from nova_assets.lib.forecasting.panel import (
+    ADVANCE_DEMAND_COLUMNS,
+    PERIODS_PER_YEAR,
+    FitSpec,
+    Panel,
+    future_dates,
+    long_forecast,
+    pandas_freq,
+    period_labels,
+)
 from nova_assets.lib.sources.holidays_calendar import build_holidays
 
 if TYPE_CHECKING:
@@ -49,14 +63,20 @@ SEASONAL_LAGS = 2  # same-position values of the last two seasons known at the o
 TWEEDIE_POWER = 1.5  # LightGBM's default: the middle of the compound Poisson-gamma range
 N_TREES = 300
 LEARNING_RATE = 0.05
+# Planned work is done around its planned date: advance demand due this close to a target period counts
+PLAN_WINDOW_DAYS = 7
 
 
-def forecast(history: pd.DataFrame, classes: pd.Series, spec: FitSpec) -> pd.DataFrame:
-    """Long frame with a LightGBM and an XGBoost forecast for every series of `history`."""
+def forecast(
+    history: pd.DataFrame, classes: pd.Series, spec: FitSpec, advance_demand: pd.DataFrame | None = None
+) -> pd.DataFrame:
+    """Long frame with a LightGBM and an XGBoost forecast for every series of `history`;
+    `advance_demand` (ADVANCE_DEMAND_COLUMNS): demand known ahead, features of every row when given."""
     panel = Panel.from_history(history)
     n, periods = panel.values.shape
     dates = panel.dates.append(future_dates(panel.dates[-1], spec.horizon, spec.freq))
-    features = _Features(panel, _calendar(dates, spec.freq), _exogenous(dates, spec.regressors), spec)
+    plan = None if advance_demand is None else _AdvanceDemand(advance_demand, panel.ids, dates, spec.freq)
+    features = _Features(panel, _calendar(dates, spec.freq), _exogenous(dates, spec.regressors), spec, plan)
 
     rng = np.random.default_rng(spec.seed)
     recent = max(MIN_RECENT_PERIODS, math.ceil(RECENT_YEARS * PERIODS_PER_YEAR[spec.freq]))
@@ -149,10 +169,17 @@ class _Features:
     (series x period x feature) array is held. Demand-valued features are divided by the origin's
     scale; shares, intervals and counts are not."""
 
-    def __init__(self, panel: Panel, calendar: np.ndarray, exogenous: np.ndarray | None, spec: FitSpec) -> None:
+    def __init__(
+        self,
+        panel: Panel,
+        calendar: np.ndarray,
+        exogenous: np.ndarray | None,
+        spec: FitSpec,
+        plan: _AdvanceDemand | None = None,
+    ) -> None:
         y = panel.values
         n, periods = y.shape
-        self.y, self.calendar, self.exogenous, self.season = y, calendar, exogenous, spec.season
+        self.y, self.calendar, self.exogenous, self.season, self.plan = y, calendar, exogenous, spec.season, plan
         self.lags = min(MAX_LAGS, max(3, spec.season))
         self.windows = frequency_windows(spec.freq, spec.season)
         observed = ~np.isnan(y)
@@ -216,7 +243,59 @@ class _Features:
         parts = [np.column_stack(columns), self.calendar[targets]]
         if self.exogenous is not None:
             parts.append(self.exogenous[targets])
+        if self.plan is not None:
+            due, near = self.plan.known_at(rows, origins, targets)
+            with np.errstate(invalid="ignore", divide="ignore"):
+                parts.append(np.column_stack([due / scale, near / scale, near > 0]))
         return np.column_stack(parts).astype(np.float32)
+
+
+class _AdvanceDemand:
+    """Advance demand lines on the panel's periods: per (series, origin, target), the quantity due in
+    the target period and within PLAN_WINDOW_DAYS of it, of the lines known and pending at the origin
+    (known_from <= origin < known_until, by the periods holding those dates)."""
+
+    def __init__(self, lines: pd.DataFrame, ids: np.ndarray, dates: pd.DatetimeIndex, freq: str) -> None:
+        lines = lines[ADVANCE_DEMAND_COLUMNS]
+        alias = pandas_freq(freq, dates)
+        self.periods = len(dates)
+        self.window = round(PLAN_WINDOW_DAYS * PERIODS_PER_YEAR[freq] / 365.25)
+
+        def period(column: str, missing: int) -> np.ndarray:
+            labels = period_labels(lines[column], freq, alias)
+            index = np.searchsorted(dates.to_numpy(), labels.to_numpy(), side="left")
+            return np.where(labels.isna(), missing, index)
+
+        due = dates.get_indexer(period_labels(lines["ds"], freq, alias))
+        row = pd.Index(ids).get_indexer(lines["unique_id"])
+        keep = (row >= 0) & (due >= 0)
+        base = pd.DataFrame(
+            {
+                "row": row,
+                "due": due,
+                "known_from": period("known_from", 0),
+                "known_until": period("known_until", np.iinfo(np.int64).max),
+                "quantity": lines["quantity"].to_numpy(dtype=float),
+            }
+        )[keep]
+        offsets = np.arange(-self.window, self.window + 1)
+        lines = base.loc[base.index.repeat(len(offsets))].reset_index(drop=True)
+        lines["offset"] = np.tile(offsets, len(base))
+        target = lines["due"] + lines["offset"]
+        lines["key"] = lines["row"] * self.periods + target
+        self.lines = lines[(target >= 0) & (target < self.periods)]
+
+    def known_at(self, rows: np.ndarray, origins: np.ndarray, targets: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(due in the target period, due within the window of it) per query row."""
+        queries = pd.DataFrame({"key": rows * self.periods + targets, "origin": origins, "query": np.arange(len(rows))})
+        hits = queries.merge(self.lines, on="key")
+        hits = hits[(hits["known_from"] <= hits["origin"]) & (hits["origin"] < hits["known_until"])]
+        near = hits.groupby("query")["quantity"].sum()
+        due = hits[hits["offset"] == 0].groupby("query")["quantity"].sum()
+        return (
+            due.reindex(range(len(rows)), fill_value=0.0).to_numpy(),
+            near.reindex(range(len(rows)), fill_value=0.0).to_numpy(),
+        )
 
 
 def _calendar(dates: pd.DatetimeIndex, freq: str) -> np.ndarray:

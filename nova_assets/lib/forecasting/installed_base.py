@@ -3,8 +3,8 @@
 Unlike the other families it reads more than the demand history: the installed base, the work orders
 with their parts and the weather (`MaintenanceInputs`). The registered family (models.FAMILIES) holds
 none, so it forecasts nothing: on a plain demand file or an ERP without plant maintenance it is not
-applicable. `with_inputs(family, inputs)` binds the tables, as the cycle's family asset and its MLflow
-model do. At each fit (a backtest cutoff, or the final fit) the bound family refits the failure model
+applicable. `models.with_maintenance(family, inputs)` binds the tables, as the cycle's family asset and
+its MLflow model do. At each fit (a backtest cutoff, or the final fit) the bound family refits the failure model
 on the work orders up to the last day of the history it is given, so a backtest window never sees the
 orders of its future. It forecasts only the materials the work orders used; the ensemble treats it
 like a capped member (its weight set applies where it forecasts). Without enough failures to fit, it
@@ -14,8 +14,6 @@ forecasts nothing.
 from __future__ import annotations
 
 import dataclasses
-import functools
-from typing import TYPE_CHECKING
 
 import pandas as pd
 
@@ -23,9 +21,6 @@ from nova_assets.lib.forecasting.panel import FitSpec
 from nova_assets.lib.maintenance.failure_model import fit_failure_model
 from nova_assets.lib.maintenance.outlook import history_start
 from nova_assets.lib.maintenance.parts_demand import FORECAST_COLUMNS, causal_parts_forecast
-
-if TYPE_CHECKING:  # models imports this module to register the family
-    from nova_assets.lib.forecasting.models import ModelFamily
 
 INSTALLED_BASE_FAMILY = "installed_base"
 DESCRIPTION = "parts from their causes: planned preventive orders plus expected failures x parts per failure"
@@ -64,8 +59,3 @@ def forecast(
         model, inputs.installed_base, inputs.work_orders, inputs.work_order_parts, as_of, spec.horizon
     ).long
     return member[member["unique_id"].isin(classes.index)]
-
-
-def with_inputs(family: ModelFamily, inputs: MaintenanceInputs) -> ModelFamily:
-    """`family` (the registered installed_base family) forecasting from these maintenance tables."""
-    return dataclasses.replace(family, forecaster=functools.partial(forecast, inputs=inputs))

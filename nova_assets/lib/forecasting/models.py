@@ -7,6 +7,8 @@ left to the baseline, which covers every series. Outputs are clipped at zero.
 
 from __future__ import annotations
 
+import dataclasses
+import functools
 import math
 import warnings
 from collections.abc import Callable
@@ -20,6 +22,7 @@ from statsforecast.models import ADIDA, IMAPA, TSB, CrostonSBA
 from nova_assets.lib.forecasting import boosting, installed_base, lstm, prophet_model, statistical
 from nova_assets.lib.forecasting.demand_class import MODELLED, REGULAR, DemandClass, route_classes
 from nova_assets.lib.forecasting.panel import FitSpec, Panel, future_dates, long_forecast, pandas_freq
+from nova_assets.lib.maintenance.parts_demand import planned_part_lines
 
 ZERO_MODEL = "Zero"
 NAIVE_MODEL = "SeasonalNaive"
@@ -49,6 +52,9 @@ class ModelFamily:
     fans_out: bool = False
     # Observations a series needs for this family's methods; shorter ones are left to the other members.
     min_points: int = 1
+    # How the family reads the plant-maintenance tables when the cycle has them (with_maintenance):
+    # its forecaster bound to them. None: the demand history is all it reads.
+    binds_maintenance: Callable[[installed_base.MaintenanceInputs], Forecaster] | None = None
 
 
 def _baseline(history: pd.DataFrame, classes: pd.Series, spec: FitSpec) -> pd.DataFrame:
@@ -77,6 +83,16 @@ def _statsforecast(history: pd.DataFrame, models: list, spec: FitSpec) -> pd.Dat
         wide = engine.forecast(df=history, h=spec.horizon)
     wide = wide.reset_index(drop="unique_id" not in wide.index.names)
     return wide.melt(id_vars=["unique_id", "ds"], var_name="model", value_name="forecast")
+
+
+def _boosting_with_plan(maintenance: installed_base.MaintenanceInputs) -> Forecaster:
+    """The global boosting models with the preventive plan as advance demand features (none without a plan)."""
+    plan = planned_part_lines(maintenance.work_orders, maintenance.work_order_parts)
+    return functools.partial(boosting.forecast, advance_demand=None if plan.empty else plan)
+
+
+def _installed_base_from(maintenance: installed_base.MaintenanceInputs) -> Forecaster:
+    return functools.partial(installed_base.forecast, inputs=maintenance)
 
 
 def _intermittent(history: pd.DataFrame, classes: pd.Series, spec: FitSpec) -> pd.DataFrame:
@@ -113,8 +129,10 @@ FAMILIES: dict[str, ModelFamily] = {
     ),
     "gradient_boosting": ModelFamily(
         name="gradient_boosting",
-        description="global LightGBM and XGBoost (Tweedie, direct multi-horizon) on lag/rolling/calendar features",
+        description="global LightGBM and XGBoost (Tweedie, direct multi-horizon) on lag/rolling/calendar features"
+        " and, with plant maintenance, the parts of the preventive plan known at each origin",
         forecaster=boosting.forecast,
+        binds_maintenance=_boosting_with_plan,
     ),
     "lstm": ModelFamily(
         name="lstm",
@@ -124,10 +142,19 @@ FAMILIES: dict[str, ModelFamily] = {
     installed_base.INSTALLED_BASE_FAMILY: ModelFamily(
         name=installed_base.INSTALLED_BASE_FAMILY,
         description=installed_base.DESCRIPTION,
-        forecaster=installed_base.forecast,  # forecasts nothing until given the maintenance tables (with_inputs)
+        forecaster=installed_base.forecast,  # forecasts nothing until given the maintenance tables
         classes=frozenset(DemandClass),
+        binds_maintenance=_installed_base_from,
     ),
 }
+
+
+def with_maintenance(family: ModelFamily, maintenance: installed_base.MaintenanceInputs) -> ModelFamily:
+    """`family` reading the cycle's plant-maintenance tables (ModelFamily.binds_maintenance); the
+    families that read only the demand history are returned as they are."""
+    if family.binds_maintenance is None:
+        return family
+    return dataclasses.replace(family, forecaster=family.binds_maintenance(maintenance))
 
 
 def _empty_forecast(history: pd.DataFrame) -> pd.DataFrame:

@@ -15,6 +15,11 @@ FREQUENCIES = ("D", "W", "M")
 DEFAULT_SEASON = {"D": 7, "W": 52, "M": 12}
 PERIODS_PER_YEAR = {"D": 365.25, "W": 365.25 / 7, "M": 12.0}
 SEASONS_NEEDED = 3  # a seasonal model wants three seasons of history besides the horizon
+# Advance demand information: demand lines known before they happen (e.g. the parts of planned
+# preventive orders), each due on `ds`, known from `known_from` (NaT: always) and pending until
+# `known_until` (done then; NaT: still pending). A forecast from an origin counts only the lines known
+# and pending there, so a backtest window sees the plan as it stood at its cutoff.
+ADVANCE_DEMAND_COLUMNS = ["unique_id", "ds", "known_from", "known_until", "quantity"]
 
 
 def default_season(freq: str, periods: int, horizon: int) -> int:
@@ -45,6 +50,17 @@ def regularise(history: pd.DataFrame, freq: str) -> pd.DataFrame:
         y = group.groupby("ds")["y"].sum().reindex(days, fill_value=0.0)
         frames.append(pd.DataFrame({"unique_id": uid, "ds": days, "y": y.to_numpy(dtype=float)}))
     return pd.concat(frames, ignore_index=True)
+
+
+def period_labels(dates: pd.Series, freq: str, alias: str) -> pd.Series:
+    """The label of the panel period holding each date: the day (D), the month start (M), the week's
+    last day (W, `alias` W-XXX as pandas_freq gives it)."""
+    dates = pd.to_datetime(dates)
+    if freq == "D":
+        return dates.dt.normalize()
+    if freq == "M":
+        return dates.dt.to_period("M").dt.start_time
+    return dates.dt.to_period(alias).dt.end_time.dt.normalize()
 
 
 def future_dates(last: pd.Timestamp, horizon: int, freq: str) -> pd.DatetimeIndex:

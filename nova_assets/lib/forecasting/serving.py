@@ -4,7 +4,8 @@ forecasts with the same code and the same choices as the cycle that logged them.
 A model is not a set of fitted weights here: every family refits on the history it is given (that
 is how the cycle forecasts too). What a cycle learns and a reload must keep is logged with it: per
 family, its settings and the model forms it selected on the first backtest window (FitSpec.memo);
-for the ensemble, the weights per demand class and the family models themselves (as artifacts).
+for the ensemble, the weights per demand class, the family models themselves (as artifacts) and the
+maintenance tables its phase-out reads.
 `predict` takes a long history frame (unique_id, ds, y; regular periods) and returns the long
 forecast frame (unique_id, ds, model, forecast, demand_class).
 """
@@ -22,8 +23,9 @@ from mlflow.pyfunc import PythonModel, PythonModelContext
 import mlflow
 import nova_assets
 from nova_assets.lib.forecasting.ensemble import LearnedWeights, combine
-from nova_assets.lib.forecasting.installed_base import MaintenanceInputs, with_inputs
-from nova_assets.lib.forecasting.models import FAMILIES, fit_predict
+from nova_assets.lib.forecasting.installed_base import MaintenanceInputs
+from nova_assets.lib.forecasting.models import FAMILIES, fit_predict, with_maintenance
+from nova_assets.lib.maintenance.outlook import phase_out_members
 
 MODEL_ARTIFACT = "model"
 # Explicit, so MLflow does not spend a minute inferring them: what `predict` imports, at the
@@ -58,8 +60,11 @@ class FamilySettings:
 
 
 class FamilyModel(PythonModel):
-    """One model family with its cycle settings and selected model forms; for the installed_base
-    family, the maintenance tables of its cycle too (the history alone does not say what failed)."""
+    """One model family with its cycle settings and selected model forms; for the families that read
+    plant maintenance (installed_base, gradient_boosting), the maintenance tables of its cycle too
+    (the history alone does not say what failed or what is planned)."""
+
+    maintenance: MaintenanceInputs | None = None  # a model logged before the attribute existed loads without it
 
     def __init__(self, settings: FamilySettings, memo: dict, maintenance: MaintenanceInputs | None = None) -> None:
         self.settings = settings
@@ -69,18 +74,31 @@ class FamilyModel(PythonModel):
     def predict(self, context: PythonModelContext | None, model_input: pd.DataFrame, params: dict | None = None):
         s = self.settings
         history = model_input.assign(ds=pd.to_datetime(model_input["ds"]))
-        family = FAMILIES[s.family] if self.maintenance is None else with_inputs(FAMILIES[s.family], self.maintenance)
+        family = (
+            FAMILIES[s.family] if self.maintenance is None else with_maintenance(FAMILIES[s.family], self.maintenance)
+        )
         return fit_predict(
             history, family, s.horizon, s.season, s.n_jobs, s.freq, s.seed, memo=copy.deepcopy(self.memo)
         )  # a copy: every call forecasts the same way
 
 
 class EnsembleModel(PythonModel):
-    """The learned ensemble: the member family models (artifacts) combined with the cycle's weights."""
+    """The learned ensemble: the member family models (artifacts) combined with the cycle's weights.
+    With the cycle's maintenance tables, the members are first phased out as the cycle's ensemble does
+    (outlook.phase_out_members, as of the history's last day), so a part without installed base left is
+    served at zero there too."""
 
-    def __init__(self, weights: dict[str, dict[str, float]], families: list[str]) -> None:
+    maintenance: MaintenanceInputs | None = None  # a model logged before the attribute existed loads without it
+
+    def __init__(
+        self,
+        weights: dict[str, dict[str, float]],
+        families: list[str],
+        maintenance: MaintenanceInputs | None = None,
+    ) -> None:
         self.weights = weights
         self.families = families
+        self.maintenance = maintenance
         self.members: dict[str, mlflow.pyfunc.PyFuncModel] = {}
 
     def load_context(self, context: PythonModelContext) -> None:
@@ -88,6 +106,10 @@ class EnsembleModel(PythonModel):
 
     def predict(self, context: PythonModelContext | None, model_input: pd.DataFrame, params: dict | None = None):
         forecasts = pd.concat([self.members[name].predict(model_input) for name in self.families], ignore_index=True)
+        if self.maintenance is not None:
+            m = self.maintenance
+            as_of = pd.to_datetime(model_input["ds"]).max()
+            forecasts = phase_out_members(forecasts, m.installed_base, m.work_orders, m.work_order_parts, as_of)
         ensemble = combine(forecasts, LearnedWeights(self.weights, pd.DataFrame()), ["unique_id", "ds"])
         return pd.concat([forecasts, ensemble], ignore_index=True)
 

@@ -187,6 +187,26 @@ def phase_out_members(
     return pd.concat([adjusted, forecasts[~statistical]], ignore_index=True)
 
 
+def phase_out_backtests(
+    backtests: pd.DataFrame,
+    installed_base: pd.DataFrame,
+    work_orders: pd.DataFrame,
+    work_order_parts: pd.DataFrame,
+) -> pd.DataFrame:
+    """The members' backtest windows (with a cutoff column) scaled as phase_out_members scales the
+    forecast, each window with the state at its cutoff: the parts the orders completed by then used,
+    the units in service then. So the ensemble learns its weights, and reports errors, on what the
+    cycle would have forecast at each origin. Planned decommission dates are taken as known at every
+    origin: the installed base does not say when they were decided."""
+    if backtests.empty:
+        return backtests
+    windows = [
+        phase_out_members(rows, installed_base, work_orders, work_order_parts, pd.Timestamp(cutoff))
+        for cutoff, rows in backtests.groupby("cutoff")
+    ]
+    return pd.concat(windows, ignore_index=True)[backtests.columns]
+
+
 def equipment_clusters(
     installed_base: pd.DataFrame,
     work_orders: pd.DataFrame,

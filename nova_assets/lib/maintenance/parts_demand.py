@@ -7,8 +7,8 @@ their model consumed per corrective order in the history. Demand is what the mov
 issue on the order's completion day, so each order's parts are spread over the days after its planned
 (or failure) date with the delays seen in the history, given it was not done by the forecast day.
 The result is a forecast member in the forecast families' long format (unique_id, ds, model,
-forecast) and features for the global models: maintenance_flag (a preventive order planned at a
-site that day, from the real plan) and the parts planned per material and day.
+forecast) and the advance demand the global models take as features (planned_part_lines: the parts
+of the preventive plan, each known from its order's creation).
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from nova_assets.lib.forecasting.panel import ADVANCE_DEMAND_COLUMNS
 from nova_assets.lib.maintenance.contracts import CORRECTIVE, PREVENTIVE, typed_installed_base, typed_work_orders
 from nova_assets.lib.maintenance.failure_model import FailureModel, expected_failures
 
@@ -219,68 +220,25 @@ def _issued(lines: pd.DataFrame, delay: pd.Series, as_of: pd.Timestamp, conditio
     return spread.groupby(["material_id", "date"])["issued"].sum()
 
 
-def maintenance_flag(
-    work_orders: pd.DataFrame, start: pd.Timestamp | str, end: pd.Timestamp | str, as_of: pd.Timestamp | str | None
-) -> pd.DataFrame:
-    """Per site and day of [start, end]: planned_orders (preventive orders planned there that day) and
-    maintenance_flag (1 if any). After `as_of` only the orders created by then count, as a forecast
-    made that day would see them; before it, every order (its planned date was known in advance).
-    Sites without a planned order in the period have no rows."""
-    days = pd.date_range(pd.Timestamp(start), pd.Timestamp(end), freq="D")
+def planned_part_lines(work_orders: pd.DataFrame, work_order_parts: pd.DataFrame) -> pd.DataFrame:
+    """The preventive plan as advance demand for the global models (panel.ADVANCE_DEMAND_COLUMNS): each
+    part line of a preventive order, due on its planned date, known from the order's creation and
+    pending until its completion. Corrective orders are left out: a failure is not known in advance.
+    Orders without part lines add nothing (no bill of materials is guessed here)."""
     plan = typed_work_orders(work_orders)
-    plan = plan[plan["kind"] == PREVENTIVE].dropna(subset=["planned_date"])
-    if as_of is not None:
-        as_of = pd.Timestamp(as_of)
-        known = plan["created_date"].isna() | (plan["created_date"] <= as_of)
-        plan = plan[(plan["planned_date"] <= as_of) | known]
-    plan = plan[plan["planned_date"].isin(days)]
-    counts = plan.groupby(["site_id", "planned_date"]).size().rename("planned_orders").reset_index()
-    sites = counts["site_id"].unique()
-    grid = pd.MultiIndex.from_product([sites, days], names=["site_id", "date"])
-    flags = counts.set_index(["site_id", "planned_date"])["planned_orders"].rename_axis(["site_id", "date"])
-    out = flags.reindex(grid, fill_value=0).astype(int).reset_index()
-    return out.assign(maintenance_flag=(out["planned_orders"] > 0).astype(int))
-
-
-def maintenance_daily(
-    work_orders: pd.DataFrame, start: pd.Timestamp | str, end: pd.Timestamp | str, as_of: pd.Timestamp | str | None
-) -> pd.DataFrame:
-    """Network level per day (what int_maintenance_daily gives the features today): date,
-    towers_in_maintenance (sites with a planned preventive order) and maintenance_flag."""
-    per_site = maintenance_flag(work_orders, start, end, as_of)
-    days = pd.date_range(pd.Timestamp(start), pd.Timestamp(end), freq="D")
-    towers = per_site.groupby("date")["maintenance_flag"].sum().reindex(days, fill_value=0).astype(int)
+    plan = plan[(plan["kind"] == PREVENTIVE) & plan["planned_date"].notna()]
+    lines = work_order_parts.merge(
+        plan[["work_order_id", "planned_date", "created_date", "completion_date"]], on="work_order_id"
+    )
     return pd.DataFrame(
         {
-            "date": days,
-            "towers_in_maintenance": towers.to_numpy(),
-            "maintenance_flag": (towers > 0).astype(int).to_numpy(),
+            "unique_id": lines["material_id"],
+            "ds": lines["planned_date"],
+            "known_from": lines["created_date"],
+            "known_until": lines["completion_date"],
+            "quantity": pd.to_numeric(lines["quantity"]).astype(float),
         }
-    )
-
-
-def planned_parts_daily(
-    installed_base: pd.DataFrame,
-    work_orders: pd.DataFrame,
-    work_order_parts: pd.DataFrame,
-    start: pd.Timestamp | str,
-    end: pd.Timestamp | str,
-    as_of: pd.Timestamp | str,
-) -> pd.DataFrame:
-    """Per material and day of [start, end]: the parts of the preventive orders planned that day, a
-    regressor of the global models known over history and horizon: unique_id, ds, planned_parts.
-    Up to `as_of` the plan as it was executed; after it, the plan known on `as_of`."""
-    start, end, as_of = pd.Timestamp(start), pd.Timestamp(end), pd.Timestamp(as_of)
-    plan = typed_work_orders(work_orders)
-    past = plan[(plan["kind"] == PREVENTIVE) & (plan["planned_date"] >= start) & (plan["planned_date"] <= as_of)]
-    history = work_order_parts.merge(past[["work_order_id", "planned_date"]], on="work_order_id").rename(
-        columns={"planned_date": "date"}
-    )
-    future = planned_parts(installed_base, work_orders, work_order_parts, as_of, max((end - as_of).days, 0))
-    both = pd.concat([history[["material_id", "date", "quantity"]], future[["material_id", "date", "quantity"]]])
-    both = both[(both["date"] >= start) & (both["date"] <= end)]
-    daily = both.groupby(["material_id", "date"], as_index=False)["quantity"].sum()
-    return daily.rename(columns={"material_id": "unique_id", "date": "ds", "quantity": "planned_parts"})
+    )[ADVANCE_DEMAND_COLUMNS]
 
 
 def _known_plan(work_orders: pd.DataFrame, as_of: pd.Timestamp) -> pd.DataFrame:

@@ -1,7 +1,6 @@
 -- The maintenance plan on the daily spine: preventive orders planned at each tower, counted on a
 -- day only when they were created BEFORE it (the plan known in advance; an order opened on its own
 -- planned day is not). Cancelled orders do not count. Future spine days see the open plan.
--- The same rule as lib/maintenance/parts_demand.maintenance_daily, which the forecast reads.
 with spine as (
     select date from {{ ref('int_calendar_spine') }}
 ),

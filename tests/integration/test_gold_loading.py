@@ -167,3 +167,35 @@ def test_upsert_and_range_replace_through_staging(gold: psycopg.Connection) -> N
     assert (result.rows_deleted, result.rows_written) == (120, 120)
     by_level = dict(gold.execute("SELECT forecast, count(*) FROM analytics.forecasts GROUP BY 1").fetchall())
     assert by_level == {9.0: 120, 1.0: 280}
+
+
+def test_copy_writes_every_value_type_as_postgres_reads_it(gold: psycopg.Connection) -> None:
+    """The CSV that COPY reads: nulls of every kind, dates, naive and zoned timestamps (the instant
+    kept, not the wall time), booleans, and an object column of mixed values as each value's text."""
+    frame = pd.DataFrame(
+        {
+            "code": ["A", None, "C"],
+            "day": [dt.date(2025, 1, 2), None, dt.date(2025, 3, 4)],
+            "quantity": [1.5, float("nan"), 2.0],
+            "count": pd.array([1, None, 3], dtype="Int64"),
+            "naive": pd.to_datetime(["2025-01-01 10:00:00", None, "2025-01-02 00:00:00.25"], format="ISO8601"),
+            "zoned": pd.to_datetime(["2025-01-01 10:00", "2025-01-01 11:00", None]).tz_localize("America/Bahia"),
+            "flag": [True, False, True],
+            "mixed": [1, 'a, "b"', None],
+        }
+    )
+    with gold.cursor() as cur:
+        cur.execute(
+            "CREATE TEMP TABLE copy_probe (code text, day date, quantity double precision, count bigint,"
+            " naive timestamp, zoned timestamptz, flag boolean, mixed text)"
+        )
+        loader._copy_rows(cur, psycopg.sql.Identifier("copy_probe"), frame)
+        rows = cur.execute(
+            "SELECT code, day, quantity, count, naive, zoned AT TIME ZONE 'UTC', flag, mixed FROM copy_probe"
+        ).fetchall()
+    gold.rollback()
+    assert rows == [
+        ("A", dt.date(2025, 1, 2), 1.5, 1, dt.datetime(2025, 1, 1, 10), dt.datetime(2025, 1, 1, 13), True, "1"),
+        (None, None, None, None, None, dt.datetime(2025, 1, 1, 14), False, 'a, "b"'),
+        ("C", dt.date(2025, 3, 4), 2.0, 3, dt.datetime(2025, 1, 2, 0, 0, 0, 250000), None, True, None),
+    ]

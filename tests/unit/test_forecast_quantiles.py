@@ -79,3 +79,20 @@ def test_lead_time_quantiles_per_item_and_beyond_the_horizon() -> None:
     assert (table["p50"] <= table["p90"]).all() and (table["p90"] <= table["p95"]).all()
     longer = lead_time_demand_quantiles(frame, _mean_forecast(frame), backtest, 3 * HORIZON).set_index("unique_id")
     assert (longer.loc["S30", ["p50", "p90", "p95"]] > table.loc["S30", ["p50", "p90", "p95"]]).all()
+
+
+def test_each_window_is_scaled_by_the_spread_of_its_series_up_to_its_cutoff() -> None:
+    from nova_assets.lib.forecasting.quantiles import _sigmas
+
+    frame = _panel(4, 50)
+    ends = frame["ds"].min() + pd.to_timedelta([-1, 0, 9, 30, 49, 80], unit="D")
+    keys = pd.DataFrame({"unique_id": ["S5", "S5", "S7", "S59", "S0", "S3"], "cutoff": ends})
+    keys.loc[len(keys)] = ["unknown", ends[3]]
+    expected = [
+        np.std(frame[(frame["unique_id"] == uid) & (frame["ds"] <= cutoff)]["y"]) if uid != "unknown" else 0.0
+        for uid, cutoff in keys.itertuples(index=False)
+    ]
+    expected = np.nan_to_num(expected)  # no observation up to the cutoff: 0
+    assert _sigmas(frame, keys) == pytest.approx(expected, rel=1e-12, abs=1e-12)
+    whole = _sigmas(frame, keys[["unique_id"]])
+    assert whole[4] == pytest.approx(np.std(frame[frame["unique_id"] == "S0"]["y"]), rel=1e-12)

@@ -49,49 +49,71 @@ class ErrorQuantiles:
         return self.daily[key], self.cumulative[key]
 
 
-def _sigmas(history: pd.DataFrame, until: pd.Series | None = None) -> dict[tuple, float]:
-    """Standard deviation of each series up to its window's cutoff (or over all history)."""
-    out = {}
-    for uid, group in history.sort_values("ds").groupby("unique_id", sort=False):
-        dates, values = group["ds"].to_numpy(), group["y"].to_numpy(float)
-        cutoffs = [None] if until is None else until.get(uid, [])
-        for cutoff in cutoffs:
-            end = len(values) if cutoff is None else np.searchsorted(dates, np.datetime64(cutoff), side="right")
-            out[(uid, cutoff)] = float(np.std(values[:end])) if end else 0.0
-    return out
+def _sigmas(history: pd.DataFrame, keys: pd.DataFrame) -> np.ndarray:
+    """Standard deviation (population) of each `keys` row's series (unique_id) over its history up
+    to the row's `cutoff`, or over all of it without a cutoff column; 0 for a series without history.
+
+    Vectorised over all rows: each series' running sums of its deviations from its own mean, read at
+    the cutoff's position (every window starts at the series' first observation)."""
+    ordered = history.sort_values(["unique_id", "ds"], kind="stable")
+    if ordered.empty:
+        return np.zeros(len(keys))
+    codes, series = pd.factorize(ordered["unique_id"])  # sorted: each series' rows are contiguous
+    counts = np.bincount(codes, minlength=len(series))
+    first = np.r_[0, np.cumsum(counts)[:-1]]
+    values = ordered["y"].to_numpy(float)
+    deviation = values - (np.bincount(codes, values, len(series)) / np.maximum(counts, 1))[codes]
+    running = pd.DataFrame({"sum": deviation, "squares": deviation**2}).groupby(codes).cumsum()
+    sums, squares = running["sum"].to_numpy(), running["squares"].to_numpy()
+    which = series.get_indexer(keys["unique_id"])
+    known = which >= 0
+    which = np.where(known, which, 0)
+    start = first[which]
+    if "cutoff" in keys.columns:  # position after the last observation on or before the cutoff
+        seconds = ordered["ds"].to_numpy("datetime64[s]").astype(np.int64)
+        origin, span = seconds.min(), int(seconds.max() - seconds.min()) + 1
+        ranked = codes.astype(np.int64) * span + (seconds - origin)
+        cutoff = pd.to_datetime(keys["cutoff"]).to_numpy("datetime64[s]").astype(np.int64)
+        target = which.astype(np.int64) * span + np.clip(cutoff - origin, -1, span - 1)
+        end = np.maximum(np.searchsorted(ranked, target, side="right"), start)
+    else:
+        end = start + counts[which]
+    n = end - start
+    last = np.maximum(end - 1, 0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        mean = sums[last] / n
+        variance = squares[last] / n - mean**2
+    return np.where(known & (n > 0), np.sqrt(np.maximum(np.nan_to_num(variance), 0.0)), 0.0)
 
 
 def fit_error_quantiles(
     backtest: pd.DataFrame, history: pd.DataFrame, quantiles: Sequence[float] = QUANTILES
 ) -> ErrorQuantiles:
     """Empirical quantiles of scaled errors of a backtest (unique_id, ds, cutoff, y, forecast, demand_class)."""
-    cutoffs = backtest.groupby("unique_id")["cutoff"].unique()
-    sigma = _sigmas(history, cutoffs)
-    daily: dict[str, list[np.ndarray]] = {}
-    cumulative: dict[str, list[np.ndarray]] = {}
-    horizon = backtest.groupby(["unique_id", "cutoff"]).size().max()
-    for (uid, cutoff), window in backtest.sort_values("ds").groupby(["unique_id", "cutoff"], sort=False):
-        scale = sigma[(uid, cutoff)]
-        if scale <= 0 or len(window) < horizon:
-            continue
-        error = window["y"].to_numpy(float) - window["forecast"].to_numpy(float)
-        steps = np.arange(1, len(error) + 1)
-        for key in (window["demand_class"].iloc[0], ALL_CLASSES):
-            daily.setdefault(key, []).append(error / scale)
-            cumulative.setdefault(key, []).append(np.cumsum(error) / (scale * np.sqrt(steps)))
+    ordered = backtest.sort_values(["unique_id", "cutoff", "ds"], kind="stable")
+    window = ordered.groupby(["unique_id", "cutoff"], sort=False).ngroup().to_numpy()
+    lengths = np.bincount(window)
+    first = np.r_[0, np.cumsum(lengths)[:-1]]
+    horizon = int(lengths.max()) if len(lengths) else 0
+    keys = ordered.iloc[first][["unique_id", "cutoff", "demand_class"]]
+    scale = _sigmas(history, keys)
+    kept = (scale > 0) & (lengths == horizon)
+    rows = kept[window]
     q = np.asarray(quantiles, dtype=float)
-    if ALL_CLASSES not in daily:  # a history too short for any backtest window: normal errors
+    if not kept.any():  # a history too short for any backtest window: normal errors
         z = norm.ppf(q)
         return ErrorQuantiles(tuple(quantiles), {ALL_CLASSES: z}, {ALL_CLASSES: z[None, :]})
-    pools = {key: np.concatenate(errors) for key, errors in daily.items()}
+    error = (ordered["y"].to_numpy(float) - ordered["forecast"].to_numpy(float))[rows].reshape(-1, horizon)
+    scale = scale[kept][:, None]
+    daily = error / scale
+    cumulative = np.cumsum(error, axis=1) / (scale * np.sqrt(np.arange(1, horizon + 1)))
+    classes = keys["demand_class"].to_numpy()[kept]
+    pools = {ALL_CLASSES: np.ones(len(classes), dtype=bool)} | {c: classes == c for c in pd.unique(classes)}
+    pools = {k: w for k, w in pools.items() if k == ALL_CLASSES or w.sum() * horizon >= MIN_POOL}
     return ErrorQuantiles(
         quantiles=tuple(quantiles),
-        daily={k: np.quantile(v, q) for k, v in pools.items() if k == ALL_CLASSES or len(v) >= MIN_POOL},
-        cumulative={
-            k: np.quantile(np.vstack(cumulative[k]), q, axis=0).T
-            for k, v in pools.items()
-            if k == ALL_CLASSES or len(v) >= MIN_POOL
-        },
+        daily={k: np.quantile(daily[w], q) for k, w in pools.items()},
+        cumulative={k: np.quantile(cumulative[w], q, axis=0).T for k, w in pools.items()},
     )
 
 
@@ -100,26 +122,35 @@ def forecast_quantiles(history: pd.DataFrame, point_forecast: pd.DataFrame, erro
     the first forecast period to this one (row `step` = L answers "demand over an L-period lead time").
 
     `point_forecast`: unique_id, ds, forecast, demand_class (the ensemble's rows)."""
-    sigma = _sigmas(history)
-    frames = []
-    for uid, rows in point_forecast.sort_values("ds").groupby("unique_id", sort=False):
-        scale = sigma.get((uid, None), 0.0)
-        z_daily, z_cum = errors.for_class(rows["demand_class"].iloc[0])
-        forecast = rows["forecast"].to_numpy(float)
-        frame = {
-            "unique_id": uid,
-            "ds": rows["ds"].to_numpy(),
-            "step": np.arange(1, len(forecast) + 1),
-            "forecast": forecast,
-            "cum_forecast": np.cumsum(forecast),
-        }
-        daily = np.maximum(forecast[:, None] + z_daily[None, :] * scale, 0.0)
-        cumulative = _cumulative(forecast, len(forecast), z_cum, scale)
-        for i, q in enumerate(errors.quantiles):
-            frame[quantile_column(q)] = daily[:, i]
-            frame[quantile_column(q, "cum_")] = cumulative[:, i]
-        frames.append(pd.DataFrame(frame))
-    return pd.concat(frames, ignore_index=True)
+    rows = point_forecast.sort_values(["unique_id", "ds"], kind="stable").reset_index(drop=True)
+    series = rows.groupby("unique_id", sort=False)
+    step = series.cumcount().to_numpy() + 1
+    forecast = rows["forecast"].to_numpy(float)
+    cum_forecast = series["forecast"].cumsum().to_numpy(float)
+    first = rows.drop_duplicates("unique_id")
+    scale = np.repeat(_sigmas(history, first[["unique_id"]]), np.bincount(series.ngroup().to_numpy()))
+    n_q = len(errors.quantiles)
+    z_daily, z_cum = np.empty((len(rows), n_q)), np.empty((len(rows), n_q))
+    classes = series["demand_class"].transform("first").to_numpy()
+    for cls in pd.unique(classes):
+        members = classes == cls
+        daily, cumulative = errors.for_class(cls)
+        z_daily[members] = daily
+        z_cum[members] = cumulative[np.minimum(step[members], len(cumulative)) - 1]
+    cumulative = np.maximum(cum_forecast[:, None] + z_cum * (scale * np.sqrt(step))[:, None], 0.0)
+    cumulative = pd.DataFrame(cumulative).groupby(series.ngroup().to_numpy()).cummax().to_numpy()
+    frame = {
+        "unique_id": rows["unique_id"].to_numpy(),
+        "ds": rows["ds"].to_numpy(),
+        "step": step,
+        "forecast": forecast,
+        "cum_forecast": cum_forecast,
+    }
+    daily = np.maximum(forecast[:, None] + z_daily * scale[:, None], 0.0)
+    for i, q in enumerate(errors.quantiles):
+        frame[quantile_column(q)] = daily[:, i]
+        frame[quantile_column(q, "cum_")] = cumulative[:, i]
+    return pd.DataFrame(frame)
 
 
 def lead_time_demand_quantiles(
@@ -135,7 +166,8 @@ def lead_time_demand_quantiles(
     `point_forecast`: its forecast rows (unique_id, ds, forecast, demand_class). One row per series:
     unique_id, lead_time, forecast (expected lead-time demand), p50, p90, p95."""
     errors = fit_error_quantiles(backtest, history, quantiles)
-    sigma = _sigmas(history)
+    first = point_forecast.drop_duplicates("unique_id")
+    sigma = dict(zip(first["unique_id"], _sigmas(history, first[["unique_id"]]), strict=True))
     rows = []
     for uid, group in point_forecast.sort_values("ds").groupby("unique_id", sort=False):
         raw = lead_time_days.get(uid) if isinstance(lead_time_days, Mapping) else lead_time_days
@@ -144,7 +176,7 @@ def lead_time_demand_quantiles(
         lead = max(1, math.ceil(float(raw)))
         forecast = group["forecast"].to_numpy(float)
         _, z_cum = errors.for_class(group["demand_class"].iloc[0])
-        cumulative = _cumulative(forecast, lead, z_cum, sigma.get((uid, None), 0.0))
+        cumulative = _cumulative(forecast, lead, z_cum, sigma[uid])
         expected = _extended(forecast, lead).sum()
         rows.append(
             {

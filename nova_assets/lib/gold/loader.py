@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 
 import pandas as pd
+import polars as pl
 import psycopg
 from psycopg import sql
 
@@ -198,8 +199,31 @@ def _copy_rows(cur: psycopg.Cursor, target: sql.Composable, frame: pd.DataFrame)
     statement = sql.SQL("COPY {} ({}) FROM STDIN (FORMAT csv, NULL '\\N')").format(target, columns)
     with cur.copy(statement) as copy:
         for start in range(0, len(frame), COPY_CHUNK_ROWS):
-            chunk = frame.iloc[start : start + COPY_CHUNK_ROWS]
-            copy.write(chunk.to_csv(index=False, header=False, na_rep="\\N", date_format="%Y-%m-%d %H:%M:%S"))
+            copy.write(csv_rows(frame.iloc[start : start + COPY_CHUNK_ROWS]))
+
+
+def csv_rows(frame: pd.DataFrame) -> str:
+    """The rows as PostgreSQL reads CSV: no header, NULL (None, NaN, NaT) as \\N, a time zone's offset
+    kept. Written by polars: pandas' writer formats value by value in Python."""
+    table = pl.DataFrame([_polars_column(frame[name]) for name in frame.columns])
+    zoned = [name for name, dtype in table.schema.items() if isinstance(dtype, pl.Datetime) and dtype.time_zone]
+    table = table.with_columns(pl.col(name).dt.to_string("%Y-%m-%d %H:%M:%S%.f%:z") for name in zoned)
+    return table.write_csv(include_header=False, null_value="\\N", datetime_format="%Y-%m-%d %H:%M:%S%.f")
+
+
+def _polars_column(values: pd.Series) -> pl.Series:
+    """The column in polars; an object column that is not one flat type (mixed values, dicts,
+    Decimals with other types) is each value's str(), as pandas would write it."""
+    if values.dtype == object:
+        try:
+            column = pl.from_pandas(values)
+            if not column.dtype.is_nested():
+                return column
+        except (ValueError, TypeError):  # pyarrow's ArrowInvalid is a ValueError
+            pass
+        text = values.map(str, na_action="ignore").astype(object).where(values.notna(), None)
+        return pl.Series(values.name, text.tolist(), dtype=pl.String)
+    return pl.from_pandas(values)
 
 
 def _audit(

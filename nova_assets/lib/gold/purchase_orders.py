@@ -35,8 +35,8 @@ def link_receipts(orders: pd.DataFrame, movements: pd.DataFrame, as_of: date) ->
     receipt is open (received_date null, received_quantity 0).
     """
     lines = orders.drop_duplicates(PO_KEY, keep="last").copy()
-    for column in ("order_date", "promised_date"):
-        lines[column] = pd.to_datetime(lines[column]).dt.date
+    for column in ("order_date", "promised_date"):  # datetime64 at midnight: the gold columns are dates
+        lines[column] = pd.to_datetime(lines[column]).dt.normalize()
     for column in ("supplier_id", "site_id"):  # nullable in the contract; older exports may lack them
         if column not in lines.columns:
             lines[column] = None
@@ -48,10 +48,15 @@ def link_receipts(orders: pd.DataFrame, movements: pd.DataFrame, as_of: date) ->
 
 
 def _receipts_by_line(movements: pd.DataFrame, as_of: date) -> pd.DataFrame:
-    columns = {"received_date": [], "last_received_date": [], "received_quantity": [], "receipts": []}
+    columns = {
+        "received_date": pd.Series(dtype="datetime64[ns]"),
+        "last_received_date": pd.Series(dtype="datetime64[ns]"),
+        "received_quantity": [],
+        "receipts": [],
+    }
     if "po_id" not in movements.columns:
         return pd.DataFrame({**{k: [] for k in PO_KEY}, **columns})
-    dated = pd.to_datetime(movements["movement_date"])  # datetime64: min/max of date objects is a Python loop
+    dated = pd.to_datetime(movements["movement_date"]).dt.normalize()
     keep = (movements["movement_type"] == "receipt") & movements["po_id"].notna() & (dated <= pd.Timestamp(as_of))
     receipts = movements.loc[keep, [*PO_KEY, "quantity"]].assign(movement_date=dated[keep])
     lines = receipts.groupby(PO_KEY, as_index=False).agg(
@@ -60,8 +65,6 @@ def _receipts_by_line(movements: pd.DataFrame, as_of: date) -> pd.DataFrame:
         received_quantity=("quantity", "sum"),
         receipts=("quantity", "size"),
     )
-    for column in ("received_date", "last_received_date"):
-        lines[column] = lines[column].dt.date
     return lines
 
 

@@ -50,7 +50,9 @@ def map_chunks(
     except BaseException:
         pool.shutdown(wait=False, cancel_futures=True)
         for worker in set(multiprocessing.active_children()) - before:
-            worker.terminate()  # stop the other chunks' fits mid-way
+            # stop the other chunks' fits mid-way; SIGKILL, since a worker forked by a forkserver started
+            # where SIGTERM was blocked or ignored (both inherited) would outlive a terminate()
+            worker.kill()
         raise
     pool.shutdown()
     return results

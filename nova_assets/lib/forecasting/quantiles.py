@@ -90,19 +90,19 @@ def fit_error_quantiles(
     backtest: pd.DataFrame, history: pd.DataFrame, quantiles: Sequence[float] = QUANTILES
 ) -> ErrorQuantiles:
     """Empirical quantiles of scaled errors of a backtest (unique_id, ds, cutoff, y, forecast, demand_class)."""
+    q = np.asarray(quantiles, dtype=float)
     ordered = backtest.sort_values(["unique_id", "cutoff", "ds"], kind="stable")
     window = ordered.groupby(["unique_id", "cutoff"], sort=False).ngroup().to_numpy()
     lengths = np.bincount(window)
-    first = np.r_[0, np.cumsum(lengths)[:-1]]
-    horizon = int(lengths.max()) if len(lengths) else 0
+    first = np.r_[0, np.cumsum(lengths)[:-1]][: len(lengths)]
     keys = ordered.iloc[first][["unique_id", "cutoff", "demand_class"]]
     scale = _sigmas(history, keys)
+    horizon = int(lengths.max()) if len(lengths) else 0
     kept = (scale > 0) & (lengths == horizon)
-    rows = kept[window]
-    q = np.asarray(quantiles, dtype=float)
     if not kept.any():  # a history too short for any backtest window: normal errors
         z = norm.ppf(q)
         return ErrorQuantiles(tuple(quantiles), {ALL_CLASSES: z}, {ALL_CLASSES: z[None, :]})
+    rows = kept[window]
     error = (ordered["y"].to_numpy(float) - ordered["forecast"].to_numpy(float))[rows].reshape(-1, horizon)
     scale = scale[kept][:, None]
     daily = error / scale

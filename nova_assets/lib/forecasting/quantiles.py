@@ -124,11 +124,11 @@ def forecast_quantiles(history: pd.DataFrame, point_forecast: pd.DataFrame, erro
     `point_forecast`: unique_id, ds, forecast, demand_class (the ensemble's rows)."""
     rows = point_forecast.sort_values(["unique_id", "ds"], kind="stable").reset_index(drop=True)
     series = rows.groupby("unique_id", sort=False)
+    group = series.ngroup().to_numpy()
     step = series.cumcount().to_numpy() + 1
     forecast = rows["forecast"].to_numpy(float)
     cum_forecast = series["forecast"].cumsum().to_numpy(float)
-    first = rows.drop_duplicates("unique_id")
-    scale = np.repeat(_sigmas(history, first[["unique_id"]]), np.bincount(series.ngroup().to_numpy()))
+    scale = _sigmas(history, rows.drop_duplicates("unique_id")[["unique_id"]])[group]
     n_q = len(errors.quantiles)
     z_daily, z_cum = np.empty((len(rows), n_q)), np.empty((len(rows), n_q))
     classes = series["demand_class"].transform("first").to_numpy()
@@ -136,9 +136,8 @@ def forecast_quantiles(history: pd.DataFrame, point_forecast: pd.DataFrame, erro
         members = classes == cls
         daily, cumulative = errors.for_class(cls)
         z_daily[members] = daily
-        z_cum[members] = cumulative[np.minimum(step[members], len(cumulative)) - 1]
-    cumulative = np.maximum(cum_forecast[:, None] + z_cum * (scale * np.sqrt(step))[:, None], 0.0)
-    cumulative = pd.DataFrame(cumulative).groupby(series.ngroup().to_numpy()).cummax().to_numpy()
+        z_cum[members] = _z_at(cumulative, step[members])
+    cumulative = _cumulative(cum_forecast, step, z_cum, scale, group)
     frame = {
         "unique_id": rows["unique_id"].to_numpy(),
         "ds": rows["ds"].to_numpy(),
@@ -176,7 +175,10 @@ def lead_time_demand_quantiles(
         lead = max(1, math.ceil(float(raw)))
         forecast = group["forecast"].to_numpy(float)
         _, z_cum = errors.for_class(group["demand_class"].iloc[0])
-        cumulative = _cumulative(forecast, lead, z_cum, sigma[uid])
+        steps = np.arange(1, lead + 1)
+        cumulative = _cumulative(
+            np.cumsum(_extended(forecast, lead)), steps, _z_at(z_cum, steps), np.full(lead, sigma[uid]), np.zeros(lead)
+        )
         expected = _extended(forecast, lead).sum()
         rows.append(
             {
@@ -196,9 +198,15 @@ def _extended(forecast: np.ndarray, periods: int) -> np.ndarray:
     return np.r_[forecast, np.full(periods - len(forecast), forecast.mean())]
 
 
-def _cumulative(forecast: np.ndarray, periods: int, z_cum: np.ndarray, scale: float) -> np.ndarray:
-    """(periods, Q) cumulative quantiles for L = 1..periods, non-decreasing in L."""
-    steps = np.arange(1, periods + 1)
-    z = z_cum[np.minimum(steps, len(z_cum)) - 1]
-    values = np.cumsum(_extended(forecast, periods))[:, None] + z * scale * np.sqrt(steps)[:, None]
-    return np.maximum.accumulate(np.maximum(values, 0.0), axis=0)
+def _z_at(z_cum: np.ndarray, step: np.ndarray) -> np.ndarray:
+    """(rows, Q) the scaled-error quantiles of each row's lead time L (z_q(H) beyond the horizon H)."""
+    return z_cum[np.minimum(step, len(z_cum)) - 1]
+
+
+def _cumulative(
+    cum_forecast: np.ndarray, step: np.ndarray, z: np.ndarray, scale: np.ndarray, series: np.ndarray
+) -> np.ndarray:
+    """(rows, Q) cumulative quantiles, one row per series and lead time L = step: the cumulated
+    forecast plus z_q * sigma * sqrt(L), at least 0 and non-decreasing in L within each series."""
+    values = np.maximum(cum_forecast[:, None] + z * (scale * np.sqrt(step))[:, None], 0.0)
+    return pd.DataFrame(values).groupby(series).cummax().to_numpy()

@@ -256,6 +256,7 @@ class CycleConfig(dg.ConfigurableResource):
 
     horizon_days: int = _DEFAULTS.forecast_horizon
     stale_after_days: int = 3
+    backtest_every_days: int = _DEFAULTS.backtest_every_days
 
     @property
     def horizon(self) -> int:

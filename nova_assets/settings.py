@@ -333,6 +333,15 @@ SETTINGS: dict[str, Setting] = {
                 DAY,
             ),
             Setting(
+                "NOVA_BACKTEST_EVERY_DAYS",
+                "7",
+                "days between rolling-origin backtests of the forecast families, on a fixed calendar from "
+                "2024-01-01 (with 7, each backtest ends on a Monday): the cycles in between refit only on all "
+                "history, and the ensemble learns its weights and error quantiles on the kept backtest; 1: a new "
+                "backtest every cycle",
+                WHOLE,
+            ),
+            Setting(
                 "NOVA_MATERIAL_GROUPS",
                 "4",
                 "material groups (hash buckets) the per-series forecast families fan out into: one step, process or "

@@ -55,7 +55,9 @@ def resources() -> dg.Definitions:
                 artifact_root=str(settings.mlflow_artifact_root),
                 ui_url=settings.mlflow_ui_url,
             ),
-            "cycle": CycleConfig(horizon_days=settings.forecast_horizon),
+            "cycle": CycleConfig(
+                horizon_days=settings.forecast_horizon, backtest_every_days=settings.backtest_every_days
+            ),
             "dbt": DbtCliResource(project_dir=features_project, dbt_executable=DBT_EXECUTABLE),
         }
     )

@@ -95,6 +95,12 @@ def family_backtest(family: str) -> LakeTable:
     return LakeTable("forecast", f"{family}_backtest", ("forecast", f"forecast_{family}"), BACKTEST_COLUMNS)
 
 
+def family_state(family: str) -> LakeTable:
+    """A global family's backtest key and model forms (JSON), read by its next cycle to reuse the backtest
+    (lib/forecasting/pipeline.StoredBacktest); a fanned-out family keeps them per group (family_group_tables)."""
+    return LakeTable("forecast", f"{family}_state", ("forecast", f"forecast_{family}"), suffix=".json")
+
+
 def family_group_tables(family: str, group: int) -> tuple[LakeTable, LakeTable, LakeTable]:
     """A material group's forecast, backtest and run state (JSON): pieces of forecast/forecast_<family>,
     written by its group steps and read by its collect step (defs/forecast/families.py)."""

@@ -6,6 +6,7 @@ from nova_assets.defs.critical_path import CRITICAL_PATH_TAGS
 from nova_assets.defs.forecast.families import (
     MAINTENANCE_INPUTS,
     SEASON,
+    cycle_backtest_day,
     family_keys,
     load_maintenance_inputs,
     read_backtests,
@@ -27,7 +28,7 @@ from nova_assets.lib.lake_tables import (
     MODEL_PERFORMANCE,
 )
 from nova_assets.lib.maintenance.outlook import phase_out_backtests, phase_out_members
-from nova_assets.resources import LakeResource, MlflowResource, lake_deps
+from nova_assets.resources import CycleConfig, LakeResource, MlflowResource, lake_deps
 
 
 @dg.asset(
@@ -37,13 +38,15 @@ from nova_assets.resources import LakeResource, MlflowResource, lake_deps
     op_tags=CRITICAL_PATH_TAGS,
 )
 def forecast_ensemble(
-    context: dg.AssetExecutionContext, lake: LakeResource, mlflow: MlflowResource
+    context: dg.AssetExecutionContext, lake: LakeResource, mlflow: MlflowResource, cycle: CycleConfig
 ) -> dg.MaterializeResult:
     """Combination of the member models with weights learned per demand class on the backtest,
     and the demand quantiles (per day and cumulated over 1..H days) that inventory sizes buffers with. The
     statistical members of parts whose installed base is going are scaled down with it (phase_out_members),
-    in the forecast and in every backtest window as it stood at the window's cutoff (phase_out_backtests)."""
+    in the forecast and in every backtest window as it stood at the window's cutoff (phase_out_backtests).
+    The backtests end on the cycle's backtest day (NOVA_BACKTEST_EVERY_DAYS), logged with the weights."""
     history = load_history(lake)
+    through = cycle_backtest_day(cycle, history)
     parts = load_maintenance_inputs(lake)
     tables = (parts.installed_base, parts.work_orders, parts.work_order_parts)
     forecasts = phase_out_members(read_forecasts(lake), *tables, history["ds"].max())
@@ -66,7 +69,7 @@ def forecast_ensemble(
     record = RunRecord(
         run_name=f"ensemble {cycle_date}",
         params={f"weight.{r.demand_class}.{r.model}": round(r.weight, 6) for r in weights.itertuples()}
-        | {"cycle_date": cycle_date},
+        | {"cycle_date": cycle_date, "backtest_through": str(through)},
         metrics={m: float(ens[m]) for m in ("mase", "rmsse", "bias", "total_demand_error")}
         | {f"bias.cutoff_{r.cutoff.date()}": r.bias for r in by_cutoff.itertuples()}
         | {"fallback_items": float(fallback_counts.sum())},
@@ -92,6 +95,7 @@ def forecast_ensemble(
     return dg.MaterializeResult(
         metadata={
             "cycle_date": str(cycle_date),
+            "backtest_through": str(through),
             "weights": dg.MetadataValue.md(weights.round(3).to_markdown(index=False)),
             "backtest": dg.MetadataValue.md(performance.round(3).to_markdown(index=False)),
             "ensemble_rmsse": float(ens["rmsse"]),

@@ -4,7 +4,13 @@ The families that fit each series on its own (ModelFamily.fans_out) are graph-ba
 step per material group (a hash bucket of materials, lib/forecasting/material_groups), run in
 parallel by the multiprocess executor here and as separate pods by the k8s executor, then one step
 that collects the groups and logs the family's MLflow run. The global models stay one step each.
+
+A family keeps its backtest for NOVA_BACKTEST_EVERY_DAYS days (pipeline.backtest_through): each step
+reads its own stored backtest and state and, while they match the cycle's backtest day and settings,
+refits only on all history.
 """
+
+from datetime import date
 
 import dagster as dg
 import pandas as pd
@@ -23,7 +29,13 @@ from nova_assets.lib.forecasting.models import (
     with_maintenance,
 )
 from nova_assets.lib.forecasting.panel import DEFAULT_SEASON
-from nova_assets.lib.forecasting.pipeline import FamilyRun, run_family
+from nova_assets.lib.forecasting.pipeline import (
+    FamilyRun,
+    StoredBacktest,
+    backtest_key,
+    backtest_through,
+    run_family,
+)
 from nova_assets.lib.forecasting.serving import FamilyModel, FamilySettings
 from nova_assets.lib.forecasting.tracking import RunRecord, forecast_vs_actual, log_run, registered_model_name
 from nova_assets.lib.lake_tables import (
@@ -31,9 +43,11 @@ from nova_assets.lib.lake_tables import (
     ERP_WORK_ORDER_PARTS,
     ERP_WORK_ORDERS,
     WEATHER_DAILY,
+    LakeTable,
     family_backtest,
     family_forecast,
     family_group_tables,
+    family_state,
 )
 from nova_assets.resources import CycleConfig, LakeResource, MlflowResource, lake_deps
 from nova_assets.settings import load_settings
@@ -48,6 +62,21 @@ GROUP_N_JOBS = 1
 FAMILY_SCORE = "backtest.rmsse"  # the family's best model: what its registered model's champion is chosen on
 # What the families that bind plant maintenance read besides the demand history (ModelFamily.binds_maintenance)
 MAINTENANCE_INPUTS = (ERP_INSTALLED_BASE, ERP_WORK_ORDERS, ERP_WORK_ORDER_PARTS, WEATHER_DAILY)
+
+
+def cycle_backtest_day(cycle: CycleConfig, history: pd.DataFrame) -> date:
+    """The day this cycle's backtests end (pipeline.backtest_through)."""
+    return backtest_through(last_day(history["ds"]), cycle.backtest_every_days)
+
+
+def _stored_backtest(lake: LakeResource, state: LakeTable, backtest: LakeTable, key: dict) -> StoredBacktest | None:
+    """The backtest a step wrote in an earlier cycle, if it was made with `key` (pipeline.backtest_key)."""
+    if not (lake.exists(state) and lake.exists(backtest)):
+        return None
+    stored = lake.read_json(state)
+    if stored.get("backtest") != key:
+        return None
+    return StoredBacktest(lake.read(backtest), stored["memo"])
 
 
 def material_groups() -> int:
@@ -92,6 +121,7 @@ def _publish(
             "horizon_days": cycle.horizon,
             "season": SEASON,
             "backtest_windows": backtest["cutoff"].nunique(),
+            "backtest_reused": run.backtest_reused,
             "n_series": n_series,
             "material_groups": n_groups,
             "cycle_date": cycle_date,
@@ -118,6 +148,7 @@ def _publish(
         "n_series": n_series,
         "forecast_rows": len(forecast),
         "seconds": round(run.seconds, 1),
+        "backtest_reused": run.backtest_reused,
         "backtest": dg.MetadataValue.md(per_model.round(3).to_markdown(index=False)),
         "mlflow_run": dg.MetadataValue.url(mlflow.run_url(experiment_id, run_id)),
         "mlflow_run_id": run_id,
@@ -131,7 +162,8 @@ def _asset_settings(family: ModelFamily) -> dict:
         "name": f"forecast_{family.name}",
         "key_prefix": "forecast",
         "kinds": {"python", "mlflow"},
-        "description": f"{family.description}. Rolling-origin backtest, then a forecast from all history.",
+        "description": f"{family.description}. Rolling-origin backtest (kept NOVA_BACKTEST_EVERY_DAYS days), "
+        "then a forecast from all history.",
     }
 
 
@@ -154,8 +186,21 @@ def _family_asset(family: ModelFamily) -> dg.AssetsDefinition:
         history = load_history(lake)
         maintenance = load_maintenance_inputs(lake) if reads_maintenance else None
         bound = family if maintenance is None else with_maintenance(family, maintenance)
-        run = run_family(history, bound, cycle.horizon, SEASON, n_jobs=N_JOBS, freq=CYCLE_FREQ)
+        through = cycle_backtest_day(cycle, history)
+        key = backtest_key(through, cycle.horizon, SEASON, CYCLE_FREQ, EXPENSIVE_MAX_SERIES)
+        state = family_state(family.name)
+        run = run_family(
+            history,
+            bound,
+            cycle.horizon,
+            SEASON,
+            n_jobs=N_JOBS,
+            freq=CYCLE_FREQ,
+            through=through,
+            stored=_stored_backtest(lake, state, family_backtest(family.name), key),
+        )
         metadata = _publish(context.op_execution_context, lake, mlflow, cycle, history, run, 1, maintenance)
+        lake.write_json(state, {"backtest": key, "memo": run.memo})
         if maintenance is not None and run.forecast.empty:
             metadata["not_applicable"] = "no installed base, work orders or enough failures to forecast parts from"
         return dg.MaterializeResult(metadata=metadata)
@@ -176,7 +221,12 @@ def _group_op(family: ModelFamily, group: int, n_groups: int) -> dg.OpDefinition
         description=f"{family.name} on material group {group} of {n_groups}: backtest and forecast.",
     )
     def _op(context: dg.OpExecutionContext, lake: LakeResource, cycle: CycleConfig) -> None:
-        history = group_history(load_history(lake), group, n_groups)
+        everything = load_history(lake)
+        history = group_history(everything, group, n_groups)
+        max_series = group_max_series(EXPENSIVE_MAX_SERIES, n_groups)
+        through = cycle_backtest_day(cycle, everything)
+        key = backtest_key(through, cycle.horizon, SEASON, CYCLE_FREQ, max_series)
+        forecast, backtest, state = family_group_tables(family.name, group)
         run = run_family(
             history,
             family,
@@ -184,13 +234,17 @@ def _group_op(family: ModelFamily, group: int, n_groups: int) -> dg.OpDefinition
             SEASON,
             n_jobs=GROUP_N_JOBS,
             freq=CYCLE_FREQ,
-            max_series=group_max_series(EXPENSIVE_MAX_SERIES, n_groups),
+            max_series=max_series,
+            through=through,
+            stored=_stored_backtest(lake, state, backtest, key),
         )
-        forecast, backtest, memo = family_group_tables(family.name, group)
         lake.write(forecast, run.forecast)
         lake.write(backtest, run.backtest)
-        lake.write_json(memo, {"seconds": run.seconds, "memo": run.memo})
-        context.log.info(f"{forecast.name}: {history['unique_id'].nunique()} series in {run.seconds:.1f} s")
+        lake.write_json(
+            state, {"seconds": run.seconds, "memo": run.memo, "backtest": key, "reused": run.backtest_reused}
+        )
+        reused = f" (backtest of {through} reused)" if run.backtest_reused else ""
+        context.log.info(f"{forecast.name}: {history['unique_id'].nunique()} series in {run.seconds:.1f} s{reused}")
 
     return _op
 
@@ -198,7 +252,9 @@ def _group_op(family: ModelFamily, group: int, n_groups: int) -> dg.OpDefinition
 def _read_group_run(lake: LakeResource, family: str, group: int) -> FamilyRun:
     forecast, backtest, memo = family_group_tables(family, group)
     state = lake.read_json(memo)
-    return FamilyRun(family, lake.read(backtest), lake.read(forecast), state["seconds"], state["memo"])
+    return FamilyRun(
+        family, lake.read(backtest), lake.read(forecast), state["seconds"], state["memo"], state.get("reused", False)
+    )
 
 
 def _collect_op(family: ModelFamily, n_groups: int) -> dg.OpDefinition:

@@ -53,4 +53,5 @@ def merge_group_runs(runs: Sequence[FamilyRun]) -> FamilyRun:
         forecast=pd.concat([run.forecast for run in runs], ignore_index=True),
         seconds=sum(run.seconds for run in runs),
         memo=memo,
+        backtest_reused=all(run.backtest_reused for run in runs),
     )

@@ -1,12 +1,20 @@
 """The forecast stage as two steps shared by the Dagster assets and the `nova` commands:
 run each family (rolling-origin backtest + fit on all history), then learn the ensemble from the
-backtests and derive the quantiles inventory needs."""
+backtests and derive the quantiles inventory needs.
+
+The backtest costs three fits of every family for one final fit. The daily cycle therefore keeps a
+backtest for `every_days` days (backtest_through): the ensemble weights and error quantiles are
+learned on windows less than that many days old, the way production systems re-evaluate their models
+weekly while refitting daily, and a family reuses its stored backtest (StoredBacktest) while the
+cycle's backtest day and its settings are those it was made with."""
 
 from __future__ import annotations
 
+import copy
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from datetime import date, timedelta
 
 import pandas as pd
 
@@ -37,6 +45,33 @@ class FamilyRun:
     forecast: pd.DataFrame
     seconds: float
     memo: dict  # what the family selected on the first window (FitSpec.memo): logged with its MLflow model
+    backtest_reused: bool = False  # the backtest of an earlier cycle (StoredBacktest), not refitted
+
+
+@dataclass(frozen=True)
+class StoredBacktest:
+    """A family's backtest and the model forms it selected, from an earlier cycle with the same
+    `BacktestKey`: reused by run_family instead of refitting the windows."""
+
+    backtest: pd.DataFrame
+    memo: dict
+
+
+BACKTEST_EPOCH = date(2024, 1, 1)  # a Monday: with a 7-day cadence, the backtests end on Mondays
+
+
+def backtest_through(cycle_date: date, every_days: int) -> date:
+    """The last day of the cycle's backtest (its last window ends there): the latest day on or before
+    the cycle's that is a whole number of `every_days` after BACKTEST_EPOCH (the cycle's own day with 1).
+
+    A fixed calendar, so every family of a cycle backtests the same windows without sharing any
+    state, and the ensemble compares its members on them."""
+    return cycle_date - timedelta(days=(cycle_date - BACKTEST_EPOCH).days % every_days)
+
+
+def backtest_key(through: date, horizon: int, season: int, freq: str, max_series: int | None) -> dict:
+    """What a stored backtest must have been made with to be reused (JSON-ready)."""
+    return {"through": str(through), "horizon": horizon, "season": season, "freq": freq, "max_series": max_series}
 
 
 @dataclass(frozen=True)
@@ -70,9 +105,12 @@ def run_family(
     freq: str = "D",
     seed: int = 0,
     max_series: int | None = EXPENSIVE_MAX_SERIES,
+    through: date | None = None,
+    stored: StoredBacktest | None = None,
 ) -> FamilyRun:
     """Backtest on `n_windows` rolling origins (default: as many as the history allows, see
-    models.plan_windows), then fit on all history and forecast `horizon` periods.
+    models.plan_windows) of the history up to `through` (default: all of it), then fit on all history
+    and forecast `horizon` periods. With `stored`, its backtest is reused instead.
 
     The final fit reuses what the family selected on the first window (model forms, see statistical)."""
     started = time.monotonic()
@@ -83,20 +121,25 @@ def run_family(
         return FamilyRun(
             family.name, backtest.assign(family=family.name), forecast.assign(family=family.name), 0.0, memo
         )
-    n_windows, step = plan_windows(history["ds"].nunique(), horizon, season, n_windows)
-    backtest = cross_validate(
-        history,
-        family,
-        horizon,
-        season,
-        n_windows,
-        n_jobs=n_jobs,
-        freq=freq,
-        seed=seed,
-        memo=memo,
-        max_series=max_series,
-        step=step,
-    )
+    if stored is not None:
+        memo = copy.deepcopy(stored.memo)
+        backtest = stored.backtest[BACKTEST_COLUMNS]
+    else:
+        train = history if through is None else history[history["ds"] <= pd.Timestamp(through)]
+        n_windows, step = plan_windows(train["ds"].nunique(), horizon, season, n_windows)
+        backtest = cross_validate(
+            train,
+            family,
+            horizon,
+            season,
+            n_windows,
+            n_jobs=n_jobs,
+            freq=freq,
+            seed=seed,
+            memo=memo,
+            max_series=max_series,
+            step=step,
+        )
     forecast = fit_predict(
         history, family, horizon, season, n_jobs=n_jobs, freq=freq, seed=seed, memo=memo, max_series=max_series
     )
@@ -106,6 +149,7 @@ def run_family(
         forecast.assign(family=family.name),
         time.monotonic() - started,
         memo,
+        backtest_reused=stored is not None,
     )
 
 

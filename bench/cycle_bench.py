@@ -2,6 +2,7 @@
 
     python bench/cycle_bench.py                      # 200, 1,000 and 10,000 materials
     python bench/cycle_bench.py --materials 200 1000 --output /tmp/cycle
+    python bench/cycle_bench.py --materials 10000 --next-day   # a backtest day, then the next day's cycle
 
 For every size the bench makes a throw-away project-data folder (its own PostgreSQL cluster on a
 free port, lake, landing folder, MLflow store and Dagster instance: nothing of the project's own
@@ -13,6 +14,11 @@ run in parallel) and the step-seconds (sum of step durations). Interrupted (Ctrl
 is reported as STOPPED with the steps it finished, and the bench ends. Memory is sampled once a second
 from /proc over the whole process tree of the run: the peak of the summed PSS (shared pages split
 between the processes sharing them) and the largest single process RSS.
+
+With --next-day, a size runs two cycles, as production does on consecutive days: the first on the
+sample up to its last backtest day (NOVA_BACKTEST_EVERY_DAYS: every family backtests), the second on
+the next day's movements, delivered as a new export file (every family keeps its backtest and refits
+on all history only; the ERP tables are rebuilt from all files, as every day).
 
 Every figure describes the synthetic sample on this machine, never a real business.
 """
@@ -33,14 +39,18 @@ import threading
 import time
 from collections import defaultdict
 from dataclasses import asdict, dataclass, field
+from datetime import date, timedelta
 from pathlib import Path
 
+import polars as pl
 from scratch import scratch_stack
 
 from nova_assets.cli import MAIN_JOB, cycle_partition, ensure_sample, job_execute_command
+from nova_assets.lib.forecasting.pipeline import backtest_through
 from nova_assets.services.local_stack import PROJECT_ROOT, embedded_settings, local_cluster
 from nova_assets.services.postgres_server import stop
 from nova_assets.services.progress import LAYERS, layer_of
+from nova_assets.settings import load_settings
 
 
 @dataclass
@@ -70,6 +80,7 @@ class CycleTiming:
     memory: TreeMemory = field(default_factory=TreeMemory)
     load_before: str = ""
     load_after: str = ""
+    day: str = ""  # with --next-day: "backtest day" or "next day"
 
 
 def _descendants(root_pid: int) -> list[int]:
@@ -174,53 +185,86 @@ def max_parallel(intervals: list[tuple[float, float]]) -> int:
     return most
 
 
-def run_cycle(materials: int, sites: int, years: int, workdir: Path) -> CycleTiming:
-    """Generate a business of `materials` materials in `workdir` and time one daily cycle on it."""
+def hold_back_movements(landing: Path, through: date) -> pl.DataFrame:
+    """Cut the sample's movement export after `through`; the rows cut (the later days' exports)."""
+    path = landing / "erp" / "movements.csv"
+    movements = pl.read_csv(path, infer_schema=False)  # every value as the text written
+    later = pl.col("movement_date") > str(through)
+    movements.filter(~later).write_csv(path)
+    return movements.filter(later)
+
+
+def run_cycle(materials: int, sites: int, years: int, workdir: Path, next_day: bool = False) -> list[CycleTiming]:
+    """Generate a business of `materials` materials in `workdir` and time one daily cycle on it (two with
+    `next_day`: its last backtest day, then the next day)."""
     try:
         settings = scratch_stack(workdir, materials, sites, years)
         started = time.monotonic()
         ensure_sample(settings, force=True)
-        sample_seconds = time.monotonic() - started
+        sample_seconds = round(time.monotonic() - started, 1)
         partition = cycle_partition(settings)
-        print(
-            f"{materials} materials x {sites} sites x {years} years: sample {sample_seconds:.0f} s; "
-            f"running {MAIN_JOB} for {partition} in {workdir}",
-            flush=True,
-        )
-        timing = CycleTiming(
-            materials, sites, years, partition, round(sample_seconds, 1), 0.0, False, load_before=_load()
-        )
-        done = threading.Event()
-        started = time.monotonic()
-        with (workdir / "cycle.log").open("w") as log:
-            process = subprocess.Popen(
-                job_execute_command(MAIN_JOB, partition),
-                cwd=workdir,
-                env={**os.environ, **settings},
-                stdout=log,
-                stderr=subprocess.STDOUT,
-            )
-            watcher = threading.Thread(target=watch_memory, args=(process.pid, timing.memory, done), daemon=True)
-            watcher.start()
-            try:
-                timing.succeeded = process.wait() == 0
-            except KeyboardInterrupt:  # Ctrl-C or SIGTERM: stop the run, keep what it finished
-                timing.stopped = True
-                process.send_signal(signal.SIGINT)  # Dagster marks the run canceled
-                try:
-                    process.wait(timeout=120)
-                except subprocess.TimeoutExpired:
-                    process.kill()
-                    process.wait()
-        timing.run_seconds = round(time.monotonic() - started, 1)
-        done.set()
-        watcher.join()
-        timing.load_after = _load()
-        os.environ.update(settings)
-        _event_log_timings(workdir, timing)
-        return timing
+        if not next_day:
+            return [_time_job(materials, sites, years, partition, sample_seconds, workdir, settings)]
+        every_days = load_settings(settings).backtest_every_days
+        first = backtest_through(date.fromisoformat(partition) - timedelta(days=1), every_days)
+        landing = Path(settings["NOVA_LANDING_DIR"])
+        later = hold_back_movements(landing, first)
+        timings = [_time_job(materials, sites, years, str(first), sample_seconds, workdir, settings, "backtest day")]
+        if timings[-1].succeeded and not timings[-1].stopped:
+            second = first + timedelta(days=1)
+            later.filter(pl.col("movement_date") == str(second)).write_csv(landing / "erp" / f"movements_{second}.csv")
+            timings.append(_time_job(materials, sites, years, str(second), 0.0, workdir, settings, "next day"))
+        return timings
     finally:
         stop(local_cluster(embedded_settings(workdir)))
+
+
+def _time_job(
+    materials: int,
+    sites: int,
+    years: int,
+    partition: str,
+    sample_seconds: float,
+    workdir: Path,
+    settings: dict[str, str],
+    day: str = "",
+) -> CycleTiming:
+    """Run the daily job for `partition` as `nova run` does, sampling the memory of its process tree."""
+    print(
+        f"{materials} materials x {sites} sites x {years} years: sample {sample_seconds:.0f} s; "
+        f"running {MAIN_JOB} for {partition}{f' ({day})' if day else ''} in {workdir}",
+        flush=True,
+    )
+    timing = CycleTiming(materials, sites, years, partition, sample_seconds, 0.0, False, load_before=_load(), day=day)
+    done = threading.Event()
+    started = time.monotonic()
+    with (workdir / f"cycle-{partition}.log").open("w") as log:
+        process = subprocess.Popen(
+            job_execute_command(MAIN_JOB, partition),
+            cwd=workdir,
+            env={**os.environ, **settings},
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+        watcher = threading.Thread(target=watch_memory, args=(process.pid, timing.memory, done), daemon=True)
+        watcher.start()
+        try:
+            timing.succeeded = process.wait() == 0
+        except KeyboardInterrupt:  # Ctrl-C or SIGTERM: stop the run, keep what it finished
+            timing.stopped = True
+            process.send_signal(signal.SIGINT)  # Dagster marks the run canceled
+            try:
+                process.wait(timeout=120)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+    timing.run_seconds = round(time.monotonic() - started, 1)
+    done.set()
+    watcher.join()
+    timing.load_after = _load()
+    os.environ.update(settings)
+    _event_log_timings(workdir, timing)
+    return timing
 
 
 def _event_log_timings(workdir: Path, timing: CycleTiming) -> None:
@@ -269,7 +313,7 @@ def table(timings: list[CycleTiming]) -> str:
             "| "
             + " | ".join(
                 [
-                    f"{t.materials:,}",
+                    f"{t.materials:,}{f' ({t.day})' if t.day else ''}",
                     f"{t.run_seconds:.0f}{status}",
                     *spans,
                     f"{t.run_seconds / t.materials * 1000:.0f}" if t.succeeded else "—",
@@ -281,11 +325,12 @@ def table(timings: list[CycleTiming]) -> str:
             + " |"
         )
     for t in timings:
+        which = f" ({t.day}, {t.partition})" if t.day else ""
         rows.append(
-            f"\n{t.materials:,} materials: at most {t.max_parallel_forecast_steps} forecast steps at once; "
+            f"\n{t.materials:,} materials{which}: at most {t.max_parallel_forecast_steps} forecast steps at once; "
             f"largest process peaked during {', '.join(t.steps_at_memory_peak) or 'no step'}"
         )
-    ok = [t for t in timings if t.succeeded]
+    ok = [t for t in timings if t.succeeded and t.day != "next day"]
     for small, large in itertools.pairwise(ok):
         rows.append(
             f"\n{small.materials:,} → {large.materials:,} materials: cycle time x"
@@ -307,6 +352,9 @@ def main(argv: list[str] | None = None) -> int:
         help="timings.json, table.md (rewritten after every size) and each size's cycle log",
     )
     parser.add_argument("--keep", action="store_true", help="keep each size's data folder")
+    parser.add_argument(
+        "--next-day", action="store_true", help="time a backtest day's cycle and the next day's (backtest kept)"
+    )
     args = parser.parse_args(argv)
     signal.signal(signal.SIGTERM, signal.default_int_handler)  # `kill` stops a size as cleanly as Ctrl-C
     args.output.mkdir(parents=True, exist_ok=True)
@@ -314,10 +362,10 @@ def main(argv: list[str] | None = None) -> int:
     for materials in args.materials:
         workdir = Path(tempfile.mkdtemp(prefix=f"nova-cycle-{materials}-"))
         try:
-            timings.append(run_cycle(materials, args.sites, args.years, workdir))
+            timings.extend(run_cycle(materials, args.sites, args.years, workdir, args.next_day))
         finally:
-            if (workdir / "cycle.log").exists():
-                shutil.copy(workdir / "cycle.log", args.output / f"cycle-{materials}.log")
+            for log in workdir.glob("cycle-*.log"):
+                shutil.copy(log, args.output / f"{materials}-{log.name}")
             if not args.keep:
                 shutil.rmtree(workdir, ignore_errors=True)
         (args.output / "timings.json").write_text(json.dumps([asdict(t) for t in timings], indent=2))

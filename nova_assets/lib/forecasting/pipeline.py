@@ -51,7 +51,7 @@ class FamilyRun:
 @dataclass(frozen=True)
 class StoredBacktest:
     """A family's backtest and the model forms it selected, from an earlier cycle with the same
-    `BacktestKey`: reused by run_family instead of refitting the windows."""
+    backtest_key: reused by run_family instead of refitting the windows."""
 
     backtest: pd.DataFrame
     memo: dict

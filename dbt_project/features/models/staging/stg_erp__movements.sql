@@ -6,6 +6,11 @@
 -- on one day under different documents both count; a movement without one is identified by
 -- its business key (movement_date, material_id, site_id, movement_type, quantity), and
 -- duplicates of that key are collapsed to one row (the alphabetically first source_file).
+--
+-- A table, unlike the other staging models: as a view, every model and test that reads it (a dozen)
+-- would deduplicate all movement lines again.
+{{ config(materialized='table') }}
+
 with source as (
     select * from {{ source('raw', 'erp_movements') }}
 ),

@@ -1,6 +1,7 @@
-"""The steps between the demand facts and the buyers' alerts: forecasts, ensemble, reorder points,
-alerts. With two cores and ~40 steps, the executor would otherwise start whichever step is ready
-(a gold reference table, a report) and leave the forecast, the longest chain, waiting for a slot.
-Dagster's executors start higher-priority steps first."""
+"""The steps between the demand facts and the buyers' alerts: forecasts, ensemble, the policy
+backtest (its calibration sizes the reorder points), reorder points, alerts. With two cores and
+~40 steps, the executor would otherwise start whichever step is ready (a gold reference table, a
+report) and leave the longest chain waiting for a slot. Dagster's executors start higher-priority
+steps first."""
 
 CRITICAL_PATH_TAGS = {"dagster/priority": "1"}

@@ -168,3 +168,25 @@ def main() -> None:
 
 if __name__ == "__main__":
     main()
+
+
+def test_every_step_between_the_demand_facts_and_the_alerts_goes_first() -> None:
+    """The executor starts higher-priority steps first: a step the alerts wait for without the
+    critical-path priority waits behind every forecast step (the policy backtest once did)."""
+    from nova_assets.definitions import defs
+    from nova_assets.defs.critical_path import CRITICAL_PATH_TAGS
+    from nova_assets.lib.lake_tables import DAILY_DEMAND
+
+    graph = defs().resolve_asset_graph()
+    alerts, demand = dg.AssetKey(["inventory", "alerts"]), dg.AssetKey(list(DAILY_DEMAND.asset))
+    upstream = graph.get_ancestor_asset_keys
+    between = {key for key in upstream(alerts) if demand in upstream(key)}
+    between.add(alerts)
+    assert dg.AssetKey(["inventory", "policy_backtest"]) in between
+    slow = []
+    for key in sorted(between, key=lambda k: k.to_user_string()):
+        node = graph.assets_def_for_key(key).node_def
+        ops = node.iterate_op_defs() if isinstance(node, dg.GraphDefinition) else [node]
+        slow += [f"{key.to_user_string()} ({op.name})" for op in ops if op.tags.get("dagster/priority") != "1"]
+    assert CRITICAL_PATH_TAGS == {"dagster/priority": "1"}
+    assert not slow, slow

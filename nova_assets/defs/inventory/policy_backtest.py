@@ -2,6 +2,7 @@
 
 import dagster as dg
 
+from nova_assets.defs.critical_path import CRITICAL_PATH_TAGS
 from nova_assets.defs.history import load_history
 from nova_assets.defs.inventory.settings import InventorySettings
 from nova_assets.lib.demand_history import cycle_date as last_day
@@ -24,6 +25,7 @@ from nova_assets.resources import LakeResource, lake_deps
     key_prefix="inventory",
     deps=lake_deps(DAILY_DEMAND, ERP_MATERIALS, ERP_SUPPLIERS, HOLIDAYS, ECONOMICS_SELIC),
     kinds={"python"},
+    op_tags=CRITICAL_PATH_TAGS,  # the reorder points read its calibration
 )
 def policy_backtest(lake: LakeResource, inventory_settings: InventorySettings) -> dg.MaterializeResult:
     """Replay the daily history under the project's policy and the design's baseline: daily review,

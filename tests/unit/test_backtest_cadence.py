@@ -59,3 +59,15 @@ def test_a_stored_backtest_is_reused_without_refitting_its_windows(monkeypatch: 
     pd.testing.assert_frame_equal(again.backtest, first.backtest)
     assert again.memo == first.memo  # the forms of the stored backtest, not a new search
     assert again.forecast["ds"].min() == later["ds"].max() + pd.Timedelta(days=1)
+
+
+def test_a_stored_backtest_of_other_models_is_made_again() -> None:
+    """A release that changed a family's models: the kept backtest would give the ensemble no
+    windows of the new ones."""
+    frame = history(weekly_panel(4, 16))
+    family = FAMILIES["intermittent"]
+    first = run_family(frame, family, horizon=7, season=7, n_windows=2, n_jobs=1)
+    older = first.backtest[first.backtest["model"] != "TSB"]
+    again = run_family(frame, family, 7, 7, n_windows=2, n_jobs=1, stored=StoredBacktest(older, first.memo))
+    assert not again.backtest_reused
+    pd.testing.assert_frame_equal(again.backtest, first.backtest)

@@ -110,7 +110,8 @@ def run_family(
 ) -> FamilyRun:
     """Backtest on `n_windows` rolling origins (default: as many as the history allows, see
     models.plan_windows) of the history up to `through` (default: all of it), then fit on all history
-    and forecast `horizon` periods. With `stored`, its backtest is reused instead.
+    and forecast `horizon` periods. With `stored`, its backtest is reused instead, unless the forecast
+    has other models than it (the family changed since).
 
     The final fit reuses what the family selected on the first window (model forms, see statistical)."""
     started = time.monotonic()
@@ -121,18 +122,16 @@ def run_family(
         return FamilyRun(
             family.name, backtest.assign(family=family.name), forecast.assign(family=family.name), 0.0, memo
         )
-    if stored is not None:
-        memo = copy.deepcopy(stored.memo)
-        backtest = stored.backtest[BACKTEST_COLUMNS]
-    else:
+
+    def windows() -> pd.DataFrame:
         train = history if through is None else history[history["ds"] <= pd.Timestamp(through)]
-        n_windows, step = plan_windows(train["ds"].nunique(), horizon, season, n_windows)
-        backtest = cross_validate(
+        planned, step = plan_windows(train["ds"].nunique(), horizon, season, n_windows)
+        return cross_validate(
             train,
             family,
             horizon,
             season,
-            n_windows,
+            planned,
             n_jobs=n_jobs,
             freq=freq,
             seed=seed,
@@ -140,16 +139,23 @@ def run_family(
             max_series=max_series,
             step=step,
         )
+
+    if stored is not None:
+        memo = copy.deepcopy(stored.memo)
+    backtest = stored.backtest[BACKTEST_COLUMNS] if stored is not None else windows()
     forecast = fit_predict(
         history, family, horizon, season, n_jobs=n_jobs, freq=freq, seed=seed, memo=memo, max_series=max_series
     )
+    reused = stored is not None and set(forecast["model"]) == set(backtest["model"])
+    if stored is not None and not reused:  # the family's models changed since (a new release): backtest again
+        backtest = windows()
     return FamilyRun(
         family.name,
         backtest.assign(family=family.name),
         forecast.assign(family=family.name),
         time.monotonic() - started,
         memo,
-        backtest_reused=stored is not None,
+        backtest_reused=reused,
     )
 
 

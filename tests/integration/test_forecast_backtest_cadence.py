@@ -75,6 +75,7 @@ def test_the_next_cycle_reuses_the_backtest_and_forecasts_from_its_own_day(
     assert not any(m["backtest_reused"].value for m in first.values())
     assert backtests_end(business) == {END}
     backtests = {name: business.lake.read(family_backtest(name)) for name in MEASURED}
+    written = {name: business.lake.path(family_backtest(name)).stat().st_mtime_ns for name in MEASURED}
 
     day = _next_day(business)
     real_windows = pipeline.cross_validate
@@ -83,6 +84,7 @@ def test_the_next_cycle_reuses_the_backtest_and_forecasts_from_its_own_day(
     assert all(second[name]["backtest_reused"].value for name in MEASURED)
     for name in MEASURED:
         pd.testing.assert_frame_equal(business.lake.read(family_backtest(name)), backtests[name])
+        assert business.lake.path(family_backtest(name)).stat().st_mtime_ns == written[name]  # not rewritten
         assert business.lake.read(family_forecast(name))["ds"].min() == day + pd.Timedelta(days=1)
     assert business.lake.read(ENSEMBLE_FORECAST)["ds"].min() == day + pd.Timedelta(days=1)
     assert backtests_end(business) == {END}

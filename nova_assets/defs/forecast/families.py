@@ -79,6 +79,12 @@ def _stored_backtest(lake: LakeResource, state: LakeTable, backtest: LakeTable, 
     return StoredBacktest(lake.read(backtest), stored["memo"])
 
 
+def _state(run: FamilyRun, key: dict) -> dict:
+    """What a family step keeps beside its backtest: the backtest's key, the model forms, and for the
+    collect step its seconds and whether the backtest was kept."""
+    return {"backtest": key, "memo": run.memo, "seconds": run.seconds, "reused": run.backtest_reused}
+
+
 def material_groups() -> int:
     """How many material groups the fanned-out families split into: NOVA_MATERIAL_GROUPS.
 
@@ -102,7 +108,8 @@ def _publish(
     scores = score_windows(history, backtest, SEASON)
     per_model = summarise(scores, ["model"])
     lake.write(family_forecast(run.family), forecast)
-    lake.write(family_backtest(run.family), backtest)
+    if not run.backtest_reused:  # a kept backtest is in the lake as it was read
+        lake.write(family_backtest(run.family), backtest)
 
     cycle_date = last_day(history["ds"])
     n_series = history["unique_id"].nunique()
@@ -200,7 +207,7 @@ def _family_asset(family: ModelFamily) -> dg.AssetsDefinition:
             stored=_stored_backtest(lake, state, family_backtest(family.name), key),
         )
         metadata = _publish(context.op_execution_context, lake, mlflow, cycle, history, run, 1, maintenance)
-        lake.write_json(state, {"backtest": key, "memo": run.memo})
+        lake.write_json(state, _state(run, key))
         if maintenance is not None and run.forecast.empty:
             metadata["not_applicable"] = "no installed base, work orders or enough failures to forecast parts from"
         return dg.MaterializeResult(metadata=metadata)
@@ -239,10 +246,9 @@ def _group_op(family: ModelFamily, group: int, n_groups: int) -> dg.OpDefinition
             stored=_stored_backtest(lake, state, backtest, key),
         )
         lake.write(forecast, run.forecast)
-        lake.write(backtest, run.backtest)
-        lake.write_json(
-            state, {"seconds": run.seconds, "memo": run.memo, "backtest": key, "reused": run.backtest_reused}
-        )
+        if not run.backtest_reused:  # a kept backtest is in the lake as it was read
+            lake.write(backtest, run.backtest)
+        lake.write_json(state, _state(run, key))
         reused = f" (backtest of {through} reused)" if run.backtest_reused else ""
         context.log.info(f"{forecast.name}: {history['unique_id'].nunique()} series in {run.seconds:.1f} s{reused}")
 

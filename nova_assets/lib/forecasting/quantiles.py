@@ -176,15 +176,13 @@ def lead_time_demand_quantiles(
         forecast = group["forecast"].to_numpy(float)
         _, z_cum = errors.for_class(group["demand_class"].iloc[0])
         steps = np.arange(1, lead + 1)
-        cumulative = _cumulative(
-            np.cumsum(_extended(forecast, lead)), steps, _z_at(z_cum, steps), np.full(lead, sigma[uid]), np.zeros(lead)
-        )
-        expected = _extended(forecast, lead).sum()
+        cum_forecast = np.cumsum(_extended(forecast, lead))
+        cumulative = _cumulative(cum_forecast, steps, _z_at(z_cum, steps), np.full(lead, sigma[uid]), np.zeros(lead))
         rows.append(
             {
                 "unique_id": uid,
                 "lead_time": lead,
-                "forecast": expected,
+                "forecast": cum_forecast[-1],
                 **{quantile_column(q): cumulative[-1, i] for i, q in enumerate(quantiles)},
             }
         )

@@ -1,8 +1,10 @@
 """The family assets keep a backtest for NOVA_BACKTEST_EVERY_DAYS days: the next day's cycle refits on
-all history only, every family and the ensemble on the same windows, until the next backtest day."""
+all history only, every family and the ensemble on the same windows, until the next backtest day, whose
+backtest keeps the model forms of the last one but a rotating share (pipeline.carry_forms)."""
 
 from __future__ import annotations
 
+import copy
 from pathlib import Path
 
 import dagster as dg
@@ -10,6 +12,7 @@ import pandas as pd
 import pytest
 
 from nova_assets.defs.forecast.ensemble import forecast_ensemble
+from nova_assets.defs.forecast.families import material_groups
 from nova_assets.lib.forecasting import pipeline
 from nova_assets.lib.forecasting.models import FAMILIES
 from nova_assets.lib.lake_tables import (
@@ -18,6 +21,7 @@ from nova_assets.lib.lake_tables import (
     ENSEMBLE_FORECAST,
     family_backtest,
     family_forecast,
+    family_group_tables,
 )
 from nova_assets.resources import CycleConfig
 from tests.integration.test_maintenance_assets import MaintenanceLake, build_lake, family_asset
@@ -96,3 +100,37 @@ def test_the_next_cycle_reuses_the_backtest_and_forecasts_from_its_own_day(
     assert backtests_end(business) == {day}
     fourth = _cycle(business, every_days=7, horizon=21)
     assert not any(m["backtest_reused"].value for m in fourth.values())
+
+
+def test_the_next_backtest_day_keeps_the_model_forms_of_the_last_backtest(
+    business: MaintenanceLake, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    starting_forms: list[dict] = []
+    windows = pipeline.cross_validate
+
+    def recording(*args: object, **kwargs: object) -> pd.DataFrame:
+        starting_forms.append(copy.deepcopy(kwargs["memo"]))
+        return windows(*args, **kwargs)
+
+    monkeypatch.setattr(pipeline, "cross_validate", recording)
+    resources = {"lake": business.lake, "mlflow": business.mlflow, "cycle": CycleConfig(backtest_every_days=7)}
+    statistical = family_asset("statistical")
+
+    def group_forms() -> dict[str, str]:
+        forms: dict[str, str] = {}
+        for group in range(material_groups()):
+            forms.update(business.lake.read_json(family_group_tables("statistical", group)[2])["forms"]["ets"])
+        return forms
+
+    assert dg.materialize([statistical], resources=resources).success
+    assert not any(memo.get("ets") for memo in starting_forms)  # nothing to keep: every form searched
+    last = group_forms()
+    assert last
+
+    for _ in range(7):
+        _next_day(business)
+    starting_forms.clear()
+    assert dg.materialize([statistical], resources=resources).success
+    kept = {uid: form for memo in starting_forms for uid, form in memo.get("ets", {}).items()}
+    assert kept.items() <= last.items()  # the last backtest's forms, unchanged
+    assert len(last) / 2 < len(kept) < len(last)  # all but the share searched afresh

@@ -1,5 +1,6 @@
 """The backtest kept for several cycles (pipeline.backtest_through, StoredBacktest): which day a cycle
-backtests, and that a stored backtest replaces the rolling-origin fits."""
+backtests, that a stored backtest replaces the rolling-origin fits, and that a new backtest keeps the
+model forms of the last one but a rotating share (pipeline.carry_forms)."""
 
 from __future__ import annotations
 
@@ -8,9 +9,16 @@ from datetime import date, timedelta
 import pandas as pd
 import pytest
 
-from nova_assets.lib.forecasting import pipeline
+from nova_assets.lib.forecasting import pipeline, statistical
 from nova_assets.lib.forecasting.models import FAMILIES
-from nova_assets.lib.forecasting.pipeline import StoredBacktest, backtest_through, run_family
+from nova_assets.lib.forecasting.pipeline import (
+    FORM_REFRESH_BACKTESTS,
+    StoredBacktest,
+    backtest_key,
+    backtest_through,
+    carry_forms,
+    run_family,
+)
 from tests.unit.forecast_data import history, weekly_panel
 
 MONDAY = date(2025, 11, 10)
@@ -71,3 +79,68 @@ def test_a_stored_backtest_of_other_models_is_made_again() -> None:
     again = run_family(frame, family, 7, 7, n_windows=2, n_jobs=1, stored=StoredBacktest(older, first.memo))
     assert not again.backtest_reused
     pd.testing.assert_frame_equal(again.backtest, first.backtest)
+
+
+def _key(through: date, season: int = 7) -> dict:
+    return backtest_key(through, 30, season, "D", 600)
+
+
+def test_a_new_backtest_keeps_the_forms_but_a_rotating_share() -> None:
+    forms = {"ets": {f"M{i:03d}": "ANN" for i in range(400)}, "arima": {"M001": [1, 0, 0, 0, 0, 0, True, False]}}
+    searched_again: list[set[str]] = []
+    made_with = _key(MONDAY)
+    for week in range(1, FORM_REFRESH_BACKTESTS + 1):
+        key = _key(MONDAY + timedelta(days=7 * week))
+        kept = carry_forms(forms, made_with, key, every_days=7)
+        assert all(kept["ets"][uid] == forms["ets"][uid] for uid in kept["ets"])
+        searched_again.append(set(forms["ets"]) - set(kept["ets"]))
+    # every series is searched again exactly once in FORM_REFRESH_BACKTESTS backtests, about a quarter each time
+    assert set().union(*searched_again) == set(forms["ets"])
+    assert sum(len(share) for share in searched_again) == len(forms["ets"])
+    assert all(60 < len(share) < 140 for share in searched_again)
+
+
+@pytest.mark.parametrize(
+    ("made_with", "key"),
+    [
+        (_key(MONDAY), _key(MONDAY)),  # the same backtest: its forms are not carried, it is stored
+        (_key(MONDAY + timedelta(days=7)), _key(MONDAY)),  # a later backtest's forms saw later data
+        (_key(MONDAY, season=7), _key(MONDAY + timedelta(days=7), season=14)),  # other settings
+        ({}, _key(MONDAY)),  # a state of an older release without a key
+    ],
+)
+def test_forms_are_carried_only_forward_with_the_same_settings(made_with: dict, key: dict) -> None:
+    assert carry_forms({"ets": {"M001": "ANN"}}, made_with, key, every_days=7) == {}
+
+
+def test_a_backtest_searches_only_the_series_without_a_kept_form(monkeypatch: pytest.MonkeyPatch) -> None:
+    frame = history(weekly_panel(4, 16))
+    family = FAMILIES["statistical"]
+    first = run_family(frame, family, horizon=7, season=7, n_windows=2, n_jobs=1)
+    kept = {"ets": {uid: form for uid, form in first.forms["ets"].items() if uid != "S00"}}
+    searched: list[object] = []
+    ets = statistical._ets
+
+    def recording(y, spec, form, search):
+        result = ets(y, spec, form, search)
+        if form is None:
+            searched.append(result[1])
+        return result
+
+    monkeypatch.setattr(statistical, "_ets", recording)
+    run_family(frame, family, horizon=7, season=7, n_windows=2, n_jobs=1, forms=kept)
+    assert len(searched) == 1  # S00 on the first window; the later fits reuse its new form
+    searched.clear()
+    run_family(frame, family, horizon=7, season=7, n_windows=2, n_jobs=1)
+    assert len(searched) == 4  # without kept forms, every series
+
+
+def test_the_forms_to_keep_are_those_of_the_first_window() -> None:
+    """A series that starts after the first window's cutoff gets its form from data a later backtest
+    scores: it is in the memo but not in the forms a later backtest may keep."""
+    values = weekly_panel(4, 16)
+    values["NEW"] = values.pop("S03")[-10:]  # starts after the first cutoff
+    run = run_family(history(values), FAMILIES["statistical"], horizon=7, season=7, n_windows=2, n_jobs=1)
+    assert "NEW" in run.memo["ets"]
+    assert "NEW" not in run.forms["ets"]
+    assert set(run.forms["ets"]) == {"S00", "S01", "S02"}

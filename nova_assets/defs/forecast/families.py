@@ -7,9 +7,11 @@ that collects the groups and logs the family's MLflow run. The global models sta
 
 A family keeps its backtest for NOVA_BACKTEST_EVERY_DAYS days (pipeline.backtest_through): each step
 reads its own stored backtest and state and, while they match the cycle's backtest day and settings,
-refits only on all history.
+refits only on all history; on the next backtest day it starts from the model forms the last backtest
+selected (pipeline.carry_forms).
 """
 
+from dataclasses import dataclass
 from datetime import date
 
 import dagster as dg
@@ -34,6 +36,7 @@ from nova_assets.lib.forecasting.pipeline import (
     StoredBacktest,
     backtest_key,
     backtest_through,
+    carry_forms,
     run_family,
 )
 from nova_assets.lib.forecasting.serving import FamilyModel, FamilySettings
@@ -69,20 +72,34 @@ def cycle_backtest_day(cycle: CycleConfig, history: pd.DataFrame) -> date:
     return backtest_through(last_day(history["ds"]), cycle.backtest_every_days)
 
 
-def _stored_backtest(lake: LakeResource, state: LakeTable, backtest: LakeTable, key: dict) -> StoredBacktest | None:
-    """The backtest a step wrote in an earlier cycle, if it was made with `key` (pipeline.backtest_key)."""
-    if not (lake.exists(state) and lake.exists(backtest)):
-        return None
-    stored = lake.read_json(state)
-    if stored.get("backtest") != key:
-        return None
-    return StoredBacktest(lake.read(backtest), stored["memo"])
+@dataclass(frozen=True)
+class _Kept:
+    """What a family step starts from: its stored backtest if it was made with the cycle's key, else
+    the model forms the new backtest keeps from the last one (pipeline.carry_forms)."""
+
+    stored: StoredBacktest | None = None
+    forms: dict | None = None
+
+
+def _kept(lake: LakeResource, cycle: CycleConfig, state: LakeTable, backtest: LakeTable, key: dict) -> _Kept:
+    if not lake.exists(state):
+        return _Kept()
+    saved = lake.read_json(state)
+    if saved.get("backtest") == key and lake.exists(backtest):
+        return _Kept(stored=StoredBacktest(lake.read(backtest), saved["memo"], saved.get("forms", {})))
+    return _Kept(forms=carry_forms(saved.get("forms", {}), saved.get("backtest", {}), key, cycle.backtest_every_days))
 
 
 def _state(run: FamilyRun, key: dict) -> dict:
-    """What a family step keeps beside its backtest: the backtest's key, the model forms, and for the
-    collect step its seconds and whether the backtest was kept."""
-    return {"backtest": key, "memo": run.memo, "seconds": run.seconds, "reused": run.backtest_reused}
+    """What a family step keeps beside its backtest: the backtest's key, the model forms (all, and those
+    of the first window), and for the collect step its seconds and whether the backtest was kept."""
+    return {
+        "backtest": key,
+        "memo": run.memo,
+        "forms": run.forms,
+        "seconds": run.seconds,
+        "reused": run.backtest_reused,
+    }
 
 
 def material_groups() -> int:
@@ -196,6 +213,7 @@ def _family_asset(family: ModelFamily) -> dg.AssetsDefinition:
         through = cycle_backtest_day(cycle, history)
         key = backtest_key(through, cycle.horizon, SEASON, CYCLE_FREQ, EXPENSIVE_MAX_SERIES)
         state = family_state(family.name)
+        kept = _kept(lake, cycle, state, family_backtest(family.name), key)
         run = run_family(
             history,
             bound,
@@ -204,7 +222,8 @@ def _family_asset(family: ModelFamily) -> dg.AssetsDefinition:
             n_jobs=N_JOBS,
             freq=CYCLE_FREQ,
             through=through,
-            stored=_stored_backtest(lake, state, family_backtest(family.name), key),
+            stored=kept.stored,
+            forms=kept.forms,
         )
         metadata = _publish(context.op_execution_context, lake, mlflow, cycle, history, run, 1, maintenance)
         lake.write_json(state, _state(run, key))
@@ -234,6 +253,7 @@ def _group_op(family: ModelFamily, group: int, n_groups: int) -> dg.OpDefinition
         through = cycle_backtest_day(cycle, everything)
         key = backtest_key(through, cycle.horizon, SEASON, CYCLE_FREQ, max_series)
         forecast, backtest, state = family_group_tables(family.name, group)
+        kept = _kept(lake, cycle, state, backtest, key)
         run = run_family(
             history,
             family,
@@ -243,13 +263,15 @@ def _group_op(family: ModelFamily, group: int, n_groups: int) -> dg.OpDefinition
             freq=CYCLE_FREQ,
             max_series=max_series,
             through=through,
-            stored=_stored_backtest(lake, state, backtest, key),
+            stored=kept.stored,
+            forms=kept.forms,
         )
         lake.write(forecast, run.forecast)
         if not run.backtest_reused:  # a kept backtest is in the lake as it was read
             lake.write(backtest, run.backtest)
         lake.write_json(state, _state(run, key))
-        reused = f" (backtest of {through} reused)" if run.backtest_reused else ""
+        n_kept = sum(len(forms) for forms in (kept.forms or {}).values())
+        reused = f" (backtest of {through} reused)" if run.backtest_reused else f" ({n_kept} model forms kept)"
         context.log.info(f"{forecast.name}: {history['unique_id'].nunique()} series in {run.seconds:.1f} s{reused}")
 
     return _op

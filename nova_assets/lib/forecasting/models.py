@@ -7,6 +7,7 @@ left to the baseline, which covers every series. Outputs are clipped at zero.
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 import functools
 import math
@@ -257,6 +258,7 @@ def cross_validate(
     memo: dict | None = None,
     max_series: int | None = EXPENSIVE_MAX_SERIES,
     step: int | None = None,
+    first_forms: dict | None = None,
 ) -> pd.DataFrame:
     """Rolling-origin forecasts: each window is fitted only on data up to its cutoff (`step` periods
     apart, by default a horizon).
@@ -264,12 +266,16 @@ def cross_validate(
     Long frame as fit_predict's, plus cutoff and the actual y (the class is the one at the cutoff).
     The windows run oldest first and share `memo` (a new one if None), so what a family selects on
     the first window's training data is reused by the later windows (and by a final fit given it).
+    `first_forms`, if given, receives a copy of `memo` as the first window left it: forms selected
+    on data before every scored point, which a later backtest may keep (pipeline.carry_forms).
     """
     memo = {} if memo is None else memo
     windows = []
     for cutoff in backtest_cutoffs(history, horizon, n_windows, step):
         train = history[history["ds"] <= cutoff]
         forecast = fit_predict(train, family, horizon, season, n_jobs, freq, seed, regressors, memo, max_series)
+        if first_forms is not None and not windows:
+            first_forms.update(copy.deepcopy(memo))
         actual = history.loc[history["ds"] > cutoff, ["unique_id", "ds", "y"]]
         windows.append(forecast.merge(actual, on=["unique_id", "ds"], how="inner").assign(cutoff=cutoff))
     if not windows:  # no window fits the history: typed frame without rows

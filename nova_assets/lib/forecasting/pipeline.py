@@ -6,14 +6,16 @@ The backtest costs three fits of every family for one final fit. The daily cycle
 backtest for `every_days` days (backtest_through): the ensemble weights and error quantiles are
 learned on windows less than that many days old, the way production systems re-evaluate their models
 weekly while refitting daily, and a family reuses its stored backtest (StoredBacktest) while the
-cycle's backtest day and its settings are those it was made with."""
+cycle's backtest day and its settings are those it was made with. A new backtest keeps the model forms
+the last one selected (carry_forms), re-searching a rotating share of the series each time."""
 
 from __future__ import annotations
 
 import copy
 import time
+import zlib
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, timedelta
 
 import pandas as pd
@@ -46,6 +48,7 @@ class FamilyRun:
     seconds: float
     memo: dict  # what the family selected on the first window (FitSpec.memo): logged with its MLflow model
     backtest_reused: bool = False  # the backtest of an earlier cycle (StoredBacktest), not refitted
+    forms: dict = field(default_factory=dict)  # memo as the first window left it: what the next backtest may keep
 
 
 @dataclass(frozen=True)
@@ -55,6 +58,7 @@ class StoredBacktest:
 
     backtest: pd.DataFrame
     memo: dict
+    forms: dict = field(default_factory=dict)  # FamilyRun.forms of the run that made it
 
 
 BACKTEST_EPOCH = date(2024, 1, 1)  # a Monday: with a 7-day cadence, the backtests end on Mondays
@@ -72,6 +76,30 @@ def backtest_through(cycle_date: date, every_days: int) -> date:
 def backtest_key(through: date, horizon: int, season: int, freq: str, max_series: int | None) -> dict:
     """What a stored backtest must have been made with to be reused (JSON-ready)."""
     return {"through": str(through), "horizon": horizon, "season": season, "freq": freq, "max_series": max_series}
+
+
+FORM_REFRESH_BACKTESTS = 4  # a kept model form is searched again at least every this many backtests
+
+
+def carry_forms(forms: dict, made_with: dict, key: dict, every_days: int) -> dict:
+    """The model forms (FamilyRun.forms) of an earlier backtest made with `made_with` that the backtest
+    of `key` keeps instead of searching them again: all but a rotating 1/FORM_REFRESH_BACKTESTS of the
+    series, which are searched afresh (so no form is older than that many backtests). None when the
+    earlier backtest had other settings than the backtest day, or was not earlier.
+
+    The search is most of a statistical backtest's cost (statistical). The kept forms were selected on
+    an earlier first window's training data, which ends before every scored point of this backtest too."""
+    same_settings = {k: v for k, v in made_with.items() if k != "through"} == {
+        k: v for k, v in key.items() if k != "through"
+    }
+    if not same_settings or made_with.get("through", "") >= key["through"]:
+        return {}
+    turn = (date.fromisoformat(key["through"]) - BACKTEST_EPOCH).days // every_days % FORM_REFRESH_BACKTESTS
+
+    def kept(uid: object) -> bool:
+        return zlib.crc32(str(uid).encode()) % FORM_REFRESH_BACKTESTS != turn
+
+    return {kind: {uid: form for uid, form in by_series.items() if kept(uid)} for kind, by_series in forms.items()}
 
 
 @dataclass(frozen=True)
@@ -107,56 +135,56 @@ def run_family(
     max_series: int | None = EXPENSIVE_MAX_SERIES,
     through: date | None = None,
     stored: StoredBacktest | None = None,
+    forms: dict | None = None,
 ) -> FamilyRun:
     """Backtest on `n_windows` rolling origins (default: as many as the history allows, see
     models.plan_windows) of the history up to `through` (default: all of it), then fit on all history
     and forecast `horizon` periods. With `stored`, its backtest is reused instead, unless the forecast
-    has other models than it (the family changed since).
+    has other models than it (the family changed since). A backtest starts from the model forms in
+    `forms` (carry_forms) and searches the others.
 
     The final fit reuses what the family selected on the first window (model forms, see statistical)."""
     started = time.monotonic()
-    memo: dict = {}
     if history.empty:  # a material group without materials: typed frames without rows
         forecast = fit_predict(history, family, horizon, season, freq=freq)
         backtest = forecast.assign(cutoff=forecast["ds"], y=forecast["forecast"])[BACKTEST_COLUMNS]
-        return FamilyRun(
-            family.name, backtest.assign(family=family.name), forecast.assign(family=family.name), 0.0, memo
+        return FamilyRun(family.name, backtest.assign(family=family.name), forecast.assign(family=family.name), 0.0, {})
+
+    def final(memo: dict) -> pd.DataFrame:
+        return fit_predict(
+            history, family, horizon, season, n_jobs=n_jobs, freq=freq, seed=seed, memo=memo, max_series=max_series
         )
 
-    def windows() -> pd.DataFrame:
-        train = history if through is None else history[history["ds"] <= pd.Timestamp(through)]
-        planned, step = plan_windows(train["ds"].nunique(), horizon, season, n_windows)
-        return cross_validate(
-            train,
-            family,
-            horizon,
-            season,
-            planned,
-            n_jobs=n_jobs,
-            freq=freq,
-            seed=seed,
-            memo=memo,
-            max_series=max_series,
-            step=step,
-        )
+    def done(backtest: pd.DataFrame, forecast: pd.DataFrame, memo: dict, first: dict, reused: bool) -> FamilyRun:
+        elapsed = time.monotonic() - started
+        named = {"family": family.name}
+        return FamilyRun(family.name, backtest.assign(**named), forecast.assign(**named), elapsed, memo, reused, first)
 
     if stored is not None:
         memo = copy.deepcopy(stored.memo)
-    backtest = stored.backtest[BACKTEST_COLUMNS] if stored is not None else windows()
-    forecast = fit_predict(
-        history, family, horizon, season, n_jobs=n_jobs, freq=freq, seed=seed, memo=memo, max_series=max_series
+        forecast = final(memo)
+        if set(forecast["model"]) == set(stored.backtest["model"]):
+            return done(stored.backtest[BACKTEST_COLUMNS], forecast, memo, stored.forms, True)
+        # else the family's models changed since (a new release): backtest again
+
+    memo, first = copy.deepcopy(forms or {}), {}
+    train = history if through is None else history[history["ds"] <= pd.Timestamp(through)]
+    planned, step = plan_windows(train["ds"].nunique(), horizon, season, n_windows)
+    backtest = cross_validate(
+        train,
+        family,
+        horizon,
+        season,
+        planned,
+        n_jobs=n_jobs,
+        freq=freq,
+        seed=seed,
+        memo=memo,
+        max_series=max_series,
+        step=step,
+        first_forms=first,
     )
-    reused = stored is not None and set(forecast["model"]) == set(backtest["model"])
-    if stored is not None and not reused:  # the family's models changed since (a new release): backtest again
-        backtest = windows()
-    return FamilyRun(
-        family.name,
-        backtest.assign(family=family.name),
-        forecast.assign(family=family.name),
-        time.monotonic() - started,
-        memo,
-        backtest_reused=reused,
-    )
+    return done(backtest, final(memo), memo, first, False)
 
 
 def build_ensemble(

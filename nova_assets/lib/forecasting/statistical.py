@@ -6,8 +6,9 @@ windows, then all history). So the first fit of a run searches and records the c
 series in `FitSpec.memo` (ETS components such as "AAAN", ARIMA orders with mean/drift), and the
 later windows and the final fit re-estimate the parameters of that form on their own data. The
 search never sees a scored point: it runs on the first window's training data, which ends before
-every window's scored points. A series without a recorded form (new since the first window), or
-whose form no longer fits its data (multiplicative errors and a zero, say), is searched again.
+every window's scored points (the daily cycle's next backtest keeps most of these forms, see
+pipeline.carry_forms). A series without a recorded form (new since the first window), or whose form
+no longer fits its data (multiplicative errors and a zero, say), is searched again.
 
 AutoARIMA runs only on smooth/erratic series, at most `FitSpec.max_series` of them (those with the
 most demand), and with small orders: its full stepwise search costs several times more per daily

@@ -3,6 +3,7 @@
     python bench/cycle_bench.py                      # 200, 1,000 and 10,000 materials
     python bench/cycle_bench.py --materials 200 1000 --output /tmp/cycle
     python bench/cycle_bench.py --materials 10000 --next-day   # a backtest day, then the next day's cycle
+    python bench/cycle_bench.py --materials 10000 --week       # a cold backtest, the next week's backtest, its next day
 
 For every size the bench makes a throw-away project-data folder (its own PostgreSQL cluster on a
 free port, lake, landing folder, MLflow store and Dagster instance: nothing of the project's own
@@ -19,6 +20,11 @@ With --next-day, a size runs two cycles, as production does on consecutive days:
 sample up to its last backtest day (NOVA_BACKTEST_EVERY_DAYS: every family backtests), the second on
 the next day's movements, delivered as a new export file (every family keeps its backtest and refits
 on all history only; the ERP tables are rebuilt from all files, as every day).
+
+With --week, a size runs three: a first cycle a week before the last backtest day (nothing stored:
+a cold start), the last backtest day after the week's movements (one export file per day; every
+family backtests, the statistical one keeping most model forms of the first, pipeline.carry_forms),
+then the next day. This is the week of a running system.
 
 Every figure describes the synthetic sample on this machine, never a real business.
 """
@@ -46,7 +52,7 @@ import polars as pl
 from scratch import scratch_stack
 
 from nova_assets.cli import MAIN_JOB, cycle_partition, ensure_sample, job_execute_command
-from nova_assets.lib.forecasting.pipeline import backtest_through
+from nova_assets.lib.demand_history import backtest_through
 from nova_assets.services.local_stack import PROJECT_ROOT, embedded_settings, local_cluster
 from nova_assets.services.postgres_server import stop
 from nova_assets.services.progress import LAYERS, layer_of
@@ -80,7 +86,7 @@ class CycleTiming:
     memory: TreeMemory = field(default_factory=TreeMemory)
     load_before: str = ""
     load_after: str = ""
-    day: str = ""  # with --next-day: "backtest day" or "next day"
+    day: str = ""  # with --next-day / --week: "first backtest (cold)", "backtest day" or "next day"
 
 
 def _descendants(root_pid: int) -> list[int]:
@@ -194,26 +200,38 @@ def hold_back_movements(landing: Path, through: date) -> pl.DataFrame:
     return movements.filter(later)
 
 
-def run_cycle(materials: int, sites: int, years: int, workdir: Path, next_day: bool = False) -> list[CycleTiming]:
+def run_cycle(
+    materials: int, sites: int, years: int, workdir: Path, next_day: bool = False, week: bool = False
+) -> list[CycleTiming]:
     """Generate a business of `materials` materials in `workdir` and time one daily cycle on it (two with
-    `next_day`: its last backtest day, then the next day)."""
+    `next_day`: its last backtest day, then the next day; three with `week`: a cold first backtest a
+    backtest period earlier, then those two)."""
     try:
         settings = scratch_stack(workdir, materials, sites, years)
         started = time.monotonic()
         ensure_sample(settings, force=True)
         sample_seconds = round(time.monotonic() - started, 1)
         partition = cycle_partition(settings)
-        if not next_day:
+        if not (next_day or week):
             return [_time_job(materials, sites, years, partition, sample_seconds, workdir, settings)]
         every_days = load_settings(settings).backtest_every_days
-        first = backtest_through(date.fromisoformat(partition) - timedelta(days=1), every_days)
+        backtest_day = backtest_through(date.fromisoformat(partition) - timedelta(days=1), every_days)
+        days = [(backtest_day, "backtest day"), (backtest_day + timedelta(days=1), "next day")]
+        if week:
+            days.insert(0, (backtest_day - timedelta(days=every_days), "first backtest (cold)"))
         landing = Path(settings["NOVA_LANDING_DIR"])
-        later = hold_back_movements(landing, first)
-        timings = [_time_job(materials, sites, years, str(first), sample_seconds, workdir, settings, "backtest day")]
-        if timings[-1].succeeded and not timings[-1].stopped:
-            second = first + timedelta(days=1)
-            later.filter(pl.col("movement_date") == str(second)).write_csv(landing / "erp" / f"movements_{second}.csv")
-            timings.append(_time_job(materials, sites, years, str(second), 0.0, workdir, settings, "next day"))
+        later = hold_back_movements(landing, days[0][0])
+        timings: list[CycleTiming] = []
+        delivered = days[0][0]
+        for day, label in days:
+            while delivered < day:  # the days' exports since the last cycle, one file each
+                delivered += timedelta(days=1)
+                export = landing / "erp" / f"movements_{delivered}.csv"
+                later.filter(pl.col("movement_date") == str(delivered)).write_csv(export)
+            seconds = sample_seconds if not timings else 0.0
+            timings.append(_time_job(materials, sites, years, str(day), seconds, workdir, settings, label))
+            if not timings[-1].succeeded or timings[-1].stopped:
+                break
         return timings
     finally:
         stop(local_cluster(embedded_settings(workdir)))
@@ -355,6 +373,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--next-day", action="store_true", help="time a backtest day's cycle and the next day's (backtest kept)"
     )
+    parser.add_argument(
+        "--week",
+        action="store_true",
+        help="time a cold first backtest, the next backtest day a week of exports later, and the day after",
+    )
     args = parser.parse_args(argv)
     signal.signal(signal.SIGTERM, signal.default_int_handler)  # `kill` stops a size as cleanly as Ctrl-C
     args.output.mkdir(parents=True, exist_ok=True)
@@ -362,7 +385,7 @@ def main(argv: list[str] | None = None) -> int:
     for materials in args.materials:
         workdir = Path(tempfile.mkdtemp(prefix=f"nova-cycle-{materials}-"))
         try:
-            timings.extend(run_cycle(materials, args.sites, args.years, workdir, args.next_day))
+            timings.extend(run_cycle(materials, args.sites, args.years, workdir, args.next_day, args.week))
         finally:
             for log in workdir.glob("cycle-*.log"):
                 shutil.copy(log, args.output / f"{materials}-{log.name}")

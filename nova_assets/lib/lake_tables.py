@@ -176,6 +176,8 @@ POLICY_CALIBRATION = LakeTable(
     _POLICY_BACKTEST,
     ("method", "service_measure", "nominal_level", "cycles", "cycles_with_stockout", "demand", "filled"),
 )
+# The day the replay ended and the settings it ran with (JSON): the next cycles keep the replay while they match
+POLICY_BACKTEST_STATE = LakeTable("inventory", "policy_backtest_state", _POLICY_BACKTEST, suffix=".json")
 
 # maintenance (lib/maintenance/outlook.py): the failure model of the cycle, its forecast and calibration,
 # the failure clusters per site and equipment type, and the parts left without installed base

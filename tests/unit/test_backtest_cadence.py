@@ -1,4 +1,4 @@
-"""The backtest kept for several cycles (pipeline.backtest_through, StoredBacktest): which day a cycle
+"""The backtest kept for several cycles (demand_history.backtest_through, StoredBacktest): which day a cycle
 backtests, that a stored backtest replaces the rolling-origin fits, and that a new backtest keeps the
 model forms of the last one but a rotating share (pipeline.carry_forms)."""
 
@@ -9,13 +9,13 @@ from datetime import date, timedelta
 import pandas as pd
 import pytest
 
+from nova_assets.lib.demand_history import backtest_through
 from nova_assets.lib.forecasting import pipeline, statistical
 from nova_assets.lib.forecasting.models import FAMILIES
 from nova_assets.lib.forecasting.pipeline import (
     FORM_REFRESH_BACKTESTS,
     StoredBacktest,
     backtest_key,
-    backtest_through,
     carry_forms,
     run_family,
 )

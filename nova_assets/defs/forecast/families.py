@@ -5,7 +5,7 @@ step per material group (a hash bucket of materials, lib/forecasting/material_gr
 parallel by the multiprocess executor here and as separate pods by the k8s executor, then one step
 that collects the groups and logs the family's MLflow run. The global models stay one step each.
 
-A family keeps its backtest for NOVA_BACKTEST_EVERY_DAYS days (pipeline.backtest_through): each step
+A family keeps its backtest for NOVA_BACKTEST_EVERY_DAYS days (demand_history.backtest_through): each step
 reads its own stored backtest and state and, while they match the cycle's backtest day and settings,
 refits only on all history; on the next backtest day it starts from the model forms the last backtest
 selected (pipeline.carry_forms).
@@ -19,6 +19,7 @@ import pandas as pd
 
 from nova_assets.defs.critical_path import CRITICAL_PATH_TAGS
 from nova_assets.defs.history import HISTORY_TABLES, load_history
+from nova_assets.lib.demand_history import backtest_through
 from nova_assets.lib.demand_history import cycle_date as last_day
 from nova_assets.lib.forecasting.installed_base import MaintenanceInputs
 from nova_assets.lib.forecasting.material_groups import group_history, group_max_series, merge_group_runs
@@ -35,7 +36,6 @@ from nova_assets.lib.forecasting.pipeline import (
     FamilyRun,
     StoredBacktest,
     backtest_key,
-    backtest_through,
     carry_forms,
     run_family,
 )
@@ -68,7 +68,7 @@ MAINTENANCE_INPUTS = (ERP_INSTALLED_BASE, ERP_WORK_ORDERS, ERP_WORK_ORDER_PARTS,
 
 
 def cycle_backtest_day(cycle: CycleConfig, history: pd.DataFrame) -> date:
-    """The day this cycle's backtests end (pipeline.backtest_through)."""
+    """The day this cycle's backtests end (demand_history.backtest_through)."""
     return backtest_through(last_day(history["ds"]), cycle.backtest_every_days)
 
 

@@ -3,7 +3,7 @@ run each family (rolling-origin backtest + fit on all history), then learn the e
 backtests and derive the quantiles inventory needs.
 
 The backtest costs three fits of every family for one final fit. The daily cycle therefore keeps a
-backtest for `every_days` days (backtest_through): the ensemble weights and error quantiles are
+backtest for `every_days` days (demand_history.backtest_through): the ensemble weights and error quantiles are
 learned on windows less than that many days old, the way production systems re-evaluate their models
 weekly while refitting daily, and a family reuses its stored backtest (StoredBacktest) while the
 cycle's backtest day and its settings are those it was made with. A new backtest keeps the model forms
@@ -16,10 +16,11 @@ import time
 import zlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date
 
 import pandas as pd
 
+from nova_assets.lib.demand_history import BACKTEST_EPOCH
 from nova_assets.lib.forecasting.ensemble import LearnedWeights, combine, fallbacks, learn_weights
 from nova_assets.lib.forecasting.metrics import score_windows, summarise
 from nova_assets.lib.forecasting.models import (
@@ -59,18 +60,6 @@ class StoredBacktest:
     backtest: pd.DataFrame
     memo: dict
     forms: dict = field(default_factory=dict)  # FamilyRun.forms of the run that made it
-
-
-BACKTEST_EPOCH = date(2024, 1, 1)  # a Monday: with a 7-day cadence, the backtests end on Mondays
-
-
-def backtest_through(cycle_date: date, every_days: int) -> date:
-    """The last day of the cycle's backtest (its last window ends there): the latest day on or before
-    the cycle's that is a whole number of `every_days` after BACKTEST_EPOCH (the cycle's own day with 1).
-
-    A fixed calendar, so every family of a cycle backtests the same windows without sharing any
-    state, and the ensemble compares its members on them."""
-    return cycle_date - timedelta(days=(cycle_date - BACKTEST_EPOCH).days % every_days)
 
 
 def backtest_key(through: date, horizon: int, season: int, freq: str, max_series: int | None) -> dict:

@@ -3,7 +3,7 @@
     python bench/cycle_bench.py                      # 200, 1,000 and 10,000 materials
     python bench/cycle_bench.py --materials 200 1000 --output /tmp/cycle
     python bench/cycle_bench.py --materials 10000 --next-day   # a backtest day, then the next day's cycle
-    python bench/cycle_bench.py --materials 10000 --week       # a cold backtest, the next week's backtest, its next day
+    python bench/cycle_bench.py --materials 10000 --next-backtest  # a cold backtest, the next one, its next day
 
 For every size the bench makes a throw-away project-data folder (its own PostgreSQL cluster on a
 free port, lake, landing folder, MLflow store and Dagster instance: nothing of the project's own
@@ -21,10 +21,11 @@ sample up to its last backtest day (NOVA_BACKTEST_EVERY_DAYS: every family backt
 the next day's movements, delivered as a new export file (every family keeps its backtest and refits
 on all history only; the ERP tables are rebuilt from all files, as every day).
 
-With --week, a size runs three: a first cycle a week before the last backtest day (nothing stored:
-a cold start), the last backtest day after the week's movements (one export file per day; every
-family backtests, the statistical one keeping most model forms of the first, pipeline.carry_forms),
-then the next day. This is the week of a running system.
+With --next-backtest, a size runs three: a first cycle one backtest period (NOVA_BACKTEST_EVERY_DAYS)
+before the last backtest day (nothing stored: a cold start), the last backtest day after the period's
+movements (one export file per day; every family fits the one new window and keeps the others, the
+statistical one starting from most model forms of the first, pipeline.run_family), then the next day.
+These are the three kinds of day of a running system.
 
 Every figure describes the synthetic sample on this machine, never a real business.
 """
@@ -86,7 +87,7 @@ class CycleTiming:
     memory: TreeMemory = field(default_factory=TreeMemory)
     load_before: str = ""
     load_after: str = ""
-    day: str = ""  # with --next-day / --week: "first backtest (cold)", "backtest day" or "next day"
+    day: str = ""  # with --next-day / --next-backtest: "first backtest (cold)", "backtest day" or "next day"
 
 
 def _descendants(root_pid: int) -> list[int]:
@@ -201,23 +202,23 @@ def hold_back_movements(landing: Path, through: date) -> pl.DataFrame:
 
 
 def run_cycle(
-    materials: int, sites: int, years: int, workdir: Path, next_day: bool = False, week: bool = False
+    materials: int, sites: int, years: int, workdir: Path, next_day: bool = False, next_backtest: bool = False
 ) -> list[CycleTiming]:
     """Generate a business of `materials` materials in `workdir` and time one daily cycle on it (two with
-    `next_day`: its last backtest day, then the next day; three with `week`: a cold first backtest a
-    backtest period earlier, then those two)."""
+    `next_day`: its last backtest day, then the next day; three with `next_backtest`: a cold first backtest
+    a backtest period earlier, then those two)."""
     try:
         settings = scratch_stack(workdir, materials, sites, years)
         started = time.monotonic()
         ensure_sample(settings, force=True)
         sample_seconds = round(time.monotonic() - started, 1)
         partition = cycle_partition(settings)
-        if not (next_day or week):
+        if not (next_day or next_backtest):
             return [_time_job(materials, sites, years, partition, sample_seconds, workdir, settings)]
         every_days = load_settings(settings).backtest_every_days
         backtest_day = backtest_through(date.fromisoformat(partition) - timedelta(days=1), every_days)
         days = [(backtest_day, "backtest day"), (backtest_day + timedelta(days=1), "next day")]
-        if week:
+        if next_backtest:
             days.insert(0, (backtest_day - timedelta(days=every_days), "first backtest (cold)"))
         landing = Path(settings["NOVA_LANDING_DIR"])
         later = hold_back_movements(landing, days[0][0])
@@ -374,9 +375,9 @@ def main(argv: list[str] | None = None) -> int:
         "--next-day", action="store_true", help="time a backtest day's cycle and the next day's (backtest kept)"
     )
     parser.add_argument(
-        "--week",
+        "--next-backtest",
         action="store_true",
-        help="time a cold first backtest, the next backtest day a week of exports later, and the day after",
+        help="time a cold first backtest, the next backtest day a backtest period of exports later, and the day after",
     )
     args = parser.parse_args(argv)
     signal.signal(signal.SIGTERM, signal.default_int_handler)  # `kill` stops a size as cleanly as Ctrl-C
@@ -385,7 +386,7 @@ def main(argv: list[str] | None = None) -> int:
     for materials in args.materials:
         workdir = Path(tempfile.mkdtemp(prefix=f"nova-cycle-{materials}-"))
         try:
-            timings.extend(run_cycle(materials, args.sites, args.years, workdir, args.next_day, args.week))
+            timings.extend(run_cycle(materials, args.sites, args.years, workdir, args.next_day, args.next_backtest))
         finally:
             for log in workdir.glob("cycle-*.log"):
                 shutil.copy(log, args.output / f"{materials}-{log.name}")

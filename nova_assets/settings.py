@@ -334,11 +334,12 @@ SETTINGS: dict[str, Setting] = {
             ),
             Setting(
                 "NOVA_BACKTEST_EVERY_DAYS",
-                "7",
-                "days between rolling-origin backtests of the forecast families, on a fixed calendar from "
-                "2024-01-01 (with 7, each backtest ends on a Monday): the cycles in between refit only on all "
-                "history, and the ensemble learns its weights and error quantiles on the kept backtest; 1: a new "
-                "backtest every cycle",
+                "14",
+                "days between rolling-origin backtests of the forecast families and of the stock policy, on a "
+                "fixed calendar from 2024-01-01 (with 7 or 14, each backtest ends on a Monday): the cycles in "
+                "between refit only on all history, and the ensemble learns its weights and error quantiles on the "
+                "kept backtest; 14, the window step of the default 28-day horizon (half of it), slides the windows "
+                "by one, so each backtest fits one new window and keeps the others; 1: a new backtest every cycle",
                 WHOLE,
             ),
             Setting(

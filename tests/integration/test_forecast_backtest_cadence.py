@@ -13,6 +13,7 @@ import pytest
 
 from nova_assets.defs.forecast.ensemble import forecast_ensemble
 from nova_assets.defs.forecast.families import material_groups
+from nova_assets.lib.demand_history import backtest_through
 from nova_assets.lib.forecasting import pipeline
 from nova_assets.lib.forecasting.models import FAMILIES
 from nova_assets.lib.lake_tables import (
@@ -134,3 +135,27 @@ def test_the_next_backtest_day_keeps_the_model_forms_of_the_last_backtest(
     kept = {uid: form for memo in starting_forms for uid, form in memo.get("ets", {}).items()}
     assert kept.items() <= last.items()  # the last backtest's forms, unchanged
     assert len(last) / 2 < len(kept) < len(last)  # all but the share searched afresh
+
+
+def test_the_next_backtest_fits_one_window_and_keeps_the_others(
+    business: MaintenanceLake, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With the cadence at the window step (14 days for the 28-day horizon), the windows slide by one."""
+    first = _cycle(business, every_days=14)
+    assert all(m["backtest_windows_fitted"].value == 3 for m in first.values())
+    before = {name: business.lake.read(family_backtest(name)) for name in MEASURED}
+    for _ in range(14):
+        day = _next_day(business)
+    second = _cycle(business, every_days=14)
+    assert all(m["backtest_windows_fitted"].value == 1 for m in second.values())
+    assert not any(m["backtest_reused"].value for m in second.values())
+    assert backtests_end(business) == {pd.Timestamp(backtest_through(day.date(), 14))}
+    for name in MEASURED:
+        after = business.lake.read(family_backtest(name))
+        assert after["cutoff"].nunique() == 3
+        shared = sorted(set(before[name]["cutoff"]) & set(after["cutoff"]))
+        assert len(shared) == 2  # kept as they were
+        columns = ["unique_id", "ds", "cutoff", "model", "forecast"]
+        old = before[name][before[name]["cutoff"].isin(shared)][columns].sort_values(columns[:4], ignore_index=True)
+        new = after[after["cutoff"].isin(shared)][columns].sort_values(columns[:4], ignore_index=True)
+        pd.testing.assert_frame_equal(old, new)

@@ -128,11 +128,66 @@ def test_a_backtest_searches_only_the_series_without_a_kept_form(monkeypatch: py
         return result
 
     monkeypatch.setattr(statistical, "_ets", recording)
-    run_family(frame, family, horizon=7, season=7, n_windows=2, n_jobs=1, forms=kept)
+    long_ago = date(2020, 1, 1)  # a stored backtest without windows of this one, whose forms saw nothing after
+    stored = StoredBacktest(first.backtest.iloc[0:0], {}, kept, forms_through=long_ago, through=long_ago)
+    again = run_family(frame, family, horizon=7, season=7, n_windows=2, n_jobs=1, stored=stored)
     assert len(searched) == 1  # S00 on the first window; the later fits reuse its new form
+    assert again.windows_fitted == 2 and not again.backtest_reused
     searched.clear()
     run_family(frame, family, horizon=7, season=7, n_windows=2, n_jobs=1)
     assert len(searched) == 4  # without kept forms, every series
+    # forms that saw data after the first window to fit (a stored backtest of later windows) are not kept
+    searched.clear()
+    late = StoredBacktest(first.backtest.iloc[0:0], {}, kept, forms_through=date(2030, 1, 1), through=long_ago)
+    run_family(frame, family, horizon=7, season=7, n_windows=2, n_jobs=1, stored=late)
+    assert len(searched) == 4
+
+
+def test_a_new_backtest_fits_only_the_windows_the_stored_one_does_not_hold(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The windows slide by one (the cadence is the window step): one window fitted, the other kept."""
+    frame = history(weekly_panel(4, 16))
+    family = FAMILIES["statistical"]
+    end = frame["ds"].max()
+    step = 4  # half the horizon, rounded up (models.plan_windows)
+    before = (end - pd.Timedelta(days=step)).date()
+    first = run_family(frame, family, horizon=7, season=7, n_windows=2, n_jobs=1, through=before)
+    fitted_at: list[list[pd.Timestamp]] = []
+    windows = pipeline.cross_validate
+
+    def recording(*args: object, **kwargs: object) -> pd.DataFrame:
+        fitted_at.append(list(kwargs["cutoffs"]))
+        return windows(*args, **kwargs)
+
+    monkeypatch.setattr(pipeline, "cross_validate", recording)
+    stored = StoredBacktest(first.backtest, first.memo, first.forms, first.forms_through, before)
+    again = run_family(frame, family, 7, 7, n_windows=2, n_jobs=1, through=end.date(), stored=stored)
+    assert fitted_at == [[end - pd.Timedelta(days=7)]]  # only the new last window
+    assert again.windows_fitted == 1 and not again.backtest_reused
+    shared = end - pd.Timedelta(days=7 + step)
+    assert sorted(again.backtest["cutoff"].unique()) == [shared, end - pd.Timedelta(days=7)]
+    columns = ["unique_id", "ds", "model", "forecast", "y"]
+    pd.testing.assert_frame_equal(
+        again.backtest.loc[again.backtest["cutoff"] == shared, columns].reset_index(drop=True),
+        first.backtest.loc[first.backtest["cutoff"] == shared, columns].reset_index(drop=True),
+    )
+    # and the same windows as a backtest made from scratch, up to the kept window's forms
+    fresh = run_family(frame, family, 7, 7, n_windows=2, n_jobs=1, through=end.date())
+    assert set(map(tuple, fresh.backtest[["unique_id", "ds", "cutoff", "model"]].to_numpy())) == set(
+        map(tuple, again.backtest[["unique_id", "ds", "cutoff", "model"]].to_numpy())
+    )
+
+
+def test_kept_windows_take_the_actuals_as_the_history_has_them_now() -> None:
+    frame = history(weekly_panel(4, 16))
+    family = FAMILIES["intermittent"]
+    end = frame["ds"].max()
+    before = (end - pd.Timedelta(days=4)).date()
+    first = run_family(frame, family, horizon=7, season=7, n_windows=2, n_jobs=1, through=before)
+    restated = frame.assign(y=frame["y"] + 1.0)  # the ERP restated the history since
+    stored = StoredBacktest(first.backtest, first.memo, first.forms, first.forms_through, before)
+    again = run_family(restated, family, 7, 7, n_windows=2, n_jobs=1, through=end.date(), stored=stored)
+    scored = again.backtest.merge(restated, on=["unique_id", "ds"], suffixes=("", "_now"))
+    assert (scored["y"] == scored["y_now"]).all()
 
 
 def test_the_forms_to_keep_are_those_of_the_first_window() -> None:

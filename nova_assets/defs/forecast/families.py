@@ -11,7 +11,6 @@ refits only on all history; on the next backtest day it starts from the model fo
 selected (pipeline.carry_forms).
 """
 
-from dataclasses import dataclass
 from datetime import date
 
 import dagster as dg
@@ -72,33 +71,40 @@ def cycle_backtest_day(cycle: CycleConfig, history: pd.DataFrame) -> date:
     return backtest_through(last_day(history["ds"]), cycle.backtest_every_days)
 
 
-@dataclass(frozen=True)
-class _Kept:
-    """What a family step starts from: its stored backtest if it was made with the cycle's key, else
-    the model forms the new backtest keeps from the last one (pipeline.carry_forms)."""
-
-    stored: StoredBacktest | None = None
-    forms: dict | None = None
-
-
-def _kept(lake: LakeResource, cycle: CycleConfig, state: LakeTable, backtest: LakeTable, key: dict) -> _Kept:
-    if not lake.exists(state):
-        return _Kept()
+def _stored_backtest(
+    lake: LakeResource, cycle: CycleConfig, state: LakeTable, backtest: LakeTable, key: dict
+) -> StoredBacktest | None:
+    """The backtest a step wrote in an earlier cycle with the settings of `key` (pipeline.backtest_key) and
+    a backtest day not after the cycle's: kept whole on the same day, else in part (pipeline.run_family),
+    its model forms carried over (pipeline.carry_forms)."""
+    if not (lake.exists(state) and lake.exists(backtest)):
+        return None
     saved = lake.read_json(state)
-    if saved.get("backtest") == key and lake.exists(backtest):
-        return _Kept(stored=StoredBacktest(lake.read(backtest), saved["memo"], saved.get("forms", {})))
-    return _Kept(forms=carry_forms(saved.get("forms", {}), saved.get("backtest", {}), key, cycle.backtest_every_days))
+    made_with = saved.get("backtest", {})
+    if {**made_with, "through": key["through"]} != key or made_with["through"] > key["through"]:
+        return None
+    same_day = made_with["through"] == key["through"]
+    forms = saved.get("forms", {})
+    return StoredBacktest(
+        lake.read(backtest),
+        saved["memo"],
+        forms if same_day else carry_forms(forms, made_with, key, cycle.backtest_every_days),
+        date.fromisoformat(saved["forms_through"]) if saved.get("forms_through") else None,
+        date.fromisoformat(made_with["through"]),
+    )
 
 
 def _state(run: FamilyRun, key: dict) -> dict:
     """What a family step keeps beside its backtest: the backtest's key, the model forms (all, and those
-    of the first window), and for the collect step its seconds and whether the backtest was kept."""
+    a next backtest may start from), and for the collect step its seconds and what it kept or fitted."""
     return {
         "backtest": key,
         "memo": run.memo,
         "forms": run.forms,
+        "forms_through": str(run.forms_through) if run.forms_through else None,
         "seconds": run.seconds,
         "reused": run.backtest_reused,
+        "windows_fitted": run.windows_fitted,
     }
 
 
@@ -146,6 +152,7 @@ def _publish(
             "season": SEASON,
             "backtest_windows": backtest["cutoff"].nunique(),
             "backtest_reused": run.backtest_reused,
+            "backtest_windows_fitted": run.windows_fitted,
             "n_series": n_series,
             "material_groups": n_groups,
             "cycle_date": cycle_date,
@@ -173,6 +180,7 @@ def _publish(
         "forecast_rows": len(forecast),
         "seconds": round(run.seconds, 1),
         "backtest_reused": run.backtest_reused,
+        "backtest_windows_fitted": run.windows_fitted,
         "backtest": dg.MetadataValue.md(per_model.round(3).to_markdown(index=False)),
         "mlflow_run": dg.MetadataValue.url(mlflow.run_url(experiment_id, run_id)),
         "mlflow_run_id": run_id,
@@ -213,7 +221,6 @@ def _family_asset(family: ModelFamily) -> dg.AssetsDefinition:
         through = cycle_backtest_day(cycle, history)
         key = backtest_key(through, cycle.horizon, SEASON, CYCLE_FREQ, EXPENSIVE_MAX_SERIES)
         state = family_state(family.name)
-        kept = _kept(lake, cycle, state, family_backtest(family.name), key)
         run = run_family(
             history,
             bound,
@@ -222,8 +229,7 @@ def _family_asset(family: ModelFamily) -> dg.AssetsDefinition:
             n_jobs=N_JOBS,
             freq=CYCLE_FREQ,
             through=through,
-            stored=kept.stored,
-            forms=kept.forms,
+            stored=_stored_backtest(lake, cycle, state, family_backtest(family.name), key),
         )
         metadata = _publish(context.op_execution_context, lake, mlflow, cycle, history, run, 1, maintenance)
         lake.write_json(state, _state(run, key))
@@ -253,7 +259,6 @@ def _group_op(family: ModelFamily, group: int, n_groups: int) -> dg.OpDefinition
         through = cycle_backtest_day(cycle, everything)
         key = backtest_key(through, cycle.horizon, SEASON, CYCLE_FREQ, max_series)
         forecast, backtest, state = family_group_tables(family.name, group)
-        kept = _kept(lake, cycle, state, backtest, key)
         run = run_family(
             history,
             family,
@@ -263,15 +268,15 @@ def _group_op(family: ModelFamily, group: int, n_groups: int) -> dg.OpDefinition
             freq=CYCLE_FREQ,
             max_series=max_series,
             through=through,
-            stored=kept.stored,
-            forms=kept.forms,
+            stored=_stored_backtest(lake, cycle, state, backtest, key),
         )
         lake.write(forecast, run.forecast)
         if not run.backtest_reused:  # a kept backtest is in the lake as it was read
             lake.write(backtest, run.backtest)
         lake.write_json(state, _state(run, key))
-        n_kept = sum(len(forms) for forms in (kept.forms or {}).values())
-        reused = f" (backtest of {through} reused)" if run.backtest_reused else f" ({n_kept} model forms kept)"
+        reused = (
+            f" (backtest of {through} reused)" if run.backtest_reused else f" ({run.windows_fitted} windows fitted)"
+        )
         context.log.info(f"{forecast.name}: {history['unique_id'].nunique()} series in {run.seconds:.1f} s{reused}")
 
     return _op
@@ -281,7 +286,13 @@ def _read_group_run(lake: LakeResource, family: str, group: int) -> FamilyRun:
     forecast, backtest, memo = family_group_tables(family, group)
     state = lake.read_json(memo)
     return FamilyRun(
-        family, lake.read(backtest), lake.read(forecast), state["seconds"], state["memo"], state.get("reused", False)
+        family,
+        lake.read(backtest),
+        lake.read(forecast),
+        state["seconds"],
+        state["memo"],
+        state.get("reused", False),
+        windows_fitted=state.get("windows_fitted", 0),
     )
 
 

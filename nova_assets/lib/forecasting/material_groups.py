@@ -54,4 +54,5 @@ def merge_group_runs(runs: Sequence[FamilyRun]) -> FamilyRun:
         seconds=sum(run.seconds for run in runs),
         memo=memo,
         backtest_reused=all(run.backtest_reused for run in runs),
+        windows_fitted=max(run.windows_fitted for run in runs),
     )

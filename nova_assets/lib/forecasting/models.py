@@ -12,7 +12,7 @@ import dataclasses
 import functools
 import math
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -259,19 +259,20 @@ def cross_validate(
     max_series: int | None = EXPENSIVE_MAX_SERIES,
     step: int | None = None,
     first_forms: dict | None = None,
+    cutoffs: Sequence[pd.Timestamp] | None = None,
 ) -> pd.DataFrame:
     """Rolling-origin forecasts: each window is fitted only on data up to its cutoff (`step` periods
-    apart, by default a horizon).
+    apart, by default a horizon; or exactly `cutoffs`, oldest first).
 
     Long frame as fit_predict's, plus cutoff and the actual y (the class is the one at the cutoff).
     The windows run oldest first and share `memo` (a new one if None), so what a family selects on
     the first window's training data is reused by the later windows (and by a final fit given it).
     `first_forms`, if given, receives a copy of `memo` as the first window left it: forms selected
-    on data before every scored point, which a later backtest may keep (pipeline.carry_forms).
+    on data up to its cutoff, which a later backtest may keep (pipeline.carry_forms).
     """
     memo = {} if memo is None else memo
     windows = []
-    for cutoff in backtest_cutoffs(history, horizon, n_windows, step):
+    for cutoff in backtest_cutoffs(history, horizon, n_windows, step) if cutoffs is None else cutoffs:
         train = history[history["ds"] <= cutoff]
         forecast = fit_predict(train, family, horizon, season, n_jobs, freq, seed, regressors, memo, max_series)
         if first_forms is not None and not windows:

@@ -2,11 +2,12 @@
 run each family (rolling-origin backtest + fit on all history), then learn the ensemble from the
 backtests and derive the quantiles inventory needs.
 
-The backtest costs three fits of every family for one final fit. The daily cycle therefore keeps a
-backtest for `every_days` days (demand_history.backtest_through): the ensemble weights and error quantiles are
-learned on windows less than that many days old, the way production systems re-evaluate their models
-weekly while refitting daily, and a family reuses its stored backtest (StoredBacktest) while the
-cycle's backtest day and its settings are those it was made with. A new backtest keeps the model forms
+The backtest costs three fits of every family for one final fit. The daily cycle therefore makes a
+backtest only every `every_days` days (demand_history.backtest_through), the way production systems
+re-evaluate their models periodically while refitting daily: in between, a family reuses its stored
+backtest (StoredBacktest) whole. A new backtest fits only the windows the stored one does not hold:
+with the default cadence (NOVA_BACKTEST_EVERY_DAYS, the window step of the default horizon) the
+windows slide by one, so it fits one window and keeps the others. And it starts from the model forms
 the last one selected (carry_forms), re-searching a rotating share of the series each time."""
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from nova_assets.lib.forecasting.models import (
     EXPENSIVE_MAX_SERIES,
     FAMILIES,
     ModelFamily,
+    backtest_cutoffs,
     cross_validate,
     fit_predict,
     plan_windows,
@@ -48,18 +50,23 @@ class FamilyRun:
     forecast: pd.DataFrame
     seconds: float
     memo: dict  # what the family selected on the first window (FitSpec.memo): logged with its MLflow model
-    backtest_reused: bool = False  # the backtest of an earlier cycle (StoredBacktest), not refitted
-    forms: dict = field(default_factory=dict)  # memo as the first window left it: what the next backtest may keep
+    backtest_reused: bool = False  # the whole backtest of an earlier cycle (StoredBacktest)
+    forms: dict = field(default_factory=dict)  # memo as the first fitted window left it: what the next may keep
+    forms_through: date | None = None  # the cutoff of that window: the forms saw no data after it
+    windows_fitted: int = 0  # backtest windows fitted by this run (the others kept from the stored backtest)
 
 
 @dataclass(frozen=True)
 class StoredBacktest:
-    """A family's backtest and the model forms it selected, from an earlier cycle with the same
-    backtest_key: reused by run_family instead of refitting the windows."""
+    """A family's backtest from an earlier cycle made with the same settings (backtest_key), and the
+    model forms it selected: run_family keeps it whole when it ends on the cycle's backtest day
+    (`through`), else the windows of it the new backtest needs."""
 
     backtest: pd.DataFrame
     memo: dict
-    forms: dict = field(default_factory=dict)  # FamilyRun.forms of the run that made it
+    forms: dict = field(default_factory=dict)  # FamilyRun.forms, with carry_forms applied when the day changed
+    forms_through: date | None = None  # FamilyRun.forms_through
+    through: date | None = None  # the day its windows end; None: the cycle's backtest day
 
 
 def backtest_key(through: date, horizon: int, season: int, freq: str, max_series: int | None) -> dict:
@@ -124,13 +131,15 @@ def run_family(
     max_series: int | None = EXPENSIVE_MAX_SERIES,
     through: date | None = None,
     stored: StoredBacktest | None = None,
-    forms: dict | None = None,
 ) -> FamilyRun:
     """Backtest on `n_windows` rolling origins (default: as many as the history allows, see
     models.plan_windows) of the history up to `through` (default: all of it), then fit on all history
-    and forecast `horizon` periods. With `stored`, its backtest is reused instead, unless the forecast
-    has other models than it (the family changed since). A backtest starts from the model forms in
-    `forms` (carry_forms) and searches the others.
+    and forecast `horizon` periods.
+
+    With `stored` ending on `through`, its backtest is reused whole; ending earlier, its windows with
+    the new backtest's cutoffs are kept (their actuals refreshed from the history) and only the others
+    fitted, starting from its model forms when they saw no data after the first window to fit. A stored
+    backtest of other models than the forecast's (the family changed since) is made again whole.
 
     The final fit reuses what the family selected on the first window (model forms, see statistical)."""
     started = time.monotonic()
@@ -144,36 +153,97 @@ def run_family(
             history, family, horizon, season, n_jobs=n_jobs, freq=freq, seed=seed, memo=memo, max_series=max_series
         )
 
-    def done(backtest: pd.DataFrame, forecast: pd.DataFrame, memo: dict, first: dict, reused: bool) -> FamilyRun:
-        elapsed = time.monotonic() - started
+    def done(backtest: pd.DataFrame, forecast: pd.DataFrame, memo: dict, **run: object) -> FamilyRun:
         named = {"family": family.name}
-        return FamilyRun(family.name, backtest.assign(**named), forecast.assign(**named), elapsed, memo, reused, first)
+        elapsed = time.monotonic() - started
+        return FamilyRun(family.name, backtest.assign(**named), forecast.assign(**named), elapsed, memo, **run)
 
-    if stored is not None:
+    if stored is not None and stored.through in (None, through):  # the cycle's own backtest: kept whole
         memo = copy.deepcopy(stored.memo)
         forecast = final(memo)
         if set(forecast["model"]) == set(stored.backtest["model"]):
-            return done(stored.backtest[BACKTEST_COLUMNS], forecast, memo, stored.forms, True)
-        # else the family's models changed since (a new release): backtest again
+            backtest = stored.backtest[BACKTEST_COLUMNS]
+            return done(
+                backtest, forecast, memo, backtest_reused=True, forms=stored.forms, forms_through=stored.forms_through
+            )
+        stored = None  # the family's models changed since (a new release): backtest again
 
-    memo, first = copy.deepcopy(forms or {}), {}
     train = history if through is None else history[history["ds"] <= pd.Timestamp(through)]
     planned, step = plan_windows(train["ds"].nunique(), horizon, season, n_windows)
-    backtest = cross_validate(
+    cutoffs = backtest_cutoffs(train, horizon, planned, step)
+
+    def fit_windows(stored: StoredBacktest | None) -> tuple[_Windows, pd.DataFrame]:
+        windows = _windows(train, cutoffs, stored, family, horizon, season, n_jobs, freq, seed, max_series)
+        return windows, final(windows.memo)
+
+    windows, forecast = fit_windows(stored)
+    if not windows.kept.empty and set(windows.kept["model"]) != set(forecast["model"]):
+        windows, forecast = fit_windows(None)  # the family's models changed since (a new release): all again
+    return done(
+        windows.backtest,
+        forecast,
+        windows.memo,
+        forms=windows.forms,
+        forms_through=windows.forms_through,
+        windows_fitted=windows.fitted,
+    )
+
+
+@dataclass(frozen=True)
+class _Windows:
+    backtest: pd.DataFrame  # every window of the backtest, kept or fitted
+    kept: pd.DataFrame  # the windows kept from the stored backtest
+    memo: dict  # as the fitted windows left it, for the final fit
+    forms: dict
+    forms_through: date | None
+    fitted: int
+
+
+def _windows(
+    train: pd.DataFrame,
+    cutoffs: list[pd.Timestamp],
+    stored: StoredBacktest | None,
+    family: ModelFamily,
+    horizon: int,
+    season: int,
+    n_jobs: int,
+    freq: str,
+    seed: int,
+    max_series: int | None,
+) -> _Windows:
+    """The backtest windows at `cutoffs`: those of `stored` kept (actuals from `train`), the others
+    fitted, from the stored model forms when these saw no data after the first cutoff to fit."""
+    if stored is None:
+        kept = pd.DataFrame(columns=BACKTEST_COLUMNS)
+    else:
+        kept = stored.backtest[stored.backtest["cutoff"].isin(cutoffs)]
+    held = set(kept["cutoff"])
+    missing = [c for c in cutoffs if c not in held]
+    safe = stored is not None and stored.forms_through is not None and missing
+    memo = copy.deepcopy(stored.forms) if safe and missing[0].date() >= stored.forms_through else {}
+    first: dict = {}
+    fitted = cross_validate(
         train,
         family,
         horizon,
         season,
-        planned,
+        len(missing),
         n_jobs=n_jobs,
         freq=freq,
         seed=seed,
         memo=memo,
         max_series=max_series,
-        step=step,
         first_forms=first,
+        cutoffs=missing,
     )
-    return done(backtest, final(memo), memo, first, False)
+    if not kept.empty:  # the kept windows' actuals as the history has them now
+        kept = kept.drop(columns="y").merge(train[["unique_id", "ds", "y"]], on=["unique_id", "ds"])[BACKTEST_COLUMNS]
+        fitted = pd.concat([kept, fitted], ignore_index=True).sort_values("cutoff", kind="stable", ignore_index=True)
+    if missing:
+        forms, forms_through = first, missing[0].date()
+    else:
+        forms, forms_through = (stored.forms, stored.forms_through) if stored is not None else ({}, None)
+    return _Windows(fitted, kept, memo, forms, forms_through, len(missing))
 
 
 def build_ensemble(

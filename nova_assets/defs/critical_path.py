@@ -5,3 +5,7 @@ report) and leave the longest chain waiting for a slot. Dagster's executors star
 steps first."""
 
 CRITICAL_PATH_TAGS = {"dagster/priority": "1"}
+# The one long step on the critical path that waits for nothing but the demand facts (the policy
+# backtest on a backtest day): started before the forecast steps, it runs beside them on one core
+# instead of after them, where the reorder points would wait for it (longest job first).
+LONG_CRITICAL_STEP_TAGS = {"dagster/priority": "2"}

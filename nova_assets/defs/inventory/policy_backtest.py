@@ -9,7 +9,7 @@ from datetime import date
 import dagster as dg
 import pandas as pd
 
-from nova_assets.defs.critical_path import CRITICAL_PATH_TAGS
+from nova_assets.defs.critical_path import LONG_CRITICAL_STEP_TAGS
 from nova_assets.defs.history import load_history
 from nova_assets.defs.inventory.settings import InventorySettings
 from nova_assets.lib.demand_history import backtest_through
@@ -34,7 +34,7 @@ from nova_assets.resources import CycleConfig, LakeResource, lake_deps
     key_prefix="inventory",
     deps=lake_deps(DAILY_DEMAND, ERP_MATERIALS, ERP_SUPPLIERS, HOLIDAYS, ECONOMICS_SELIC),
     kinds={"python"},
-    op_tags=CRITICAL_PATH_TAGS,  # the reorder points read its calibration
+    op_tags=LONG_CRITICAL_STEP_TAGS,  # the reorder points read its calibration
 )
 def policy_backtest(
     lake: LakeResource, inventory_settings: InventorySettings, cycle: CycleConfig

@@ -338,8 +338,9 @@ SETTINGS: dict[str, Setting] = {
                 "days between rolling-origin backtests of the forecast families and of the stock policy, on a "
                 "fixed calendar from 2024-01-01 (with 7 or 14, each backtest ends on a Monday): the cycles in "
                 "between refit only on all history, and the ensemble learns its weights and error quantiles on the "
-                "kept backtest; 14, the window step of the default 28-day horizon (half of it), slides the windows "
-                "by one, so each backtest fits one new window and keeps the others; 1: a new backtest every cycle",
+                "kept backtest; the windows are about half a horizon apart, rounded to whole periods of this "
+                "(14 days for the default 30-day horizon), so with 14 each backtest slides them by one, fitting one "
+                "new window and keeping the others; 1: a new backtest every cycle",
                 WHOLE,
             ),
             Setting(

@@ -140,13 +140,13 @@ def test_the_next_backtest_day_keeps_the_model_forms_of_the_last_backtest(
 def test_the_next_backtest_fits_one_window_and_keeps_the_others(
     business: MaintenanceLake, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """With the cadence at the window step (14 days for the 28-day horizon), the windows slide by one."""
-    first = _cycle(business, every_days=14)
+    """With the default cadence and horizon (14 and 30 days), the windows slide by one."""
+    first = _cycle(business, every_days=14, horizon=30)
     assert all(m["backtest_windows_fitted"].value == 3 for m in first.values())
     before = {name: business.lake.read(family_backtest(name)) for name in MEASURED}
     for _ in range(14):
         day = _next_day(business)
-    second = _cycle(business, every_days=14)
+    second = _cycle(business, every_days=14, horizon=30)
     assert all(m["backtest_windows_fitted"].value == 1 for m in second.values())
     assert not any(m["backtest_reused"].value for m in second.values())
     assert backtests_end(business) == {pd.Timestamp(backtest_through(day.date(), 14))}

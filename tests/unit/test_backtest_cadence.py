@@ -18,6 +18,7 @@ from nova_assets.lib.forecasting.pipeline import (
     backtest_key,
     carry_forms,
     run_family,
+    window_step,
 )
 from tests.unit.forecast_data import history, weekly_panel
 
@@ -199,3 +200,13 @@ def test_the_forms_to_keep_are_those_of_the_first_window() -> None:
     assert "NEW" in run.memo["ets"]
     assert "NEW" not in run.forms["ets"]
     assert set(run.forms["ets"]) == {"S00", "S01", "S02"}
+
+
+@pytest.mark.parametrize(
+    ("horizon", "every_days", "step"),
+    [(30, 14, 14), (28, 14, 14), (28, 7, 14), (30, 7, 14), (30, 1, 15), (7, 30, 30), (90, 14, 42)],
+)
+def test_the_cycle_windows_are_half_a_horizon_apart_in_whole_backtest_periods(
+    horizon: int, every_days: int, step: int
+) -> None:
+    assert window_step(horizon, every_days) == step

@@ -37,6 +37,7 @@ from nova_assets.lib.forecasting.pipeline import (
     backtest_key,
     carry_forms,
     run_family,
+    window_step,
 )
 from nova_assets.lib.forecasting.serving import FamilyModel, FamilySettings
 from nova_assets.lib.forecasting.tracking import RunRecord, forecast_vs_actual, log_run, registered_model_name
@@ -219,7 +220,8 @@ def _family_asset(family: ModelFamily) -> dg.AssetsDefinition:
         maintenance = load_maintenance_inputs(lake) if reads_maintenance else None
         bound = family if maintenance is None else with_maintenance(family, maintenance)
         through = cycle_backtest_day(cycle, history)
-        key = backtest_key(through, cycle.horizon, SEASON, CYCLE_FREQ, EXPENSIVE_MAX_SERIES)
+        step = window_step(cycle.horizon, cycle.backtest_every_days)
+        key = backtest_key(through, cycle.horizon, SEASON, CYCLE_FREQ, EXPENSIVE_MAX_SERIES, step)
         state = family_state(family.name)
         run = run_family(
             history,
@@ -230,6 +232,7 @@ def _family_asset(family: ModelFamily) -> dg.AssetsDefinition:
             freq=CYCLE_FREQ,
             through=through,
             stored=_stored_backtest(lake, cycle, state, family_backtest(family.name), key),
+            step=step,
         )
         metadata = _publish(context.op_execution_context, lake, mlflow, cycle, history, run, 1, maintenance)
         lake.write_json(state, _state(run, key))
@@ -257,7 +260,8 @@ def _group_op(family: ModelFamily, group: int, n_groups: int) -> dg.OpDefinition
         history = group_history(everything, group, n_groups)
         max_series = group_max_series(EXPENSIVE_MAX_SERIES, n_groups)
         through = cycle_backtest_day(cycle, everything)
-        key = backtest_key(through, cycle.horizon, SEASON, CYCLE_FREQ, max_series)
+        step = window_step(cycle.horizon, cycle.backtest_every_days)
+        key = backtest_key(through, cycle.horizon, SEASON, CYCLE_FREQ, max_series, step)
         forecast, backtest, state = family_group_tables(family.name, group)
         run = run_family(
             history,
@@ -269,6 +273,7 @@ def _group_op(family: ModelFamily, group: int, n_groups: int) -> dg.OpDefinition
             max_series=max_series,
             through=through,
             stored=_stored_backtest(lake, cycle, state, backtest, key),
+            step=step,
         )
         lake.write(forecast, run.forecast)
         if not run.backtest_reused:  # a kept backtest is in the lake as it was read

@@ -215,11 +215,13 @@ def min_train_periods(horizon: int, season: int) -> int:
     return max(season + 1, horizon)
 
 
-def plan_windows(periods: int, horizon: int, season: int, n_windows: int | None = None) -> tuple[int, int]:
+def plan_windows(
+    periods: int, horizon: int, season: int, n_windows: int | None = None, step: int | None = None
+) -> tuple[int, int]:
     """(windows, step) of the rolling-origin backtest on `periods` periods: the windows end at the
-    last period and start half a horizon apart; without `n_windows`, as many as leave every window
-    `min_train_periods` of history, at most MAX_BACKTEST_WINDOWS (possibly none)."""
-    step = max(1, math.ceil(horizon / 2))
+    last period and start `step` apart (default: half a horizon); without `n_windows`, as many as
+    leave every window `min_train_periods` of history, at most MAX_BACKTEST_WINDOWS (possibly none)."""
+    step = step or max(1, math.ceil(horizon / 2))
     room = periods - horizon - min_train_periods(horizon, season)
     fits = 0 if room < 0 else 1 + room // step
     if n_windows is None:

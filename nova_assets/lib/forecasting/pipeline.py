@@ -6,13 +6,15 @@ The backtest costs three fits of every family for one final fit. The daily cycle
 backtest only every `every_days` days (demand_history.backtest_through), the way production systems
 re-evaluate their models periodically while refitting daily: in between, a family reuses its stored
 backtest (StoredBacktest) whole. A new backtest fits only the windows the stored one does not hold:
-with the default cadence (NOVA_BACKTEST_EVERY_DAYS, the window step of the default horizon) the
-windows slide by one, so it fits one window and keeps the others. And it starts from the model forms
-the last one selected (carry_forms), re-searching a rotating share of the series each time."""
+the cycle's windows are `window_step` apart, which with the default cadence (NOVA_BACKTEST_EVERY_DAYS)
+is the cadence, so they slide by one and a backtest fits one window and keeps the others. And it
+starts from the model forms the last one selected (carry_forms), re-searching a rotating share of the
+series each time."""
 
 from __future__ import annotations
 
 import copy
+import math
 import time
 import zlib
 from collections.abc import Callable, Sequence
@@ -69,9 +71,25 @@ class StoredBacktest:
     through: date | None = None  # the day its windows end; None: the cycle's backtest day
 
 
-def backtest_key(through: date, horizon: int, season: int, freq: str, max_series: int | None) -> dict:
+def backtest_key(
+    through: date, horizon: int, season: int, freq: str, max_series: int | None, step: int | None = None
+) -> dict:
     """What a stored backtest must have been made with to be reused (JSON-ready)."""
-    return {"through": str(through), "horizon": horizon, "season": season, "freq": freq, "max_series": max_series}
+    return {
+        "through": str(through),
+        "horizon": horizon,
+        "season": season,
+        "freq": freq,
+        "max_series": max_series,
+        "step": step,
+    }
+
+
+def window_step(horizon: int, every_days: int) -> int:
+    """The daily cycle's window step: about half a horizon (models.plan_windows), rounded to a whole
+    number of backtest periods, so that with a cadence near half a horizon (the default 14 days for the
+    30-day horizon) the step is the cadence and each backtest's windows are the last one's slid by one."""
+    return every_days * max(1, round(math.ceil(horizon / 2) / every_days))
 
 
 FORM_REFRESH_BACKTESTS = 4  # a kept model form is searched again at least every this many backtests
@@ -131,10 +149,11 @@ def run_family(
     max_series: int | None = EXPENSIVE_MAX_SERIES,
     through: date | None = None,
     stored: StoredBacktest | None = None,
+    step: int | None = None,
 ) -> FamilyRun:
-    """Backtest on `n_windows` rolling origins (default: as many as the history allows, see
-    models.plan_windows) of the history up to `through` (default: all of it), then fit on all history
-    and forecast `horizon` periods.
+    """Backtest on `n_windows` rolling origins `step` apart (default: as many as the history allows, half a
+    horizon apart, see models.plan_windows) of the history up to `through` (default: all of it), then
+    fit on all history and forecast `horizon` periods.
 
     With `stored` ending on `through`, its backtest is reused whole; ending earlier, its windows with
     the new backtest's cutoffs are kept (their actuals refreshed from the history) and only the others
@@ -169,7 +188,7 @@ def run_family(
         stored = None  # the family's models changed since (a new release): backtest again
 
     train = history if through is None else history[history["ds"] <= pd.Timestamp(through)]
-    planned, step = plan_windows(train["ds"].nunique(), horizon, season, n_windows)
+    planned, step = plan_windows(train["ds"].nunique(), horizon, season, n_windows, step)
     cutoffs = backtest_cutoffs(train, horizon, planned, step)
 
     def fit_windows(stored: StoredBacktest | None) -> tuple[_Windows, pd.DataFrame]:

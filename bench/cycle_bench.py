@@ -349,7 +349,8 @@ def table(timings: list[CycleTiming]) -> str:
             f"\n{t.materials:,} materials{which}: at most {t.max_parallel_forecast_steps} forecast steps at once; "
             f"largest process peaked during {', '.join(t.steps_at_memory_peak) or 'no step'}"
         )
-    ok = [t for t in timings if t.succeeded and t.day != "next day"]
+    first_cycles = {t.materials: t for t in reversed(timings)}  # each size's first (cold) cycle
+    ok = [t for t in first_cycles.values() if t.succeeded][::-1]
     for small, large in itertools.pairwise(ok):
         rows.append(
             f"\n{small.materials:,} → {large.materials:,} materials: cycle time x"

@@ -60,9 +60,11 @@ class LakeResource(dg.ConfigurableResource):
         _check_access(table, write=False)
         return self.path(table).exists()
 
-    def read(self, table: LakeTable, columns: list[str] | None = None) -> pd.DataFrame:
+    def read(
+        self, table: LakeTable, columns: list[str] | None = None, filters: lake.RowFilters | None = None
+    ) -> pd.DataFrame:
         _check_access(table, write=False)
-        return lake.read_table(self.root, table.layer, table.name, columns)
+        return lake.read_table(self.root, table.layer, table.name, columns, filters)
 
     def read_if_exists(self, table: LakeTable, columns: list[str] | None = None) -> pd.DataFrame | None:
         """The table, or None before its first write."""

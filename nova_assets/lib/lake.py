@@ -108,9 +108,17 @@ def read_json(lake_dir: Path, layer: str, name: str) -> object:
     return json.loads(path.read_text())
 
 
-def read_table(lake_dir: Path, layer: str, table: str, columns: list[str] | None = None) -> pd.DataFrame:
-    """The table, or only `columns` of it (the others are not read)."""
-    return pd.read_parquet(_existing(lake_dir, layer, table), columns=columns)
+# pyarrow's row filters in disjunctive normal form, e.g. [("movement_type", "==", "issue")]
+RowFilters = list[tuple[str, str, object]]
+
+
+def read_table(
+    lake_dir: Path, layer: str, table: str, columns: list[str] | None = None, filters: RowFilters | None = None
+) -> pd.DataFrame:
+    """The table, or only `columns` of it (the others are not read), or only the rows that match
+    `filters` (the row groups whose statistics exclude them are not read: the ERP movements, sorted by
+    date, are read from a day on without the years before)."""
+    return pd.read_parquet(_existing(lake_dir, layer, table), columns=columns, filters=filters)
 
 
 def table_columns(lake_dir: Path, layer: str, table: str) -> list[str]:

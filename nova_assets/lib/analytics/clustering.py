@@ -105,6 +105,13 @@ def _level(value: float, column: pd.Series, feminine: bool = False) -> str:
 TOWER_FEATURES = ["daily_value_brl", "daily_issue_events", "active_day_share", "cv_weekly", "rain_lift", "trend_ratio"]
 
 
+def tower_movements(as_of: pd.Timestamp) -> list[tuple[str, str, object]]:
+    """The movement rows tower_features uses (the tower issues of its last HISTORY_DAYS), as row filters
+    of a lake read: a year of a history of several."""
+    since = (pd.Timestamp(as_of) - pd.Timedelta(days=HISTORY_DAYS)).date()
+    return [("movement_type", "==", "issue"), ("movement_date", ">", since)]
+
+
 def tower_features(
     movements: pd.DataFrame,
     sites: pd.DataFrame,

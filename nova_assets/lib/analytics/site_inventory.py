@@ -25,6 +25,12 @@ COLUMNS = [
 ]
 
 
+def recent_movements(as_of: pd.Timestamp) -> list[tuple[str, str, object]]:
+    """The movement rows site_inventory uses (those of its last WINDOW_DAYS), as row filters of a lake
+    read: a quarter of a history of years."""
+    return [("movement_date", ">", (pd.Timestamp(as_of) - pd.Timedelta(days=WINDOW_DAYS)).date())]
+
+
 def site_inventory(
     movements: pd.DataFrame,
     stock: pd.DataFrame,

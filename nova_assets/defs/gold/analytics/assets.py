@@ -13,11 +13,13 @@ from nova_assets.lib.analytics.clustering import (
     cluster_towers,
     material_features,
     tower_features,
+    tower_movements,
 )
 from nova_assets.lib.analytics.recommendations import recommend
+from nova_assets.lib.analytics.site_inventory import recent_movements
 from nova_assets.lib.analytics.site_inventory import site_inventory as compute_site_inventory
 from nova_assets.lib.gold.loader import Scope, qualified, record_load, replace_rows, upsert
-from nova_assets.lib.gold.purchase_orders import PO_KEY, blank_unknown_codes, link_receipts
+from nova_assets.lib.gold.purchase_orders import PO_KEY, RECEIPTS, blank_unknown_codes, link_receipts
 from nova_assets.lib.inventory.reorder import BASELINE_POLICY
 from nova_assets.lib.lake_tables import (
     DAILY_DEMAND,
@@ -52,7 +54,7 @@ def lead_times(lake: LakeResource) -> pd.Series:
 
 def _site_inventory(lake: LakeResource, as_of: pd.Timestamp) -> pd.DataFrame:
     return compute_site_inventory(
-        lake.read(ERP_MOVEMENTS, STOCK_MOVEMENT_COLUMNS),
+        lake.read(ERP_MOVEMENTS, STOCK_MOVEMENT_COLUMNS, filters=recent_movements(as_of)),
         lake.read(ERP_STOCK),
         lead_times(lake),
         lake.read(ERP_OPEN_ORDERS),
@@ -125,7 +127,7 @@ def purchase_orders(
             }
         )
     as_of = cycle_as_of(lake).date()
-    receipts = lake.read(ERP_MOVEMENTS, [*STOCK_MOVEMENT_COLUMNS, "po_id"])
+    receipts = lake.read(ERP_MOVEMENTS, [*STOCK_MOVEMENT_COLUMNS, "po_id"], filters=RECEIPTS)
     frame = link_receipts(lake.read(ERP_PURCHASE_ORDERS), receipts, as_of)
     blanked = {}
     with gold_connection(gold) as conn:
@@ -216,7 +218,7 @@ def tower_clusters(
     """Towers by failure/demand behaviour (events and value per day, variability, rain lift, trend)."""
     as_of = cycle_as_of(lake)
     features = tower_features(
-        lake.read(ERP_MOVEMENTS, STOCK_MOVEMENT_COLUMNS),
+        lake.read(ERP_MOVEMENTS, STOCK_MOVEMENT_COLUMNS, filters=tower_movements(as_of)),
         lake.read(ERP_SITES),
         lake.read(ERP_MATERIALS).set_index("material_id")["unit_cost"],
         lake.read(WEATHER_DAILY),

@@ -1,0 +1,69 @@
+"""The gold steps read only the ERP movements their domain function uses (row filters of the lake
+read, which skip the years before): each result must be what the whole history gives. A function
+that starts using older rows, or other movement types, fails here until its filter says so."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from nova_assets.lib import lake
+from nova_assets.lib.analytics.clustering import tower_features, tower_movements
+from nova_assets.lib.analytics.site_inventory import recent_movements, site_inventory
+from nova_assets.lib.gold.purchase_orders import RECEIPTS, link_receipts
+from nova_assets.lib.sample.erp_generator import generate_sample_business
+from nova_assets.lib.sources.erp_files import STOCK_MOVEMENT_COLUMNS
+
+AS_OF = pd.Timestamp("2025-06-30")
+
+
+@pytest.fixture(scope="module")
+def business(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, pd.DataFrame]]:
+    """Two and a half years of a small synthetic business, movements in the lake sorted by date
+    (as the ERP import writes them)."""
+    folder = tmp_path_factory.mktemp("filters")
+    paths = generate_sample_business(folder, n_materials=60, n_sites=5, start=date(2023, 1, 1), end=date(2025, 7, 31))
+    tables = {name: pd.read_csv(path) for name, path in paths.items() if path.suffix == ".csv"}
+    movements = tables["movements"].assign(movement_date=lambda f: pd.to_datetime(f["movement_date"]).dt.date)
+    lake_dir = folder / "lake"
+    lake.write_table(lake_dir, "raw", "erp_movements", movements.sort_values("movement_date", ignore_index=True))
+    return lake_dir, tables
+
+
+def _movements(lake_dir: Path, columns: list[str], filters: lake.RowFilters | None = None) -> pd.DataFrame:
+    return lake.read_table(lake_dir, "raw", "erp_movements", columns, filters)
+
+
+def test_site_inventory_needs_only_its_recent_movements(business: tuple[Path, dict[str, pd.DataFrame]]) -> None:
+    lake_dir, tables = business
+    materials = tables["materials"].merge(tables["suppliers"], on="supplier_id").set_index("material_id")
+    args = (tables["stock_on_hand"], materials["lead_time_mean_days"], tables["open_orders"], AS_OF)
+    recent = _movements(lake_dir, STOCK_MOVEMENT_COLUMNS, recent_movements(AS_OF))
+    everything = _movements(lake_dir, STOCK_MOVEMENT_COLUMNS)
+    assert len(recent) < len(everything) / 4
+    pd.testing.assert_frame_equal(site_inventory(recent, *args), site_inventory(everything, *args))
+
+
+def test_tower_features_need_only_the_last_year_of_issues(business: tuple[Path, dict[str, pd.DataFrame]]) -> None:
+    lake_dir, tables = business
+    unit_cost = tables["materials"].set_index("material_id")["unit_cost"]
+    args = (tables["sites"], unit_cost, None, AS_OF)
+    year = _movements(lake_dir, STOCK_MOVEMENT_COLUMNS, tower_movements(AS_OF))
+    everything = _movements(lake_dir, STOCK_MOVEMENT_COLUMNS)
+    assert len(year) < len(everything) / 2
+    pd.testing.assert_frame_equal(tower_features(year, *args), tower_features(everything, *args))
+
+
+def test_purchase_order_lines_need_only_the_receipts(business: tuple[Path, dict[str, pd.DataFrame]]) -> None:
+    lake_dir, tables = business
+    columns = [*STOCK_MOVEMENT_COLUMNS, "po_id"]
+    receipts = _movements(lake_dir, columns, RECEIPTS)
+    everything = _movements(lake_dir, columns)
+    assert 0 < len(receipts) < len(everything)
+    orders = tables["purchase_order_history"]
+    linked = link_receipts(orders, everything, AS_OF.date())
+    assert linked["receipts"].sum() > 0
+    pd.testing.assert_frame_equal(link_receipts(orders, receipts, AS_OF.date()), linked)

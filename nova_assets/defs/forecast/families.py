@@ -279,9 +279,8 @@ def _group_op(family: ModelFamily, group: int, n_groups: int) -> dg.OpDefinition
         if not run.backtest_reused:  # a kept backtest is in the lake as it was read
             lake.write(backtest, run.backtest)
         lake.write_json(state, _state(run, key))
-        reused = (
-            f" (backtest of {through} reused)" if run.backtest_reused else f" ({run.windows_fitted} windows fitted)"
-        )
+        fitted = f"{run.windows_fitted} backtest window{'' if run.windows_fitted == 1 else 's'} fitted"
+        reused = f" (backtest of {through} reused)" if run.backtest_reused else f" ({fitted})"
         context.log.info(f"{forecast.name}: {history['unique_id'].nunique()} series in {run.seconds:.1f} s{reused}")
 
     return _op

@@ -4,6 +4,7 @@ that starts using older rows, or other movement types, fails here until its filt
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date
 from pathlib import Path
 
@@ -37,24 +38,34 @@ def _movements(lake_dir: Path, columns: list[str], filters: lake.RowFilters | No
     return lake.read_table(lake_dir, "raw", "erp_movements", columns, filters)
 
 
-def test_site_inventory_needs_only_its_recent_movements(business: tuple[Path, dict[str, pd.DataFrame]]) -> None:
-    lake_dir, tables = business
-    materials = tables["materials"].merge(tables["suppliers"], on="supplier_id").set_index("material_id")
-    args = (tables["stock_on_hand"], materials["lead_time_mean_days"], tables["open_orders"], AS_OF)
-    recent = _movements(lake_dir, STOCK_MOVEMENT_COLUMNS, recent_movements(AS_OF))
-    everything = _movements(lake_dir, STOCK_MOVEMENT_COLUMNS)
-    assert len(recent) < len(everything) / 4
-    pd.testing.assert_frame_equal(site_inventory(recent, *args), site_inventory(everything, *args))
+def _site_inventory(movements: pd.DataFrame, tables: dict[str, pd.DataFrame]) -> pd.DataFrame:
+    lead_times = tables["materials"].merge(tables["suppliers"], on="supplier_id").set_index("material_id")
+    return site_inventory(
+        movements, tables["stock_on_hand"], lead_times["lead_time_mean_days"], tables["open_orders"], AS_OF
+    )
 
 
-def test_tower_features_need_only_the_last_year_of_issues(business: tuple[Path, dict[str, pd.DataFrame]]) -> None:
-    lake_dir, tables = business
+def _tower_features(movements: pd.DataFrame, tables: dict[str, pd.DataFrame]) -> pd.DataFrame:
     unit_cost = tables["materials"].set_index("material_id")["unit_cost"]
-    args = (tables["sites"], unit_cost, None, AS_OF)
-    year = _movements(lake_dir, STOCK_MOVEMENT_COLUMNS, tower_movements(AS_OF))
+    return tower_features(movements, tables["sites"], unit_cost, None, AS_OF)
+
+
+@pytest.mark.parametrize(
+    ("filters", "compute", "at_most"),
+    [(recent_movements(AS_OF), _site_inventory, 1 / 4), (tower_movements(AS_OF), _tower_features, 1 / 2)],
+    ids=["site inventory: the last 90 days", "tower features: the last year's issues"],
+)
+def test_a_step_needs_only_the_movements_of_its_filters(
+    business: tuple[Path, dict[str, pd.DataFrame]],
+    filters: lake.RowFilters,
+    compute: Callable[[pd.DataFrame, dict[str, pd.DataFrame]], pd.DataFrame],
+    at_most: float,
+) -> None:
+    lake_dir, tables = business
+    kept = _movements(lake_dir, STOCK_MOVEMENT_COLUMNS, filters)
     everything = _movements(lake_dir, STOCK_MOVEMENT_COLUMNS)
-    assert len(year) < len(everything) / 2
-    pd.testing.assert_frame_equal(tower_features(year, *args), tower_features(everything, *args))
+    assert len(kept) < len(everything) * at_most
+    pd.testing.assert_frame_equal(compute(kept, tables), compute(everything, tables))
 
 
 def test_purchase_order_lines_need_only_the_receipts(business: tuple[Path, dict[str, pd.DataFrame]]) -> None:

@@ -17,6 +17,7 @@ from nova_assets.lib.forecasting.pipeline import (
     StoredBacktest,
     backtest_key,
     carry_forms,
+    continues,
     run_family,
     window_step,
 )
@@ -83,16 +84,14 @@ def test_a_stored_backtest_of_other_models_is_made_again() -> None:
 
 
 def _key(through: date, season: int = 7) -> dict:
-    return backtest_key(through, 30, season, "D", 600)
+    return backtest_key(through, 30, season, "D", 600, step=14)
 
 
 def test_a_new_backtest_keeps_the_forms_but_a_rotating_share() -> None:
     forms = {"ets": {f"M{i:03d}": "ANN" for i in range(400)}, "arima": {"M001": [1, 0, 0, 0, 0, 0, True, False]}}
     searched_again: list[set[str]] = []
-    made_with = _key(MONDAY)
     for week in range(1, FORM_REFRESH_BACKTESTS + 1):
-        key = _key(MONDAY + timedelta(days=7 * week))
-        kept = carry_forms(forms, made_with, key, every_days=7)
+        kept = carry_forms(forms, MONDAY + timedelta(days=7 * week), every_days=7)
         assert all(kept["ets"][uid] == forms["ets"][uid] for uid in kept["ets"])
         searched_again.append(set(forms["ets"]) - set(kept["ets"]))
     # every series is searched again exactly once in FORM_REFRESH_BACKTESTS backtests, about a quarter each time
@@ -102,16 +101,20 @@ def test_a_new_backtest_keeps_the_forms_but_a_rotating_share() -> None:
 
 
 @pytest.mark.parametrize(
-    ("made_with", "key"),
+    ("made_with", "key", "expected"),
     [
-        (_key(MONDAY), _key(MONDAY)),  # the same backtest: its forms are not carried, it is stored
-        (_key(MONDAY + timedelta(days=7)), _key(MONDAY)),  # a later backtest's forms saw later data
-        (_key(MONDAY, season=7), _key(MONDAY + timedelta(days=7), season=14)),  # other settings
-        ({}, _key(MONDAY)),  # a state of an older release without a key
+        (_key(MONDAY), _key(MONDAY), True),  # the same backtest: kept whole
+        (_key(MONDAY), _key(MONDAY + timedelta(days=14)), True),  # a later one: kept in part
+        (_key(MONDAY + timedelta(days=14)), _key(MONDAY), False),  # a later backtest's windows saw later data
+        (_key(MONDAY, season=7), _key(MONDAY + timedelta(days=14), season=14), False),  # other settings
+        ({**_key(MONDAY), "step": 15}, _key(MONDAY + timedelta(days=14)), False),  # other windows
+        ({}, _key(MONDAY), False),  # a state of an older release without a key
     ],
 )
-def test_forms_are_carried_only_forward_with_the_same_settings(made_with: dict, key: dict) -> None:
-    assert carry_forms({"ets": {"M001": "ANN"}}, made_with, key, every_days=7) == {}
+def test_a_stored_backtest_continues_only_forward_with_the_same_settings(
+    made_with: dict, key: dict, expected: bool
+) -> None:
+    assert continues(made_with, key) is expected
 
 
 def test_a_backtest_searches_only_the_series_without_a_kept_form(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -36,6 +36,7 @@ from nova_assets.lib.forecasting.pipeline import (
     StoredBacktest,
     backtest_key,
     carry_forms,
+    continues,
     run_family,
     window_step,
 )
@@ -81,17 +82,16 @@ def _stored_backtest(
     if not (lake.exists(state) and lake.exists(backtest)):
         return None
     saved = lake.read_json(state)
-    made_with = saved.get("backtest", {})
-    if {**made_with, "through": key["through"]} != key or made_with["through"] > key["through"]:
+    if not continues(saved.get("backtest", {}), key):
         return None
-    same_day = made_with["through"] == key["through"]
+    made_through, through = (date.fromisoformat(k["through"]) for k in (saved["backtest"], key))
     forms = saved.get("forms", {})
     return StoredBacktest(
         lake.read(backtest),
         saved["memo"],
-        forms if same_day else carry_forms(forms, made_with, key, cycle.backtest_every_days),
+        forms if made_through == through else carry_forms(forms, through, cycle.backtest_every_days),
         date.fromisoformat(saved["forms_through"]) if saved.get("forms_through") else None,
-        date.fromisoformat(made_with["through"]),
+        made_through,
     )
 
 

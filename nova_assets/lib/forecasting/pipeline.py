@@ -95,20 +95,20 @@ def window_step(horizon: int, every_days: int) -> int:
 FORM_REFRESH_BACKTESTS = 4  # a kept model form is searched again at least every this many backtests
 
 
-def carry_forms(forms: dict, made_with: dict, key: dict, every_days: int) -> dict:
-    """The model forms (FamilyRun.forms) of an earlier backtest made with `made_with` that the backtest
-    of `key` keeps instead of searching them again: all but a rotating 1/FORM_REFRESH_BACKTESTS of the
-    series, which are searched afresh (so no form is older than that many backtests). None when the
-    earlier backtest had other settings than the backtest day, or was not earlier.
+def continues(made_with: dict, key: dict) -> bool:
+    """Whether a stored backtest made with `made_with` (backtest_key) can serve the backtest of `key`:
+    the same settings, and a backtest day not after the key's (kept whole on the same day, in part on
+    a later one, see run_family)."""
+    return {**made_with, "through": key["through"]} == key and made_with["through"] <= key["through"]
 
-    The search is most of a statistical backtest's cost (statistical). The kept forms were selected on
-    an earlier first window's training data, which ends before every scored point of this backtest too."""
-    same_settings = {k: v for k, v in made_with.items() if k != "through"} == {
-        k: v for k, v in key.items() if k != "through"
-    }
-    if not same_settings or made_with.get("through", "") >= key["through"]:
-        return {}
-    turn = (date.fromisoformat(key["through"]) - BACKTEST_EPOCH).days // every_days % FORM_REFRESH_BACKTESTS
+
+def carry_forms(forms: dict, through: date, every_days: int) -> dict:
+    """The model forms (FamilyRun.forms) of an earlier backtest that the backtest ending on `through`
+    keeps instead of searching them again: all but a rotating 1/FORM_REFRESH_BACKTESTS of the series,
+    which are searched afresh (so no form is older than that many backtests). The search is most of a
+    statistical backtest's cost (statistical); run_family uses the kept forms only when they saw no
+    data after the first window it fits (StoredBacktest.forms_through)."""
+    turn = (through - BACKTEST_EPOCH).days // every_days % FORM_REFRESH_BACKTESTS
 
     def kept(uid: object) -> bool:
         return zlib.crc32(str(uid).encode()) % FORM_REFRESH_BACKTESTS != turn

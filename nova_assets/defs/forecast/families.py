@@ -7,8 +7,8 @@ that collects the groups and logs the family's MLflow run. The global models sta
 
 A family keeps its backtest for NOVA_BACKTEST_EVERY_DAYS days (demand_history.backtest_through): each step
 reads its own stored backtest and state and, while they match the cycle's backtest day and settings,
-refits only on all history; on the next backtest day it starts from the model forms the last backtest
-selected (pipeline.carry_forms).
+refits only on all history; on the next backtest day it fits only the windows the stored backtest does
+not hold, starting from the model forms the last one selected (pipeline.run_family).
 """
 
 from datetime import date

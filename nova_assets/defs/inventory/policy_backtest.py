@@ -2,7 +2,7 @@
 
 It replays the history up to the cycle's backtest day (NOVA_BACKTEST_EVERY_DAYS, the forecast's
 calendar): the cycles between two backtest days keep its tables, as the forecast families keep their
-backtests, unless the inventory settings changed."""
+backtests, unless the inventory settings or the SELIC rate changed."""
 
 from datetime import date
 

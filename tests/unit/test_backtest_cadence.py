@@ -11,6 +11,7 @@ import pytest
 
 from nova_assets.lib.demand_history import backtest_through
 from nova_assets.lib.forecasting import pipeline, statistical
+from nova_assets.lib.forecasting.material_groups import material_group
 from nova_assets.lib.forecasting.models import FAMILIES
 from nova_assets.lib.forecasting.pipeline import (
     FORM_REFRESH_BACKTESTS,
@@ -98,6 +99,17 @@ def test_a_new_backtest_keeps_the_forms_but_a_rotating_share() -> None:
     assert set().union(*searched_again) == set(forms["ets"])
     assert sum(len(share) for share in searched_again) == len(forms["ets"])
     assert all(60 < len(share) < 140 for share in searched_again)
+
+
+def test_the_share_searched_again_is_spread_over_the_material_groups() -> None:
+    """Each group step searches about a quarter: a share that were one group would put a whole cold
+    search on one step of the backtest day (the groups' hash picked it once)."""
+    uids = [f"MAT-{i:05d}" for i in range(2000)]
+    kept = carry_forms({"ets": dict.fromkeys(uids, "ANN")}, MONDAY, every_days=14)["ets"]
+    for group in range(4):
+        members = [uid for uid in uids if material_group(uid, 4) == group]
+        searched = sum(uid not in kept for uid in members) / len(members)
+        assert 0.15 < searched < 0.35, (group, searched)
 
 
 @pytest.mark.parametrize(

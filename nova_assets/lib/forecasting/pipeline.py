@@ -14,9 +14,9 @@ series each time."""
 from __future__ import annotations
 
 import copy
+import hashlib
 import math
 import time
-import zlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
@@ -111,7 +111,9 @@ def carry_forms(forms: dict, through: date, every_days: int) -> dict:
     turn = (through - BACKTEST_EPOCH).days // every_days % FORM_REFRESH_BACKTESTS
 
     def kept(uid: object) -> bool:
-        return zlib.crc32(str(uid).encode()) % FORM_REFRESH_BACKTESTS != turn
+        # blake2b, not the material groups' crc32: a share picked by the same hash would be one whole group
+        digest = hashlib.blake2b(str(uid).encode(), digest_size=4).digest()
+        return int.from_bytes(digest, "big") % FORM_REFRESH_BACKTESTS != turn
 
     return {kind: {uid: form for uid, form in by_series.items() if kept(uid)} for kind, by_series in forms.items()}
 

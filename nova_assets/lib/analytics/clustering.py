@@ -16,6 +16,8 @@ from sklearn.metrics import silhouette_score
 from sklearn.preprocessing import StandardScaler
 from threadpoolctl import threadpool_limits
 
+from nova_assets.lib.lake import RowFilters
+
 MAX_K = 8
 SILHOUETTE_SAMPLE = 3000
 ABC_CUTS = (0.8, 0.95)  # cumulative value share closing classes A and B
@@ -105,7 +107,7 @@ def _level(value: float, column: pd.Series, feminine: bool = False) -> str:
 TOWER_FEATURES = ["daily_value_brl", "daily_issue_events", "active_day_share", "cv_weekly", "rain_lift", "trend_ratio"]
 
 
-def tower_movements(as_of: pd.Timestamp) -> list[tuple[str, str, object]]:
+def tower_movements(as_of: pd.Timestamp) -> RowFilters:
     """The movement rows tower_features uses (the tower issues of its last HISTORY_DAYS), as row filters
     of a lake read: a year of a history of several."""
     since = (pd.Timestamp(as_of) - pd.Timedelta(days=HISTORY_DAYS)).date()

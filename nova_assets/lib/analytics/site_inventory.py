@@ -7,6 +7,8 @@ import numpy as np
 import pandas as pd
 from scipy.stats import poisson
 
+from nova_assets.lib.lake import RowFilters
+
 WINDOW_DAYS = 90
 SHORT_WINDOW_DAYS = 30
 
@@ -25,7 +27,7 @@ COLUMNS = [
 ]
 
 
-def recent_movements(as_of: pd.Timestamp) -> list[tuple[str, str, object]]:
+def recent_movements(as_of: pd.Timestamp) -> RowFilters:
     """The movement rows site_inventory uses (those of its last WINDOW_DAYS), as row filters of a lake
     read: a quarter of a history of years."""
     return [("movement_date", ">", (pd.Timestamp(as_of) - pd.Timedelta(days=WINDOW_DAYS)).date())]

@@ -11,9 +11,11 @@ from datetime import date
 
 import pandas as pd
 
+from nova_assets.lib.lake import RowFilters
+
 PO_KEY = ["po_id", "material_id"]
 # The movement rows link_receipts uses, as row filters of a lake read (a fifth of the movements)
-RECEIPTS = [("movement_type", "==", "receipt")]
+RECEIPTS: RowFilters = [("movement_type", "==", "receipt")]
 PO_COLUMNS = [
     "po_id",
     "material_id",

@@ -32,7 +32,7 @@ sys.path.insert(0, str(ROOT))
 from nova_assets.lib.gold.connection import dbt_environment  # noqa: E402
 from nova_assets.lib.gold.loader import replace_cycle, upsert  # noqa: E402
 from nova_assets.lib.gold.partitions import month_partitions  # noqa: E402
-from nova_assets.lib.gold.purchase_orders import PO_KEY, link_receipts  # noqa: E402
+from nova_assets.lib.gold.purchase_orders import link_receipts, load_lines  # noqa: E402
 from nova_assets.lib.gold.regions import resolve_site_regions  # noqa: E402
 from nova_assets.lib.gold.schema import migrate  # noqa: E402
 
@@ -318,7 +318,8 @@ def load(url: str, data: dict) -> list[tuple[str, int, float]]:
                 rows = replace_cycle(conn, table, cycle, frame, run_id="bench")
                 timings.append((f"{table} {cycle}", rows, time.perf_counter() - started))
         started = time.perf_counter()
-        rows = upsert(conn, "analytics.purchase_orders", data["purchase_orders"], PO_KEY, run_id="bench")
+        lines = data["purchase_orders"]
+        rows = load_lines(conn, lines, lines["as_of_date"].max(), run_id="bench").rows_written
         timings.append(("analytics.purchase_orders", rows, time.perf_counter() - started))
         conn.commit()
         with psycopg.connect(url, autocommit=True) as maintenance:

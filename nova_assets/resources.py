@@ -6,6 +6,7 @@ from datetime import date
 from pathlib import Path
 
 import dagster as dg
+import duckdb
 import pandas as pd
 import psycopg
 from pydantic import Field
@@ -73,6 +74,15 @@ class LakeResource(dg.ConfigurableResource):
     def columns(self, table: LakeTable) -> list[str]:
         _check_access(table, write=False)
         return lake.table_columns(self.root, table.layer, table.name)
+
+    def rows(self, table: LakeTable) -> int:
+        _check_access(table, write=False)
+        return lake.table_rows(self.root, table.layer, table.name)
+
+    def scan(self, con: duckdb.DuckDBPyConnection, table: LakeTable) -> duckdb.DuckDBPyRelation:
+        """`table` as a lazy DuckDB relation on `con` (see `lake.scan_table`)."""
+        _check_access(table, write=False)
+        return lake.scan_table(con, self.root, table.layer, table.name)
 
     def write(self, table: LakeTable, frame: pd.DataFrame) -> Path:
         _check_access(table, write=True)

@@ -10,6 +10,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+import duckdb
 import pandas as pd
 import pyarrow.parquet as pq
 
@@ -119,6 +120,21 @@ def read_table(
     `filters` (the row groups whose statistics exclude them are not read: the ERP movements, sorted by
     date, are read from a day on without the years before)."""
     return pd.read_parquet(_existing(lake_dir, layer, table), columns=columns, filters=filters)
+
+
+ROW_NUMBER = "file_row_number"  # a scanned row's position in its table, as DuckDB names it
+
+
+def scan_table(con: duckdb.DuckDBPyConnection, lake_dir: Path, layer: str, table: str) -> duckdb.DuckDBPyRelation:
+    """The table as a lazy DuckDB relation, with each row's position in ROW_NUMBER: a query on it reads
+    only the columns it names and skips the row groups its filters exclude, in parallel and outside
+    pandas (an aggregation over millions of rows returns only its result to Python)."""
+    return con.read_parquet(str(_existing(lake_dir, layer, table)), file_row_number=True)
+
+
+def table_rows(lake_dir: Path, layer: str, table: str) -> int:
+    """The table's row count, from its Parquet footer (no data read)."""
+    return pq.read_metadata(_existing(lake_dir, layer, table)).num_rows
 
 
 def table_columns(lake_dir: Path, layer: str, table: str) -> list[str]:

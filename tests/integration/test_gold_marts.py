@@ -13,7 +13,7 @@ import pytest
 
 from nova_assets.lib.gold.connection import dbt_environment
 from nova_assets.lib.gold.loader import replace_cycle, upsert
-from nova_assets.lib.gold.purchase_orders import PO_KEY, link_receipts
+from nova_assets.lib.gold.purchase_orders import link_receipts, load_lines
 from nova_assets.lib.gold.regions import resolve_site_regions
 from nova_assets.lib.gold.schema import migrate
 
@@ -284,7 +284,7 @@ def linked_marts(postgres_server: str, tmp_path_factory: pytest.TempPathFactory)
     with psycopg.connect(url) as conn:
         load_sample_gold(conn)
         orders, movements = hand_made_purchase_orders()
-        upsert(conn, "analytics.purchase_orders", link_receipts(orders, movements, C2), PO_KEY)
+        load_lines(conn, link_receipts(orders, movements, C2), C2)
         conn.commit()
     with pytest.MonkeyPatch.context() as monkeypatch:
         statuses = dbt_build(url, tmp_path_factory.mktemp("dbt_gold_po"), monkeypatch)

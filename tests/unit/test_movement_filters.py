@@ -1,6 +1,7 @@
 """The gold steps read only the ERP movements their domain function uses (row filters of the lake
-read, which skip the years before): each result must be what the whole history gives. A function
-that starts using older rows, or other movement types, fails here until its filter says so."""
+read, which skip the years before; DuckDB's scan for the PO link): each result must be what the whole
+history gives. A function that starts using older rows, or other movement types, fails here until its
+filter says so."""
 
 from __future__ import annotations
 
@@ -8,13 +9,14 @@ from collections.abc import Callable
 from datetime import date
 from pathlib import Path
 
+import duckdb
 import pandas as pd
 import pytest
 
 from nova_assets.lib import lake
 from nova_assets.lib.analytics.clustering import tower_features, tower_movements
 from nova_assets.lib.analytics.site_inventory import recent_movements, site_inventory
-from nova_assets.lib.gold.purchase_orders import RECEIPTS, link_receipts
+from nova_assets.lib.gold.purchase_orders import link_lake_receipts, link_receipts
 from nova_assets.lib.sample.erp_generator import generate_sample_business
 from nova_assets.lib.sources.erp_files import STOCK_MOVEMENT_COLUMNS
 
@@ -68,13 +70,22 @@ def test_a_step_needs_only_the_movements_of_its_filters(
     pd.testing.assert_frame_equal(compute(kept, tables), compute(everything, tables))
 
 
-def test_purchase_order_lines_need_only_the_receipts(business: tuple[Path, dict[str, pd.DataFrame]]) -> None:
+def test_purchase_order_lines_linked_in_the_lake_are_those_of_the_whole_history(
+    business: tuple[Path, dict[str, pd.DataFrame]],
+) -> None:
+    """The gold step links the lines in DuckDB over the lake's files (LakeResource.scan), which reads
+    only the receipts: the result is link_receipts on every movement in pandas."""
     lake_dir, tables = business
-    columns = [*STOCK_MOVEMENT_COLUMNS, "po_id"]
-    receipts = _movements(lake_dir, columns, RECEIPTS)
-    everything = _movements(lake_dir, columns)
-    assert 0 < len(receipts) < len(everything)
     orders = tables["purchase_order_history"]
+    lake.write_table(lake_dir, "raw", "erp_purchase_orders", orders)
+    everything = _movements(lake_dir, [*STOCK_MOVEMENT_COLUMNS, "po_id"])
     linked = link_receipts(orders, everything, AS_OF.date())
-    assert linked["receipts"].sum() > 0
-    pd.testing.assert_frame_equal(link_receipts(orders, receipts, AS_OF.date()), linked)
+    assert linked["receipts"].sum() > 0 and linked["received_date"].isna().any()
+    with duckdb.connect() as con:
+        scanned = link_lake_receipts(
+            con,
+            lake.scan_table(con, lake_dir, "raw", "erp_purchase_orders"),
+            lake.scan_table(con, lake_dir, "raw", "erp_movements"),
+            AS_OF.date(),
+        )
+    pd.testing.assert_frame_equal(scanned, linked)

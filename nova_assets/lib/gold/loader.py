@@ -13,7 +13,8 @@ Table and column names are composed as identifiers and values are bound, never c
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
@@ -123,6 +124,99 @@ def upsert(conn: psycopg.Connection, table: str, frame: pd.DataFrame, keys: list
         return 0, cur.rowcount
 
     return _load(conn, table, frame, "upsert", json.dumps({"keys": keys}), run_id, swap).rows_written
+
+
+def upsert_changes(
+    conn: psycopg.Connection,
+    table: str,
+    frame: pd.DataFrame,
+    keys: list[str],
+    stamp_columns: list[str],
+    run_id: str = "",
+    then: Callable[[psycopg.Cursor], None] | None = None,
+) -> LoadResult:
+    """Upsert by key only the rows that are new or differ from the stored row in a column other than the
+    `stamp_columns` (which change on every load); a stored row that is the same is not rewritten, and
+    rows absent from `frame` stay. `then(cursor)` runs last in the load's transaction.
+
+    When the rows to write outnumber the stored rows (the first load), the table's foreign keys and
+    secondary indexes are dropped for the insert and re-created after it, in the same transaction
+    (see `_without_keys_and_indexes`); a broken reference still fails the whole load.
+    """
+    compared = [c for c in frame.columns if c not in keys and c not in stamp_columns]
+    updates = [c for c in frame.columns if c not in keys]
+    target = qualified(table)
+
+    def swap(cur: psycopg.Cursor, stage: sql.Composed, load_id: int, columns: sql.Composable) -> tuple[int, int]:
+        same = sql.SQL(" AND ").join(
+            [
+                *(sql.SQL("t.{0} = s.{0}").format(sql.Identifier(c)) for c in keys),
+                sql.SQL("({}) IS NOT DISTINCT FROM ({})").format(
+                    sql.SQL(", ").join(sql.SQL("t.{}").format(sql.Identifier(c)) for c in compared),
+                    sql.SQL(", ").join(sql.SQL("s.{}").format(sql.Identifier(c)) for c in compared),
+                )
+                if compared
+                else sql.SQL("TRUE"),
+            ]
+        )
+        statement = sql.SQL(
+            "INSERT INTO {t} ({c}) SELECT {sc} FROM {s} AS s WHERE s.{lid} = %s"
+            " AND NOT EXISTS (SELECT 1 FROM {t} AS t WHERE {same}) ON CONFLICT ({k}) DO UPDATE SET {u}"
+        ).format(
+            t=target,
+            c=columns,
+            sc=sql.SQL(", ").join(sql.SQL("s.{}").format(sql.Identifier(c)) for c in frame.columns),
+            s=stage,
+            lid=sql.Identifier(LOAD_ID_COLUMN),
+            same=same,
+            k=sql.SQL(", ").join(map(sql.Identifier, keys)),
+            u=sql.SQL(", ").join(sql.SQL("{0} = EXCLUDED.{0}").format(sql.Identifier(c)) for c in updates),
+        )
+        stored = cur.execute(sql.SQL("SELECT count(*) FROM {}").format(target)).fetchone()[0]
+        with _without_keys_and_indexes(cur, table) if len(frame) > stored else nullcontext():
+            written = cur.execute(statement, (load_id,)).rowcount
+        if then is not None:
+            then(cur)
+        return 0, written
+
+    scope = json.dumps({"keys": keys, "changed_ignoring": stamp_columns})
+    return _load(conn, table, frame, "upsert", scope, run_id, swap)
+
+
+@contextmanager
+def _without_keys_and_indexes(cur: psycopg.Cursor, table: str) -> Iterator[None]:
+    """The foreign keys and the indexes other than the primary key of `table` dropped for the block,
+    then re-created from their stored definitions (PostgreSQL's advice for a bulk load: each foreign key
+    is then checked by one query over all rows instead of a trigger per row, each index built once).
+
+    Run inside the load's transaction: a failure re-creates nothing because nothing was committed, and
+    the table is locked (ACCESS EXCLUSIVE) until the commit, so no reader sees it without its keys.
+    """
+    keys = cur.execute(
+        "SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint"
+        " WHERE conrelid = %s::regclass AND contype = 'f' ORDER BY conname",
+        (table,),
+    ).fetchall()
+    indexes = cur.execute(
+        "SELECT n.nspname, c.relname, pg_get_indexdef(i.indexrelid) FROM pg_index AS i"
+        " JOIN pg_class AS c ON c.oid = i.indexrelid JOIN pg_namespace AS n ON n.oid = c.relnamespace"
+        " WHERE i.indrelid = %s::regclass"
+        " AND NOT EXISTS (SELECT 1 FROM pg_constraint AS k WHERE k.conindid = i.indexrelid)"
+        " ORDER BY 2",
+        (table,),
+    ).fetchall()
+    target = qualified(table)
+    for name, _ in keys:
+        cur.execute(sql.SQL("ALTER TABLE {} DROP CONSTRAINT {}").format(target, sql.Identifier(name)))
+    for schema, name, _ in indexes:
+        cur.execute(sql.SQL("DROP INDEX {}.{}").format(sql.Identifier(schema), sql.Identifier(name)))
+    yield
+    for *_, definition in indexes:  # pg_get_indexdef: a complete CREATE INDEX statement
+        cur.execute(definition)
+    for name, definition in keys:
+        cur.execute(
+            sql.SQL("ALTER TABLE {} ADD CONSTRAINT {} {}").format(target, sql.Identifier(name), sql.SQL(definition))
+        )
 
 
 Swap = Callable[[psycopg.Cursor, sql.Composed, int, sql.Composable], tuple[int, int]]

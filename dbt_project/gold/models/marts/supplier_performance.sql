@@ -18,6 +18,15 @@ snapshots as (
     select * from {{ source('analytics', 'open_orders') }}
 ),
 
+-- the cycle the PO lines are current to, kept apart since a load rewrites only the lines that changed;
+-- without that row (lines written by hand, not by the gold asset) the newest line's as-of
+po_as_of as (
+    select coalesce(
+        (select as_of_date from {{ source('analytics', 'purchase_orders_as_of') }}),
+        (select max(as_of_date) from purchase_orders)
+    ) as as_of_date
+),
+
 basis as (
     select
         case when exists (select 1 from purchase_orders) then 'erp_purchase_orders' else 'open_order_snapshots' end
@@ -28,7 +37,7 @@ as_of as (
     select
         b.basis,
         case
-            when b.basis = 'erp_purchase_orders' then (select max(as_of_date) from purchase_orders)
+            when b.basis = 'erp_purchase_orders' then (select as_of_date from po_as_of)
             else (select max(cycle_date) from snapshots)
         end as cycle_date
     from basis as b

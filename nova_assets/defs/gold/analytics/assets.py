@@ -3,6 +3,7 @@
 import json
 
 import dagster as dg
+import duckdb
 import pandas as pd
 from psycopg import sql
 
@@ -18,8 +19,13 @@ from nova_assets.lib.analytics.clustering import (
 from nova_assets.lib.analytics.recommendations import recommend
 from nova_assets.lib.analytics.site_inventory import recent_movements
 from nova_assets.lib.analytics.site_inventory import site_inventory as compute_site_inventory
-from nova_assets.lib.gold.loader import Scope, qualified, record_load, replace_rows, upsert
-from nova_assets.lib.gold.purchase_orders import PO_KEY, RECEIPTS, blank_unknown_codes, link_receipts
+from nova_assets.lib.gold.loader import Scope, qualified, record_load, replace_rows
+from nova_assets.lib.gold.purchase_orders import (
+    PURCHASE_ORDERS_TABLE,
+    blank_unknown_codes,
+    link_lake_receipts,
+    load_lines,
+)
 from nova_assets.lib.inventory.reorder import BASELINE_POLICY
 from nova_assets.lib.lake_tables import (
     DAILY_DEMAND,
@@ -91,14 +97,11 @@ def open_orders(context: dg.AssetExecutionContext, lake: LakeResource, gold: Pos
     return load_cycle(context, gold, "analytics.open_orders", cycle_as_of(lake).date(), frame)
 
 
-PURCHASE_ORDERS_TABLE = "analytics.purchase_orders"
-
-
 def _purchase_order_gap(lake: LakeResource) -> str | None:
     """Why PO lines cannot be linked to receipts this cycle, or None when they can."""
     if not lake.exists(ERP_PURCHASE_ORDERS):
         return "raw/erp_purchase_orders is not in the lake (an export without purchase orders)"
-    if lake.read(ERP_PURCHASE_ORDERS, ["po_id"]).empty:
+    if not lake.rows(ERP_PURCHASE_ORDERS):
         return "raw/erp_purchase_orders is empty"
     if "po_id" not in lake.columns(ERP_MOVEMENTS):
         return "raw/erp_movements has no po_id column: receipts cannot be linked to their orders"
@@ -114,7 +117,8 @@ def purchase_orders(
     context: dg.AssetExecutionContext, lake: LakeResource, gold: PostgresResource
 ) -> dg.MaterializeResult:
     """PO lines with their receipts (received on the first receipt naming the PO); supplier performance
-    is measured on them. Without a PO export nothing is loaded and the mart keeps its fallback."""
+    is measured on them. Only the lines that changed are written. Without a PO export nothing is loaded
+    and the mart keeps its fallback."""
     gap = _purchase_order_gap(lake)
     if gap:
         context.log.warning(f"{PURCHASE_ORDERS_TABLE} not loaded: {gap}")
@@ -127,8 +131,8 @@ def purchase_orders(
             }
         )
     as_of = cycle_as_of(lake).date()
-    receipts = lake.read(ERP_MOVEMENTS, [*STOCK_MOVEMENT_COLUMNS, "po_id"], filters=RECEIPTS)
-    frame = link_receipts(lake.read(ERP_PURCHASE_ORDERS), receipts, as_of)
+    with duckdb.connect() as con:
+        frame = link_lake_receipts(con, lake.scan(con, ERP_PURCHASE_ORDERS), lake.scan(con, ERP_MOVEMENTS), as_of)
     blanked = {}
     with gold_connection(gold) as conn:
         for column, reference in (("site_id", "core.sites"), ("supplier_id", "core.suppliers")):
@@ -140,15 +144,16 @@ def purchase_orders(
                 context.log.warning(
                     f"{blanked[column]} PO lines name a {column} unknown to {reference}: loaded without it"
                 )
-        rows = upsert(conn, PURCHASE_ORDERS_TABLE, frame, PO_KEY, run_id=context.run_id)
-        record_load(conn, as_of, PURCHASE_ORDERS_TABLE, context.run_id, rows)
+        written = load_lines(conn, frame, as_of, run_id=context.run_id).rows_written
+        record_load(conn, as_of, PURCHASE_ORDERS_TABLE, context.run_id, written)
     received = frame["received_date"].notna()
     overdue = ~received & (pd.to_datetime(frame["promised_date"]) < pd.Timestamp(as_of))
     return dg.MaterializeResult(
         metadata={
             "table": PURCHASE_ORDERS_TABLE,
             "cycle_date": str(as_of),
-            "rows": rows,
+            "rows": len(frame),
+            "rows_written": written,
             "lines_received": int(received.sum()),
             "lines_open": int((~received).sum()),
             "lines_open_past_promise": int(overdue.sum()),

@@ -88,9 +88,12 @@ def test_rerunning_a_cycle_replaces_it_without_duplicates(gold: psycopg.Connecti
     audit = _audit(gold)
     assert [a[1] for a in audit] == ["committed"] * 4
     assert audit[1][2:5] == (1200, 1200, 1200)  # the second run deleted the first run's rows
-    # the landing of the last load stays in staging for inspection
-    staged = gold.execute("SELECT count(*) FROM staging.analytics__forecasts").fetchone()[0]
-    assert staged == 1200
+    # the landing of the last load stays for inspection: a new cycle's is its own day partition (copied
+    # there, not into staging), a re-run's is in staging
+    assert gold.execute("SELECT count(*) FROM staging.analytics__forecasts").fetchone()[0] == 0
+    assert gold.execute("SELECT count(*) FROM analytics.forecasts_p2025_01_11").fetchone()[0] == 1200
+    replace_cycle(gold, "analytics.forecasts", CYCLE, _forecasts(1.0), run_id="run-a")
+    assert gold.execute("SELECT count(*) FROM staging.analytics__forecasts").fetchone()[0] == 1200
 
 
 @pytest.mark.parametrize(

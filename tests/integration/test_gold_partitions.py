@@ -13,6 +13,7 @@ import pytest
 
 from nova_assets.defs.gold.base.postgres import GoldRetentionResource, forecasts
 from nova_assets.lib import lake
+from nova_assets.lib.gold import loader
 from nova_assets.lib.gold.loader import replace_cycle, upsert
 from nova_assets.lib.gold.partitions import drop_partitions_before, month_partitions
 from nova_assets.lib.gold.schema import available, migrate
@@ -116,7 +117,8 @@ def test_version_5_with_forecasts_upgrades_to_monthly_partitions_without_data_lo
         )
         for level in (1.0, 4.0):
             assert replace_cycle(conn, "analytics.forecasts", march, frame.assign(forecast=level)) == 2
-        assert _rows_per_partition(conn)["analytics.forecasts_p2025_03"] == 2
+        # a month created since migration 0010 is split by day: the cycle's rows are in its day's partition
+        assert _rows_per_partition(conn)["analytics.forecasts_p2025_03_05"] == 2
         assert (
             conn.execute("SELECT max(forecast) FROM analytics.forecasts WHERE cycle_date = %s", (march,)).fetchone()[0]
             == 4.0
@@ -205,3 +207,63 @@ def test_forecasts_asset_drops_partitions_past_retention_after_the_load(
 def test_negative_retention_is_refused() -> None:
     with pytest.raises(ValueError, match=">= 0"):
         _ = GoldRetentionResource(forecast_retention_days="-1").forecast_days
+
+
+def test_a_new_cycle_is_attached_as_its_own_day_partition_with_the_tables_keys(
+    gold_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The first load of a cycle copies its rows into a table of their own and attaches it: the partition
+    has the parent's primary key, index and foreign key, and a load that breaks one of them leaves nothing."""
+    with psycopg.connect(gold_url) as conn:
+        migrate(conn)
+        _reference(conn, ["M1", "M2"])
+        cycle = dt.date(2025, 3, 5)
+        frame = pd.DataFrame(
+            {
+                "material_id": ["M1", "M1", "M2"],
+                "forecast_date": [cycle + dt.timedelta(days=d) for d in (1, 2, 1)],
+                "model": "Ensemble",
+                "forecast": [1.0, 2.0, 3.0],
+            }
+        )
+        seen_mid_load: list[int] = []
+        original = loader._audit
+
+        def audit_then_peek(cur: psycopg.Cursor, *args: object) -> None:
+            with psycopg.connect(gold_url) as reader:  # attached, not committed
+                seen_mid_load.append(reader.execute("SELECT count(*) FROM analytics.forecasts").fetchone()[0])
+            original(cur, *args)
+
+        with monkeypatch.context() as patch:
+            patch.setattr(loader, "_audit", audit_then_peek)
+            assert replace_cycle(conn, "analytics.forecasts", cycle, frame) == 3
+        assert seen_mid_load == [0]
+        assert _rows_per_partition(conn) == {"analytics.forecasts_p2025_03_05": 3}
+        leaf = "'analytics.forecasts_p2025_03_05'::regclass"
+        assert conn.execute(f"SELECT pg_get_expr(relpartbound, oid) FROM pg_class WHERE oid = {leaf}").fetchone() == (
+            "FOR VALUES FROM ('2025-03-05') TO ('2025-03-06')",
+        )
+        assert conn.execute(
+            f"SELECT contype, convalidated FROM pg_constraint WHERE conrelid = {leaf} AND contype IN"
+            " ('p', 'f') ORDER BY 1"
+        ).fetchall() == [("f", True), ("p", True)]
+        assert conn.execute(f"SELECT count(*) FROM pg_index WHERE indrelid = {leaf}").fetchone() == (2,)
+        with pytest.raises(psycopg.errors.UniqueViolation), conn.transaction():
+            conn.execute("INSERT INTO analytics.forecasts VALUES ('2025-03-05', 'M1', '2025-03-06', 'Ensemble', 1)")
+        with pytest.raises(psycopg.errors.ForeignKeyViolation), conn.transaction():
+            conn.execute("INSERT INTO analytics.forecasts VALUES ('2025-03-05', 'M9', '2025-03-06', 'Ensemble', 1)")
+
+        broken = {
+            psycopg.errors.UniqueViolation: pd.concat([frame, frame.iloc[[0]]]),  # a key twice
+            psycopg.errors.ForeignKeyViolation: frame.assign(material_id=["M1", "M1", "M9"]),  # unknown material
+            psycopg.errors.CheckViolation: frame.assign(forecast=[1.0, -1.0, 3.0]),
+        }
+        for error, rows in broken.items():
+            with pytest.raises(error):
+                replace_cycle(conn, "analytics.forecasts", cycle + dt.timedelta(days=1), rows)
+            assert conn.execute("SELECT to_regclass('analytics.forecasts_p2025_03_06')").fetchone() == (None,)
+        assert _rows_per_partition(conn) == {"analytics.forecasts_p2025_03_05": 3}
+        statuses = conn.execute(
+            "SELECT status FROM support.load_audit WHERE table_name = 'analytics.forecasts' ORDER BY load_id"
+        ).fetchall()
+        assert [s for (s,) in statuses] == ["committed", "failed", "failed", "failed"]

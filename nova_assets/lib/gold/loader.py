@@ -23,7 +23,7 @@ import polars as pl
 import psycopg
 from psycopg import sql
 
-from nova_assets.lib.gold.partitions import ensure_partitions_for
+from nova_assets.lib.gold.partitions import attach_partition, create_detached, ensure_partitions_for, new_day_partition
 
 STAGING_SCHEMA = "staging"
 LOAD_ID_COLUMN = "_load_id"
@@ -71,11 +71,26 @@ def staging_table(table: str) -> str:
 
 
 def replace_cycle(conn: psycopg.Connection, table: str, cycle_date: date, frame: pd.DataFrame, run_id: str = "") -> int:
-    """Replace every row of `cycle_date` in `table` with `frame`, atomically; return the rows written."""
-    result = replace_rows(
-        conn, table, frame.assign(cycle_date=cycle_date), Scope(equals={"cycle_date": cycle_date}), run_id=run_id
-    )
-    return result.rows_written
+    """Replace every row of `cycle_date` in `table` with `frame`, atomically; return the rows written.
+
+    The first load of a cycle into a table partitioned by day (analytics.forecasts) copies the rows into
+    a new table and attaches it as the cycle's partition, in one transaction: its indexes are built once
+    and its foreign keys checked by one query each, and readers see the cycle appear whole at the commit.
+    """
+    frame = frame.assign(cycle_date=cycle_date)
+    scope = Scope(equals={"cycle_date": cycle_date})
+    partitions = new_day_partition(conn, table, cycle_date)
+    if partitions is None:
+        return replace_rows(conn, table, frame, scope, run_id=run_id).rows_written
+    month, day = partitions
+
+    def attach(cur: psycopg.Cursor, stage: sql.Composed, load_id: int, columns: sql.Composable) -> tuple[int, int]:
+        create_detached(cur, day, like=month)
+        _copy_rows(cur, sql.SQL("{}.{}").format(sql.Identifier(day.schema), sql.Identifier(day.name)), frame)
+        attach_partition(cur, month, day)
+        return 0, len(frame)
+
+    return _load(conn, table, frame, "replace", scope.as_json(), run_id, attach, staged=False).rows_written
 
 
 def replace_rows(
@@ -223,11 +238,21 @@ Swap = Callable[[psycopg.Cursor, sql.Composed, int, sql.Composable], tuple[int, 
 
 
 def _load(
-    conn: psycopg.Connection, table: str, frame: pd.DataFrame, mode: str, scope_json: str, run_id: str, swap: Swap
+    conn: psycopg.Connection,
+    table: str,
+    frame: pd.DataFrame,
+    mode: str,
+    scope_json: str,
+    run_id: str,
+    swap: Swap,
+    staged: bool = True,
 ) -> LoadResult:
+    """Land `frame` in staging (unless `staged` is False: `swap` copies the rows itself, and the staging
+    table is left empty), then `swap` in the same transaction, audited."""
     started = datetime.now().astimezone()
     try:
-        ensure_partitions_for(conn, table, frame)
+        if staged:
+            ensure_partitions_for(conn, table, frame)
         with conn.transaction(), conn.cursor() as cur:
             # One load of a table at a time, even across processes; readers are never blocked.
             cur.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", (f"nova_gold_load:{table}",))
@@ -235,7 +260,8 @@ def _load(
             cur.execute(sql.SQL("TRUNCATE {}").format(stage))
             load_id = int(cur.execute("SELECT nextval('support.load_audit_load_id_seq')").fetchone()[0])
             columns = sql.SQL(", ").join(sql.Identifier(c) for c in frame.columns)
-            _copy_rows(cur, stage, frame.assign(**{LOAD_ID_COLUMN: load_id}))
+            if staged:
+                _copy_rows(cur, stage, frame.assign(**{LOAD_ID_COLUMN: load_id}))
             deleted, written = swap(cur, stage, load_id, columns)
             _audit(
                 cur, load_id, table, mode, scope_json, run_id, len(frame), deleted, written, "committed", None, started

@@ -12,8 +12,9 @@ from datetime import date
 import duckdb
 import pandas as pd
 import psycopg
+from psycopg import sql
 
-from nova_assets.lib.gold.loader import LoadResult, upsert_changes
+from nova_assets.lib.gold.loader import LoadResult, qualified, upsert_changes
 from nova_assets.lib.lake import ROW_NUMBER
 
 PURCHASE_ORDERS_TABLE = "analytics.purchase_orders"
@@ -111,8 +112,10 @@ def load_lines(conn: psycopg.Connection, lines: pd.DataFrame, as_of: date, run_i
 
     def stamp(cur: psycopg.Cursor) -> None:
         cur.execute(
-            "INSERT INTO analytics.purchase_orders_as_of (as_of_date) VALUES (%s)"
-            " ON CONFLICT (singleton) DO UPDATE SET as_of_date = EXCLUDED.as_of_date, loaded_at = now()",
+            sql.SQL(
+                "INSERT INTO {} (as_of_date) VALUES (%s)"
+                " ON CONFLICT (singleton) DO UPDATE SET as_of_date = EXCLUDED.as_of_date, loaded_at = now()"
+            ).format(qualified(PURCHASE_ORDERS_AS_OF_TABLE)),
             (as_of,),
         )
 

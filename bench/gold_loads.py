@@ -122,8 +122,10 @@ def main() -> None:
                 runs[piece].append(value)
         print(name, flush=True)
         for piece, values in runs.items():
-            unit = "" if piece in ("lines written", "rows") else " s"
-            print(f"  {piece:<32} {statistics.median(values):>10,.1f}{unit}  ({', '.join(f'{v:.1f}' for v in values)})")
+            if piece in ("lines written", "rows"):
+                print(f"  {piece:<32} {statistics.median(values):>12,.0f}")
+            else:
+                print(f"  {piece:<32} {statistics.median(values):>10,.1f} s  ({', '.join(f'{v:.1f}' for v in values)})")
 
 
 if __name__ == "__main__":

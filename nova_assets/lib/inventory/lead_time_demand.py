@@ -13,6 +13,7 @@ from __future__ import annotations
 import math
 import zlib
 from dataclasses import dataclass, fields, replace
+from functools import cached_property
 
 import numpy as np
 import pandas as pd
@@ -84,6 +85,7 @@ OCCURRENCE_PRIOR = 0.5  # Jeffreys prior on the per-period demand probability
 RENEWAL_STEPS = 8  # demands walked one by one from S down to s before the renewal limit is used
 WALKED_UP_TO = 4.0  # Q in mean sizes up to which the walk is drawn; beyond, the renewal limit
 DRAWS_PER_PARAMETER_SET = 16  # draws sharing one posterior draw of occurrence and mean size
+SEARCH_BLOCK_ROWS = 32  # rows of draws searched at once by expected_excess
 
 
 @dataclass(frozen=True)
@@ -190,13 +192,13 @@ class CompoundDemand:
         for _ in range(RENEWAL_STEPS):
             if idx.size == 0:
                 break
-            walked[idx] += draw.sizes(np.ones(idx.size), rng, idx)
+            walked[idx] += draw.one_each(idx, rng)
             idx = idx[walked[idx] < q[idx]]
         limit = has & ~walk
         limit[idx] = True  # still above s after the walk
         idx = np.flatnonzero(limit)
         if idx.size:
-            biased = rng.gamma(1.0 / draw.cv2[idx] + 1.0, draw.size[idx] * draw.cv2[idx])
+            biased = rng.gamma(draw.unit_shape[idx] + 1.0, draw.scale[idx])
             walked[idx] = q[idx] + rng.random(idx.size) * biased
         lead = np.where(has, lead, 0.0).reshape(n, n_draws)
         walked = walked.reshape(n, n_draws)
@@ -205,23 +207,37 @@ class CompoundDemand:
 
 @dataclass(frozen=True)
 class _Draws:
-    """Per-draw size parameters of a compound model (flat arrays, one entry per item and draw)."""
+    """Per-draw size parameters of a compound model (flat arrays, one entry per item and draw): a
+    demand's size is Gamma(1 / CV², mean * CV²)."""
 
     size: np.ndarray
     cv2: np.ndarray
     integer: np.ndarray
 
-    def sizes(self, count: np.ndarray, rng: np.random.Generator, entries: np.ndarray | None = None) -> np.ndarray:
+    @cached_property
+    def unit_shape(self) -> np.ndarray:
+        return 1.0 / self.cv2
+
+    @cached_property
+    def scale(self) -> np.ndarray:
+        return self.size * self.cv2
+
+    def sizes(self, count: np.ndarray, rng: np.random.Generator) -> np.ndarray:
         """Sum of `count` independent sizes per entry, Gamma(count / CV², mean * CV²), rounded and at
         least one unit per demand for integer items."""
-        entries = np.arange(count.size) if entries is None else entries
         out = np.zeros(count.size)
-        some = np.flatnonzero(count > 0)
-        at = entries[some]
-        k = count[some].astype(float)
-        value = rng.gamma(k / self.cv2[at], self.size[at] * self.cv2[at])
-        out[some] = np.where(self.integer[at], np.maximum(np.rint(value), k), value)
+        at = np.flatnonzero(count > 0)
+        k = count[at].astype(float)
+        out[at] = self._whole(rng.gamma(k / self.cv2[at], self.scale[at]), k, at)
         return out
+
+    def one_each(self, entries: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+        """One size for each of `entries` (the walk's next demand)."""
+        return self._whole(rng.gamma(self.unit_shape[entries], self.scale[entries]), 1.0, entries)
+
+    def _whole(self, value: np.ndarray, demands: np.ndarray | float, entries: np.ndarray) -> np.ndarray:
+        """Integer items' sizes rounded, at least one unit per demand."""
+        return np.where(self.integer[entries], np.maximum(np.rint(value), demands), value)
 
 
 @dataclass(frozen=True)
@@ -266,33 +282,59 @@ class CycleDemand:
         n, n_draws = cover.shape
         rows = np.arange(n)
         level = np.atleast_2d(np.asarray(level, float))
-        out = np.empty((level.shape[0], n))
-        for r, target in enumerate(np.broadcast_to(level, (level.shape[0], n))):
-            reached = service >= target[:, None] - 1e-12
-            k = np.where(reached.any(axis=1), np.argmax(reached, axis=1), n_draws - 1)
-            high, high_service = cover[rows, k], service[rows, k]
-            below = np.maximum(k - 1, 0)
-            low = np.where(k > 0, cover[rows, below], 0.0)
-            low_service = np.where(k > 0, service[rows, below], 0.0)
-            gap = high_service - low_service
-            weight = np.divide(target - low_service, gap, out=np.ones(n), where=gap > 0)
-            out[r] = np.where(uniform < weight, high, low)
-        return out
+        target = np.broadcast_to(level, (level.shape[0], n))
+        k = np.minimum(_first_reaching(service, target - 1e-12), n_draws - 1)
+        high, high_service = cover[rows, k], service[rows, k]
+        below = np.maximum(k - 1, 0)
+        low = np.where(k > 0, cover[rows, below], 0.0)
+        low_service = np.where(k > 0, service[rows, below], 0.0)
+        gap = high_service - low_service
+        weight = np.divide(target - low_service, gap, out=np.ones(target.shape), where=gap > 0)
+        return np.where(uniform < weight, high, low)
+
+
+def _first_reaching(curves: np.ndarray, levels: np.ndarray) -> np.ndarray:
+    """Per row of `curves` (n, D), each non-decreasing, the first column at or above each of its
+    `levels` ((R, n)), D where none is: one binary search over all rows and levels at once."""
+    n, d = curves.shape
+    lo = np.zeros(levels.shape, dtype=int)
+    hi = np.full(levels.shape, d)
+    rows = np.arange(n)
+    for _ in range(d.bit_length()):
+        searching = lo < hi
+        mid = (lo + hi) // 2
+        reached = curves[rows, np.minimum(mid, d - 1)] >= levels
+        lo = np.where(searching & ~reached, mid + 1, lo)
+        hi = np.where(searching & reached, mid, hi)
+    return lo
 
 
 def expected_excess(values: np.ndarray, points: np.ndarray) -> np.ndarray:
     """E[(X - c)+] per row, X the equally likely `values` (n, D), for each c of `points` (n, K):
-    the rows sorted and shifted apart, one search for all points, sums of the values above each."""
+    the rows sorted and shifted apart, one search for all points, sums of the values above each.
+    The search runs over blocks of SEARCH_BLOCK_ROWS rows (a row's points only meet its own
+    values), each block's part of the shifted values small enough to stay in the CPU cache."""
     n, d = values.shape
+    k = points.shape[1]
     ordered = np.sort(values, axis=1)
     span = float(max(np.ptp(ordered), np.ptp(points), 1.0)) * 4
     offset = (np.arange(n) * span)[:, None]
     base = ordered.min() - points.max() - span
     flat = (ordered - base + offset).ravel()
-    at = np.searchsorted(flat, (points - base + offset).ravel(), side="right").reshape(points.shape)
+    keys = (points - base + offset).ravel()
+    at = np.concatenate(
+        [
+            np.searchsorted(
+                flat[lo * d : (lo + SEARCH_BLOCK_ROWS) * d], keys[lo * k : (lo + SEARCH_BLOCK_ROWS) * k], "right"
+            )
+            + lo * d
+            for lo in range(0, n, SEARCH_BLOCK_ROWS)
+        ]
+    ).reshape(points.shape)
     above = np.concatenate([np.cumsum(ordered[:, ::-1], axis=1)[:, ::-1], np.zeros((n, 1))], axis=1)
-    count = at - np.arange(n)[:, None] * d  # draws at or below each point, in its row
-    return (np.take_along_axis(above, count, axis=1) - (d - count) * points) / d
+    rows = np.arange(n)[:, None]
+    count = at - rows * d  # draws at or below each point, in its row
+    return (above.ravel()[at + rows] - (d - count) * points) / d  # above[row, count]
 
 
 def uniform_per_item(ids: pd.Index | np.ndarray, seed: int = 0) -> np.ndarray:

@@ -63,11 +63,15 @@ class NormalLTD:
     def reorder_point(self, is_fill: np.ndarray, level: np.ndarray, order_quantity: np.ndarray) -> np.ndarray:
         """mean + z * std, z from the quantile (CSL) or the loss function (fill rate)."""
         is_fill = np.broadcast_to(is_fill, self.mean.shape)
-        z = np.broadcast_to(z_cycle_service(level, self.dof), self.mean.shape).copy()
+        each = lambda v, rows: None if v is None else np.broadcast_to(v, self.mean.shape)[rows]  # noqa: E731
+        z = np.empty(self.mean.shape)
+        csl = ~is_fill
+        if csl.any():
+            z[csl] = z_cycle_service(each(level, csl), each(self.dof, csl))
         if is_fill.any():
-            fill = lambda v: np.broadcast_to(v, self.mean.shape)[is_fill]  # noqa: E731
-            dof = None if self.dof is None else fill(self.dof)
-            z[is_fill] = z_fill_rate(fill(level), fill(order_quantity), self.std[is_fill], dof)
+            z[is_fill] = z_fill_rate(
+                each(level, is_fill), each(order_quantity, is_fill), self.std[is_fill], each(self.dof, is_fill)
+            )
         return self.mean + z * self.std
 
 
@@ -85,7 +89,8 @@ OCCURRENCE_PRIOR = 0.5  # Jeffreys prior on the per-period demand probability
 RENEWAL_STEPS = 8  # demands walked one by one from S down to s before the renewal limit is used
 WALKED_UP_TO = 4.0  # Q in mean sizes up to which the walk is drawn; beyond, the renewal limit
 DRAWS_PER_PARAMETER_SET = 16  # draws sharing one posterior draw of occurrence and mean size
-SEARCH_BLOCK_ROWS = 32  # rows of draws searched at once by expected_excess
+FIT_BLOCK_ROWS = 256  # items whose histories CompoundDemand.fit reduces at once (in the CPU cache)
+SEARCH_BLOCK_ROWS = 64  # rows of draws expected_excess handles at once (in the CPU cache)
 
 
 @dataclass(frozen=True)
@@ -114,27 +119,13 @@ class CompoundDemand:
         """From (n_items, T) periods, NaN before an item's first observation. A history that opens
         with a demand (the long-table convention: an item starts at its first demand) does not
         count that period as an occurrence; items without any demand get p = 0 and hold nothing."""
-        observed = ~np.isnan(history)
-        y = np.nan_to_num(history)
-        n = y.shape[0]
-        count = observed.sum(axis=1)
-        positive = y > 0
-        demands = positive.sum(axis=1)
-        first = np.argmax(observed, axis=1)
-        opens_with_demand = ((count > 0) & positive[np.arange(n), first]).astype(int)
-        periods = count - opens_with_demand
-        occurrence = (demands - opens_with_demand + OCCURRENCE_PRIOR) / (periods + 2 * OCCURRENCE_PRIOR)
-        occurrence = np.where(demands > 0, occurrence, 0.0)
-        total = np.where(positive, y, 0.0).sum(axis=1)
-        mean = np.divide(total, demands, out=np.zeros(n), where=demands > 0)
-        spread = np.where(positive, (y - mean[:, None]) ** 2, 0.0).sum(axis=1)
-        var = np.divide(spread, demands - 1, out=np.zeros(n), where=demands > 1)
-        cv2 = np.divide(var, mean**2, out=np.zeros(n), where=mean > 0)
+        blocks = range(0, max(len(history), 1), FIT_BLOCK_ROWS)
+        moments = zip(*(_own_moments(history[lo : lo + FIT_BLOCK_ROWS]) for lo in blocks), strict=True)
+        periods, occurrence, demands, mean, cv2, integer = (np.concatenate(column) for column in moments)
         several = demands > 1
         pooled = float(cv2[several].mean()) if several.any() else 1.0
         own = np.maximum(demands - 1, 0)
         cv2 = (own * cv2 + SIZE_PRIOR_WEIGHT * pooled) / (own + SIZE_PRIOR_WEIGHT)
-        integer = np.all(~observed | (y == np.rint(y)), axis=1)
         return cls(occurrence, mean, cv2, integer, periods.astype(float), demands.astype(float))
 
     @property
@@ -203,6 +194,29 @@ class CompoundDemand:
         lead = np.where(has, lead, 0.0).reshape(n, n_draws)
         walked = walked.reshape(n, n_draws)
         return CycleDemand(walked + lead, lead, walked)
+
+
+def _own_moments(history: np.ndarray) -> tuple[np.ndarray, ...]:
+    """CompoundDemand.fit's per-item figures, before the size CV² is pooled: periods, occurrence,
+    demands, mean size, size CV², integer (rows of `history`)."""
+    observed = ~np.isnan(history)
+    y = np.nan_to_num(history)
+    n = y.shape[0]
+    count = observed.sum(axis=1)
+    positive = y > 0
+    demands = positive.sum(axis=1)
+    first = np.argmax(observed, axis=1)
+    opens_with_demand = ((count > 0) & positive[np.arange(n), first]).astype(int)
+    periods = count - opens_with_demand
+    occurrence = (demands - opens_with_demand + OCCURRENCE_PRIOR) / (periods + 2 * OCCURRENCE_PRIOR)
+    occurrence = np.where(demands > 0, occurrence, 0.0)
+    total = np.where(positive, y, 0.0).sum(axis=1)
+    mean = np.divide(total, demands, out=np.zeros(n), where=demands > 0)
+    spread = np.where(positive, (y - mean[:, None]) ** 2, 0.0).sum(axis=1)
+    var = np.divide(spread, demands - 1, out=np.zeros(n), where=demands > 1)
+    cv2 = np.divide(var, mean**2, out=np.zeros(n), where=mean > 0)
+    integer = np.all(~observed | (y == np.rint(y)), axis=1)
+    return periods, occurrence, demands, mean, cv2, integer
 
 
 @dataclass(frozen=True)
@@ -312,29 +326,22 @@ def _first_reaching(curves: np.ndarray, levels: np.ndarray) -> np.ndarray:
 def expected_excess(values: np.ndarray, points: np.ndarray) -> np.ndarray:
     """E[(X - c)+] per row, X the equally likely `values` (n, D), for each c of `points` (n, K):
     the rows sorted and shifted apart, one search for all points, sums of the values above each.
-    The search runs over blocks of SEARCH_BLOCK_ROWS rows (a row's points only meet its own
-    values), each block's part of the shifted values small enough to stay in the CPU cache."""
+    Done SEARCH_BLOCK_ROWS rows at a time (a row's points only meet its own values), so that each
+    block's arrays stay in the CPU cache."""
     n, d = values.shape
-    k = points.shape[1]
     ordered = np.sort(values, axis=1)
     span = float(max(np.ptp(ordered), np.ptp(points), 1.0)) * 4
-    offset = (np.arange(n) * span)[:, None]
     base = ordered.min() - points.max() - span
-    flat = (ordered - base + offset).ravel()
-    keys = (points - base + offset).ravel()
-    at = np.concatenate(
-        [
-            np.searchsorted(
-                flat[lo * d : (lo + SEARCH_BLOCK_ROWS) * d], keys[lo * k : (lo + SEARCH_BLOCK_ROWS) * k], "right"
-            )
-            + lo * d
-            for lo in range(0, n, SEARCH_BLOCK_ROWS)
-        ]
-    ).reshape(points.shape)
     above = np.concatenate([np.cumsum(ordered[:, ::-1], axis=1)[:, ::-1], np.zeros((n, 1))], axis=1)
-    rows = np.arange(n)[:, None]
-    count = at - rows * d  # draws at or below each point, in its row
-    return (above.ravel()[at + rows] - (d - count) * points) / d  # above[row, count]
+    out = np.empty(points.shape)
+    for lo in range(0, n, SEARCH_BLOCK_ROWS):
+        block = slice(lo, lo + SEARCH_BLOCK_ROWS)
+        offset = (np.arange(lo, min(lo + SEARCH_BLOCK_ROWS, n)) * span)[:, None]
+        flat = (ordered[block] - base + offset).ravel()
+        at = np.searchsorted(flat, (points[block] - base + offset).ravel(), side="right").reshape(offset.size, -1)
+        count = at - np.arange(offset.size)[:, None] * d  # draws at or below each point, in its row
+        out[block] = (np.take_along_axis(above[block], count, axis=1) - (d - count) * points[block]) / d
+    return out
 
 
 def uniform_per_item(ids: pd.Index | np.ndarray, seed: int = 0) -> np.ndarray:

@@ -156,7 +156,7 @@ class ProjectSimPolicy:
         idx = np.flatnonzero(sparse)
         q = self.order_quantity(mean)
         rng = np.random.default_rng([self.seed, t])
-        whole = _trailing(demand[idx], first[idx], t, t + 1)[0]
+        whole = demand[idx, : t + 1]  # NaN before each item's first observation, as `first` reads it
         lead = sample_lead_times(self.lead_time[idx], self.lead_time_std[idx], self.n_draws, rng) + self.review - 1
         cycle = CompoundDemand.fit(whole).cycle_draws(lead, q[idx], rng)
         return ItemLevels(NormalLTD(mean * risk, sigma_ltd, dof), cycle, sparse, self.is_fill, q, self.uniform)

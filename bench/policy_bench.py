@@ -1,9 +1,12 @@
 """Policy benchmark: achieved service, fill rate and stock of `nova policy-backtest` over a grid of
 lead times and targets on real demand tables, and the daily cycle's policy backtest on the
-SYNTHETIC sample business (figures and seconds).
+SYNTHETIC sample business (figures and seconds): generated here (--synthetic N), or read from the
+lake a `cycle_bench.py --keep` run left (--lake DIR: the history up to the cycle's backtest day, as
+the policy_backtest asset replays it; the lake is only read).
 
     python bench/policy_bench.py --input /path/to/carparts_monthly.csv --input /path/to/auto_monthly.csv
     python bench/policy_bench.py --synthetic 1000
+    python bench/policy_bench.py --lake /tmp/nova-cycle-10000-xxxx/data/lake --repeat 2
 
 Each grid row is what `nova policy-backtest --input FILE --freq M --lead-time L --service-level T
 --service-measure csl|fill_rate` prints (the same code path), computed by lib/evaluation/policy_grid.py
@@ -23,7 +26,9 @@ from pathlib import Path
 
 import pandas as pd
 
+from nova_assets.defs.history import load_history
 from nova_assets.defs.inventory.settings import InventorySettings
+from nova_assets.lib.demand_history import backtest_through, cycle_date
 from nova_assets.lib.evaluation.policy_grid import (
     LEAD_TIMES,
     MEASURES,
@@ -34,6 +39,8 @@ from nova_assets.lib.evaluation.policy_grid import (
 )
 from nova_assets.lib.inventory.backtest_report import daily_backtest
 from nova_assets.lib.inventory.demand_table import read_long_table, to_matrix
+from nova_assets.lib.lake_tables import ECONOMICS_SELIC, ERP_MATERIALS, ERP_SUPPLIERS, HOLIDAYS
+from nova_assets.resources import CycleConfig, LakeResource
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 
@@ -85,19 +92,44 @@ def synthetic_history(materials: int, years: int, root: Path) -> tuple[pd.DataFr
     return history, merged, holidays
 
 
+def lake_history(lake_dir: Path, backtest_every_days: int) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, float]:
+    """What the policy_backtest asset replays, from a kept cycle's lake: the history up to the
+    backtest day, materials joined with suppliers, holidays, the latest SELIC rate."""
+    lake = LakeResource(lake_dir=str(lake_dir))
+    history = load_history(lake)
+    through = backtest_through(cycle_date(history["ds"]), backtest_every_days)
+    catalogue = lake.read(ERP_MATERIALS).merge(lake.read(ERP_SUPPLIERS), on="supplier_id")
+    selic = float(lake.read(ECONOMICS_SELIC).sort_values("date")["value"].iloc[-1])
+    return history[history["ds"] <= pd.Timestamp(through)], catalogue, lake.read(HOLIDAYS), selic
+
+
 def synthetic(materials: int, years: int) -> pd.DataFrame:
     with tempfile.TemporaryDirectory(prefix="policy_bench_") as scratch:
         history, catalogue, holidays = synthetic_history(materials, years, Path(scratch))
-    started, cpu = time.monotonic(), time.process_time()
-    settings = InventorySettings()  # the embedded defaults of the NOVA_* inventory settings
-    _, result = daily_backtest(
-        history, catalogue, holidays, 15.0, settings.policy, settings.holding_cost_rate, False, False
-    )
-    seconds, cpu = time.monotonic() - started, time.process_time() - cpu
-    print(
-        f"SYNTHETIC sample, {materials} materials x {years} years daily: policy backtest {seconds:.1f} s "
-        f"({cpu:.1f} s CPU, load {os.getloadavg()[0]:.1f})"
-    )
+    label = f"SYNTHETIC sample, {materials} materials x {years} years daily"
+    return timed(label, history, catalogue, holidays, 15.0, business_days=False, lost_sales=False)
+
+
+def timed(
+    label: str,
+    history: pd.DataFrame,
+    catalogue: pd.DataFrame,
+    holidays: pd.DataFrame,
+    selic: float,
+    *,
+    business_days: bool,
+    lost_sales: bool,
+    repeat: int = 1,
+) -> pd.DataFrame:
+    """daily_backtest with the embedded defaults of the NOVA_* inventory policy settings, timed `repeat` times."""
+    settings = InventorySettings()
+    for _ in range(repeat):
+        started, cpu = time.monotonic(), time.process_time()
+        _, result = daily_backtest(
+            history, catalogue, holidays, selic, settings.policy, settings.holding_cost_rate, business_days, lost_sales
+        )
+        seconds, cpu = time.monotonic() - started, time.process_time() - cpu
+        print(f"{label}: policy backtest {seconds:.1f} s ({cpu:.1f} s CPU, load {os.getloadavg()[0]:.1f})", flush=True)
     summary = result.summary
     shown = ["policy", "segment", "items", "service_measure", "service_target", "cycle_service_level", "fill_rate"]
     print(summary[[*shown, "avg_inventory_value"]].to_markdown(index=False, floatfmt=".3f"))
@@ -115,11 +147,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--measures", nargs="+", default=list(MEASURES), choices=MEASURES)
     parser.add_argument("--synthetic", type=int, nargs="*", default=[], help="materials of the SYNTHETIC sample")
     parser.add_argument("--years", type=int, default=3, help="years of the SYNTHETIC sample")
+    parser.add_argument("--lake", type=Path, action="append", default=[], help="a kept cycle's lake (repeatable)")
+    parser.add_argument(
+        "--backtest-every-days", type=int, default=CycleConfig().backtest_every_days, help="NOVA_BACKTEST_EVERY_DAYS"
+    )
+    parser.add_argument("--repeat", type=int, default=1, help="time each --lake replay this many times")
     parser.add_argument("--output", type=Path, help="write the grid to this CSV")
     parser.add_argument("--no-calibration", action="store_true", help="nominal level = target (for comparison)")
     args = parser.parse_args(argv)
-    if not args.input and not args.synthetic:
-        parser.error("give --input and/or --synthetic")
+    if not args.input and not args.synthetic and not args.lake:
+        parser.error("give --input, --synthetic and/or --lake")
     frames = [
         grid(path, args.freq, args.lead_times, args.levels, args.measures, not args.no_calibration)
         for path in args.input
@@ -132,6 +169,20 @@ def main(argv: list[str] | None = None) -> int:
             table.to_csv(args.output, index=False)
     for materials in args.synthetic:
         synthetic(materials, args.years)
+    for lake in args.lake:
+        history, catalogue, holidays, selic = lake_history(lake, args.backtest_every_days)
+        label = f"SYNTHETIC lake {lake}, {history['unique_id'].nunique()} materials, {history['ds'].nunique()} days"
+        settings = InventorySettings()  # as the asset runs it: the deployment's business days and lost sales
+        timed(
+            label,
+            history,
+            catalogue,
+            holidays,
+            selic,
+            business_days=settings.business_days,
+            lost_sales=settings.lost_sales,
+            repeat=args.repeat,
+        )
     return 0
 
 

@@ -560,6 +560,35 @@ def test_truncated_history_and_incremental_window_match_the_full_build(
     assert len(_silver(lake, "fct_item_daily_demand")) == len(feat_a)
 
 
+def test_a_new_material_site_pair_makes_the_incremental_run_rewrite_every_day(
+    tmp_path: Path, env: pytest.MonkeyPatch
+) -> None:
+    """The incremental run compares the grid's keys with the table's last day (every day holds the
+    same keys): a material x site pair seen for the first time rewrites every day, as a full build."""
+    lake, reference = tmp_path / "lake_e", tmp_path / "lake_f"
+    days = _days()
+    _write_raw_lake(lake, last_day_index=TRUNCATE_AT)
+    env.setenv("NOVA_LAKE_DIR", str(lake))
+    _dbt(lake, "run")
+    with duckdb.connect(str(lake / "warehouse.duckdb")) as con:  # a day long before the window
+        con.execute("update main.fct_item_site_daily_demand set demand = -1 where date = ?", [days[10]])
+    for target in (lake, reference):  # the full history, with M4's first movement ever on the last day
+        _write_raw_lake(target)
+        path = target / "raw" / "erp_movements.parquet"
+        movements = pd.read_parquet(path)
+        first = {"movement_date": days[-1], "material_id": "M4", "site_id": "WH-SSA", "movement_type": "issue"}
+        movements.loc[len(movements)] = {**first, "quantity": 2.0, "source_file": "erp_e.csv"}
+        movements.to_parquet(path, index=False)
+    window = {"start_date": days[-1].isoformat(), "end_date": (days[-1] + dt.timedelta(days=1)).isoformat()}
+    _dbt(lake, "run", extra=("--vars", json.dumps(window)))
+    env.setenv("NOVA_LAKE_DIR", str(reference))
+    _dbt(reference, "run")
+    site = _table(lake, "fct_item_site_daily_demand")
+    assert len(site[(site["material_id"] == "M4") & (site["site_id"] == "WH-SSA")]) == len(days)
+    for table in INCREMENTAL_MODELS:
+        pd.testing.assert_frame_equal(_table(lake, table), _table(reference, table), obj=table)
+
+
 def test_full_refresh_reason(tmp_path: Path, lake_a: Path) -> None:
     from nova_assets.defs.transform.warehouse import full_refresh_reason, load_manifest
 

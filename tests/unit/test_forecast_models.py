@@ -10,7 +10,7 @@ from nova_assets.lib.forecasting.demand_class import DemandClass, route_classes
 from nova_assets.lib.forecasting.installed_base import INSTALLED_BASE_FAMILY
 from nova_assets.lib.forecasting.models import FAMILIES, ZERO_MODEL, backtest_cutoffs, cross_validate, fit_predict
 from nova_assets.lib.forecasting.panel import Panel
-from nova_assets.lib.forecasting.statistical import STAT_MAX_SEASONS
+from nova_assets.lib.forecasting.statistical import STAT_MAX_SEASONS, css_search
 from tests.unit.forecast_data import WEEK, history, weekly_panel
 
 
@@ -35,12 +35,24 @@ def test_seasonal_naive_repeats_the_week_and_zero_is_zero() -> None:
     assert (forecast.loc[forecast["model"] == ZERO_MODEL, "forecast"] == 0).all()
 
 
-def test_ets_and_arima_learn_a_weekly_pattern() -> None:
+@pytest.mark.parametrize("weeks", [16, 26], ids=["exact ARIMA search", "CSS ARIMA search (over 150 days)"])
+def test_ets_and_arima_learn_a_weekly_pattern(weeks: int) -> None:
     rng = np.random.default_rng(1)
-    frame = history({"A": np.tile(WEEK, 16) + rng.normal(0, 0.3, 112)})
+    frame = history({"A": np.tile(WEEK, weeks) + rng.normal(0, 0.3, 7 * weeks)})
     forecast = fit_predict(frame, FAMILIES["statistical"], horizon=14, season=7)
     for model in ("AutoETS", "AutoARIMA"):
         np.testing.assert_allclose(_pattern(forecast, model, "A"), np.tile(WEEK, 2), atol=1.2, err_msg=model)
+
+
+@pytest.mark.parametrize(
+    ("points", "season", "approximate"),
+    [(182, 7, True), (150, 7, False), (51, 12, False), (24, 1, False), (104, 52, True)],
+    ids=["daily half-year", "150 days", "carparts months", "AUTO months", "two years of weeks"],
+)
+def test_arima_search_approximates_on_long_or_finely_seasonal_series_only(
+    points: int, season: int, approximate: bool
+) -> None:
+    assert css_search(points, season) is approximate
 
 
 def test_statistical_searches_model_forms_on_the_first_window_only() -> None:

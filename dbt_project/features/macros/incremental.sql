@@ -51,6 +51,16 @@
     {%- if start_date and end_date and end_date <= start_date -%}
       {{ exceptions.raise_compiler_error("end_date (" ~ end_date ~ ") must be after start_date (" ~ start_date ~ ")") }}
     {%- endif -%}
+    with expected_keys as materialized (
+        {{ expected_keys }}
+    ),
+
+    -- Every day of the table holds the same keys (a run whose keys changed rewrites every day),
+    -- so the last day's keys are the table's: one day read instead of the whole table.
+    last_day_keys as materialized (
+        select {{ key_columns }} from {{ this }} where date = (select max(date) from {{ this }})
+    )
+
     select
         rebuild_all,
         window_start,
@@ -66,16 +76,8 @@
                 target.first_date is null
                 or target.first_date <> grid.first_date
                 or target.last_date > grid.last_date
-                or exists (
-                    select {{ key_columns }} from ({{ expected_keys }}) as expected_keys
-                    except
-                    select distinct {{ key_columns }} from {{ this }}
-                )
-                or exists (
-                    select distinct {{ key_columns }} from {{ this }}
-                    except
-                    select {{ key_columns }} from ({{ expected_keys }}) as expected_keys
-                )
+                or exists (select * from expected_keys except select * from last_day_keys)
+                or exists (select * from last_day_keys except select * from expected_keys)
             ) as rebuild_all,
             {% if start_date -%}
             cast('{{ start_date }}' as date)

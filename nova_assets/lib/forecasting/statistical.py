@@ -17,7 +17,9 @@ and lumpy series AutoETS searches the non-seasonal forms only (much cheaper; on 
 demand the full search chose a non-seasonal form for these classes anyway, and the intermittent
 family models them). Both see at most STAT_MAX_SEASONS seasons: on daily data the last half-year
 (their cost grows with the length; neither models a yearly cycle at season 7, and the level they
-track is a recent one), on weekly and monthly data all of it.
+track is a recent one), on weekly and monthly data all of it. On long series (the daily half-year)
+AutoARIMA's search compares orders by conditional sum of squares, as R's auto.arima does by default
+(css_search); the short monthly series keep the exact search.
 """
 
 from __future__ import annotations
@@ -40,6 +42,10 @@ MIN_POINTS = 8
 ARIMA_MODEL = "AutoARIMA"
 STAT_MAX_SEASONS = 26
 ARIMA_ORDERS = {"max_p": 2, "max_q": 2, "max_P": 1, "max_Q": 1, "nmodels": 15}
+# Above these, AutoARIMA's search compares orders by conditional sum of squares and fits only the
+# chosen one by maximum likelihood: R auto.arima's default rule (length > 150 or frequency > 12).
+CSS_SEARCH_MIN_POINTS = 150
+CSS_SEARCH_MIN_SEASON = 12
 
 EtsForm = str  # components: error, trend, season, N|D (damped), e.g. "AAAN"
 MEAN_FORM = "mean"  # recorded when not even simple exponential smoothing could be estimated
@@ -126,6 +132,12 @@ def _ets(y: np.ndarray, spec: FitSpec, form: EtsForm | None, search: str) -> tup
     return np.full(spec.horizon, float(np.mean(y))), MEAN_FORM
 
 
+def css_search(points: int, season: int) -> bool:
+    """Whether AutoARIMA's search approximates the likelihood (long or finely seasonal series): on the
+    cycle's daily series it costs about half, with the same holdout error (docs/forecasting.md)."""
+    return points > CSS_SEARCH_MIN_POINTS or season > CSS_SEARCH_MIN_SEASON
+
+
 def _arima(y: np.ndarray, spec: FitSpec, form: ArimaForm | None) -> tuple[np.ndarray | None, ArimaForm | None]:
     """AutoARIMA's forecast and form; (None, None) when no order can be estimated (the series then has
     no AutoARIMA row and the ensemble spreads its weight over the other members)."""
@@ -143,7 +155,8 @@ def _arima(y: np.ndarray, spec: FitSpec, form: ArimaForm | None) -> tuple[np.nda
         except Exception:  # not estimable on the new data: search again
             pass
     try:
-        model = AutoARIMA(season_length=spec.season, **ARIMA_ORDERS).fit(y)
+        model = AutoARIMA(season_length=spec.season, approximation=css_search(len(y), spec.season), **ARIMA_ORDERS)
+        model = model.fit(y)
     except Exception:
         return None, None
     p, q, sp, sq, _, d, sd = (int(v) for v in model.model_["arma"])

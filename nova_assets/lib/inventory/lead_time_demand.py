@@ -13,6 +13,7 @@ from __future__ import annotations
 import math
 import zlib
 from dataclasses import dataclass, fields, replace
+from functools import cached_property
 
 import numpy as np
 import pandas as pd
@@ -62,11 +63,15 @@ class NormalLTD:
     def reorder_point(self, is_fill: np.ndarray, level: np.ndarray, order_quantity: np.ndarray) -> np.ndarray:
         """mean + z * std, z from the quantile (CSL) or the loss function (fill rate)."""
         is_fill = np.broadcast_to(is_fill, self.mean.shape)
-        z = np.broadcast_to(z_cycle_service(level, self.dof), self.mean.shape).copy()
+        each = lambda v, rows: None if v is None else np.broadcast_to(v, self.mean.shape)[rows]  # noqa: E731
+        z = np.empty(self.mean.shape)
+        csl = ~is_fill
+        if csl.any():
+            z[csl] = z_cycle_service(each(level, csl), each(self.dof, csl))
         if is_fill.any():
-            fill = lambda v: np.broadcast_to(v, self.mean.shape)[is_fill]  # noqa: E731
-            dof = None if self.dof is None else fill(self.dof)
-            z[is_fill] = z_fill_rate(fill(level), fill(order_quantity), self.std[is_fill], dof)
+            z[is_fill] = z_fill_rate(
+                each(level, is_fill), each(order_quantity, is_fill), self.std[is_fill], each(self.dof, is_fill)
+            )
         return self.mean + z * self.std
 
 
@@ -84,6 +89,8 @@ OCCURRENCE_PRIOR = 0.5  # Jeffreys prior on the per-period demand probability
 RENEWAL_STEPS = 8  # demands walked one by one from S down to s before the renewal limit is used
 WALKED_UP_TO = 4.0  # Q in mean sizes up to which the walk is drawn; beyond, the renewal limit
 DRAWS_PER_PARAMETER_SET = 16  # draws sharing one posterior draw of occurrence and mean size
+FIT_BLOCK_ROWS = 256  # items whose histories CompoundDemand.fit reduces at once (in the CPU cache)
+SEARCH_BLOCK_ROWS = 64  # rows of draws expected_excess handles at once (in the CPU cache)
 
 
 @dataclass(frozen=True)
@@ -112,27 +119,13 @@ class CompoundDemand:
         """From (n_items, T) periods, NaN before an item's first observation. A history that opens
         with a demand (the long-table convention: an item starts at its first demand) does not
         count that period as an occurrence; items without any demand get p = 0 and hold nothing."""
-        observed = ~np.isnan(history)
-        y = np.nan_to_num(history)
-        n = y.shape[0]
-        count = observed.sum(axis=1)
-        positive = y > 0
-        demands = positive.sum(axis=1)
-        first = np.argmax(observed, axis=1)
-        opens_with_demand = ((count > 0) & positive[np.arange(n), first]).astype(int)
-        periods = count - opens_with_demand
-        occurrence = (demands - opens_with_demand + OCCURRENCE_PRIOR) / (periods + 2 * OCCURRENCE_PRIOR)
-        occurrence = np.where(demands > 0, occurrence, 0.0)
-        total = np.where(positive, y, 0.0).sum(axis=1)
-        mean = np.divide(total, demands, out=np.zeros(n), where=demands > 0)
-        spread = np.where(positive, (y - mean[:, None]) ** 2, 0.0).sum(axis=1)
-        var = np.divide(spread, demands - 1, out=np.zeros(n), where=demands > 1)
-        cv2 = np.divide(var, mean**2, out=np.zeros(n), where=mean > 0)
+        blocks = range(0, max(len(history), 1), FIT_BLOCK_ROWS)
+        moments = zip(*(_own_moments(history[lo : lo + FIT_BLOCK_ROWS]) for lo in blocks), strict=True)
+        periods, occurrence, demands, mean, cv2, integer = (np.concatenate(column) for column in moments)
         several = demands > 1
         pooled = float(cv2[several].mean()) if several.any() else 1.0
         own = np.maximum(demands - 1, 0)
         cv2 = (own * cv2 + SIZE_PRIOR_WEIGHT * pooled) / (own + SIZE_PRIOR_WEIGHT)
-        integer = np.all(~observed | (y == np.rint(y)), axis=1)
         return cls(occurrence, mean, cv2, integer, periods.astype(float), demands.astype(float))
 
     @property
@@ -190,38 +183,75 @@ class CompoundDemand:
         for _ in range(RENEWAL_STEPS):
             if idx.size == 0:
                 break
-            walked[idx] += draw.sizes(np.ones(idx.size), rng, idx)
+            walked[idx] += draw.one_each(idx, rng)
             idx = idx[walked[idx] < q[idx]]
         limit = has & ~walk
         limit[idx] = True  # still above s after the walk
         idx = np.flatnonzero(limit)
         if idx.size:
-            biased = rng.gamma(1.0 / draw.cv2[idx] + 1.0, draw.size[idx] * draw.cv2[idx])
+            biased = rng.gamma(draw.unit_shape[idx] + 1.0, draw.scale[idx])
             walked[idx] = q[idx] + rng.random(idx.size) * biased
         lead = np.where(has, lead, 0.0).reshape(n, n_draws)
         walked = walked.reshape(n, n_draws)
         return CycleDemand(walked + lead, lead, walked)
 
 
+def _own_moments(history: np.ndarray) -> tuple[np.ndarray, ...]:
+    """CompoundDemand.fit's per-item figures, before the size CV² is pooled: periods, occurrence,
+    demands, mean size, size CV², integer (rows of `history`)."""
+    observed = ~np.isnan(history)
+    y = np.nan_to_num(history)
+    n = y.shape[0]
+    count = observed.sum(axis=1)
+    positive = y > 0
+    demands = positive.sum(axis=1)
+    first = np.argmax(observed, axis=1)
+    opens_with_demand = ((count > 0) & positive[np.arange(n), first]).astype(int)
+    periods = count - opens_with_demand
+    occurrence = (demands - opens_with_demand + OCCURRENCE_PRIOR) / (periods + 2 * OCCURRENCE_PRIOR)
+    occurrence = np.where(demands > 0, occurrence, 0.0)
+    total = np.where(positive, y, 0.0).sum(axis=1)
+    mean = np.divide(total, demands, out=np.zeros(n), where=demands > 0)
+    spread = np.where(positive, (y - mean[:, None]) ** 2, 0.0).sum(axis=1)
+    var = np.divide(spread, demands - 1, out=np.zeros(n), where=demands > 1)
+    cv2 = np.divide(var, mean**2, out=np.zeros(n), where=mean > 0)
+    integer = np.all(~observed | (y == np.rint(y)), axis=1)
+    return periods, occurrence, demands, mean, cv2, integer
+
+
 @dataclass(frozen=True)
 class _Draws:
-    """Per-draw size parameters of a compound model (flat arrays, one entry per item and draw)."""
+    """Per-draw size parameters of a compound model (flat arrays, one entry per item and draw): a
+    demand's size is Gamma(1 / CV², mean * CV²)."""
 
     size: np.ndarray
     cv2: np.ndarray
     integer: np.ndarray
 
-    def sizes(self, count: np.ndarray, rng: np.random.Generator, entries: np.ndarray | None = None) -> np.ndarray:
+    @cached_property
+    def unit_shape(self) -> np.ndarray:
+        return 1.0 / self.cv2
+
+    @cached_property
+    def scale(self) -> np.ndarray:
+        return self.size * self.cv2
+
+    def sizes(self, count: np.ndarray, rng: np.random.Generator) -> np.ndarray:
         """Sum of `count` independent sizes per entry, Gamma(count / CV², mean * CV²), rounded and at
         least one unit per demand for integer items."""
-        entries = np.arange(count.size) if entries is None else entries
         out = np.zeros(count.size)
-        some = np.flatnonzero(count > 0)
-        at = entries[some]
-        k = count[some].astype(float)
-        value = rng.gamma(k / self.cv2[at], self.size[at] * self.cv2[at])
-        out[some] = np.where(self.integer[at], np.maximum(np.rint(value), k), value)
+        at = np.flatnonzero(count > 0)
+        k = count[at].astype(float)
+        out[at] = self._whole(rng.gamma(k / self.cv2[at], self.scale[at]), k, at)
         return out
+
+    def one_each(self, entries: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+        """One size for each of `entries` (the walk's next demand)."""
+        return self._whole(rng.gamma(self.unit_shape[entries], self.scale[entries]), 1.0, entries)
+
+    def _whole(self, value: np.ndarray, demands: np.ndarray | float, entries: np.ndarray) -> np.ndarray:
+        """Integer items' sizes rounded, at least one unit per demand."""
+        return np.where(self.integer[entries], np.maximum(np.rint(value), demands), value)
 
 
 @dataclass(frozen=True)
@@ -266,33 +296,52 @@ class CycleDemand:
         n, n_draws = cover.shape
         rows = np.arange(n)
         level = np.atleast_2d(np.asarray(level, float))
-        out = np.empty((level.shape[0], n))
-        for r, target in enumerate(np.broadcast_to(level, (level.shape[0], n))):
-            reached = service >= target[:, None] - 1e-12
-            k = np.where(reached.any(axis=1), np.argmax(reached, axis=1), n_draws - 1)
-            high, high_service = cover[rows, k], service[rows, k]
-            below = np.maximum(k - 1, 0)
-            low = np.where(k > 0, cover[rows, below], 0.0)
-            low_service = np.where(k > 0, service[rows, below], 0.0)
-            gap = high_service - low_service
-            weight = np.divide(target - low_service, gap, out=np.ones(n), where=gap > 0)
-            out[r] = np.where(uniform < weight, high, low)
-        return out
+        target = np.broadcast_to(level, (level.shape[0], n))
+        k = np.minimum(_first_reaching(service, target - 1e-12), n_draws - 1)
+        high, high_service = cover[rows, k], service[rows, k]
+        below = np.maximum(k - 1, 0)
+        low = np.where(k > 0, cover[rows, below], 0.0)
+        low_service = np.where(k > 0, service[rows, below], 0.0)
+        gap = high_service - low_service
+        weight = np.divide(target - low_service, gap, out=np.ones(target.shape), where=gap > 0)
+        return np.where(uniform < weight, high, low)
+
+
+def _first_reaching(curves: np.ndarray, levels: np.ndarray) -> np.ndarray:
+    """Per row of `curves` (n, D), each non-decreasing, the first column at or above each of its
+    `levels` ((R, n)), D where none is: one binary search over all rows and levels at once."""
+    n, d = curves.shape
+    lo = np.zeros(levels.shape, dtype=int)
+    hi = np.full(levels.shape, d)
+    rows = np.arange(n)
+    for _ in range(d.bit_length()):
+        searching = lo < hi
+        mid = (lo + hi) // 2
+        reached = curves[rows, np.minimum(mid, d - 1)] >= levels
+        lo = np.where(searching & ~reached, mid + 1, lo)
+        hi = np.where(searching & reached, mid, hi)
+    return lo
 
 
 def expected_excess(values: np.ndarray, points: np.ndarray) -> np.ndarray:
     """E[(X - c)+] per row, X the equally likely `values` (n, D), for each c of `points` (n, K):
-    the rows sorted and shifted apart, one search for all points, sums of the values above each."""
+    the rows sorted and shifted apart, one search for all points, sums of the values above each.
+    Done SEARCH_BLOCK_ROWS rows at a time (a row's points only meet its own values), so that each
+    block's arrays stay in the CPU cache."""
     n, d = values.shape
     ordered = np.sort(values, axis=1)
     span = float(max(np.ptp(ordered), np.ptp(points), 1.0)) * 4
-    offset = (np.arange(n) * span)[:, None]
     base = ordered.min() - points.max() - span
-    flat = (ordered - base + offset).ravel()
-    at = np.searchsorted(flat, (points - base + offset).ravel(), side="right").reshape(points.shape)
     above = np.concatenate([np.cumsum(ordered[:, ::-1], axis=1)[:, ::-1], np.zeros((n, 1))], axis=1)
-    count = at - np.arange(n)[:, None] * d  # draws at or below each point, in its row
-    return (np.take_along_axis(above, count, axis=1) - (d - count) * points) / d
+    out = np.empty(points.shape)
+    for lo in range(0, n, SEARCH_BLOCK_ROWS):
+        block = slice(lo, lo + SEARCH_BLOCK_ROWS)
+        offset = (np.arange(lo, min(lo + SEARCH_BLOCK_ROWS, n)) * span)[:, None]
+        flat = (ordered[block] - base + offset).ravel()
+        at = np.searchsorted(flat, (points[block] - base + offset).ravel(), side="right").reshape(offset.size, -1)
+        count = at - np.arange(offset.size)[:, None] * d  # draws at or below each point, in its row
+        out[block] = (np.take_along_axis(above[block], count, axis=1) - (d - count) * points[block]) / d
+    return out
 
 
 def uniform_per_item(ids: pd.Index | np.ndarray, seed: int = 0) -> np.ndarray:

@@ -141,6 +141,7 @@ class ProjectSimPolicy:
     n_draws: int = 400
     seed: int = 0
     name: str = PROJECT_POLICY
+    _errors: list = field(default_factory=list, init=False, repr=False, compare=False)  # [demand, ForecastErrors]
 
     def levels(self, demand: np.ndarray, first: np.ndarray, t: int) -> tuple[np.ndarray, np.ndarray]:
         return self.item_levels(demand, first, t).at(self.level)
@@ -149,47 +150,66 @@ class ProjectSimPolicy:
         recent, _ = _trailing(demand, first, t, self.window)
         mean = row_mean(recent)
         risk = self.lead_time + self.review
-        sigma_fc, dof = self._forecast_error_sigma(demand, first, t, risk, mean)
+        sigma_fc, dof = self._forecast_errors(demand, first, risk).sigma(t, self.history_window, risk, recent)
         sigma_ltd = np.sqrt(sigma_fc**2 + mean**2 * self.lead_time_std**2)
         sparse = sparse_rows(_trailing(demand, first, t, self.history_window)[0])
         idx = np.flatnonzero(sparse)
         q = self.order_quantity(mean)
         rng = np.random.default_rng([self.seed, t])
-        whole = _trailing(demand[idx], first[idx], t, t + 1)[0]
+        whole = demand[idx, : t + 1]  # NaN before each item's first observation, as `first` reads it
         lead = sample_lead_times(self.lead_time[idx], self.lead_time_std[idx], self.n_draws, rng) + self.review - 1
         cycle = CompoundDemand.fit(whole).cycle_draws(lead, q[idx], rng)
         return ItemLevels(NormalLTD(mean * risk, sigma_ltd, dof), cycle, sparse, self.is_fill, q, self.uniform)
 
-    def _forecast_error_sigma(
-        self, demand: np.ndarray, first: np.ndarray, t: int, risk: np.ndarray, mean: np.ndarray
-    ) -> tuple[np.ndarray, np.ndarray]:
-        """RMS of (actual - forecast) summed over m = round(risk) periods, at origins u <= t - m
-        in the last `history_window` periods, scaled by sqrt(risk / m); falls back to the
-        trailing standard deviation * sqrt(risk) with fewer than MIN_ERROR_ORIGINS origins. Also
-        the degrees of freedom behind each (origins used, or observations - 1)."""
-        n, _ = demand.shape
-        values = np.nan_to_num(demand[:, : t + 1])
-        live = ~np.isnan(demand[:, : t + 1])
-        cum = np.concatenate([np.zeros((n, 1)), np.cumsum(values, axis=1)], axis=1)
-        cnt = np.concatenate([np.zeros((n, 1)), np.cumsum(live, axis=1)], axis=1)
+    def _forecast_errors(self, demand: np.ndarray, first: np.ndarray, risk: np.ndarray) -> ForecastErrors:
+        """The forecaster's errors at every origin of `demand`: computed at a replay's first
+        decision and kept for the next ones, which pass the same unchanged matrix."""
+        if not self._errors or self._errors[0] is not demand:
+            self._errors[:] = [demand, ForecastErrors.at_origins(demand, first, self.window, risk)]
+        return self._errors[1]
+
+
+@dataclass(frozen=True)
+class ForecastErrors:
+    """A trailing-mean forecaster's errors summed over the m = round(risk) periods after an
+    origin u, for every origin of a history at once: the forecast at u and the m periods after it
+    are the same for every decision that looks back at u; only whether u + m is in that decision's
+    past changes. `squared` is 0 where an origin cannot be scored (no observation in the
+    forecast's window, the forecaster's first periods, u + m beyond the history)."""
+
+    squared: np.ndarray  # (n_items, T)
+    scored: np.ndarray  # (n_items, T)
+    span: np.ndarray  # m per item
+
+    @classmethod
+    def at_origins(cls, demand: np.ndarray, first: np.ndarray, window: int, risk: np.ndarray) -> ForecastErrors:
+        n, horizon = demand.shape
+        cum = np.concatenate([np.zeros((n, 1)), np.cumsum(np.nan_to_num(demand), axis=1)], axis=1)
+        cnt = np.concatenate([np.zeros((n, 1)), np.cumsum(~np.isnan(demand), axis=1)], axis=1)
         m = np.maximum(np.rint(risk).astype(int), 1)
-        origins = np.arange(max(t + 1 - self.history_window, 0), t + 1)
-        u = np.broadcast_to(origins, (n, origins.size))
-        lo = np.maximum(u + 1 - self.window, 0)
-        rows = np.arange(n)[:, None]
-        seen = cnt[rows, u + 1] - cnt[rows, lo]
-        forecast = np.where(seen > 0, (cum[rows, u + 1] - cum[rows, lo]) / np.maximum(seen, 1), np.nan)
+        u = np.arange(horizon)
+        lo = np.maximum(u + 1 - window, 0)
+        seen = cnt[:, u + 1] - cnt[:, lo]
+        forecast = np.where(seen > 0, (cum[:, u + 1] - cum[:, lo]) / np.maximum(seen, 1), np.nan)
         end = u + 1 + m[:, None]
-        ok = (end <= t + 1) & (u >= first[:, None] + min(self.window, 3) - 1) & ~np.isnan(forecast)
-        end = np.minimum(end, t + 1)
-        actual = cum[rows, end] - cum[rows, u + 1]
-        err = np.where(ok, actual - m[:, None] * np.nan_to_num(forecast), 0.0)
+        scored = (end <= horizon) & (u >= first[:, None] + min(window, 3) - 1) & ~np.isnan(forecast)
+        actual = np.take_along_axis(cum, np.minimum(end, horizon), axis=1) - cum[:, u + 1]
+        err = np.where(scored, actual - m[:, None] * np.nan_to_num(forecast), 0.0)
+        return cls(err**2, scored, m)
+
+    def sigma(self, t: int, history_window: int, risk: np.ndarray, recent: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """At decision t: RMS of the errors at origins u <= t - m in the last `history_window`
+        periods, scaled by sqrt(risk / m); with fewer than MIN_ERROR_ORIGINS origins, the standard
+        deviation of the `recent` (trailing) observations * sqrt(risk). Also the degrees of freedom
+        behind each (origins used, or observations - 1)."""
+        lo = max(t + 1 - history_window, 0)
+        ok = self.scored[:, lo : t + 1] & (np.arange(lo, t + 1) + self.span[:, None] <= t)
         used = ok.sum(axis=1)
-        rms = np.sqrt(np.sum(err**2, axis=1) / np.maximum(used, 1)) * np.sqrt(risk / m)
-        trailing = _trailing(demand, first, t, self.window)[0]
-        fallback = row_std(trailing) * np.sqrt(risk)
+        squared = np.where(ok, self.squared[:, lo : t + 1], 0.0)
+        rms = np.sqrt(np.sum(squared, axis=1) / np.maximum(used, 1)) * np.sqrt(risk / self.span)
+        fallback = row_std(recent) * np.sqrt(risk)
         enough = used >= MIN_ERROR_ORIGINS
-        dof = np.where(enough, used, np.sum(~np.isnan(trailing), axis=1) - 1).astype(float)
+        dof = np.where(enough, used, np.sum(~np.isnan(recent), axis=1) - 1).astype(float)
         return np.where(enough, rms, fallback), dof
 
 

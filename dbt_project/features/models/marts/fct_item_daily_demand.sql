@@ -14,7 +14,7 @@ with materials as (
     select material_id from {{ ref('stg_erp__materials') }}
 ),
 
-bounds as (
+bounds as materialized (  -- read by several clauses: computed once
     {{ incremental_bounds(
         spine=ref('int_calendar_spine'),
         key_columns='material_id',

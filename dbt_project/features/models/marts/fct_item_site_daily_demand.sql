@@ -18,7 +18,7 @@ pairs as (
     select distinct material_id, site_id from movements
 ),
 
-bounds as (
+bounds as materialized (  -- read by several clauses: computed once
     {{ incremental_bounds(
         spine=ref('int_calendar_spine'),
         key_columns='material_id, site_id',

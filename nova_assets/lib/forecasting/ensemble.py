@@ -42,7 +42,7 @@ import pandas as pd
 from scipy.optimize import minimize
 
 from nova_assets.lib.forecasting.demand_class import MODELLED, DemandClass
-from nova_assets.lib.forecasting.metrics import WINDOW, ScaledWindows
+from nova_assets.lib.forecasting.metrics import WINDOW, ScaledWindows, SeriesScales
 from nova_assets.lib.forecasting.models import NAIVE_MODEL, ZERO_MODEL
 
 ENSEMBLE_MODEL = "Ensemble"
@@ -136,9 +136,13 @@ def _mean(values: np.ndarray) -> float:
     return float(values[defined].mean()) if defined.any() else float("nan")
 
 
-def learn_weights(backtest: pd.DataFrame, history: pd.DataFrame, season: int) -> LearnedWeights:
+def learn_weights(
+    backtest: pd.DataFrame, history: pd.DataFrame, season: int, scales: SeriesScales | None = None
+) -> LearnedWeights:
     """Per-class weights from a backtest with every family's rows (unique_id, ds, cutoff, y, model,
-    forecast, demand_class); `history` provides each window's scales (data up to its cutoff only)."""
+    forecast, demand_class); `history` provides each window's scales (data up to its cutoff only),
+    `scales` the same when the caller has built them."""
+    scales = SeriesScales.build(history, season) if scales is None else scales
     by_class: dict[str, dict[str, float]] = {
         str(DemandClass.SHORT): {NAIVE_MODEL: 1.0},
         str(DemandClass.NO_DEMAND): {NAIVE_MODEL: 1.0},
@@ -152,21 +156,19 @@ def learn_weights(backtest: pd.DataFrame, history: pd.DataFrame, season: int) ->
         covered = _windows_with(rows, capped)
         if rows[WINDOW].drop_duplicates().shape[0] < MIN_CLASS_WINDOWS:
             rows = modelled
-        learned = _learn(rows, members, history, season)
+        learned = _learn(rows, members, scales)
         by_class[cls] = learned[0] if learned else {NAIVE_MODEL: 1.0}
         if learned:
             reports.append({"demand_class": cls, **learned[1]})
         if capped and covered[WINDOW].drop_duplicates().shape[0] >= MIN_CLASS_WINDOWS:
-            learned = _learn(covered, [*members, *capped], history, season)
+            learned = _learn(covered, [*members, *capped], scales)
             if learned and set(learned[0]) & set(capped):  # else the class's own set serves these rows
                 by_class[cls + CAPPED_SUFFIX] = learned[0]
                 reports.append({"demand_class": cls + CAPPED_SUFFIX, **learned[1]})
     return LearnedWeights(by_class=by_class, report=pd.DataFrame(reports))
 
 
-def _learn(
-    rows: pd.DataFrame, members: list[str], history: pd.DataFrame, season: int
-) -> tuple[dict[str, float], dict] | None:
+def _learn(rows: pd.DataFrame, members: list[str], scales: SeriesScales) -> tuple[dict[str, float], dict] | None:
     """Weights of `members` learned on the windows of `rows` where all of them forecast."""
     if rows.empty or not members:
         return None
@@ -176,7 +178,7 @@ def _learn(
         return None
     actual = rows.drop_duplicates([*WINDOW, "ds"]).set_index([*WINDOW, "ds"])["y"].reindex(pivot.index)
     keys = pivot.index.droplevel("ds").to_frame(index=False)
-    scaled = ScaledWindows.build(keys, history, season)
+    scaled = ScaledWindows.build(keys, scales)
     window_keys = keys.drop_duplicates().reset_index(drop=True)
     problem = _Problem(pivot.to_numpy(float), actual.to_numpy(float), scaled, pd.factorize(window_keys["unique_id"])[0])
     return _choose(list(pivot.columns), problem, _folds(keys))
@@ -275,26 +277,35 @@ def combine(predictions: pd.DataFrame, weights: LearnedWeights, keys: list[str])
     that set. A member missing for a row (a family that failed on a series) has its weight spread
     over the others; a row with no member at all takes the seasonal naive forecast.
     """
-    table = weights.table().rename(columns={"demand_class": "weight_set"})
-    frame = predictions.assign(weight_set=_weight_sets(predictions, weights, keys))
-    frame = frame.merge(table, on=["weight_set", "model"], how="left")
-    frame["weight"] = frame["weight"].fillna(0.0)
-    frame["weighted"] = frame["forecast"] * frame["weight"]
+    group = predictions.groupby(keys, sort=False).ngroup().to_numpy()  # numbered in order of appearance
+    models, model_names = pd.factorize(predictions["model"])
+    sets, set_names = _weight_sets(predictions, weights, group, models, model_names)
+    table = np.zeros((len(set_names), len(model_names)))  # weight of each (weight set, model)
+    for i, name in enumerate(set_names):
+        for model, weight in weights.by_class.get(name, {}).items():
+            if model in model_names:
+                table[i, model_names.get_loc(model)] = weight
+    forecast = predictions["forecast"].to_numpy(float)
+    weight = table[sets, models] if len(predictions) else np.zeros(0)
     extra = [c for c in ("y", "demand_class") if c in predictions.columns]
-    grouped = frame.groupby(keys, as_index=False, sort=False)
-    combined = grouped.agg(weighted=("weighted", "sum"), weight=("weight", "sum"), **{c: (c, "first") for c in extra})
-    naive = predictions[predictions["model"] == NAIVE_MODEL].set_index(keys)["forecast"]
-    fallback = naive.reindex(pd.MultiIndex.from_frame(combined[keys])).to_numpy()
+    frame = pd.DataFrame({"weighted": forecast * weight, "weight": weight} | {c: predictions[c] for c in [*keys, *extra]})
+    firsts = {c: (c, "first") for c in [*keys, *extra]}
+    combined = frame.groupby(group).agg(weighted=("weighted", "sum"), weight=("weight", "sum"), **firsts)
+    naive = (models == model_names.get_loc(NAIVE_MODEL)) if NAIVE_MODEL in model_names else np.zeros(len(models), bool)
+    fallback = np.full(len(combined), np.nan)
+    fallback[group[naive]] = forecast[naive]
     with np.errstate(invalid="ignore", divide="ignore"):
         combined["forecast"] = np.where(combined["weight"] > 0, combined["weighted"] / combined["weight"], fallback)
-    return combined.drop(columns=["weighted", "weight"]).assign(model=ENSEMBLE_MODEL)
+    return combined[[*keys, *extra, "forecast"]].reset_index(drop=True).assign(model=ENSEMBLE_MODEL)
 
 
 def fallbacks(forecasts: pd.DataFrame, weights: LearnedWeights) -> pd.DataFrame:
     """Per series (unique_id, demand_class, fallback): how its ensemble forecast was made when it is
     not its class's learned combination ("" when it is), in words a planner can read."""
     first = forecasts[forecasts["ds"] == forecasts.groupby("unique_id")["ds"].transform("min")]
-    first = first.assign(weight_set=_weight_sets(first, weights, ["unique_id", "ds"]))
+    group = first.groupby(["unique_id", "ds"], sort=False).ngroup().to_numpy()
+    sets, set_names = _weight_sets(first, weights, group, *pd.factorize(first["model"]))
+    first = first.assign(weight_set=np.asarray(set_names, dtype=object)[sets])
     present = first.groupby("unique_id")["model"].agg(set)
     series = first.drop_duplicates("unique_id").set_index("unique_id")[["demand_class", "weight_set"]]
     reasons = []
@@ -309,19 +320,27 @@ def fallbacks(forecasts: pd.DataFrame, weights: LearnedWeights) -> pd.DataFrame:
     return series[["demand_class"]].assign(fallback=reasons).reset_index()
 
 
-def _weight_sets(predictions: pd.DataFrame, weights: LearnedWeights, keys: list[str]) -> np.ndarray:
-    """Per row: its class's capped weight set if all of that set's members forecast the row, else its class."""
-    sets = predictions["demand_class"].to_numpy(dtype=object).copy()
+def _weight_sets(
+    predictions: pd.DataFrame, weights: LearnedWeights, group: np.ndarray, models: np.ndarray, model_names: pd.Index
+) -> tuple[np.ndarray, list]:
+    """Per row the number of its weight set in the list returned with them: its class's capped set if
+    all of that set's members forecast the row's key (`group`: its number), else its class. `models`:
+    the rows' model codes into `model_names`."""
+    sets, names = pd.factorize(predictions["demand_class"])
+    names = list(names)
+    n_groups = int(group.max()) + 1 if len(group) else 0
     for name, members in weights.by_class.items():
-        if not name.endswith(CAPPED_SUFFIX):
-            continue
         cls = name.removesuffix(CAPPED_SUFFIX)
-        rows = predictions[(predictions["demand_class"] == cls) & predictions["model"].isin(members)]
-        present = rows.groupby(keys, sort=False)["model"].nunique()
-        complete = present[present == len(members)].index
-        in_set = pd.MultiIndex.from_frame(predictions[keys]).isin(complete)
-        sets[in_set & (predictions["demand_class"] == cls).to_numpy()] = name
-    return sets
+        if not name.endswith(CAPPED_SUFFIX) or cls not in names:
+            continue
+        in_class = sets == names.index(cls)
+        member = pd.Index(list(members)).get_indexer(model_names)[models]  # number in `members`, -1 if none
+        rows = in_class & (member >= 0)
+        pairs = np.unique(group[rows].astype(np.int64) * len(members) + member[rows])  # (group, member) present
+        complete = np.bincount(pairs // len(members), minlength=n_groups) == len(members)
+        sets[in_class & complete[group]] = len(names)
+        names.append(name)
+    return sets, names
 
 
 def _capped_members(rows: pd.DataFrame, complete: list[str]) -> list[str]:

@@ -36,6 +36,7 @@ capped set renormalised.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 import pandas as pd
@@ -105,14 +106,19 @@ class _Problem:
         total = self.y.sum()
         return _mean(mase), _mean(rmsse), float(r.sum() / total) if total > 0 else 0.0
 
+    @cached_property
+    def single_objectives(self) -> np.ndarray:
+        """(members,) the objective of each member alone (asked for by every solve and choice on the problem)."""
+        return np.array([self.objective(e)[0] for e in np.eye(self.x.shape[1])])
+
     def best_single(self) -> int:
-        return int(np.argmin([self.objective(e)[0] for e in np.eye(self.x.shape[1])]))
+        return int(np.argmin(self.single_objectives))
 
     def solve(self) -> np.ndarray:
         """The weights on the simplex with the lowest objective, from equal weights and the best vertex."""
         k = self.x.shape[1]
         starts = [np.full(k, 1.0 / k), np.eye(k)[self.best_single()]]
-        best, best_value = starts[1], self.objective(starts[1])[0]
+        best, best_value = starts[1], float(self.single_objectives[self.best_single()])
         for start in starts:
             result = minimize(
                 self.objective,
@@ -148,19 +154,22 @@ def learn_weights(
         str(DemandClass.NO_DEMAND): {NAIVE_MODEL: 1.0},
     }
     modelled = backtest[backtest["demand_class"].isin(MODELLED)]
+    classes, class_names = pd.factorize(modelled["demand_class"])
     reports = []
     for cls in sorted(MODELLED):
-        rows = modelled[modelled["demand_class"] == cls]
-        members = _complete_members(rows)
-        capped = _capped_members(rows, members)
-        covered = _windows_with(rows, capped)
-        if rows[WINDOW].drop_duplicates().shape[0] < MIN_CLASS_WINDOWS:
+        rows = modelled[np.asarray(class_names == cls)[classes]]
+        coverage = _Coverage.of(rows)
+        members = coverage.complete_members()
+        capped = coverage.capped_members(members)
+        full = coverage.full_windows(capped)
+        covered = rows[full[coverage.window]]
+        if coverage.n_windows < MIN_CLASS_WINDOWS:
             rows = modelled
         learned = _learn(rows, members, scales)
         by_class[cls] = learned[0] if learned else {NAIVE_MODEL: 1.0}
         if learned:
             reports.append({"demand_class": cls, **learned[1]})
-        if capped and covered[WINDOW].drop_duplicates().shape[0] >= MIN_CLASS_WINDOWS:
+        if capped and full.sum() >= MIN_CLASS_WINDOWS:
             learned = _learn(covered, [*members, *capped], scales)
             if learned and set(learned[0]) & set(capped):  # else the class's own set serves these rows
                 by_class[cls + CAPPED_SUFFIX] = learned[0]
@@ -172,7 +181,8 @@ def _learn(rows: pd.DataFrame, members: list[str], scales: SeriesScales) -> tupl
     """Weights of `members` learned on the windows of `rows` where all of them forecast."""
     if rows.empty or not members:
         return None
-    pivot = rows.pivot_table(index=[*WINDOW, "ds"], columns="model", values="forecast")
+    forecasts = rows[rows["model"].isin(members)]  # a row of other models only has no forecast of all members
+    pivot = forecasts.pivot_table(index=[*WINDOW, "ds"], columns="model", values="forecast")
     pivot = pivot[[m for m in members if m in pivot.columns]].dropna()
     if pivot.empty:
         return None
@@ -226,7 +236,7 @@ def _choose(members: list[str], problem: _Problem, folds: list[np.ndarray]) -> t
     learned = problem.solve() if k > 1 else identity[0]
     # a shrinkage whose weights are worse than the best member on all windows is never used (the
     # learned weights themselves, lam = 1, never are: the vertices are on the simplex they minimise over)
-    in_sample_best = problem.objective(identity[best])[0]
+    in_sample_best = float(problem.single_objectives[best])
     feasible = [
         lam for lam in SHRINKAGE_GRID if problem.objective(lam * learned + (1 - lam) * equal)[0] <= in_sample_best
     ]
@@ -257,7 +267,7 @@ def _choose(members: list[str], problem: _Problem, folds: list[np.ndarray]) -> t
         "cv_advantage": advantage,
         "cv_advantage_z": z,
         "objective_ensemble": problem.objective(weights)[0],
-        "objective_best_model": problem.objective(identity[best])[0],
+        "objective_best_model": in_sample_best,
         "cv_objective_ensemble": cv_combined,
         "cv_objective_best_model": cv_single,
         "mase_ensemble": ensemble[0],
@@ -288,7 +298,9 @@ def combine(predictions: pd.DataFrame, weights: LearnedWeights, keys: list[str])
     forecast = predictions["forecast"].to_numpy(float)
     weight = table[sets, models] if len(predictions) else np.zeros(0)
     extra = [c for c in ("y", "demand_class") if c in predictions.columns]
-    frame = pd.DataFrame({"weighted": forecast * weight, "weight": weight} | {c: predictions[c] for c in [*keys, *extra]})
+    frame = pd.DataFrame(
+        {"weighted": forecast * weight, "weight": weight} | {c: predictions[c] for c in [*keys, *extra]}
+    )
     firsts = {c: (c, "first") for c in [*keys, *extra]}
     combined = frame.groupby(group).agg(weighted=("weighted", "sum"), weight=("weight", "sum"), **firsts)
     naive = (models == model_names.get_loc(NAIVE_MODEL)) if NAIVE_MODEL in model_names else np.zeros(len(models), bool)
@@ -343,23 +355,39 @@ def _weight_sets(
     return sets, names
 
 
-def _capped_members(rows: pd.DataFrame, complete: list[str]) -> list[str]:
-    """Models that forecast some windows of the class but not all (capped to the top series by volume)."""
-    counts = rows.drop_duplicates([*WINDOW, "model"]).groupby("model").size()
-    return sorted(m for m, n in counts.items() if m not in complete and m != ZERO_MODEL and n >= MIN_CLASS_WINDOWS)
+@dataclass(frozen=True)
+class _Coverage:
+    """Which models forecast which windows of a class's backtest rows."""
 
+    window: np.ndarray  # (rows,) window number of each row
+    models: pd.Index  # the models of the rows
+    present: np.ndarray  # (windows, models) whether the model forecasts the window
 
-def _windows_with(rows: pd.DataFrame, models: list[str]) -> pd.DataFrame:
-    """The rows of the windows where every one of `models` forecasts."""
-    if not models:
-        return rows.iloc[:0]
-    present = rows[rows["model"].isin(models)].drop_duplicates([*WINDOW, "model"]).groupby(WINDOW).size()
-    full = present[present == len(models)].index
-    return rows[pd.MultiIndex.from_frame(rows[WINDOW]).isin(full)]
+    @classmethod
+    def of(cls, rows: pd.DataFrame) -> _Coverage:
+        window = rows.groupby(WINDOW, sort=False).ngroup().to_numpy()
+        codes, models = pd.factorize(rows["model"])
+        present = np.zeros((int(window.max()) + 1 if len(window) else 0, len(models)), dtype=bool)
+        present[window, codes] = True
+        return cls(window, models, present)
 
+    @property
+    def n_windows(self) -> int:
+        return self.present.shape[0]
 
-def _complete_members(rows: pd.DataFrame) -> list[str]:
-    """Models with a forecast for every window of the class (a family routed away from it has none)."""
-    counts = rows.drop_duplicates([*WINDOW, "model"]).groupby("model").size()
-    n_windows = len(rows[WINDOW].drop_duplicates())
-    return sorted(m for m, n in counts.items() if n == n_windows and m != ZERO_MODEL)
+    def _counts(self) -> list[tuple[str, int]]:
+        return list(zip(self.models, self.present.sum(axis=0), strict=True))
+
+    def complete_members(self) -> list[str]:
+        """Models with a forecast for every window of the class (a family routed away from it has none)."""
+        return sorted(m for m, n in self._counts() if n == self.n_windows and m != ZERO_MODEL)
+
+    def capped_members(self, complete: list[str]) -> list[str]:
+        """Models that forecast some windows of the class but not all (capped to the top series by volume)."""
+        return sorted(m for m, n in self._counts() if m not in complete and m != ZERO_MODEL and n >= MIN_CLASS_WINDOWS)
+
+    def full_windows(self, models: list[str]) -> np.ndarray:
+        """(windows,) whether every one of `models` forecasts the window (none without models)."""
+        if not models:
+            return np.zeros(self.n_windows, dtype=bool)
+        return self.present[:, self.models.get_indexer(models)].all(axis=1)

@@ -348,9 +348,9 @@ def _weight_sets(
         in_class = sets == names.index(cls)
         member = pd.Index(list(members)).get_indexer(model_names)[models]  # number in `members`, -1 if none
         rows = in_class & (member >= 0)
-        pairs = np.unique(group[rows].astype(np.int64) * len(members) + member[rows])  # (group, member) present
-        complete = np.bincount(pairs // len(members), minlength=n_groups) == len(members)
-        sets[in_class & complete[group]] = len(names)
+        present = np.zeros((n_groups, len(members)), dtype=bool)
+        present[group[rows], member[rows]] = True
+        sets[in_class & present.all(axis=1)[group]] = len(names)
         names.append(name)
     return sets, names
 

@@ -43,7 +43,7 @@ import pandas as pd
 from scipy.optimize import minimize
 
 from nova_assets.lib.forecasting.demand_class import MODELLED, DemandClass
-from nova_assets.lib.forecasting.metrics import WINDOW, ScaledWindows, SeriesScales
+from nova_assets.lib.forecasting.metrics import WINDOW, ScaledWindows, SeriesScales, key_groups
 from nova_assets.lib.forecasting.models import NAIVE_MODEL, ZERO_MODEL
 
 ENSEMBLE_MODEL = "Ensemble"
@@ -99,6 +99,11 @@ class _Problem:
         gradient = self.x.T @ (r * self.scaled.sq_weight * inverse) / n
         return float(np.nansum(per_window) / n), gradient
 
+    def value(self, w: np.ndarray) -> float:
+        """The objective without its gradient."""
+        per_window = self.scaled.rmsse(self.x @ w - self.y)
+        return float(np.nansum(per_window) / max(int((~np.isnan(per_window)).sum()), 1))
+
     def scores(self, w: np.ndarray) -> tuple[float, float, float]:
         """MASE, RMSSE (means over the windows where defined) and aggregate bias of x @ w."""
         r = self.x @ w - self.y
@@ -109,7 +114,7 @@ class _Problem:
     @cached_property
     def single_objectives(self) -> np.ndarray:
         """(members,) the objective of each member alone (asked for by every solve and choice on the problem)."""
-        return np.array([self.objective(e)[0] for e in np.eye(self.x.shape[1])])
+        return np.array([self.value(e) for e in np.eye(self.x.shape[1])])
 
     def best_single(self) -> int:
         return int(np.argmin(self.single_objectives))
@@ -131,7 +136,7 @@ class _Problem:
             )
             w = np.where(result.x > 1e-4, result.x, 0.0)  # drop numerical dust, then renormalise
             w = w / w.sum() if w.sum() > 0 else start
-            value = self.objective(w)[0]
+            value = self.value(w)
             if value < best_value:
                 best, best_value = w, value
         return best
@@ -222,9 +227,10 @@ def _choose(members: list[str], problem: _Problem, folds: list[np.ndarray]) -> t
     single_held: list[np.ndarray] = []
     combined_held: dict[float, list[np.ndarray]] = {lam: [] for lam in SHRINKAGE_GRID}
     clusters: list[np.ndarray] = []
-    all_rows = np.arange(len(problem.y))
     for held_out in folds:
-        train, test = problem.subset(np.setdiff1d(all_rows, held_out)), problem.subset(held_out)
+        training = np.ones(len(problem.y), dtype=bool)
+        training[held_out] = False
+        train, test = problem.subset(np.flatnonzero(training)), problem.subset(held_out)
         if not len(train.y) or not len(test.y):
             continue
         learned = train.solve() if k > 1 else identity[0]
@@ -237,9 +243,7 @@ def _choose(members: list[str], problem: _Problem, folds: list[np.ndarray]) -> t
     # a shrinkage whose weights are worse than the best member on all windows is never used (the
     # learned weights themselves, lam = 1, never are: the vertices are on the simplex they minimise over)
     in_sample_best = float(problem.single_objectives[best])
-    feasible = [
-        lam for lam in SHRINKAGE_GRID if problem.objective(lam * learned + (1 - lam) * equal)[0] <= in_sample_best
-    ]
+    feasible = [lam for lam in SHRINKAGE_GRID if problem.value(lam * learned + (1 - lam) * equal) <= in_sample_best]
     if single_held and k > 1 and feasible:
         single = np.concatenate(single_held)
         held = {lam: np.concatenate(v) for lam, v in combined_held.items()}
@@ -252,7 +256,7 @@ def _choose(members: list[str], problem: _Problem, folds: list[np.ndarray]) -> t
     combination = shrinkage * learned + (1 - shrinkage) * equal
     fallback = not z > NOISE_Z
     weights = identity[best] if fallback else combination
-    if problem.objective(weights)[0] > in_sample_best:  # numerical safety: never above the best member
+    if problem.value(weights) > in_sample_best:  # numerical safety: never above the best member
         weights = identity[best]
     choice = "combination" if np.count_nonzero(weights) > 1 else "single"
     ensemble, single_scores = problem.scores(weights), problem.scores(identity[best])
@@ -266,7 +270,7 @@ def _choose(members: list[str], problem: _Problem, folds: list[np.ndarray]) -> t
         "shrinkage": shrinkage,
         "cv_advantage": advantage,
         "cv_advantage_z": z,
-        "objective_ensemble": problem.objective(weights)[0],
+        "objective_ensemble": problem.value(weights),
         "objective_best_model": in_sample_best,
         "cv_objective_ensemble": cv_combined,
         "cv_objective_best_model": cv_single,
@@ -287,7 +291,7 @@ def combine(predictions: pd.DataFrame, weights: LearnedWeights, keys: list[str])
     that set. A member missing for a row (a family that failed on a series) has its weight spread
     over the others; a row with no member at all takes the seasonal naive forecast.
     """
-    group = predictions.groupby(keys, sort=False).ngroup().to_numpy()  # numbered in order of appearance
+    group, combined = key_groups(predictions, keys)
     models, model_names = pd.factorize(predictions["model"])
     sets, set_names = _weight_sets(predictions, weights, group, models, model_names)
     table = np.zeros((len(set_names), len(model_names)))  # weight of each (weight set, model)
@@ -299,16 +303,18 @@ def combine(predictions: pd.DataFrame, weights: LearnedWeights, keys: list[str])
     weight = table[sets, models] if len(predictions) else np.zeros(0)
     extra = [c for c in ("y", "demand_class") if c in predictions.columns]
     frame = pd.DataFrame(
-        {"weighted": forecast * weight, "weight": weight} | {c: predictions[c] for c in [*keys, *extra]}
+        {"weighted": forecast * weight, "weight": weight} | {c: predictions[c].to_numpy() for c in extra}
     )
-    firsts = {c: (c, "first") for c in [*keys, *extra]}
-    combined = frame.groupby(group).agg(weighted=("weighted", "sum"), weight=("weight", "sum"), **firsts)
+    totals = frame.groupby(group).agg(
+        weighted=("weighted", "sum"), weight=("weight", "sum"), **{c: (c, "first") for c in extra}
+    )
     naive = (models == model_names.get_loc(NAIVE_MODEL)) if NAIVE_MODEL in model_names else np.zeros(len(models), bool)
     fallback = np.full(len(combined), np.nan)
     fallback[group[naive]] = forecast[naive]
+    weighted, total = totals["weighted"].to_numpy(), totals["weight"].to_numpy()
     with np.errstate(invalid="ignore", divide="ignore"):
-        combined["forecast"] = np.where(combined["weight"] > 0, combined["weighted"] / combined["weight"], fallback)
-    return combined[[*keys, *extra, "forecast"]].reset_index(drop=True).assign(model=ENSEMBLE_MODEL)
+        mixed = np.where(total > 0, weighted / total, fallback)
+    return combined.assign(**{c: totals[c].to_numpy() for c in extra}, forecast=mixed, model=ENSEMBLE_MODEL)
 
 
 def fallbacks(forecasts: pd.DataFrame, weights: LearnedWeights) -> pd.DataFrame:

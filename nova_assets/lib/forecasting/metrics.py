@@ -116,7 +116,7 @@ class ScaledWindows:
     @classmethod
     def build(cls, rows: pd.DataFrame, scales: SeriesScales) -> ScaledWindows:
         """`rows`: unique_id, cutoff per forecast row; `scales` of their history."""
-        window, keys = _windows_of(rows, WINDOW)
+        window, keys = key_groups(rows, WINDOW)
         return cls.from_scales(window, scales.at(keys), np.bincount(window, minlength=len(keys)))
 
     @classmethod
@@ -153,10 +153,15 @@ class ScaledWindows:
         return np.sqrt(self.mean_squared_scaled(error))
 
 
-def _windows_of(rows: pd.DataFrame, keys: list[str]) -> tuple[np.ndarray, pd.DataFrame]:
-    """Window number of each row (by `keys`, in order of first appearance) and the keys of each window."""
-    window = rows.groupby(keys, sort=False).ngroup().to_numpy()
-    return window, rows[keys].drop_duplicates().reset_index(drop=True)
+def key_groups(rows: pd.DataFrame, keys: list[str]) -> tuple[np.ndarray, pd.DataFrame]:
+    """Group number of each row (by `keys`, in order of first appearance: a window with WINDOW) and the
+    keys of each group."""
+    group = rows.groupby(keys, sort=False).ngroup().to_numpy()
+    if not len(group):
+        return group, rows[keys].reset_index(drop=True)
+    seen = np.maximum.accumulate(group)  # rises exactly at each group's first row (numbered in that order)
+    first = np.flatnonzero(np.r_[True, seen[1:] > seen[:-1]])
+    return group, rows[keys].iloc[first].reset_index(drop=True)
 
 
 def aggregate_bias(sum_forecast: float, sum_actual: float) -> float:
@@ -201,7 +206,7 @@ def score_windows(
     model, cutoff, y and forecast per forecast period. Scales come only from data up to the cutoff
     (`scales`: built from `history` and `season` by the caller that scores several frames)."""
     keys = ["unique_id", "model", "cutoff"]
-    window, frame = _windows_of(predictions, keys)
+    window, frame = key_groups(predictions, keys)
     y, f = predictions["y"].to_numpy(float), predictions["forecast"].to_numpy(float)
     error = f - y
     length = np.bincount(window, minlength=len(frame))

@@ -14,6 +14,7 @@ import pytest
 from nova_assets.lib import lake
 from nova_assets.lib.analytics.clustering import tower_features, tower_movements
 from nova_assets.lib.analytics.site_inventory import recent_movements, site_inventory
+from nova_assets.lib.delivery.report_pdf import history_movements, stock_history
 from nova_assets.lib.gold.purchase_orders import RECEIPTS, link_receipts
 from nova_assets.lib.sample.erp_generator import generate_sample_business
 from nova_assets.lib.sources.erp_files import STOCK_MOVEMENT_COLUMNS
@@ -50,18 +51,27 @@ def _tower_features(movements: pd.DataFrame, tables: dict[str, pd.DataFrame]) ->
     return tower_features(movements, tables["sites"], unit_cost, None, AS_OF)
 
 
+def _stock_history(movements: pd.DataFrame, tables: dict[str, pd.DataFrame]) -> pd.DataFrame:
+    return stock_history(tables["stock_on_hand"], movements, sorted(tables["materials"]["material_id"]))
+
+
 @pytest.mark.parametrize(
     ("filters", "compute", "at_most"),
-    [(recent_movements(AS_OF), _site_inventory, 1 / 4), (tower_movements(AS_OF), _tower_features, 1 / 2)],
-    ids=["site inventory: the last 90 days", "tower features: the last year's issues"],
+    [
+        (lambda tables: recent_movements(AS_OF), _site_inventory, 1 / 4),
+        (lambda tables: tower_movements(AS_OF), _tower_features, 1 / 2),
+        (lambda tables: history_movements(tables["stock_on_hand"]), _stock_history, 1 / 8),
+    ],
+    ids=["site inventory: the last 90 days", "tower features: the last year's issues", "report: two months"],
 )
 def test_a_step_needs_only_the_movements_of_its_filters(
     business: tuple[Path, dict[str, pd.DataFrame]],
-    filters: lake.RowFilters,
+    filters: Callable[[dict[str, pd.DataFrame]], lake.RowFilters],
     compute: Callable[[pd.DataFrame, dict[str, pd.DataFrame]], pd.DataFrame],
     at_most: float,
 ) -> None:
     lake_dir, tables = business
+    filters = filters(tables)
     kept = _movements(lake_dir, STOCK_MOVEMENT_COLUMNS, filters)
     everything = _movements(lake_dir, STOCK_MOVEMENT_COLUMNS)
     assert len(kept) < len(everything) * at_most

@@ -5,7 +5,7 @@ from datetime import datetime
 import dagster as dg
 import pandas as pd
 
-from nova_assets.lib.delivery.report_pdf import ReportData, build_report, stock_history
+from nova_assets.lib.delivery.report_pdf import ReportData, build_report, history_movements, stock_history
 from nova_assets.lib.forecasting.ensemble import ENSEMBLE_MODEL
 from nova_assets.lib.lake_tables import (
     ALERTS,
@@ -54,13 +54,15 @@ def daily_report(lake: LakeResource, sources: SourcesResource) -> dg.Materialize
     forecast = forecast[forecast["model"] == ENSEMBLE_MODEL].rename(columns={"unique_id": "material_id"})
     urgent = alerts.loc[alerts["severity"].isin(["CRÍTICO", "ALTO"]), "material_id"].tolist()
     backtest = lake.read(POLICY_BACKTEST)
+    stock = lake.read(ERP_STOCK)
+    movements = lake.read(ERP_MOVEMENTS, STOCK_MOVEMENT_COLUMNS, filters=history_movements(stock))
     data = ReportData(
         cycle_date=cycle_date,
         generated_at=datetime.now(TIMEZONE),
         alerts=alerts,
         points=points,
         forecast=forecast[["material_id", "ds", "forecast"]],
-        stock_history=stock_history(lake.read(ERP_STOCK), lake.read(ERP_MOVEMENTS, STOCK_MOVEMENT_COLUMNS), urgent),
+        stock_history=stock_history(stock, movements, urgent),
         receipts=lake.read(ERP_OPEN_ORDERS),
         backtest=backtest[backtest["segment"] == "all"],
         service_curve=lake.read_if_exists(POLICY_SERVICE_CURVE),

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
 import pandas as pd
 
 from nova_assets.lib.analytics.text import pt_date, pt_money, pt_number
@@ -203,29 +204,31 @@ def expedite(points: pd.DataFrame, info: pd.DataFrame, open_orders: pd.DataFrame
 def rebalance(site_stock: pd.DataFrame, info: pd.DataFrame, sites: pd.DataFrame) -> list[dict]:
     """REMANEJAR: sites that run out before resupply receive from sites with months of cover."""
     names = sites.set_index("site_id")["site_name"]
+    stock = site_stock[site_stock["material_id"].isin(info.index)]
+    daily = stock["mean_daily_demand"]
+    stock = stock.assign(
+        cover=stock["on_hand"] / daily.where(daily > 0),
+        need=np.ceil(daily * stock["resupply_days"] - stock["on_hand"]).astype("int64"),
+        excess=np.floor(stock["on_hand"] - daily * DONOR_KEEP_DAYS).astype("int64"),
+    )
+    stock = stock.assign(
+        receives=(daily > 0) & (stock["need"] > 0),
+        gives=(stock["cover"].isna() | (stock["cover"] > DONOR_COVER_DAYS)) & (stock["excess"] > 0),
+    )
+    sides = stock.groupby("material_id")[["receives", "gives"]].transform("any")
     rows = []
-    for material_id, group in site_stock.groupby("material_id", sort=True):
-        if material_id not in info.index:
-            continue
-        daily = group["mean_daily_demand"]
-        group = group.assign(  # computed before filtering: assigning a Series to an empty frame adopts its rows
-            cover=group["on_hand"] / daily.where(daily > 0),
-            need=(daily * group["resupply_days"] - group["on_hand"]).apply(math.ceil),
-            excess=(group["on_hand"] - daily * DONOR_KEEP_DAYS).apply(math.floor),
-        )
-        receivers = group[(daily > 0) & (group["need"] > 0)]
-        donors = group[(group["cover"].isna() | (group["cover"] > DONOR_COVER_DAYS)) & (group["excess"] > 0)]
-        if receivers.empty or donors.empty:
-            continue
+    for material_id, group in stock[sides.all(axis=1)].groupby("material_id", sort=True):  # both sides present
+        receivers, donors = group[group["receives"]], group[group["gives"]]
         m = info.loc[material_id]
-        available = donors.set_index("site_id")["excess"].to_dict()
+        by_site = donors.set_index("site_id")
+        available = by_site["excess"].to_dict()
         for r in receivers.sort_values("need", ascending=False).itertuples():
             donor = max((s for s in available if s != r.site_id and available[s] > 0), key=available.get, default=None)
             if donor is None:
                 break
             quantity = min(available[donor], r.need)
             available[donor] -= quantity
-            d = donors.set_index("site_id").loc[donor]
+            d = by_site.loc[donor]
             to_name, from_name = names.get(r.site_id, r.site_id), names.get(donor, donor)
             donor_cover = "sem consumo em 90 dias" if pd.isna(d.cover) else f"{pt_number(d.cover)} dias de cobertura"
             value = quantity * m.unit_cost

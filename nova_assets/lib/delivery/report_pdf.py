@@ -35,6 +35,7 @@ from reportlab.platypus import (
 
 from nova_assets.lib.inventory.alerts import Severity, br_number
 from nova_assets.lib.inventory.reorder import BASELINE_POLICY, PROJECT_POLICY
+from nova_assets.lib.lake import RowFilters
 
 HISTORY_DAYS = 60
 MAX_CHARTS = 6
@@ -54,6 +55,13 @@ class ReportData:
     service_curve: pd.DataFrame | None = None  # the project's policy at each curve target (backtest_report)
     stale_warning: str = ""
     notes: list[str] = field(default_factory=list)
+
+
+def history_movements(stock: pd.DataFrame, days: int = HISTORY_DAYS) -> RowFilters:
+    """The movement rows stock_history uses (the `days` before the stock snapshot), as row filters of
+    a lake read: the report charts two months, not the years of history."""
+    end = pd.to_datetime(stock["snapshot_date"]).max()
+    return [("movement_date", ">", (end - pd.Timedelta(days=days)).date())]
 
 
 def stock_history(

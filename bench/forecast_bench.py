@@ -3,6 +3,7 @@ daily spare-parts demand, and the wall time of `nova forecast` on a monthly pane
 
     python bench/forecast_bench.py --items 1000 --years 3
     python bench/forecast_bench.py --items --monthly /path/carparts_monthly.csv /path/auto_monthly.csv
+    python bench/forecast_bench.py --items --ensemble-lake /tmp/nova-cycle-10000-XXXX/data/lake --repeats 2
 
 The generated panel mixes the four Syntetos-Boylan classes like the sample business (15 % smooth,
 15 % erratic, 45 % intermittent, 25 % lumpy) with a weekday profile and a yearly cycle. The monthly
@@ -10,6 +11,11 @@ panel pools the series of the tables given (each table's months relabelled to en
 month, so shorter series are newer items), at most --monthly-items of them, written to --output
 (never into the repository), then times `nova forecast --freq M --horizon 12` on it, every family.
 Accuracy on the dev sets is `nova evaluate`'s job.
+
+--ensemble-lake times the ensemble step alone on the lake of a kept cycle (`bench/cycle_bench.py
+--keep`), on the families' backtests and forecasts the cycle wrote: the lake reads, the phase-out of
+the members (forecast and backtest windows) and build_ensemble, as forecast/forecast_ensemble runs
+them; the lake is only read.
 """
 
 from __future__ import annotations
@@ -81,6 +87,41 @@ def time_stage(
     return seconds
 
 
+def time_ensemble(lake_dir: Path, repeats: int) -> dict[str, float]:
+    """Seconds of the ensemble step's pieces on a kept cycle's lake, the fastest of `repeats` runs."""
+    from nova_assets.defs.forecast.families import SEASON, load_maintenance_inputs, read_backtests, read_forecasts
+    from nova_assets.defs.history import load_history
+    from nova_assets.lib.maintenance.outlook import phase_out_backtests, phase_out_members
+    from nova_assets.resources import LakeResource
+
+    lake = LakeResource(lake_dir=str(lake_dir))
+    started = time.monotonic()
+    history, parts = load_history(lake), load_maintenance_inputs(lake)
+    members, backtests = read_forecasts(lake), read_backtests(lake)
+    seconds = {"read (history, maintenance, members)": time.monotonic() - started}
+    tables = (parts.installed_base, parts.work_orders, parts.work_order_parts)
+    print(
+        f"{history['unique_id'].nunique()} series: {len(backtests)} backtest rows, {len(members)} forecast rows",
+        flush=True,
+    )
+    for run in range(1, repeats + 1):
+        started = time.monotonic()
+        forecasts = phase_out_members(members, *tables, history["ds"].max())
+        phased = phase_out_backtests(backtests, *tables)
+        phase_out = time.monotonic() - started
+        started = time.monotonic()
+        build_ensemble(history, phased, forecasts, SEASON)
+        ensemble = time.monotonic() - started
+        print(
+            f"  run {run}: phase-out {phase_out:.1f} s, build_ensemble {ensemble:.1f} s  load {os.getloadavg()[0]:.1f}"
+        )
+        seconds["phase-out"] = min(seconds.get("phase-out", phase_out), phase_out)
+        seconds["build_ensemble"] = min(seconds.get("build_ensemble", ensemble), ensemble)
+    for key, value in seconds.items():
+        print(f"  {key:<38} {value:8.1f} s")
+    return seconds
+
+
 def monthly_panel(paths: list[Path], items: int) -> pd.DataFrame:
     """Long (item_id, month, demand) table of the first `items` series of the tables at `paths`, every
     table's months shifted so that all end on the last month of the first table."""
@@ -121,6 +162,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--max-expensive-series", type=int, help="Prophet/AutoARIMA cap (default 500; 0: none)")
     parser.add_argument("--monthly", type=Path, nargs="+", help="monthly tables pooled into the `nova forecast` panel")
     parser.add_argument("--monthly-items", type=int, default=5000, help="series in the monthly panel (default 5000)")
+    parser.add_argument("--ensemble-lake", type=Path, help="a kept cycle's lake: time the ensemble step on it")
+    parser.add_argument("--repeats", type=int, default=1, help="runs of the ensemble step (the fastest is kept)")
     parser.add_argument("--output", type=Path, default=Path("bench_output"), help="folder for results")
     args = parser.parse_args(argv)
     args.output.mkdir(parents=True, exist_ok=True)
@@ -139,6 +182,10 @@ def main(argv: list[str] | None = None) -> int:
             k: {"seconds": round(v, 1), "per_1000_series": round(v / items * 1000, 1)} for k, v in seconds.items()
         }
     (args.output / "timings.json").write_text(json.dumps(results, indent=2))
+    if args.ensemble_lake:
+        seconds = time_ensemble(args.ensemble_lake, args.repeats)
+        results["ensemble_lake"] = {k: round(v, 1) for k, v in seconds.items()}
+        (args.output / "timings.json").write_text(json.dumps(results, indent=2))
     if args.monthly:
         panel = monthly_panel(args.monthly, args.monthly_items)
         csv = args.output / f"monthly_{panel['item_id'].nunique()}.csv"

@@ -82,7 +82,7 @@ def test_lead_time_quantiles_per_item_and_beyond_the_horizon() -> None:
 
 
 def test_each_window_is_scaled_by_the_spread_of_its_series_up_to_its_cutoff() -> None:
-    from nova_assets.lib.forecasting.quantiles import _sigmas
+    from nova_assets.lib.forecasting.quantiles import SeriesSpread
 
     frame = _panel(4, 50)
     ends = frame["ds"].min() + pd.to_timedelta([-1, 0, 9, 30, 49, 80], unit="D")
@@ -93,6 +93,7 @@ def test_each_window_is_scaled_by_the_spread_of_its_series_up_to_its_cutoff() ->
         for uid, cutoff in keys.itertuples(index=False)
     ]
     expected = np.nan_to_num(expected)  # no observation up to the cutoff: 0
-    assert _sigmas(frame, keys) == pytest.approx(expected, rel=1e-12, abs=1e-12)
-    whole = _sigmas(frame, keys[["unique_id"]])
+    spread = SeriesSpread.build(frame)
+    assert spread.sigmas(keys) == pytest.approx(expected, rel=1e-12, abs=1e-12)
+    whole = spread.sigmas(keys[["unique_id"]])
     assert whole[4] == pytest.approx(np.std(frame[frame["unique_id"] == "S0"]["y"]), rel=1e-12)

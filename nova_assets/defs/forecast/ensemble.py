@@ -55,7 +55,7 @@ def forecast_ensemble(
     weights = result.weights.table()
 
     lake.write(ENSEMBLE_FORECAST, result.forecast[list(ENSEMBLE_FORECAST.columns)])
-    backtest = result.backtest[result.backtest["model"] == ENSEMBLE_MODEL]
+    backtest = result.ensemble_backtest
     lake.write(ENSEMBLE_BACKTEST, backtest[list(ENSEMBLE_BACKTEST.columns)])
     lake.write(MODEL_PERFORMANCE, performance)
     lake.write(ENSEMBLE_WEIGHTS, weights)

@@ -36,13 +36,14 @@ capped set renormalised.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 import pandas as pd
 from scipy.optimize import minimize
 
 from nova_assets.lib.forecasting.demand_class import MODELLED, DemandClass
-from nova_assets.lib.forecasting.metrics import WINDOW, ScaledWindows
+from nova_assets.lib.forecasting.metrics import WINDOW, ScaledWindows, SeriesScales, key_groups
 from nova_assets.lib.forecasting.models import NAIVE_MODEL, ZERO_MODEL
 
 ENSEMBLE_MODEL = "Ensemble"
@@ -98,6 +99,11 @@ class _Problem:
         gradient = self.x.T @ (r * self.scaled.sq_weight * inverse) / n
         return float(np.nansum(per_window) / n), gradient
 
+    def value(self, w: np.ndarray) -> float:
+        """The objective without its gradient."""
+        per_window = self.scaled.rmsse(self.x @ w - self.y)
+        return float(np.nansum(per_window) / max(int((~np.isnan(per_window)).sum()), 1))
+
     def scores(self, w: np.ndarray) -> tuple[float, float, float]:
         """MASE, RMSSE (means over the windows where defined) and aggregate bias of x @ w."""
         r = self.x @ w - self.y
@@ -105,14 +111,19 @@ class _Problem:
         total = self.y.sum()
         return _mean(mase), _mean(rmsse), float(r.sum() / total) if total > 0 else 0.0
 
+    @cached_property
+    def single_objectives(self) -> np.ndarray:
+        """(members,) the objective of each member alone (asked for by every solve and choice on the problem)."""
+        return np.array([self.value(e) for e in np.eye(self.x.shape[1])])
+
     def best_single(self) -> int:
-        return int(np.argmin([self.objective(e)[0] for e in np.eye(self.x.shape[1])]))
+        return int(np.argmin(self.single_objectives))
 
     def solve(self) -> np.ndarray:
         """The weights on the simplex with the lowest objective, from equal weights and the best vertex."""
         k = self.x.shape[1]
         starts = [np.full(k, 1.0 / k), np.eye(k)[self.best_single()]]
-        best, best_value = starts[1], self.objective(starts[1])[0]
+        best, best_value = starts[1], float(self.single_objectives[self.best_single()])
         for start in starts:
             result = minimize(
                 self.objective,
@@ -125,7 +136,7 @@ class _Problem:
             )
             w = np.where(result.x > 1e-4, result.x, 0.0)  # drop numerical dust, then renormalise
             w = w / w.sum() if w.sum() > 0 else start
-            value = self.objective(w)[0]
+            value = self.value(w)
             if value < best_value:
                 best, best_value = w, value
         return best
@@ -136,47 +147,53 @@ def _mean(values: np.ndarray) -> float:
     return float(values[defined].mean()) if defined.any() else float("nan")
 
 
-def learn_weights(backtest: pd.DataFrame, history: pd.DataFrame, season: int) -> LearnedWeights:
+def learn_weights(
+    backtest: pd.DataFrame, history: pd.DataFrame, season: int, scales: SeriesScales | None = None
+) -> LearnedWeights:
     """Per-class weights from a backtest with every family's rows (unique_id, ds, cutoff, y, model,
-    forecast, demand_class); `history` provides each window's scales (data up to its cutoff only)."""
+    forecast, demand_class); `history` provides each window's scales (data up to its cutoff only),
+    `scales` the same when the caller has built them."""
+    scales = SeriesScales.build(history, season) if scales is None else scales
     by_class: dict[str, dict[str, float]] = {
         str(DemandClass.SHORT): {NAIVE_MODEL: 1.0},
         str(DemandClass.NO_DEMAND): {NAIVE_MODEL: 1.0},
     }
     modelled = backtest[backtest["demand_class"].isin(MODELLED)]
+    classes, class_names = pd.factorize(modelled["demand_class"])
     reports = []
     for cls in sorted(MODELLED):
-        rows = modelled[modelled["demand_class"] == cls]
-        members = _complete_members(rows)
-        capped = _capped_members(rows, members)
-        covered = _windows_with(rows, capped)
-        if rows[WINDOW].drop_duplicates().shape[0] < MIN_CLASS_WINDOWS:
+        rows = modelled[np.asarray(class_names == cls)[classes]]
+        coverage = _Coverage.of(rows)
+        members = coverage.complete_members()
+        capped = coverage.capped_members(members)
+        full = coverage.full_windows(capped)
+        covered = rows[full[coverage.window]]
+        if coverage.n_windows < MIN_CLASS_WINDOWS:
             rows = modelled
-        learned = _learn(rows, members, history, season)
+        learned = _learn(rows, members, scales)
         by_class[cls] = learned[0] if learned else {NAIVE_MODEL: 1.0}
         if learned:
             reports.append({"demand_class": cls, **learned[1]})
-        if capped and covered[WINDOW].drop_duplicates().shape[0] >= MIN_CLASS_WINDOWS:
-            learned = _learn(covered, [*members, *capped], history, season)
+        if capped and full.sum() >= MIN_CLASS_WINDOWS:
+            learned = _learn(covered, [*members, *capped], scales)
             if learned and set(learned[0]) & set(capped):  # else the class's own set serves these rows
                 by_class[cls + CAPPED_SUFFIX] = learned[0]
                 reports.append({"demand_class": cls + CAPPED_SUFFIX, **learned[1]})
     return LearnedWeights(by_class=by_class, report=pd.DataFrame(reports))
 
 
-def _learn(
-    rows: pd.DataFrame, members: list[str], history: pd.DataFrame, season: int
-) -> tuple[dict[str, float], dict] | None:
+def _learn(rows: pd.DataFrame, members: list[str], scales: SeriesScales) -> tuple[dict[str, float], dict] | None:
     """Weights of `members` learned on the windows of `rows` where all of them forecast."""
     if rows.empty or not members:
         return None
-    pivot = rows.pivot_table(index=[*WINDOW, "ds"], columns="model", values="forecast")
+    forecasts = rows[rows["model"].isin(members)]  # a row of other models only has no forecast of all members
+    pivot = forecasts.pivot_table(index=[*WINDOW, "ds"], columns="model", values="forecast")
     pivot = pivot[[m for m in members if m in pivot.columns]].dropna()
     if pivot.empty:
         return None
     actual = rows.drop_duplicates([*WINDOW, "ds"]).set_index([*WINDOW, "ds"])["y"].reindex(pivot.index)
     keys = pivot.index.droplevel("ds").to_frame(index=False)
-    scaled = ScaledWindows.build(keys, history, season)
+    scaled = ScaledWindows.build(keys, scales)
     window_keys = keys.drop_duplicates().reset_index(drop=True)
     problem = _Problem(pivot.to_numpy(float), actual.to_numpy(float), scaled, pd.factorize(window_keys["unique_id"])[0])
     return _choose(list(pivot.columns), problem, _folds(keys))
@@ -210,9 +227,10 @@ def _choose(members: list[str], problem: _Problem, folds: list[np.ndarray]) -> t
     single_held: list[np.ndarray] = []
     combined_held: dict[float, list[np.ndarray]] = {lam: [] for lam in SHRINKAGE_GRID}
     clusters: list[np.ndarray] = []
-    all_rows = np.arange(len(problem.y))
     for held_out in folds:
-        train, test = problem.subset(np.setdiff1d(all_rows, held_out)), problem.subset(held_out)
+        training = np.ones(len(problem.y), dtype=bool)
+        training[held_out] = False
+        train, test = problem.subset(np.flatnonzero(training)), problem.subset(held_out)
         if not len(train.y) or not len(test.y):
             continue
         learned = train.solve() if k > 1 else identity[0]
@@ -224,10 +242,8 @@ def _choose(members: list[str], problem: _Problem, folds: list[np.ndarray]) -> t
     learned = problem.solve() if k > 1 else identity[0]
     # a shrinkage whose weights are worse than the best member on all windows is never used (the
     # learned weights themselves, lam = 1, never are: the vertices are on the simplex they minimise over)
-    in_sample_best = problem.objective(identity[best])[0]
-    feasible = [
-        lam for lam in SHRINKAGE_GRID if problem.objective(lam * learned + (1 - lam) * equal)[0] <= in_sample_best
-    ]
+    in_sample_best = float(problem.single_objectives[best])
+    feasible = [lam for lam in SHRINKAGE_GRID if problem.value(lam * learned + (1 - lam) * equal) <= in_sample_best]
     if single_held and k > 1 and feasible:
         single = np.concatenate(single_held)
         held = {lam: np.concatenate(v) for lam, v in combined_held.items()}
@@ -240,7 +256,7 @@ def _choose(members: list[str], problem: _Problem, folds: list[np.ndarray]) -> t
     combination = shrinkage * learned + (1 - shrinkage) * equal
     fallback = not z > NOISE_Z
     weights = identity[best] if fallback else combination
-    if problem.objective(weights)[0] > in_sample_best:  # numerical safety: never above the best member
+    if problem.value(weights) > in_sample_best:  # numerical safety: never above the best member
         weights = identity[best]
     choice = "combination" if np.count_nonzero(weights) > 1 else "single"
     ensemble, single_scores = problem.scores(weights), problem.scores(identity[best])
@@ -254,8 +270,8 @@ def _choose(members: list[str], problem: _Problem, folds: list[np.ndarray]) -> t
         "shrinkage": shrinkage,
         "cv_advantage": advantage,
         "cv_advantage_z": z,
-        "objective_ensemble": problem.objective(weights)[0],
-        "objective_best_model": problem.objective(identity[best])[0],
+        "objective_ensemble": problem.value(weights),
+        "objective_best_model": in_sample_best,
         "cv_objective_ensemble": cv_combined,
         "cv_objective_best_model": cv_single,
         "mase_ensemble": ensemble[0],
@@ -275,26 +291,39 @@ def combine(predictions: pd.DataFrame, weights: LearnedWeights, keys: list[str])
     that set. A member missing for a row (a family that failed on a series) has its weight spread
     over the others; a row with no member at all takes the seasonal naive forecast.
     """
-    table = weights.table().rename(columns={"demand_class": "weight_set"})
-    frame = predictions.assign(weight_set=_weight_sets(predictions, weights, keys))
-    frame = frame.merge(table, on=["weight_set", "model"], how="left")
-    frame["weight"] = frame["weight"].fillna(0.0)
-    frame["weighted"] = frame["forecast"] * frame["weight"]
+    group, combined = key_groups(predictions, keys)
+    models, model_names = pd.factorize(predictions["model"])
+    sets, set_names = _weight_sets(predictions, weights, group, models, model_names)
+    table = np.zeros((len(set_names), len(model_names)))  # weight of each (weight set, model)
+    for i, name in enumerate(set_names):
+        for model, weight in weights.by_class.get(name, {}).items():
+            if model in model_names:
+                table[i, model_names.get_loc(model)] = weight
+    forecast = predictions["forecast"].to_numpy(float)
+    weight = table[sets, models] if len(predictions) else np.zeros(0)
     extra = [c for c in ("y", "demand_class") if c in predictions.columns]
-    grouped = frame.groupby(keys, as_index=False, sort=False)
-    combined = grouped.agg(weighted=("weighted", "sum"), weight=("weight", "sum"), **{c: (c, "first") for c in extra})
-    naive = predictions[predictions["model"] == NAIVE_MODEL].set_index(keys)["forecast"]
-    fallback = naive.reindex(pd.MultiIndex.from_frame(combined[keys])).to_numpy()
+    frame = pd.DataFrame(
+        {"weighted": forecast * weight, "weight": weight} | {c: predictions[c].to_numpy() for c in extra}
+    )
+    totals = frame.groupby(group).agg(
+        weighted=("weighted", "sum"), weight=("weight", "sum"), **{c: (c, "first") for c in extra}
+    )
+    naive = (models == model_names.get_loc(NAIVE_MODEL)) if NAIVE_MODEL in model_names else np.zeros(len(models), bool)
+    fallback = np.full(len(combined), np.nan)
+    fallback[group[naive]] = forecast[naive]
+    weighted, total = totals["weighted"].to_numpy(), totals["weight"].to_numpy()
     with np.errstate(invalid="ignore", divide="ignore"):
-        combined["forecast"] = np.where(combined["weight"] > 0, combined["weighted"] / combined["weight"], fallback)
-    return combined.drop(columns=["weighted", "weight"]).assign(model=ENSEMBLE_MODEL)
+        mixed = np.where(total > 0, weighted / total, fallback)
+    return combined.assign(**{c: totals[c].to_numpy() for c in extra}, forecast=mixed, model=ENSEMBLE_MODEL)
 
 
 def fallbacks(forecasts: pd.DataFrame, weights: LearnedWeights) -> pd.DataFrame:
     """Per series (unique_id, demand_class, fallback): how its ensemble forecast was made when it is
     not its class's learned combination ("" when it is), in words a planner can read."""
     first = forecasts[forecasts["ds"] == forecasts.groupby("unique_id")["ds"].transform("min")]
-    first = first.assign(weight_set=_weight_sets(first, weights, ["unique_id", "ds"]))
+    group = first.groupby(["unique_id", "ds"], sort=False).ngroup().to_numpy()
+    sets, set_names = _weight_sets(first, weights, group, *pd.factorize(first["model"]))
+    first = first.assign(weight_set=np.asarray(set_names, dtype=object)[sets])
     present = first.groupby("unique_id")["model"].agg(set)
     series = first.drop_duplicates("unique_id").set_index("unique_id")[["demand_class", "weight_set"]]
     reasons = []
@@ -309,38 +338,62 @@ def fallbacks(forecasts: pd.DataFrame, weights: LearnedWeights) -> pd.DataFrame:
     return series[["demand_class"]].assign(fallback=reasons).reset_index()
 
 
-def _weight_sets(predictions: pd.DataFrame, weights: LearnedWeights, keys: list[str]) -> np.ndarray:
-    """Per row: its class's capped weight set if all of that set's members forecast the row, else its class."""
-    sets = predictions["demand_class"].to_numpy(dtype=object).copy()
+def _weight_sets(
+    predictions: pd.DataFrame, weights: LearnedWeights, group: np.ndarray, models: np.ndarray, model_names: pd.Index
+) -> tuple[np.ndarray, list]:
+    """Per row the number of its weight set in the list returned with them: its class's capped set if
+    all of that set's members forecast the row's key (`group`: its number), else its class. `models`:
+    the rows' model codes into `model_names`."""
+    sets, names = pd.factorize(predictions["demand_class"])
+    names = list(names)
+    n_groups = int(group.max()) + 1 if len(group) else 0
     for name, members in weights.by_class.items():
-        if not name.endswith(CAPPED_SUFFIX):
-            continue
         cls = name.removesuffix(CAPPED_SUFFIX)
-        rows = predictions[(predictions["demand_class"] == cls) & predictions["model"].isin(members)]
-        present = rows.groupby(keys, sort=False)["model"].nunique()
-        complete = present[present == len(members)].index
-        in_set = pd.MultiIndex.from_frame(predictions[keys]).isin(complete)
-        sets[in_set & (predictions["demand_class"] == cls).to_numpy()] = name
-    return sets
+        if not name.endswith(CAPPED_SUFFIX) or cls not in names:
+            continue
+        in_class = sets == names.index(cls)
+        member = pd.Index(list(members)).get_indexer(model_names)[models]  # number in `members`, -1 if none
+        rows = in_class & (member >= 0)
+        present = np.zeros((n_groups, len(members)), dtype=bool)
+        present[group[rows], member[rows]] = True
+        sets[in_class & present.all(axis=1)[group]] = len(names)
+        names.append(name)
+    return sets, names
 
 
-def _capped_members(rows: pd.DataFrame, complete: list[str]) -> list[str]:
-    """Models that forecast some windows of the class but not all (capped to the top series by volume)."""
-    counts = rows.drop_duplicates([*WINDOW, "model"]).groupby("model").size()
-    return sorted(m for m, n in counts.items() if m not in complete and m != ZERO_MODEL and n >= MIN_CLASS_WINDOWS)
+@dataclass(frozen=True)
+class _Coverage:
+    """Which models forecast which windows of a class's backtest rows."""
 
+    window: np.ndarray  # (rows,) window number of each row
+    models: pd.Index  # the models of the rows
+    present: np.ndarray  # (windows, models) whether the model forecasts the window
 
-def _windows_with(rows: pd.DataFrame, models: list[str]) -> pd.DataFrame:
-    """The rows of the windows where every one of `models` forecasts."""
-    if not models:
-        return rows.iloc[:0]
-    present = rows[rows["model"].isin(models)].drop_duplicates([*WINDOW, "model"]).groupby(WINDOW).size()
-    full = present[present == len(models)].index
-    return rows[pd.MultiIndex.from_frame(rows[WINDOW]).isin(full)]
+    @classmethod
+    def of(cls, rows: pd.DataFrame) -> _Coverage:
+        window = rows.groupby(WINDOW, sort=False).ngroup().to_numpy()
+        codes, models = pd.factorize(rows["model"])
+        present = np.zeros((int(window.max()) + 1 if len(window) else 0, len(models)), dtype=bool)
+        present[window, codes] = True
+        return cls(window, models, present)
 
+    @property
+    def n_windows(self) -> int:
+        return self.present.shape[0]
 
-def _complete_members(rows: pd.DataFrame) -> list[str]:
-    """Models with a forecast for every window of the class (a family routed away from it has none)."""
-    counts = rows.drop_duplicates([*WINDOW, "model"]).groupby("model").size()
-    n_windows = len(rows[WINDOW].drop_duplicates())
-    return sorted(m for m, n in counts.items() if n == n_windows and m != ZERO_MODEL)
+    def _counts(self) -> list[tuple[str, int]]:
+        return list(zip(self.models, self.present.sum(axis=0), strict=True))
+
+    def complete_members(self) -> list[str]:
+        """Models with a forecast for every window of the class (a family routed away from it has none)."""
+        return sorted(m for m, n in self._counts() if n == self.n_windows and m != ZERO_MODEL)
+
+    def capped_members(self, complete: list[str]) -> list[str]:
+        """Models that forecast some windows of the class but not all (capped to the top series by volume)."""
+        return sorted(m for m, n in self._counts() if m not in complete and m != ZERO_MODEL and n >= MIN_CLASS_WINDOWS)
+
+    def full_windows(self, models: list[str]) -> np.ndarray:
+        """(windows,) whether every one of `models` forecasts the window (none without models)."""
+        if not models:
+            return np.zeros(self.n_windows, dtype=bool)
+        return self.present[:, self.models.get_indexer(models)].all(axis=1)

@@ -30,6 +30,65 @@ WINDOW = ["unique_id", "cutoff"]  # one forecast window: a series from one cutof
 SCALE_COLUMNS = ["mae_scale", "sq_scale", "mean_demand"]
 
 
+@dataclass(frozen=True)
+class SeriesScales:
+    """Running sums over each series' history from which the scales of any window (series, cutoff)
+    are read at the cutoff's column: built once per history, read by every scoring of its windows."""
+
+    ids: pd.Index  # the series, one matrix row each
+    dates: np.ndarray  # (periods,) the panel's periods
+    first: np.ndarray  # (series,) column of the first demand (periods: none)
+    sums: dict[str, np.ndarray]  # (series, periods + 1); column c + 1 sums the columns 0..c
+
+    @classmethod
+    def build(cls, history: pd.DataFrame, season: int) -> SeriesScales:
+        panel = Panel.from_history(history)
+        y = panel.values
+        observed = ~np.isnan(y)
+        filled = np.nan_to_num(y)
+        n, periods = y.shape
+
+        def cumulative(values: np.ndarray) -> np.ndarray:
+            return np.concatenate([np.zeros((n, 1)), np.cumsum(values, axis=1)], axis=1)
+
+        seasonal = np.zeros_like(filled)
+        seasonal_ok = np.zeros_like(observed)
+        if season < periods:
+            seasonal_ok[:, season:] = observed[:, season:] & observed[:, :-season]
+            seasonal[:, season:] = np.where(
+                seasonal_ok[:, season:], np.abs(filled[:, season:] - filled[:, :-season]), 0
+            )
+        positive = filled > 0
+        first = np.where(positive.any(axis=1), positive.argmax(axis=1), periods)  # first demand
+        step = np.zeros_like(filled)
+        step[:, 1:] = (filled[:, 1:] - filled[:, :-1]) ** 2
+        step[np.arange(periods)[None, :] <= first[:, None]] = 0.0  # differences from the first demand on
+        sums = {
+            "seasonal": cumulative(seasonal),
+            "seasonal_n": cumulative(seasonal_ok.astype(float)),
+            "step": cumulative(step),
+            "y": cumulative(filled),
+            "n": cumulative(observed.astype(float)),
+        }
+        return cls(pd.Index(panel.ids), panel.dates.to_numpy(), first, sums)
+
+    def at(self, windows: pd.DataFrame) -> pd.DataFrame:
+        """SCALE_COLUMNS of every (unique_id, cutoff) of `windows`, indexed by them (NaN for a series
+        without history)."""
+        keys = windows[WINDOW].drop_duplicates()
+        row = self.ids.get_indexer(keys["unique_id"])
+        known = row >= 0
+        row = np.where(known, row, 0)
+        col = np.searchsorted(self.dates, pd.to_datetime(keys["cutoff"]).to_numpy(), side="right")
+        pick = {name: np.where(known, c[row, col], np.nan) for name, c in self.sums.items()}
+        after_first = col - 1 - self.first[row]  # differences from the first demand up to the cutoff
+        with np.errstate(invalid="ignore", divide="ignore"):
+            mae = np.where(pick["seasonal_n"] > 0, pick["seasonal"] / pick["seasonal_n"], np.nan)
+            sq = np.where(known & (after_first >= 1), pick["step"] / np.maximum(after_first, 1), np.nan)
+            mean = np.where(pick["n"] > 0, pick["y"] / pick["n"], np.nan)
+        return keys.assign(mae_scale=mae, sq_scale=sq, mean_demand=mean).set_index(WINDOW)
+
+
 def window_scales(windows: pd.DataFrame, history: pd.DataFrame, season: int) -> pd.DataFrame:
     """MASE and RMSSE denominators and the mean demand of every (unique_id, cutoff) of `windows`,
     from the series' data up to the cutoff only; indexed by (unique_id, cutoff).
@@ -38,41 +97,7 @@ def window_scales(windows: pd.DataFrame, history: pd.DataFrame, season: int) -> 
     keys = windows[WINDOW].drop_duplicates()
     if keys.empty:
         return keys.assign(**{c: pd.Series(dtype=float) for c in SCALE_COLUMNS}).set_index(WINDOW)
-    panel = Panel.from_history(history[history["unique_id"].isin(keys["unique_id"].unique())])
-    y = panel.values
-    observed = ~np.isnan(y)
-    filled = np.nan_to_num(y)
-    n, periods = y.shape
-
-    def cumulative(values: np.ndarray) -> np.ndarray:  # leading zero column: C[:, c + 1] sums columns 0..c
-        return np.concatenate([np.zeros((n, 1)), np.cumsum(values, axis=1)], axis=1)
-
-    seasonal = np.zeros_like(filled)
-    seasonal_ok = np.zeros_like(observed)
-    if season < periods:
-        seasonal_ok[:, season:] = observed[:, season:] & observed[:, :-season]
-        seasonal[:, season:] = np.where(seasonal_ok[:, season:], np.abs(filled[:, season:] - filled[:, :-season]), 0)
-    positive = filled > 0
-    first = np.where(positive.any(axis=1), positive.argmax(axis=1), periods)  # first demand
-    step = np.zeros_like(filled)
-    step[:, 1:] = (filled[:, 1:] - filled[:, :-1]) ** 2
-    step[np.arange(periods)[None, :] <= first[:, None]] = 0.0  # differences from the first demand on
-    sums = {
-        "seasonal": cumulative(seasonal),
-        "seasonal_n": cumulative(seasonal_ok.astype(float)),
-        "step": cumulative(step),
-        "y": cumulative(filled),
-        "n": cumulative(observed.astype(float)),
-    }
-    row = pd.Index(panel.ids).get_indexer(keys["unique_id"])
-    col = np.searchsorted(panel.dates.to_numpy(), pd.to_datetime(keys["cutoff"]).to_numpy(), side="right")
-    pick = {name: c[row, col] for name, c in sums.items()}
-    after_first = col - 1 - first[row]  # differences from the first demand up to the cutoff
-    with np.errstate(invalid="ignore", divide="ignore"):
-        mae = np.where(pick["seasonal_n"] > 0, pick["seasonal"] / pick["seasonal_n"], np.nan)
-        sq = np.where(after_first >= 1, pick["step"] / np.maximum(after_first, 1), np.nan)
-        mean = np.where(pick["n"] > 0, pick["y"] / pick["n"], np.nan)
-    return keys.assign(mae_scale=mae, sq_scale=sq, mean_demand=mean).set_index(WINDOW)
+    return SeriesScales.build(history[history["unique_id"].isin(keys["unique_id"].unique())], season).at(keys)
 
 
 @dataclass(frozen=True)
@@ -89,11 +114,10 @@ class ScaledWindows:
     rmsse_defined: np.ndarray  # (windows,) bool
 
     @classmethod
-    def build(cls, rows: pd.DataFrame, history: pd.DataFrame, season: int) -> ScaledWindows:
-        """`rows`: unique_id, cutoff per forecast row."""
-        window, keys = _windows_of(rows, WINDOW)
-        scales = window_scales(keys, history, season).reindex(pd.MultiIndex.from_frame(keys))
-        return cls.from_scales(window, scales, np.bincount(window, minlength=len(keys)))
+    def build(cls, rows: pd.DataFrame, scales: SeriesScales) -> ScaledWindows:
+        """`rows`: unique_id, cutoff per forecast row; `scales` of their history."""
+        window, keys = key_groups(rows, WINDOW)
+        return cls.from_scales(window, scales.at(keys), np.bincount(window, minlength=len(keys)))
 
     @classmethod
     def from_scales(cls, window: np.ndarray, scales: pd.DataFrame, length: np.ndarray) -> ScaledWindows:
@@ -129,10 +153,15 @@ class ScaledWindows:
         return np.sqrt(self.mean_squared_scaled(error))
 
 
-def _windows_of(rows: pd.DataFrame, keys: list[str]) -> tuple[np.ndarray, pd.DataFrame]:
-    """Window number of each row (by `keys`, in order of first appearance) and the keys of each window."""
-    window = rows.groupby(keys, sort=False).ngroup().to_numpy()
-    return window, rows[keys].drop_duplicates().reset_index(drop=True)
+def key_groups(rows: pd.DataFrame, keys: list[str]) -> tuple[np.ndarray, pd.DataFrame]:
+    """Group number of each row (by `keys`, in order of first appearance: a window with WINDOW) and the
+    keys of each group."""
+    group = rows.groupby(keys, sort=False).ngroup().to_numpy()
+    if not len(group):
+        return group, rows[keys].reset_index(drop=True)
+    seen = np.maximum.accumulate(group)  # rises exactly at each group's first row (numbered in that order)
+    first = np.flatnonzero(np.r_[True, seen[1:] > seen[:-1]])
+    return group, rows[keys].iloc[first].reset_index(drop=True)
 
 
 def aggregate_bias(sum_forecast: float, sum_actual: float) -> float:
@@ -170,16 +199,20 @@ def mape(actual: np.ndarray, forecast: np.ndarray) -> float:
 SCORE_COLUMNS = ["mase", "rmsse", "smape", "mape", "total_demand_error", "sum_forecast", "sum_actual"]
 
 
-def score_windows(history: pd.DataFrame, predictions: pd.DataFrame, season: int) -> pd.DataFrame:
+def score_windows(
+    history: pd.DataFrame, predictions: pd.DataFrame, season: int, scales: SeriesScales | None = None
+) -> pd.DataFrame:
     """One row per unique_id x model x cutoff with SCORE_COLUMNS; `predictions` has unique_id,
-    model, cutoff, y and forecast per forecast period. Scales come only from data up to the cutoff."""
+    model, cutoff, y and forecast per forecast period. Scales come only from data up to the cutoff
+    (`scales`: built from `history` and `season` by the caller that scores several frames)."""
     keys = ["unique_id", "model", "cutoff"]
-    window, frame = _windows_of(predictions, keys)
+    window, frame = key_groups(predictions, keys)
     y, f = predictions["y"].to_numpy(float), predictions["forecast"].to_numpy(float)
     error = f - y
     length = np.bincount(window, minlength=len(frame))
-    scales = window_scales(frame, history, season).reindex(pd.MultiIndex.from_frame(frame[WINDOW]))
-    scaled = ScaledWindows.from_scales(window, scales, length)
+    by_window = window_scales(frame, history, season) if scales is None else scales.at(frame)
+    frame_scales = by_window.reindex(pd.MultiIndex.from_frame(frame[WINDOW]))
+    scaled = ScaledWindows.from_scales(window, frame_scales, length)
 
     def per_window(values: np.ndarray, mean: bool = False) -> np.ndarray:
         ok = ~np.isnan(values)
@@ -190,7 +223,7 @@ def score_windows(history: pd.DataFrame, predictions: pd.DataFrame, season: int)
         with np.errstate(invalid="ignore", divide="ignore"):
             return np.where(count > 0, total / np.maximum(count, 1), np.nan)
 
-    mean_demand = scales["mean_demand"].to_numpy(float)
+    mean_demand = frame_scales["mean_demand"].to_numpy(float)
     with np.errstate(invalid="ignore", divide="ignore"):
         total_error = np.where(mean_demand > 0, np.abs(per_window(error)) / (length * mean_demand), np.nan)
     return frame.assign(

@@ -121,6 +121,30 @@ class Panel:
             return np.where(count > 0, total / count, np.nan)
 
 
+@dataclass(frozen=True)
+class SeriesCodes:
+    """The series ids numbered in their sorted order. Long frames with the codes in place of the ids
+    sort, group and join in the same order as with the ids, without hashing every string again in each
+    groupby, pivot and isin: frames are coded once after reading and decoded for the output."""
+
+    ids: pd.Index
+
+    @classmethod
+    def coding(cls, *frames: pd.DataFrame) -> tuple[SeriesCodes, list[pd.DataFrame]]:
+        """The codes of the ids in `frames` and the frames with unique_id coded."""
+        factorized = [pd.factorize(frame["unique_id"]) for frame in frames]
+        ids = pd.Index(pd.unique(np.concatenate([np.asarray(uniques) for _, uniques in factorized]))).sort_values()
+        coded = [
+            frame.assign(unique_id=ids.get_indexer(uniques)[codes])
+            for frame, (codes, uniques) in zip(frames, factorized, strict=True)
+        ]
+        return cls(ids), coded
+
+    def decode(self, frame: pd.DataFrame) -> pd.DataFrame:
+        """`frame` with its coded unique_id back to the ids."""
+        return frame.assign(unique_id=self.ids.to_numpy()[frame["unique_id"].to_numpy()])
+
+
 def long_forecast(ids: np.ndarray, dates: pd.DatetimeIndex, forecasts: dict[str, np.ndarray]) -> pd.DataFrame:
     """Long frame (unique_id, ds, model, forecast) from one (series x horizon) matrix per model."""
     frames = [

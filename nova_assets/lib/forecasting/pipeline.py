@@ -24,8 +24,8 @@ from datetime import date
 import pandas as pd
 
 from nova_assets.lib.demand_history import BACKTEST_EPOCH
-from nova_assets.lib.forecasting.ensemble import LearnedWeights, combine, fallbacks, learn_weights
-from nova_assets.lib.forecasting.metrics import score_windows, summarise
+from nova_assets.lib.forecasting.ensemble import ENSEMBLE_MODEL, LearnedWeights, combine, fallbacks, learn_weights
+from nova_assets.lib.forecasting.metrics import SeriesScales, score_windows, summarise
 from nova_assets.lib.forecasting.models import (
     BACKTEST_COLUMNS,
     EXPENSIVE_MAX_SERIES,
@@ -36,7 +36,8 @@ from nova_assets.lib.forecasting.models import (
     fit_predict,
     plan_windows,
 )
-from nova_assets.lib.forecasting.quantiles import QUANTILES, fit_error_quantiles, forecast_quantiles
+from nova_assets.lib.forecasting.panel import SeriesCodes
+from nova_assets.lib.forecasting.quantiles import QUANTILES, SeriesSpread, fit_error_quantiles, forecast_quantiles
 
 REQUIRED_FAMILY = "baseline"  # covers every series: the fallback of short and all-zero ones
 
@@ -120,11 +121,11 @@ def carry_forms(forms: dict, through: date, every_days: int) -> dict:
 
 @dataclass(frozen=True)
 class EnsembleRun:
-    """The learned ensemble beside its members: rows of every model plus ENSEMBLE_MODEL."""
+    """The learned ensemble beside its members."""
 
     weights: LearnedWeights
-    backtest: pd.DataFrame
-    forecast: pd.DataFrame
+    ensemble_backtest: pd.DataFrame  # the ensemble's backtest rows (the members' are the input)
+    forecast: pd.DataFrame  # rows of every member plus ENSEMBLE_MODEL
     performance: pd.DataFrame  # backtest scores per model (the ensemble's with in-sample weights)
     quantiles: pd.DataFrame  # per series and period: p50/p90/p95 and cumulative cum_p50/... (forecast_quantiles)
     fallbacks: pd.DataFrame  # per series: unique_id, demand_class, fallback ("" if its class's combination)
@@ -274,22 +275,29 @@ def build_ensemble(
     season: int,
     quantiles: Sequence[float] = QUANTILES,
 ) -> EnsembleRun:
-    """Learn per-class weights on the backtests, combine, score every model and derive quantiles."""
-    weights = learn_weights(backtests, history, season)
-    ensemble_backtest = combine(backtests, weights, ["unique_id", "ds", "cutoff"]).assign(family="ensemble")
-    ensemble_forecast = combine(forecasts, weights, ["unique_id", "ds"]).assign(family="ensemble")
-    backtest = pd.concat([backtests, ensemble_backtest], ignore_index=True)
-    performance = summarise(score_windows(history, backtest, season), ["model"])
-    family_of = dict(zip(backtest["model"], backtest["family"], strict=False))
+    """Learn per-class weights on the backtests, combine, score every model and derive quantiles.
+
+    The series are coded once (SeriesCodes), and the history's scales and spreads built once, for all
+    of these steps."""
+    codes, (coded_history, coded_backtests, coded_forecasts) = SeriesCodes.coding(history, backtests, forecasts)
+    scales, spread = SeriesScales.build(coded_history, season), SeriesSpread.build(coded_history)
+    weights = learn_weights(coded_backtests, coded_history, season, scales)
+    ensemble_backtest = combine(coded_backtests, weights, ["unique_id", "ds", "cutoff"]).assign(family="ensemble")
+    ensemble_forecast = combine(coded_forecasts, weights, ["unique_id", "ds"]).assign(family="ensemble")
+    # scored apart: the ensemble's windows are other windows than the members', in the same order as scored together
+    scored = [score_windows(coded_history, b, season, scales) for b in (coded_backtests, ensemble_backtest)]
+    performance = summarise(pd.concat(scored, ignore_index=True), ["model"])
+    last = backtests.drop_duplicates("model", keep="last")
+    family_of = dict(zip(last["model"], last["family"], strict=True)) | {ENSEMBLE_MODEL: "ensemble"}
     performance.insert(1, "family", performance["model"].map(family_of))
-    errors = fit_error_quantiles(ensemble_backtest, history, quantiles)
+    errors = fit_error_quantiles(ensemble_backtest, coded_history, quantiles, spread)
     return EnsembleRun(
         weights=weights,
-        backtest=backtest,
-        forecast=pd.concat([forecasts, ensemble_forecast], ignore_index=True),
+        ensemble_backtest=codes.decode(ensemble_backtest),
+        forecast=pd.concat([forecasts, codes.decode(ensemble_forecast)], ignore_index=True),
         performance=performance,
-        quantiles=forecast_quantiles(history, ensemble_forecast, errors),
-        fallbacks=fallbacks(forecasts, weights),
+        quantiles=codes.decode(forecast_quantiles(coded_history, ensemble_forecast, errors, spread)),
+        fallbacks=codes.decode(fallbacks(coded_forecasts, weights)),
     )
 
 

@@ -49,54 +49,77 @@ class ErrorQuantiles:
         return self.daily[key], self.cumulative[key]
 
 
-def _sigmas(history: pd.DataFrame, keys: pd.DataFrame) -> np.ndarray:
-    """Standard deviation (population) of each `keys` row's series (unique_id) over its history up
-    to the row's `cutoff`, or over all of it without a cutoff column; 0 for a series without history.
+@dataclass(frozen=True)
+class SeriesSpread:
+    """Each series' running sums of its deviations from its own mean, in (series, date) order, from
+    which `sigmas` reads the standard deviation up to any cutoff: built once per history."""
 
-    Vectorised over all rows: each series' running sums of its deviations from its own mean, read at
-    the cutoff's position (every window starts at the series' first observation)."""
-    ordered = history.sort_values(["unique_id", "ds"], kind="stable")
-    if ordered.empty:
-        return np.zeros(len(keys))
-    codes, series = pd.factorize(ordered["unique_id"])  # sorted: each series' rows are contiguous
-    counts = np.bincount(codes, minlength=len(series))
-    first = np.r_[0, np.cumsum(counts)[:-1]]
-    values = ordered["y"].to_numpy(float)
-    deviation = values - (np.bincount(codes, values, len(series)) / np.maximum(counts, 1))[codes]
-    running = pd.DataFrame({"sum": deviation, "squares": deviation**2}).groupby(codes).cumsum()
-    sums, squares = running["sum"].to_numpy(), running["squares"].to_numpy()
-    which = series.get_indexer(keys["unique_id"])
-    known = which >= 0
-    which = np.where(known, which, 0)
-    start = first[which]
-    if "cutoff" in keys.columns:  # position after the last observation on or before the cutoff
+    series: pd.Index  # the series, in sorted order
+    first: np.ndarray  # (series,) position of each series' first row
+    counts: np.ndarray  # (series,) rows of each series
+    sums: np.ndarray  # (rows,) running sum of the deviations within the series
+    squares: np.ndarray  # (rows,) running sum of their squares
+    ranked: np.ndarray  # (rows,) series number x span + seconds since origin: sorted, for the cutoff search
+    origin: int
+    span: int
+
+    @classmethod
+    def build(cls, history: pd.DataFrame) -> SeriesSpread:
+        ordered = history.sort_values(["unique_id", "ds"], kind="stable")
+        codes, series = pd.factorize(ordered["unique_id"])  # sorted: each series' rows are contiguous
+        counts = np.bincount(codes, minlength=len(series))
+        first = np.r_[0, np.cumsum(counts)[:-1]]
+        values = ordered["y"].to_numpy(float)
+        deviation = values - (np.bincount(codes, values, len(series)) / np.maximum(counts, 1))[codes]
+        running = pd.DataFrame({"sum": deviation, "squares": deviation**2}).groupby(codes).cumsum()
         seconds = ordered["ds"].to_numpy("datetime64[s]").astype(np.int64)
-        origin, span = seconds.min(), int(seconds.max() - seconds.min()) + 1
+        origin = int(seconds.min()) if len(seconds) else 0
+        span = int(seconds.max() - origin) + 1 if len(seconds) else 1
         ranked = codes.astype(np.int64) * span + (seconds - origin)
-        cutoff = pd.to_datetime(keys["cutoff"]).to_numpy("datetime64[s]").astype(np.int64)
-        target = which.astype(np.int64) * span + np.clip(cutoff - origin, -1, span - 1)
-        end = np.maximum(np.searchsorted(ranked, target, side="right"), start)
-    else:
-        end = start + counts[which]
-    n = end - start
-    last = np.maximum(end - 1, 0)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        mean = sums[last] / n
-        variance = squares[last] / n - mean**2
-    return np.where(known & (n > 0), np.sqrt(np.maximum(np.nan_to_num(variance), 0.0)), 0.0)
+        sums, squares = running["sum"].to_numpy(), running["squares"].to_numpy()
+        return cls(pd.Index(series), first[: len(series)], counts, sums, squares, ranked, origin, span)
+
+    def sigmas(self, keys: pd.DataFrame) -> np.ndarray:
+        """Standard deviation (population) of each `keys` row's series (unique_id) over its history up
+        to the row's `cutoff`, or over all of it without a cutoff column; 0 for a series without history.
+
+        Vectorised over all rows: the running sums read at the cutoff's position (every window starts at
+        the series' first observation)."""
+        if not len(self.series):
+            return np.zeros(len(keys))
+        which = self.series.get_indexer(keys["unique_id"])
+        known = which >= 0
+        which = np.where(known, which, 0)
+        start = self.first[which]
+        if "cutoff" in keys.columns:  # position after the last observation on or before the cutoff
+            cutoff = pd.to_datetime(keys["cutoff"]).to_numpy("datetime64[s]").astype(np.int64)
+            target = which.astype(np.int64) * self.span + np.clip(cutoff - self.origin, -1, self.span - 1)
+            end = np.maximum(np.searchsorted(self.ranked, target, side="right"), start)
+        else:
+            end = start + self.counts[which]
+        n = end - start
+        last = np.maximum(end - 1, 0)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            mean = self.sums[last] / n
+            variance = self.squares[last] / n - mean**2
+        return np.where(known & (n > 0), np.sqrt(np.maximum(np.nan_to_num(variance), 0.0)), 0.0)
 
 
 def fit_error_quantiles(
-    backtest: pd.DataFrame, history: pd.DataFrame, quantiles: Sequence[float] = QUANTILES
+    backtest: pd.DataFrame,
+    history: pd.DataFrame,
+    quantiles: Sequence[float] = QUANTILES,
+    spread: SeriesSpread | None = None,
 ) -> ErrorQuantiles:
-    """Empirical quantiles of scaled errors of a backtest (unique_id, ds, cutoff, y, forecast, demand_class)."""
+    """Empirical quantiles of scaled errors of a backtest (unique_id, ds, cutoff, y, forecast, demand_class);
+    `spread`: of `history`, when the caller has built it."""
     q = np.asarray(quantiles, dtype=float)
     ordered = backtest.sort_values(["unique_id", "cutoff", "ds"], kind="stable")
     window = ordered.groupby(["unique_id", "cutoff"], sort=False).ngroup().to_numpy()
     lengths = np.bincount(window)
     first = np.r_[0, np.cumsum(lengths)[:-1]][: len(lengths)]
     keys = ordered.iloc[first][["unique_id", "cutoff", "demand_class"]]
-    scale = _sigmas(history, keys)
+    scale = (SeriesSpread.build(history) if spread is None else spread).sigmas(keys)
     horizon = int(lengths.max()) if len(lengths) else 0
     kept = (scale > 0) & (lengths == horizon)
     if not kept.any():  # a history too short for any backtest window: normal errors
@@ -117,18 +140,22 @@ def fit_error_quantiles(
     )
 
 
-def forecast_quantiles(history: pd.DataFrame, point_forecast: pd.DataFrame, errors: ErrorQuantiles) -> pd.DataFrame:
+def forecast_quantiles(
+    history: pd.DataFrame, point_forecast: pd.DataFrame, errors: ErrorQuantiles, spread: SeriesSpread | None = None
+) -> pd.DataFrame:
     """Per series and forecast period: the period's quantiles and those of the demand cumulated from
     the first forecast period to this one (row `step` = L answers "demand over an L-period lead time").
 
-    `point_forecast`: unique_id, ds, forecast, demand_class (the ensemble's rows)."""
+    `point_forecast`: unique_id, ds, forecast, demand_class (the ensemble's rows); `spread`: of `history`,
+    when the caller has built it."""
     rows = point_forecast.sort_values(["unique_id", "ds"], kind="stable").reset_index(drop=True)
     series = rows.groupby("unique_id", sort=False)
     group = series.ngroup().to_numpy()
     step = series.cumcount().to_numpy() + 1
     forecast = rows["forecast"].to_numpy(float)
     cum_forecast = series["forecast"].cumsum().to_numpy(float)
-    scale = _sigmas(history, rows.drop_duplicates("unique_id")[["unique_id"]])[group]
+    spread = SeriesSpread.build(history) if spread is None else spread
+    scale = spread.sigmas(rows.drop_duplicates("unique_id")[["unique_id"]])[group]
     n_q = len(errors.quantiles)
     z_daily, z_cum = np.empty((len(rows), n_q)), np.empty((len(rows), n_q))
     classes = series["demand_class"].transform("first").to_numpy()
@@ -164,9 +191,10 @@ def lead_time_demand_quantiles(
     `backtest`: the ensemble's backtest rows (unique_id, ds, cutoff, y, forecast, demand_class);
     `point_forecast`: its forecast rows (unique_id, ds, forecast, demand_class). One row per series:
     unique_id, lead_time, forecast (expected lead-time demand), p50, p90, p95."""
-    errors = fit_error_quantiles(backtest, history, quantiles)
+    spread = SeriesSpread.build(history)
+    errors = fit_error_quantiles(backtest, history, quantiles, spread)
     first = point_forecast.drop_duplicates("unique_id")
-    sigma = dict(zip(first["unique_id"], _sigmas(history, first[["unique_id"]]), strict=True))
+    sigma = dict(zip(first["unique_id"], spread.sigmas(first[["unique_id"]]), strict=True))
     rows = []
     for uid, group in point_forecast.sort_values("ds").groupby("unique_id", sort=False):
         raw = lead_time_days.get(uid) if isinstance(lead_time_days, Mapping) else lead_time_days

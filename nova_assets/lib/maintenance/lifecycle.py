@@ -159,27 +159,46 @@ def installed_base_coverage(
     return out.drop(columns="open_ended").reset_index()
 
 
-def apply_phase_out(
-    forecast: pd.DataFrame, installed_base: pd.DataFrame, where_used: pd.DataFrame, as_of: pd.Timestamp | str
-) -> pd.DataFrame:
-    """The forecast (unique_id, ds, forecast, ...) scaled, per material and day, by the share of its
-    use still in service: sum over the models using it of (the model's share of the material's
-    consumption in `where_used`: material_id, model, quantity) x (its units in service that day / on
-    `as_of`). A material no unit uses any more is forecast at zero; a material `where_used` does not
-    list is left as it is. The causal member already counts decommissions: apply this to the others."""
+def phase_out_factor(
+    unique_id: np.ndarray,
+    ds: np.ndarray,
+    installed_base: pd.DataFrame,
+    where_used: pd.DataFrame,
+    as_of: pd.Timestamp | str,
+) -> np.ndarray:
+    """Per forecast row (its material `unique_id` and day `ds`), the share of the material's use still in
+    service that day: sum over the models using it of (the model's share of the material's consumption
+    in `where_used`: material_id, model, quantity) x (its units in service that day / on `as_of`). 0 for
+    a material no unit uses any more; 1 for a material `where_used` does not list or a day before `as_of`."""
     as_of = pd.Timestamp(as_of)
-    days = pd.date_range(as_of, pd.to_datetime(forecast["ds"]).max(), freq="D")
+    ds = pd.DatetimeIndex(ds)
+    factor = np.ones(len(ds))
+    if not len(ds):
+        return factor
+    days = pd.date_range(as_of, ds.max(), freq="D")
     units = units_in_service(installed_base, days)
     with np.errstate(invalid="ignore", divide="ignore"):
         surviving = (units / units.iloc[0]).replace(np.inf, np.nan).fillna(0.0)  # no unit on as_of: nothing
     usage = where_used.groupby(["material_id", "model"])["quantity"].sum()
     share = (usage / usage.groupby(level=0).transform("sum")).unstack(fill_value=0.0)
     share = share.reindex(columns=surviving.columns, fill_value=0.0)
-    factor = pd.DataFrame(surviving.to_numpy() @ share.to_numpy().T, index=days, columns=share.index)
-    stacked = factor.stack().rename("phase_out_factor").rename_axis(["ds", "unique_id"]).reset_index()
-    out = forecast.assign(ds=pd.to_datetime(forecast["ds"])).merge(stacked, on=["unique_id", "ds"], how="left")
-    out["forecast"] = out["forecast"] * out.pop("phase_out_factor").fillna(1.0)
-    return out[forecast.columns]
+    by_day = surviving.to_numpy() @ share.to_numpy().T  # (days, materials)
+    day, material = days.get_indexer(ds), share.index.get_indexer(unique_id)
+    found = (day >= 0) & (material >= 0)
+    factor[found] = by_day[day[found], material[found]]
+    return factor
+
+
+def apply_phase_out(
+    forecast: pd.DataFrame, installed_base: pd.DataFrame, where_used: pd.DataFrame, as_of: pd.Timestamp | str
+) -> pd.DataFrame:
+    """The forecast (unique_id, ds, forecast, ...) scaled, per material and day, by the share of its
+    use still in service (phase_out_factor). A material no unit uses any more is forecast at zero; a
+    material `where_used` does not list is left as it is. The causal member already counts
+    decommissions: apply this to the others."""
+    ds = pd.to_datetime(forecast["ds"])
+    factor = phase_out_factor(forecast["unique_id"].to_numpy(), ds.to_numpy(), installed_base, where_used, as_of)
+    return forecast.assign(ds=ds, forecast=forecast["forecast"] * factor).reset_index(drop=True)
 
 
 def remaining_life_demand(forecast: pd.DataFrame, coverage: pd.DataFrame) -> pd.Series:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+import numpy as np
 import pandas as pd
 
 from nova_assets.lib.maintenance.clusters import CLUSTER_COLUMNS, failure_clusters
@@ -28,6 +29,7 @@ from nova_assets.lib.maintenance.lifecycle import (
     apply_phase_out,
     installed_base_coverage,
     obsolescence_risk,
+    phase_out_factor,
     remaining_life_demand,
 )
 from nova_assets.lib.maintenance.parts_demand import INSTALLED_BASE_MODEL, causal_parts_forecast, where_used
@@ -200,11 +202,24 @@ def phase_out_backtests(
     origin: the installed base does not say when they were decided."""
     if backtests.empty:
         return backtests
-    windows = [
-        phase_out_members(rows, installed_base, work_orders, work_order_parts, pd.Timestamp(cutoff))
-        for cutoff, rows in backtests.groupby("cutoff")
-    ]
-    return pd.concat(windows, ignore_index=True)[backtests.columns]
+    window, cutoffs = pd.factorize(backtests["cutoff"], sort=True)
+    statistical = (backtests["model"] != INSTALLED_BASE_MODEL).to_numpy()
+    ids, days = backtests["unique_id"].to_numpy(), backtests["ds"].to_numpy()
+    factor = np.ones(len(backtests))
+    order = []  # the rows as phase_out_members leaves each window: by cutoff, the scaled members first
+    for i, cutoff in enumerate(cutoffs):
+        rows = np.flatnonzero(window == i)
+        used = where_used(installed_base, work_orders, work_order_parts, cutoff)
+        if used.empty:
+            order.append(rows)
+            continue
+        scaled = rows[statistical[rows]]
+        factor[scaled] = phase_out_factor(ids[scaled], days[scaled], installed_base, used, cutoff)
+        order += [scaled, rows[~statistical[rows]]]
+    rows = np.concatenate(order)
+    out = backtests.take(rows).reset_index(drop=True)
+    out["forecast"] = backtests["forecast"].to_numpy(float)[rows] * factor[rows]
+    return out
 
 
 def equipment_clusters(

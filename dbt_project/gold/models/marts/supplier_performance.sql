@@ -19,10 +19,12 @@ snapshots as (
 ),
 
 -- the cycle the PO lines are current to, kept apart since a load rewrites only the lines that changed;
--- without that row (lines written by hand, not by the gold asset) the newest line's as-of
+-- without that row (lines written by hand, not by the gold asset) the newest line's as-of. The row is
+-- written in the lines' own load (the gold purchase_orders asset), so it is no source of its own:
+-- dagster-dbt maps each source to one asset key.
 po_as_of as (
     select coalesce(
-        (select as_of_date from {{ source('analytics', 'purchase_orders_as_of') }}),
+        (select as_of_date from {{ source('analytics', 'purchase_orders').schema }}.purchase_orders_as_of),
         (select max(as_of_date) from purchase_orders)
     ) as as_of_date
 ),

@@ -54,9 +54,9 @@ def ensure_partitions_for(conn: psycopg.Connection, table: str, frame: pd.DataFr
         if key is None:
             return
         for day in sorted(set(pd.to_datetime(frame[key].dropna()).dt.date)):
-            month = _ensure_month(conn, table, day)
-            leaf = _day_partition(month, day)
-            if partition_key(conn, month.qualified) is not None and not _exists(conn, leaf):
+            partitions = new_day_partition(conn, table, day)
+            if partitions is not None:
+                month, leaf = partitions
                 create_detached(conn, leaf, month)
                 attach_partition(conn, month, leaf)
 

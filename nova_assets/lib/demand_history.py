@@ -1,16 +1,47 @@
 """The daily demand history every layer works from, the cycle day it ends on, and the day the cycle's
 backtests (of the forecast and of the stock policy) end on."""
 
+from collections.abc import Callable, Mapping
 from datetime import date, timedelta
 
+import duckdb
 import pandas as pd
+import pyarrow as pa
 
 
-def history_from_demand(demand: pd.DataFrame) -> pd.DataFrame:
-    """Daily demand per material (material_id, date, demand) in the statsforecast long format (unique_id, ds, y)."""
-    history = demand.rename(columns={"material_id": "unique_id", "date": "ds", "demand": "y"})
-    history["ds"] = pd.to_datetime(history["ds"])
-    return history[["unique_id", "ds", "y"]].sort_values(["unique_id", "ds"], ignore_index=True)
+def history_from_demand(
+    con: duckdb.DuckDBPyConnection,
+    demand: duckdb.DuckDBPyRelation,
+    successors: Mapping[str, str],
+    keep: Callable[[str], bool] | None = None,
+) -> pd.DataFrame:
+    """Daily demand per material (a relation of material_id, date, demand) in the statsforecast long
+    format (unique_id, ds, y), sorted by both: a superseded part's demand added to its final successor's
+    on the same dates (the predecessors leave the panel). With `keep`, only the successors it accepts
+    (a material group), their predecessors included.
+
+    Summed and sorted in DuckDB, where the lake's table is stored: only the result becomes pandas."""
+    moves = pa.table(
+        {
+            "material_id": pa.array(list(successors), pa.string()),
+            "successor": pa.array(list(successors.values()), pa.string()),
+        }
+    )
+    con.register("history_demand", demand)
+    con.register("history_successors", moves)
+    chosen = ""
+    if keep is not None:
+        ids = [m for (m,) in con.sql("SELECT DISTINCT material_id FROM history_demand").fetchall()]
+        members = pa.table({"material_id": pa.array([m for m in ids if keep(successors.get(m, m))], pa.string())})
+        con.register("history_members", members)
+        chosen = "WHERE d.material_id IN (SELECT material_id FROM history_members)"
+    history = con.sql(
+        "SELECT coalesce(s.successor, d.material_id) AS unique_id, CAST(d.date AS TIMESTAMP) AS ds,"
+        " sum(d.demand) AS y"
+        " FROM history_demand d LEFT JOIN history_successors s ON s.material_id = d.material_id"
+        f" {chosen} GROUP BY ALL ORDER BY unique_id, ds"
+    ).to_arrow_table()
+    return history.to_pandas().astype({"unique_id": object, "ds": "datetime64[ns]", "y": float})
 
 
 def cycle_date(days: pd.Series) -> date:

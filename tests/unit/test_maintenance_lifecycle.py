@@ -5,10 +5,12 @@ from __future__ import annotations
 
 from datetime import date
 
+import duckdb
 import numpy as np
 import pandas as pd
 import pytest
 
+from nova_assets.lib.demand_history import history_from_demand
 from nova_assets.lib.inventory.daily import DailyInputs, on_successors, stock_position
 from nova_assets.lib.maintenance.clusters import CLUSTER_COLUMNS, failure_clusters
 from nova_assets.lib.maintenance.lifecycle import (
@@ -16,7 +18,6 @@ from nova_assets.lib.maintenance.lifecycle import (
     NO_INSTALLED_BASE,
     PHASING_OUT,
     apply_phase_out,
-    carry_history_forward,
     consume_old_first,
     installed_base_coverage,
     obsolescence_kpi,
@@ -61,7 +62,10 @@ def test_history_is_carried_forward_and_stock_pooled_on_the_successor() -> None:
         }
     )
     successors = successor_map(supersession_chains(MATERIALS))
-    moved = carry_history_forward(history, successors)
+    demand = history.rename(columns={"unique_id": "material_id", "ds": "date", "y": "demand"})
+    with duckdb.connect() as con:
+        moved = history_from_demand(con, con.from_df(demand), successors)
+        only_c = history_from_demand(con, con.from_df(demand), successors, keep=lambda uid: uid == "C")
     assert moved.values.tolist() == [
         ["C", pd.Timestamp("2025-01-01"), 1.0],
         ["C", pd.Timestamp("2025-01-02"), 5.0],
@@ -69,6 +73,8 @@ def test_history_is_carried_forward_and_stock_pooled_on_the_successor() -> None:
         ["X", pd.Timestamp("2025-01-01"), 5.0],
     ]
     assert moved["y"].sum() == history["y"].sum()
+    assert moved.dtypes.tolist() == [object, "datetime64[ns]", float]
+    pd.testing.assert_frame_equal(only_c, moved[moved["unique_id"] == "C"])  # A and B go with their successor
     stock = pd.DataFrame(
         {"material_id": ["A", "B", "C", "C"], "site_id": ["S1", "S1", "S1", "S2"], "on_hand": [2.0, 3, 1, 4]}
     )

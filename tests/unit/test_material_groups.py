@@ -6,8 +6,8 @@ import pandas as pd
 import pytest
 
 from nova_assets.lib.forecasting.material_groups import (
-    group_history,
     group_max_series,
+    in_group,
     material_group,
     merge_group_runs,
 )
@@ -25,15 +25,19 @@ def test_a_material_keeps_its_group_and_groups_are_balanced() -> None:
     assert sizes.min() > 0.9 * 2_500 and sizes.max() < 1.1 * 2_500, sizes
 
 
+def _group(frame: pd.DataFrame, group: int, n_groups: int) -> pd.DataFrame:
+    return frame[frame["unique_id"].map(in_group(group, n_groups))].reset_index(drop=True)
+
+
 def test_groups_cover_every_series_once() -> None:
     frame = history(weekly_panel(12, 10))
-    parts = [group_history(frame, g, 3) for g in range(3)]
+    parts = [_group(frame, g, 3) for g in range(3)]
     ids = [set(p["unique_id"]) for p in parts]
     assert set.union(*ids) == set(frame["unique_id"])
     assert sum(len(s) for s in ids) == frame["unique_id"].nunique()
     assert sum(len(p) for p in parts) == len(frame)
     with pytest.raises(ValueError, match="group 3 is not one of the 3 material groups"):
-        group_history(frame, 3, 3)
+        in_group(3, 3)
 
 
 def test_each_group_takes_its_share_of_the_expensive_series() -> None:
@@ -50,7 +54,7 @@ def test_grouped_run_equals_the_run_on_every_series() -> None:
     frame = history(weekly_panel(10, 16))
     family = FAMILIES["intermittent"]
     whole = run_family(frame, family, horizon=7, season=7, n_windows=2, n_jobs=1)
-    merged = merge_group_runs([run_family(group_history(frame, g, 4), family, 7, 7, 2, 1) for g in range(4)])
+    merged = merge_group_runs([run_family(_group(frame, g, 4), family, 7, 7, 2, 1) for g in range(4)])
     keys = ["unique_id", "model", "ds"]
     pd.testing.assert_frame_equal(_sorted(merged.forecast, keys), _sorted(whole.forecast, keys))
     pd.testing.assert_frame_equal(

@@ -17,11 +17,11 @@ import dagster as dg
 import pandas as pd
 
 from nova_assets.defs.critical_path import CRITICAL_PATH_TAGS
-from nova_assets.defs.history import HISTORY_TABLES, load_history
+from nova_assets.defs.history import HISTORY_TABLES, load_cycle_date, load_history
 from nova_assets.lib.demand_history import backtest_through
 from nova_assets.lib.demand_history import cycle_date as last_day
 from nova_assets.lib.forecasting.installed_base import MaintenanceInputs
-from nova_assets.lib.forecasting.material_groups import group_history, group_max_series, merge_group_runs
+from nova_assets.lib.forecasting.material_groups import group_max_series, in_group, merge_group_runs
 from nova_assets.lib.forecasting.metrics import score_windows, summarise
 from nova_assets.lib.forecasting.models import (
     EXPENSIVE_MAX_SERIES,
@@ -256,10 +256,9 @@ def _group_op(family: ModelFamily, group: int, n_groups: int) -> dg.OpDefinition
         description=f"{family.name} on material group {group} of {n_groups}: backtest and forecast.",
     )
     def _op(context: dg.OpExecutionContext, lake: LakeResource, cycle: CycleConfig) -> None:
-        everything = load_history(lake)
-        history = group_history(everything, group, n_groups)
+        history = load_history(lake, in_group(group, n_groups))
         max_series = group_max_series(EXPENSIVE_MAX_SERIES, n_groups)
-        through = cycle_backtest_day(cycle, everything)
+        through = backtest_through(load_cycle_date(lake), cycle.backtest_every_days)
         step = window_step(cycle.horizon, cycle.backtest_every_days)
         key = backtest_key(through, cycle.horizon, SEASON, CYCLE_FREQ, max_series, step)
         forecast, backtest, state = family_group_tables(family.name, group)

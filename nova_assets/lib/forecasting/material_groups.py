@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 import zlib
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import pandas as pd
 
@@ -22,13 +22,11 @@ def material_group(unique_id: object, n_groups: int) -> int:
     return zlib.crc32(str(unique_id).encode()) % n_groups
 
 
-def group_history(history: pd.DataFrame, group: int, n_groups: int) -> pd.DataFrame:
-    """The rows of `history` (unique_id, ds, y) whose material falls in `group`."""
+def in_group(group: int, n_groups: int) -> Callable[[object], bool]:
+    """Whether a material falls in `group` (its history's `keep`, defs.history.load_history)."""
     if not 0 <= group < n_groups:
         raise ValueError(f"group {group} is not one of the {n_groups} material groups")
-    ids = history["unique_id"].drop_duplicates()
-    members = ids[[material_group(uid, n_groups) == group for uid in ids]]
-    return history[history["unique_id"].isin(members)].reset_index(drop=True)
+    return lambda unique_id: material_group(unique_id, n_groups) == group
 
 
 def group_max_series(max_series: int | None, n_groups: int) -> int | None:

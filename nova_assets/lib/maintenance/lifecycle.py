@@ -3,9 +3,10 @@ being decommissioned take their parts' demand with them).
 
 Supersession: the materials table says which part a material `supersedes`. Chains resolve to the
 last successor (A -> B -> C: A and B both map to C). The predecessors' demand history is carried
-forward to the successor (one series to forecast), alerts and purchase orders are raised on the
-successor, and the predecessors' remaining stock is consumed first: their stock counts in the
-successor's position, and the forecast is split so the old stock is drawn down before any new part.
+forward to the successor (one series to forecast: demand_history.history_from_demand), alerts and
+purchase orders are raised on the successor, and the predecessors' remaining stock is consumed
+first: their stock counts in the successor's position, and the forecast is split so the old stock is
+drawn down before any new part.
 
 Phase-out: a material's demand comes from the equipment models that use it (where-used, from the
 work orders). Its forecast on a day is scaled by the share of that use still in service then (each
@@ -60,13 +61,6 @@ def successor_map(chains: Mapping[str, tuple[str, ...]]) -> dict[str, str]:
 def to_successor(material_ids: pd.Series, successors: Mapping[str, str]) -> pd.Series:
     """Each id replaced by its final successor (alerts and orders are raised on the successor)."""
     return material_ids.map(lambda m: successors.get(m, m))
-
-
-def carry_history_forward(history: pd.DataFrame, successors: Mapping[str, str]) -> pd.DataFrame:
-    """Long demand history (unique_id, ds, y) with every predecessor's demand added to its final
-    successor's on the same dates; predecessors leave the panel."""
-    moved = history.assign(unique_id=to_successor(history["unique_id"], successors))
-    return moved.groupby(["unique_id", "ds"], as_index=False, sort=True)["y"].sum()
 
 
 def successor_stock(stock: pd.DataFrame, successors: Mapping[str, str]) -> pd.DataFrame:

@@ -6,7 +6,7 @@ import pandas as pd
 import pytest
 from statsforecast.models import AutoETS
 
-from nova_assets.lib.forecasting.demand_class import DemandClass, route_classes
+from nova_assets.lib.forecasting.demand_class import DemandClass, classify, route_classes
 from nova_assets.lib.forecasting.installed_base import INSTALLED_BASE_FAMILY
 from nova_assets.lib.forecasting.models import FAMILIES, ZERO_MODEL, backtest_cutoffs, cross_validate, fit_predict
 from nova_assets.lib.forecasting.panel import Panel
@@ -189,6 +189,37 @@ def test_seeded_models_are_reproducible(family: str) -> None:
     other = fit_predict(frame, FAMILIES[family], horizon=7, season=7, seed=8)
     np.testing.assert_array_equal(first["forecast"].to_numpy(), again["forecast"].to_numpy())
     assert not np.array_equal(first["forecast"].to_numpy(), other["forecast"].to_numpy())
+
+
+def test_routing_counts_all_series_at_once_as_classify_does_one_by_one() -> None:
+    rng = np.random.default_rng(11)
+    series = {
+        f"S{i}": np.where(rng.uniform(size=n) < p, rng.choice([1.0, 2, 5, 40], n), 0)
+        for i, (n, p) in enumerate(zip(rng.integers(5, 90, 300), rng.uniform(0.05, 1, 300), strict=True))
+    }
+    # CV² = 0.49 in exact arithmetic: numpy's std/mean gives 0.48999999999999994 (SMOOTH), a plain sum
+    # of squares 0.49 exactly (ERRATIC); the series is classified one by one, as classify does
+    series["edge"] = np.array([3.0, 17.0] * 8)
+    frame = history(series).sample(frac=1, random_state=0)  # rows in any order
+    classes = route_classes(frame, season=7)
+    expected = {
+        uid: str(DemandClass.SHORT if len(v) < 8 else classify(frame.loc[frame["unique_id"] == uid, "y"].to_numpy())[0])
+        for uid, v in series.items()
+    }
+    assert classes.to_dict() == expected
+    assert classes["edge"] == DemandClass.SMOOTH
+    assert list(classes.index) == sorted(series)
+
+
+def test_a_panel_is_the_pivot_of_the_history() -> None:
+    frame = history({"B": np.array([1.0, 0, 2]), "A": np.array([4.0, 5])}).sample(frac=1, random_state=1)
+    panel = Panel.from_history(frame)
+    wide = frame.pivot(index="unique_id", columns="ds", values="y").sort_index(axis=1)
+    assert panel.ids.tolist() == ["A", "B"]
+    pd.testing.assert_index_equal(panel.dates, pd.DatetimeIndex(wide.columns))
+    np.testing.assert_array_equal(panel.values, wide.to_numpy(float))
+    with pytest.raises(ValueError, match="duplicate entries"):
+        Panel.from_history(pd.concat([frame, frame.iloc[:1]]))
 
 
 def test_origin_scales_only_use_the_past() -> None:

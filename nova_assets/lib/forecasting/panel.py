@@ -104,8 +104,16 @@ class Panel:
 
     @classmethod
     def from_history(cls, history: pd.DataFrame) -> Panel:
-        wide = history.pivot(index="unique_id", columns="ds", values="y").sort_index(axis=1)
-        return cls(ids=wide.index.to_numpy(), dates=pd.DatetimeIndex(wide.columns), values=wide.to_numpy(float))
+        """The long (unique_id, ds, y) history as a panel: ids and dates sorted, NaN where a series has
+        no row. A (unique_id, ds) pair given twice is an error, as in a pivot."""
+        rows, ids = pd.factorize(history["unique_id"], sort=True)
+        columns, dates = pd.factorize(history["ds"], sort=True)
+        cells = rows * len(dates) + columns
+        if len(cells) and np.bincount(cells).max() > 1:
+            raise ValueError("Index contains duplicate entries, cannot reshape")
+        values = np.full((len(ids), len(dates)), np.nan)
+        values[rows, columns] = history["y"].to_numpy(float)
+        return cls(ids=np.asarray(ids, dtype=object), dates=pd.DatetimeIndex(dates, name="ds"), values=values)
 
     def origin_scales(self) -> np.ndarray:
         """(n, periods): mean non-zero demand up to and including each period (NaN before the first).

@@ -10,6 +10,7 @@ from mlflow.tracking import MlflowClient
 
 from nova_assets.defs.maintenance.assets import CALIBRATED
 from nova_assets.lib.forecasting.models import FAMILIES
+from nova_assets.lib.gold.summary import GOLD_TABLES, gold_summary
 from tests.integration.conftest import CYCLE_HORIZON, CYCLE_MATERIALS, Cycle
 
 
@@ -61,6 +62,14 @@ def test_gold_holds_every_material(daily_cycle: Cycle) -> None:
     )
     assert len(per_material) == planned
     assert {n for _, n in per_material} == {CYCLE_HORIZON}
+
+
+def test_the_gold_summary_counts_every_gold_table(daily_cycle: Cycle) -> None:
+    lines = gold_summary(daily_cycle.gold_url).splitlines()
+    counts = {line.split()[0]: int(line.split()[1].replace(",", "")) for line in lines if line.endswith(" rows")}
+    assert list(counts) == list(GOLD_TABLES)
+    assert counts["core.materials"] == CYCLE_MATERIALS
+    assert counts["analytics.alerts"] == daily_cycle.gold("SELECT count(*) FROM analytics.alerts")[0][0] > 0
 
 
 def test_supplier_performance_is_measured_on_purchase_orders_and_their_receipts(daily_cycle: Cycle) -> None:

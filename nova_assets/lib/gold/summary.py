@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import psycopg
 
+from nova_assets.lib.gold.loader import qualified
+
 GOLD_TABLES = (
     "core.materials",
     "core.sites",
@@ -27,12 +29,7 @@ def gold_summary(url: str) -> str:
         cycle = conn.execute("SELECT max(cycle_date) FROM analytics.alerts").fetchone()[0]
         lines = [f"Gold layer (PostgreSQL), latest cycle {cycle}:"]
         for table in GOLD_TABLES:
-            schema, name = table.split(".")
-            count = conn.execute(
-                psycopg.sql.SQL("SELECT count(*) FROM {}.{}").format(
-                    psycopg.sql.Identifier(schema), psycopg.sql.Identifier(name)
-                )
-            ).fetchone()[0]
+            count = conn.execute(psycopg.sql.SQL("SELECT count(*) FROM {}").format(qualified(table))).fetchone()[0]
             lines.append(f"  {table:<30} {count:>9,} rows")
         severities = conn.execute(
             "SELECT severity, count(*) FROM analytics.alerts WHERE cycle_date = %s GROUP BY severity"

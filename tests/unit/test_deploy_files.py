@@ -17,7 +17,7 @@ import yaml
 from dagster._core.instance.config import dagster_instance_config
 
 from deploy.check_helm_values import merged, schema_errors
-from nova_assets.defs.automation.schedules import code_location_modules, cycle_executor
+from nova_assets.defs.automation.schedules import code_location_modules, cycle_executor, forkserver_preload_modules
 from nova_assets.settings import DERIVED, PROJECT_ROOT, SETTINGS
 
 DEPLOY = PROJECT_ROOT / "deploy"
@@ -189,6 +189,27 @@ def test_forkserver_preload_leaves_a_step_nothing_heavy_to_import() -> None:
     late = [name for name in result.stdout.split() if name.split(".")[0] in heavy]
     assert late == []
     assert "nova_assets.defs.forecast.families" in code_location_modules()
+
+
+def test_the_forkserver_builds_the_definitions_before_it_forks_a_step() -> None:
+    """The forkserver imports what forkserver_preload_modules lists, the definitions built last: a step
+    forked from it finds dagster-dbt's parsed manifests of both dbt projects in its cache instead of
+    parsing them again. A failure to build them there leaves the forkserver alive (the step reports it)."""
+    probe = (
+        "import importlib\n"
+        "from dagster_dbt.dbt_manifest import read_manifest_path\n"
+        "from nova_assets.defs.automation.schedules import forkserver_preload_modules\n"
+        "for name in forkserver_preload_modules(): importlib.import_module(name)\n"
+        "print(read_manifest_path.cache_info().currsize)\n"
+    )
+    result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True, cwd=PROJECT_ROOT)
+    assert result.stdout.split()[-1] == "2"
+    assert forkserver_preload_modules()[-1] == "nova_assets.forkserver_preload"
+    assert forkserver_preload_modules()[:-1] == code_location_modules()
+
+    down = "import nova_assets.definitions as d\nd.defs = None\nimport nova_assets.forkserver_preload\nprint('up')\n"
+    result = subprocess.run([sys.executable, "-c", down], capture_output=True, text=True, check=True, cwd=PROJECT_ROOT)
+    assert result.stdout.split()[-1] == "up"
 
 
 @pytest.mark.parametrize(("setting", "executor"), [("k8s", "k8s"), ("", "multiprocess")])

@@ -21,8 +21,9 @@ def cycle_executor(executor: str) -> dg.ExecutorDefinition:
     """How the cycle's steps run: NOVA_EXECUTOR (multiprocess here; k8s in the Helm deployment, deploy/).
 
     multiprocess: parallel processes forked by a forkserver that has imported every module of the
-    code location once (`code_location_modules`), so a step only builds the definitions instead of
-    importing dbt, MLflow and the model libraries again (measured: docs/benchmarks.md).
+    code location once (`code_location_modules`) and built its definitions (forkserver_preload), so a
+    step neither imports dbt, MLflow and the model libraries again (measured: docs/benchmarks.md) nor
+    builds the definitions cold.
     k8s: every step in its own Kubernetes job (dagster-k8s, installed in the deployment image only).
     """
     if executor == "k8s":
@@ -31,9 +32,14 @@ def cycle_executor(executor: str) -> dg.ExecutorDefinition:
         return k8s_job_executor
     if executor != "multiprocess":
         raise ValueError(f"NOVA_EXECUTOR must be multiprocess or k8s, not {executor!r}")
-    return dg.multiprocess_executor.configured(
-        {"start_method": {"forkserver": {"preload_modules": code_location_modules()}}}
-    )
+    preload = forkserver_preload_modules()
+    return dg.multiprocess_executor.configured({"start_method": {"forkserver": {"preload_modules": preload}}})
+
+
+def forkserver_preload_modules() -> list[str]:
+    """What the multiprocess executor's forkserver imports before it forks a step: the code location,
+    then nova_assets.forkserver_preload, which builds the definitions once."""
+    return [*code_location_modules(), "nova_assets.forkserver_preload"]
 
 
 def code_location_modules() -> list[str]:

@@ -1,10 +1,12 @@
 """Imported last by the cycle executor's forkserver (defs/automation/schedules.py): builds the
-definitions once there, so every step process forked from it starts with dagster-dbt's parsed
-manifests and Dagster's caches warm instead of building them cold at each step's start."""
+definitions and their repository once there, so every step process forked from it reuses them
+instead of building them at its start (nova_assets.definitions.prebuilt)."""
 
 import contextlib
 
-from nova_assets.definitions import defs
+import nova_assets.definitions as definitions
 
-with contextlib.suppress(Exception):  # the forkserver must live on: a step builds them again and reports it
-    defs()
+with contextlib.suppress(Exception):  # the forkserver must live on: a step builds them itself and reports it
+    built = definitions.defs()
+    built.get_repository_def()
+    definitions.prebuilt = built

@@ -193,17 +193,19 @@ def test_forkserver_preload_leaves_a_step_nothing_heavy_to_import() -> None:
 
 def test_the_forkserver_builds_the_definitions_before_it_forks_a_step() -> None:
     """The forkserver imports what forkserver_preload_modules lists, the definitions built last: a step
-    forked from it finds dagster-dbt's parsed manifests of both dbt projects in its cache instead of
-    parsing them again. A failure to build them there leaves the forkserver alive (the step reports it)."""
+    forked from it gets them from `defs()` as built there (dagster-dbt's manifests of both dbt projects
+    parsed) instead of building them again. A failure to build them there leaves the forkserver up (the
+    step builds them itself and reports it)."""
     probe = (
         "import importlib\n"
         "from dagster_dbt.dbt_manifest import read_manifest_path\n"
         "from nova_assets.defs.automation.schedules import forkserver_preload_modules\n"
         "for name in forkserver_preload_modules(): importlib.import_module(name)\n"
-        "print(read_manifest_path.cache_info().currsize)\n"
+        "import nova_assets.definitions as d\n"
+        "print(read_manifest_path.cache_info().currsize, d.defs() is d.prebuilt is not None)\n"
     )
     result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True, cwd=PROJECT_ROOT)
-    assert result.stdout.split()[-1] == "2"
+    assert result.stdout.split()[-2:] == ["2", "True"]
     assert forkserver_preload_modules()[-1] == "nova_assets.forkserver_preload"
     assert forkserver_preload_modules()[:-1] == code_location_modules()
 

@@ -27,13 +27,16 @@ down:                    ## stop the project-local PostgreSQL
 
 install: $(STAMP) $(DBT_MANIFESTS)
 
-# Debian's Chromium for the browser tests (Playwright drives it; `playwright install` cannot download here).
+# Debian's Chromium for the browser tests (Playwright drives it; `playwright install` cannot download here),
+# and poppler's pdftotext, with which the tests read the text of the PDF report.
 CHROMIUM := /usr/bin/chromium
+PDFTOTEXT := /usr/bin/pdftotext
 browser:
-	@test -x $(CHROMIUM) || [ "$$(id -u)" != 0 ] || ! command -v apt-get >/dev/null || { \
+	@{ test -x $(CHROMIUM) && test -x $(PDFTOTEXT); } || [ "$$(id -u)" != 0 ] || ! command -v apt-get >/dev/null || { \
 		DEBIAN_FRONTEND=noninteractive apt-get update -qq && \
-		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium fonts-dejavu-core; }
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium fonts-dejavu-core poppler-utils; }
 	@test -x $(CHROMIUM) || echo "chromium is missing (not root, or no apt-get): the browser tests will be skipped"
+	@test -x $(PDFTOTEXT) || echo "pdftotext is missing (not root, or no apt-get): the PDF report's text will not be checked"
 
 # The environment is rebuilt only when the pins change. torch is pinned to the CPU build.
 $(STAMP): pyproject.toml constraints.txt

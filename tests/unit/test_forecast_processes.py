@@ -128,3 +128,25 @@ def test_a_worker_that_dies_fails_the_call_instead_of_hanging(tmp_path: Path) ->
     caller.join(timeout=120)
     assert not caller.is_alive(), "map_chunks waited for ever on a dead worker"
     assert outcome and isinstance(outcome[0], BrokenProcessPool)
+
+
+def _modules_at_start(chunk: list[int], names: list[str]) -> list[bool]:
+    return [name in sys.modules for name in names]
+
+
+PROBE = """
+import sys
+from nova_assets.lib.forecasting.parallel import map_chunks
+from tests.unit.test_forecast_processes import _modules_at_start
+names = ["nova_assets.lib.forecasting.models", "statsforecast"]
+assert not any(name in sys.modules for name in names)  # this process never imported them
+print(all(all(seen) for seen in map_chunks(_modules_at_start, list(range(16)), names, n_jobs=2)))
+"""
+
+
+def test_pool_workers_start_with_the_model_libraries_already_imported() -> None:
+    """They fork from a forkserver that imported the families' modules once (parallel.POOL_PRELOAD),
+    instead of each worker of each pool importing statsforecast & co. again."""
+    probe = subprocess.run([sys.executable, "-c", PROBE], capture_output=True, text=True, timeout=300)
+    assert probe.returncode == 0, probe.stderr
+    assert probe.stdout.strip() == "True"

@@ -9,7 +9,7 @@ from statsforecast.models import AutoETS
 from nova_assets.lib.forecasting.demand_class import DemandClass, classify, route_classes
 from nova_assets.lib.forecasting.installed_base import INSTALLED_BASE_FAMILY
 from nova_assets.lib.forecasting.models import FAMILIES, ZERO_MODEL, backtest_cutoffs, cross_validate, fit_predict
-from nova_assets.lib.forecasting.panel import Panel
+from nova_assets.lib.forecasting.panel import Panel, regularise
 from nova_assets.lib.forecasting.statistical import STAT_MAX_SEASONS, css_search
 from tests.unit.forecast_data import WEEK, history, weekly_panel
 
@@ -226,3 +226,20 @@ def test_origin_scales_only_use_the_past() -> None:
     panel = Panel.from_history(history({"A": np.array([0.0, 2, 0, 4, 0]), "B": np.array([1.0, 1])}))
     np.testing.assert_allclose(panel.origin_scales()[0], [np.nan, 2, 2, 3, 3])
     np.testing.assert_allclose(panel.origin_scales()[1], [np.nan, np.nan, np.nan, 1, 1])
+
+
+def test_regularise_fills_each_series_from_its_first_period_and_sums_repeats() -> None:
+    rows = pd.DataFrame(
+        {
+            "unique_id": ["b", "a", "a", "b", "a", "c"],
+            "ds": pd.to_datetime(["2024-03-06", "2024-01-03", "2024-01-17", "2024-03-06", "2024-01-18", "2024-01-24"]),
+            "y": [1.0, 2.0, 3.0, 4.0, 9.0, 5.0],
+        }
+    )  # weekly on Wednesdays; 2024-01-18 is a Thursday, off the calendar
+    table = regularise(rows, "W")
+    assert list(table["unique_id"]) == ["a"] * 10 + ["b"] + ["c"] * 7
+    assert (table["ds"].dt.dayofweek == 2).all() and table["ds"].max() == pd.Timestamp("2024-03-06")
+    by_series = table.groupby("unique_id")["y"].apply(list)
+    assert by_series["a"] == [2.0, 0.0, 3.0] + [0.0] * 7  # the gap is no demand, the Thursday is dropped
+    assert by_series["b"] == [5.0]  # its two rows of the same week, summed
+    assert by_series["c"] == [5.0] + [0.0] * 6

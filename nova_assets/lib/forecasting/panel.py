@@ -41,15 +41,21 @@ def pandas_freq(freq: str, dates: pd.Series | pd.DatetimeIndex) -> str:
 
 
 def regularise(history: pd.DataFrame, freq: str) -> pd.DataFrame:
-    """Every series gets every period from its first one to the panel's last one; gaps mean no demand."""
+    """Every series gets every period from its first one to the panel's last one; gaps mean no demand.
+
+    Rows sorted by series and period; rows of the same series and period are summed, a date off the
+    frequency's calendar (a weekly table's other weekday) is dropped, as the calendar's reindex drops it."""
     alias = pandas_freq(freq, history["ds"])
-    end = history["ds"].max()
-    frames = []
-    for uid, group in history.groupby("unique_id", sort=True):
-        days = pd.date_range(group["ds"].min(), end, freq=alias)
-        y = group.groupby("ds")["y"].sum().reindex(days, fill_value=0.0)
-        frames.append(pd.DataFrame({"unique_id": uid, "ds": days, "y": y.to_numpy(dtype=float)}))
-    return pd.concat(frames, ignore_index=True)
+    summed = history.groupby(["unique_id", "ds"], sort=True)["y"].sum()
+    calendar = pd.date_range(history["ds"].min(), history["ds"].max(), freq=alias)
+    first = summed.index.to_frame(index=False).groupby("unique_id", sort=True)["ds"].min()
+    start = calendar.searchsorted(first.to_numpy())  # each series' first period on the calendar
+    counts = len(calendar) - start
+    ends = np.cumsum(counts)
+    position = np.arange(ends[-1] if len(ends) else 0) - np.repeat(ends - counts - start, counts)
+    grid = pd.MultiIndex.from_arrays([np.repeat(first.index.to_numpy(), counts), calendar[position]])
+    y = summed.reindex(grid, fill_value=0.0).to_numpy(dtype=float)
+    return pd.DataFrame({"unique_id": grid.get_level_values(0), "ds": grid.get_level_values(1), "y": y})
 
 
 def period_labels(dates: pd.Series, freq: str, alias: str) -> pd.Series:

@@ -91,17 +91,23 @@ def forecast(history: pd.DataFrame, classes: pd.Series, spec: FitSpec) -> pd.Dat
     ]
     settings = replace(spec, memo=None, regressors=None)  # what the workers need, without the parent's state
     fits = [fit for part in map_chunks(_fit_many, tasks, settings, spec.n_jobs) for fit in part]
-    dates = future_dates(recent["ds"].max(), spec.horizon, spec.freq)
-    frames = []
+    rows: list[tuple[object, str, np.ndarray]] = []  # (series, model, forecast), one frame built from all
     for fit in fits:
         ets_forms[fit.uid] = fit.ets_form
-        frames.append(pd.DataFrame({"unique_id": fit.uid, "ds": dates, "model": ETS_MODEL, "forecast": fit.ets}))
+        rows.append((fit.uid, ETS_MODEL, fit.ets))
         if fit.arima is not None:
             arima_forms[fit.uid] = fit.arima_form
-            frames.append(
-                pd.DataFrame({"unique_id": fit.uid, "ds": dates, "model": ARIMA_MODEL, "forecast": fit.arima})
-            )
-    return pd.concat(frames, ignore_index=True)
+            rows.append((fit.uid, ARIMA_MODEL, fit.arima))
+    dates = future_dates(recent["ds"].max(), spec.horizon, spec.freq)
+    uids, models, forecasts = zip(*rows, strict=True)
+    return pd.DataFrame(
+        {
+            "unique_id": np.repeat(np.asarray(uids), len(dates)),
+            "ds": np.tile(dates.to_numpy(), len(rows)),
+            "model": np.repeat(np.asarray(models, dtype=object), len(dates)),
+            "forecast": np.concatenate(forecasts),
+        }
+    )
 
 
 def _fit_many(tasks: list[_Task], spec: FitSpec) -> list[_Fit]:

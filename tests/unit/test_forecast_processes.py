@@ -1,6 +1,7 @@
 """`nova forecast` leaves no process behind: not when it finishes, not when a fit fails, not when it
 is stopped with SIGTERM while its process pool is fitting."""
 
+import dataclasses
 import os
 import signal
 import subprocess
@@ -15,7 +16,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from nova_assets.lib.forecasting.parallel import map_chunks
+from nova_assets.lib.forecasting.parallel import beside, map_chunks
 
 MARK = "NOVA_PROCESS_TEST_MARK"
 
@@ -51,9 +52,9 @@ def _demand_csv(path: Path, items: int, months: int) -> Path:
     return path
 
 
-def _nova_forecast(tmp_path: Path, csv: Path, mark: str) -> subprocess.Popen:
+def _nova_forecast(tmp_path: Path, csv: Path, mark: str, family: str = "statistical") -> subprocess.Popen:
     command = [sys.executable, "-m", "nova_assets.cli", "forecast", "--input", str(csv), "--freq", "M"]
-    command += ["--horizon", "6", "--families", "statistical", "--n-jobs", "2", "--output", str(tmp_path / "f.csv")]
+    command += ["--horizon", "6", "--families", family, "--n-jobs", "2", "--output", str(tmp_path / "f.csv")]
     return subprocess.Popen(command, env={**os.environ, MARK: mark}, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
 
 
@@ -65,13 +66,14 @@ def test_no_process_outlives_a_finished_forecast(tmp_path: Path) -> None:
     assert _gone(mark) == []
 
 
-def test_no_process_outlives_a_forecast_stopped_with_sigterm(tmp_path: Path) -> None:
+@pytest.mark.parametrize("family", ["statistical", "lstm"])  # its pool's workers; the LSTM's process beside
+def test_no_process_outlives_a_forecast_stopped_with_sigterm(tmp_path: Path, family: str) -> None:
     mark = uuid.uuid4().hex
-    process = _nova_forecast(tmp_path, _demand_csv(tmp_path / "d.csv", items=200, months=36), mark)
+    process = _nova_forecast(tmp_path, _demand_csv(tmp_path / "d.csv", items=200, months=36), mark, family)
     deadline = time.monotonic() + 300
-    while len(_marked(mark)) < 3 and time.monotonic() < deadline:  # nova, its forkserver and pool workers
+    while len(_marked(mark)) < 3 and time.monotonic() < deadline:  # nova, its forkserver and its workers
         time.sleep(0.2)
-    assert len(_marked(mark)) >= 3, "the process pool never started"
+    assert len(_marked(mark)) >= 3, "the process pool (or the LSTM's process) never started"
     process.send_signal(signal.SIGTERM)
     process.communicate(timeout=120)
     assert process.returncode == 128 + signal.SIGTERM
@@ -136,7 +138,7 @@ def _modules_at_start(chunk: list[int], names: list[str]) -> list[bool]:
 
 PROBE = """
 import sys
-from nova_assets.lib.forecasting.parallel import map_chunks
+from nova_assets.lib.forecasting.parallel import beside, map_chunks
 from tests.unit.test_forecast_processes import _modules_at_start
 names = ["nova_assets.lib.forecasting.models", "statsforecast"]
 assert not any(name in sys.modules for name in names)  # this process never imported them
@@ -150,3 +152,44 @@ def test_pool_workers_start_with_the_model_libraries_already_imported() -> None:
     probe = subprocess.run([sys.executable, "-c", PROBE], capture_output=True, text=True, timeout=300)
     assert probe.returncode == 0, probe.stderr
     assert probe.stdout.strip() == "True"
+
+
+def test_the_lstm_beside_the_other_families_forecasts_what_it_forecasts_among_them() -> None:
+    from nova_assets.lib.forecasting import pipeline
+
+    rng = np.random.default_rng(3)
+    months = pd.date_range("2019-01-01", periods=40, freq="MS")
+    frame = pd.DataFrame({"unique_id": np.repeat([f"I{i:02d}" for i in range(30)], 40), "ds": np.tile(months, 30)})
+    frame["y"] = rng.poisson(3, len(frame)).astype(float)
+    families = pipeline.select_families(["intermittent", "lstm"])
+    assert [f.name for f in families if f.single_core] == ["lstm"]
+    messages: list[str] = []
+
+    def stage(families: list) -> pd.DataFrame:
+        _, ensemble = pipeline.run_forecast(frame, families, 6, 12, n_jobs=2, freq="M", progress=messages.append)
+        return ensemble.forecast
+
+    beside = stage(families)
+    assert any("lstm" in m and "in a process of its own" in m for m in messages)
+    inline = stage([dataclasses.replace(f, single_core=False) for f in families])
+    assert sum("in a process of its own" in m for m in messages) == 1
+    pd.testing.assert_frame_equal(beside, inline)
+
+
+def _note_pid_and_sleep(folder: Path) -> None:
+    (folder / f"worker-{os.getpid()}").touch()
+    time.sleep(60)  # a long fit
+
+
+def test_the_process_beside_ends_when_the_command_is_stopped(tmp_path: Path) -> None:
+    started = time.monotonic()
+    with pytest.raises(SystemExit), beside(_note_pid_and_sleep, tmp_path):
+        while not list(tmp_path.glob("worker-*")) and time.monotonic() - started < 60:
+            time.sleep(0.1)
+        raise SystemExit(128 + signal.SIGTERM)  # what SIGTERM becomes in the nova commands
+    worker = int(next(tmp_path.glob("worker-*")).name.removeprefix("worker-"))
+    deadline = time.monotonic() + 10
+    while _alive(worker) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert not _alive(worker)
+    assert time.monotonic() - started < 45  # did not wait for the fit

@@ -56,6 +56,9 @@ class ModelFamily:
     # How the family reads the plant-maintenance tables when the cycle has them (with_maintenance):
     # its forecaster bound to them. None: the demand history is all it reads.
     binds_maintenance: Callable[[installed_base.MaintenanceInputs], Forecaster] | None = None
+    # Keeps one core busy whatever n_jobs (the LSTM's single torch thread): pipeline.run_forecast fits
+    # it in a process of its own beside the other families instead of leaving the other core idle.
+    single_core: bool = False
 
 
 def _baseline(history: pd.DataFrame, classes: pd.Series, spec: FitSpec) -> pd.DataFrame:
@@ -139,6 +142,7 @@ FAMILIES: dict[str, ModelFamily] = {
         name="lstm",
         description="one global LSTM across items on scaled windows, all horizons at once",
         forecaster=lstm.forecast,
+        single_core=True,
     ),
     installed_base.INSTALLED_BASE_FAMILY: ModelFamily(
         name=installed_base.INSTALLED_BASE_FAMILY,

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import multiprocessing
 import sys
-from collections.abc import Callable, Sequence
-from concurrent.futures import FIRST_EXCEPTION, ProcessPoolExecutor, wait
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import FIRST_EXCEPTION, Future, ProcessPoolExecutor, wait
+from contextlib import contextmanager
 from typing import TypeVar
 
 Item = TypeVar("Item")
@@ -69,3 +70,23 @@ def _pool_preload() -> list[str]:
     module again as __mp_main__, which costs little once its imports are in the forkserver."""
     main = getattr(sys.modules["__main__"], "__spec__", None)
     return [*POOL_PRELOAD, "__main__", *([main.name] if main is not None and main.name else [])]
+
+
+@contextmanager
+def beside(fn: Callable[..., Result], *args: object) -> Iterator[Future[Result]]:
+    """`fn(*args)` in a process of its own (forked as map_chunks' workers are) while the caller goes on.
+
+    The process is ended on every way out of the `with` block, a result in hand or not, as map_chunks
+    ends its workers: no fit outlives the command."""
+    before = set(multiprocessing.active_children())
+    context = multiprocessing.get_context("forkserver")
+    context.set_forkserver_preload(_pool_preload())
+    pool = ProcessPoolExecutor(1, mp_context=context)
+    try:
+        yield pool.submit(fn, *args)
+    except BaseException:
+        pool.shutdown(wait=False, cancel_futures=True)
+        for worker in set(multiprocessing.active_children()) - before:
+            worker.kill()
+        raise
+    pool.shutdown()

@@ -13,7 +13,9 @@ series each time."""
 
 from __future__ import annotations
 
+import contextlib
 import copy
+import functools
 import hashlib
 import math
 import time
@@ -37,6 +39,7 @@ from nova_assets.lib.forecasting.models import (
     plan_windows,
 )
 from nova_assets.lib.forecasting.panel import SeriesCodes
+from nova_assets.lib.forecasting.parallel import beside
 from nova_assets.lib.forecasting.quantiles import QUANTILES, SeriesSpread, fit_error_quantiles, forecast_quantiles
 
 REQUIRED_FAMILY = "baseline"  # covers every series: the fallback of short and all-zero ones
@@ -313,14 +316,34 @@ def run_forecast(
     progress: Progress = print,
     max_series: int | None = EXPENSIVE_MAX_SERIES,
 ) -> tuple[list[FamilyRun], EnsembleRun]:
-    """The whole stage in one process (what the assets do one family per asset)."""
-    runs = []
+    """The whole stage (what the assets do one family per asset): the families one after the other,
+    those that keep a single core busy (ModelFamily.single_core) in a process beside them when
+    `n_jobs` > 1, as the cycle's executor runs the LSTM's step beside others. The forecasts are the
+    same either way (tests/unit/test_forecast_processes.py)."""
     windows, step = plan_windows(history["ds"].nunique(), horizon, season, n_windows)
-    for i, family in enumerate(families, start=1):
-        progress(f"[{i}/{len(families)}] {family.name}: {windows} backtest windows {step} apart + final fit ...")
-        run = run_family(history, family, horizon, season, n_windows, n_jobs, freq, seed, max_series)
-        progress(f"[{i}/{len(families)}] {family.name}: done in {run.seconds:.1f} s")
-        runs.append(run)
+    settings = {"n_windows": n_windows, "n_jobs": n_jobs, "freq": freq, "seed": seed, "max_series": max_series}
+    fit = functools.partial(run_family, horizon=horizon, season=season, **settings)
+    numbered = list(enumerate(families, start=1))
+    aside = [(i, f) for i, f in numbered if f.single_core and n_jobs > 1]
+
+    def started(i: int, family: ModelFamily, where: str = "") -> None:
+        progress(f"[{i}/{len(families)}] {family.name}: {windows} backtest windows {step} apart + final fit{where} ...")
+
+    def done(i: int, run: FamilyRun) -> FamilyRun:
+        progress(f"[{i}/{len(families)}] {run.family}: done in {run.seconds:.1f} s")
+        return run
+
+    by_number: dict[int, FamilyRun] = {}
+    with beside(_run_families, fit, history, [f for _, f in aside]) if aside else contextlib.nullcontext() as later:
+        for i, family in aside:
+            started(i, family, ", in a process of its own beside the others")
+        for i, family in numbered:
+            if i not in dict(aside):
+                started(i, family)
+                by_number[i] = done(i, fit(history, family))
+        for (i, _), run in zip(aside, later.result() if later else [], strict=True):
+            by_number[i] = done(i, run)
+    runs = [by_number[i] for i, _ in numbered]  # in the families' order, as the ensemble has always seen them
     progress("ensemble: learning weights and quantiles ...")
     ensemble = build_ensemble(
         history,
@@ -329,3 +352,8 @@ def run_forecast(
         season,
     )
     return runs, ensemble
+
+
+def _run_families(fit: Callable[..., FamilyRun], history: pd.DataFrame, families: list[ModelFamily]) -> list[FamilyRun]:
+    """`fit` (run_family with the stage's settings) of each of `families`: run_forecast's process beside."""
+    return [fit(history, family) for family in families]

@@ -1,4 +1,5 @@
-"""Per-series fits spread over a process pool (the families that fit one model per series)."""
+"""Per-series fits spread over a process pool (the families that fit one model per series), and a whole
+family fitted in a process beside the caller (pipeline.run_forecast)."""
 
 from __future__ import annotations
 
@@ -42,26 +43,41 @@ def map_chunks(
         return [fit_many(list(items), settings)]
     k = n_jobs * CHUNKS_PER_JOB
     chunks = [list(items[i::k]) for i in range(k) if items[i::k]]
-    before = set(multiprocessing.active_children())
-    context = multiprocessing.get_context("forkserver")
-    context.set_forkserver_preload(_pool_preload())  # no effect once this process's forkserver runs
-    pool = ProcessPoolExecutor(n_jobs, mp_context=context, initializer=initializer)
-    try:
+    with _workers(n_jobs, initializer) as pool:
         futures = [pool.submit(fit_many, chunk, settings) for chunk in chunks]
         done, _ = wait(futures, return_when=FIRST_EXCEPTION)
         for future in done:
             if (error := future.exception()) is not None:
                 raise error  # a failed chunk, or BrokenProcessPool when a worker died (killed, out of memory)
-        results = [future.result() for future in futures]
+        return [future.result() for future in futures]
+
+
+@contextmanager
+def beside(fn: Callable[..., Result], *args: object) -> Iterator[Future[Result]]:
+    """`fn(*args)` in a process of its own while the caller goes on; the process is ended on every way
+    out of the `with` block, a result in hand or not, so no fit outlives the command."""
+    with _workers(1) as pool:
+        yield pool.submit(fn, *args)
+
+
+@contextmanager
+def _workers(n_jobs: int, initializer: Callable[[], None] | None = None) -> Iterator[ProcessPoolExecutor]:
+    """A pool of `n_jobs` processes forked from this process's forkserver, ended when the block ends,
+    and killed mid-fit when it ends with an exception (a failed fit, Ctrl-C, SystemExit)."""
+    before = set(multiprocessing.active_children())
+    context = multiprocessing.get_context("forkserver")
+    context.set_forkserver_preload(_pool_preload())  # no effect once this process's forkserver runs
+    pool = ProcessPoolExecutor(n_jobs, mp_context=context, initializer=initializer)
+    try:
+        yield pool
     except BaseException:
         pool.shutdown(wait=False, cancel_futures=True)
         for worker in set(multiprocessing.active_children()) - before:
-            # stop the other chunks' fits mid-way; SIGKILL, since a worker forked by a forkserver started
-            # where SIGTERM was blocked or ignored (both inherited) would outlive a terminate()
+            # SIGKILL, since a worker forked by a forkserver started where SIGTERM was blocked or
+            # ignored (both inherited) would outlive a terminate()
             worker.kill()
         raise
     pool.shutdown()
-    return results
 
 
 def _pool_preload() -> list[str]:
@@ -70,23 +86,3 @@ def _pool_preload() -> list[str]:
     module again as __mp_main__, which costs little once its imports are in the forkserver."""
     main = getattr(sys.modules["__main__"], "__spec__", None)
     return [*POOL_PRELOAD, "__main__", *([main.name] if main is not None and main.name else [])]
-
-
-@contextmanager
-def beside(fn: Callable[..., Result], *args: object) -> Iterator[Future[Result]]:
-    """`fn(*args)` in a process of its own (forked as map_chunks' workers are) while the caller goes on.
-
-    The process is ended on every way out of the `with` block, a result in hand or not, as map_chunks
-    ends its workers: no fit outlives the command."""
-    before = set(multiprocessing.active_children())
-    context = multiprocessing.get_context("forkserver")
-    context.set_forkserver_preload(_pool_preload())
-    pool = ProcessPoolExecutor(1, mp_context=context)
-    try:
-        yield pool.submit(fn, *args)
-    except BaseException:
-        pool.shutdown(wait=False, cancel_futures=True)
-        for worker in set(multiprocessing.active_children()) - before:
-            worker.kill()
-        raise
-    pool.shutdown()

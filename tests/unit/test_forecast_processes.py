@@ -1,5 +1,6 @@
 """`nova forecast` leaves no process behind: not when it finishes, not when a fit fails, not when it
-is stopped with SIGTERM while its process pool is fitting."""
+is stopped with SIGTERM while its process pool, or the LSTM's process beside the other families, is
+fitting. The pools' workers start from preloaded libraries; the LSTM beside forecasts as inline."""
 
 import dataclasses
 import os
@@ -138,7 +139,7 @@ def _modules_at_start(chunk: list[int], names: list[str]) -> list[bool]:
 
 PROBE = """
 import sys
-from nova_assets.lib.forecasting.parallel import beside, map_chunks
+from nova_assets.lib.forecasting.parallel import map_chunks
 from tests.unit.test_forecast_processes import _modules_at_start
 names = ["nova_assets.lib.forecasting.models", "statsforecast"]
 assert not any(name in sys.modules for name in names)  # this process never imported them
@@ -169,11 +170,11 @@ def test_the_lstm_beside_the_other_families_forecasts_what_it_forecasts_among_th
         _, ensemble = pipeline.run_forecast(frame, families, 6, 12, n_jobs=2, freq="M", progress=messages.append)
         return ensemble.forecast
 
-    beside = stage(families)
+    aside = stage(families)
     assert any("lstm" in m and "in a process of its own" in m for m in messages)
     inline = stage([dataclasses.replace(f, single_core=False) for f in families])
     assert sum("in a process of its own" in m for m in messages) == 1
-    pd.testing.assert_frame_equal(beside, inline)
+    pd.testing.assert_frame_equal(aside, inline)
 
 
 def _note_pid_and_sleep(folder: Path) -> None:

@@ -325,6 +325,7 @@ def run_forecast(
     fit = functools.partial(run_family, horizon=horizon, season=season, **settings)
     numbered = list(enumerate(families, start=1))
     aside = [(i, f) for i, f in numbered if f.single_core and n_jobs > 1]
+    inline = [(i, f) for i, f in numbered if (i, f) not in aside]
 
     def started(i: int, family: ModelFamily, where: str = "") -> None:
         progress(f"[{i}/{len(families)}] {family.name}: {windows} backtest windows {step} apart + final fit{where} ...")
@@ -337,10 +338,9 @@ def run_forecast(
     with beside(_run_families, fit, history, [f for _, f in aside]) if aside else contextlib.nullcontext() as later:
         for i, family in aside:
             started(i, family, ", in a process of its own beside the others")
-        for i, family in numbered:
-            if i not in dict(aside):
-                started(i, family)
-                by_number[i] = done(i, fit(history, family))
+        for i, family in inline:
+            started(i, family)
+            by_number[i] = done(i, fit(history, family))
         for (i, _), run in zip(aside, later.result() if later else [], strict=True):
             by_number[i] = done(i, run)
     runs = [by_number[i] for i, _ in numbered]  # in the families' order, as the ensemble has always seen them

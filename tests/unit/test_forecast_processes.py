@@ -65,6 +65,7 @@ def test_no_process_outlives_a_finished_forecast(tmp_path: Path) -> None:
     _, err = process.communicate(timeout=600)
     assert process.returncode == 0, err.decode()
     assert _gone(mark) == []
+    assert "Warning" not in err.decode()  # nor does any pool worker print runpy's re-run-of-main warning
 
 
 @pytest.mark.parametrize("family", ["statistical", "lstm"])  # its pool's workers; the LSTM's process beside

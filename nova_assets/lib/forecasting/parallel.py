@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import multiprocessing
 import sys
+import warnings
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import FIRST_EXCEPTION, Future, ProcessPoolExecutor, wait
 from contextlib import contextmanager
@@ -19,6 +20,13 @@ CHUNKS_PER_JOB = 4  # several chunks per process, so one slow chunk does not lea
 # Imported once by the pools' forkserver (one per process, started by its first pool), so that a worker
 # of each pool starts by forking from it instead of importing statsforecast & co. (about 2 s) itself.
 POOL_PRELOAD = ["nova_assets.lib.forecasting.models"]
+# A worker runs the command's main module again as __mp_main__; run with `python -m`, that module is
+# already in the forkserver's sys.modules (_pool_preload), which runpy reports as a RuntimeWarning
+# on the stderr of the command, once per worker. Expected here, so not shown (set in the forkserver
+# too, which imports this module with POOL_PRELOAD, before the main module).
+warnings.filterwarnings(
+    "ignore", r"'[\w.]+' found in sys\.modules after import of package", RuntimeWarning, module="runpy"
+)
 
 
 def map_chunks(

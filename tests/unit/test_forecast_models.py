@@ -87,6 +87,23 @@ def test_expensive_models_fit_only_the_top_series_by_volume() -> None:
     assert set(prophet["unique_id"]) == {"S4"}
 
 
+@pytest.mark.parametrize(("new_days", "capped"), [(21, "OLD"), (22, "NEW")])
+def test_a_final_fit_gives_the_capped_models_only_series_the_last_backtest_window_fitted(
+    new_days: int, capped: str
+) -> None:
+    # The larger item NEW is 21 or 22 days old: the last backtest window, 14 days before the end, had
+    # 7 or 8 of them, and a series needs a week and a day (season + 1) to be fitted there.
+    rng = np.random.default_rng(8)
+    frame = history({"OLD": rng.poisson(3, 120).astype(float), "NEW": rng.poisson(30, new_days).astype(float)})
+    for family, model in (("prophet", "Prophet"), ("statistical", "AutoARIMA")):
+        final = fit_predict(frame, FAMILIES[family], horizon=14, season=7, max_series=1)
+        assert set(final.loc[final["model"] == model, "unique_id"]) == {capped}, family
+        window = fit_predict(frame, FAMILIES[family], horizon=14, season=7, max_series=1, final=False)
+        assert set(window.loc[window["model"] == model, "unique_id"]) == {"NEW"}, family  # volume alone
+    alone = fit_predict(frame[frame["unique_id"] == "NEW"], FAMILIES["prophet"], horizon=14, season=7)
+    assert alone.empty == (new_days == 21)  # no series left for Prophet: no rows, no error
+
+
 def test_prophet_learns_trend_and_week() -> None:
     days = np.arange(140)
     frame = history({"A": 20 + 0.1 * days + np.tile(WEEK, 20)})

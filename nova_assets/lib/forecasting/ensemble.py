@@ -30,7 +30,9 @@ the members that forecast all its series, learned on all of them, and `<class>+c
 plus the capped models, learned on the windows where all of them forecast, kept only if it weights
 a capped model. combine() gives a row the capped set when all its weighted members are there, else
 the class set: a series outside the cap gets weights learned for the members it has, not the
-capped set renormalised.
+capped set renormalised. The final fit gives the capped models only series old enough to have been
+fitted in the backtest (models.capped_min_points), so the capped set serves the kind of series it
+was learned on, not the newest large items.
 """
 
 from __future__ import annotations

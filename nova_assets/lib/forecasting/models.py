@@ -32,6 +32,7 @@ LONG_COLUMNS = ["unique_id", "ds", "model", "forecast", "demand_class"]
 BACKTEST_COLUMNS = ["unique_id", "ds", "cutoff", "y", *LONG_COLUMNS[2:]]
 # Prophet and AutoARIMA, the costliest fits per series (docs/benchmarks.md), fit at most this many
 # series, those with the most demand: at 10,000 items they would otherwise cost more than the whole budget.
+# In a final fit, only series with the history to have been fitted in the backtest (capped_min_points).
 EXPENSIVE_MAX_SERIES = 500
 # Rolling-origin backtest windows the ensemble learns from when the history allows (see plan_windows):
 # more cutoffs make the out-of-sample comparison of members less noisy; each one is a fit of every family.
@@ -186,11 +187,15 @@ def fit_predict(
     regressors: pd.DataFrame | None = None,
     memo: dict | None = None,
     max_series: int | None = EXPENSIVE_MAX_SERIES,
+    *,
+    final: bool = True,
 ) -> pd.DataFrame:
     """Fit on all of `history` (unique_id, ds, y; regular periods) and forecast `horizon` periods.
 
     Long frame: unique_id, ds, model, forecast, demand_class (the routing class of the series).
     `memo`: the family's state from earlier fits of the same run (FitSpec.memo), updated in place.
+    `final`: the forecast itself, not a backtest window (cross_validate), so the capped models fit
+    only series that the backtest's windows could have fitted (capped_min_points).
     """
     spec = FitSpec(
         horizon=horizon,
@@ -201,6 +206,7 @@ def fit_predict(
         regressors=regressors,
         memo=memo,
         max_series=max_series,
+        capped_min_points=capped_min_points(family, horizon, season) if final else 0,
     )
     classes = route_classes(history, season)
     points = history.groupby("unique_id")["y"].size()
@@ -208,10 +214,23 @@ def fit_predict(
     if eligible.empty:
         return _empty_forecast(history)
     long = family.forecaster(history[history["unique_id"].isin(eligible.index)], eligible, spec)
+    if long.empty:
+        return _empty_forecast(history)
     long["forecast"] = pd.to_numeric(long["forecast"]).fillna(0.0).clip(lower=0.0)
     long["ds"] = pd.to_datetime(long["ds"])
     long["demand_class"] = long["unique_id"].map(classes)
     return long[LONG_COLUMNS].reset_index(drop=True)
+
+
+def capped_min_points(family: ModelFamily, horizon: int, season: int) -> int:
+    """The shortest history of a series that the family fitted in the last backtest window (a horizon
+    before the end, past the SHORT class and family.min_points then). In a final fit the capped
+    models (Prophet, AutoARIMA) take their top series among these only: their weight sets
+    (`<class>+capped`, see ensemble) are learned on the series they forecast in the backtest, and
+    an item newer than that gets the weights of the members it has, at a fraction of the cost (a
+    new series is searched from scratch). Without this the newest large items would take the cap
+    from the series the weights were learned on."""
+    return max(season + 1, family.min_points) + horizon
 
 
 def min_train_periods(horizon: int, season: int) -> int:
@@ -280,7 +299,9 @@ def cross_validate(
     windows = []
     for cutoff in backtest_cutoffs(history, horizon, n_windows, step) if cutoffs is None else cutoffs:
         train = history[history["ds"] <= cutoff]
-        forecast = fit_predict(train, family, horizon, season, n_jobs, freq, seed, regressors, memo, max_series)
+        forecast = fit_predict(
+            train, family, horizon, season, n_jobs, freq, seed, regressors, memo, max_series, final=False
+        )
         if first_forms is not None and not windows:
             first_forms.update(copy.deepcopy(memo))
         actual = history.loc[history["ds"] > cutoff, ["unique_id", "ds", "y"]]

@@ -90,13 +90,18 @@ class FitSpec:
     memo: dict | None = None
     # Per-series models that cost most fit only this many series, those with the most demand (None: all).
     max_series: int | None = None
+    # ... and only series with at least this many observations (models.capped_min_points: in a final
+    # fit, those with the history the last backtest window fitted).
+    capped_min_points: int = 0
 
     def top_series(self, history: pd.DataFrame) -> set:
-        """The `max_series` series of `history` with the most demand (all of them without a cap).
+        """The `max_series` series of `history` with the most demand (all of them without a cap) among
+        those with `capped_min_points` observations.
 
         Chosen again at every fit among the series the family is given there (their demand class
         may change between windows); the ensemble learns weights for the rows it covers (see ensemble)."""
-        volume = history.groupby("unique_id")["y"].sum()
+        by_series = history.groupby("unique_id")["y"]
+        volume = by_series.sum()[by_series.size() >= self.capped_min_points]
         return set(volume.index if self.max_series is None else volume.nlargest(self.max_series).index)
 
 

@@ -2,8 +2,9 @@
 
 Only smooth/erratic series get here (the registry routes them): Prophet's Gaussian additive model
 has nothing useful to say about mostly-zero demand. Of those, at most `FitSpec.max_series` with the
-most demand are fitted (the ensemble learns a weight set for the series Prophet covers and one for
-the rest, see ensemble). On daily data the Brazilian (Bahia/Salvador)
+most demand are fitted (in the final fit, among those old enough for the backtest:
+models.capped_min_points; the ensemble learns a weight set for the series Prophet covers and one
+for the rest, see ensemble). On daily data the Brazilian (Bahia/Salvador)
 holidays enter as two groups, major and other days, so sparse series do not fit one effect per
 holiday name. Optional regressors come with the FitSpec (columns known over history and horizon).
 """
@@ -64,6 +65,8 @@ def holiday_frame(start: pd.Timestamp, end: pd.Timestamp) -> pd.DataFrame:
 def forecast(history: pd.DataFrame, classes: pd.Series, spec: FitSpec) -> pd.DataFrame:
     """Long frame of Prophet forecasts for every series of `history`."""
     history = history[history["unique_id"].isin(spec.top_series(history))]
+    if history.empty:  # none has the history a final fit asks of the capped models (FitSpec.capped_min_points)
+        return pd.DataFrame(columns=["unique_id", "ds", "model", "forecast"])
     recent = history.groupby("unique_id", sort=True).tail(MAX_SEASONS * spec.season)
     items = [(uid, group[["ds", "y"]].reset_index(drop=True)) for uid, group in recent.groupby("unique_id")]
     end = future_dates(recent["ds"].max(), spec.horizon, spec.freq)[-1]

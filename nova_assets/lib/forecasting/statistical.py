@@ -11,7 +11,8 @@ pipeline.carry_forms). A series without a recorded form (new since the first win
 no longer fits its data (multiplicative errors and a zero, say), is searched again.
 
 AutoARIMA runs only on smooth/erratic series, at most `FitSpec.max_series` of them (those with the
-most demand), and with small orders: its full stepwise search costs several times more per daily
+most demand; in the final fit, among those old enough for the backtest: models.capped_min_points),
+and with small orders: its full stepwise search costs several times more per daily
 series (docs/benchmarks.md), and it is no use on mostly-zero demand. On intermittent
 and lumpy series AutoETS searches the non-seasonal forms only (much cheaper; on daily spare-parts
 demand the full search chose a non-seasonal form for these classes anyway, and the intermittent

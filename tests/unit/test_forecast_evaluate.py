@@ -66,6 +66,7 @@ def test_evaluate_prints_one_table_per_set_and_logs_it(
         assert model in printed
     standard = pd.read_csv(out / "parts_standard.csv").set_index("model")
     assert {"Ensemble", "ADIDA", "HistoricAverage", "ref:HistoricAverage", "ref:CrostonSBA"} <= set(standard.index)
+    assert "Zero" not in standard.index and "ref:Zero" in standard.index  # never weighted: not a member
     assert np.isfinite(standard.loc["Ensemble", ["mase", "rmsse", "bias"]].astype(float)).all()
     # the member and the reference computed on the same series and split agree
     assert standard.loc["HistoricAverage", "rmsse"] == pytest.approx(standard.loc["ref:HistoricAverage", "rmsse"])

@@ -52,9 +52,7 @@ def build_report(devset: DevSet, results: list[OriginResult], policy: pd.DataFra
     origins = []
     for result in results:
         table = model_table(result.predictions, devset.history, devset.season).set_index("model")
-        members = table[(table["role"] == MEMBER) & (table["own_share"] >= FULL_MEMBER)].drop(
-            index="Zero", errors="ignore"
-        )
+        members = table[(table["role"] == MEMBER) & (table["own_share"] >= FULL_MEMBER)]
         best = members["rmsse"].idxmin() if len(members) else None
         origins.append(
             {

@@ -27,7 +27,7 @@ import pandas as pd
 from nova_assets.lib.evaluation.datasets import DevSet
 from nova_assets.lib.forecasting.ensemble import ENSEMBLE_MODEL
 from nova_assets.lib.forecasting.metrics import interval_coverage
-from nova_assets.lib.forecasting.models import ModelFamily
+from nova_assets.lib.forecasting.models import ZERO_MODEL, ModelFamily
 from nova_assets.lib.forecasting.panel import pandas_freq
 from nova_assets.lib.forecasting.pipeline import run_forecast
 from nova_assets.lib.forecasting.quantiles import QUANTILES
@@ -74,7 +74,7 @@ def reference_forecasts(train: pd.DataFrame, horizon: int, season: int, freq: st
         warnings.simplefilter("ignore")
         wide = engine.forecast(df=train[["unique_id", "ds", "y"]], h=horizon)
     wide = wide.reset_index(drop="unique_id" not in wide.index.names)
-    wide["Zero"] = 0.0
+    wide[ZERO_MODEL] = 0.0
     long = wide.melt(id_vars=["unique_id", "ds"], var_name="model", value_name="forecast")
     long["forecast"] = long["forecast"].fillna(0.0).clip(lower=0.0)
     long["model"] = REFERENCE_PREFIX + long["model"]
@@ -82,8 +82,12 @@ def reference_forecasts(train: pd.DataFrame, horizon: int, season: int, freq: st
 
 
 def _scored_rows(stage_forecast: pd.DataFrame, references: pd.DataFrame, holdout: pd.DataFrame) -> pd.DataFrame:
-    """Every model's forecast of the held-out periods, members completed with the ensemble's forecast."""
-    wide = stage_forecast.pivot_table(index=["unique_id", "ds"], columns="model", values="forecast")
+    """Every model's forecast of the held-out periods, members completed with the ensemble's forecast.
+
+    The all-zero forecast is a reference only (ref:Zero): the ensemble never weights it (ensemble,
+    _Coverage), since on sparse tables it minimises per-series RMSSE by forecasting nothing at all."""
+    members = stage_forecast[stage_forecast["model"] != ZERO_MODEL]
+    wide = members.pivot_table(index=["unique_id", "ds"], columns="model", values="forecast")
     ensemble = wide[ENSEMBLE_MODEL]
     frames = []
     for model in wide.columns:

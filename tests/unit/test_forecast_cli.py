@@ -170,7 +170,8 @@ def test_backtest_prints_the_table_and_writes_metrics(tmp_path: Path, capsys: py
     )
     captured = capsys.readouterr()
     assert "Ensemble" in captured.out and "ADIDA" in captured.out
-    assert "intermittent: done" in captured.err  # progress goes to stderr
+    assert "intermittent: done" in captured.err  # progress goes to stderr, with the series each family forecast
+    assert "baseline: done" in captured.err and "3 series forecast" in captured.err
     report = json.loads((monthly / "metrics.json").read_text())
     models = {row["model"]: row for row in report["models"]}
     assert {"Ensemble", "ADIDA", "SeasonalNaive", "Zero"} <= set(models)

@@ -331,7 +331,8 @@ def run_forecast(
         progress(f"[{i}/{len(families)}] {family.name}: {windows} backtest windows {step} apart + final fit{where} ...")
 
     def done(i: int, run: FamilyRun) -> FamilyRun:
-        progress(f"[{i}/{len(families)}] {run.family}: done in {run.seconds:.1f} s")
+        series = run.forecast["unique_id"].nunique()  # those it fits (its classes; the cap of the costly ones)
+        progress(f"[{i}/{len(families)}] {run.family}: done in {run.seconds:.1f} s, {series:,} series forecast")
         return run
 
     by_number: dict[int, FamilyRun] = {}

@@ -25,7 +25,7 @@ import numpy as np
 import pandas as pd
 
 from nova_assets.lib.evaluation.datasets import DevSet
-from nova_assets.lib.forecasting.ensemble import ENSEMBLE_MODEL
+from nova_assets.lib.forecasting.ensemble import ENSEMBLE_MODEL, NOT_WEIGHTED
 from nova_assets.lib.forecasting.metrics import interval_coverage
 from nova_assets.lib.forecasting.models import ZERO_MODEL, ModelFamily
 from nova_assets.lib.forecasting.panel import pandas_freq
@@ -84,9 +84,9 @@ def reference_forecasts(train: pd.DataFrame, horizon: int, season: int, freq: st
 def _scored_rows(stage_forecast: pd.DataFrame, references: pd.DataFrame, holdout: pd.DataFrame) -> pd.DataFrame:
     """Every model's forecast of the held-out periods, members completed with the ensemble's forecast.
 
-    The all-zero forecast is a reference only (ref:Zero): the ensemble never weights it (ensemble,
-    _Coverage), since on sparse tables it minimises per-series RMSSE by forecasting nothing at all."""
-    members = stage_forecast[stage_forecast["model"] != ZERO_MODEL]
+    What the ensemble never weights (ensemble.NOT_WEIGHTED: the all-zero forecast) is not a member;
+    the all-zero forecast is scored as the reference ref:Zero."""
+    members = stage_forecast[~stage_forecast["model"].isin(NOT_WEIGHTED)]
     wide = members.pivot_table(index=["unique_id", "ds"], columns="model", values="forecast")
     ensemble = wide[ENSEMBLE_MODEL]
     frames = []

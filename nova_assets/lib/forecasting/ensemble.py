@@ -53,6 +53,9 @@ MIN_CLASS_WINDOWS = 30  # fewer (series x cutoff) windows than this: learn on al
 CAPPED_SUFFIX = "+capped"  # weight set of a class's series that the capped models (top by volume) also forecast
 SHRINKAGE_GRID = (0.0, 0.25, 0.5, 0.75, 1.0)  # weight of the learned weights against equal weights
 NOISE_Z = 2.0  # a combination must beat the best member out of sample by this many standard errors
+# Forecasts never weighted: the all-zero forecast minimises per-series RMSSE on sparse tables by
+# forecasting nothing at all (a bias of -100 %), which is no forecast to plan with.
+NOT_WEIGHTED = frozenset({ZERO_MODEL})
 
 
 @dataclass(frozen=True)
@@ -388,11 +391,13 @@ class _Coverage:
 
     def complete_members(self) -> list[str]:
         """Models with a forecast for every window of the class (a family routed away from it has none)."""
-        return sorted(m for m, n in self._counts() if n == self.n_windows and m != ZERO_MODEL)
+        return sorted(m for m, n in self._counts() if n == self.n_windows and m not in NOT_WEIGHTED)
 
     def capped_members(self, complete: list[str]) -> list[str]:
         """Models that forecast some windows of the class but not all (capped to the top series by volume)."""
-        return sorted(m for m, n in self._counts() if m not in complete and m != ZERO_MODEL and n >= MIN_CLASS_WINDOWS)
+        return sorted(
+            m for m, n in self._counts() if m not in complete and m not in NOT_WEIGHTED and n >= MIN_CLASS_WINDOWS
+        )
 
     def full_windows(self, models: list[str]) -> np.ndarray:
         """(windows,) whether every one of `models` forecasts the window (none without models)."""

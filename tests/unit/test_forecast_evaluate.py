@@ -24,9 +24,10 @@ def _nova(*argv: str) -> int:
     return args.func(args)
 
 
-def _monthly(path: Path, items: int = 16, months: int = 40) -> Path:
+def _monthly(path: Path, items: int = 16, months: int = 40, silent: int = 0) -> Path:
+    """`items` Poisson series, then `silent` without any demand."""
     rng = np.random.default_rng(0)
-    rates = rng.uniform(0.2, 3.0, items)
+    rates = np.r_[rng.uniform(0.2, 3.0, items), np.zeros(silent)]
     rows = [
         {"item_id": f"P{i:02d}", "date": d.strftime("%Y-%m-01"), "demand": float(rng.poisson(rate))}
         for i, rate in enumerate(rates)
@@ -55,7 +56,7 @@ def test_evaluate_prints_one_table_per_set_and_logs_it(
     uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
     monkeypatch.setenv("MLFLOW_TRACKING_URI", uri)
     monkeypatch.setenv("NOVA_MLFLOW_ARTIFACT_ROOT", str(tmp_path / "artifacts"))
-    path = _monthly(tmp_path / "parts.csv")
+    path = _monthly(tmp_path / "parts.csv", silent=1)
     out = tmp_path / "evaluation"
     code = _nova("evaluate", f"{path}:h=6,m=1", "--origins", "2", "--families", "intermittent", "--output", str(out))
     assert code == 0
@@ -67,6 +68,7 @@ def test_evaluate_prints_one_table_per_set_and_logs_it(
     standard = pd.read_csv(out / "parts_standard.csv").set_index("model")
     assert {"Ensemble", "ADIDA", "HistoricAverage", "ref:HistoricAverage", "ref:CrostonSBA"} <= set(standard.index)
     assert "Zero" not in standard.index and "ref:Zero" in standard.index  # never weighted: not a member
+    assert "SilentRate" not in standard.index  # the rule of the item without demand, in the Ensemble row
     assert np.isfinite(standard.loc["Ensemble", ["mase", "rmsse", "bias"]].astype(float)).all()
     # the member and the reference computed on the same series and split agree
     assert standard.loc["HistoricAverage", "rmsse"] == pytest.approx(standard.loc["ref:HistoricAverage", "rmsse"])

@@ -10,7 +10,16 @@ import pandas as pd
 import pytest
 
 from nova_assets.forecast_cli import add_forecast_commands
-from nova_assets.lib.forecasting.models import FAMILIES, backtest_cutoffs, cross_validate, fit_predict, plan_windows
+from nova_assets.lib.forecasting.models import (
+    FAMILIES,
+    SILENT_RATE_MODEL,
+    backtest_cutoffs,
+    cross_validate,
+    fit_predict,
+    plan_windows,
+    silent_item_rate,
+)
+from nova_assets.lib.forecasting.panel import Panel
 from nova_assets.lib.forecasting.statistical import MIN_POINTS
 from tests.unit.forecast_data import history
 
@@ -35,6 +44,8 @@ def test_every_item_gets_a_forecast_and_its_fallback_is_named(tmp_path: Path, ca
     series |= {
         "new": np.array([2.0, 0.0, 4.0]),  # three months: shorter than a season + 1
         "dead": np.zeros(40),  # never any demand
+        # silent until the last horizon, then 6 units: with "dead", the items silent a horizon ago
+        "late": np.r_[np.zeros(34), [0.0, 2.0, 0.0, 0.0, 4.0, 0.0]],
         "young": rng.poisson(3, 16).astype(float),  # a season and more, fewer points than AutoETS needs in a window
     }
     path = tmp_path / "demand.csv"
@@ -51,11 +62,35 @@ def test_every_item_gets_a_forecast_and_its_fallback_is_named(tmp_path: Path, ca
     fallback = table.groupby(level=0)["fallback"].first().fillna("")
     assert fallback["new"].startswith("shorter than a season + 1")
     assert table.loc["new", "ensemble"].tolist() == pytest.approx([2.0] * 6)  # the mean of its history
-    assert fallback["dead"] == "no demand yet: zero" and (table.loc["dead", "ensemble"] == 0).all()
+    # "dead" and "late" were silent 6 months ago; since then they sold 6 units in 2 x 6 item-months
+    assert table.loc["dead", "ensemble"].tolist() == pytest.approx([0.5] * 6)
+    assert fallback["dead"] == SILENT_REASON
     assert all(fallback[f"old-{i}"] == "" for i in range(8))
     err = capsys.readouterr().err
     assert "fallback for 1 item(s) (new): shorter than a season + 1" in err
-    assert "fallback for 1 item(s) (dead): no demand yet: zero" in err
+    assert f"fallback for 1 item(s) (dead): {SILENT_REASON}" in err
+
+
+SILENT_REASON = "no demand yet: 0.5 per period, what the items without demand a horizon earlier sold since"
+
+
+def test_an_item_without_demand_gets_what_the_items_as_silent_a_horizon_ago_sold_since() -> None:
+    rng = np.random.default_rng(2)
+    series = {
+        "seller": rng.poisson(3, 24).astype(float),
+        "dead": np.zeros(24),
+        "woke": np.r_[np.zeros(10), 1.0, np.zeros(13)],  # had demand before the last horizon: not in the pool
+        "newborn": np.zeros(4),  # started within the last horizon: not in the pool
+    }
+    frame = history(series | {"late": np.r_[np.zeros(18), [0.0, 2.0, 0.0, 0.0, 4.0, 0.0]]}, freq="MS")
+    assert silent_item_rate(Panel.from_history(frame).values, horizon=6) == pytest.approx(6 / 12)
+    baseline = fit_predict(frame, FAMILIES["baseline"], horizon=6, season=12, freq="M")
+    silent = baseline[baseline["model"] == SILENT_RATE_MODEL]
+    assert set(silent["unique_id"]) == {"dead"}  # the only series without demand and a season + 1 long
+    assert silent["forecast"].tolist() == pytest.approx([0.5] * 6)
+    # no item silent a horizon ago sold since: zero, as before
+    quiet = fit_predict(history(series, freq="MS"), FAMILIES["baseline"], horizon=6, season=12, freq="M")
+    assert (quiet.loc[quiet["model"] == SILENT_RATE_MODEL, "forecast"] == 0).all()
 
 
 def test_a_family_leaves_series_too_short_for_it_to_the_others() -> None:

@@ -84,8 +84,9 @@ def reference_forecasts(train: pd.DataFrame, horizon: int, season: int, freq: st
 def _scored_rows(stage_forecast: pd.DataFrame, references: pd.DataFrame, holdout: pd.DataFrame) -> pd.DataFrame:
     """Every model's forecast of the held-out periods, members completed with the ensemble's forecast.
 
-    What the ensemble never weights (ensemble.NOT_WEIGHTED: the all-zero forecast) is not a member;
-    the all-zero forecast is scored as the reference ref:Zero."""
+    What the learned weights never choose from (ensemble.NOT_WEIGHTED) is not a member: the all-zero
+    forecast is scored as the reference ref:Zero, and SilentRate, the forecast of the series without
+    demand (where RMSSE is undefined), is in the Ensemble row."""
     members = stage_forecast[~stage_forecast["model"].isin(NOT_WEIGHTED)]
     wide = members.pivot_table(index=["unique_id", "ds"], columns="model", values="forecast")
     ensemble = wide[ENSEMBLE_MODEL]

@@ -20,9 +20,10 @@ advantage over the best single member is beyond noise: mean paired difference ov
 windows above NOISE_Z standard errors (clustered by series, whose windows are correlated). Otherwise
 the best single member (on all windows) gets weight 1, and the report says the learned weights
 fell back (`fallback`). Finally the in-sample RMSSE of the chosen weights is never above the best
-member's. Classes with too few windows borrow the windows of the other modelled classes; SHORT and
-NO_DEMAND series get the seasonal naive baseline (the mean of a history shorter than a season; zero
-for an item without demand).
+member's. Classes with too few windows borrow the windows of the other modelled classes. SHORT
+series get the seasonal naive baseline (the mean of a history shorter than a season), NO_DEMAND
+series the baseline's SilentRate: the demand that the items as silent a horizon ago went on to have
+(models.silent_item_rate; no error of theirs can be scaled, so nothing is learned for them).
 
 Capped members: the per-series models that cost most (Prophet, AutoARIMA) run only on the top
 series by volume (models.EXPENSIVE_MAX_SERIES). Each class then gets two weight sets: one over
@@ -46,16 +47,17 @@ from scipy.optimize import minimize
 
 from nova_assets.lib.forecasting.demand_class import MODELLED, DemandClass
 from nova_assets.lib.forecasting.metrics import WINDOW, ScaledWindows, SeriesScales, key_groups
-from nova_assets.lib.forecasting.models import NAIVE_MODEL, ZERO_MODEL
+from nova_assets.lib.forecasting.models import NAIVE_MODEL, SILENT_RATE_MODEL, ZERO_MODEL
 
 ENSEMBLE_MODEL = "Ensemble"
 MIN_CLASS_WINDOWS = 30  # fewer (series x cutoff) windows than this: learn on all modelled classes
 CAPPED_SUFFIX = "+capped"  # weight set of a class's series that the capped models (top by volume) also forecast
 SHRINKAGE_GRID = (0.0, 0.25, 0.5, 0.75, 1.0)  # weight of the learned weights against equal weights
 NOISE_Z = 2.0  # a combination must beat the best member out of sample by this many standard errors
-# Forecasts never weighted: the all-zero forecast minimises per-series RMSSE on sparse tables by
-# forecasting nothing at all (a bias of -100 %), which is no forecast to plan with.
-NOT_WEIGHTED = frozenset({ZERO_MODEL})
+# Forecasts the learned weights never choose from: the all-zero forecast minimises per-series RMSSE
+# on sparse tables by forecasting nothing at all (a bias of -100 %), which is no forecast to plan
+# with; SilentRate forecasts only the NO_DEMAND series, whose weights are a rule, not learned.
+NOT_WEIGHTED = frozenset({ZERO_MODEL, SILENT_RATE_MODEL})
 
 
 @dataclass(frozen=True)
@@ -161,7 +163,7 @@ def learn_weights(
     scales = SeriesScales.build(history, season) if scales is None else scales
     by_class: dict[str, dict[str, float]] = {
         str(DemandClass.SHORT): {NAIVE_MODEL: 1.0},
-        str(DemandClass.NO_DEMAND): {NAIVE_MODEL: 1.0},
+        str(DemandClass.NO_DEMAND): {SILENT_RATE_MODEL: 1.0},
     }
     modelled = backtest[backtest["demand_class"].isin(MODELLED)]
     classes, class_names = pd.factorize(modelled["demand_class"])
@@ -331,12 +333,18 @@ def fallbacks(forecasts: pd.DataFrame, weights: LearnedWeights) -> pd.DataFrame:
     first = first.assign(weight_set=np.asarray(set_names, dtype=object)[sets])
     present = first.groupby("unique_id")["model"].agg(set)
     series = first.drop_duplicates("unique_id").set_index("unique_id")[["demand_class", "weight_set"]]
+    silent_rate = first[first["model"] == SILENT_RATE_MODEL].set_index("unique_id")["forecast"]
     reasons = []
     for uid, row in series.iterrows():
         if row["demand_class"] == DemandClass.SHORT:
             reasons.append(f"shorter than a season + 1: {NAIVE_MODEL} (the mean of its history)")
         elif row["demand_class"] == DemandClass.NO_DEMAND:
-            reasons.append("no demand yet: zero")
+            rate = float(silent_rate.get(uid, 0.0))
+            reasons.append(
+                f"no demand yet: {rate:.3g} per period, what the items without demand a horizon earlier sold since"
+                if rate > 0
+                else "no demand yet: zero"
+            )
         else:
             missing = sorted(set(weights.by_class.get(row["weight_set"], {})) - present[uid])
             reasons.append(f"without {', '.join(missing)}: the other members' weights" if missing else "")

@@ -28,6 +28,7 @@ from nova_assets.lib.maintenance.parts_demand import planned_part_lines
 ZERO_MODEL = "Zero"
 NAIVE_MODEL = "SeasonalNaive"
 AVERAGE_MODEL = "HistoricAverage"
+SILENT_RATE_MODEL = "SilentRate"
 LONG_COLUMNS = ["unique_id", "ds", "model", "forecast", "demand_class"]
 BACKTEST_COLUMNS = ["unique_id", "ds", "cutoff", "y", *LONG_COLUMNS[2:]]
 # Prophet and AutoARIMA, the costliest fits per series (docs/benchmarks.md), fit at most this many
@@ -64,7 +65,7 @@ class ModelFamily:
 
 def _baseline(history: pd.DataFrame, classes: pd.Series, spec: FitSpec) -> pd.DataFrame:
     """Last season repeated (the mean of the history if shorter than a season), the historic average,
-    and all zeros."""
+    and all zeros; for the series without any demand (NO_DEMAND), also their pooled silent_item_rate."""
     panel = Panel.from_history(history)
     short = max(0, spec.season - panel.values.shape[1])
     last = np.pad(panel.values, ((0, 0), (short, 0)), constant_values=np.nan)[:, -spec.season :]
@@ -78,7 +79,28 @@ def _baseline(history: pd.DataFrame, classes: pd.Series, spec: FitSpec) -> pd.Da
         AVERAGE_MODEL: np.repeat(level[:, None], spec.horizon, axis=1),
         ZERO_MODEL: np.zeros_like(naive),
     }
-    return long_forecast(panel.ids, dates, forecasts)
+    long = long_forecast(panel.ids, dates, forecasts)
+    silent = np.asarray(classes.reindex(panel.ids) == DemandClass.NO_DEMAND)
+    if not silent.any():
+        return long
+    rate = np.full((int(silent.sum()), spec.horizon), silent_item_rate(panel.values, spec.horizon))
+    return pd.concat([long, long_forecast(panel.ids[silent], dates, {SILENT_RATE_MODEL: rate})], ignore_index=True)
+
+
+def silent_item_rate(values: np.ndarray, horizon: int) -> float:
+    """Demand per period, over the last `horizon` periods, of the items that had none before them:
+    what an item without demand so far can expect over the next horizon. An item without demand has
+    no evidence of its own, and zero is a forecast that misses every one that starts to sell (on
+    carparts they carried 6 % of the held-out demand at the first origin), so the estimate is pooled
+    across the items as silent a horizon ago. 0 when none was. `values`: (series, periods), NaN
+    before a series starts."""
+    periods = values.shape[1]
+    if periods <= horizon:
+        return 0.0
+    before, after = values[:, : periods - horizon], values[:, periods - horizon :]
+    silent = ~np.isnan(before).all(axis=1) & ~(np.nan_to_num(before) > 0).any(axis=1)
+    observed = ~np.isnan(after[silent])
+    return float(np.nansum(after[silent]) / observed.sum()) if observed.any() else 0.0
 
 
 def _statsforecast(history: pd.DataFrame, models: list, spec: FitSpec) -> pd.DataFrame:

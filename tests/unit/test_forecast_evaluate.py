@@ -10,10 +10,11 @@ import pytest
 from mlflow.tracking import MlflowClient
 
 from nova_assets.forecast_cli import EXIT_BAD_INPUT, add_forecast_commands
-from nova_assets.lib.evaluation.datasets import default_split, load_set
+from nova_assets.lib.evaluation.datasets import DevSet, default_split, load_set
 from nova_assets.lib.evaluation.policy_grid import policy_grid
 from nova_assets.lib.evaluation.report import EVALUATION_EXPERIMENT
-from nova_assets.lib.evaluation.runner import origins
+from nova_assets.lib.evaluation.runner import evaluate_forecast, origins
+from nova_assets.lib.forecasting.models import FAMILIES
 from nova_assets.lib.inventory.demand_table import read_long_table, to_matrix
 
 
@@ -106,3 +107,22 @@ def test_sets_are_read_with_their_frequency(tmp_path: Path) -> None:
     devset = load_set(str(_monthly(tmp_path / "parts.csv", items=3, months=30)))
     assert (devset.freq, devset.horizon, devset.season, devset.synthetic) == ("M", 7, 1, False)
     assert devset.history["unique_id"].nunique() == 3 and devset.periods == 30
+
+
+def test_a_member_without_forecasts_at_an_origin_is_scored_on_the_ensemble_there() -> None:
+    # 24 months, as AUTO: at the first origin (12 months) no series is old enough for the capped
+    # AutoARIMA (models.capped_min_points: 8 points + the horizon), at the next two every one is
+    rng = np.random.default_rng(0)
+    dates = pd.date_range("2000-01-01", periods=24, freq="MS")
+    frame = pd.concat(
+        [pd.DataFrame({"unique_id": f"S{i}", "ds": dates, "y": rng.poisson(20, 24).astype(float)}) for i in range(6)]
+    )
+    devset = DevSet("parts", frame, "M", horizon=6, season=1, synthetic=True, source="test")
+    families = [FAMILIES["baseline"], FAMILIES["statistical"]]
+    results = evaluate_forecast(devset, families, n_origins=3, step=3, n_windows=None, n_jobs=1, progress=print)
+    assert [r.error for r in results] == [None, None, None]
+    first, *later = (r.predictions.set_index(["unique_id", "ds", "model"]) for r in results)
+    arima = first.xs("AutoARIMA", level="model")
+    assert len(arima) == 6 * 6 and not arima["own"].any()  # every window, none its own
+    assert arima["forecast"].equals(first.xs("Ensemble", level="model")["forecast"])
+    assert all(p.xs("AutoARIMA", level="model")["own"].all() for p in later)

@@ -169,7 +169,23 @@ def evaluate_forecast(
                 },
             )
         )
+    _members_at_every_origin(results)
     return results
+
+
+def _members_at_every_origin(results: list[OriginResult]) -> None:
+    """Give every origin a row set for every member. A member that forecasts no series at an origin
+    (a capped model when no series is old enough for it there) has no rows of its own at it; the
+    ensemble stands in, as it does for a series the member does not forecast, so that every member's
+    rolling score covers the same windows instead of skipping its hardest origin."""
+    scored = [r for r in results if r.error is None]
+    members = set().union(*(set(r.predictions.loc[r.predictions["role"] == MEMBER, "model"]) for r in scored))
+    for result in scored:
+        rows = result.predictions
+        missing = sorted(members - set(rows.loc[rows["role"] == MEMBER, "model"]))
+        ensemble = rows[rows["model"] == ENSEMBLE_MODEL]
+        stand_ins = [ensemble.assign(model=model, role=MEMBER, own=False) for model in missing]
+        result.predictions = pd.concat([rows, *stand_ins], ignore_index=True)
 
 
 def evaluate_policy(devset: DevSet, seed: int = 0, progress: Progress = print) -> pd.DataFrame:

@@ -12,8 +12,8 @@ from mlflow.tracking import MlflowClient
 from nova_assets.forecast_cli import EXIT_BAD_INPUT, add_forecast_commands
 from nova_assets.lib.evaluation.datasets import DevSet, default_split, load_set
 from nova_assets.lib.evaluation.policy_grid import policy_grid
-from nova_assets.lib.evaluation.report import EVALUATION_EXPERIMENT
-from nova_assets.lib.evaluation.runner import evaluate_forecast, origins
+from nova_assets.lib.evaluation.report import EVALUATION_EXPERIMENT, model_table
+from nova_assets.lib.evaluation.runner import ENSEMBLE, MEMBER, evaluate_forecast, origins
 from nova_assets.lib.forecasting.models import FAMILIES
 from nova_assets.lib.inventory.demand_table import read_long_table, to_matrix
 
@@ -71,6 +71,10 @@ def test_evaluate_prints_one_table_per_set_and_logs_it(
     assert "Zero" not in standard.index and "ref:Zero" in standard.index  # never weighted: not a member
     assert "SilentRate" not in standard.index  # the rule of the item without demand, in the Ensemble row
     assert np.isfinite(standard.loc["Ensemble", ["mase", "rmsse", "bias"]].astype(float)).all()
+    assert (
+        standard.loc["Ensemble", "d_rmsse"] == 0
+        and np.isfinite(standard.loc["ADIDA", ["d_rmsse", "z"]].astype(float)).all()
+    )
     # the member and the reference computed on the same series and split agree
     assert standard.loc["HistoricAverage", "rmsse"] == pytest.approx(standard.loc["ref:HistoricAverage", "rmsse"])
     policy = pd.read_csv(out / "parts_policy.csv")
@@ -126,3 +130,26 @@ def test_a_member_without_forecasts_at_an_origin_is_scored_on_the_ensemble_there
     assert len(arima) == 6 * 6 and not arima["own"].any()  # every window, none its own
     assert arima["forecast"].equals(first.xs("Ensemble", level="model")["forecast"])
     assert all(p.xs("AutoARIMA", level="model")["own"].all() for p in later)
+
+
+def test_each_model_is_compared_with_the_ensemble_window_by_window() -> None:
+    rng = np.random.default_rng(1)
+    dates = pd.date_range("2020-01-01", periods=30, freq="MS")
+    history = pd.concat(
+        [pd.DataFrame({"unique_id": f"S{i}", "ds": dates, "y": rng.poisson(5, 30).astype(float)}) for i in range(8)]
+    )
+    rows = []
+    for cutoff in dates[[17, 23]]:
+        held = history[(history["ds"] > cutoff) & (history["ds"] <= cutoff + pd.DateOffset(months=6))]
+        ensemble = held["y"].to_numpy() + rng.normal(0, 2, len(held))
+        forecasts = {"Ensemble": ensemble, "Exact": held["y"].to_numpy(), "Same": ensemble, "Worse": ensemble + 3}
+        for model, forecast in forecasts.items():
+            role = ENSEMBLE if model == "Ensemble" else MEMBER
+            rows.append(held.assign(cutoff=cutoff, model=model, forecast=forecast, role=role, own=True))
+    table = model_table(pd.concat(rows, ignore_index=True), history, season=1).set_index("model")
+    assert table.loc["Same", ["d_rmsse", "z"]].tolist() == [0.0, 0.0]
+    # every window is defined: the mean paired difference is the difference of the mean RMSSEs
+    for model in ("Exact", "Worse"):
+        d = table.loc[model, "rmsse"] - table.loc["Ensemble", "rmsse"]
+        assert table.loc[model, "d_rmsse"] == pytest.approx(d)
+    assert table.loc["Exact", "z"] < -2 < 2 < table.loc["Worse", "z"]

@@ -8,6 +8,7 @@ from nova_assets.lib.forecasting.demand_class import SPARSE, DemandClass, classi
 from nova_assets.lib.forecasting.metrics import (
     aggregate_bias,
     mape,
+    paired_difference,
     score_windows,
     smape,
     window_scales,
@@ -141,3 +142,13 @@ def test_window_scores_equal_series_scores_of_each_window() -> None:
         got = scores.loc[(uid, model, cutoff)]
         for name, value in expected.items():
             assert got[name] == pytest.approx(value, nan_ok=True), (uid, model, name)
+
+
+def test_paired_difference_counts_a_series_once_however_many_windows_it_has() -> None:
+    mean, z = paired_difference(np.array([1.0, 3.0, np.nan]), np.array(["a", "b", "c"]))
+    assert mean == pytest.approx(2.0) and z == pytest.approx(2.0 / (np.sqrt(2.0) / 2))
+    # the same differences twice per series (overlapping origins): the same mean and the same z
+    twice = paired_difference(np.array([1.0, 1.0, 3.0, 3.0]), np.array(["a", "a", "b", "b"]))
+    assert twice == pytest.approx((mean, z))
+    assert paired_difference(np.array([-1.0, -1.0]), np.array(["a", "b"])) == (-1.0, -np.inf)
+    assert paired_difference(np.zeros(3), np.array(["a", "b", "c"])) == (0.0, 0.0)

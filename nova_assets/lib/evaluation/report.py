@@ -11,12 +11,13 @@ import pandas as pd
 from nova_assets.lib.evaluation.datasets import DevSet
 from nova_assets.lib.evaluation.policy_grid import POLICIES, summary_line
 from nova_assets.lib.evaluation.runner import ENSEMBLE, MEMBER, REFERENCE, OriginResult
-from nova_assets.lib.forecasting.metrics import score_windows, summarise
+from nova_assets.lib.forecasting.ensemble import ENSEMBLE_MODEL
+from nova_assets.lib.forecasting.metrics import paired_difference, score_windows, summarise
 
 EVALUATION_EXPERIMENT = "nova-corrente-evaluation"
 FULL_MEMBER = 0.9  # a member that forecasts at least this share of the series itself competes as a single model
 ROLE_ORDER = {ENSEMBLE: 0, MEMBER: 1, REFERENCE: 2}
-MODEL_COLUMNS = ["role", "model", "mase", "rmsse", "bias", "own_share", "n_series"]
+MODEL_COLUMNS = ["role", "model", "mase", "rmsse", "bias", "d_rmsse", "z", "own_share", "n_series"]
 
 
 @dataclass(frozen=True)
@@ -34,8 +35,20 @@ class SetReport:
 
 
 def model_table(predictions: pd.DataFrame, history: pd.DataFrame, season: int) -> pd.DataFrame:
-    """MODEL_COLUMNS per model: scaled errors averaged over (series, origin) windows, bias over all."""
-    scores = summarise(score_windows(history, predictions, season), ["model"])
+    """MODEL_COLUMNS per model: scaled errors averaged over (series, origin) windows, bias over all,
+    and the RMSSE's paired difference to the ensemble (d_rmsse, positive where the ensemble is
+    better) with its z-score, clustered by series: |z| < 2 is a tie."""
+    windows = score_windows(history, predictions, season)
+    scores = summarise(windows, ["model"])
+    by_window = windows.pivot_table(index=["unique_id", "cutoff"], columns="model", values="rmsse", dropna=False)
+    if ENSEMBLE_MODEL in by_window.columns:
+        series = by_window.index.get_level_values("unique_id").to_numpy()
+        ensemble = by_window[ENSEMBLE_MODEL].to_numpy()
+        paired = {m: paired_difference(by_window[m].to_numpy() - ensemble, series) for m in by_window.columns}
+    else:
+        paired = {}
+    scores["d_rmsse"] = scores["model"].map(lambda m: paired.get(m, (np.nan, np.nan))[0])
+    scores["z"] = scores["model"].map(lambda m: paired.get(m, (np.nan, np.nan))[1])
     own = predictions.groupby("model").apply(lambda g: g.groupby("unique_id")["own"].any().mean(), include_groups=False)
     role = predictions.drop_duplicates("model").set_index("model")["role"]
     table = scores.assign(role=scores["model"].map(role), own_share=scores["model"].map(own))
@@ -62,6 +75,7 @@ def build_report(devset: DevSet, results: list[OriginResult], policy: pd.DataFra
                 "best_member": best,
                 "best_member_rmsse": members["rmsse"].min() if best else np.nan,
                 "best_member_bias": members.loc[best, "bias"] if best else np.nan,
+                "best_member_z": members.loc[best, "z"] if best else np.nan,
                 "seconds": round(result.seconds.get("stage", np.nan), 1),
                 "error": result.error or "",
             }
@@ -94,6 +108,8 @@ def markdown(report: SetReport) -> str:
         f"horizon {s.horizon}, season {s.season})",
         f"\n### Rolling origins ({n_origins}: {', '.join(report.by_origin['cutoff'])}), mean over series x origin\n",
         _md(report.rolling),
+        "\nd_rmsse: the model's RMSSE minus the ensemble's, window by window (positive: the ensemble is "
+        "better); z: that mean over its standard error clustered by series (|z| < 2: within noise).\n",
         f"\n### Standard split (last {s.horizon} periods held out)\n",
         _md(report.standard),
         "\n### Origin by origin\n",

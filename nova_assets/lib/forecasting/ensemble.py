@@ -46,7 +46,7 @@ import pandas as pd
 from scipy.optimize import minimize
 
 from nova_assets.lib.forecasting.demand_class import MODELLED, DemandClass
-from nova_assets.lib.forecasting.metrics import WINDOW, ScaledWindows, SeriesScales, key_groups
+from nova_assets.lib.forecasting.metrics import WINDOW, ScaledWindows, SeriesScales, key_groups, paired_difference
 from nova_assets.lib.forecasting.models import NAIVE_MODEL, SILENT_RATE_MODEL, ZERO_MODEL
 
 ENSEMBLE_MODEL = "Ensemble"
@@ -216,18 +216,6 @@ def _folds(keys: pd.DataFrame) -> list[np.ndarray]:
     return [np.flatnonzero(first), np.flatnonzero(~first)]
 
 
-def _clustered_z(difference: np.ndarray, cluster: np.ndarray) -> tuple[float, float]:
-    """Mean of paired differences and its z-score, the standard error clustered by `cluster`."""
-    defined = ~np.isnan(difference)
-    d, c = difference[defined], cluster[defined]
-    if len(d) < 2:
-        return float(d.mean()) if len(d) else 0.0, 0.0
-    mean = d.mean()
-    totals = np.bincount(pd.factorize(c)[0], d - mean)
-    se = np.sqrt(np.sum(totals**2)) / len(d)
-    return float(mean), float(mean / se) if se > 0 else (np.inf if mean > 0 else 0.0)
-
-
 def _choose(members: list[str], problem: _Problem, folds: list[np.ndarray]) -> tuple[dict[str, float], dict]:
     k = len(members)
     identity, equal = np.eye(k), np.full(k, 1.0 / k)
@@ -255,7 +243,7 @@ def _choose(members: list[str], problem: _Problem, folds: list[np.ndarray]) -> t
         single = np.concatenate(single_held)
         held = {lam: np.concatenate(v) for lam, v in combined_held.items()}
         shrinkage = min(feasible, key=lambda lam: (_mean(held[lam]), -lam))
-        advantage, z = _clustered_z(single - held[shrinkage], np.concatenate(clusters))
+        advantage, z = paired_difference(single - held[shrinkage], np.concatenate(clusters))
         cv_single, cv_combined = _mean(single), _mean(held[shrinkage])
     else:
         shrinkage, advantage, z = 1.0, 0.0, 0.0

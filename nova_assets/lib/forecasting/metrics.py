@@ -237,6 +237,19 @@ def score_windows(
     )
 
 
+def paired_difference(difference: np.ndarray, cluster: np.ndarray) -> tuple[float, float]:
+    """Mean of paired differences (NaN ignored) and its z-score, the standard error clustered by
+    `cluster`: one series' windows from overlapping origins are correlated, so they count as one."""
+    defined = ~np.isnan(difference)
+    d, c = difference[defined], cluster[defined]
+    if len(d) < 2:
+        return float(d.mean()) if len(d) else 0.0, 0.0
+    mean = d.mean()
+    totals = np.bincount(pd.factorize(c)[0], d - mean)
+    se = np.sqrt(np.sum(totals**2)) / len(d)
+    return float(mean), float(mean / se) if se > 0 else (0.0 if mean == 0 else float(np.sign(mean) * np.inf))
+
+
 def summarise(window_scores: pd.DataFrame, by: list[str]) -> pd.DataFrame:
     """Mean scaled errors (over the windows where defined) and aggregate bias of each group."""
     grouped = window_scores.groupby(by)

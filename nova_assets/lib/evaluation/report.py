@@ -94,8 +94,13 @@ def build_report(devset: DevSet, results: list[OriginResult], policy: pd.DataFra
     )
 
 
+# the ensemble and its best members are often within a few ten-thousandths: enough digits to rank them
+FINE_DIGITS = {"rmsse": 4, "ensemble_rmsse": 4, "best_member_rmsse": 4, "d_rmsse": 5}
+
+
 def _md(frame: pd.DataFrame, digits: int = 3) -> str:
-    return frame.round(digits).to_markdown(index=False) if len(frame) else "(none)"
+    rounding = {c: FINE_DIGITS.get(c, digits) for c in frame.columns}
+    return frame.round(rounding).to_markdown(index=False) if len(frame) else "(none)"
 
 
 def markdown(report: SetReport) -> str:

@@ -5,11 +5,7 @@ import pandas as pd
 import pytest
 
 from nova_assets.lib.forecasting.metrics import interval_coverage
-from nova_assets.lib.forecasting.quantiles import (
-    fit_error_quantiles,
-    forecast_quantiles,
-    lead_time_demand_quantiles,
-)
+from nova_assets.lib.forecasting.quantiles import fit_error_quantiles, forecast_quantiles
 from tests.unit.forecast_data import history
 
 RATES = np.linspace(0.2, 6.0, 60)
@@ -65,20 +61,6 @@ def test_quantiles_cover_fresh_demand_at_their_level() -> None:
     assert mean["coverage_cum_p90"] == pytest.approx(0.9, abs=0.07)
     assert mean["coverage_cum_p95"] == pytest.approx(0.95, abs=0.05)
     assert mean["coverage_cum_p50"] == pytest.approx(0.5, abs=0.12)
-
-
-def test_lead_time_quantiles_per_item_and_beyond_the_horizon() -> None:
-    frame = _panel(3, 200)
-    backtest = _backtest(frame, 6)
-    lead_times = {"S0": 3, "S59": 5.2, "S30": 2 * HORIZON}
-    table = lead_time_demand_quantiles(frame, _mean_forecast(frame), backtest, lead_times).set_index("unique_id")
-    assert set(table.index) == set(lead_times)
-    assert table.loc["S59", "lead_time"] == 6  # rounded up to whole periods
-    assert table.loc["S59", "forecast"] == pytest.approx(6 * RATES[59])
-    assert table.loc["S30", "forecast"] == pytest.approx(2 * HORIZON * RATES[30])  # mean level carried on
-    assert (table["p50"] <= table["p90"]).all() and (table["p90"] <= table["p95"]).all()
-    longer = lead_time_demand_quantiles(frame, _mean_forecast(frame), backtest, 3 * HORIZON).set_index("unique_id")
-    assert (longer.loc["S30", ["p50", "p90", "p95"]] > table.loc["S30", ["p50", "p90", "p95"]]).all()
 
 
 def test_each_window_is_scaled_by_the_spread_of_its_series_up_to_its_cutoff() -> None:

@@ -65,6 +65,9 @@ def test_every_item_gets_a_forecast_and_its_fallback_is_named(tmp_path: Path, ca
     # "dead" and "late" were silent 6 months ago; since then they sold 6 units in 2 x 6 item-months
     assert table.loc["dead", "ensemble"].tolist() == pytest.approx([0.5] * 6)
     assert fallback["dead"] == SILENT_REASON
+    # no spread of its own: the quantiles of Poisson demand at that rate, per month and over the 6 months
+    assert table.loc["dead", ["p50", "p90", "p95"]].drop_duplicates().to_numpy().tolist() == [[0, 1, 2]]
+    assert table.loc["dead", "cum_p95"].tolist() == [2, 3, 4, 5, 5, 6]
     assert all(fallback[f"old-{i}"] == "" for i in range(8))
     err = capsys.readouterr().err
     assert "fallback for 1 item(s) (new): shorter than a season + 1" in err

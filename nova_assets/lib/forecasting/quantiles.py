@@ -11,20 +11,24 @@ z_q give
 
 with F the point forecast and sigma the series' standard deviation over all history. The scaled
 errors carry what the point forecast gets wrong (bias, level shifts, zero-inflation), and the
-quantiles are calibrated on the backtest by construction. Lead times beyond the horizon extend the
-forecast at its mean level and reuse z_q(H). Cumulative quantiles never decrease with L. A history
-too short for any backtest window has no errors to learn from: z_q are then the normal quantiles.
+quantiles are calibrated on the backtest by construction. Cumulative quantiles never decrease with
+L. A history too short for any backtest window has no errors to learn from: z_q are then the normal
+quantiles.
+An item without any demand so far (NO_DEMAND) has no spread to scale by (sigma = 0, so every
+quantile would be its forecast, the pooled rate of items like it: models.silent_item_rate); its
+quantiles are those of Poisson demand at that rate, per period and cumulated.
 """
 
 from __future__ import annotations
 
-import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from scipy.stats import norm
+from scipy.stats import norm, poisson
+
+from nova_assets.lib.forecasting.demand_class import DemandClass
 
 QUANTILES = (0.5, 0.9, 0.95)
 MIN_POOL = 200
@@ -173,55 +177,14 @@ def forecast_quantiles(
         "cum_forecast": cum_forecast,
     }
     daily = np.maximum(forecast[:, None] + z_daily * scale[:, None], 0.0)
+    silent = classes == DemandClass.NO_DEMAND
+    levels = np.asarray(errors.quantiles, dtype=float)[None, :]
+    daily[silent] = poisson.ppf(levels, forecast[silent, None])
+    cumulative[silent] = poisson.ppf(levels, cum_forecast[silent, None])
     for i, q in enumerate(errors.quantiles):
         frame[quantile_column(q)] = daily[:, i]
         frame[quantile_column(q, "cum_")] = cumulative[:, i]
     return pd.DataFrame(frame)
-
-
-def lead_time_demand_quantiles(
-    history: pd.DataFrame,
-    point_forecast: pd.DataFrame,
-    backtest: pd.DataFrame,
-    lead_time_days: int | float | Mapping[object, float],
-    quantiles: Sequence[float] = QUANTILES,
-) -> pd.DataFrame:
-    """Quantiles of the total demand over each series' lead time (periods, rounded up).
-
-    `backtest`: the ensemble's backtest rows (unique_id, ds, cutoff, y, forecast, demand_class);
-    `point_forecast`: its forecast rows (unique_id, ds, forecast, demand_class). One row per series:
-    unique_id, lead_time, forecast (expected lead-time demand), p50, p90, p95."""
-    spread = SeriesSpread.build(history)
-    errors = fit_error_quantiles(backtest, history, quantiles, spread)
-    first = point_forecast.drop_duplicates("unique_id")
-    sigma = dict(zip(first["unique_id"], spread.sigmas(first[["unique_id"]]), strict=True))
-    rows = []
-    for uid, group in point_forecast.sort_values("ds").groupby("unique_id", sort=False):
-        raw = lead_time_days.get(uid) if isinstance(lead_time_days, Mapping) else lead_time_days
-        if raw is None:
-            continue
-        lead = max(1, math.ceil(float(raw)))
-        forecast = group["forecast"].to_numpy(float)
-        _, z_cum = errors.for_class(group["demand_class"].iloc[0])
-        steps = np.arange(1, lead + 1)
-        cum_forecast = np.cumsum(_extended(forecast, lead))
-        cumulative = _cumulative(cum_forecast, steps, _z_at(z_cum, steps), np.full(lead, sigma[uid]), np.zeros(lead))
-        rows.append(
-            {
-                "unique_id": uid,
-                "lead_time": lead,
-                "forecast": cum_forecast[-1],
-                **{quantile_column(q): cumulative[-1, i] for i, q in enumerate(quantiles)},
-            }
-        )
-    return pd.DataFrame(rows)
-
-
-def _extended(forecast: np.ndarray, periods: int) -> np.ndarray:
-    """The forecast over `periods`: beyond the horizon it continues at its mean level."""
-    if periods <= len(forecast):
-        return forecast[:periods]
-    return np.r_[forecast, np.full(periods - len(forecast), forecast.mean())]
 
 
 def _z_at(z_cum: np.ndarray, step: np.ndarray) -> np.ndarray:

@@ -135,9 +135,8 @@ def test_a_member_without_forecasts_at_an_origin_is_scored_on_the_ensemble_there
 def test_each_model_is_compared_with_the_ensemble_window_by_window() -> None:
     rng = np.random.default_rng(1)
     dates = pd.date_range("2020-01-01", periods=30, freq="MS")
-    history = pd.concat(
-        [pd.DataFrame({"unique_id": f"S{i}", "ds": dates, "y": rng.poisson(5, 30).astype(float)}) for i in range(8)]
-    )
+    demand = {f"S{i}": rng.poisson(5, 30).astype(float) for i in range(8)} | {"silent": np.zeros(30)}
+    history = pd.concat([pd.DataFrame({"unique_id": uid, "ds": dates, "y": y}) for uid, y in demand.items()])
     rows = []
     for cutoff in dates[[17, 23]]:
         held = history[(history["ds"] > cutoff) & (history["ds"] <= cutoff + pd.DateOffset(months=6))]
@@ -145,8 +144,12 @@ def test_each_model_is_compared_with_the_ensemble_window_by_window() -> None:
         forecasts = {"Ensemble": ensemble, "Exact": held["y"].to_numpy(), "Same": ensemble, "Worse": ensemble + 3}
         for model, forecast in forecasts.items():
             role = ENSEMBLE if model == "Ensemble" else MEMBER
-            rows.append(held.assign(cutoff=cutoff, model=model, forecast=forecast, role=role, own=True))
+            # the ensemble's rule stands in for the members on the series without demand
+            own = (held["unique_id"] != "silent").to_numpy() | (role == ENSEMBLE)
+            rows.append(held.assign(cutoff=cutoff, model=model, forecast=forecast, role=role, own=own))
     table = model_table(pd.concat(rows, ignore_index=True), history, season=1).set_index("model")
+    # the series without demand has no RMSSE: a member that forecasts every other one is a full member
+    assert table.loc["Exact", "own_share"] == 1.0
     assert table.loc["Same", ["d_rmsse", "z"]].tolist() == [0.0, 0.0]
     # every window is defined: the mean paired difference is the difference of the mean RMSSEs
     for model in ("Exact", "Worse"):

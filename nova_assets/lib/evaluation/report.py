@@ -15,7 +15,7 @@ from nova_assets.lib.forecasting.ensemble import ENSEMBLE_MODEL
 from nova_assets.lib.forecasting.metrics import paired_difference, score_windows, summarise
 
 EVALUATION_EXPERIMENT = "nova-corrente-evaluation"
-FULL_MEMBER = 0.9  # a member that forecasts at least this share of the series itself competes as a single model
+FULL_MEMBER = 0.9  # a member that forecasts at least this share of the scored windows itself competes as a single model
 ROLE_ORDER = {ENSEMBLE: 0, MEMBER: 1, REFERENCE: 2}
 MODEL_COLUMNS = ["role", "model", "mase", "rmsse", "bias", "d_rmsse", "z", "own_share", "n_series"]
 
@@ -49,7 +49,12 @@ def model_table(predictions: pd.DataFrame, history: pd.DataFrame, season: int) -
         paired = {}
     scores["d_rmsse"] = scores["model"].map(lambda m: paired.get(m, (np.nan, np.nan))[0])
     scores["z"] = scores["model"].map(lambda m: paired.get(m, (np.nan, np.nan))[1])
-    own = predictions.groupby("model").apply(lambda g: g.groupby("unique_id")["own"].any().mean(), include_groups=False)
+    # own_share over the scored windows: a series without demand before its origin has no RMSSE,
+    # and a rule forecasts it (SilentRate); counting it would make a member that forecasts every
+    # series it can look partial on a sparse table and drop it from the best members
+    scored = pd.MultiIndex.from_frame(windows.loc[windows["rmsse"].notna(), ["unique_id", "model", "cutoff"]])
+    own_window = predictions.groupby(["unique_id", "model", "cutoff"])["own"].any()
+    own = own_window.reindex(scored).groupby(level="model").mean()
     role = predictions.drop_duplicates("model").set_index("model")["role"]
     table = scores.assign(role=scores["model"].map(role), own_share=scores["model"].map(own))
     table = table.sort_values(["role", "rmsse"], key=lambda c: c.map(ROLE_ORDER) if c.name == "role" else c)

@@ -7,7 +7,8 @@ the quantiles) and every model is scored on the held-out periods, beside referen
 on every series (seasonal naive, naive, historic average, all-zero and the intermittent-demand
 methods of the literature). A member scores on all series: where its family does not forecast a
 series (routed to a fallback), the ensemble's forecast stands in, so every row covers the same
-series; `own_share` says for how many the member forecasts itself.
+series; `own_share` says for what share of the scored windows (series x origin with an RMSSE:
+some demand before the origin) the member forecasts itself.
 
 Policy: the project's calibrated policy and the baseline replayed on the whole history at each
 lead time, service measure and target (lib.evaluation.policy_grid).

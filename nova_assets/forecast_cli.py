@@ -365,7 +365,12 @@ def _evaluate(args: argparse.Namespace) -> int:
             for result in results:
                 for name, frame in result.stage.items():
                     frame.to_parquet(args.output / f"{devset.name}_{result.cutoff.date()}_{name}.parquet", index=False)
-        policy = pd.DataFrame() if args.no_policy else evaluate_policy(devset, seed=args.seed, progress=_progress)
+        policy = pd.DataFrame()
+        if not args.no_policy:
+            try:
+                policy = evaluate_policy(devset, seed=args.seed, progress=_progress)
+            except InputError as exc:  # e.g. no demand to replay: the forecast tables still stand
+                _progress(f"{devset.name}: stock policy not replayed: {exc}")
         report = build_report(devset, results, policy)
         text = markdown(report) + f"\nEvaluated in {time.monotonic() - started:.0f} s.\n"
         print(text, flush=True)

@@ -13,9 +13,12 @@ calibrated on shadow replicas' simulated service before each decision (--no-cali
 from __future__ import annotations
 
 import argparse
+import sys
 import time
 from pathlib import Path
 
+from nova_assets.forecast_cli import EXIT_BAD_INPUT
+from nova_assets.lib.forecasting.demand_input import InputError
 from nova_assets.lib.inventory.backtest_report import CURVE_TARGETS, format_table, table_backtest, where_baseline_meets
 from nova_assets.lib.inventory.demand_table import FREQS, read_long_table, to_matrix
 from nova_assets.lib.inventory.reorder import BASELINE_POLICY, PROJECT_POLICY
@@ -71,29 +74,33 @@ def add_inventory_commands(subparsers: argparse._SubParsersAction) -> None:
 def cmd_policy_backtest(args: argparse.Namespace) -> int:
     started = time.monotonic()
     target = ServiceTarget(Measure(args.service_measure), args.service_level)
-    matrix = to_matrix(
-        read_long_table(args.input),
-        args.freq,
-        args.id_col,
-        args.date_col,
-        args.value_col,
-        keep_leading_zeros=args.keep_leading_zeros,
-    )
+    try:
+        matrix = to_matrix(
+            read_long_table(args.input),
+            args.freq,
+            args.id_col,
+            args.date_col,
+            args.value_col,
+            keep_leading_zeros=args.keep_leading_zeros,
+        )
+        simulation, result = table_backtest(
+            matrix,
+            args.freq,
+            target,
+            args.lead_time,
+            args.lead_time_std,
+            lost_sales=args.lost_sales,
+            warmup=args.warmup,
+            recompute_every=args.recompute_every,
+            cover_periods=args.cover_periods,
+            seed=args.seed,
+            curve_targets=args.curve,
+            calibrate=not args.no_calibration,
+        )
+    except InputError as exc:
+        print(f"nova policy-backtest: error: {args.input.name}: {exc}", file=sys.stderr)
+        return EXIT_BAD_INPUT
     n, periods = matrix.values.shape
-    simulation, result = table_backtest(
-        matrix,
-        args.freq,
-        target,
-        args.lead_time,
-        args.lead_time_std,
-        lost_sales=args.lost_sales,
-        warmup=args.warmup,
-        recompute_every=args.recompute_every,
-        cover_periods=args.cover_periods,
-        seed=args.seed,
-        curve_targets=args.curve,
-        calibrate=not args.no_calibration,
-    )
     warmup = simulation.warmup
     measured = int((result.per_item.loc[result.per_item["policy"] == PROJECT_POLICY, "periods"] > 0).sum())
     print(

@@ -93,6 +93,21 @@ def test_evaluate_prints_one_table_per_set_and_logs_it(
     assert "policy.project.L2.csl95.cycle_service_level" in run.data.metrics
 
 
+def test_a_set_without_demand_is_forecast_and_its_policy_named_as_not_replayed(
+    tmp_path: Path, capsys: pytest.CaptureFixture
+) -> None:
+    path = _monthly(tmp_path / "silent.csv", items=0, silent=3)
+    out = tmp_path / "evaluation"
+    code = _nova(
+        "evaluate", f"{path}:h=6,m=1", "--origins", "1", "--families", "intermittent", "--output", str(out),
+        "--no-mlflow",
+    )  # fmt: skip
+    assert code == 0
+    captured = capsys.readouterr()
+    assert "silent: stock policy not replayed: no item has a period to measure" in captured.err
+    assert "### Standard split" in captured.out and "### Stock policy" not in captured.out
+
+
 @pytest.mark.parametrize(
     ("spec", "message"),
     [

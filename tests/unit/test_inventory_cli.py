@@ -7,6 +7,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from nova_assets.forecast_cli import EXIT_BAD_INPUT
 from nova_assets.inventory_cli import add_inventory_commands
 from nova_assets.lib.inventory.demand_table import to_matrix
 
@@ -83,6 +84,29 @@ def test_policy_backtest_command_prints_the_comparison(tmp_path: Path, capsys: p
     assert "Project policy: csl" in printed
     per_item = pd.read_csv(out)
     assert set(per_item["policy"]) == {"project", "baseline_design"} and len(per_item) == 60
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (None, "missing.csv: no such file"),
+        ("item_id,date,demand\nA,2020-01-01,1\nA,2020-02-01,x\nA,2020-03-01,-2\n", "2 row(s) with a missing, "
+         "non-numeric or negative demand in column 'demand' (row 2: 'x', row 3: '-2')"),
+        ("item_id,date,demand\nA,2020-01-01,1\nA,2020-13-01,2\n", "1 row(s) with a missing or unreadable date in "
+         "column 'date' (row 2: '2020-13-01')"),
+        ("item_id,date,demand\n" + "".join(f"A,2020-{m:02d}-01,0\n" for m in range(1, 13)), "nothing to replay"),
+    ],
+)  # fmt: skip
+def test_policy_backtest_names_what_is_wrong_with_the_table(
+    tmp_path: Path, capsys: pytest.CaptureFixture, content: str | None, message: str
+) -> None:
+    path = tmp_path / "missing.csv"
+    if content is not None:
+        path.write_text(content)
+    args = _parser().parse_args(["policy-backtest", "--input", str(path), "--freq", "M", "--lead-time", "1"])
+    assert args.func(args) == EXIT_BAD_INPUT
+    err = capsys.readouterr().err
+    assert err.startswith("nova policy-backtest: error: missing.csv: ") and message in err
 
 
 def test_policy_backtest_arguments_are_validated() -> None:

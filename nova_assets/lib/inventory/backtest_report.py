@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 
 from nova_assets.lib.demand_history import cycle_date
+from nova_assets.lib.forecasting.demand_input import InputError
 from nova_assets.lib.inventory.calibration import ServiceCalibration
 from nova_assets.lib.inventory.daily import calendar_lead_times, non_working_days
 from nova_assets.lib.inventory.demand_table import PERIODS_PER_YEAR, DemandMatrix, to_matrix
@@ -178,7 +179,8 @@ def table_backtest(
     calibrate: bool = True,
 ) -> tuple[Simulation, BacktestResult]:
     """`nova policy-backtest` on a demand matrix: one target and lead time for every item, order
-    quantity the mean demand of `cover_periods`, warm-up one year (at most half the history)."""
+    quantity the mean demand of `cover_periods`, warm-up one year (at most half the history).
+    InputError when no item has a period to measure (no demand before the end of the history)."""
     n, periods = matrix.values.shape
     simulation = Simulation(
         demand=matrix.values,
@@ -199,6 +201,12 @@ def table_backtest(
         curve_targets=curve_targets,
         calibrate=calibrate,
     )
+    measured = result.per_item.loc[result.per_item["policy"] == PROJECT_POLICY, "periods"]
+    if not (measured > 0).any():
+        raise InputError(
+            f"no item has a period to measure after the {simulation.warmup}-period warm-up (an item starts at "
+            f"its first demand; {n} items, {periods} periods): nothing to replay"
+        )
     return simulation, result
 
 

@@ -8,6 +8,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from nova_assets.lib.forecasting.demand_input import InputError
+
 ID_COLUMNS = ("unique_id", "item_id", "material_id", "item", "sku", "id")
 DATE_COLUMNS = ("ds", "date", "month", "week", "period", "movement_date")
 VALUE_COLUMNS = ("y", "demand", "quantity", "qty", "value", "sales")
@@ -27,20 +29,33 @@ class DemandMatrix:
 def _pick(columns: pd.Index, wanted: str | None, candidates: tuple[str, ...], what: str) -> str:
     if wanted:
         if wanted not in columns:
-            raise ValueError(f"column {wanted!r} not in the table (columns: {', '.join(columns)})")
+            raise InputError(f"column {wanted!r} not in the table (columns: {', '.join(columns)})")
         return wanted
     lower = {c.lower(): c for c in columns}
     for name in candidates:
         if name in lower:
             return lower[name]
-    raise ValueError(f"no {what} column among {', '.join(columns)}; name it with --{what}-col")
+    raise InputError(f"no {what} column among {', '.join(columns)}; name it with --{what}-col")
 
 
 def read_long_table(path: Path) -> pd.DataFrame:
-    """CSV (',' or ';') or Parquet."""
-    if path.suffix.lower() in {".parquet", ".pq"}:
-        return pd.read_parquet(path)
-    return pd.read_csv(path, sep=None, engine="python", dtype=str)
+    """CSV (',' or ';') or Parquet; InputError when it cannot be read (the caller names the file)."""
+    if not path.exists():
+        raise InputError("no such file")
+    try:
+        if path.suffix.lower() in {".parquet", ".pq"}:
+            return pd.read_parquet(path)
+        return pd.read_csv(path, sep=None, engine="python", dtype=str)
+    except Exception as exc:  # any reader failure is the file's problem, reported as such
+        raise InputError(f"cannot be read: {exc}") from exc
+
+
+def _bad_rows(bad: np.ndarray, raw: pd.Series, column: str, problem: str) -> InputError:
+    """The rows of `bad` named by their number among the data rows (1 = the first after a header)."""
+    rows = np.flatnonzero(bad)
+    shown = ", ".join(f"row {i + 1}: {raw.iloc[i]!r}" for i in rows[:3])
+    more = f" and {len(rows) - 3} more" if len(rows) > 3 else ""
+    return InputError(f"{len(rows)} row(s) with {problem} in column {column!r} ({shown}{more})")
 
 
 def to_matrix(
@@ -56,20 +71,21 @@ def to_matrix(
     `keep_leading_zeros`; later missing periods are zero demand (long tables often omit them),
     periods before the start are NaN."""
     if freq not in FREQS:
-        raise ValueError(f"freq must be one of {', '.join(FREQS)}")
+        raise InputError(f"freq must be one of {', '.join(FREQS)}")
     uid = _pick(table.columns, id_col, ID_COLUMNS, "id")
     when = _pick(table.columns, date_col, DATE_COLUMNS, "date")
     value = _pick(table.columns, value_col, VALUE_COLUMNS, "value")
-    frame = pd.DataFrame(
-        {
-            "uid": table[uid].astype(str),
-            "period": pd.to_datetime(table[when]).dt.to_period(FREQS[freq]),
-            "y": pd.to_numeric(table[value], errors="coerce"),
-        }
-    )
-    if frame["y"].isna().any() or (frame["y"] < 0).any():
-        bad = int(frame["y"].isna().sum() + (frame["y"] < 0).sum())
-        raise ValueError(f"{bad} rows have a missing, non-numeric or negative demand")
+    if table.empty:
+        raise InputError("the table has no rows")
+    dates = pd.to_datetime(table[when], errors="coerce")
+    if dates.isna().any():
+        raise _bad_rows(dates.isna().to_numpy(), table[when], when, "a missing or unreadable date")
+    y = pd.to_numeric(table[value], errors="coerce")
+    if y.isna().any() or (y < 0).any():
+        raise _bad_rows(
+            (y.isna() | (y < 0)).to_numpy(), table[value], value, "a missing, non-numeric or negative demand"
+        )
+    frame = pd.DataFrame({"uid": table[uid].astype(str), "period": dates.dt.to_period(FREQS[freq]), "y": y})
     wide = frame.groupby(["uid", "period"])["y"].sum().unstack("period")
     periods = pd.period_range(wide.columns.min(), wide.columns.max(), freq=FREQS[freq])
     wide = wide.reindex(columns=periods)

@@ -38,8 +38,9 @@ from nova_assets.lib.evaluation.policy_grid import (
     summary_line,
 )
 from nova_assets.lib.inventory.backtest_report import daily_backtest
-from nova_assets.lib.inventory.demand_table import read_long_table, to_matrix
+from nova_assets.lib.inventory.demand_table import to_matrix
 from nova_assets.lib.lake_tables import ECONOMICS_SELIC, ERP_MATERIALS, ERP_SUPPLIERS, HOLIDAYS
+from nova_assets.lib.long_table import read_long_table
 from nova_assets.resources import CycleConfig, LakeResource
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]

@@ -22,7 +22,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from nova_assets.lib.forecasting.demand_input import InputError, read_demand
+from nova_assets.lib.forecasting.demand_input import read_demand
+from nova_assets.lib.long_table import InputError
 
 EXIT_BAD_INPUT = 2
 EVALUATE_HELP = """Run the whole forecast stage (every family, the learned ensemble, reference methods) at

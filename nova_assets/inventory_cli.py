@@ -18,12 +18,12 @@ import time
 from pathlib import Path
 
 from nova_assets.forecast_cli import EXIT_BAD_INPUT
-from nova_assets.lib.forecasting.demand_input import InputError
 from nova_assets.lib.inventory.backtest_report import CURVE_TARGETS, format_table, table_backtest, where_baseline_meets
-from nova_assets.lib.inventory.demand_table import FREQS, read_long_table, to_matrix
+from nova_assets.lib.inventory.demand_table import FREQS, to_matrix
 from nova_assets.lib.inventory.reorder import BASELINE_POLICY, PROJECT_POLICY
 from nova_assets.lib.inventory.service import Measure, ServiceTarget
 from nova_assets.lib.inventory.simulation import achieved, within
+from nova_assets.lib.long_table import InputError, read_long_table
 
 TOLERANCE = 0.02
 

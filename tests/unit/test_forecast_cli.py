@@ -33,15 +33,18 @@ def _demand_table(weeks: int = 10) -> pd.DataFrame:
 @pytest.mark.parametrize(
     ("table", "message"),
     [
-        (pd.DataFrame({"item_id": ["a"], "day": ["2024-01-01"], "demand": [1]}), "missing column(s) date|period|month"),
-        (pd.DataFrame({"sku": ["a"], "date": ["2024-01-01"], "demand": [1]}), "missing column(s) item_id"),
+        (
+            pd.DataFrame({"item_id": ["a"], "day": ["2024-01-01"], "demand": [1]}),
+            "no date column among item_id, day, demand",
+        ),
+        (pd.DataFrame({"part": ["a"], "date": ["2024-01-01"], "demand": [1]}), "no id column among part, date, demand"),
         (
             pd.DataFrame({"item_id": ["a", "a"], "date": ["2024-01-01", "2024-01-02"], "demand": [1, "two"]}),
-            "column demand must be numeric; 1 row(s) are not (e.g. 'two')",
+            "1 row(s) with a missing, non-numeric or negative demand in column 'demand' (row 2: 'two')",
         ),
         (
             pd.DataFrame({"item_id": ["a", "a"], "date": ["2024-01-01", "soon"], "demand": [1, 2]}),
-            "column date has values that are not dates (e.g. 'soon')",
+            "1 row(s) with a missing or unreadable date in column 'date' (row 2: 'soon')",
         ),
         (
             pd.DataFrame(
@@ -51,7 +54,7 @@ def _demand_table(weeks: int = 10) -> pd.DataFrame:
         ),
         (
             pd.DataFrame({"item_id": ["a", "a"], "date": ["2024-01-01", "2024-01-02"], "demand": [1, -2]}),
-            "negative value(s)",
+            "1 row(s) with a missing, non-numeric or negative demand in column 'demand' (row 2: '-2')",
         ),
     ],
 )

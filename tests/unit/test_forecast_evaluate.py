@@ -15,7 +15,8 @@ from nova_assets.lib.evaluation.policy_grid import policy_grid
 from nova_assets.lib.evaluation.report import EVALUATION_EXPERIMENT, model_table
 from nova_assets.lib.evaluation.runner import ENSEMBLE, MEMBER, evaluate_forecast, origins
 from nova_assets.lib.forecasting.models import FAMILIES
-from nova_assets.lib.inventory.demand_table import read_long_table, to_matrix
+from nova_assets.lib.inventory.demand_table import to_matrix
+from nova_assets.lib.long_table import read_long_table
 
 
 def _nova(*argv: str) -> int:

@@ -89,7 +89,7 @@ def test_policy_backtest_command_prints_the_comparison(tmp_path: Path, capsys: p
 @pytest.mark.parametrize(
     ("content", "message"),
     [
-        (None, "missing.csv: no such file"),
+        (None, "missing.csv: does not exist"),
         ("item_id,date,demand\nA,2020-01-01,1\nA,2020-02-01,x\nA,2020-03-01,-2\n", "2 row(s) with a missing, "
          "non-numeric or negative demand in column 'demand' (row 2: 'x', row 3: '-2')"),
         ("item_id,date,demand\nA,2020-01-01,1\nA,2020-13-01,2\n", "1 row(s) with a missing or unreadable date in "

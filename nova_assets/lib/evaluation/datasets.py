@@ -18,8 +18,9 @@ from pathlib import Path
 
 import pandas as pd
 
-from nova_assets.lib.forecasting.demand_input import InputError, infer_freq, read_demand
+from nova_assets.lib.forecasting.demand_input import infer_freq, read_demand
 from nova_assets.lib.forecasting.panel import default_season
+from nova_assets.lib.long_table import InputError
 
 SAMPLE = "sample"
 DEFAULT_HORIZON = {"D": 30, "W": 13, "M": 12}

@@ -13,7 +13,6 @@ import numpy as np
 import pandas as pd
 
 from nova_assets.lib.demand_history import cycle_date
-from nova_assets.lib.forecasting.demand_input import InputError
 from nova_assets.lib.inventory.calibration import ServiceCalibration
 from nova_assets.lib.inventory.daily import calendar_lead_times, non_working_days
 from nova_assets.lib.inventory.demand_table import PERIODS_PER_YEAR, DemandMatrix, to_matrix
@@ -32,6 +31,7 @@ from nova_assets.lib.inventory.simulation import (
     summarise,
     within,
 )
+from nova_assets.lib.long_table import InputError
 
 # Trailing windows per frequency: the forecaster's (mean, error origins) and the demand class's.
 FORECAST_WINDOW = {"D": 91, "W": 26, "M": 12}

@@ -1,7 +1,8 @@
 """`nova backtest` and `nova forecast`: the forecast stage on any demand table (CSV or Parquet).
 
-Same code paths as the Dagster assets (lib.forecasting.pipeline). Input: a long table with
-item_id, one of date|period|month, and demand. Rows of the same item and period are summed,
+Same code paths as the Dagster assets (lib.forecasting.pipeline). Input: a long table with an
+item, a date and a demand column (lib.long_table: item_id, date, demand and the other names it
+knows). Rows of the same item and period are summed,
 missing periods between an item's first period and the table's last one count as no demand.
 Bad input stops with a message naming the problem and exit code 2.
 
@@ -32,8 +33,9 @@ times 1-3; print one table per set, write them to --output and log one MLflow ru
 
     nova evaluate carparts_monthly.csv auto_monthly.csv sample
 
-A set is a demand table (item_id, date|period|month, demand) or `sample` (the synthetic sample
-business), optionally with :h=HORIZON,m=SEASON,f=FREQ. Defaults reproduce the eval README splits."""
+A set is a demand table (an item, a date and a demand column, e.g. item_id, date, demand) or
+`sample` (the synthetic sample business), optionally with :h=HORIZON,m=SEASON,f=FREQ. Defaults
+reproduce the eval README splits."""
 OUTPUT_FORMATS = (".csv", ".parquet")
 
 
@@ -93,7 +95,10 @@ def add_forecast_commands(subparsers: argparse._SubParsersAction) -> None:
 
 def _common_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
-        "--input", type=Path, required=True, help="CSV or Parquet with item_id, date|period|month, demand"
+        "--input",
+        type=Path,
+        required=True,
+        help="CSV or Parquet with an item, a date and a demand column (e.g. item_id, date, demand)",
     )
     parser.add_argument("--freq", choices=("D", "W", "M"), required=True, help="period of the table")
     parser.add_argument("--horizon", type=int, required=True, help="periods to forecast")

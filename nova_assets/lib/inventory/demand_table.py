@@ -37,8 +37,8 @@ def to_matrix(
     if freq not in FREQS:
         raise InputError(f"freq must be one of {', '.join(FREQS)}")
     frame = long_demand(table, id_col, date_col, value_col)
-    frame = pd.DataFrame({"uid": frame["unique_id"], "period": frame["ds"].dt.to_period(FREQS[freq]), "y": frame["y"]})
-    wide = frame.groupby(["uid", "period"])["y"].sum().unstack("period")
+    frame["ds"] = frame["ds"].dt.to_period(FREQS[freq])
+    wide = frame.groupby(["unique_id", "ds"])["y"].sum().unstack("ds")
     periods = pd.period_range(wide.columns.min(), wide.columns.max(), freq=FREQS[freq])
     wide = wide.reindex(columns=periods)
     values = wide.to_numpy(float)

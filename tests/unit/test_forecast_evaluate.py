@@ -91,6 +91,7 @@ def test_evaluate_prints_one_table_per_set_and_logs_it(
     (run,) = client.search_runs([experiment.experiment_id])
     assert run.data.params["horizon"] == "6" and run.data.params["season"] == "1"
     assert "standard.Ensemble.rmsse" in run.data.metrics
+    assert run.data.metrics["standard.ADIDA.z"] == pytest.approx(standard.loc["ADIDA", "z"])
     assert "policy.project.L2.csl95.cycle_service_level" in run.data.metrics
 
 

@@ -169,8 +169,10 @@ def log_to_mlflow(report: SetReport, tracking_uri: str, artifact_root: str, para
     metrics = {}
     for name, table in (("rolling", report.rolling), ("standard", report.standard)):
         for row in table.itertuples():
-            for metric in ("mase", "rmsse", "bias"):
-                metrics[f"{name}.{row.model}.{metric}"] = float(getattr(row, metric))
+            for metric in ("mase", "rmsse", "bias", "d_rmsse", "z"):
+                value = float(getattr(row, metric))
+                if np.isfinite(value) or metric not in ("d_rmsse", "z"):  # an infinite z (no spread) is not logged
+                    metrics[f"{name}.{row.model}.{metric}"] = value
     for row in report.by_origin.itertuples():
         metrics[f"origin.{row.cutoff}.ensemble_bias"] = float(row.ensemble_bias)
     for row in report.policy.itertuples():

@@ -18,7 +18,13 @@ import time
 from pathlib import Path
 
 from nova_assets.forecast_cli import EXIT_BAD_INPUT
-from nova_assets.lib.inventory.backtest_report import CURVE_TARGETS, format_table, table_backtest, where_baseline_meets
+from nova_assets.lib.inventory.backtest_report import (
+    CURVE_TARGETS,
+    format_table,
+    measured_items,
+    table_backtest,
+    where_baseline_meets,
+)
 from nova_assets.lib.inventory.demand_table import FREQS, to_matrix
 from nova_assets.lib.inventory.reorder import BASELINE_POLICY, PROJECT_POLICY
 from nova_assets.lib.inventory.service import Measure, ServiceTarget
@@ -102,7 +108,7 @@ def cmd_policy_backtest(args: argparse.Namespace) -> int:
         return EXIT_BAD_INPUT
     n, periods = matrix.values.shape
     warmup = simulation.warmup
-    measured = int((result.per_item.loc[result.per_item["policy"] == PROJECT_POLICY, "periods"] > 0).sum())
+    measured = measured_items(result)
     print(
         f"{args.input.name}: {n} items, {periods} periods ({matrix.periods[0]} .. {matrix.periods[-1]}), "
         f"{measured} items with measured periods after a {warmup}-period warm-up; lead time {args.lead_time:g}"

@@ -28,8 +28,9 @@ def read_long_table(path: Path) -> pd.DataFrame:
     """The table as read (a CSV's cells as text, names stripped); InputError if it cannot be read."""
     if not path.exists():
         raise InputError("does not exist")
+    parquet = path.suffix.lower() in {".parquet", ".pq"}
     try:
-        if path.suffix.lower() in {".parquet", ".pq"}:
+        if parquet:
             table = pd.read_parquet(path)
         else:
             with path.open(encoding="utf-8", errors="replace") as file:
@@ -37,8 +38,7 @@ def read_long_table(path: Path) -> pd.DataFrame:
             sep = ";" if header.count(";") > header.count(",") else ","
             table = pd.read_csv(path, sep=sep, dtype=str, keep_default_na=False, na_values=[""])
     except Exception as exc:  # any reader failure is the file's problem, reported as such
-        kind = "Parquet" if path.suffix.lower() in {".parquet", ".pq"} else "CSV"
-        raise InputError(f"cannot be read as {kind}: {exc}") from exc
+        raise InputError(f"cannot be read as {'Parquet' if parquet else 'CSV'}: {exc}") from exc
     table.columns = [str(c).strip() for c in table.columns]
     return table
 

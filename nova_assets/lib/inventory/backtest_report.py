@@ -201,13 +201,18 @@ def table_backtest(
         curve_targets=curve_targets,
         calibrate=calibrate,
     )
-    measured = result.per_item.loc[result.per_item["policy"] == PROJECT_POLICY, "periods"]
-    if not (measured > 0).any():
+    if measured_items(result) == 0:
         raise InputError(
             f"no item has a period to measure after the {simulation.warmup}-period warm-up (an item starts at "
             f"its first demand; {n} items, {periods} periods): nothing to replay"
         )
     return simulation, result
+
+
+def measured_items(result: BacktestResult) -> int:
+    """Items with at least one period measured under the project's policy (after the warm-up)."""
+    periods = result.per_item.loc[result.per_item["policy"] == PROJECT_POLICY, "periods"]
+    return int((periods > 0).sum())
 
 
 def daily_backtest(

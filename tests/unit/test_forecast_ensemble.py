@@ -6,6 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from nova_assets.lib.forecasting import ensemble
 from nova_assets.lib.forecasting.ensemble import CAPPED_SUFFIX, ENSEMBLE_MODEL, combine, learn_weights
 from nova_assets.lib.forecasting.metrics import score_windows, summarise
 from nova_assets.lib.forecasting.models import FAMILIES, NAIVE_MODEL, ZERO_MODEL, cross_validate
@@ -218,3 +219,23 @@ def test_learned_weights_within_noise_fall_back_to_the_best_member() -> None:
     assert bool(report["fallback"]) and report["choice"] == "single"
     assert len(weights.by_class["smooth"]) == 1
     assert abs(report["cv_advantage_z"]) < 2.0
+
+
+def test_learned_weights_are_shrunk_toward_the_best_member(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Shrinkage moves the learned weights toward the best member, so a member they leave out stays out."""
+    frame, backtest = _backtest(
+        {
+            "High": lambda level, rng: level * 1.3,
+            "Low": lambda level, rng: level * 0.7,
+            "Far": lambda level, rng: level * rng.uniform(0.2, 3.0, len(level)),  # noisy: left out
+        }
+    )
+    monkeypatch.setattr(ensemble, "SHRINKAGE_GRID", (1.0,))
+    learned = learn_weights(backtest, frame, season=7).by_class["smooth"]
+    monkeypatch.setattr(ensemble, "SHRINKAGE_GRID", (0.5,))
+    weights = learn_weights(backtest, frame, season=7)
+    report = weights.report.set_index("demand_class").loc["smooth"]
+    assert report["choice"] == "combination" and report["shrinkage"] == 0.5
+    assert "Far" not in learned and "Far" not in weights.by_class["smooth"]
+    expected = {m: 0.5 * learned.get(m, 0.0) + 0.5 * (m == report["best_model"]) for m in ("High", "Low")}
+    assert weights.by_class["smooth"] == pytest.approx(expected)

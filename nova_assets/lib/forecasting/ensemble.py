@@ -12,18 +12,21 @@ The learned weights must earn their place out of sample. Cross-fitting over the 
 (learn on the other cutoffs, score on this one; on the other half of the series when there is one
 cutoff) scores, on every held-out window:
 - the best single member of the training folds,
-- the learned weights shrunk toward equal weights, w = lam * learned + (1 - lam) * equal, for each
-  lam of SHRINKAGE_GRID (lam = 0 is the simple average, lam = 1 the learned weights alone).
-The lam with the lowest held-out RMSSE among those whose weights, learned on all windows, are not
-worse than the best single member there is kept, and the combination is used only if its held-out
+- the learned weights shrunk toward that member, w = lam * learned + (1 - lam) * best, for each lam
+  of SHRINKAGE_GRID (lam = 1 the learned weights alone; lam = 0 would be the member itself).
+The lam with the lowest held-out RMSSE is kept, and the combination is used only if its held-out
 advantage over the best single member is beyond noise: mean paired difference over the held-out
 windows above NOISE_Z standard errors (clustered by series, whose windows are correlated). Otherwise
 the best single member (on all windows) gets weight 1, and the report says the learned weights
-fell back (`fallback`). Finally the in-sample RMSSE of the chosen weights is never above the best
-member's. Classes with too few windows borrow the windows of the other modelled classes. SHORT
-series get the seasonal naive baseline (the mean of a history shorter than a season), NO_DEMAND
-series the baseline's SilentRate: the demand that the items as silent a horizon ago went on to have
-(models.silent_item_rate; no error of theirs can be scaled, so nothing is learned for them).
+fell back (`fallback`). The objective is convex in w, so every shrunk combination is at least as
+good as the best member on the windows it was learned on; the chosen weights' in-sample RMSSE is
+still checked against the member's. The anchor is the best member, not equal weights: measured on
+every dev set, shrinking toward equal weights brings in members the learned weights left out, and
+where the held-out folds chose it, it lost on the future (docs/forecasting.md). Classes with too few
+windows borrow the windows of the other modelled classes. SHORT series get the seasonal naive
+baseline (the mean of a history shorter than a season), NO_DEMAND series the baseline's SilentRate:
+the demand that the items as silent a horizon ago went on to have (models.silent_item_rate; no error
+of theirs can be scaled, so nothing is learned for them).
 
 Capped members: the per-series models that cost most (Prophet, AutoARIMA) run only on the top
 series by volume (models.EXPENSIVE_MAX_SERIES). Each class then gets two weight sets: one over
@@ -52,7 +55,7 @@ from nova_assets.lib.forecasting.models import NAIVE_MODEL, SILENT_RATE_MODEL, Z
 ENSEMBLE_MODEL = "Ensemble"
 MIN_CLASS_WINDOWS = 30  # fewer (series x cutoff) windows than this: learn on all modelled classes
 CAPPED_SUFFIX = "+capped"  # weight set of a class's series that the capped models (top by volume) also forecast
-SHRINKAGE_GRID = (0.0, 0.25, 0.5, 0.75, 1.0)  # weight of the learned weights against equal weights
+SHRINKAGE_GRID = (0.25, 0.5, 0.75, 1.0)  # weight of the learned weights against the best member
 NOISE_Z = 2.0  # a combination must beat the best member out of sample by this many standard errors
 # Forecasts the learned weights never choose from: the all-zero forecast minimises per-series RMSSE
 # on sparse tables by forecasting nothing at all (a bias of -100 %), which is no forecast to plan
@@ -218,7 +221,7 @@ def _folds(keys: pd.DataFrame) -> list[np.ndarray]:
 
 def _choose(members: list[str], problem: _Problem, folds: list[np.ndarray]) -> tuple[dict[str, float], dict]:
     k = len(members)
-    identity, equal = np.eye(k), np.full(k, 1.0 / k)
+    identity = np.eye(k)
     single_held: list[np.ndarray] = []
     combined_held: dict[float, list[np.ndarray]] = {lam: [] for lam in SHRINKAGE_GRID}
     clusters: list[np.ndarray] = []
@@ -228,27 +231,24 @@ def _choose(members: list[str], problem: _Problem, folds: list[np.ndarray]) -> t
         train, test = problem.subset(np.flatnonzero(training)), problem.subset(held_out)
         if not len(train.y) or not len(test.y):
             continue
-        learned = train.solve() if k > 1 else identity[0]
-        single_held.append(test.window_rmsse(identity[train.best_single()]))
+        learned, anchor = (train.solve() if k > 1 else identity[0]), identity[train.best_single()]
+        single_held.append(test.window_rmsse(anchor))
         for lam in SHRINKAGE_GRID:
-            combined_held[lam].append(test.window_rmsse(lam * learned + (1 - lam) * equal))
+            combined_held[lam].append(test.window_rmsse(lam * learned + (1 - lam) * anchor))
         clusters.append(test.series)
     best = problem.best_single()
     learned = problem.solve() if k > 1 else identity[0]
-    # a shrinkage whose weights are worse than the best member on all windows is never used (the
-    # learned weights themselves, lam = 1, never are: the vertices are on the simplex they minimise over)
     in_sample_best = float(problem.single_objectives[best])
-    feasible = [lam for lam in SHRINKAGE_GRID if problem.value(lam * learned + (1 - lam) * equal) <= in_sample_best]
-    if single_held and k > 1 and feasible:
+    if single_held and k > 1:
         single = np.concatenate(single_held)
         held = {lam: np.concatenate(v) for lam, v in combined_held.items()}
-        shrinkage = min(feasible, key=lambda lam: (_mean(held[lam]), -lam))
+        shrinkage = min(SHRINKAGE_GRID, key=lambda lam: (_mean(held[lam]), -lam))
         advantage, z = paired_difference(single - held[shrinkage], np.concatenate(clusters))
         cv_single, cv_combined = _mean(single), _mean(held[shrinkage])
     else:
         shrinkage, advantage, z = 1.0, 0.0, 0.0
         cv_single = cv_combined = float("nan")
-    combination = shrinkage * learned + (1 - shrinkage) * equal
+    combination = shrinkage * learned + (1 - shrinkage) * identity[best]
     fallback = not z > NOISE_Z
     weights = identity[best] if fallback else combination
     if problem.value(weights) > in_sample_best:  # numerical safety: never above the best member

@@ -47,12 +47,6 @@ def _demand_table(weeks: int = 10) -> pd.DataFrame:
             "1 row(s) with a missing or unreadable date in column 'date' (row 2: 'soon')",
         ),
         (
-            pd.DataFrame(
-                {"item_id": ["a", "a", "b"], "date": ["2024-01-01", "2024-01-02", "2024-01-02"], "demand": [1, 2, 3]}
-            ),
-            "1 item(s) have a single period of data (b)",
-        ),
-        (
             pd.DataFrame({"item_id": ["a", "a"], "date": ["2024-01-01", "2024-01-02"], "demand": [1, -2]}),
             "1 row(s) with a missing, non-numeric or negative demand in column 'demand' (row 2: '-2')",
         ),

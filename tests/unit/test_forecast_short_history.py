@@ -48,8 +48,10 @@ def test_every_item_gets_a_forecast_and_its_fallback_is_named(tmp_path: Path, ca
         "late": np.r_[np.zeros(34), [0.0, 2.0, 0.0, 0.0, 4.0, 0.0]],
         "young": rng.poisson(3, 16).astype(float),  # a season and more, fewer points than AutoETS needs in a window
     }
+    # rows of an export that lists only the months with demand: a single sale, and a first sale this month
+    sales_only = pd.DataFrame({"item_id": ["once", "first-sale"], "month": ["2021-04", "2023-04"], "demand": [3, 5]})
     path = tmp_path / "demand.csv"
-    _table(series).to_csv(path, index=False)
+    pd.concat([_table(series), sales_only]).to_csv(path, index=False)
     out = tmp_path / "forecast.csv"
     code = _nova(
         "forecast", "--input", str(path), "--freq", "M", "--horizon", "6", "--season", "12",
@@ -57,11 +59,15 @@ def test_every_item_gets_a_forecast_and_its_fallback_is_named(tmp_path: Path, ca
     )  # fmt: skip
     assert code == 0
     table = pd.read_csv(out).set_index("item_id")
-    assert table.groupby(level=0).size().to_dict() == dict.fromkeys(series, 6)
+    assert table.groupby(level=0).size().to_dict() == dict.fromkeys([*series, "once", "first-sale"], 6)
     assert np.isfinite(table["ensemble"]).all() and (table["ensemble"] >= 0).all()
     fallback = table.groupby(level=0)["fallback"].first().fillna("")
     assert fallback["new"].startswith("shorter than a season + 1")
     assert table.loc["new", "ensemble"].tolist() == pytest.approx([2.0] * 6)  # the mean of its history
+    # "once": one sale 25 months ago and none since (the gaps are no demand); "first-sale": this month's 5 units
+    assert fallback["once"] == "" and table.loc["once", "ensemble"].max() < 1
+    assert fallback["first-sale"].startswith("shorter than a season + 1")
+    assert table.loc["first-sale", "ensemble"].tolist() == pytest.approx([5.0] * 6)
     # "dead" and "late" were silent 6 months ago; since then they sold 6 units in 2 x 6 item-months
     assert table.loc["dead", "ensemble"].tolist() == pytest.approx([0.5] * 6)
     assert fallback["dead"] == SILENT_REASON
@@ -70,7 +76,7 @@ def test_every_item_gets_a_forecast_and_its_fallback_is_named(tmp_path: Path, ca
     assert table.loc["dead", "cum_p95"].tolist() == [2, 3, 4, 5, 5, 6]
     assert all(fallback[f"old-{i}"] == "" for i in range(8))
     err = capsys.readouterr().err
-    assert "fallback for 1 item(s) (new): shorter than a season + 1" in err
+    assert "fallback for 2 item(s) (first-sale, new): shorter than a season + 1" in err
     assert f"fallback for 1 item(s) (dead): {SILENT_REASON}" in err
 
 

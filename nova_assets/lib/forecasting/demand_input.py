@@ -2,8 +2,9 @@
 
 Input: a long table read and checked by lib.long_table (an item, a date and a demand column). Rows
 of the same item and period are summed; missing periods between an item's first period and the
-table's last one count as no demand. Anything unusable raises InputError with a message naming the
-file and the problem.
+table's last one count as no demand, so an export that lists only the periods with demand works, and
+an item with a single row (a first sale) is a short series that gets a forecast like any other.
+Anything unusable raises InputError with a message naming the file and the problem.
 """
 
 from __future__ import annotations
@@ -40,11 +41,4 @@ def read_demand(path: Path, freq: str) -> pd.DataFrame:
         raise InputError(f"unknown frequency {freq!r}; expected one of {', '.join(FREQUENCIES)}")
     history = _long(path)
     history["ds"] = history["ds"].dt.to_period(freq).dt.start_time
-    points = history.groupby("unique_id")["ds"].nunique()
-    single = points[points < 2]
-    if len(single):
-        names = ", ".join(single.index[:5]) + (" ..." if len(single) > 5 else "")
-        raise InputError(
-            f"{path}: {len(single)} item(s) have a single period of data ({names}); each item needs at least two"
-        )
     return regularise(history.groupby(["unique_id", "ds"], as_index=False)["y"].sum(), freq)

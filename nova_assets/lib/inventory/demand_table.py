@@ -10,7 +10,6 @@ import pandas as pd
 from nova_assets.lib.long_table import InputError, long_demand
 
 FREQS = {"D": "D", "W": "W-SUN", "M": "M"}
-PERIODS_PER_YEAR = {"D": 365.0, "W": 52.0, "M": 12.0}
 
 
 @dataclass(frozen=True)

@@ -112,7 +112,9 @@ def test_a_family_leaves_series_too_short_for_it_to_the_others() -> None:
     assert set(intermittent["unique_id"]) == {"long", "short"}
 
 
-def test_a_table_too_short_for_any_backtest_window_still_forecasts(tmp_path: Path) -> None:
+def test_a_table_too_short_for_any_backtest_window_still_forecasts(
+    tmp_path: Path, capsys: pytest.CaptureFixture
+) -> None:
     series = {f"i{i}": np.array([1.0, 3.0, 0.0, 2.0, 4.0]) * (i + 1) for i in range(10)}
     assert plan_windows(5, 3, 1) == (0, 2)
     path = tmp_path / "demand.csv"
@@ -125,6 +127,12 @@ def test_a_table_too_short_for_any_backtest_window_still_forecasts(tmp_path: Pat
     )  # fmt: skip
     table = pd.read_csv(out)
     assert len(table) == 10 * 3
+    # nothing to learn weights from: the historic average (2 x the item's number), not the last value (4 x)
+    means = table["item_id"].str[1:].astype(int).add(1).mul(2.0)
+    assert table["ensemble"].to_numpy() == pytest.approx(means.to_numpy())
+    reason = "no backtest window to learn weights from: HistoricAverage"
+    assert (table["fallback"] == reason).all()
+    assert f"fallback for 10 item(s) (i0, i1, i2, i3, i4 ...): {reason}" in capsys.readouterr().err
     assert np.isfinite(table[["ensemble", "p50", "p90", "p95", "cum_p95"]]).all().all()
     assert (table["p90"] <= table["p95"]).all()
 

@@ -50,7 +50,7 @@ from scipy.optimize import minimize
 
 from nova_assets.lib.forecasting.demand_class import MODELLED, DemandClass
 from nova_assets.lib.forecasting.metrics import WINDOW, ScaledWindows, SeriesScales, key_groups, paired_difference
-from nova_assets.lib.forecasting.models import NAIVE_MODEL, SILENT_RATE_MODEL, ZERO_MODEL
+from nova_assets.lib.forecasting.models import AVERAGE_MODEL, NAIVE_MODEL, SILENT_RATE_MODEL, ZERO_MODEL
 
 ENSEMBLE_MODEL = "Ensemble"
 MIN_CLASS_WINDOWS = 30  # fewer (series x cutoff) windows than this: learn on all modelled classes
@@ -61,6 +61,9 @@ NOISE_Z = 2.0  # a combination must beat the best member out of sample by this m
 # on sparse tables by forecasting nothing at all (a bias of -100 %), which is no forecast to plan
 # with; SilentRate forecasts only the NO_DEMAND series, whose weights are a rule, not learned.
 NOT_WEIGHTED = frozenset({ZERO_MODEL, SILENT_RATE_MODEL})
+# A modelled class when the table is too short for any backtest window: nothing can be learned, and
+# the historic average is the simple forecast that scores best on every dev set (docs/forecasting.md)
+UNLEARNED_MEMBER = AVERAGE_MODEL
 
 
 @dataclass(frozen=True)
@@ -69,6 +72,10 @@ class LearnedWeights:
 
     by_class: dict[str, dict[str, float]]
     report: pd.DataFrame  # per class: windows, choice, members, shrinkage, held-out advantage, scores
+
+    def learned(self, weight_set: str) -> bool:
+        """Whether the weight set was learned on backtest windows (not a rule)."""
+        return not self.report.empty and weight_set in set(self.report["demand_class"])
 
     def table(self) -> pd.DataFrame:
         return pd.DataFrame(
@@ -181,7 +188,7 @@ def learn_weights(
         if coverage.n_windows < MIN_CLASS_WINDOWS:
             rows = modelled
         learned = _learn(rows, members, scales)
-        by_class[cls] = learned[0] if learned else {NAIVE_MODEL: 1.0}
+        by_class[cls] = learned[0] if learned else {UNLEARNED_MEMBER: 1.0}
         if learned:
             reports.append({"demand_class": cls, **learned[1]})
         if capped and full.sum() >= MIN_CLASS_WINDOWS:
@@ -333,6 +340,8 @@ def fallbacks(forecasts: pd.DataFrame, weights: LearnedWeights) -> pd.DataFrame:
                 if rate > 0
                 else "no demand yet: zero"
             )
+        elif not weights.learned(row["weight_set"]):
+            reasons.append(f"no backtest window to learn weights from: {UNLEARNED_MEMBER}")
         else:
             missing = sorted(set(weights.by_class.get(row["weight_set"], {})) - present[uid])
             reasons.append(f"without {', '.join(missing)}: the other members' weights" if missing else "")

@@ -29,7 +29,7 @@ from nova_assets.lib.inventory.demand_table import FREQS, to_matrix
 from nova_assets.lib.inventory.reorder import BASELINE_POLICY, PROJECT_POLICY
 from nova_assets.lib.inventory.service import Measure, ServiceTarget
 from nova_assets.lib.inventory.simulation import achieved, within
-from nova_assets.lib.long_table import InputError, read_long_table
+from nova_assets.lib.long_table import InputError, MissingColumn, read_long_table
 
 TOLERANCE = 0.02
 
@@ -104,7 +104,8 @@ def cmd_policy_backtest(args: argparse.Namespace) -> int:
             calibrate=not args.no_calibration,
         )
     except InputError as exc:
-        print(f"nova policy-backtest: error: {args.input.name}: {exc}", file=sys.stderr)
+        hint = f"; or name it with --{exc.what}-col" if isinstance(exc, MissingColumn) else ""
+        print(f"nova policy-backtest: error: {args.input.name}: {exc}{hint}", file=sys.stderr)
         return EXIT_BAD_INPUT
     n, periods = matrix.values.shape
     warmup = simulation.warmup

@@ -24,6 +24,15 @@ class InputError(ValueError):
     """A problem with the user's input, reported without a traceback."""
 
 
+class MissingColumn(InputError):
+    """No column of the kind (`what`: id, date or value) was found; a command that lets the user
+    name it says how."""
+
+    def __init__(self, message: str, what: str) -> None:
+        super().__init__(message)
+        self.what = what
+
+
 def read_long_table(path: Path) -> pd.DataFrame:
     """The table as read (a CSV's cells as text, names stripped); InputError if it cannot be read."""
     if not path.exists():
@@ -76,10 +85,7 @@ def _column(columns: pd.Index, wanted: str | None, candidates: tuple[str, ...], 
     lower = {c.lower(): c for c in columns}
     found = next((lower[name] for name in candidates if name in lower), None)
     if found is None:
-        raise InputError(
-            f"no {what} column among {', '.join(columns)} (one of {', '.join(candidates)}, or named with --{what}-col "
-            "in nova policy-backtest)"
-        )
+        raise MissingColumn(f"no {what} column among {', '.join(columns)} (one of {', '.join(candidates)})", what)
     return found
 
 

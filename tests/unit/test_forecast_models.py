@@ -6,6 +6,7 @@ import pandas as pd
 import pytest
 from statsforecast.models import AutoETS
 
+from nova_assets.lib.forecasting.boosting import BOOSTING_MEAN
 from nova_assets.lib.forecasting.demand_class import DemandClass, classify, route_classes
 from nova_assets.lib.forecasting.installed_base import INSTALLED_BASE_FAMILY
 from nova_assets.lib.forecasting.models import FAMILIES, ZERO_MODEL, backtest_cutoffs, cross_validate, fit_predict
@@ -206,6 +207,15 @@ def test_seeded_models_are_reproducible(family: str) -> None:
     other = fit_predict(frame, FAMILIES[family], horizon=7, season=7, seed=8)
     np.testing.assert_array_equal(first["forecast"].to_numpy(), again["forecast"].to_numpy())
     assert not np.array_equal(first["forecast"].to_numpy(), other["forecast"].to_numpy())
+
+
+def test_the_boosting_family_adds_the_mean_of_its_two_boosters_as_a_member() -> None:
+    frame = history(weekly_panel(n_series=4, weeks=12))
+    forecast = fit_predict(frame, FAMILIES["gradient_boosting"], horizon=7, season=7, n_jobs=1)
+    wide = forecast.pivot_table(index=["unique_id", "ds"], columns="model", values="forecast")
+    assert set(wide.columns) == {"LightGBM", "XGBoost", BOOSTING_MEAN} and len(wide) == 4 * 7
+    assert not np.allclose(wide["LightGBM"], wide["XGBoost"])
+    np.testing.assert_allclose(wide[BOOSTING_MEAN], (wide["LightGBM"] + wide["XGBoost"]) / 2)
 
 
 def test_routing_counts_all_series_at_once_as_classify_does_one_by_one() -> None:

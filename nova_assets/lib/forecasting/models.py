@@ -156,8 +156,8 @@ FAMILIES: dict[str, ModelFamily] = {
     ),
     "gradient_boosting": ModelFamily(
         name="gradient_boosting",
-        description="global LightGBM and XGBoost (Tweedie, direct multi-horizon) on lag/rolling/calendar features"
-        " and, with plant maintenance, the parts of the preventive plan known at each origin",
+        description="global LightGBM, XGBoost (Tweedie, direct multi-horizon) and their mean, on lag/rolling/calendar"
+        " features and, with plant maintenance, the parts of the preventive plan known at each origin",
         forecaster=boosting.forecast,
         binds_maintenance=_boosting_with_plan,
     ),

@@ -23,7 +23,8 @@ good as the best member on the windows it was learned on; the chosen weights' in
 still checked against the member's. The anchor is the best member, not equal weights: measured on
 every dev set, shrinking toward equal weights brings in members the learned weights left out, and
 where the held-out folds chose it, it lost on the future (docs/forecasting.md). Classes with too few
-windows borrow the windows of the other modelled classes. SHORT series get the seasonal naive
+windows borrow the windows of the other modelled classes; when the table is too short for any
+backtest window, nothing is learned and they get UNLEARNED_MEMBER. SHORT series get the seasonal naive
 baseline (the mean of a history shorter than a season), NO_DEMAND series the baseline's SilentRate:
 the demand that the items as silent a horizon ago went on to have (models.silent_item_rate; no error
 of theirs can be scaled, so nothing is learned for them).

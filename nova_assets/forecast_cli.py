@@ -200,7 +200,7 @@ def _backtest(args: argparse.Namespace) -> int:
 
     if args.origins < 1:
         raise InputError("--origins must be at least 1")
-    history = read_demand(args.input, args.freq)
+    history, _ = read_demand(args.input, args.freq)
     season, families = _settings(args, history, args.origins)
     started = time.monotonic()
     predictions, coverage, weights, choices, seconds = [], [], [], [], {}
@@ -286,7 +286,7 @@ def _forecast(args: argparse.Namespace) -> int:
 
     if args.output.suffix.lower() not in OUTPUT_FORMATS:
         raise InputError(f"--output must end in {' or '.join(OUTPUT_FORMATS)}, not {args.output.name!r}")
-    history = read_demand(args.input, args.freq)
+    history, _ = read_demand(args.input, args.freq)
     season, families = _settings(args, history, 0)
     _, ensemble = run_forecast(
         history,

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from nova_assets.lib.forecasting.demand_input import infer_freq, read_demand
+from nova_assets.lib.forecasting.demand_input import read_demand
 from nova_assets.lib.forecasting.panel import default_season
 from nova_assets.lib.long_table import InputError
 
@@ -88,8 +88,8 @@ def load_set(spec: str) -> DevSet:
             raise InputError("the synthetic sample is daily (f=D)")
     else:
         path = Path(target)
-        freq = options.get("f") or infer_freq(path)
-        name, history, synthetic, source = path.stem, read_demand(path, freq), False, str(path)
+        history, freq = read_demand(path, options.get("f") or None)
+        name, synthetic, source = path.stem, False, str(path)
     periods = int(history["ds"].nunique())
     horizon, season = default_split(periods, freq)
     horizon = _number(options, "h") or horizon

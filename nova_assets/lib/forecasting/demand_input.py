@@ -25,9 +25,8 @@ def _long(path: Path) -> pd.DataFrame:
         raise InputError(f"{path}: {exc}") from exc
 
 
-def infer_freq(path: Path) -> str:
+def _infer_freq(dates: pd.Series, path: Path) -> str:
     """D, W or M from the typical spacing of the table's distinct dates."""
-    dates = _long(path)["ds"]
     days = np.diff(np.sort(dates.unique())) / np.timedelta64(1, "D")
     if len(days) == 0:
         raise InputError(f"{path}: a single date; the period cannot be inferred")
@@ -35,10 +34,12 @@ def infer_freq(path: Path) -> str:
     return "D" if spacing < 4 else "W" if spacing < 15 else "M"
 
 
-def read_demand(path: Path, freq: str) -> pd.DataFrame:
-    """The input table as a regular (unique_id, ds, y) history; InputError on anything unusable."""
-    if freq not in FREQUENCIES:
+def read_demand(path: Path, freq: str | None = None) -> tuple[pd.DataFrame, str]:
+    """The input table as a regular (unique_id, ds, y) history and its frequency (inferred from the
+    spacing of its dates when `freq` is None), the file read once; InputError on anything unusable."""
+    if freq is not None and freq not in FREQUENCIES:
         raise InputError(f"unknown frequency {freq!r}; expected one of {', '.join(FREQUENCIES)}")
     history = _long(path)
+    freq = freq or _infer_freq(history["ds"], path)
     history["ds"] = history["ds"].dt.to_period(freq).dt.start_time
-    return regularise(history.groupby(["unique_id", "ds"], as_index=False)["y"].sum(), freq)
+    return regularise(history.groupby(["unique_id", "ds"], as_index=False)["y"].sum(), freq), freq

@@ -74,9 +74,10 @@ class LearnedWeights:
     by_class: dict[str, dict[str, float]]
     report: pd.DataFrame  # per class: windows, choice, members, shrinkage, held-out advantage, scores
 
-    def learned(self, weight_set: str) -> bool:
-        """Whether the weight set was learned on backtest windows (not a rule)."""
-        return not self.report.empty and weight_set in set(self.report["demand_class"])
+    @cached_property
+    def learned_sets(self) -> frozenset[str]:
+        """The weight sets learned on backtest windows (the others are rules)."""
+        return frozenset() if self.report.empty else frozenset(self.report["demand_class"])
 
     def table(self) -> pd.DataFrame:
         return pd.DataFrame(
@@ -341,7 +342,7 @@ def fallbacks(forecasts: pd.DataFrame, weights: LearnedWeights) -> pd.DataFrame:
                 if rate > 0
                 else "no demand yet: zero"
             )
-        elif not weights.learned(row["weight_set"]):
+        elif row["weight_set"] not in weights.learned_sets:
             reasons.append(f"no backtest window to learn weights from: {UNLEARNED_MEMBER}")
         else:
             missing = sorted(set(weights.by_class.get(row["weight_set"], {})) - present[uid])

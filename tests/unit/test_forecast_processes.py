@@ -195,3 +195,48 @@ def test_the_process_beside_ends_when_the_command_is_stopped(tmp_path: Path) -> 
         time.sleep(0.2)
     assert not _alive(worker)
     assert time.monotonic() - started < 45  # did not wait for the fit
+
+
+BESIDE_PROBE = """
+import os, sys, time
+from pathlib import Path
+from nova_assets.lib.forecasting import parallel
+from tests.unit.test_forecast_processes import _note_pid_and_sleep
+parallel.POOL_PRELOAD = ["slow_preload"]  # the forkserver's imports take 3 s, as the model libraries take seconds
+folder = Path(sys.argv[1])
+started = time.monotonic()
+if sys.argv[2] == "wait":
+    with parallel.beside(os.getpid) as later:
+        print(round(time.monotonic() - started, 2), later.result() != os.getpid())
+else:
+    try:
+        with parallel.beside(_note_pid_and_sleep, folder):
+            raise SystemExit(143)  # stopped before its process has started
+    except SystemExit:
+        print(round(time.monotonic() - started, 2))
+"""
+
+
+def _beside_probe(tmp_path: Path, mode: str, mark: str = "") -> list[str]:
+    (tmp_path / "slow_preload.py").write_text("import time\ntime.sleep(3)\n")
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(tmp_path), os.getcwd()]), MARK: mark}
+    probe = subprocess.run(
+        [sys.executable, "-c", BESIDE_PROBE, str(tmp_path), mode], capture_output=True, text=True, env=env, timeout=120
+    )
+    assert probe.returncode == 0, probe.stderr
+    return probe.stdout.split()
+
+
+def test_the_caller_goes_on_while_the_process_beside_starts(tmp_path: Path) -> None:
+    """The first process of a command waits seconds for the forkserver's imports; `nova forecast`
+    runs its other families meanwhile instead of waiting for the LSTM's process to start."""
+    entered, other_process = _beside_probe(tmp_path, "wait")
+    assert float(entered) < 1.5
+    assert other_process == "True"
+
+
+def test_a_command_stopped_while_the_process_beside_starts_leaves_none_behind(tmp_path: Path) -> None:
+    mark = uuid.uuid4().hex
+    (seconds,) = _beside_probe(tmp_path, "stop", mark)
+    assert float(seconds) < 30  # waited for the start, not for the 60 s fit
+    assert _gone(mark) == []

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import multiprocessing
 import sys
+import threading
 import warnings
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import FIRST_EXCEPTION, Future, ProcessPoolExecutor, wait
@@ -63,9 +64,37 @@ def map_chunks(
 @contextmanager
 def beside(fn: Callable[..., Result], *args: object) -> Iterator[Future[Result]]:
     """`fn(*args)` in a process of its own while the caller goes on; the process is ended on every way
-    out of the `with` block, a result in hand or not, so no fit outlives the command."""
+    out of the `with` block, a result in hand or not, so no fit outlives the command.
+
+    The process is started from a thread: the first process of a command waits for the forkserver to
+    import POOL_PRELOAD (seconds), and the caller spends them on its own work instead of waiting."""
+    result: Future[Result] = Future()
     with _workers(1) as pool:
-        yield pool.submit(fn, *args)
+        starter = threading.Thread(target=_submit_into, args=(pool, result, fn, args), name="beside-start")
+        starter.start()
+        try:
+            yield result
+        finally:
+            starter.join()  # the process is known (and can be ended) before the pool ends
+
+
+def _submit_into(pool: ProcessPoolExecutor, result: Future[Result], fn: Callable[..., Result], args: tuple) -> None:
+    """`fn(*args)` submitted to `pool`, its outcome (or the submission's failure) passed on to `result`."""
+    try:
+        submitted = pool.submit(fn, *args)
+    except BaseException as error:  # the process could not be started (the forkserver failed)
+        result.set_exception(error)
+        return
+
+    def pass_on(done: Future[Result]) -> None:
+        if done.cancelled():
+            result.cancel()
+        elif (error := done.exception()) is not None:
+            result.set_exception(error)
+        else:
+            result.set_result(done.result())
+
+    submitted.add_done_callback(pass_on)
 
 
 @contextmanager

@@ -17,8 +17,6 @@ import argparse
 import sys
 from pathlib import Path
 
-import dagster as dg
-
 from nova_assets.settings import Settings, load_settings
 
 QUIET = {"loggers": {"console": {"config": {"log_level": "CRITICAL"}}}}  # the report below says it all
@@ -61,6 +59,8 @@ def cmd_withdraw(args: argparse.Namespace) -> int:
 
 
 def _import(settings: Settings) -> int:
+    import dagster as dg  # here, not at the top: every `nova` command imports this module
+
     from nova_assets.defs.ingest.erp import QUARANTINE_KEY, erp_tables
     from nova_assets.defs.resources import sources_resource
     from nova_assets.resources import LakeResource

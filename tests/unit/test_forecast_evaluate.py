@@ -116,6 +116,7 @@ def test_a_set_without_demand_is_forecast_and_its_policy_named_as_not_replayed(
         ("missing.csv", "does not exist"),
         ("{path}:h=zero", "h='zero' must be a whole number"),
         ("{path}:q=1", "bad set option"),
+        ("{path}:h=11", "parts: 12 periods; a hold-out window of 11 needs at least 13 (two periods of history"),
     ],
 )
 def test_bad_sets_are_named(tmp_path: Path, capsys: pytest.CaptureFixture, spec: str, message: str) -> None:

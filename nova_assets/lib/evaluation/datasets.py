@@ -95,7 +95,10 @@ def load_set(spec: str) -> DevSet:
     horizon = _number(options, "h") or horizon
     season = _number(options, "m") or season
     if periods <= horizon + 1:
-        raise InputError(f"{name}: {periods} periods cannot hold a hold-out window of {horizon}")
+        raise InputError(
+            f"{name}: {periods} periods; a hold-out window of {horizon} needs at least {horizon + 2} "
+            "(two periods of history before it)"
+        )
     return DevSet(name, history, freq, horizon, season, synthetic, source)
 
 

@@ -7,7 +7,13 @@ import pandas as pd
 import pytest
 
 from nova_assets.lib.forecasting import ensemble
-from nova_assets.lib.forecasting.ensemble import CAPPED_SUFFIX, ENSEMBLE_MODEL, combine, learn_weights
+from nova_assets.lib.forecasting.ensemble import (
+    CAPPED_SUFFIX,
+    ENSEMBLE_MODEL,
+    combine,
+    hindsight_weights,
+    learn_weights,
+)
 from nova_assets.lib.forecasting.metrics import score_windows, summarise
 from nova_assets.lib.forecasting.models import FAMILIES, NAIVE_MODEL, ZERO_MODEL, cross_validate
 from tests.unit.forecast_data import history
@@ -239,3 +245,17 @@ def test_learned_weights_are_shrunk_toward_the_best_member(monkeypatch: pytest.M
     assert "Far" not in learned and "Far" not in weights.by_class["smooth"]
     expected = {m: 0.5 * learned.get(m, 0.0) + 0.5 * (m == report["best_model"]) for m in ("High", "Low")}
     assert weights.by_class["smooth"] == pytest.approx(expected)
+
+
+def test_hindsight_weights_are_the_optimum_of_their_windows(monkeypatch: pytest.MonkeyPatch) -> None:
+    """What nova evaluate's hindsight:Weights row is made of: on windows where the mean of two members is
+    exact, the weights are half and half, even where the selection rule keeps a single member."""
+    frame, backtest = _backtest({"Over": lambda level, rng: level, "Under": lambda level, rng: level})
+    over = backtest["model"] == "Over"
+    backtest["forecast"] = np.where(over, backtest["y"] * 1.5, backtest["y"] * 0.5)
+    monkeypatch.setattr(ensemble, "NOISE_Z", 1e9)  # the selection rule never trusts a combination
+    assert len(learn_weights(backtest, frame, season=7).by_class["smooth"]) == 1
+    weights = hindsight_weights(backtest, frame, season=7)
+    assert weights.by_class["smooth"] == pytest.approx({"Over": 0.5, "Under": 0.5}, abs=1e-4)
+    combined = combine(backtest, weights, ["unique_id", "ds", "cutoff"])
+    assert np.abs(combined["forecast"] - combined["y"]).max() < 1e-3

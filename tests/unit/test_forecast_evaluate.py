@@ -76,6 +76,12 @@ def test_evaluate_prints_one_table_per_set_and_logs_it(
         standard.loc["Ensemble", "d_rmsse"] == 0
         and np.isfinite(standard.loc["ADIDA", ["d_rmsse", "z"]].astype(float)).all()
     )
+    # the weights the held-out periods would have asked for: no member and not the ensemble beat them there
+    assert "hindsight:Weights" in printed
+    hindsight = standard.loc["hindsight:Weights"]
+    assert hindsight["role"] == "hindsight"
+    members = standard[standard["role"].isin(["member", "ensemble"])]
+    assert hindsight["rmsse"] <= members["rmsse"].min() + 1e-9
     # the member and the reference computed on the same series and split agree
     assert standard.loc["HistoricAverage", "rmsse"] == pytest.approx(standard.loc["ref:HistoricAverage", "rmsse"])
     policy = pd.read_csv(out / "parts_policy.csv")
@@ -91,6 +97,7 @@ def test_evaluate_prints_one_table_per_set_and_logs_it(
     (run,) = client.search_runs([experiment.experiment_id])
     assert run.data.params["horizon"] == "6" and run.data.params["season"] == "1"
     assert "standard.Ensemble.rmsse" in run.data.metrics
+    assert run.data.metrics["standard.hindsight:Weights.rmsse"] == pytest.approx(hindsight["rmsse"])
     assert run.data.metrics["standard.ADIDA.z"] == pytest.approx(standard.loc["ADIDA", "z"])
     assert "policy.project.L2.csl95.cycle_service_level" in run.data.metrics
 

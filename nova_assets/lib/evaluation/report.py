@@ -10,13 +10,13 @@ import pandas as pd
 
 from nova_assets.lib.evaluation.datasets import DevSet
 from nova_assets.lib.evaluation.policy_grid import POLICIES, summary_line
-from nova_assets.lib.evaluation.runner import ENSEMBLE, MEMBER, REFERENCE, OriginResult
+from nova_assets.lib.evaluation.runner import ENSEMBLE, HINDSIGHT, HINDSIGHT_MODEL, MEMBER, REFERENCE, OriginResult
 from nova_assets.lib.forecasting.ensemble import ENSEMBLE_MODEL
 from nova_assets.lib.forecasting.metrics import paired_difference, score_windows, summarise
 
 EVALUATION_EXPERIMENT = "nova-corrente-evaluation"
 FULL_MEMBER = 0.9  # a member that forecasts at least this share of the scored windows itself competes as a single model
-ROLE_ORDER = {ENSEMBLE: 0, MEMBER: 1, REFERENCE: 2}
+ROLE_ORDER = {ENSEMBLE: 0, MEMBER: 1, REFERENCE: 2, HINDSIGHT: 3}
 MODEL_COLUMNS = ["role", "model", "mase", "rmsse", "bias", "d_rmsse", "z", "own_share", "n_series"]
 
 
@@ -81,6 +81,7 @@ def build_report(devset: DevSet, results: list[OriginResult], policy: pd.DataFra
                 "best_member_rmsse": members["rmsse"].min() if best else np.nan,
                 "best_member_bias": members.loc[best, "bias"] if best else np.nan,
                 "best_member_z": members.loc[best, "z"] if best else np.nan,
+                "hindsight_rmsse": table["rmsse"].get(HINDSIGHT_MODEL, np.nan),
                 "seconds": round(result.seconds.get("stage", np.nan), 1),
                 "error": result.error or "",
             }
@@ -100,7 +101,7 @@ def build_report(devset: DevSet, results: list[OriginResult], policy: pd.DataFra
 
 
 # the ensemble and its best members are often within a few ten-thousandths: enough digits to rank them
-FINE_DIGITS = {"rmsse": 4, "ensemble_rmsse": 4, "best_member_rmsse": 4, "d_rmsse": 5}
+FINE_DIGITS = {"rmsse": 4, "ensemble_rmsse": 4, "best_member_rmsse": 4, "hindsight_rmsse": 4, "d_rmsse": 5}
 
 
 def _md(frame: pd.DataFrame, digits: int = 3) -> str:
@@ -119,7 +120,9 @@ def markdown(report: SetReport) -> str:
         f"\n### Rolling origins ({n_origins}: {', '.join(report.by_origin['cutoff'])}), mean over series x origin\n",
         _md(report.rolling),
         "\nd_rmsse: the model's RMSSE minus the ensemble's, window by window (positive: the ensemble is "
-        "better); z: that mean over its standard error clustered by series (|z| < 2: within noise).\n",
+        "better); z: that mean over its standard error clustered by series (|z| < 2: within noise). "
+        "hindsight:Weights: the members weighted as the held-out periods themselves would have asked (it has "
+        "seen the answers, so it is no forecast): what a better choice of weights could still gain.\n",
         f"\n### Standard split (last {s.horizon} periods held out)\n",
         _md(report.standard),
         "\n### Origin by origin\n",

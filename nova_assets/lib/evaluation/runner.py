@@ -26,15 +26,16 @@ import numpy as np
 import pandas as pd
 
 from nova_assets.lib.evaluation.datasets import DevSet
-from nova_assets.lib.forecasting.ensemble import ENSEMBLE_MODEL, NOT_WEIGHTED
+from nova_assets.lib.forecasting.ensemble import ENSEMBLE_MODEL, NOT_WEIGHTED, combine, hindsight_weights
 from nova_assets.lib.forecasting.metrics import interval_coverage
 from nova_assets.lib.forecasting.models import ZERO_MODEL, ModelFamily
 from nova_assets.lib.forecasting.panel import pandas_freq
 from nova_assets.lib.forecasting.pipeline import run_forecast
 from nova_assets.lib.forecasting.quantiles import QUANTILES
 
-MEMBER, ENSEMBLE, REFERENCE = "member", "ensemble", "reference"
+MEMBER, ENSEMBLE, REFERENCE, HINDSIGHT = "member", "ensemble", "reference", "hindsight"
 REFERENCE_PREFIX = "ref:"
+HINDSIGHT_MODEL = "hindsight:Weights"  # the members weighted as the held-out periods would have asked
 
 Progress = Callable[[str], None]
 
@@ -110,6 +111,21 @@ def _scored_rows(stage_forecast: pd.DataFrame, references: pd.DataFrame, holdout
     return rows.merge(holdout[["unique_id", "ds", "y"]], on=["unique_id", "ds"], how="inner")
 
 
+def _hindsight_rows(
+    train: pd.DataFrame, stage_forecast: pd.DataFrame, holdout: pd.DataFrame, cutoff: pd.Timestamp, season: int
+) -> pd.DataFrame:
+    """The members combined with the weights the ensemble's objective picks on the held-out periods
+    themselves (ensemble.hindsight_weights), per demand class as the ensemble combines them. It has
+    seen the answers, so it is no forecast: the gap between it and the ensemble is what a better
+    choice of weights could still gain, and where it too misses a goal no weighting of these members
+    meets it."""
+    actual = holdout[["unique_id", "ds", "y"]]
+    windows = stage_forecast.merge(actual, on=["unique_id", "ds"]).assign(cutoff=cutoff)
+    combined = combine(stage_forecast, hindsight_weights(windows, train, season), ["unique_id", "ds"])
+    rows = combined[["unique_id", "ds", "forecast"]].merge(actual, on=["unique_id", "ds"])
+    return rows.assign(model=HINDSIGHT_MODEL, role=HINDSIGHT, own=True)
+
+
 def evaluate_forecast(
     devset: DevSet,
     families: Sequence[ModelFamily],
@@ -153,7 +169,14 @@ def evaluate_forecast(
         seconds = {run.family: run.seconds for run in runs}
         seconds["stage"] = time.monotonic() - started
         references = reference_forecasts(train, devset.horizon, devset.season, devset.freq, n_jobs)
-        rows = _scored_rows(ensemble.forecast, references, holdout).assign(cutoff=cutoff)
+        stage_forecast = pd.concat([run.forecast for run in runs], ignore_index=True)
+        rows = pd.concat(
+            [
+                _scored_rows(ensemble.forecast, references, holdout),
+                _hindsight_rows(train, stage_forecast, holdout, cutoff, devset.season),
+            ],
+            ignore_index=True,
+        ).assign(cutoff=cutoff)
         results.append(
             OriginResult(
                 cutoff=cutoff,
@@ -165,7 +188,7 @@ def evaluate_forecast(
                 fallbacks=ensemble.fallbacks,
                 stage={
                     "backtest": pd.concat([run.backtest for run in runs], ignore_index=True),
-                    "forecast": pd.concat([run.forecast for run in runs], ignore_index=True),
+                    "forecast": stage_forecast,
                     "holdout": holdout,
                 },
             )

@@ -42,6 +42,7 @@ was learned on, not the newest large items.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cached_property
 
@@ -161,17 +162,27 @@ class _Problem:
         return best
 
 
+# picks one weight set from its members' windows and folds: (weights, report)
+Chooser = Callable[[list[str], _Problem, list[np.ndarray]], tuple[dict[str, float], dict]]
+
+
 def _mean(values: np.ndarray) -> float:
     defined = ~np.isnan(values)
     return float(values[defined].mean()) if defined.any() else float("nan")
 
 
 def learn_weights(
-    backtest: pd.DataFrame, history: pd.DataFrame, season: int, scales: SeriesScales | None = None
+    backtest: pd.DataFrame,
+    history: pd.DataFrame,
+    season: int,
+    scales: SeriesScales | None = None,
+    choose: Chooser | None = None,
 ) -> LearnedWeights:
     """Per-class weights from a backtest with every family's rows (unique_id, ds, cutoff, y, model,
     forecast, demand_class); `history` provides each window's scales (data up to its cutoff only),
-    `scales` the same when the caller has built them."""
+    `scales` the same when the caller has built them. `choose`: how one weight set is picked from its
+    windows (default: the selection rule, _choose)."""
+    choose = _choose if choose is None else choose
     scales = SeriesScales.build(history, season) if scales is None else scales
     by_class: dict[str, dict[str, float]] = {
         str(DemandClass.SHORT): {NAIVE_MODEL: 1.0},
@@ -189,19 +200,33 @@ def learn_weights(
         covered = rows[full[coverage.window]]
         if coverage.n_windows < MIN_CLASS_WINDOWS:
             rows = modelled
-        learned = _learn(rows, members, scales)
+        learned = _learn(rows, members, scales, choose)
         by_class[cls] = learned[0] if learned else {UNLEARNED_MEMBER: 1.0}
         if learned:
             reports.append({"demand_class": cls, **learned[1]})
         if capped and full.sum() >= MIN_CLASS_WINDOWS:
-            learned = _learn(covered, [*members, *capped], scales)
+            learned = _learn(covered, [*members, *capped], scales, choose)
             if learned and set(learned[0]) & set(capped):  # else the class's own set serves these rows
                 by_class[cls + CAPPED_SUFFIX] = learned[0]
                 reports.append({"demand_class": cls + CAPPED_SUFFIX, **learned[1]})
     return LearnedWeights(by_class=by_class, report=pd.DataFrame(reports))
 
 
-def _learn(rows: pd.DataFrame, members: list[str], scales: SeriesScales) -> tuple[dict[str, float], dict] | None:
+def hindsight_weights(windows: pd.DataFrame, history: pd.DataFrame, season: int) -> LearnedWeights:
+    """The weights the ensemble's objective picks on `windows` (learn_weights' rows) with nothing held
+    out, shrunk or fallen back from. On the held-out periods of an evaluation they have seen the
+    answers: not a forecast, but how far any weighting of these members could have gone there."""
+    return learn_weights(windows, history, season, choose=_optimum)
+
+
+def _optimum(members: list[str], problem: _Problem, folds: list[np.ndarray]) -> tuple[dict[str, float], dict]:
+    weights = problem.solve() if len(members) > 1 else np.ones(1)
+    return {m: float(w) for m, w in zip(members, weights, strict=True) if w > 0}, {"members": ",".join(members)}
+
+
+def _learn(
+    rows: pd.DataFrame, members: list[str], scales: SeriesScales, choose: Chooser
+) -> tuple[dict[str, float], dict] | None:
     """Weights of `members` learned on the windows of `rows` where all of them forecast."""
     if rows.empty or not members:
         return None
@@ -215,7 +240,7 @@ def _learn(rows: pd.DataFrame, members: list[str], scales: SeriesScales) -> tupl
     scaled = ScaledWindows.build(keys, scales)
     window_keys = keys.drop_duplicates().reset_index(drop=True)
     problem = _Problem(pivot.to_numpy(float), actual.to_numpy(float), scaled, pd.factorize(window_keys["unique_id"])[0])
-    return _choose(list(pivot.columns), problem, _folds(keys))
+    return choose(list(pivot.columns), problem, _folds(keys))
 
 
 def _folds(keys: pd.DataFrame) -> list[np.ndarray]:

@@ -259,3 +259,16 @@ def test_hindsight_weights_are_the_optimum_of_their_windows(monkeypatch: pytest.
     assert weights.by_class["smooth"] == pytest.approx({"Over": 0.5, "Under": 0.5}, abs=1e-4)
     combined = combine(backtest, weights, ["unique_id", "ds", "cutoff"])
     assert np.abs(combined["forecast"] - combined["y"]).max() < 1e-3
+
+
+def test_hindsight_weights_learn_every_class_on_its_own_windows_however_few() -> None:
+    """A held-out period has one window per series: a class of a few series keeps its own optimum
+    instead of the pooled weights the ensemble's backtest falls back to for small classes."""
+    frame, backtest = _backtest({"X": lambda level, rng: level, "Y": lambda level, rng: level}, n_series=10)
+    erratic = backtest["unique_id"].isin([f"S{i}" for i in range(5)])
+    backtest["demand_class"] = np.where(erratic, "erratic", "smooth")
+    exact = np.where(erratic, "Y", "X")  # X is exact on the smooth series, Y on the erratic ones
+    backtest["forecast"] = np.where(backtest["model"] == exact, backtest["y"], backtest["y"] * 1.5 + 1)
+    assert backtest.groupby("demand_class")["unique_id"].nunique().max() * 2 < ensemble.MIN_CLASS_WINDOWS
+    weights = hindsight_weights(backtest, frame, season=7).by_class
+    assert weights["smooth"] == pytest.approx({"X": 1.0}) and weights["erratic"] == pytest.approx({"Y": 1.0})

@@ -170,13 +170,12 @@ def evaluate_forecast(
         seconds["stage"] = time.monotonic() - started
         references = reference_forecasts(train, devset.horizon, devset.season, devset.freq, n_jobs)
         stage_forecast = pd.concat([run.forecast for run in runs], ignore_index=True)
-        rows = pd.concat(
-            [
-                _scored_rows(ensemble.forecast, references, holdout),
-                _hindsight_rows(train, stage_forecast, holdout, cutoff, devset.season),
-            ],
-            ignore_index=True,
-        ).assign(cutoff=cutoff)
+        scored = [_scored_rows(ensemble.forecast, references, holdout)]
+        try:
+            scored.append(_hindsight_rows(train, stage_forecast, holdout, cutoff, devset.season))
+        except Exception as exc:  # a diagnostic: the origin's scores stand without it
+            progress(f"{devset.name}: origin {cutoff.date()}: no hindsight weights: {type(exc).__name__}: {exc}")
+        rows = pd.concat(scored, ignore_index=True).assign(cutoff=cutoff)
         results.append(
             OriginResult(
                 cutoff=cutoff,

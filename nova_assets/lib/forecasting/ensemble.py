@@ -177,11 +177,13 @@ def learn_weights(
     season: int,
     scales: SeriesScales | None = None,
     choose: Chooser | None = None,
+    min_class_windows: int = MIN_CLASS_WINDOWS,
 ) -> LearnedWeights:
     """Per-class weights from a backtest with every family's rows (unique_id, ds, cutoff, y, model,
     forecast, demand_class); `history` provides each window's scales (data up to its cutoff only),
     `scales` the same when the caller has built them. `choose`: how one weight set is picked from its
-    windows (default: the selection rule, _choose)."""
+    windows (default: the selection rule, _choose); a class with fewer than `min_class_windows`
+    windows learns on all modelled classes."""
     choose = _choose if choose is None else choose
     scales = SeriesScales.build(history, season) if scales is None else scales
     by_class: dict[str, dict[str, float]] = {
@@ -198,13 +200,13 @@ def learn_weights(
         capped = coverage.capped_members(members)
         full = coverage.full_windows(capped)
         covered = rows[full[coverage.window]]
-        if coverage.n_windows < MIN_CLASS_WINDOWS:
+        if coverage.n_windows < min_class_windows:
             rows = modelled
         learned = _learn(rows, members, scales, choose)
         by_class[cls] = learned[0] if learned else {UNLEARNED_MEMBER: 1.0}
         if learned:
             reports.append({"demand_class": cls, **learned[1]})
-        if capped and full.sum() >= MIN_CLASS_WINDOWS:
+        if capped and full.sum() >= min_class_windows:
             learned = _learn(covered, [*members, *capped], scales, choose)
             if learned and set(learned[0]) & set(capped):  # else the class's own set serves these rows
                 by_class[cls + CAPPED_SUFFIX] = learned[0]
@@ -214,9 +216,10 @@ def learn_weights(
 
 def hindsight_weights(windows: pd.DataFrame, history: pd.DataFrame, season: int) -> LearnedWeights:
     """The weights the ensemble's objective picks on `windows` (learn_weights' rows) with nothing held
-    out, shrunk or fallen back from. On the held-out periods of an evaluation they have seen the
-    answers: not a forecast, but how far any weighting of these members could have gone there."""
-    return learn_weights(windows, history, season, choose=_optimum)
+    out, shrunk or fallen back from, and every class on its own windows however few. On the held-out
+    periods of an evaluation they have seen the answers: not a forecast, but how far any weighting of
+    these members could have gone there."""
+    return learn_weights(windows, history, season, choose=_optimum, min_class_windows=1)
 
 
 def _optimum(members: list[str], problem: _Problem, folds: list[np.ndarray]) -> tuple[dict[str, float], dict]:

@@ -87,6 +87,8 @@ def _submit_into(pool: ProcessPoolExecutor, result: Future[Result], fn: Callable
         return
 
     def pass_on(done: Future[Result]) -> None:
+        if result.done():  # cancelled by the caller: nothing to pass on
+            return
         if done.cancelled():
             result.cancel()
         elif (error := done.exception()) is not None:

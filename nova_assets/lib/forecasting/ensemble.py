@@ -140,8 +140,11 @@ class _Problem:
         return int(np.argmin(self.single_objectives))
 
     def solve(self) -> np.ndarray:
-        """The weights on the simplex with the lowest objective, from equal weights and the best vertex."""
+        """The weights on the simplex with the lowest objective, from equal weights and the best vertex
+        (a single member: weight 1)."""
         k = self.x.shape[1]
+        if k == 1:
+            return np.ones(1)
         starts = [np.full(k, 1.0 / k), np.eye(k)[self.best_single()]]
         best, best_value = starts[1], float(self.single_objectives[self.best_single()])
         for start in starts:
@@ -164,6 +167,11 @@ class _Problem:
 
 # picks one weight set from its members' windows and folds: (weights, report)
 Chooser = Callable[[list[str], _Problem, list[np.ndarray]], tuple[dict[str, float], dict]]
+
+
+def _named(members: list[str], weights: np.ndarray) -> dict[str, float]:
+    """A weight vector as {member: weight}, the members it leaves out dropped."""
+    return {m: float(w) for m, w in zip(members, weights, strict=True) if w > 0}
 
 
 def _mean(values: np.ndarray) -> float:
@@ -223,8 +231,7 @@ def hindsight_weights(windows: pd.DataFrame, history: pd.DataFrame, season: int)
 
 
 def _optimum(members: list[str], problem: _Problem, folds: list[np.ndarray]) -> tuple[dict[str, float], dict]:
-    weights = problem.solve() if len(members) > 1 else np.ones(1)
-    return {m: float(w) for m, w in zip(members, weights, strict=True) if w > 0}, {"members": ",".join(members)}
+    return _named(members, problem.solve()), {"members": ",".join(members)}
 
 
 def _learn(
@@ -268,13 +275,13 @@ def _choose(members: list[str], problem: _Problem, folds: list[np.ndarray]) -> t
         train, test = problem.subset(np.flatnonzero(training)), problem.subset(held_out)
         if not len(train.y) or not len(test.y):
             continue
-        learned, anchor = (train.solve() if k > 1 else identity[0]), identity[train.best_single()]
+        learned, anchor = train.solve(), identity[train.best_single()]
         single_held.append(test.window_rmsse(anchor))
         for lam in SHRINKAGE_GRID:
             combined_held[lam].append(test.window_rmsse(lam * learned + (1 - lam) * anchor))
         clusters.append(test.series)
     best = problem.best_single()
-    learned = problem.solve() if k > 1 else identity[0]
+    learned = problem.solve()
     in_sample_best = float(problem.single_objectives[best])
     if single_held and k > 1:
         single = np.concatenate(single_held)
@@ -313,7 +320,7 @@ def _choose(members: list[str], problem: _Problem, folds: list[np.ndarray]) -> t
         "rmsse_best_model": single_scores[1],
         "bias_best_model": single_scores[2],
     }
-    return {m: float(w) for m, w in zip(members, weights, strict=True) if w > 0}, report
+    return _named(members, weights), report
 
 
 def combine(predictions: pd.DataFrame, weights: LearnedWeights, keys: list[str]) -> pd.DataFrame:

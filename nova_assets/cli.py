@@ -18,6 +18,7 @@ from nova_assets.forecast_cli import add_forecast_commands
 from nova_assets.inventory_cli import add_inventory_commands
 from nova_assets.lib.gold.connection import redact_url
 from nova_assets.lib.local_time import today
+from nova_assets.lib.sample import is_synthetic
 from nova_assets.platform_cli import add_platform_commands
 from nova_assets.services.local_stack import (
     PROJECT_ROOT,
@@ -110,7 +111,7 @@ def ensure_sample(settings: dict[str, str], *, force: bool = False) -> dict[str,
 def cycle_partition(settings: dict[str, str]) -> str:
     """The daily partition to run: the synthetic sample's last day, else yesterday in Salvador."""
     landing = Path(settings["NOVA_LANDING_DIR"])
-    if (landing / "SYNTHETIC_DATA.txt").exists():
+    if is_synthetic(landing):
         import pandas as pd
 
         movements = pd.read_csv(landing / "erp" / "movements.csv", usecols=["movement_date"])
@@ -152,7 +153,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     from nova_assets.lib.gold.summary import gold_summary
 
     print("\n" + gold_summary(settings["NOVA_POSTGRES_URL"]))
-    synthetic = (Path(settings["NOVA_LANDING_DIR"]) / "SYNTHETIC_DATA.txt").exists()
+    synthetic = is_synthetic(settings["NOVA_LANDING_DIR"])
     print(
         f"\nWall time: {time.monotonic() - started:.0f} s."
         + (" The ERP data is SYNTHETIC (see data/landing/SYNTHETIC_DATA.txt)." if synthetic else "")

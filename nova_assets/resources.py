@@ -15,6 +15,7 @@ from nova_assets.lib import lake
 from nova_assets.lib.forecasting.tracking import FORECAST_EXPERIMENT
 from nova_assets.lib.gold.connection import connection_failure
 from nova_assets.lib.lake_tables import LakeTable
+from nova_assets.lib.sample import is_synthetic
 from nova_assets.lib.sources.erp_build import ErpLimits, parse_limits
 from nova_assets.lib.sources.http_client import DEFAULT_POLICY, HttpPolicy
 from nova_assets.lib.sources.public import LiveSettings
@@ -203,7 +204,7 @@ class SourcesResource(dg.ConfigurableResource):
     @property
     def is_synthetic(self) -> bool:
         """The landing folder holds the generated sample (its note is there), so metadata must say so."""
-        return (Path(self.landing_dir) / "SYNTHETIC_DATA.txt").exists()
+        return is_synthetic(self.landing_dir)
 
     @property
     def as_of(self) -> date:

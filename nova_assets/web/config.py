@@ -10,6 +10,7 @@ from pathlib import Path
 from nova_assets.lib.platform.database import prepare_api_role
 from nova_assets.lib.platform.secrets_file import ensure_secret
 from nova_assets.lib.platform.sessions import LoginLimits
+from nova_assets.lib.sample import is_synthetic
 from nova_assets.settings import Settings
 
 JWT_SECRET_FILE = "jwt_signing_key"
@@ -40,7 +41,7 @@ class WebConfig:
 
     @property
     def synthetic_data(self) -> bool:
-        return bool(self.landing_dir and (self.landing_dir / "SYNTHETIC_DATA.txt").exists())
+        return bool(self.landing_dir and is_synthetic(self.landing_dir))
 
 
 def web_config(settings: Settings) -> WebConfig:

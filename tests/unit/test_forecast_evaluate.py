@@ -17,6 +17,7 @@ from nova_assets.lib.evaluation.runner import ENSEMBLE, MEMBER, evaluate_forecas
 from nova_assets.lib.forecasting.models import FAMILIES
 from nova_assets.lib.inventory.demand_table import to_matrix
 from nova_assets.lib.long_table import read_long_table
+from nova_assets.lib.sample import SYNTHETIC_MARKER
 
 
 def _nova(*argv: str) -> int:
@@ -45,6 +46,15 @@ def test_default_splits_reproduce_the_eval_readme() -> None:
     assert default_split(1096, "D") == (30, 7)  # the synthetic sample: the cycle's horizon, weekly season
 
 
+def test_a_table_beside_the_samples_marker_is_synthetic(tmp_path: Path) -> None:
+    plain = load_set(str(_monthly(tmp_path / "parts.csv")))
+    marked_folder = tmp_path / "landing"
+    marked_folder.mkdir()
+    (marked_folder / SYNTHETIC_MARKER).write_text("generated")
+    marked = load_set(str(_monthly(marked_folder / "parts.csv")))
+    assert not plain.synthetic and marked.synthetic and load_set("sample:h=30").synthetic
+
+
 def test_origins_end_with_the_standard_split() -> None:
     frame = pd.DataFrame({"unique_id": "a", "ds": pd.date_range("2020-01-01", periods=40, freq="MS"), "y": 1.0})
     cutoffs = origins(frame, horizon=12, n_origins=3, step=6)
@@ -65,6 +75,8 @@ def test_evaluate_prints_one_table_per_set_and_logs_it(
     printed = capsys.readouterr().out
     for heading in ("## parts", "### Rolling origins (2", "### Standard split", "### Stock policy", "Ensemble"):
         assert heading in printed
+    # a file is named by its path, not vouched for as real
+    assert f"\n{path}; 17 series x 40 periods" in printed and "SYNTHETIC" not in printed
     for model in ("ADIDA", "HistoricAverage", "ref:CrostonSBA", "ref:Zero"):
         assert model in printed
     standard = pd.read_csv(out / "parts_standard.csv").set_index("model")
@@ -96,6 +108,7 @@ def test_evaluate_prints_one_table_per_set_and_logs_it(
     experiment = client.get_experiment_by_name(EVALUATION_EXPERIMENT)
     (run,) = client.search_runs([experiment.experiment_id])
     assert run.data.params["horizon"] == "6" and run.data.params["season"] == "1"
+    assert run.data.tags["nova.data"] == "file"
     assert "standard.Ensemble.rmsse" in run.data.metrics
     assert run.data.metrics["standard.hindsight:Weights.rmsse"] == pytest.approx(hindsight["rmsse"])
     assert run.data.metrics["standard.ADIDA.z"] == pytest.approx(standard.loc["ADIDA", "z"])

@@ -7,6 +7,9 @@ history, and the season is the frequency's (D 7, W 52, M 12) only when the histo
 seasons besides the horizon, else 1 (no season: MASE is then scaled by one-step naive errors).
 These defaults reproduce the standard splits of the shared eval README (carparts: last 12 months,
 season 12; AUTO: last 6 months, season 1).
+
+A file is not known to be real: a report names it by its path, and calls it SYNTHETIC when its folder
+holds the sample's marker (lib.sample.SYNTHETIC_MARKER).
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ import pandas as pd
 from nova_assets.lib.forecasting.demand_input import read_demand
 from nova_assets.lib.forecasting.panel import default_season
 from nova_assets.lib.long_table import InputError
+from nova_assets.lib.sample import is_synthetic
 
 SAMPLE = "sample"
 DEFAULT_HORIZON = {"D": 30, "W": 13, "M": 12}
@@ -40,7 +44,7 @@ class DevSet:
     freq: str
     horizon: int
     season: int
-    synthetic: bool
+    synthetic: bool  # the generated sample, or a file in a folder marked as holding it
     source: str
 
     @property
@@ -82,14 +86,14 @@ def load_set(spec: str) -> DevSet:
             SAMPLE,
             synthetic_sample(),
             True,
-            "synthetic sample (erp_generator)",
+            "the sample business of lib/sample/erp_generator.py",
         )
         if options.get("f", "D") != "D":
             raise InputError("the synthetic sample is daily (f=D)")
     else:
         path = Path(target)
         history, freq = read_demand(path, options.get("f") or None)
-        name, synthetic, source = path.stem, False, str(path)
+        name, synthetic, source = path.stem, is_synthetic(path.parent), str(path)
     periods = int(history["ds"].nunique())
     horizon, season = default_split(periods, freq)
     horizon = _number(options, "h") or horizon

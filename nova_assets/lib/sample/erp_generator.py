@@ -17,6 +17,8 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
+from nova_assets.lib.sample import SYNTHETIC_MARKER
+
 if TYPE_CHECKING:
     from nova_assets.lib.sample.maintenance_generator import MaintenanceSample
 
@@ -466,7 +468,7 @@ def generate_sample_business(
         from nova_assets.lib.sample.maintenance_generator import write_maintenance_exports
 
         written.update(write_maintenance_exports(maintenance, erp_dir))
-    note = out_dir / "SYNTHETIC_DATA.txt"
+    note = out_dir / SYNTHETIC_MARKER
     note.write_text(
         _note(seed, start, end, n_materials, sites, classes, weather_daily is not None, len(holiday_days))
         + _maintenance_note(maintenance, maintenance_issues),

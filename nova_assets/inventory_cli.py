@@ -25,9 +25,9 @@ from nova_assets.lib.inventory.backtest_report import (
     table_backtest,
     where_baseline_meets,
 )
+from nova_assets.lib.inventory.choices import Measure, ServiceTarget
 from nova_assets.lib.inventory.demand_table import FREQS, to_matrix
 from nova_assets.lib.inventory.reorder import BASELINE_POLICY, PROJECT_POLICY
-from nova_assets.lib.inventory.service import Measure, ServiceTarget
 from nova_assets.lib.inventory.simulation import achieved, within
 from nova_assets.lib.long_table import InputError, MissingColumn, read_long_table
 

@@ -35,8 +35,7 @@ from typing import Annotated, Any, Literal
 from pydantic import AfterValidator, BeforeValidator, Field, TypeAdapter, ValidationError
 
 from nova_assets.lib.delivery.routing import load_routing
-from nova_assets.lib.inventory.policy import OrderRule
-from nova_assets.lib.inventory.service import parse_targets
+from nova_assets.lib.inventory.choices import OrderRule, parse_targets
 from nova_assets.lib.sources.erp_build import ErpLimits, parse_limits
 from nova_assets.lib.sources.holidays_calendar import parse_municipal
 from nova_assets.lib.sources.http_client import DEFAULT_POLICY

@@ -10,6 +10,7 @@ from scipy import stats
 from stockpyl.eoq import economic_order_quantity as stockpyl_eoq
 from stockpyl.loss_functions import standard_normal_loss as stockpyl_loss
 
+from nova_assets.lib.inventory.choices import Measure, OrderRule, ServiceTarget, parse_targets
 from nova_assets.lib.inventory.context import Conditions, calendar_lead_time, compound, design_factors
 from nova_assets.lib.inventory.lead_time_demand import (
     CompoundDemand,
@@ -18,12 +19,9 @@ from nova_assets.lib.inventory.lead_time_demand import (
     forecast_error_sigma,
     sigma_lead_time_demand,
 )
-from nova_assets.lib.inventory.policy import OrderRule, PolicySettings, days_until, project_policy
+from nova_assets.lib.inventory.policy import PolicySettings, days_until, project_policy
 from nova_assets.lib.inventory.reorder import carrying_rate, economic_order_quantity
 from nova_assets.lib.inventory.service import (
-    Measure,
-    ServiceTarget,
-    parse_targets,
     standard_normal_loss,
     z_cycle_service,
     z_fill_rate,

@@ -2,8 +2,8 @@
 
 import dagster as dg
 
-from nova_assets.lib.inventory.policy import OrderRule, PolicySettings
-from nova_assets.lib.inventory.service import parse_targets
+from nova_assets.lib.inventory.choices import OrderRule, parse_targets
+from nova_assets.lib.inventory.policy import PolicySettings
 from nova_assets.settings import embedded_defaults, load_settings
 
 _DEFAULTS = embedded_defaults()

@@ -11,9 +11,9 @@ from collections.abc import Callable, Sequence
 import pandas as pd
 
 from nova_assets.lib.inventory.backtest_report import table_backtest
+from nova_assets.lib.inventory.choices import Measure, ServiceTarget
 from nova_assets.lib.inventory.demand_table import DemandMatrix
 from nova_assets.lib.inventory.reorder import BASELINE_POLICY, PROJECT_POLICY
-from nova_assets.lib.inventory.service import Measure, ServiceTarget
 from nova_assets.lib.inventory.simulation import achieved, within
 
 LEAD_TIMES = (1.0, 2.0, 3.0)

@@ -15,12 +15,12 @@ import pandas as pd
 from nova_assets.lib.demand_history import cycle_date
 from nova_assets.lib.forecasting.panel import PERIODS_PER_YEAR
 from nova_assets.lib.inventory.calibration import ServiceCalibration
+from nova_assets.lib.inventory.choices import Measure, ServiceTarget
 from nova_assets.lib.inventory.daily import calendar_lead_times, non_working_days
 from nova_assets.lib.inventory.demand_table import DemandMatrix, to_matrix
 from nova_assets.lib.inventory.lead_time_demand import uniform_per_item
 from nova_assets.lib.inventory.policy import PolicySettings, order_quantities
 from nova_assets.lib.inventory.reorder import BASELINE_POLICY, PROJECT_POLICY, carrying_rate
-from nova_assets.lib.inventory.service import Measure, ServiceTarget
 from nova_assets.lib.inventory.simulation import (
     BaselineSimPolicy,
     CalibratedPolicy,

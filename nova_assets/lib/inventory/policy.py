@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 
 from nova_assets.lib.inventory.calibration import ServiceCalibration
+from nova_assets.lib.inventory.choices import Measure, OrderRule, ServiceTarget
 from nova_assets.lib.inventory.lead_time_demand import (
     CompoundDemand,
     CycleDemand,
@@ -27,15 +28,9 @@ from nova_assets.lib.inventory.lead_time_demand import (
     uniform_per_item,
 )
 from nova_assets.lib.inventory.reorder import economic_order_quantity
-from nova_assets.lib.inventory.service import Measure, ServiceTarget
 
 DAYS_PER_YEAR = 365.0
 HORIZON_LIMIT_DAYS = 730  # "days until" beyond two years is reported as infinite
-
-
-class OrderRule(StrEnum):
-    EOQ = "eoq"  # S = s + EOQ (falls back to the cover when the unit cost is unknown)
-    UP_TO = "up_to"  # S = s + mean demand over `cover_days`
 
 
 class Method(StrEnum):

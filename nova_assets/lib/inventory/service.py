@@ -8,44 +8,8 @@ estimated from few errors, the Student t of its degrees of freedom takes the nor
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from enum import StrEnum
-
 import numpy as np
 from scipy import optimize, special, stats
-
-
-class Measure(StrEnum):
-    CSL = "csl"
-    FILL_RATE = "fill_rate"
-
-
-@dataclass(frozen=True)
-class ServiceTarget:
-    measure: Measure
-    level: float
-
-    def __post_init__(self) -> None:
-        if not 0.5 <= self.level < 1:
-            raise ValueError(f"service level must be in [0.5, 1), got {self.level}")
-
-    def __str__(self) -> str:
-        return f"{self.measure}:{self.level:g}"
-
-
-def parse_targets(text: str) -> dict[str, ServiceTarget]:
-    """'A=csl:0.98,B=csl:0.95,C=fill_rate:0.95' -> target per criticality class (env-var format)."""
-    targets = {}
-    for part in filter(None, (p.strip() for p in text.split(","))):
-        try:
-            klass, spec = part.split("=", 1)
-            measure, level = spec.split(":", 1)
-            targets[klass.strip()] = ServiceTarget(Measure(measure.strip().lower()), float(level))
-        except ValueError as exc:
-            raise ValueError(f"bad service target {part!r} (expected CLASS=csl|fill_rate:LEVEL): {exc}") from exc
-    if not targets:
-        raise ValueError("no service target given")
-    return targets
 
 
 def z_cycle_service(level: float | np.ndarray, dof: np.ndarray | None = None) -> np.ndarray:

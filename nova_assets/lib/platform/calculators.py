@@ -7,10 +7,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from nova_assets.lib.inventory.choices import Measure, ServiceTarget
 from nova_assets.lib.inventory.lead_time_demand import NormalLTD, sigma_lead_time_demand
 from nova_assets.lib.inventory.policy import DAYS_PER_YEAR, ItemLevels, PolicySettings
 from nova_assets.lib.inventory.reorder import baseline_levels, carrying_rate, economic_order_quantity
-from nova_assets.lib.inventory.service import Measure, ServiceTarget
 from nova_assets.lib.platform.errors import Invalid
 
 

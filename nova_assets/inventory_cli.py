@@ -18,17 +18,8 @@ import time
 from pathlib import Path
 
 from nova_assets.forecast_cli import EXIT_BAD_INPUT
-from nova_assets.lib.inventory.backtest_report import (
-    CURVE_TARGETS,
-    format_table,
-    measured_items,
-    table_backtest,
-    where_baseline_meets,
-)
-from nova_assets.lib.inventory.choices import Measure, ServiceTarget
+from nova_assets.lib.inventory.choices import CURVE_TARGETS, Measure, ServiceTarget
 from nova_assets.lib.inventory.demand_table import FREQS, to_matrix
-from nova_assets.lib.inventory.reorder import BASELINE_POLICY, PROJECT_POLICY
-from nova_assets.lib.inventory.simulation import achieved, within
 from nova_assets.lib.long_table import InputError, MissingColumn, read_long_table
 
 TOLERANCE = 0.02
@@ -78,6 +69,16 @@ def add_inventory_commands(subparsers: argparse._SubParsersAction) -> None:
 
 
 def cmd_policy_backtest(args: argparse.Namespace) -> int:
+    # imported when the command runs: the replay's scipy would add half a second to every `nova` start
+    from nova_assets.lib.inventory.backtest_report import (
+        format_table,
+        measured_items,
+        table_backtest,
+        where_baseline_meets,
+    )
+    from nova_assets.lib.inventory.reorder import BASELINE_POLICY, PROJECT_POLICY
+    from nova_assets.lib.inventory.simulation import achieved, within
+
     started = time.monotonic()
     target = ServiceTarget(Measure(args.service_measure), args.service_level)
     try:

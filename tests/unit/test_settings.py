@@ -4,6 +4,8 @@ and the generated configuration page."""
 from __future__ import annotations
 
 import re
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -125,6 +127,16 @@ def test_nova_stops_before_starting_anything_on_a_bad_value(
     err = capsys.readouterr().err
     assert err.startswith("nova: error: NOVA_FORECAST_HORIZON must be a whole number of at least 1, not 'abc'")
     assert "Traceback" not in err
+
+
+def test_the_nova_command_starts_without_the_model_and_replay_libraries() -> None:
+    """Every `nova` command, `--help` too, imports nova_assets.cli; the libraries of one command are
+    imported by that command (dagster by the imports, scipy by the replay, the models by the forecast)."""
+    heavy = ["dagster", "scipy", "lightgbm", "xgboost", "statsforecast", "torch", "prophet", "mlflow"]
+    probe = f"import sys, nova_assets.cli; print([m for m in {heavy!r} if m in sys.modules])"
+    result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "[]"
 
 
 def test_nova_settings_lists_every_setting_with_secrets_masked(

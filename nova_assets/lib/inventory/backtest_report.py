@@ -15,7 +15,7 @@ import pandas as pd
 from nova_assets.lib.demand_history import cycle_date
 from nova_assets.lib.forecasting.panel import PERIODS_PER_YEAR
 from nova_assets.lib.inventory.calibration import ServiceCalibration
-from nova_assets.lib.inventory.choices import Measure, ServiceTarget
+from nova_assets.lib.inventory.choices import CURVE_TARGETS, Measure, ServiceTarget
 from nova_assets.lib.inventory.daily import calendar_lead_times, non_working_days
 from nova_assets.lib.inventory.demand_table import DemandMatrix, to_matrix
 from nova_assets.lib.inventory.lead_time_demand import uniform_per_item
@@ -37,7 +37,6 @@ from nova_assets.lib.long_table import InputError
 # Trailing windows per frequency: the forecaster's (mean, error origins) and the demand class's.
 FORECAST_WINDOW = {"D": 91, "W": 26, "M": 12}
 HISTORY_WINDOW = {"D": 365, "W": 104, "M": 24}
-CURVE_TARGETS = (0.85, 0.90, 0.95, 0.98, 0.99)  # the service-stock curve's points
 CURVE_COLUMNS = [
     "service_measure",
     "service_target",

@@ -41,6 +41,9 @@ def parse_targets(text: str) -> dict[str, ServiceTarget]:
     return targets
 
 
+CURVE_TARGETS = (0.85, 0.90, 0.95, 0.98, 0.99)  # the service-stock curve's points
+
+
 class OrderRule(StrEnum):
     EOQ = "eoq"  # S = s + EOQ (falls back to the cover when the unit cost is unknown)
     UP_TO = "up_to"  # S = s + mean demand over `cover_days`

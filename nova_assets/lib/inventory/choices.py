@@ -1,6 +1,6 @@
-"""What a planner chooses for the stock policy: a service target per criticality class and the
-order rule. Plain values, so the settings parse and validate them without loading the policy's
-math (scipy)."""
+"""What a planner chooses for the stock policy: a service target per criticality class, the order
+rule and the targets the service-stock curve is drawn at. Plain values, so the settings and the
+command line parse and validate them without loading the policy's math (scipy)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Service targets and the normal-distribution math behind them (scipy, no lookup tables).
+"""The math behind the service targets (lib.inventory.choices): normal and Student t (scipy, no lookup tables).
 
 A target is either a cycle service level (probability of no stockout in a replenishment cycle:
 z is the normal quantile) or a fill rate (share of demand served from stock: z solves

@@ -18,6 +18,10 @@ ID_COLUMNS = ("unique_id", "item_id", "material_id", "item", "sku", "id")
 DATE_COLUMNS = ("ds", "date", "month", "week", "period", "movement_date")
 VALUE_COLUMNS = ("y", "demand", "quantity", "qty", "value", "sales")
 SHOWN_ROWS = 3  # rows quoted in a message; the count says how many more
+# The pandas periods a table's dates are summed into, by frequency: days, weeks from Monday to Sunday
+# and calendar months. The forecast (forecasting.demand_input) and the policy replay
+# (inventory.demand_table) both sum into these, so a week holds the same days in each.
+PERIODS = {"D": "D", "W": "W-SUN", "M": "M"}
 
 
 class InputError(ValueError):

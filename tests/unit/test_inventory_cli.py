@@ -9,7 +9,9 @@ import pytest
 
 from nova_assets.forecast_cli import EXIT_BAD_INPUT
 from nova_assets.inventory_cli import add_inventory_commands
+from nova_assets.lib.forecasting.demand_input import read_demand
 from nova_assets.lib.inventory.demand_table import to_matrix
+from nova_assets.lib.long_table import read_long_table
 
 
 def test_long_table_to_monthly_matrix() -> None:
@@ -34,6 +36,18 @@ def test_daily_rows_sum_into_weeks_and_columns_can_be_named() -> None:
     table = pd.DataFrame({"sku": ["x"] * 8, "dia": pd.date_range("2024-01-01", periods=8), "qtd": [1.0] * 8})
     matrix = to_matrix(table, "W", id_col="sku", date_col="dia", value_col="qtd")
     np.testing.assert_array_equal(matrix.values[0], [7, 1])  # Mon..Sun, then Monday
+
+
+def test_the_forecast_and_the_replay_sum_a_table_into_the_same_weeks(tmp_path: Path) -> None:
+    """Both read a table's dates into lib.long_table.PERIODS: a week holds the same days in each."""
+    days = pd.date_range("2024-01-03", periods=40, freq="D")  # a Wednesday start: partial first week
+    quantities = np.arange(1.0, 41.0)
+    path = tmp_path / "daily.csv"
+    pd.DataFrame({"item_id": "x", "date": days.strftime("%Y-%m-%d"), "demand": quantities}).to_csv(path, index=False)
+    history, _ = read_demand(path, "W")
+    matrix = to_matrix(read_long_table(path), "W")
+    np.testing.assert_array_equal(history["y"].to_numpy(), matrix.values[0])
+    assert list(history["ds"]) == list(matrix.periods.start_time) and history["ds"].iloc[0].day_name() == "Monday"
 
 
 def test_bad_tables_are_refused() -> None:

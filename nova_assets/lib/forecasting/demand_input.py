@@ -14,8 +14,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from nova_assets.lib.forecasting.panel import FREQUENCIES, regularise
-from nova_assets.lib.long_table import InputError, long_demand, read_long_table
+from nova_assets.lib.forecasting.panel import regularise
+from nova_assets.lib.long_table import PERIODS, InputError, long_demand, read_long_table
 
 
 def _long(path: Path) -> pd.DataFrame:
@@ -37,9 +37,9 @@ def _infer_freq(dates: pd.Series, path: Path) -> str:
 def read_demand(path: Path, freq: str | None = None) -> tuple[pd.DataFrame, str]:
     """The input table as a regular (unique_id, ds, y) history and its frequency (inferred from the
     spacing of its dates when `freq` is None), the file read once; InputError on anything unusable."""
-    if freq is not None and freq not in FREQUENCIES:
-        raise InputError(f"unknown frequency {freq!r}; expected one of {', '.join(FREQUENCIES)}")
+    if freq is not None and freq not in PERIODS:
+        raise InputError(f"unknown frequency {freq!r}; expected one of {', '.join(PERIODS)}")
     history = _long(path)
     freq = freq or _infer_freq(history["ds"], path)
-    history["ds"] = history["ds"].dt.to_period(freq).dt.start_time
+    history["ds"] = history["ds"].dt.to_period(PERIODS[freq]).dt.start_time
     return regularise(history.groupby(["unique_id", "ds"], as_index=False)["y"].sum(), freq), freq

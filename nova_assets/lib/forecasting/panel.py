@@ -11,7 +11,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-FREQUENCIES = ("D", "W", "M")
+from nova_assets.lib.long_table import PERIODS
+
 DEFAULT_SEASON = {"D": 7, "W": 52, "M": 12}
 PERIODS_PER_YEAR = {"D": 365.25, "W": 365.25 / 7, "M": 12.0}
 SEASONS_NEEDED = 3  # a seasonal model wants three seasons of history besides the horizon
@@ -37,7 +38,7 @@ def pandas_freq(freq: str, dates: pd.Series | pd.DatetimeIndex) -> str:
         return "MS"
     if freq == "W":
         return f"W-{pd.Timestamp(pd.Series(dates).max()).day_name()[:3].upper()}"
-    raise ValueError(f"unknown frequency {freq!r}; expected one of {FREQUENCIES}")
+    raise ValueError(f"unknown frequency {freq!r}; expected one of {tuple(PERIODS)}")
 
 
 def regularise(history: pd.DataFrame, freq: str) -> pd.DataFrame:

@@ -7,9 +7,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from nova_assets.lib.long_table import InputError, long_demand
-
-FREQS = {"D": "D", "W": "W-SUN", "M": "M"}
+from nova_assets.lib.long_table import PERIODS, InputError, long_demand
 
 
 @dataclass(frozen=True)
@@ -33,12 +31,12 @@ def to_matrix(
     (leading zeros are a part not yet in use, as in the M5/fev practice) unless
     `keep_leading_zeros`; later missing periods are zero demand (long tables often omit them),
     periods before the start are NaN."""
-    if freq not in FREQS:
-        raise InputError(f"freq must be one of {', '.join(FREQS)}")
+    if freq not in PERIODS:
+        raise InputError(f"freq must be one of {', '.join(PERIODS)}")
     frame = long_demand(table, id_col, date_col, value_col)
-    frame["ds"] = frame["ds"].dt.to_period(FREQS[freq])
+    frame["ds"] = frame["ds"].dt.to_period(PERIODS[freq])
     wide = frame.groupby(["unique_id", "ds"])["y"].sum().unstack("ds")
-    periods = pd.period_range(wide.columns.min(), wide.columns.max(), freq=FREQS[freq])
+    periods = pd.period_range(wide.columns.min(), wide.columns.max(), freq=PERIODS[freq])
     wide = wide.reindex(columns=periods)
     values = wide.to_numpy(float)
     seen = ~np.isnan(values) if keep_leading_zeros else np.nan_to_num(values) > 0

@@ -18,7 +18,7 @@ from nova_assets.forecast_cli import add_forecast_commands
 from nova_assets.inventory_cli import add_inventory_commands
 from nova_assets.lib.gold.connection import redact_url
 from nova_assets.lib.local_time import today
-from nova_assets.lib.sample import is_synthetic
+from nova_assets.lib.sample import SYNTHETIC_MARKER, is_synthetic
 from nova_assets.platform_cli import add_platform_commands
 from nova_assets.services.local_stack import (
     PROJECT_ROOT,
@@ -153,10 +153,10 @@ def cmd_run(args: argparse.Namespace) -> int:
     from nova_assets.lib.gold.summary import gold_summary
 
     print("\n" + gold_summary(settings["NOVA_POSTGRES_URL"]))
-    synthetic = is_synthetic(settings["NOVA_LANDING_DIR"])
+    landing = Path(settings["NOVA_LANDING_DIR"])
     print(
         f"\nWall time: {time.monotonic() - started:.0f} s."
-        + (" The ERP data is SYNTHETIC (see data/landing/SYNTHETIC_DATA.txt)." if synthetic else "")
+        + (f" The ERP data is SYNTHETIC (see {landing / SYNTHETIC_MARKER})." if is_synthetic(landing) else "")
     )
     print(
         f"Open the UIs with `make ui`: web app {web_url(settings)}, Dagster http://127.0.0.1:3000,"

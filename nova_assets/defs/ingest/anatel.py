@@ -10,6 +10,7 @@ import pandas as pd
 
 from nova_assets.defs.ingest.checks import check_specs, publish
 from nova_assets.lib.lake_tables import ANATEL_5G_MONTHLY
+from nova_assets.lib.sample import SYNTHETIC_MARKER
 from nova_assets.lib.sources.anatel import parse_anatel_5g
 from nova_assets.lib.sources.landing import landing_files, move_aside
 from nova_assets.lib.sources.quality import CheckContext, evaluate
@@ -45,7 +46,7 @@ def anatel_5g_monthly(
     year_ago = total[total.index <= total.index.max() - pd.DateOffset(years=1)] if len(total) else total
     metadata = {
         "as_of": str(sources.as_of),
-        "provenance": "SYNTHETIC export generated with the sample (landing/SYNTHETIC_DATA.txt)"
+        "provenance": f"SYNTHETIC export generated with the sample (landing/{SYNTHETIC_MARKER})"
         if sources.is_synthetic
         else "ANATEL licensed-stations export dropped in the landing folder",
         "stations_5g_total": int(total.iloc[-1]) if len(total) else 0,

@@ -33,6 +33,7 @@ from pathlib import Path
 import duckdb
 from cycle_bench import TreeMemory, watch_memory
 
+from nova_assets.lib.sample import SYNTHETIC_MARKER, is_synthetic
 from nova_assets.lib.sources.erp_files import ERP_TABLES
 from nova_assets.settings import PROJECT_ROOT
 
@@ -111,7 +112,7 @@ def run(materials: int, sites: int, years: int, code: Path, workdir: Path, sampl
     lake = workdir / "lake"
     snapshots = str(PROJECT_ROOT / "data" / "snapshots")
     env = {**os.environ, "PYTHONPATH": str(code)}
-    if not (landing / "SYNTHETIC_DATA.txt").exists():
+    if not is_synthetic(landing):
         status, seconds, _ = measured(
             [sys.executable, "-c", GENERATE, str(landing), snapshots, str(materials), str(sites), str(years)],
             {**os.environ, "PYTHONPATH": str(PROJECT_ROOT)},
@@ -125,7 +126,7 @@ def run(materials: int, sites: int, years: int, code: Path, workdir: Path, sampl
     with movements.open("rb") as handle:
         timing.movement_lines = sum(chunk.count(b"\n") for chunk in iter(lambda: handle.read(1 << 24), b""))
     timing.landing_mib = round(sum(p.stat().st_size for p in (landing / "erp").iterdir()) / 2**20, 1)
-    period = re.search(r"period (\S+) \.\. (\S+)\)", (landing / "SYNTHETIC_DATA.txt").read_text(encoding="utf-8"))
+    period = re.search(r"period (\S+) \.\. (\S+)\)", (landing / SYNTHETIC_MARKER).read_text(encoding="utf-8"))
     as_of = period.group(2) if period else ""
     print(
         f"{materials} materials: {timing.movement_lines:,} movement lines, {timing.landing_mib} MiB of exports, "

@@ -20,6 +20,7 @@ from nova_assets.lib.forecasting.ensemble import ENSEMBLE_MODEL
 from nova_assets.lib.platform import alert_actions, audit, calculators, overrides, queries, sessions, users
 from nova_assets.lib.platform.errors import Forbidden, Invalid, NotFound, PlatformError, Throttled, Unauthorized
 from nova_assets.lib.platform.users import Role
+from nova_assets.lib.sample import SYNTHETIC_MARKER
 from nova_assets.web.auth import SESSION_COOKIE, Admin, Analyst, Conn, Principal, Viewer, client_address
 
 router = APIRouter(include_in_schema=False)
@@ -93,7 +94,13 @@ def render(request: Request, name: str, status_code: int = 200, **context: Any) 
     return templates.TemplateResponse(
         request,
         name,
-        {"who": who, "synthetic": config.synthetic_data, "path": request.url.path, **context},
+        {
+            "who": who,
+            "synthetic": config.synthetic_data,
+            "synthetic_marker": SYNTHETIC_MARKER,
+            "path": request.url.path,
+            **context,
+        },
         status_code=status_code,
     )
 

@@ -46,13 +46,15 @@ def test_default_splits_reproduce_the_eval_readme() -> None:
     assert default_split(1096, "D") == (30, 7)  # the synthetic sample: the cycle's horizon, weekly season
 
 
-def test_a_table_beside_the_samples_marker_is_synthetic(tmp_path: Path) -> None:
+def test_a_table_in_or_below_the_samples_marked_folder_is_synthetic(tmp_path: Path) -> None:
+    """The generator writes its note at the top of the folder it fills and its tables into subfolders."""
     plain = load_set(str(_monthly(tmp_path / "parts.csv")))
-    marked_folder = tmp_path / "landing"
-    marked_folder.mkdir()
-    (marked_folder / SYNTHETIC_MARKER).write_text("generated")
-    marked = load_set(str(_monthly(marked_folder / "parts.csv")))
-    assert not plain.synthetic and marked.synthetic and load_set("sample:h=30").synthetic
+    landing = tmp_path / "landing"
+    (landing / "erp").mkdir(parents=True)
+    (landing / SYNTHETIC_MARKER).write_text("generated")
+    beside = load_set(str(_monthly(landing / "parts.csv")))
+    below = load_set(str(_monthly(landing / "erp" / "parts.csv")))
+    assert not plain.synthetic and beside.synthetic and below.synthetic and load_set("sample:h=30").synthetic
 
 
 def test_origins_end_with_the_standard_split() -> None:

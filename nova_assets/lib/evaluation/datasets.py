@@ -8,8 +8,8 @@ seasons besides the horizon, else 1 (no season: MASE is then scaled by one-step 
 These defaults reproduce the standard splits of the shared eval README (carparts: last 12 months,
 season 12; AUTO: last 6 months, season 1).
 
-A file is not known to be real: a report names it by its path, and calls it SYNTHETIC when its folder
-holds the sample's marker (lib.sample.SYNTHETIC_MARKER).
+A file is not known to be real: a report names it by its path, and calls it SYNTHETIC when it lies in
+a folder marked as holding the sample, or below one (lib.sample.SYNTHETIC_MARKER).
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ import pandas as pd
 from nova_assets.lib.forecasting.demand_input import read_demand
 from nova_assets.lib.forecasting.panel import default_season
 from nova_assets.lib.long_table import InputError
-from nova_assets.lib.sample import is_synthetic
+from nova_assets.lib.sample import from_sample
 
 SAMPLE = "sample"
 DEFAULT_HORIZON = {"D": 30, "W": 13, "M": 12}
@@ -44,7 +44,7 @@ class DevSet:
     freq: str
     horizon: int
     season: int
-    synthetic: bool  # the generated sample, or a file in a folder marked as holding it
+    synthetic: bool  # the generated sample, or a file in (or below) a folder marked as holding it
     source: str
 
     @property
@@ -93,7 +93,7 @@ def load_set(spec: str) -> DevSet:
     else:
         path = Path(target)
         history, freq = read_demand(path, options.get("f") or None)
-        name, synthetic, source = path.stem, is_synthetic(path.parent), str(path)
+        name, synthetic, source = path.stem, from_sample(path), str(path)
     periods = int(history["ds"].nunique())
     horizon, season = default_split(periods, freq)
     horizon = _number(options, "h") or horizon

@@ -10,3 +10,9 @@ SYNTHETIC_MARKER = "SYNTHETIC_DATA.txt"  # written beside the generated files; a
 def is_synthetic(folder: Path | str) -> bool:
     """`folder` holds generated sample data: its SYNTHETIC_MARKER note is there."""
     return (Path(folder) / SYNTHETIC_MARKER).exists()
+
+
+def from_sample(path: Path | str) -> bool:
+    """`path` lies in a folder marked as holding the sample, or below one: the generator writes its
+    note at the top of the folder it fills and its tables into subfolders (erp/, anatel/)."""
+    return any(is_synthetic(folder) for folder in Path(path).resolve().parents)

@@ -24,7 +24,7 @@ from pathlib import Path
 import pandas as pd
 
 from nova_assets.lib.forecasting.demand_input import read_demand
-from nova_assets.lib.long_table import PERIODS, InputError
+from nova_assets.lib.long_table import PERIODS, PERIODS_HELP, InputError
 
 EXIT_BAD_INPUT = 2
 EVALUATE_HELP = """Run the whole forecast stage (every family, the learned ensemble, reference methods) at
@@ -100,7 +100,7 @@ def _common_arguments(parser: argparse.ArgumentParser) -> None:
         required=True,
         help="CSV or Parquet with an item, a date and a demand column (e.g. item_id, date, demand)",
     )
-    parser.add_argument("--freq", choices=tuple(PERIODS), required=True, help="period of the table")
+    parser.add_argument("--freq", choices=tuple(PERIODS), required=True, help=PERIODS_HELP)
     parser.add_argument("--horizon", type=int, required=True, help="periods to forecast")
     parser.add_argument(
         "--season",

@@ -20,7 +20,7 @@ from pathlib import Path
 from nova_assets.forecast_cli import EXIT_BAD_INPUT
 from nova_assets.lib.inventory.choices import CURVE_TARGETS, Measure, ServiceTarget
 from nova_assets.lib.inventory.demand_table import to_matrix
-from nova_assets.lib.long_table import PERIODS, InputError, MissingColumn, read_long_table
+from nova_assets.lib.long_table import PERIODS, PERIODS_HELP, InputError, MissingColumn, read_long_table
 
 TOLERANCE = 0.02
 
@@ -34,7 +34,7 @@ def add_inventory_commands(subparsers: argparse._SubParsersAction) -> None:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--input", required=True, type=Path, help="long demand table (CSV or Parquet)")
-    parser.add_argument("--freq", required=True, choices=sorted(PERIODS), help="period: D(ay), W(eek), M(onth)")
+    parser.add_argument("--freq", required=True, choices=tuple(PERIODS), help=PERIODS_HELP)
     parser.add_argument("--lead-time", required=True, type=float, help="mean lead time, in periods")
     parser.add_argument("--lead-time-std", type=float, default=0.0, help="its standard deviation (default 0)")
     parser.add_argument("--service-level", type=float, default=0.95, help="target (default 0.95)")

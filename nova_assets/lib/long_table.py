@@ -22,6 +22,7 @@ SHOWN_ROWS = 3  # rows quoted in a message; the count says how many more
 # and calendar months. The forecast (forecasting.demand_input) and the policy replay
 # (inventory.demand_table) both sum into these, so a week holds the same days in each.
 PERIODS = {"D": "D", "W": "W-SUN", "M": "M"}
+PERIODS_HELP = "period of the table: D(ay), W(eek, Monday to Sunday), M(onth)"
 
 
 class InputError(ValueError):

@@ -10,6 +10,7 @@ import sys
 import threading
 import time
 import uuid
+from concurrent.futures import Future
 from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 
@@ -17,6 +18,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from nova_assets.lib.forecasting import parallel
 from nova_assets.lib.forecasting.parallel import beside, map_chunks
 
 MARK = "NOVA_PROCESS_TEST_MARK"
@@ -240,3 +242,47 @@ def test_a_command_stopped_while_the_process_beside_starts_leaves_none_behind(tm
     (seconds,) = _beside_probe(tmp_path, "stop", mark)
     assert float(seconds) < 30  # waited for the start, not for the 60 s fit
     assert _gone(mark) == []
+
+
+class _CancelledWhileChecked(Future):
+    """A caller's Future cancelled at the worst moment: the first time the fit's outcome looks at it,
+    right after a check whether it is done, or just before an atomic claim of it."""
+
+    def done(self) -> bool:
+        was_done = super().done()
+        self.cancel()
+        return was_done
+
+    def set_running_or_notify_cancel(self) -> bool:
+        self.cancel()
+        return super().set_running_or_notify_cancel()
+
+
+class _OneFuturePool:
+    def __init__(self) -> None:
+        self.submitted: Future = Future()
+
+    def submit(self, fn: object, *args: object) -> Future:
+        return self.submitted
+
+
+def test_a_result_cancelled_while_the_fit_ends_is_dropped_without_an_error(caplog: pytest.LogCaptureFixture) -> None:
+    result = _CancelledWhileChecked()
+    pool = _OneFuturePool()
+    parallel._submit_into(pool, result, os.getpid, ())  # type: ignore[arg-type]
+    pool.submitted.set_result(1)  # the fit ends; its outcome is passed on to the cancelled result
+    assert result.cancelled()
+    assert not [r for r in caplog.records if "exception calling callback" in r.getMessage()]
+
+
+def test_a_fits_outcome_reaches_the_caller() -> None:
+    for outcome in (7, ValueError("a failed fit")):
+        result: Future = Future()
+        pool = _OneFuturePool()
+        parallel._submit_into(pool, result, os.getpid, ())  # type: ignore[arg-type]
+        if isinstance(outcome, Exception):
+            pool.submitted.set_exception(outcome)
+            assert result.exception() is outcome
+        else:
+            pool.submitted.set_result(outcome)
+            assert result.result() == outcome

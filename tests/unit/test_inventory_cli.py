@@ -11,7 +11,7 @@ from nova_assets.forecast_cli import EXIT_BAD_INPUT
 from nova_assets.inventory_cli import add_inventory_commands
 from nova_assets.lib.forecasting.demand_input import read_demand
 from nova_assets.lib.inventory.demand_table import to_matrix
-from nova_assets.lib.long_table import read_long_table
+from nova_assets.lib.long_table import PERIODS, read_long_table
 
 
 def test_long_table_to_monthly_matrix() -> None:
@@ -128,3 +128,16 @@ def test_policy_backtest_names_what_is_wrong_with_the_table(
 def test_policy_backtest_arguments_are_validated() -> None:
     with pytest.raises(SystemExit):
         _parser().parse_args(["policy-backtest", "--input", "x.csv", "--freq", "Y", "--lead-time", "2"])
+
+
+def test_the_forecast_and_the_replay_offer_the_same_periods() -> None:
+    from nova_assets.cli import build_parser
+
+    commands = next(a for a in build_parser()._actions if isinstance(a, argparse._SubParsersAction)).choices
+
+    def freq(command: str) -> argparse.Action:
+        return next(a for a in commands[command]._actions if "--freq" in a.option_strings)
+
+    for command in ("forecast", "backtest", "policy-backtest"):
+        assert tuple(freq(command).choices) == tuple(PERIODS), command
+        assert freq(command).help == freq("forecast").help

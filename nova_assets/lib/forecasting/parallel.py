@@ -87,11 +87,14 @@ def _submit_into(pool: ProcessPoolExecutor, result: Future[Result], fn: Callable
         return
 
     def pass_on(done: Future[Result]) -> None:
-        if result.done():  # cancelled by the caller: nothing to pass on
-            return
         if done.cancelled():
             result.cancel()
-        elif (error := done.exception()) is not None:
+            return
+        # Atomically: False if the caller has cancelled `result`, else it can no longer be cancelled,
+        # so a cancel between a check and the set below cannot make the set raise.
+        if not result.set_running_or_notify_cancel():
+            return
+        if (error := done.exception()) is not None:
             result.set_exception(error)
         else:
             result.set_result(done.result())

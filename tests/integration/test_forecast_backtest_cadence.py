@@ -35,7 +35,7 @@ END = pd.Timestamp(maintenance_data.END)  # a Monday: a backtest day of the 7-da
 def _cycle(business: MaintenanceLake, every_days: int, horizon: int = 28) -> dict[str, dict]:
     """The measured families and the ensemble as one cycle; each family's materialization metadata."""
     cycle = CycleConfig(horizon_days=horizon, backtest_every_days=every_days)
-    resources = {"lake": business.lake, "mlflow": business.mlflow, "cycle": cycle}
+    resources = business.resources | {"cycle": cycle}
     assets = [family_asset(name) for name in MEASURED]
     result = dg.materialize(assets, resources=resources, selection=[k for a in assets for k in a.keys])
     assert result.success
@@ -114,7 +114,7 @@ def test_the_next_backtest_day_keeps_the_model_forms_of_the_last_backtest(
         return windows(*args, **kwargs)
 
     monkeypatch.setattr(pipeline, "cross_validate", recording)
-    resources = {"lake": business.lake, "mlflow": business.mlflow, "cycle": CycleConfig(backtest_every_days=7)}
+    resources = business.resources | {"cycle": CycleConfig(backtest_every_days=7)}
     statistical = family_asset("statistical")
 
     def group_forms() -> dict[str, str]:

@@ -28,7 +28,7 @@ from nova_assets.lib.lake_tables import (
     MODEL_PERFORMANCE,
 )
 from nova_assets.lib.maintenance.outlook import phase_out_backtests, phase_out_members
-from nova_assets.resources import CycleConfig, LakeResource, MlflowResource, lake_deps
+from nova_assets.resources import CycleConfig, LakeResource, MlflowResource, SourcesResource, lake_deps
 
 
 @dg.asset(
@@ -38,7 +38,11 @@ from nova_assets.resources import CycleConfig, LakeResource, MlflowResource, lak
     op_tags=CRITICAL_PATH_TAGS,
 )
 def forecast_ensemble(
-    context: dg.AssetExecutionContext, lake: LakeResource, mlflow: MlflowResource, cycle: CycleConfig
+    context: dg.AssetExecutionContext,
+    lake: LakeResource,
+    mlflow: MlflowResource,
+    cycle: CycleConfig,
+    sources: SourcesResource,
 ) -> dg.MaterializeResult:
     """Combination of the member models with weights learned per demand class on the backtest,
     and the demand quantiles (per day and cumulated over 1..H days) that inventory sizes buffers with. The
@@ -85,6 +89,7 @@ def forecast_ensemble(
             "nova.family": "ensemble",
             "nova.cycle_date": str(cycle_date),
             "dagster.partition": context.run.tags.get("dagster/partition", ""),
+            "nova.data": sources.provenance,
         },
         model=EnsembleModel(result.weights.by_class, list(members), parts),
         model_artifacts=members,

@@ -13,7 +13,6 @@ import dagster as dg
 
 from nova_assets.defs.ingest.checks import check_specs, publish, raw_key
 from nova_assets.lib.lake_tables import ERP_QUARANTINED_ROWS, ERP_REJECTED_FILES, raw
-from nova_assets.lib.sample import SYNTHETIC_MARKER
 from nova_assets.lib.sources.erp_files import ERP_TABLES
 from nova_assets.lib.sources.erp_import import held_back_rows, import_report, rebuild_tables
 from nova_assets.lib.sources.erp_store import ErpStore, IngestReport
@@ -67,7 +66,7 @@ def erp_tables(
         **({"files_ignored": report.ignored} if report.ignored else {}),
         **({"files_unreadable": report.unreadable} if report.unreadable else {}),
         **({"landing_problems": problems} if problems else {}),
-        **({"data": f"SYNTHETIC sample (see landing/{SYNTHETIC_MARKER})"} if sources.is_synthetic else {}),
+        "data": sources.provenance,
     }
     selected = context.selected_asset_keys
     work = store.root / "build"

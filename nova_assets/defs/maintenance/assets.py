@@ -26,7 +26,7 @@ from nova_assets.lib.lake_tables import (
 from nova_assets.lib.maintenance.failure_model import FailureModel
 from nova_assets.lib.maintenance.lifecycle import obsolescence_kpi
 from nova_assets.lib.maintenance.outlook import FailureOutlook, equipment_clusters, failure_outlook, obsolescence
-from nova_assets.resources import LakeResource, MlflowResource, lake_deps
+from nova_assets.resources import LakeResource, MlflowResource, SourcesResource, lake_deps
 
 MAINTENANCE = {"key_prefix": "maintenance", "kinds": {"python", "scipy", "parquet"}}
 FAILURE_MODEL_INPUTS = (ERP_INSTALLED_BASE, ERP_WORK_ORDERS, WEATHER_DAILY, DAILY_DEMAND)
@@ -51,7 +51,7 @@ def _markdown(frame: pd.DataFrame) -> dg.MetadataValue:
     ],
 )
 def failure_model(
-    context: dg.AssetExecutionContext, lake: LakeResource, mlflow: MlflowResource
+    context: dg.AssetExecutionContext, lake: LakeResource, mlflow: MlflowResource, sources: SourcesResource
 ) -> dg.MaterializeResult:
     """Weibull-PH failure intensity per equipment type fitted on the work-order history, its failure
     forecast for the next months per tower and type, and its calibration backtest; the parameters and
@@ -67,9 +67,8 @@ def failure_model(
     passed, verdict = outlook.calibrated()
     if outlook.reason:
         context.log.info(f"failure model not fitted: {outlook.reason}")
-    experiment_id, run_id, _ = log_run(
-        mlflow.tracking_uri, mlflow.experiment, mlflow.artifact_root, _failure_model_run(context, outlook, as_of)
-    )
+    record = _failure_model_run(context, outlook, as_of, sources.provenance)
+    experiment_id, run_id, _ = log_run(mlflow.tracking_uri, mlflow.experiment, mlflow.artifact_root, record)
     return dg.MaterializeResult(
         metadata={
             "as_of": str(as_of.date()),
@@ -93,7 +92,9 @@ def failure_model(
     )
 
 
-def _failure_model_run(context: dg.AssetExecutionContext, outlook: FailureOutlook, as_of: pd.Timestamp) -> RunRecord:
+def _failure_model_run(
+    context: dg.AssetExecutionContext, outlook: FailureOutlook, as_of: pd.Timestamp, provenance: str
+) -> RunRecord:
     """The MLflow run of the cycle's failure model: parameters per type (summary.csv), calibration per
     type (calibration.csv) and the pooled calibration as metrics."""
     pooled = outlook.calibration[outlook.calibration["equipment_type"] == "all"]
@@ -118,7 +119,7 @@ def _failure_model_run(context: dg.AssetExecutionContext, outlook: FailureOutloo
             "nova.model": FAILURE_MODEL_RUN,
             "dagster.partition": context.run.tags.get("dagster/partition", ""),
             "nova.cycle_date": str(as_of.date()),
-            "nova.data": "synthetic sample unless an ERP export was loaded",
+            "nova.data": provenance,
         },
     )
 

@@ -139,6 +139,18 @@ def test_the_nova_command_starts_without_the_model_and_replay_libraries() -> Non
     assert result.stdout.strip() == "[]"
 
 
+def test_the_nova_command_starts_without_hashing_a_password() -> None:
+    """argon2 is slow by design (~0.1 s a hash): the sign-in's stand-in hash is made at the first sign-in."""
+    probe = (
+        "import argon2\n"
+        "def refuse(*args, **kwargs): raise AssertionError('a password hashed at start')\n"
+        "argon2.PasswordHasher.hash = refuse\n"
+        "import nova_assets.cli, nova_assets.web.app"
+    )
+    result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+
+
 def test_nova_settings_lists_every_setting_with_secrets_masked(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import os
 import re
 import threading
@@ -20,8 +21,6 @@ from nova_assets.lib.platform.errors import Invalid, NotFound
 MIN_PASSWORD_LENGTH = 10
 USERNAME = re.compile(r"^[a-z0-9][a-z0-9._-]{1,62}$")
 _HASHER = PasswordHasher()  # argon2id
-# Verified against when the user does not exist, so an unknown name costs the same time as a wrong password.
-_DUMMY_HASH = _HASHER.hash("not a password of anyone")
 _HASHING = threading.BoundedSemaphore(os.cpu_count() or 1)
 
 
@@ -175,7 +174,14 @@ def stored_password(conn: psycopg.Connection, username: str) -> StoredPassword:
     row = conn.execute(
         "SELECT user_id, password_hash, active FROM support.users WHERE username = %s", (username.strip().lower(),)
     ).fetchone()
-    return StoredPassword(*row) if row else StoredPassword(None, _DUMMY_HASH, False)
+    return StoredPassword(*row) if row else StoredPassword(None, _dummy_hash(), False)
+
+
+@functools.cache
+def _dummy_hash() -> str:
+    """Verified against when the user does not exist, so an unknown name costs the same time as a wrong
+    password; made at the first sign-in, not at import (every `nova` command imports this module)."""
+    return _HASHER.hash("not a password of anyone")
 
 
 def password_matches(stored: StoredPassword, password: str) -> bool:

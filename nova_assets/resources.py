@@ -209,10 +209,11 @@ class SourcesResource(dg.ConfigurableResource):
     @property
     def provenance(self) -> str:
         """Where the cycle's business data comes from, for the runs that show figures made from it (the
-        ERP asset's metadata, the MLflow runs' `nova.data` tag)."""
+        ERP asset's metadata, the MLflow runs' `nova.data` tag): what the landing folder says when the
+        step runs."""
         if self.is_synthetic:
             return f"SYNTHETIC sample (see {Path(self.landing_dir) / SYNTHETIC_MARKER})"
-        return f"ERP exports landed in {self.erp_dir}"
+        return f"ERP exports landed in {self.erp_dir} (no {SYNTHETIC_MARKER} in {self.landing_dir})"
 
     @property
     def as_of(self) -> date:

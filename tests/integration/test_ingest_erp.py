@@ -14,6 +14,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from nova_assets.lib.sample import SYNTHETIC_MARKER
 from nova_assets.lib.sources.erp_files import ERP_TABLES, MAX_LINE_CHARS
 from nova_assets.lib.sources.landing import REASON_SUFFIX
 from tests.integration.ingest_support import ErpLakehouse, checks, failed_checks, metadata
@@ -60,11 +61,22 @@ def test_a_clean_business_loads_every_table_and_passes_every_check(loaded: ErpLa
         assert failed_checks(result, table) == {}, table
         assert metadata(result, "raw", table)["quality_score"] == 1.0
     assert len(loaded.raw("erp_movements")) == 10 and loaded.quarantine().empty
+    landing = loaded.root / "landing"
+    assert metadata(result, "raw", "erp_movements")["data"] == (
+        f"ERP exports landed in {landing / 'erp'} (no {SYNTHETIC_MARKER} in {landing})"
+    )
     orders = loaded.raw("erp_purchase_orders")
     assert orders[["po_id", "site_id", "promised_date"]].astype(str).values.tolist() == [
         ["PO-0", "WH-1", "2025-10-30"],
         ["PO-1", "WH-1", "2025-11-11"],
     ]
+
+
+def test_a_landing_folder_marked_as_the_sample_is_said_to_be_synthetic(house: ErpLakehouse) -> None:
+    marker = house.root / "landing" / SYNTHETIC_MARKER
+    marker.write_text("generated\n")
+    result = house.run()
+    assert metadata(result, "raw", "erp_movements")["data"] == f"SYNTHETIC sample (see {marker})"
 
 
 def test_a_corrected_reexport_replaces_the_days_it_covers(house: ErpLakehouse) -> None:

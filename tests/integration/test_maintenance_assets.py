@@ -118,7 +118,7 @@ def test_failure_model_logs_its_parameters_and_calibration_to_mlflow(business: M
     client = MlflowClient(tracking_uri=business.mlflow.tracking_uri)
     run = client.get_run(metadata["mlflow_run_id"].value)
     assert run.data.tags["nova.model"] == FAILURE_MODEL_RUN
-    assert run.data.tags["nova.data"] == f"ERP exports landed in {Path(business.sources.landing_dir) / 'erp'}"
+    assert run.data.tags["nova.data"] == business.sources.provenance
     assert {a.path for a in client.list_artifacts(run.info.run_id)} == {"summary.csv", "calibration.csv"}
     summary = pd.read_csv(client.download_artifacts(run.info.run_id, "summary.csv"))
     assert set(summary["equipment_type"]) == set(business.lake.read(FAILURE_MODEL_SUMMARY)["equipment_type"])

@@ -245,8 +245,8 @@ def test_a_command_stopped_while_the_process_beside_starts_leaves_none_behind(tm
 
 
 class _CancelledWhileChecked(Future):
-    """A caller's Future cancelled at the worst moment: the first time the fit's outcome looks at it,
-    right after a check whether it is done, or just before an atomic claim of it."""
+    """A caller's Future cancelled at the worst moment when the fit's outcome looks at it: right after a
+    check whether it is done (the old pass_on's race), or just before an atomic claim of it."""
 
     def done(self) -> bool:
         was_done = super().done()

@@ -11,7 +11,7 @@ from nova_assets.forecast_cli import EXIT_BAD_INPUT
 from nova_assets.inventory_cli import add_inventory_commands
 from nova_assets.lib.forecasting.demand_input import read_demand
 from nova_assets.lib.inventory.demand_table import to_matrix
-from nova_assets.lib.long_table import PERIODS, read_long_table
+from nova_assets.lib.long_table import PERIODS, PERIODS_HELP, read_long_table
 
 
 def test_long_table_to_monthly_matrix() -> None:
@@ -140,4 +140,4 @@ def test_the_forecast_and_the_replay_offer_the_same_periods() -> None:
 
     for command in ("forecast", "backtest", "policy-backtest"):
         assert tuple(freq(command).choices) == tuple(PERIODS), command
-        assert freq(command).help == freq("forecast").help
+        assert freq(command).help == PERIODS_HELP, command

@@ -122,7 +122,7 @@ def _publish(
     lake: LakeResource,
     mlflow: MlflowResource,
     cycle: CycleConfig,
-    sources: SourcesResource,
+    provenance: str,
     history: pd.DataFrame,
     run: FamilyRun,
     n_groups: int,
@@ -167,7 +167,7 @@ def _publish(
             "nova.family": run.family,
             "dagster.partition": context.run.tags.get("dagster/partition", ""),
             "nova.cycle_date": str(cycle_date),
-            "nova.data": sources.provenance,
+            "nova.data": provenance,
         },
         model=FamilyModel(
             FamilySettings(run.family, cycle.horizon, SEASON, freq=CYCLE_FREQ, n_jobs=N_JOBS), run.memo, maintenance
@@ -239,7 +239,8 @@ def _family_asset(family: ModelFamily) -> dg.AssetsDefinition:
             stored=_stored_backtest(lake, cycle, state, family_backtest(family.name), key),
             step=step,
         )
-        metadata = _publish(context.op_execution_context, lake, mlflow, cycle, sources, history, run, 1, maintenance)
+        op_context, provenance = context.op_execution_context, sources.provenance
+        metadata = _publish(op_context, lake, mlflow, cycle, provenance, history, run, 1, maintenance)
         lake.write_json(state, _state(run, key))
         if maintenance is not None and run.forecast.empty:
             metadata["not_applicable"] = "no installed base, work orders or enough failures to forecast parts from"
@@ -320,8 +321,8 @@ def _collect_op(family: ModelFamily, n_groups: int) -> dg.OpDefinition:
         sources: SourcesResource,
     ):
         run = merge_group_runs([_read_group_run(lake, family.name, g) for g in range(n_groups)])
-        history = load_history(lake)
-        return dg.Output(None, metadata=_publish(context, lake, mlflow, cycle, sources, history, run, n_groups))
+        metadata = _publish(context, lake, mlflow, cycle, sources.provenance, load_history(lake), run, n_groups)
+        return dg.Output(None, metadata=metadata)
 
     return _op
 

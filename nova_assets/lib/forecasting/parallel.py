@@ -83,7 +83,8 @@ def _submit_into(pool: ProcessPoolExecutor, result: Future[Result], fn: Callable
     try:
         submitted = pool.submit(fn, *args)
     except BaseException as error:  # the process could not be started (the forkserver failed)
-        result.set_exception(error)
+        if result.set_running_or_notify_cancel():  # unless the caller has cancelled it meanwhile
+            result.set_exception(error)
         return
 
     def pass_on(done: Future[Result]) -> None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import functools
 import os
 import re
 import threading
@@ -22,6 +21,8 @@ MIN_PASSWORD_LENGTH = 10
 USERNAME = re.compile(r"^[a-z0-9][a-z0-9._-]{1,62}$")
 _HASHER = PasswordHasher()  # argon2id
 _HASHING = threading.BoundedSemaphore(os.cpu_count() or 1)
+_STAND_IN_LOCK = threading.Lock()
+_stand_in: str | None = None  # see stand_in_hash
 
 
 class Role(StrEnum):
@@ -165,8 +166,8 @@ def set_active(
 
 @dataclass(frozen=True)
 class StoredPassword:
-    user_id: int | None  # None: no such user (checked against a dummy hash all the same)
-    password_hash: str
+    user_id: int | None  # None: no such user (checked against a stand-in hash all the same)
+    password_hash: str | None  # None: no such user
     active: bool
 
 
@@ -174,14 +175,18 @@ def stored_password(conn: psycopg.Connection, username: str) -> StoredPassword:
     row = conn.execute(
         "SELECT user_id, password_hash, active FROM support.users WHERE username = %s", (username.strip().lower(),)
     ).fetchone()
-    return StoredPassword(*row) if row else StoredPassword(None, _dummy_hash(), False)
+    return StoredPassword(*row) if row else StoredPassword(None, None, False)
 
 
-@functools.cache
-def _dummy_hash() -> str:
+def stand_in_hash() -> str:
     """Verified against when the user does not exist, so an unknown name costs the same time as a wrong
-    password; made at the first sign-in, not at import (every `nova` command imports this module)."""
-    return _HASHER.hash("not a password of anyone")
+    password. Made once, by the web app as it starts (not at import: every `nova` command imports this
+    module, and a hash takes ~0.1 s by design); the lock keeps a burst of first sign-ins to one."""
+    global _stand_in
+    with _STAND_IN_LOCK:
+        if _stand_in is None:
+            _stand_in = _HASHER.hash("not a password of anyone")
+        return _stand_in
 
 
 def password_matches(stored: StoredPassword, password: str) -> bool:
@@ -189,7 +194,7 @@ def password_matches(stored: StoredPassword, password: str) -> bool:
     with no database connection held, so a burst of logins cannot starve the pool or the memory."""
     with _HASHING:
         try:
-            _HASHER.verify(stored.password_hash, password)
+            _HASHER.verify(stored.password_hash or stand_in_hash(), password)
         except (VerificationError, InvalidHashError):
             return False
     return stored.user_id is not None and stored.active

@@ -153,11 +153,12 @@ def cmd_run(args: argparse.Namespace) -> int:
     from nova_assets.lib.gold.summary import gold_summary
 
     print("\n" + gold_summary(settings["NOVA_POSTGRES_URL"]))
+    from nova_assets.lib.sources.erp_store import ErpStore
+
+    erp = ErpStore.in_lake(settings["NOVA_LAKE_DIR"]).provenance()
     landing = Path(settings["NOVA_LANDING_DIR"])
-    print(
-        f"\nWall time: {time.monotonic() - started:.0f} s."
-        + (f" The ERP data is SYNTHETIC (see {landing / SYNTHETIC_MARKER})." if is_synthetic(landing) else "")
-    )
+    marker = f" (see {landing / SYNTHETIC_MARKER})" if is_synthetic(landing) else ""
+    print(f"\nWall time: {time.monotonic() - started:.0f} s. Data: {erp.describe()}{marker}.")
     print(
         f"Open the UIs with `make ui`: web app {web_url(settings)}, Dagster http://127.0.0.1:3000,"
         " MLflow http://127.0.0.1:5000"

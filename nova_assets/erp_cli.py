@@ -46,7 +46,7 @@ def cmd_withdraw(args: argparse.Namespace) -> int:
     from nova_assets.lib.sources.landing import LandingError
 
     settings = load_settings()
-    store = ErpStore(Path(settings.lake_dir) / "bronze" / "erp")
+    store = ErpStore.in_lake(settings.lake_dir)
     try:
         entry = store.withdraw(args.file, restore=args.undo)
     except LandingError as exc:
@@ -121,6 +121,7 @@ def format_report(report: dict, lake_dir: Path) -> str:
         lines += [f"      {file} replaced {rows:,} earlier rows" for file, rows in item["replaced"].items()]
     lines += [
         "",
+        f"Data: {report['data']}",
         f"Quarantined rows (file, line, reason, raw text): {lake_dir / 'quarantine' / 'erp_rows.parquet'}",
         "Take a loaded file back out of the tables: nova erp withdraw FILE|HASH",
     ]

@@ -15,7 +15,7 @@ from nova_assets.lib import lake
 from nova_assets.lib.forecasting.tracking import FORECAST_EXPERIMENT
 from nova_assets.lib.gold.connection import connection_failure
 from nova_assets.lib.lake_tables import LakeTable
-from nova_assets.lib.sample import SYNTHETIC_MARKER, is_synthetic
+from nova_assets.lib.sample import is_synthetic
 from nova_assets.lib.sources.erp_build import ErpLimits, parse_limits
 from nova_assets.lib.sources.http_client import DEFAULT_POLICY, HttpPolicy
 from nova_assets.lib.sources.public import LiveSettings
@@ -47,7 +47,7 @@ class LakeResource(dg.ConfigurableResource):
 
     def bronze(self, *parts: str) -> Path:
         """The folder of a bronze store (landed files and answers kept as received, owned by their store)."""
-        return self.root.joinpath("bronze", *parts)
+        return lake.bronze_dir(self.root, *parts)
 
     def path(self, table: LakeTable) -> Path:
         """Where `table` lives; for files other than tables (the PDF report), which their writer creates."""
@@ -205,15 +205,6 @@ class SourcesResource(dg.ConfigurableResource):
     def is_synthetic(self) -> bool:
         """The landing folder holds the generated sample (its note is there), so metadata must say so."""
         return is_synthetic(self.landing_dir)
-
-    @property
-    def provenance(self) -> str:
-        """Where the cycle's business data comes from, for the runs that show figures made from it (the
-        ERP asset's metadata, the MLflow runs' `nova.data` tag): what the landing folder says when the
-        step runs."""
-        if self.is_synthetic:
-            return f"SYNTHETIC sample (see {Path(self.landing_dir) / SYNTHETIC_MARKER})"
-        return f"ERP exports landed in {self.erp_dir} (no {SYNTHETIC_MARKER} in {self.landing_dir})"
 
     @property
     def as_of(self) -> date:

@@ -33,6 +33,11 @@ def table_path(lake_dir: Path, layer: str, table: str) -> Path:
     return lake_dir / layer / f"{table}.parquet"
 
 
+def bronze_dir(lake_dir: Path, *parts: str) -> Path:
+    """The folder of a bronze store (landed files and answers kept as received, owned by their store)."""
+    return lake_dir.joinpath("bronze", *parts)
+
+
 @contextmanager
 def atomic_file(path: Path) -> Iterator[Path]:
     """Yield a temporary path beside `path`, renamed over it when the block succeeds.

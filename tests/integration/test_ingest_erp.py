@@ -6,6 +6,7 @@ more files, so every case starts from "yesterday's good tables" and proves they 
 
 from __future__ import annotations
 
+import json
 import shutil
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -16,6 +17,7 @@ import pytest
 
 from nova_assets.lib.sample import SYNTHETIC_MARKER
 from nova_assets.lib.sources.erp_files import ERP_TABLES, MAX_LINE_CHARS
+from nova_assets.lib.sources.erp_store import ErpStore
 from nova_assets.lib.sources.landing import REASON_SUFFIX
 from tests.integration.ingest_support import ErpLakehouse, checks, failed_checks, metadata
 
@@ -61,10 +63,7 @@ def test_a_clean_business_loads_every_table_and_passes_every_check(loaded: ErpLa
         assert failed_checks(result, table) == {}, table
         assert metadata(result, "raw", table)["quality_score"] == 1.0
     assert len(loaded.raw("erp_movements")) == 10 and loaded.quarantine().empty
-    landing = loaded.root / "landing"
-    assert metadata(result, "raw", "erp_movements")["data"] == (
-        f"ERP exports landed in {landing / 'erp'} (no {SYNTHETIC_MARKER} in {landing})"
-    )
+    assert metadata(result, "raw", "erp_movements")["data"] == "ERP exports: 7 files, none from the generated sample"
     orders = loaded.raw("erp_purchase_orders")
     assert orders[["po_id", "site_id", "promised_date"]].astype(str).values.tolist() == [
         ["PO-0", "WH-1", "2025-10-30"],
@@ -72,11 +71,36 @@ def test_a_clean_business_loads_every_table_and_passes_every_check(loaded: ErpLa
     ]
 
 
-def test_a_landing_folder_marked_as_the_sample_is_said_to_be_synthetic(house: ErpLakehouse) -> None:
-    marker = house.root / "landing" / SYNTHETIC_MARKER
+def test_the_samples_files_stay_synthetic_after_real_exports_join_them(tmp_path: Path) -> None:
+    """A demo first, then real exports dropped beside it: the tables are built from both, and say so."""
+    house = ErpLakehouse(tmp_path)
+    house.landing.mkdir(parents=True)
+    marker = house.root / "landing" / SYNTHETIC_MARKER  # as the sample generator leaves it
     marker.write_text("generated\n")
+    for name, text in BUSINESS.items():
+        house.drop(name, text)
+    first = house.run()
+    assert metadata(first, "raw", "erp_movements")["data"] == (
+        "SYNTHETIC sample: all 7 ERP files the tables are built from are generated"
+    )
+    marker.unlink()  # the user's own exports from now on
+    house.drop("movements_dezembro.csv", HEADER + "2025-12-01,MAT-1,WH-1,issue,3\n")
+    second = house.run()
+    assert metadata(second, "raw", "erp_movements")["data"].startswith(
+        "partly SYNTHETIC: 7 of the 8 ERP files the tables are built from are the generated sample's"
+    )
+
+
+def test_files_loaded_before_their_origin_was_recorded_are_not_called_real(house: ErpLakehouse) -> None:
+    manifest = ErpStore.in_lake(house.lake_dir).root / "manifest.json"
+    entries = json.loads(manifest.read_text())
+    for entry in entries["files"]:
+        del entry["synthetic"]  # a store written before the field existed
+    manifest.write_text(json.dumps(entries))
     result = house.run()
-    assert metadata(result, "raw", "erp_movements")["data"] == f"SYNTHETIC sample (see {marker})"
+    assert metadata(result, "raw", "erp_movements")["data"] == (
+        "ERP exports: 7 files, 7 of them loaded before the store recorded whether a file was the generated sample's"
+    )
 
 
 def test_a_corrected_reexport_replaces_the_days_it_covers(house: ErpLakehouse) -> None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import errno
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -191,6 +192,7 @@ def test_nova_erp_withdraw_rebuilds_the_tables_without_the_file_and_undo_brings_
     assert withdrawn.returncode == 0, withdrawn.stdout + withdrawn.stderr
     assert "movimentos_correcao.csv (sha256 " in withdrawn.stdout and "withdrawn (" in withdrawn.stdout
     assert "erp_movements         written" in withdrawn.stdout
+    assert re.search(r"^Data: ERP exports: \d+ files, none from the generated sample$", withdrawn.stdout, re.M)
     pd.testing.assert_frame_equal(house.raw("erp_movements"), before)
     (entry,) = [e for e in house.store().landing.entries() if e.file_name == "movimentos_correcao.csv"]
     assert entry.withdrawn_at is not None

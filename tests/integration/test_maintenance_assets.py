@@ -38,7 +38,7 @@ from nova_assets.lib.maintenance import outlook as outlook_module
 from nova_assets.lib.maintenance.failure_model import FailureModel
 from nova_assets.lib.maintenance.lifecycle import NO_INSTALLED_BASE, PHASING_OUT, installed_base_coverage
 from nova_assets.lib.maintenance.parts_demand import INSTALLED_BASE_MODEL, order_parts, where_used
-from nova_assets.resources import CycleConfig, LakeResource, MlflowResource, SourcesResource
+from nova_assets.resources import CycleConfig, LakeResource, MlflowResource
 from tests.unit import maintenance_data
 
 TOWERS = 12
@@ -49,13 +49,12 @@ ON_HAND = 5.0
 class MaintenanceLake:
     lake: LakeResource
     mlflow: MlflowResource
-    sources: SourcesResource
     data: maintenance_data.MaintenanceSample
 
     @property
     def resources(self) -> dict[str, dg.ConfigurableResource]:
         cycle = CycleConfig(horizon_days=28)
-        return {"lake": self.lake, "mlflow": self.mlflow, "sources": self.sources, "cycle": cycle}
+        return {"lake": self.lake, "mlflow": self.mlflow, "cycle": cycle}
 
     def run(self, assets: list[dg.AssetsDefinition]) -> dg.ExecuteInProcessResult:
         return dg.materialize(assets, resources=self.resources, selection=[key for a in assets for key in a.keys])
@@ -102,8 +101,7 @@ def build_lake(tmp_path: Path, data: maintenance_data.MaintenanceSample) -> Main
         artifact_root=str(tmp_path / "mlruns"),
         ui_url="http://mlflow",
     )
-    sources = SourcesResource(landing_dir=str(tmp_path / "landing"), snapshot_dir=str(tmp_path / "snapshots"))
-    return MaintenanceLake(lake, mlflow, sources, data)
+    return MaintenanceLake(lake, mlflow, data)
 
 
 @pytest.fixture(scope="module")
@@ -118,7 +116,7 @@ def test_failure_model_logs_its_parameters_and_calibration_to_mlflow(business: M
     client = MlflowClient(tracking_uri=business.mlflow.tracking_uri)
     run = client.get_run(metadata["mlflow_run_id"].value)
     assert run.data.tags["nova.model"] == FAILURE_MODEL_RUN
-    assert run.data.tags["nova.data"] == business.sources.provenance
+    assert run.data.tags["nova.data"] == "no ERP file loaded"  # the tables are written straight to the lake
     assert {a.path for a in client.list_artifacts(run.info.run_id)} == {"summary.csv", "calibration.csv"}
     summary = pd.read_csv(client.download_artifacts(run.info.run_id, "summary.csv"))
     assert set(summary["equipment_type"]) == set(business.lake.read(FAILURE_MODEL_SUMMARY)["equipment_type"])

@@ -137,3 +137,16 @@ def test_report_shows_what_each_point_of_service_costs(tmp_path: Path) -> None:
     text = subprocess.run(["pdftotext", str(with_curve), "-"], capture_output=True, text=True, check=True).stdout
     for expected in ("Quanto custa cada ponto de serviço", "R$ por ponto", "1.666,7", "97,7%"):
         assert expected in text, expected
+
+
+def test_the_report_says_synthetic_while_any_erp_file_is_the_samples() -> None:
+    from nova_assets.defs.delivery.report import _data_notes
+    from nova_assets.lib.sources.erp_store import ErpProvenance
+
+    assert _data_notes(True, ErpProvenance(files=7, synthetic=7, unrecorded=0)) == [
+        "Dados SINTÉTICOS (amostra gerada para demonstração)."
+    ]
+    assert _data_notes(False, ErpProvenance(files=8, synthetic=7, unrecorded=0)) == [
+        "Dados em parte SINTÉTICOS: 7 de 8 arquivos do ERP são da amostra gerada."
+    ]
+    assert _data_notes(False, ErpProvenance(files=8, synthetic=0, unrecorded=0)) == []

@@ -5,6 +5,7 @@ from datetime import datetime
 import dagster as dg
 import pandas as pd
 
+from nova_assets.defs.ingest.erp import erp_provenance
 from nova_assets.lib.delivery.report_pdf import ReportData, build_report, history_movements, stock_history
 from nova_assets.lib.forecasting.ensemble import ENSEMBLE_MODEL
 from nova_assets.lib.lake_tables import (
@@ -23,6 +24,7 @@ from nova_assets.lib.lake_tables import (
 )
 from nova_assets.lib.local_time import TIMEZONE
 from nova_assets.lib.sources.erp_files import STOCK_MOVEMENT_COLUMNS
+from nova_assets.lib.sources.erp_store import ErpProvenance
 from nova_assets.resources import LakeResource, SourcesResource, lake_deps
 
 
@@ -67,7 +69,7 @@ def daily_report(lake: LakeResource, sources: SourcesResource) -> dg.Materialize
         backtest=backtest[backtest["segment"] == "all"],
         service_curve=lake.read_if_exists(POLICY_SERVICE_CURVE),
         stale_warning=str(alerts["stale_warning"].iloc[0] or ""),
-        notes=["Dados SINTÉTICOS (amostra gerada para demonstração)."] if sources.is_synthetic else [],
+        notes=_data_notes(sources.is_synthetic, erp_provenance(lake)),
     )
     path = build_report(data, lake.path(report_file(cycle_date)))
     return dg.MaterializeResult(
@@ -78,3 +80,13 @@ def daily_report(lake: LakeResource, sources: SourcesResource) -> dg.Materialize
             "size_kb": round(path.stat().st_size / 1024, 1),
         }
     )
+
+
+def _data_notes(landing_is_sample: bool, erp: ErpProvenance) -> list[str]:
+    """What the report says about its data: SYNTHETIC when the landing folder is the sample's or any ERP
+    file the tables hold is (a demo's files stay in the store after real exports join them)."""
+    if erp.is_synthetic and erp.synthetic < erp.files:
+        return [f"Dados em parte SINTÉTICOS: {erp.synthetic} de {erp.files} arquivos do ERP são da amostra gerada."]
+    if erp.is_synthetic or landing_is_sample:
+        return ["Dados SINTÉTICOS (amostra gerada para demonstração)."]
+    return []

@@ -13,6 +13,7 @@ from nova_assets.defs.forecast.families import (
     read_forecasts,
 )
 from nova_assets.defs.history import HISTORY_TABLES, load_history
+from nova_assets.defs.ingest.erp import erp_provenance
 from nova_assets.lib.demand_history import cycle_date as last_day
 from nova_assets.lib.forecasting.ensemble import ENSEMBLE_MODEL
 from nova_assets.lib.forecasting.metrics import bias_by_cutoff
@@ -28,7 +29,7 @@ from nova_assets.lib.lake_tables import (
     MODEL_PERFORMANCE,
 )
 from nova_assets.lib.maintenance.outlook import phase_out_backtests, phase_out_members
-from nova_assets.resources import CycleConfig, LakeResource, MlflowResource, SourcesResource, lake_deps
+from nova_assets.resources import CycleConfig, LakeResource, MlflowResource, lake_deps
 
 
 @dg.asset(
@@ -38,11 +39,7 @@ from nova_assets.resources import CycleConfig, LakeResource, MlflowResource, Sou
     op_tags=CRITICAL_PATH_TAGS,
 )
 def forecast_ensemble(
-    context: dg.AssetExecutionContext,
-    lake: LakeResource,
-    mlflow: MlflowResource,
-    cycle: CycleConfig,
-    sources: SourcesResource,
+    context: dg.AssetExecutionContext, lake: LakeResource, mlflow: MlflowResource, cycle: CycleConfig
 ) -> dg.MaterializeResult:
     """Combination of the member models with weights learned per demand class on the backtest,
     and the demand quantiles (per day and cumulated over 1..H days) that inventory sizes buffers with. The
@@ -89,7 +86,7 @@ def forecast_ensemble(
             "nova.family": "ensemble",
             "nova.cycle_date": str(cycle_date),
             "dagster.partition": context.run.tags.get("dagster/partition", ""),
-            "nova.data": sources.provenance,
+            "nova.data": erp_provenance(lake).describe(),
         },
         model=EnsembleModel(result.weights.by_class, list(members), parts),
         model_artifacts=members,

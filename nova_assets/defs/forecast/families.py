@@ -18,6 +18,7 @@ import pandas as pd
 
 from nova_assets.defs.critical_path import CRITICAL_PATH_TAGS
 from nova_assets.defs.history import HISTORY_TABLES, load_cycle_date, load_history
+from nova_assets.defs.ingest.erp import erp_provenance
 from nova_assets.lib.demand_history import backtest_through
 from nova_assets.lib.demand_history import cycle_date as last_day
 from nova_assets.lib.forecasting.installed_base import MaintenanceInputs
@@ -53,7 +54,7 @@ from nova_assets.lib.lake_tables import (
     family_group_tables,
     family_state,
 )
-from nova_assets.resources import CycleConfig, LakeResource, MlflowResource, SourcesResource, lake_deps
+from nova_assets.resources import CycleConfig, LakeResource, MlflowResource, lake_deps
 from nova_assets.settings import load_settings
 
 CYCLE_FREQ = "D"  # the cycle forecasts the daily demand table
@@ -122,7 +123,6 @@ def _publish(
     lake: LakeResource,
     mlflow: MlflowResource,
     cycle: CycleConfig,
-    provenance: str,
     history: pd.DataFrame,
     run: FamilyRun,
     n_groups: int,
@@ -167,7 +167,7 @@ def _publish(
             "nova.family": run.family,
             "dagster.partition": context.run.tags.get("dagster/partition", ""),
             "nova.cycle_date": str(cycle_date),
-            "nova.data": provenance,
+            "nova.data": erp_provenance(lake).describe(),
         },
         model=FamilyModel(
             FamilySettings(run.family, cycle.horizon, SEASON, freq=CYCLE_FREQ, n_jobs=N_JOBS), run.memo, maintenance
@@ -215,11 +215,7 @@ def _family_asset(family: ModelFamily) -> dg.AssetsDefinition:
         deps=lake_deps(*HISTORY_TABLES, *inputs), pool=POOL, op_tags=CRITICAL_PATH_TAGS, **_asset_settings(family)
     )
     def _asset(
-        context: dg.AssetExecutionContext,
-        lake: LakeResource,
-        mlflow: MlflowResource,
-        cycle: CycleConfig,
-        sources: SourcesResource,
+        context: dg.AssetExecutionContext, lake: LakeResource, mlflow: MlflowResource, cycle: CycleConfig
     ) -> dg.MaterializeResult:
         history = load_history(lake)
         maintenance = load_maintenance_inputs(lake) if reads_maintenance else None
@@ -239,8 +235,7 @@ def _family_asset(family: ModelFamily) -> dg.AssetsDefinition:
             stored=_stored_backtest(lake, cycle, state, family_backtest(family.name), key),
             step=step,
         )
-        op_context, provenance = context.op_execution_context, sources.provenance
-        metadata = _publish(op_context, lake, mlflow, cycle, provenance, history, run, 1, maintenance)
+        metadata = _publish(context.op_execution_context, lake, mlflow, cycle, history, run, 1, maintenance)
         lake.write_json(state, _state(run, key))
         if maintenance is not None and run.forecast.empty:
             metadata["not_applicable"] = "no installed base, work orders or enough failures to forecast parts from"
@@ -313,16 +308,9 @@ def _collect_op(family: ModelFamily, n_groups: int) -> dg.OpDefinition:
         tags=CRITICAL_PATH_TAGS,
         description=f"{family.name}: the {n_groups} material groups as one forecast, scored and logged to MLflow.",
     )
-    def _op(
-        context: dg.OpExecutionContext,
-        lake: LakeResource,
-        mlflow: MlflowResource,
-        cycle: CycleConfig,
-        sources: SourcesResource,
-    ):
+    def _op(context: dg.OpExecutionContext, lake: LakeResource, mlflow: MlflowResource, cycle: CycleConfig):
         run = merge_group_runs([_read_group_run(lake, family.name, g) for g in range(n_groups)])
-        metadata = _publish(context, lake, mlflow, cycle, sources.provenance, load_history(lake), run, n_groups)
-        return dg.Output(None, metadata=metadata)
+        return dg.Output(None, metadata=_publish(context, lake, mlflow, cycle, load_history(lake), run, n_groups))
 
     return _op
 

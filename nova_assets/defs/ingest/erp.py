@@ -15,12 +15,19 @@ from nova_assets.defs.ingest.checks import check_specs, publish, raw_key
 from nova_assets.lib.lake_tables import ERP_QUARANTINED_ROWS, ERP_REJECTED_FILES, raw
 from nova_assets.lib.sources.erp_files import ERP_TABLES
 from nova_assets.lib.sources.erp_import import held_back_rows, import_report, rebuild_tables
-from nova_assets.lib.sources.erp_store import ErpStore, IngestReport
+from nova_assets.lib.sources.erp_store import ErpProvenance, ErpStore, IngestReport
 from nova_assets.lib.sources.landing import LandingError
 from nova_assets.resources import LakeResource, SourcesResource
 
 QUARANTINE_KEY = dg.AssetKey(list(ERP_QUARANTINED_ROWS.asset))
 SHOWN = 20  # files listed in metadata
+
+
+def erp_provenance(lake: LakeResource) -> ErpProvenance:
+    """Whether the ERP tables are built from the generated sample, real exports or both (the ERP store's
+    record of each file): the MLflow runs of the models fitted on them carry it as `nova.data`, and the
+    report says when they are SYNTHETIC."""
+    return ErpStore.in_lake(lake.root).provenance()
 
 
 @dg.multi_asset(
@@ -51,7 +58,7 @@ def erp_tables(
 ) -> Iterator[dg.MaterializeResult]:
     """Load new landing files into the ERP store, then rebuild, check and publish each selected table."""
     limits = sources.erp_limits
-    store = ErpStore(lake.bronze("erp"))
+    store = ErpStore.in_lake(lake.root)
     problems: list[str] = []
     try:
         report = store.ingest(sources.erp_dir)
@@ -66,7 +73,7 @@ def erp_tables(
         **({"files_ignored": report.ignored} if report.ignored else {}),
         **({"files_unreadable": report.unreadable} if report.unreadable else {}),
         **({"landing_problems": problems} if problems else {}),
-        "data": sources.provenance,
+        "data": store.provenance().describe(),
     }
     selected = context.selected_asset_keys
     work = store.root / "build"

@@ -7,6 +7,7 @@ import dagster as dg
 import pandas as pd
 
 from nova_assets.defs.history import load_cycle_date
+from nova_assets.defs.ingest.erp import erp_provenance
 from nova_assets.lib.forecasting.tracking import RunRecord, log_run
 from nova_assets.lib.lake_tables import (
     DAILY_DEMAND,
@@ -26,7 +27,7 @@ from nova_assets.lib.lake_tables import (
 from nova_assets.lib.maintenance.failure_model import FailureModel
 from nova_assets.lib.maintenance.lifecycle import obsolescence_kpi
 from nova_assets.lib.maintenance.outlook import FailureOutlook, equipment_clusters, failure_outlook, obsolescence
-from nova_assets.resources import LakeResource, MlflowResource, SourcesResource, lake_deps
+from nova_assets.resources import LakeResource, MlflowResource, lake_deps
 
 MAINTENANCE = {"key_prefix": "maintenance", "kinds": {"python", "scipy", "parquet"}}
 FAILURE_MODEL_INPUTS = (ERP_INSTALLED_BASE, ERP_WORK_ORDERS, WEATHER_DAILY, DAILY_DEMAND)
@@ -51,7 +52,7 @@ def _markdown(frame: pd.DataFrame) -> dg.MetadataValue:
     ],
 )
 def failure_model(
-    context: dg.AssetExecutionContext, lake: LakeResource, mlflow: MlflowResource, sources: SourcesResource
+    context: dg.AssetExecutionContext, lake: LakeResource, mlflow: MlflowResource
 ) -> dg.MaterializeResult:
     """Weibull-PH failure intensity per equipment type fitted on the work-order history, its failure
     forecast for the next months per tower and type, and its calibration backtest; the parameters and
@@ -67,7 +68,7 @@ def failure_model(
     passed, verdict = outlook.calibrated()
     if outlook.reason:
         context.log.info(f"failure model not fitted: {outlook.reason}")
-    record = _failure_model_run(context, outlook, as_of, sources.provenance)
+    record = _failure_model_run(context, outlook, as_of, erp_provenance(lake).describe())
     experiment_id, run_id, _ = log_run(mlflow.tracking_uri, mlflow.experiment, mlflow.artifact_root, record)
     return dg.MaterializeResult(
         metadata={

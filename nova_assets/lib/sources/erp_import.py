@@ -191,6 +191,7 @@ def import_report(
         "replayed": ingest.replayed,
         "problems": list(problems),
         "tables": tables,
+        "data": store.provenance().describe(),
     }
 
 

@@ -30,6 +30,8 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
+from nova_assets.lib.lake import bronze_dir
+from nova_assets.lib.sample import from_sample
 from nova_assets.lib.sources.erp_build import BuildContext, SourceFile, TableBuild, build_table
 from nova_assets.lib.sources.erp_files import (
     QUARANTINE_COLUMNS,
@@ -60,9 +62,43 @@ class LoadedFile:
     parser_version: int = PARSER_VERSION
     warnings: tuple[str, ...] = ()
     withdrawn_at: str | None = None
+    # Landed in (or below) a folder marked as holding the generated sample (lib.sample.from_sample);
+    # None: loaded before the store recorded it.
+    synthetic: bool | None = None
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "warnings", tuple(self.warnings))  # a list when read from JSON
+
+
+@dataclass(frozen=True)
+class ErpProvenance:
+    """Where the files the ERP tables are built from came from: a demo's sample files stay in the
+    store after real exports are dropped beside them, and figures built on both must not read as real."""
+
+    files: int
+    synthetic: int
+    unrecorded: int
+
+    @property
+    def is_synthetic(self) -> bool:
+        return self.synthetic > 0
+
+    def describe(self) -> str:
+        if not self.files:
+            return "no ERP file loaded"
+        if self.synthetic == self.files:
+            return f"SYNTHETIC sample: all {self.files} ERP files the tables are built from are generated"
+        if self.synthetic:
+            return (
+                f"partly SYNTHETIC: {self.synthetic} of the {self.files} ERP files the tables are built from are "
+                "the generated sample's (`nova erp withdraw FILE` takes one out)"
+            )
+        if self.unrecorded:
+            return (
+                f"ERP exports: {self.files} files, {self.unrecorded} of them loaded before the store recorded "
+                "whether a file was the generated sample's"
+            )
+        return f"ERP exports: {self.files} files, none from the generated sample"
 
 
 @dataclass
@@ -88,6 +124,10 @@ class ErpStore:
         self.root = root
         self.landing = LandingStore(root, LoadedFile)
         self.workers = workers or min(4, os.cpu_count() or 1)
+
+    @classmethod
+    def in_lake(cls, lake_dir: Path | str) -> ErpStore:
+        return cls(bronze_dir(Path(lake_dir), "erp"))
 
     # -- ingestion ---------------------------------------------------------------------------------
 
@@ -138,7 +178,7 @@ class ErpStore:
             return Refused(reason, table)
         return LoadedFile(
             item.content_hash, name, table, now_utc(), item.size_bytes, parsed.good_rows, parsed.quarantined_rows,
-            warnings=parsed.warnings,
+            warnings=parsed.warnings, synthetic=from_sample(item.original),
         )  # fmt: skip
 
     def _replay_outdated(self, con: duckdb.DuckDBPyConnection, report: IngestReport) -> None:
@@ -180,6 +220,13 @@ class ErpStore:
             for entry in self.landing.entries()
             if entry.withdrawn_at is None and (table is None or entry.table == table)
         ]
+
+    def provenance(self) -> ErpProvenance:
+        """Of the accepted files that are not withdrawn: how many are the generated sample's."""
+        files = self.files()
+        return ErpProvenance(
+            len(files), sum(f.synthetic is True for f in files), sum(f.synthetic is None for f in files)
+        )
 
     def withdrawn(self) -> list[LoadedFile]:
         return [entry for entry in self.landing.entries() if entry.withdrawn_at is not None]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 from datetime import timedelta
 from importlib.metadata import PackageNotFoundError, version
@@ -11,6 +12,8 @@ from nova_assets.lib.platform.database import prepare_api_role
 from nova_assets.lib.platform.secrets_file import ensure_secret
 from nova_assets.lib.platform.sessions import LoginLimits
 from nova_assets.lib.sample import is_synthetic
+from nova_assets.lib.sources.erp_store import ErpProvenance, ErpStore
+from nova_assets.lib.sources.landing import MANIFEST
 from nova_assets.settings import Settings
 
 JWT_SECRET_FILE = "jwt_signing_key"
@@ -36,12 +39,36 @@ class WebConfig:
     cors_origins: tuple[str, ...] = ()
     secure_cookies: bool = False
     landing_dir: Path | None = None
+    lake_dir: Path | None = None
     version: str = field(default_factory=app_version)
     pool_size: int = 40  # database connections = request worker threads (see app.lifespan)
 
     @property
-    def synthetic_data(self) -> bool:
-        return bool(self.landing_dir and is_synthetic(self.landing_dir))
+    def synthetic_share(self) -> tuple[int, int] | None:
+        """(the generated sample's files, all files) when the pages must say SYNTHETIC: the landing folder
+        is the sample's (0, 0), or the ERP store holds any of its files (a demo's files stay there after
+        real exports join them); None when nothing shown is synthetic."""
+        erp = _erp_provenance(self.lake_dir) if self.lake_dir else None
+        if erp is not None and erp.is_synthetic:
+            return erp.synthetic, erp.files
+        if self.landing_dir and is_synthetic(self.landing_dir):
+            return 0, 0
+        return None
+
+
+def _erp_provenance(lake_dir: Path) -> ErpProvenance | None:
+    store = ErpStore.in_lake(lake_dir)
+    try:
+        changed = (store.root / MANIFEST).stat().st_mtime_ns
+    except FileNotFoundError:
+        return None
+    return _read_provenance(store.root, changed)
+
+
+@functools.lru_cache(maxsize=4)
+def _read_provenance(store_root: Path, changed: int) -> ErpProvenance:
+    """Read once per change of the store's manifest, not on every page."""
+    return ErpStore(store_root).provenance()
 
 
 def web_config(settings: Settings) -> WebConfig:
@@ -60,6 +87,7 @@ def web_config(settings: Settings) -> WebConfig:
         cors_origins=tuple(o.strip() for o in settings.web_cors_origins.split(",") if o.strip()),
         secure_cookies=settings.web_secure_cookies,
         landing_dir=settings.landing_dir,
+        lake_dir=settings.lake_dir,
         mlflow_ui_url=settings.mlflow_ui_url,
         order_cost_brl=settings.order_cost_brl,
         holding_cost_rate=settings.holding_cost_rate,

@@ -96,7 +96,7 @@ def render(request: Request, name: str, status_code: int = 200, **context: Any) 
         name,
         {
             "who": who,
-            "synthetic": config.synthetic_data,
+            "synthetic": config.synthetic_share,
             "synthetic_marker": SYNTHETIC_MARKER,
             "path": request.url.path,
             **context,

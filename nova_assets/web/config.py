@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import logging
 from dataclasses import dataclass, field
 from datetime import timedelta
 from importlib.metadata import PackageNotFoundError, version
@@ -16,6 +17,7 @@ from nova_assets.lib.sources.erp_store import ErpProvenance, ErpStore
 from nova_assets.lib.sources.landing import MANIFEST
 from nova_assets.settings import Settings
 
+log = logging.getLogger("nova.web")
 JWT_SECRET_FILE = "jwt_signing_key"
 API_PASSWORD_FILE = "api_db.password"
 
@@ -57,17 +59,22 @@ class WebConfig:
 
 
 def _erp_provenance(lake_dir: Path) -> ErpProvenance | None:
+    """None when the store cannot be read (none yet, no lake mounted, an unreadable manifest): the
+    landing folder's marker decides then, and no page fails over a banner."""
     store = ErpStore.in_lake(lake_dir)
     try:
-        changed = (store.root / MANIFEST).stat().st_mtime_ns
+        state = (store.root / MANIFEST).stat()
+        return _read_provenance(store.root, (state.st_mtime_ns, state.st_size, state.st_ino))
     except FileNotFoundError:
         return None
-    return _read_provenance(store.root, changed)
+    except (OSError, ValueError) as error:
+        log.warning("the ERP store's manifest could not be read for the SYNTHETIC banner: %s", error)
+        return None
 
 
 @functools.lru_cache(maxsize=4)
-def _read_provenance(store_root: Path, changed: int) -> ErpProvenance:
-    """Read once per change of the store's manifest, not on every page."""
+def _read_provenance(store_root: Path, version: tuple[int, int, int]) -> ErpProvenance:
+    """Read once per change of the store's manifest (`version`), not on every page."""
     return ErpStore(store_root).provenance()
 
 

@@ -81,7 +81,7 @@ def test_the_samples_files_stay_synthetic_after_real_exports_join_them(tmp_path:
         house.drop(name, text)
     first = house.run()
     assert metadata(first, "raw", "erp_movements")["data"] == (
-        "SYNTHETIC sample: all 7 ERP files the tables are built from are generated"
+        "SYNTHETIC sample: the tables are built from 7 ERP files, all generated"
     )
     marker.unlink()  # the user's own exports from now on
     house.drop("movements_dezembro.csv", HEADER + "2025-12-01,MAT-1,WH-1,issue,3\n")
@@ -97,9 +97,15 @@ def test_files_loaded_before_their_origin_was_recorded_are_not_called_real(house
     for entry in entries["files"]:
         del entry["synthetic"]  # a store written before the field existed
     manifest.write_text(json.dumps(entries))
-    result = house.run()
-    assert metadata(result, "raw", "erp_movements")["data"] == (
-        "ERP exports: 7 files, 7 of them loaded before the store recorded whether a file was the generated sample's"
+    unmarked = house.run()
+    assert metadata(unmarked, "raw", "erp_movements")["data"] == (
+        "7 ERP files, none recorded as the generated sample's; 7 loaded before the store recorded it, their "
+        "origin unknown"
+    )
+    (house.root / "landing" / SYNTHETIC_MARKER).write_text("generated\n")  # a demo's landing folder
+    marked = house.run()
+    assert metadata(marked, "raw", "erp_movements")["data"] == (
+        "SYNTHETIC sample: the tables are built from 7 ERP files, all generated"
     )
 
 

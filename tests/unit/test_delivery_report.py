@@ -147,6 +147,6 @@ def test_the_report_says_synthetic_while_any_erp_file_is_the_samples() -> None:
         "Dados SINTÉTICOS (amostra gerada para demonstração)."
     ]
     assert _data_notes(False, ErpProvenance(files=8, synthetic=7, unrecorded=0)) == [
-        "Dados em parte SINTÉTICOS: 7 de 8 arquivos do ERP são da amostra gerada."
+        "Dados em parte SINTÉTICOS: 7 dos 8 arquivos do ERP usados vêm da amostra gerada."
     ]
     assert _data_notes(False, ErpProvenance(files=8, synthetic=0, unrecorded=0)) == []

@@ -67,4 +67,23 @@ def test_a_store_mixing_the_sample_and_real_exports_says_so_after_the_marker_is_
     _store_files(tmp_path, flags)
     share = _config(tmp_path).synthetic_share
     assert share == (sum(flags), len(flags))
-    assert f"Dados em parte SINTÉTICOS: {sum(flags)} de {len(flags)} arquivos do ERP" in _banner(share)
+    assert f"Dados em parte SINTÉTICOS: {sum(flags)} dos {len(flags)} arquivos do ERP" in _banner(share)
+
+
+def test_the_banner_follows_the_store_as_it_changes(tmp_path: Path) -> None:
+    config = _config(tmp_path)
+    _store_files(tmp_path, [True, True])
+    assert config.synthetic_share == (2, 2)
+    assert "(nota" not in _banner((2, 2))  # no marker to point to once it is removed
+    _store_files(tmp_path, [True, True, False, False, False])  # real exports join the sample's
+    assert config.synthetic_share == (2, 5)
+
+
+def test_an_unreadable_store_falls_back_to_the_marker_instead_of_failing_the_page(tmp_path: Path) -> None:
+    root = ErpStore.in_lake(tmp_path / "lake").root
+    root.mkdir(parents=True)
+    (root / "manifest.json").write_text("{not json")
+    assert _config(tmp_path).synthetic_share is None
+    (tmp_path / "landing").mkdir()
+    (tmp_path / "landing" / SYNTHETIC_MARKER).write_text("generated\n")
+    assert _config(tmp_path).synthetic_share == (0, 0)

@@ -86,7 +86,8 @@ def _data_notes(landing_is_sample: bool, erp: ErpProvenance) -> list[str]:
     """What the report says about its data: SYNTHETIC when the landing folder is the sample's or any ERP
     file the tables hold is (a demo's files stay in the store after real exports join them)."""
     if erp.is_synthetic and erp.synthetic < erp.files:
-        return [f"Dados em parte SINTÉTICOS: {erp.synthetic} de {erp.files} arquivos do ERP são da amostra gerada."]
+        share = f"{erp.synthetic} dos {erp.files} arquivos do ERP usados"
+        return [f"Dados em parte SINTÉTICOS: {share} vêm da amostra gerada."]
     if erp.is_synthetic or landing_is_sample:
         return ["Dados SINTÉTICOS (amostra gerada para demonstração)."]
     return []

@@ -15,4 +15,6 @@ def is_synthetic(folder: Path | str) -> bool:
 def from_sample(path: Path | str) -> bool:
     """`path` lies in a folder marked as holding the sample, or below one: the generator writes its
     note at the top of the folder it fills and its tables into subfolders (erp/, anatel/)."""
-    return any(is_synthetic(folder) for folder in Path(path).resolve().parents)
+    path = Path(path)
+    folders = {*path.absolute().parents, *path.resolve().parents}  # a symlinked subfolder counts either way
+    return any(is_synthetic(folder) for folder in folders)

@@ -447,6 +447,8 @@ def generate_sample_business(
 
     erp_dir, anatel_dir = out_dir / "erp", out_dir / "anatel"
     erp_dir.mkdir(parents=True, exist_ok=True)
+    # Marked before any file is written, so an import that starts meanwhile records them as the sample's.
+    (out_dir / SYNTHETIC_MARKER).write_text("SYNTHETIC sample, being generated.\n", encoding="utf-8")
     anatel_dir.mkdir(exist_ok=True)
     successors = maintenance.supersessions if maintenance is not None else pd.DataFrame(columns=["material_id"])
     supersedes = successors.set_index("material_id")["supersedes"] if len(successors) else pd.Series(dtype=object)

@@ -31,7 +31,7 @@ import duckdb
 import pandas as pd
 
 from nova_assets.lib.lake import bronze_dir
-from nova_assets.lib.sample import from_sample
+from nova_assets.lib.sample import from_sample, is_synthetic
 from nova_assets.lib.sources.erp_build import BuildContext, SourceFile, TableBuild, build_table
 from nova_assets.lib.sources.erp_files import (
     QUARANTINE_COLUMNS,
@@ -84,21 +84,23 @@ class ErpProvenance:
         return self.synthetic > 0
 
     def describe(self) -> str:
+        plural = "s" * (self.files != 1)
+        files = f"{self.files} ERP file{plural}"
         if not self.files:
             return "no ERP file loaded"
         if self.synthetic == self.files:
-            return f"SYNTHETIC sample: all {self.files} ERP files the tables are built from are generated"
+            return f"SYNTHETIC sample: the tables are built from {files}, all generated"
         if self.synthetic:
             return (
-                f"partly SYNTHETIC: {self.synthetic} of the {self.files} ERP files the tables are built from are "
-                "the generated sample's (`nova erp withdraw FILE` takes one out)"
+                f"partly SYNTHETIC: {self.synthetic} of the {files} the tables are built from are the generated "
+                "sample's (`nova erp withdraw FILE` takes one out)"
             )
         if self.unrecorded:
             return (
-                f"ERP exports: {self.files} files, {self.unrecorded} of them loaded before the store recorded "
-                "whether a file was the generated sample's"
+                f"{files}, none recorded as the generated sample's; {self.unrecorded} loaded before the store "
+                "recorded it, their origin unknown"
             )
-        return f"ERP exports: {self.files} files, none from the generated sample"
+        return f"ERP exports: {self.files} file{plural}, none from the generated sample"
 
 
 @dataclass
@@ -144,7 +146,16 @@ class ErpStore:
         report.loaded, report.skipped, report.rejected = found.loaded, found.skipped, found.rejected
         report.ignored, report.unreadable = found.ignored, found.unreadable
         shutil.rmtree(self._scratch(), ignore_errors=True)
+        if is_synthetic(landing) or from_sample(landing):
+            self._mark_unrecorded_as_sample()
         return report
+
+    def _mark_unrecorded_as_sample(self) -> None:
+        """Files loaded before the store recorded their origin, while the landing folder is the sample's:
+        most likely the sample's own, and never to be called real on a guess."""
+        unrecorded = [replace(e, synthetic=True) for e in self.landing.entries() if e.synthetic is None]
+        if unrecorded:
+            self.landing.update(unrecorded)
 
     def _accept_all(self, con: duckdb.DuckDBPyConnection, new: list[NewFile]) -> Iterator[LoadedFile | Refused]:
         """Parse the new files in parallel (each on its own cursor), yielding in landing order."""

@@ -47,14 +47,16 @@ class WebConfig:
 
     @property
     def synthetic_share(self) -> tuple[int, int] | None:
-        """(the generated sample's files, all files) when the pages must say SYNTHETIC: the landing folder
-        is the sample's (0, 0), or the ERP store holds any of its files (a demo's files stay there after
-        real exports join them); None when nothing shown is synthetic."""
+        """When the pages must say SYNTHETIC: (the generated sample's files, all files) when the ERP store
+        mixes them with real exports, or holds only the sample's after its marker is gone; (0, 0) when the
+        landing folder is the sample's (the banner names its marker); None when nothing shown is synthetic."""
         erp = _erp_provenance(self.lake_dir) if self.lake_dir else None
-        if erp is not None and erp.is_synthetic:
+        if erp is not None and erp.is_synthetic and erp.synthetic < erp.files:
             return erp.synthetic, erp.files
         if self.landing_dir and is_synthetic(self.landing_dir):
             return 0, 0
+        if erp is not None and erp.is_synthetic:
+            return erp.synthetic, erp.files
         return None
 
 

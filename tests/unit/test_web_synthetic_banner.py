@@ -57,7 +57,9 @@ def test_the_samples_landing_folder_shows_the_synthetic_banner(tmp_path: Path) -
     (tmp_path / "landing").mkdir()
     (tmp_path / "landing" / SYNTHETIC_MARKER).write_text("generated\n")
     assert _config(tmp_path).synthetic_share == (0, 0)
-    assert "Dados SINTÉTICOS: o negócio mostrado é gerado" in _banner((0, 0))
+    _store_files(tmp_path, [True, True])  # the demo's files loaded: the banner still names the marker
+    assert _config(tmp_path).synthetic_share == (0, 0)
+    assert f"(nota {SYNTHETIC_MARKER} na pasta de entrada)" in _banner((0, 0))
 
 
 @pytest.mark.parametrize("flags", [[True, True, False], [True, False, False]])

@@ -13,7 +13,7 @@ from nova_assets.lib.platform.database import prepare_api_role
 from nova_assets.lib.platform.secrets_file import ensure_secret
 from nova_assets.lib.platform.sessions import LoginLimits
 from nova_assets.lib.sample import is_synthetic
-from nova_assets.lib.sources.erp_store import ErpProvenance, ErpStore
+from nova_assets.lib.sources.erp_store import NO_FILES, ErpProvenance, ErpStore
 from nova_assets.lib.sources.landing import MANIFEST
 from nova_assets.settings import Settings
 
@@ -47,17 +47,10 @@ class WebConfig:
 
     @property
     def synthetic_share(self) -> tuple[int, int] | None:
-        """When the pages must say SYNTHETIC: (the generated sample's files, all files) when the ERP store
-        mixes them with real exports, or holds only the sample's after its marker is gone; (0, 0) when the
-        landing folder is the sample's (the banner names its marker); None when nothing shown is synthetic."""
-        erp = _erp_provenance(self.lake_dir) if self.lake_dir else None
-        if erp is not None and erp.is_synthetic and erp.synthetic < erp.files:
-            return erp.synthetic, erp.files
-        if self.landing_dir and is_synthetic(self.landing_dir):
-            return 0, 0
-        if erp is not None and erp.is_synthetic:
-            return erp.synthetic, erp.files
-        return None
+        """When the pages must say SYNTHETIC (ErpProvenance.synthetic_share); the landing folder's marker
+        alone when the ERP store cannot be read."""
+        erp = (_erp_provenance(self.lake_dir) if self.lake_dir else None) or NO_FILES
+        return erp.synthetic_share(bool(self.landing_dir and is_synthetic(self.landing_dir)))
 
 
 def _erp_provenance(lake_dir: Path) -> ErpProvenance | None:

@@ -83,11 +83,10 @@ def daily_report(lake: LakeResource, sources: SourcesResource) -> dg.Materialize
 
 
 def _data_notes(landing_is_sample: bool, erp: ErpProvenance) -> list[str]:
-    """What the report says about its data: SYNTHETIC when the landing folder is the sample's or any ERP
-    file the tables hold is (a demo's files stay in the store after real exports join them)."""
-    if erp.is_synthetic and erp.synthetic < erp.files:
-        share = f"{erp.synthetic} dos {erp.files} arquivos do ERP usados"
-        return [f"Dados em parte SINTÉTICOS: {share} vêm da amostra gerada."]
-    if erp.is_synthetic or landing_is_sample:
-        return ["Dados SINTÉTICOS (amostra gerada para demonstração)."]
-    return []
+    """What the report says about its data (ErpProvenance.synthetic_share, as the dashboard's banner)."""
+    share = erp.synthetic_share(landing_is_sample)
+    if share is None:
+        return []
+    if share[0] < share[1]:
+        return [f"Dados em parte SINTÉTICOS: {share[0]} dos {share[1]} arquivos do ERP usados vêm da amostra gerada."]
+    return ["Dados SINTÉTICOS (amostra gerada para demonstração)."]

@@ -66,6 +66,7 @@ def erp_tables(
         problems.append(str(exc))
         report = IngestReport()
     _log(context, report, problems)
+    data = store.provenance().describe()  # read once: the tables' metadata and the import report say it
     run_summary = {
         "files_new": [f"{f.file_name} ({f.good_rows} rows, {f.quarantined_rows} quarantined)" for f in report.loaded],
         "files_already_loaded": _capped(report.skipped),
@@ -73,7 +74,7 @@ def erp_tables(
         **({"files_ignored": report.ignored} if report.ignored else {}),
         **({"files_unreadable": report.unreadable} if report.unreadable else {}),
         **({"landing_problems": problems} if problems else {}),
-        "data": store.provenance().describe(),
+        "data": data,
     }
     selected = context.selected_asset_keys
     work = store.root / "build"
@@ -126,12 +127,14 @@ def erp_tables(
                 latest=None if latest is None else latest.date() if hasattr(latest, "date") else latest,
             )
         if QUARANTINE_KEY in selected:
-            yield _quarantine(lake, store, results, report, problems)
+            yield _quarantine(lake, store, results, report, data, problems)
     finally:
         shutil.rmtree(work, ignore_errors=True)
 
 
-def _quarantine(lake: LakeResource, store: ErpStore, results, report: IngestReport, problems) -> dg.MaterializeResult:
+def _quarantine(
+    lake: LakeResource, store: ErpStore, results, report: IngestReport, data: str, problems
+) -> dg.MaterializeResult:
     quarantine = store.quarantine(held_back_rows(results))
     rejected = store.rejected_files()
     lake.write(ERP_QUARANTINED_ROWS, quarantine)
@@ -149,7 +152,7 @@ def _quarantine(lake: LakeResource, store: ErpStore, results, report: IngestRepo
                 quarantine.tail(20).drop(columns="raw_row").to_markdown(index=False) if len(quarantine) else "none"
             ),
             **({"rejected": dg.MetadataValue.md(rejected.tail(20).to_markdown(index=False))} if len(rejected) else {}),
-            "import_report": dg.MetadataValue.json(import_report(store, report, results, problems)),
+            "import_report": dg.MetadataValue.json(import_report(store, report, results, data, problems)),
         },
     )
 

@@ -150,10 +150,15 @@ def held_back_rows(results: Mapping[str, TableResult]) -> list[tuple[str, pd.Dat
 
 
 def import_report(
-    store: ErpStore, ingest: IngestReport, results: Mapping[str, TableResult], problems: Sequence[str] = ()
+    store: ErpStore,
+    ingest: IngestReport,
+    results: Mapping[str, TableResult],
+    data: str,
+    problems: Sequence[str] = (),
 ) -> dict[str, object]:
     """What an ERP administrator wants to read after dropping exports: per file what was loaded,
-    quarantined (with reasons) and rejected; per table whether it was written and what was held back."""
+    quarantined (with reasons) and rejected; per table whether it was written and what was held back;
+    `data`, where the files the tables are built from came from (ErpProvenance.describe)."""
     loaded = []
     for entry in ingest.loaded:
         quarantine = pd.read_parquet(quarantine_path(store.root / "parsed" / entry.content_hash))
@@ -191,7 +196,7 @@ def import_report(
         "replayed": ingest.replayed,
         "problems": list(problems),
         "tables": tables,
-        "data": store.provenance().describe(),
+        "data": data,
     }
 
 

@@ -83,6 +83,16 @@ class ErpProvenance:
     def is_synthetic(self) -> bool:
         return self.synthetic > 0
 
+    def synthetic_share(self, landing_is_sample: bool) -> tuple[int, int] | None:
+        """What a page or report built on the store must say: (the sample's files, all files) when the store
+        mixes them with real exports, or holds only the sample's after its marker is gone; (0, 0) when the
+        landing folder is the sample's (name its marker); None when nothing shown is synthetic."""
+        if self.is_synthetic and self.synthetic < self.files:
+            return self.synthetic, self.files
+        if landing_is_sample:
+            return 0, 0
+        return (self.synthetic, self.files) if self.is_synthetic else None
+
     def describe(self) -> str:
         plural = "s" * (self.files != 1)
         files = f"{self.files} ERP file{plural}"
@@ -101,6 +111,9 @@ class ErpProvenance:
                 "recorded it, their origin unknown"
             )
         return f"ERP exports: {self.files} file{plural}, none from the generated sample"
+
+
+NO_FILES = ErpProvenance(files=0, synthetic=0, unrecorded=0)
 
 
 @dataclass

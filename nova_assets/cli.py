@@ -153,9 +153,9 @@ def cmd_run(args: argparse.Namespace) -> int:
     from nova_assets.lib.gold.summary import gold_summary
 
     print("\n" + gold_summary(settings["NOVA_POSTGRES_URL"]))
-    from nova_assets.lib.sources.erp_store import ErpStore
+    from nova_assets.lib.sources.erp_import import published_provenance
 
-    erp = ErpStore.in_lake(settings["NOVA_LAKE_DIR"]).provenance()
+    erp = published_provenance(Path(settings["NOVA_LAKE_DIR"]))
     landing = Path(settings["NOVA_LANDING_DIR"])
     marker = f" (see {landing / SYNTHETIC_MARKER})" if is_synthetic(landing) else ""
     print(f"\nWall time: {time.monotonic() - started:.0f} s. Data: {erp.describe()}{marker}.")

@@ -17,6 +17,8 @@ from nova_assets.lib.gold.connection import connection_failure
 from nova_assets.lib.lake_tables import LakeTable
 from nova_assets.lib.sample import is_synthetic
 from nova_assets.lib.sources.erp_build import ErpLimits, parse_limits
+from nova_assets.lib.sources.erp_import import published_provenance
+from nova_assets.lib.sources.erp_store import ErpProvenance
 from nova_assets.lib.sources.http_client import DEFAULT_POLICY, HttpPolicy
 from nova_assets.lib.sources.public import LiveSettings
 from nova_assets.lib.sources.quality import resolve_as_of
@@ -48,6 +50,12 @@ class LakeResource(dg.ConfigurableResource):
     def bronze(self, *parts: str) -> Path:
         """The folder of a bronze store (landed files and answers kept as received, owned by their store)."""
         return lake.bronze_dir(self.root, *parts)
+
+    def erp_provenance(self) -> ErpProvenance:
+        """Whether the ERP tables in the lake are built from the generated sample, real exports or both:
+        the MLflow runs of the models fitted on them carry it as `nova.data`, the report and the gold
+        layer's data_provenance say when they are SYNTHETIC."""
+        return published_provenance(self.root)
 
     def path(self, table: LakeTable) -> Path:
         """Where `table` lives; for files other than tables (the PDF report), which their writer creates."""

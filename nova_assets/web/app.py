@@ -27,6 +27,7 @@ from nova_assets.lib.platform.errors import Forbidden, Invalid, NotFound, Platfo
 from nova_assets.lib.platform.sessions import TokenService
 from nova_assets.web import api, pages
 from nova_assets.web.config import WebConfig
+from nova_assets.web.data_label import DataLabel
 
 log = logging.getLogger("nova.web")
 HERE = Path(__file__).parent
@@ -68,6 +69,7 @@ def create_app(config: WebConfig) -> FastAPI:
     app.state.config = config
     app.state.tokens = TokenService(config.jwt_secret, config.token_ttl)
     app.state.alert_pages = AlertPages()
+    app.state.data_label = DataLabel(config.landing_dir)
 
     if config.cors_origins:  # closed by default: no CORS headers at all
         app.add_middleware(

@@ -117,3 +117,7 @@ class HealthOut(BaseModel):
     schema_version: int | None = None
     last_load_at: datetime | None = None
     failed_loads_last_day: int | None = None
+    data: str | None = Field(None, description="what the latest cycle's gold rows are built from")
+    synthetic: bool | None = Field(
+        None, description="the latest cycle's figures come, wholly or in part, from the generated sample"
+    )

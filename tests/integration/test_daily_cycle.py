@@ -139,6 +139,17 @@ def test_mlflow_has_a_run_per_family_and_the_ensemble(daily_cycle: Cycle) -> Non
     assert by_class and all(abs(total - 1) < 1e-5 for total in by_class.values()), by_class
 
 
+def test_gold_says_what_the_cycles_rows_are_built_from(daily_cycle: Cycle) -> None:
+    """The label the dashboard and /health read, loaded by the cycle with its rows (the same as MLflow's)."""
+    ((files, sample, unrecorded, landing_is_sample, description),) = daily_cycle.gold(
+        "SELECT erp_files, erp_sample_files, erp_unrecorded_files, landing_is_sample, description"
+        " FROM analytics.data_provenance WHERE cycle_date = %s",
+        (daily_cycle.partition,),
+    )
+    assert files == sample > 0 and unrecorded == 0 and landing_is_sample
+    assert description == f"SYNTHETIC sample: the tables are built from {files} ERP files, all generated"
+
+
 def test_gold_reload_is_idempotent(daily_cycle: Cycle) -> None:
     before = daily_cycle.gold(
         "SELECT (SELECT count(*) FROM analytics.forecasts), (SELECT count(*) FROM analytics.alerts)"

@@ -8,10 +8,13 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from nova_assets.lib.lake_tables import raw
 from nova_assets.lib.sources import erp_store
 from nova_assets.lib.sources.erp_files import empty_table
-from nova_assets.lib.sources.erp_store import ErpStore
+from nova_assets.lib.sources.erp_import import published_provenance
+from nova_assets.lib.sources.erp_store import NO_FILES, ErpProvenance, ErpStore
 from nova_assets.lib.sources.landing import REASON_SUFFIX, landing_files
+from nova_assets.lib.sources.quality import BUILT_FROM, write_status
 
 MOVEMENTS = "movement_date,material_id,site_id,movement_type,quantity\n"
 
@@ -233,3 +236,23 @@ def test_rows_parsed_before_a_column_was_added_get_it_empty(landing: Path, store
     table = store.build_table("erp_movements")
     assert table.columns.tolist() == empty_table("erp_movements").columns.tolist()
     assert table[["quantity", "movement_id", "po_id"]].values.tolist() == [[2.0, None, None]]
+
+
+def test_the_published_tables_record_says_what_they_are_built_from(tmp_path: Path) -> None:
+    """Each raw ERP table's status carries the count of its files: their sum is the lake's provenance; a
+    table never published is not counted; one published before tables carried a record sends the reader
+    to the ERP store's record instead."""
+    lake_dir = tmp_path / "lake"
+
+    def published(table: str, status: dict) -> None:
+        write_status(lake_dir, table, status)
+        path = lake_dir / raw(table).path
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(b"")
+
+    published("erp_movements", {BUILT_FROM: {"files": 3, "synthetic": 2, "unrecorded": 0}})
+    published("erp_materials", {BUILT_FROM: {"files": 1, "synthetic": 0, "unrecorded": 1}})
+    write_status(lake_dir, "erp_sites", {"written": False})  # blocked on its first build: no table in the lake
+    assert published_provenance(lake_dir) == ErpProvenance(files=4, synthetic=2, unrecorded=1)
+    published("erp_stock", {"written": True})  # written by a release before the record existed
+    assert published_provenance(lake_dir) == ErpStore.in_lake(lake_dir).provenance() == NO_FILES

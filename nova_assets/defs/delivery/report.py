@@ -5,7 +5,6 @@ from datetime import datetime
 import dagster as dg
 import pandas as pd
 
-from nova_assets.defs.ingest.erp import erp_provenance
 from nova_assets.lib.delivery.report_pdf import ReportData, build_report, history_movements, stock_history
 from nova_assets.lib.forecasting.ensemble import ENSEMBLE_MODEL
 from nova_assets.lib.lake_tables import (
@@ -69,7 +68,7 @@ def daily_report(lake: LakeResource, sources: SourcesResource) -> dg.Materialize
         backtest=backtest[backtest["segment"] == "all"],
         service_curve=lake.read_if_exists(POLICY_SERVICE_CURVE),
         stale_warning=str(alerts["stale_warning"].iloc[0] or ""),
-        notes=_data_notes(sources.is_synthetic, erp_provenance(lake)),
+        notes=_data_notes(sources.is_synthetic, lake.erp_provenance()),
     )
     path = build_report(data, lake.path(report_file(cycle_date)))
     return dg.MaterializeResult(

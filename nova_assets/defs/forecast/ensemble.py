@@ -13,7 +13,6 @@ from nova_assets.defs.forecast.families import (
     read_forecasts,
 )
 from nova_assets.defs.history import HISTORY_TABLES, load_history
-from nova_assets.defs.ingest.erp import erp_provenance
 from nova_assets.lib.demand_history import cycle_date as last_day
 from nova_assets.lib.forecasting.ensemble import ENSEMBLE_MODEL
 from nova_assets.lib.forecasting.metrics import bias_by_cutoff
@@ -86,7 +85,7 @@ def forecast_ensemble(
             "nova.family": "ensemble",
             "nova.cycle_date": str(cycle_date),
             "dagster.partition": context.run.tags.get("dagster/partition", ""),
-            "nova.data": erp_provenance(lake).describe(),
+            "nova.data": lake.erp_provenance().describe(),
         },
         model=EnsembleModel(result.weights.by_class, list(members), parts),
         model_artifacts=members,

@@ -18,7 +18,6 @@ import pandas as pd
 
 from nova_assets.defs.critical_path import CRITICAL_PATH_TAGS
 from nova_assets.defs.history import HISTORY_TABLES, load_cycle_date, load_history
-from nova_assets.defs.ingest.erp import erp_provenance
 from nova_assets.lib.demand_history import backtest_through
 from nova_assets.lib.demand_history import cycle_date as last_day
 from nova_assets.lib.forecasting.installed_base import MaintenanceInputs
@@ -167,7 +166,7 @@ def _publish(
             "nova.family": run.family,
             "dagster.partition": context.run.tags.get("dagster/partition", ""),
             "nova.cycle_date": str(cycle_date),
-            "nova.data": erp_provenance(lake).describe(),
+            "nova.data": lake.erp_provenance().describe(),
         },
         model=FamilyModel(
             FamilySettings(run.family, cycle.horizon, SEASON, freq=CYCLE_FREQ, n_jobs=N_JOBS), run.memo, maintenance

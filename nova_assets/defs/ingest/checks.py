@@ -17,7 +17,16 @@ import pandas as pd
 import pyarrow.parquet as pq
 
 from nova_assets.lib.lake_tables import raw
-from nova_assets.lib.sources.quality import CHECKS, RULES, CheckOutcome, latest_date, quality_score, write_status
+from nova_assets.lib.sources.quality import (
+    BUILT_FROM,
+    CHECKS,
+    RULES,
+    CheckOutcome,
+    latest_date,
+    quality_score,
+    read_status,
+    write_status,
+)
 from nova_assets.resources import LakeResource
 
 
@@ -44,9 +53,11 @@ def publish(
     origin: str,
     warning: str | None = None,
     latest: date | None = None,
+    built_from: Mapping[str, Any] | None = None,
 ) -> dg.MaterializeResult:
     """Write `frame` (rows in memory, or a finished Parquet file moved into place) unless a blocking check
-    failed; report the checks, the quality score and a status file."""
+    failed; report the checks, the quality score and a status file. `built_from` (what the rows come from)
+    is recorded with a written table; a table kept, or re-published as it was (None), keeps its record."""
     blocked = [o.name for o in outcomes if o.blocking and not o.passed]
     freshness = RULES[table].freshness
     if isinstance(frame, Path):
@@ -65,10 +76,13 @@ def publish(
             lake.write(raw(table), frame)
         status = "written"
     score = quality_score(outcomes)
+    if blocked or built_from is None:
+        built_from = (read_status(lake.root, table) or {}).get(BUILT_FROM)
     write_status(
         lake.root,
         table,
         {
+            **({BUILT_FROM: dict(built_from)} if built_from is not None else {}),
             "table": table,
             "origin": origin,
             "warning": warning,

@@ -14,20 +14,13 @@ import dagster as dg
 from nova_assets.defs.ingest.checks import check_specs, publish, raw_key
 from nova_assets.lib.lake_tables import ERP_QUARANTINED_ROWS, ERP_REJECTED_FILES, raw
 from nova_assets.lib.sources.erp_files import ERP_TABLES
-from nova_assets.lib.sources.erp_import import held_back_rows, import_report, rebuild_tables
-from nova_assets.lib.sources.erp_store import ErpProvenance, ErpStore, IngestReport
+from nova_assets.lib.sources.erp_import import held_back_rows, import_report, published_provenance, rebuild_tables
+from nova_assets.lib.sources.erp_store import ErpStore, IngestReport
 from nova_assets.lib.sources.landing import LandingError
 from nova_assets.resources import LakeResource, SourcesResource
 
 QUARANTINE_KEY = dg.AssetKey(list(ERP_QUARANTINED_ROWS.asset))
 SHOWN = 20  # files listed in metadata
-
-
-def erp_provenance(lake: LakeResource) -> ErpProvenance:
-    """Whether the ERP tables are built from the generated sample, real exports or both (the ERP store's
-    record of each file): the MLflow runs of the models fitted on them carry it as `nova.data`, and the
-    report says when they are SYNTHETIC."""
-    return ErpStore.in_lake(lake.root).provenance()
 
 
 @dg.multi_asset(
@@ -66,7 +59,6 @@ def erp_tables(
         problems.append(str(exc))
         report = IngestReport()
     _log(context, report, problems)
-    data = store.provenance().describe()  # read once: the tables' metadata and the import report say it
     run_summary = {
         "files_new": [f"{f.file_name} ({f.good_rows} rows, {f.quarantined_rows} quarantined)" for f in report.loaded],
         "files_already_loaded": _capped(report.skipped),
@@ -74,7 +66,6 @@ def erp_tables(
         **({"files_ignored": report.ignored} if report.ignored else {}),
         **({"files_unreadable": report.unreadable} if report.unreadable else {}),
         **({"landing_problems": problems} if problems else {}),
-        "data": data,
     }
     selected = context.selected_asset_keys
     work = store.root / "build"
@@ -95,6 +86,7 @@ def erp_tables(
             metadata = {
                 "as_of": str(sources.as_of),
                 "files": len(files),
+                "sample_files": sum(f.synthetic is True for f in files),  # the generated sample's (SYNTHETIC)
                 "latest_files": dg.MetadataValue.md(
                     "\n".join(
                         f"- {f.file_name} (loaded {f.loaded_at}, {f.good_rows} rows, {f.quarantined_rows} "
@@ -125,8 +117,10 @@ def erp_tables(
                 origin=result.origin,
                 warning=warning,
                 latest=None if latest is None else latest.date() if hasattr(latest, "date") else latest,
+                built_from=result.built_from,
             )
-        if QUARANTINE_KEY in selected:
+        if QUARANTINE_KEY in selected:  # after the tables: the report says what the published ones are built from
+            data = published_provenance(lake.root).describe()
             yield _quarantine(lake, store, results, report, data, problems)
     finally:
         shutil.rmtree(work, ignore_errors=True)

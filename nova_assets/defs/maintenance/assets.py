@@ -7,7 +7,6 @@ import dagster as dg
 import pandas as pd
 
 from nova_assets.defs.history import load_cycle_date
-from nova_assets.defs.ingest.erp import erp_provenance
 from nova_assets.lib.forecasting.tracking import RunRecord, log_run
 from nova_assets.lib.lake_tables import (
     DAILY_DEMAND,
@@ -68,7 +67,7 @@ def failure_model(
     passed, verdict = outlook.calibrated()
     if outlook.reason:
         context.log.info(f"failure model not fitted: {outlook.reason}")
-    record = _failure_model_run(context, outlook, as_of, erp_provenance(lake).describe())
+    record = _failure_model_run(context, outlook, as_of, lake.erp_provenance().describe())
     experiment_id, run_id, _ = log_run(mlflow.tracking_uri, mlflow.experiment, mlflow.artifact_root, record)
     return dg.MaterializeResult(
         metadata={

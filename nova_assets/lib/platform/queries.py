@@ -15,6 +15,7 @@ import psycopg
 from psycopg.rows import dict_row
 
 from nova_assets.lib.forecasting.ensemble import ENSEMBLE_MODEL
+from nova_assets.lib.sources.erp_store import ErpProvenance
 
 MAX_PAGE = 500
 MAX_EXPORT_ROWS = 200_000
@@ -109,6 +110,34 @@ def kpis(conn: psycopg.Connection, trend_cycles: int = 90) -> dict[str, Any]:
     return {"latest": latest, "trend": trend, "open_overrides": overrides}
 
 
+def data_provenance(conn: psycopg.Connection) -> DataProvenance | None:
+    """What the latest cycle's gold rows are built from; None before a cycle has loaded it."""
+    row = _one(
+        conn,
+        "SELECT cycle_date, erp_files, erp_sample_files, erp_unrecorded_files, landing_is_sample, description"
+        " FROM analytics.data_provenance ORDER BY cycle_date DESC LIMIT 1",
+    )
+    if row is None:
+        return None
+    erp = ErpProvenance(row["erp_files"], row["erp_sample_files"], row["erp_unrecorded_files"])
+    return DataProvenance(row["cycle_date"], erp, row["landing_is_sample"], row["description"])
+
+
+@dataclass(frozen=True)
+class DataProvenance:
+    """analytics.data_provenance's row of a cycle."""
+
+    cycle_date: date
+    erp: ErpProvenance
+    landing_is_sample: bool
+    description: str
+
+    @property
+    def synthetic_share(self) -> tuple[int, int] | None:
+        """What the pages showing these rows must say (ErpProvenance.synthetic_share)."""
+        return self.erp.synthetic_share(self.landing_is_sample)
+
+
 def health(conn: psycopg.Connection) -> dict[str, Any]:
     """Last cycle, staleness of its data, schema version and the latest loads."""
     cycle = _one(
@@ -124,6 +153,7 @@ def health(conn: psycopg.Connection) -> dict[str, Any]:
         " AND started_at > now() - interval '1 day'",
     )["n"]
     last_load = _one(conn, "SELECT max(finished_at) AS at FROM support.load_audit WHERE status = 'committed'")["at"]
+    data = data_provenance(conn)
     return {
         "last_cycle_date": cycle["cycle_date"] if cycle else None,
         "data_as_of": cycle["data_as_of"] if cycle else None,
@@ -132,6 +162,8 @@ def health(conn: psycopg.Connection) -> dict[str, Any]:
         "schema_version": version,
         "last_load_at": last_load,
         "failed_loads_last_day": failed,
+        "data": data.description if data else None,
+        "synthetic": data.synthetic_share is not None if data else None,
     }
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from datetime import date
 from pathlib import Path
 
@@ -19,11 +19,12 @@ import duckdb
 import pandas as pd
 import pyarrow.parquet as pq
 
+from nova_assets.lib.lake_tables import raw
 from nova_assets.lib.sources.erp_build import BuildContext, ErpLimits, TableBuild, build_table, table_facts
 from nova_assets.lib.sources.erp_files import ERP_TABLES, erp_duckdb, quarantine_path
-from nova_assets.lib.sources.erp_store import ErpStore, IngestReport, LoadedFile
+from nova_assets.lib.sources.erp_store import NO_FILES, ErpProvenance, ErpStore, IngestReport, LoadedFile
 from nova_assets.lib.sources.landing import RejectedFile
-from nova_assets.lib.sources.quality import CheckContext, CheckOutcome, erp_outcomes
+from nova_assets.lib.sources.quality import BUILT_FROM, CheckContext, CheckOutcome, erp_outcomes, read_status
 
 MASTERS = ("erp_materials", "erp_sites", "erp_suppliers")
 
@@ -42,6 +43,30 @@ class TableResult:
     @property
     def blocked(self) -> bool:
         return any(o.blocking and not o.passed for o in self.outcomes)
+
+    @property
+    def built_from(self) -> dict[str, int] | None:
+        """The provenance of a rebuilt table's files, recorded with it when published
+        (`published_provenance`); None when the previous table stands as it was."""
+        return asdict(ErpProvenance.of(self.files)) if self.build is not None else None
+
+
+def published_provenance(lake_dir: Path) -> ErpProvenance:
+    """Where the files of the ERP tables now in the lake came from, from the record each table is
+    published with: a table kept after a blocked rebuild keeps the record of the files it holds. The
+    ERP store's record of its files when a table was published before tables carried one."""
+    total = NO_FILES
+    for table in ERP_TABLES:
+        try:
+            status = read_status(lake_dir, table)
+        except (OSError, ValueError):
+            status = {}
+        if status is None or not (lake_dir / raw(table).path).exists():  # never published
+            continue
+        if status.get(BUILT_FROM) is None:
+            return ErpStore.in_lake(lake_dir).provenance()
+        total += ErpProvenance(**status[BUILT_FROM])
+    return total
 
 
 def rebuild_tables(

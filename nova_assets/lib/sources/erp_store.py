@@ -79,6 +79,18 @@ class ErpProvenance:
     synthetic: int
     unrecorded: int
 
+    @classmethod
+    def of(cls, files: Iterable[LoadedFile]) -> ErpProvenance:
+        """Of these files: how many are the generated sample's, how many of unknown origin."""
+        files = list(files)
+        return cls(len(files), sum(f.synthetic is True for f in files), sum(f.synthetic is None for f in files))
+
+    def __add__(self, other: ErpProvenance) -> ErpProvenance:
+        """Two tables' files together (each file belongs to one table)."""
+        return ErpProvenance(
+            self.files + other.files, self.synthetic + other.synthetic, self.unrecorded + other.unrecorded
+        )
+
     @property
     def is_synthetic(self) -> bool:
         return self.synthetic > 0
@@ -247,10 +259,7 @@ class ErpStore:
 
     def provenance(self) -> ErpProvenance:
         """Of the accepted files that are not withdrawn: how many are the generated sample's."""
-        files = self.files()
-        return ErpProvenance(
-            len(files), sum(f.synthetic is True for f in files), sum(f.synthetic is None for f in files)
-        )
+        return ErpProvenance.of(self.files())
 
     def withdrawn(self) -> list[LoadedFile]:
         return [entry for entry in self.landing.entries() if entry.withdrawn_at is not None]

@@ -42,6 +42,8 @@ EARLIEST = date(2000, 1, 1)
 MAX_QUARANTINED_SHARE = 0.01  # rows_loaded passes while at most 1% of a table's rows are quarantined
 EXAMPLES = 5
 STATUS_DIR = "status"  # lake folder of the per-source status files
+# status key: what the table in the lake is built from, kept while a blocked rebuild keeps the table
+BUILT_FROM = "built_from"
 # the warning-only code checks of the ERP tables: check -> (column, master table)
 KNOWN_CODES = {"known_sites": ("site_id", "erp_sites"), "known_equipment": ("equipment_id", "erp_installed_base")}
 MOVEMENT_BUSINESS_KEY = ("movement_date", "material_id", "site_id", "movement_type", "quantity")
@@ -205,6 +207,14 @@ def write_status(lake_dir: Path, table: str, status: Mapping[str, Any]) -> Path:
     gives later steps (alerts, reports) the state of every source in one frame.
     """
     return write_atomic(lake_dir / STATUS_DIR / f"{table}.json", json.dumps(status, ensure_ascii=False).encode())
+
+
+def read_status(lake_dir: Path, table: str) -> dict[str, Any] | None:
+    """One source's latest status (see write_status); None before its first check."""
+    try:
+        return json.loads((lake_dir / STATUS_DIR / f"{table}.json").read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return None
 
 
 def read_statuses(lake_dir: Path) -> pd.DataFrame:

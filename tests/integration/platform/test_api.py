@@ -63,6 +63,8 @@ def test_health_checks_need_no_token_and_tell_the_last_cycle(web_server: Server)
     assert detail["last_cycle_date"] == web_server.cycle.partition
     assert detail["schema_version"] >= 7 and detail["version"]
     assert {"data_as_of", "data_is_stale", "stale_sources", "last_load_at"} <= set(detail)
+    assert detail["synthetic"] is True  # the cycle ran on the generated sample: an API client is told
+    assert detail["data"].startswith("SYNTHETIC sample: the tables are built from")
 
 
 def test_every_list_has_the_page_shape_with_rows_from_gold(web_server: Server) -> None:

@@ -44,6 +44,7 @@ $(STAMP): pyproject.toml constraints.txt
 	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -c constraints.txt -e ".[dev,deploy]"
+	$(BIN)/pip install --quiet --no-deps -c constraints.txt stockpyl  # see pyproject.toml's dev extra
 	touch $(STAMP)
 
 # Parsing renders NOVA_LAKE_DIR (the feature profile's warehouse path) but reads nothing there.

@@ -22,8 +22,9 @@ class DataLabel:
     """(the sample's files, all files) for the banner, or None (see ErpProvenance.synthetic_share).
 
     Read at most every `refresh_seconds` by one request at a time, on a connection of its own taken
-    without waiting long: the others show the last value meanwhile, and a failed read keeps it. Before
-    any cycle has loaded a row, the landing folder's marker decides."""
+    without waiting long (the pool may be busy with requests): the others show the last value meanwhile,
+    and a failed read keeps it until the next try. Before any cycle has loaded a row, the landing
+    folder's marker decides."""
 
     def __init__(self, landing_dir: Path | None, refresh_seconds: float = REFRESH_SECONDS) -> None:
         self._fallback = NO_FILES.synthetic_share(bool(landing_dir and is_synthetic(landing_dir)))
@@ -39,9 +40,9 @@ class DataLabel:
                 with pool.connection(timeout=2) as conn:
                     row = queries.data_provenance(conn)
                 self._share = row.synthetic_share if row else self._fallback
-                self._read_at = time.monotonic()
             except Exception as error:  # the banner never fails a page: the last value stands
                 log.warning("analytics.data_provenance could not be read for the SYNTHETIC banner: %s", error)
-            finally:
+            finally:  # a failed read is tried again after the interval too, not by every page meanwhile
+                self._read_at = time.monotonic()
                 self._reading.release()
         return self._share

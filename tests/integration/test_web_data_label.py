@@ -9,7 +9,7 @@ from pathlib import Path
 
 import psycopg
 import pytest
-from psycopg_pool import ConnectionPool
+from psycopg_pool import ConnectionPool, PoolTimeout
 
 from nova_assets.lib.gold.schema import migrate
 from nova_assets.lib.platform import queries
@@ -32,6 +32,17 @@ def _cycle(pool: ConnectionPool, day: int, files: int, sample: int, landing_is_s
             "INSERT INTO analytics.data_provenance VALUES (%s, %s, %s, 0, %s, 'described')",
             (dt.date(2026, 12, day), files, sample, landing_is_sample),
         )
+
+
+class _BusyPool:
+    """A pool whose every connection is taken: asking times out."""
+
+    def __init__(self) -> None:
+        self.asked = 0
+
+    def connection(self, timeout: float) -> None:
+        self.asked += 1
+        raise PoolTimeout(f"no connection within {timeout} s")
 
 
 def _marked(tmp_path: Path) -> Path:
@@ -82,5 +93,9 @@ def test_an_unreadable_database_keeps_the_last_label_instead_of_failing_the_page
     assert label.share(gold) == (3, 7)
     gold.close()
     assert label.share(gold) == (3, 7)
+    busy = _BusyPool()
+    waiting = DataLabel(None, refresh_seconds=3600)
+    assert waiting.share(busy) is None and waiting.share(busy) is None  # the fallback
+    assert busy.asked == 1  # a failed read is not tried again by every page until the interval ends
     with ConnectionPool("postgresql://nobody@127.0.0.1:1/none", min_size=0, max_size=1, open=True) as unreachable:
         assert DataLabel(_marked(tmp_path), refresh_seconds=0).share(unreachable) == (0, 0)

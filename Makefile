@@ -45,6 +45,7 @@ $(STAMP): pyproject.toml constraints.txt
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -c constraints.txt -e ".[dev,deploy]"
 	$(BIN)/pip install --quiet --no-deps -c constraints.txt stockpyl  # see pyproject.toml's dev extra
+	$(BIN)/pip uninstall --quiet --yes sphinx-jinja2-compat 2>/dev/null || true  # left by an older install
 	touch $(STAMP)
 
 # Parsing renders NOVA_LAKE_DIR (the feature profile's warehouse path) but reads nothing there.

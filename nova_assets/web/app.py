@@ -53,9 +53,11 @@ def create_app(config: WebConfig) -> FastAPI:
         anyio.to_thread.current_default_thread_limiter().total_tokens = config.pool_size
         app.state.pool = open_pool(config.api_database_url, max_size=config.pool_size)
         await anyio.to_thread.run_sync(users.stand_in_hash)  # an unknown name's first sign-in is not slower
+        label_reader = app.state.data_label.keep_fresh(app.state.pool)
         try:
             yield
         finally:
+            label_reader.set()
             app.state.pool.close()
 
     app = FastAPI(
@@ -69,7 +71,7 @@ def create_app(config: WebConfig) -> FastAPI:
     app.state.config = config
     app.state.tokens = TokenService(config.jwt_secret, config.token_ttl)
     app.state.alert_pages = AlertPages()
-    app.state.data_label = DataLabel(config.landing_dir)
+    app.state.data_label = DataLabel(config.landing_dir, config.lake_dir)
 
     if config.cors_origins:  # closed by default: no CORS headers at all
         app.add_middleware(

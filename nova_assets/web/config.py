@@ -34,7 +34,9 @@ class WebConfig:
     holding_cost_rate: float
     cors_origins: tuple[str, ...] = ()
     secure_cookies: bool = False
-    landing_dir: Path | None = None  # its SYNTHETIC marker labels the pages until a cycle loads gold
+    # the SYNTHETIC banner's sources until a cycle has loaded analytics.data_provenance (web/data_label.py)
+    landing_dir: Path | None = None
+    lake_dir: Path | None = None
     version: str = field(default_factory=app_version)
     pool_size: int = 40  # database connections = request worker threads (see app.lifespan)
 
@@ -55,6 +57,7 @@ def web_config(settings: Settings) -> WebConfig:
         cors_origins=tuple(o.strip() for o in settings.web_cors_origins.split(",") if o.strip()),
         secure_cookies=settings.web_secure_cookies,
         landing_dir=settings.landing_dir,
+        lake_dir=settings.lake_dir,
         mlflow_ui_url=settings.mlflow_ui_url,
         order_cost_brl=settings.order_cost_brl,
         holding_cost_rate=settings.holding_cost_rate,

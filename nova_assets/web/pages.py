@@ -90,13 +90,12 @@ templates.env.globals.update(NAV=NAV, SEVERITY_CLASS=SEVERITY_CLASS, STATUS_PT=S
 
 def render(request: Request, name: str, status_code: int = 200, **context: Any) -> HTMLResponse:
     who: Principal | None = getattr(request.state, "principal", None)
-    state = request.app.state
     return templates.TemplateResponse(
         request,
         name,
         {
             "who": who,
-            "synthetic": state.data_label.share(state.pool),
+            "synthetic": request.app.state.data_label.share,
             "synthetic_marker": SYNTHETIC_MARKER,
             "path": request.url.path,
             **context,

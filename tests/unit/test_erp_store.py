@@ -12,7 +12,7 @@ from nova_assets.lib.lake_tables import raw
 from nova_assets.lib.sources import erp_store
 from nova_assets.lib.sources.erp_files import empty_table
 from nova_assets.lib.sources.erp_import import published_provenance
-from nova_assets.lib.sources.erp_store import NO_FILES, ErpProvenance, ErpStore
+from nova_assets.lib.sources.erp_store import NO_FILES, ErpProvenance, ErpStore, most_synthetic
 from nova_assets.lib.sources.landing import REASON_SUFFIX, landing_files
 from nova_assets.lib.sources.quality import BUILT_FROM, write_status
 
@@ -256,3 +256,9 @@ def test_the_published_tables_record_says_what_they_are_built_from(tmp_path: Pat
     assert published_provenance(lake_dir) == ErpProvenance(files=4, synthetic=2, unrecorded=1)
     published("erp_stock", {"written": True})  # written by a release before the record existed
     assert published_provenance(lake_dir) == ErpStore.in_lake(lake_dir).provenance() == NO_FILES
+
+
+def test_figures_are_labelled_by_the_least_real_record_of_their_inputs() -> None:
+    real, mixed, unknown = ErpProvenance(5, 0, 0), ErpProvenance(10, 7, 0), ErpProvenance(4, 0, 4)
+    assert most_synthetic(real, mixed) == most_synthetic(mixed, real) == mixed
+    assert most_synthetic(real, unknown) == unknown

@@ -1,5 +1,7 @@
 """The ensemble forecast and the backtest scores of every model beside it."""
 
+from dataclasses import asdict
+
 import dagster as dg
 
 from nova_assets.defs.critical_path import CRITICAL_PATH_TAGS
@@ -29,6 +31,9 @@ from nova_assets.lib.lake_tables import (
 )
 from nova_assets.lib.maintenance.outlook import phase_out_backtests, phase_out_members
 from nova_assets.resources import CycleConfig, LakeResource, MlflowResource, lake_deps
+
+# metadata: the ERP tables' record (ErpProvenance) the forecast was made from; the gold layer's label reads it
+ERP_DATA = "erp_data"
 
 
 @dg.asset(
@@ -66,6 +71,7 @@ def forecast_ensemble(
     members = family_model_uris(mlflow.tracking_uri, mlflow.experiment, list(FAMILIES), context.run_id)
     by_cutoff = bias_by_cutoff(backtest)
     fallback_counts = result.fallbacks[result.fallbacks["fallback"] != ""].groupby("fallback").size()
+    erp = lake.erp_provenance()
     record = RunRecord(
         run_name=f"ensemble {cycle_date}",
         params={f"weight.{r.demand_class}.{r.model}": round(r.weight, 6) for r in weights.itertuples()}
@@ -85,7 +91,7 @@ def forecast_ensemble(
             "nova.family": "ensemble",
             "nova.cycle_date": str(cycle_date),
             "dagster.partition": context.run.tags.get("dagster/partition", ""),
-            "nova.data": lake.erp_provenance().describe(),
+            "nova.data": erp.describe(),
         },
         model=EnsembleModel(result.weights.by_class, list(members), parts),
         model_artifacts=members,
@@ -112,5 +118,6 @@ def forecast_ensemble(
             "mlflow_run": dg.MetadataValue.url(mlflow.run_url(experiment_id, run_id)),
             "mlflow_run_id": run_id,
             "mlflow_model_uri": model_uri,
+            ERP_DATA: dg.MetadataValue.json(asdict(erp)),
         }
     )

@@ -15,7 +15,7 @@ from nova_assets.defs.ingest.checks import check_specs, publish, raw_key
 from nova_assets.lib.lake_tables import ERP_QUARANTINED_ROWS, ERP_REJECTED_FILES, raw
 from nova_assets.lib.sources.erp_files import ERP_TABLES
 from nova_assets.lib.sources.erp_import import held_back_rows, import_report, published_provenance, rebuild_tables
-from nova_assets.lib.sources.erp_store import ErpStore, IngestReport
+from nova_assets.lib.sources.erp_store import ErpProvenance, ErpStore, IngestReport
 from nova_assets.lib.sources.landing import LandingError
 from nova_assets.resources import LakeResource, SourcesResource
 
@@ -86,7 +86,7 @@ def erp_tables(
             metadata = {
                 "as_of": str(sources.as_of),
                 "files": len(files),
-                "sample_files": sum(f.synthetic is True for f in files),  # the generated sample's (SYNTHETIC)
+                "sample_files": ErpProvenance.of(files).synthetic,  # of `files`: the generated sample's
                 "latest_files": dg.MetadataValue.md(
                     "\n".join(
                         f"- {f.file_name} (loaded {f.loaded_at}, {f.good_rows} rows, {f.quarantined_rows} "

@@ -111,12 +111,17 @@ def kpis(conn: psycopg.Connection, trend_cycles: int = 90) -> dict[str, Any]:
 
 
 def data_provenance(conn: psycopg.Connection) -> DataProvenance | None:
-    """What the latest cycle's gold rows are built from; None before a cycle has loaded it."""
-    row = _one(
-        conn,
-        "SELECT cycle_date, erp_files, erp_sample_files, erp_unrecorded_files, landing_is_sample, description"
-        " FROM analytics.data_provenance ORDER BY cycle_date DESC LIMIT 1",
-    )
+    """What the latest cycle's gold rows are built from; None before a cycle has loaded it, or while the
+    table is not there to read (a gold layer not yet migrated, a role without the grant)."""
+    try:
+        with conn.transaction():  # a savepoint: the caller's other queries go on after a failure
+            row = _one(
+                conn,
+                "SELECT cycle_date, erp_files, erp_sample_files, erp_unrecorded_files, landing_is_sample,"
+                " description FROM analytics.data_provenance ORDER BY cycle_date DESC LIMIT 1",
+            )
+    except (psycopg.errors.UndefinedTable, psycopg.errors.InsufficientPrivilege):
+        return None
     if row is None:
         return None
     erp = ErpProvenance(row["erp_files"], row["erp_sample_files"], row["erp_unrecorded_files"])

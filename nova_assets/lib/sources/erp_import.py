@@ -57,15 +57,12 @@ def published_provenance(lake_dir: Path) -> ErpProvenance:
     ERP store's record of its files when a table was published before tables carried one."""
     total = NO_FILES
     for table in ERP_TABLES:
-        try:
-            status = read_status(lake_dir, table)
-        except (OSError, ValueError):
-            status = {}
-        if status is None or not (lake_dir / raw(table).path).exists():  # never published
+        if not (lake_dir / raw(table).path).exists():  # never published
             continue
-        if status.get(BUILT_FROM) is None:
+        try:
+            total += ErpProvenance(**read_status(lake_dir, table)[BUILT_FROM])
+        except (OSError, ValueError, TypeError, KeyError):  # no record, or one that cannot be read
             return ErpStore.in_lake(lake_dir).provenance()
-        total += ErpProvenance(**status[BUILT_FROM])
     return total
 
 

@@ -128,6 +128,18 @@ class ErpProvenance:
 NO_FILES = ErpProvenance(files=0, synthetic=0, unrecorded=0)
 
 
+def most_synthetic(*records: ErpProvenance) -> ErpProvenance:
+    """Of the records of the steps that made a set of figures (read at different times), the one with the
+    largest share of the sample's files, then of files of unknown origin: figures are never called more
+    real than the least real of their inputs."""
+
+    def share(record: ErpProvenance) -> tuple[float, float]:
+        files = max(record.files, 1)
+        return record.synthetic / files, record.unrecorded / files
+
+    return max(records, key=share)
+
+
 @dataclass
 class IngestReport:
     """What one pass over the landing folder did; the asset turns it into logs and metadata."""

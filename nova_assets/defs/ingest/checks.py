@@ -24,7 +24,7 @@ from nova_assets.lib.sources.quality import (
     CheckOutcome,
     latest_date,
     quality_score,
-    read_status,
+    read_built_from,
     write_status,
 )
 from nova_assets.resources import LakeResource
@@ -77,7 +77,7 @@ def publish(
         status = "written"
     score = quality_score(outcomes)
     if blocked or built_from is None:
-        built_from = _recorded(lake, table)
+        built_from = read_built_from(lake.root, table)
     write_status(
         lake.root,
         table,
@@ -118,15 +118,6 @@ def publish(
     if rows:
         full_metadata["preview"] = dg.MetadataValue.md(preview.to_markdown(index=False))
     return dg.MaterializeResult(asset_key=raw_key(table), metadata=full_metadata, check_results=results)
-
-
-def _recorded(lake: LakeResource, table: str) -> Mapping[str, Any] | None:
-    """The `built_from` the table in the lake was published with; None when there is none to read (readers
-    then fall back to the ERP store's record, `erp_import.published_provenance`)."""
-    try:
-        return (read_status(lake.root, table) or {}).get(BUILT_FROM)
-    except (OSError, ValueError, AttributeError):
-        return None
 
 
 def _tail(path: Path, rows: int = 5) -> pd.DataFrame:

@@ -24,7 +24,7 @@ from nova_assets.lib.sources.erp_build import BuildContext, ErpLimits, TableBuil
 from nova_assets.lib.sources.erp_files import ERP_TABLES, erp_duckdb, quarantine_path
 from nova_assets.lib.sources.erp_store import NO_FILES, ErpProvenance, ErpStore, IngestReport, LoadedFile
 from nova_assets.lib.sources.landing import RejectedFile
-from nova_assets.lib.sources.quality import BUILT_FROM, CheckContext, CheckOutcome, erp_outcomes, read_status
+from nova_assets.lib.sources.quality import CheckContext, CheckOutcome, erp_outcomes, read_built_from
 
 MASTERS = ("erp_materials", "erp_sites", "erp_suppliers")
 
@@ -59,9 +59,10 @@ def published_provenance(lake_dir: Path) -> ErpProvenance:
     for table in ERP_TABLES:
         if not (lake_dir / raw(table).path).exists():  # never published
             continue
+        record = read_built_from(lake_dir, table)
         try:
-            total += ErpProvenance(**read_status(lake_dir, table)[BUILT_FROM])
-        except (OSError, ValueError, TypeError, KeyError):  # no record, or one that cannot be read
+            total += ErpProvenance(**record)
+        except TypeError:  # no record, or one of another shape
             return ErpStore.in_lake(lake_dir).provenance()
     return total
 

@@ -217,6 +217,16 @@ def read_status(lake_dir: Path, table: str) -> dict[str, Any] | None:
         return None
 
 
+def read_built_from(lake_dir: Path, table: str) -> dict[str, Any] | None:
+    """The BUILT_FROM record the table in the lake was published with; None when there is none to read
+    (no status, none recorded, or a status that cannot be read)."""
+    try:
+        record = (read_status(lake_dir, table) or {}).get(BUILT_FROM)
+    except (OSError, ValueError, AttributeError):
+        return None
+    return record if isinstance(record, dict) else None
+
+
 def read_statuses(lake_dir: Path) -> pd.DataFrame:
     """Every source's latest status (see write_status), one row per raw table."""
     paths = sorted((lake_dir / STATUS_DIR).glob("*.json"))

@@ -12,8 +12,10 @@ DBT_FILES := $(shell find dbt_project -name target -prune -o -name logs -prune -
 run: $(STAMP) $(DBT_MANIFESTS)  ## set up everything, start Postgres, materialize the daily cycle once
 	$(BIN)/nova run    # progress by layer; the full event log goes to data/logs/ (`nova run --verbose` prints it)
 
+# pytest-xdist workers: each module whole in one, the daily cycle's modules together (tests/conftest.py).
+TEST_WORKERS ?= 2
 test: $(STAMP) $(DBT_MANIFESTS) browser  ## set up everything and run the test suite (starts its own Postgres)
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q -n $(TEST_WORKERS) --dist loadscope
 
 ui: $(STAMP) $(DBT_MANIFESTS)  ## web app on :8000 beside the Dagster UI on :3000 and MLflow UI on :5000 (Ctrl-C stops all)
 	$(BIN)/nova ui

@@ -22,6 +22,10 @@ import pytest
 from nova_assets.services.local_stack import PROJECT_ROOT, embedded_settings
 from nova_assets.services.postgres_server import LocalCluster, ensure_running, stop
 
+# pytest-xdist's worker ("gw0", "gw1", ...; "main" without it): each worker has its own test server,
+# and its own databases on a server given by NOVA_TEST_POSTGRES_URL.
+_WORKER = os.environ.get("PYTEST_XDIST_WORKER", "main")
+
 
 def _free_port() -> int:
     with socket.socket() as probe:
@@ -36,8 +40,7 @@ def postgres_server() -> Iterator[str]:
     if external:
         yield external
         return
-    port = int(os.environ.get("NOVA_TEST_PG_PORT") or _free_port())
-    cluster = LocalCluster(data_dir=PROJECT_ROOT / "data" / "postgres-test" / "main", port=port)
+    cluster = LocalCluster(data_dir=PROJECT_ROOT / "data" / "postgres-test" / _WORKER, port=_free_port())
     cluster.data_dir.parent.mkdir(parents=True, exist_ok=True)
     was_running = cluster.is_running()
     ensure_running(cluster, ())
@@ -47,7 +50,10 @@ def postgres_server() -> Iterator[str]:
 
 
 def fresh_database(server_url: str, name: str, template: str | None = None) -> str:
-    """Drop and create database `name` on the test server (a copy of database `template` if given); return its URL."""
+    """Drop and create database `name` on the test server (a copy of database `template` if given); return its URL.
+    Under pytest-xdist the name gets the worker's suffix."""
+    if _WORKER != "main":
+        name = f"{name}_{_WORKER}"
     create = psycopg.sql.SQL("CREATE DATABASE {}").format(psycopg.sql.Identifier(name))
     if template:
         create += psycopg.sql.SQL(" TEMPLATE {}").format(psycopg.sql.Identifier(template))

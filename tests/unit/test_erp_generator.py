@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from datetime import date
 from pathlib import Path
 
@@ -270,12 +269,11 @@ def test_generated_files_import_without_quarantine(business: dict[str, Path]) ->
         assert len(result.good) == len(pd.read_csv(path))
 
 
-def test_full_size_business_generates_quickly(tmp_path: Path) -> None:
-    started = time.perf_counter()
+def test_the_demos_full_size_business_has_every_material_and_site(tmp_path: Path) -> None:
+    """`make run`'s size (its speed is bench/erp_import_bench.py's, not a test's)."""
     paths = generate_sample_business(
         tmp_path, n_materials=300, n_sites=12, start=date(2022, 11, 12), end=date(2025, 11, 11)
     )
-    assert time.perf_counter() - started < 30
     assert pd.read_csv(paths["materials"])["material_id"].nunique() == 300
     assert pd.read_csv(paths["sites"])["site_id"].nunique() == 12
 

@@ -10,6 +10,7 @@ import pytest
 
 from nova_assets.defs.forecast.ensemble import ERP_DATA
 from nova_assets.defs.gold.base.provenance import ENSEMBLE
+from nova_assets.lib.sample import SYNTHETIC_MARKER
 from nova_assets.lib.sources.erp_files import ERP_TABLES
 from nova_assets.lib.sources.quality import BUILT_FROM, read_status, write_status
 from tests.integration.conftest import Cycle, copy_cycle
@@ -51,8 +52,10 @@ def test_a_rerun_of_the_gold_layer_alone_keeps_the_label_of_the_forecast_it_show
     assert _label(cycle) == (files, sample, described)
     _forecast_made_from(cycle, len(ERP_TABLES), 0)  # the next cycle forecast on the real exports
     cycle.rerun([LABEL])
-    assert _label(cycle) == (
-        len(ERP_TABLES),
-        0,
-        f"ERP exports: {len(ERP_TABLES)} files, none from the generated sample",
-    )
+    real = f"ERP exports: {len(ERP_TABLES)} files, none from the generated sample"
+    # the sample's note still in the landing folder: the banner and /health say SYNTHETIC, and so does the sentence
+    noted = f"{real}; but the landing folder holds {SYNTHETIC_MARKER}, the generated sample's note"
+    assert _label(cycle) == (len(ERP_TABLES), 0, noted)
+    (Path(cycle.settings["NOVA_LANDING_DIR"]) / SYNTHETIC_MARKER).unlink()
+    cycle.rerun([LABEL])
+    assert _label(cycle) == (len(ERP_TABLES), 0, real)

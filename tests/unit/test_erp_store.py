@@ -262,3 +262,22 @@ def test_figures_are_labelled_by_the_least_real_record_of_their_inputs() -> None
     real, mixed, unknown = ErpProvenance(5, 0, 0), ErpProvenance(10, 7, 0), ErpProvenance(4, 0, 4)
     assert most_synthetic(real, mixed) == most_synthetic(mixed, real) == mixed
     assert most_synthetic(real, unknown) == unknown
+
+
+@pytest.mark.parametrize(
+    ("record", "sentence"),
+    [
+        (ErpProvenance(5, 0, 0), "ERP exports: 5 files, none from the generated sample; but the landing folder holds"),
+        (NO_FILES, "no ERP file loaded; but the landing folder holds"),
+        (ErpProvenance(10, 7, 0), "partly SYNTHETIC: 7 of the 10 ERP files"),
+        (ErpProvenance(3, 3, 0), "SYNTHETIC sample: the tables are built from 3 ERP files, all generated"),
+    ],
+)
+def test_the_sentence_is_synthetic_whenever_the_label_is(record: ErpProvenance, sentence: str) -> None:
+    """A landing folder with the sample's note makes the banner and /health's `synthetic` say SYNTHETIC
+    (synthetic_share); the sentence beside them must not read as real exports alone."""
+    assert record.synthetic_share(landing_is_sample=True) is not None
+    described = record.describe(landing_is_sample=True)
+    assert described.startswith(sentence), described
+    assert record.describe() == record.describe(landing_is_sample=False)
+    assert "landing folder" not in record.describe()

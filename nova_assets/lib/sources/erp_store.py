@@ -31,7 +31,7 @@ import duckdb
 import pandas as pd
 
 from nova_assets.lib.lake import bronze_dir
-from nova_assets.lib.sample import from_sample, is_synthetic
+from nova_assets.lib.sample import SYNTHETIC_MARKER, from_sample, is_synthetic
 from nova_assets.lib.sources.erp_build import BuildContext, SourceFile, TableBuild, build_table
 from nova_assets.lib.sources.erp_files import (
     QUARANTINE_COLUMNS,
@@ -105,7 +105,15 @@ class ErpProvenance:
             return 0, 0
         return (self.synthetic, self.files) if self.is_synthetic else None
 
-    def describe(self) -> str:
+    def describe(self, landing_is_sample: bool = False) -> str:
+        """The sentence; with `landing_is_sample`, it says so where the files alone would not, as the
+        banner does (synthetic_share), so that a label and its sentence never disagree."""
+        sentence = self._describe_files()
+        if landing_is_sample and not self.synthetic:
+            return f"{sentence}; but the landing folder holds {SYNTHETIC_MARKER}, the generated sample's note"
+        return sentence
+
+    def _describe_files(self) -> str:
         plural = "s" * (self.files != 1)
         files = f"{self.files} ERP file{plural}"
         if not self.files:

@@ -36,8 +36,8 @@ def data_provenance(
         "erp_sample_files": erp.synthetic,
         "erp_unrecorded_files": erp.unrecorded,
         "landing_is_sample": sources.is_synthetic,
-        "description": erp.describe(),
     }
+    row["description"] = erp.describe(row["landing_is_sample"])
     result = load_cycle(context, gold, "analytics.data_provenance", cycle_date, pd.DataFrame([row]))
     return dg.MaterializeResult(metadata={**result.metadata, "data": row["description"]})
 

@@ -55,6 +55,7 @@ def test_a_table_in_or_below_the_samples_marked_folder_is_synthetic(tmp_path: Pa
     beside = load_set(str(_monthly(landing / "parts.csv")))
     below = load_set(str(_monthly(landing / "erp" / "parts.csv")))
     assert not plain.synthetic and beside.synthetic and below.synthetic and load_set("sample:h=30").synthetic
+    assert below.described == f"SYNTHETIC: {landing / 'erp' / 'parts.csv'}" and plain.described == str(plain.source)
 
 
 def test_origins_end_with_the_standard_split() -> None:
@@ -110,7 +111,7 @@ def test_evaluate_prints_one_table_per_set_and_logs_it(
     experiment = client.get_experiment_by_name(EVALUATION_EXPERIMENT)
     (run,) = client.search_runs([experiment.experiment_id])
     assert run.data.params["horizon"] == "6" and run.data.params["season"] == "1"
-    assert run.data.tags["nova.data"] == "file"
+    assert run.data.tags["nova.data"] == str(path)  # a file outside the sample's folder: no SYNTHETIC
     assert "standard.Ensemble.rmsse" in run.data.metrics
     assert run.data.metrics["standard.hindsight:Weights.rmsse"] == pytest.approx(hindsight["rmsse"])
     assert run.data.metrics["standard.ADIDA.z"] == pytest.approx(standard.loc["ADIDA", "z"])

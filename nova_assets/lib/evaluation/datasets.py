@@ -51,6 +51,12 @@ class DevSet:
     def periods(self) -> int:
         return int(self.history["ds"].nunique())
 
+    @property
+    def described(self) -> str:
+        """Where the set comes from, SYNTHETIC first when it is (the report's header, the MLflow `nova.data`
+        tag, like the daily cycle's)."""
+        return ("SYNTHETIC: " if self.synthetic else "") + self.source
+
 
 def _options(text: str) -> dict[str, str]:
     options = {}

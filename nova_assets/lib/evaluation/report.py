@@ -112,11 +112,10 @@ def _md(frame: pd.DataFrame, digits: int = 3) -> str:
 def markdown(report: SetReport) -> str:
     """The set's tables as Markdown, with the setting each was computed with."""
     s = report.devset
-    kind = ("SYNTHETIC: " if s.synthetic else "") + s.source
     n_origins = len(report.by_origin)
     parts = [
-        f"## {s.name}\n\n{kind}; {s.history['unique_id'].nunique()} series x {s.periods} periods, freq {s.freq}, "
-        f"horizon {s.horizon}, season {s.season}.",
+        f"## {s.name}\n\n{s.described}; {s.history['unique_id'].nunique()} series x {s.periods} periods, "
+        f"freq {s.freq}, horizon {s.horizon}, season {s.season}.",
         f"\n### Rolling origins ({n_origins}: {', '.join(report.by_origin['cutoff'])}), mean over series x origin\n",
         _md(report.rolling),
         "\nd_rmsse: the model's RMSSE minus the ensemble's, window by window (positive: the ensemble is "
@@ -197,7 +196,7 @@ def log_to_mlflow(report: SetReport, tracking_uri: str, artifact_root: str, para
         params={"set": s.name, "source": s.source, "freq": s.freq, "horizon": s.horizon, "season": s.season} | params,
         metrics=metrics,
         tables={k: v for k, v in tables.items() if len(v)},
-        tags={"nova.evaluation_set": s.name, "nova.data": "synthetic" if s.synthetic else "file"},
+        tags={"nova.evaluation_set": s.name, "nova.data": s.described},
     )
     _, run_id, _ = log_run(tracking_uri, EVALUATION_EXPERIMENT, artifact_root, record)
     return run_id

@@ -31,13 +31,14 @@ def data_provenance(
     alone after the sample's files are withdrawn still shows the sample's forecasts and alerts."""
     erp = most_synthetic(lake.erp_provenance(), *_forecast_record(context))
     cycle_date = lake.read(ALERTS, ["cycle_date"])["cycle_date"].iloc[0]
+    landing_is_sample = sources.is_synthetic  # read once: the row and its sentence describe the same folder
     row = {
         "erp_files": erp.files,
         "erp_sample_files": erp.synthetic,
         "erp_unrecorded_files": erp.unrecorded,
-        "landing_is_sample": sources.is_synthetic,
+        "landing_is_sample": landing_is_sample,
+        "description": erp.describe(landing_is_sample),
     }
-    row["description"] = erp.describe(row["landing_is_sample"])
     result = load_cycle(context, gold, "analytics.data_provenance", cycle_date, pd.DataFrame([row]))
     return dg.MaterializeResult(metadata={**result.metadata, "data": row["description"]})
 

@@ -2,21 +2,39 @@
 
 `nova forecast`, `nova backtest`, `nova evaluate` and `nova policy-backtest` read their input here,
 and the bench scripts with them. Columns are found by name (ID_COLUMNS, DATE_COLUMNS,
-VALUE_COLUMNS, in any case) or named by the caller; a CSV's delimiter, ',' or ';', is taken from its
-header line. Anything unusable raises InputError naming the rows and values at fault, numbered as
+VALUE_COLUMNS, in any case, accents or not) or named by the caller; a CSV's delimiter, ',' or ';', is
+taken from its header line. Dates are read by explicit formats only (DATE_FORMATS), never guessed.
+Anything unusable raises InputError naming the rows and values at fault, numbered as
 data rows (1 = the first row after the header); the caller names the file.
 """
 
 from __future__ import annotations
 
+import unicodedata
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-ID_COLUMNS = ("unique_id", "item_id", "material_id", "item", "sku", "id")
-DATE_COLUMNS = ("ds", "date", "month", "week", "period", "movement_date")
-VALUE_COLUMNS = ("y", "demand", "quantity", "qty", "value", "sales")
+# English first, then the Portuguese names an ERP export uses (spelled as in sources.erp_columns).
+ID_COLUMNS = ("unique_id", "item_id", "material_id", "item", "sku", "id", "material", "codigo_material", "cod_material")
+DATE_COLUMNS = (
+    *("ds", "date", "month", "week", "period", "movement_date"),
+    *("data", "mes", "semana", "periodo", "dia", "data_movimento"),
+)
+VALUE_COLUMNS = (
+    *("y", "demand", "quantity", "qty", "value", "sales"),
+    *("quantidade", "qtd", "qtde", "demanda", "consumo", "vendas"),
+)
+# The text forms of a date: the ERP import's (ISO, optionally with a time, or dd/mm/yyyy) plus YYYY-MM,
+# each read by its own pandas format and no other: a guess reads 01/02/2022 as 2 January and warns on
+# the values it cannot guess. DATE_FORMS names them for the user.
+DATE_FORMS = "YYYY-MM-DD (optionally with a time), YYYY-MM or dd/mm/yyyy"
+DATE_FORMATS = (
+    *("%Y-%m-%d", "%d/%m/%Y", "%Y-%m"),  # the common forms first: most tables are read in one pass
+    *(f"%Y-%m-%d{sep}{time}" for sep in (" ", "T") for time in ("%H:%M", "%H:%M:%S", "%H:%M:%S.%f")),
+    *("%d/%m/%Y %H:%M", "%d/%m/%Y %H:%M:%S"),
+)
 SHOWN_ROWS = 3  # rows quoted in a message; the count says how many more
 # The pandas periods a table's dates are summed into, by frequency: days, weeks from Monday to Sunday
 # and calendar months. The forecast (forecasting.demand_input) and the policy replay
@@ -69,9 +87,11 @@ def long_demand(
         raise InputError("the table has no rows")
     dates = table[when]
     if not pd.api.types.is_datetime64_any_dtype(dates):  # text, dates or periods of a file
-        dates = pd.to_datetime(dates.astype(str), errors="coerce")
+        dates = _read_dates(dates)
     if dates.isna().any():
-        raise _bad_rows(dates.isna().to_numpy(), table[when], when, "a missing or unreadable date")
+        raise _bad_rows(
+            dates.isna().to_numpy(), table[when], when, "a missing or unreadable date", f"dates must be {DATE_FORMS}"
+        )
     y = pd.to_numeric(table[value], errors="coerce")
     if y.isna().any() or (y < 0).any():
         raise _bad_rows(
@@ -82,22 +102,48 @@ def long_demand(
     )
 
 
+def _read_dates(values: pd.Series) -> pd.Series:
+    """Each value as a timestamp, NaT where no DATE_FORMATS fits: the ERP import's forms
+    (sources.erp_files._date: ISO YYYY-MM-DD, optionally with a time, or Brazilian dd/mm/yyyy, day
+    first, never month first) plus YYYY-MM for a month. Each distinct value is read once (a table
+    repeats its dates across items, and pandas' own cache gives up when the first rows differ), each
+    format on the values the earlier ones left."""
+    codes, distinct = pd.factorize(values)  # a missing value is code -1
+    text = pd.Series(distinct).astype(str).str.strip().to_numpy(object)
+    dates = np.full(len(text) + 1, np.datetime64("NaT"), "datetime64[ns]")  # the last one for code -1
+    left = np.arange(len(text))
+    for form in DATE_FORMATS:
+        if not left.size:
+            break
+        parsed = pd.to_datetime(text[left], format=form, errors="coerce").to_numpy()
+        read = ~np.isnat(parsed)
+        dates[left[read]] = parsed[read]
+        left = left[~read]
+    return pd.Series(dates[codes], index=values.index)
+
+
 def _column(columns: pd.Index, wanted: str | None, candidates: tuple[str, ...], what: str) -> str:
     if wanted:
         if wanted not in columns:
             raise InputError(f"column {wanted!r} not in the table (columns: {', '.join(columns)})")
         return wanted
-    lower = {c.lower(): c for c in columns}
-    found = next((lower[name] for name in candidates if name in lower), None)
+    plain = {_plain(c): c for c in columns}
+    found = next((plain[name] for name in candidates if name in plain), None)
     if found is None:
         raise MissingColumn(f"no {what} column among {', '.join(columns)} (one of {', '.join(candidates)})", what)
     return found
 
 
-def _bad_rows(bad: np.ndarray, raw: pd.Series, column: str, problem: str) -> InputError:
+def _plain(name: str) -> str:
+    """A column name as the candidate lists spell it: lower case, accents dropped (Mês is mes)."""
+    return unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode("ascii").lower()
+
+
+def _bad_rows(bad: np.ndarray, raw: pd.Series, column: str, problem: str, rule: str | None = None) -> InputError:
     rows = np.flatnonzero(bad)
     shown = ", ".join(
         f"row {i + 1}: {raw.iloc[i]!r}" if pd.notna(raw.iloc[i]) else f"row {i + 1}: empty" for i in rows[:SHOWN_ROWS]
     )
     more = f" and {len(rows) - SHOWN_ROWS} more" if len(rows) > SHOWN_ROWS else ""
-    return InputError(f"{len(rows)} row(s) with {problem} in column {column!r} ({shown}{more})")
+    rule = f"; {rule}" if rule else ""
+    return InputError(f"{len(rows)} row(s) with {problem} in column {column!r} ({shown}{more}){rule}")

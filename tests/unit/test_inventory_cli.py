@@ -110,7 +110,7 @@ def test_policy_backtest_command_prints_the_comparison(tmp_path: Path, capsys: p
          "column 'date' (row 2: '2020-13-01')"),
         ("item_id,date,demand\n" + "".join(f"A,2020-{m:02d}-01,0\n" for m in range(1, 13)), "nothing to replay"),
         ("part,date,demand\nA,2020-01-01,1\n", "no id column among part, date, demand (one of unique_id, item_id, "
-         "material_id, item, sku, id); or name it with --id-col"),
+         "material_id, item, sku, id, material, codigo_material, cod_material); or name it with --id-col"),
     ],
 )  # fmt: skip
 def test_policy_backtest_names_what_is_wrong_with_the_table(

@@ -18,6 +18,7 @@ import pytest
 
 from nova_assets.lib.sample import SYNTHETIC_MARKER
 from nova_assets.lib.sources.erp_files import ERP_TABLES, MAX_LINE_CHARS
+from nova_assets.lib.sources.erp_import import reason_summary
 from nova_assets.lib.sources.erp_store import ErpStore
 from nova_assets.lib.sources.landing import REASON_SUFFIX
 from tests.integration.ingest_support import ErpLakehouse, checks, failed_checks, metadata
@@ -225,7 +226,7 @@ MALFORMED = [
         "movements_duplicates.csv",
         _text(HEADER + "2025-11-11,MAT-1,WH-1,issue,1\n2025-11-11,MAT-1,WH-1,issue,1\n"),
         loaded_rows=1,
-        quarantined={3: "exact duplicate of line 2"},
+        quarantined={3: "exact duplicate: the same as line 2"},
     ),
     Malformed("movements_empty.csv", _text(""), rejected="empty file"),
     Malformed(
@@ -368,4 +369,6 @@ def test_work_order_parts_of_an_unknown_material_are_held_back(house: ErpLakehou
     assert not held.passed and held.metadata["examples"].value == ["MAT-404"]
     assert not result.success  # one row in two held back: above the share, the table is not written
     reasons = house.quarantine().query("table == 'erp_work_order_parts'")["reason"].tolist()
-    assert reasons == ["unknown material_id MAT-404 (not in erp_materials; it loads once erp_materials has it)"]
+    assert reasons == ["unknown material_id: MAT-404 (not in erp_materials; it loads once erp_materials has it)"]
+    held_back = reason_summary(house.quarantine().query("table == 'erp_work_order_parts'"))
+    assert [(kind["reason"], kind["rows"]) for kind in held_back] == [("unknown material_id", 1)]

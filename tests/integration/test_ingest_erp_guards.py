@@ -93,7 +93,7 @@ def test_a_typo_date_in_a_delta_file_is_held_back_and_deletes_nothing(house: Lak
     pd.testing.assert_frame_equal(after[after["source_file"] == "movements.csv"].reset_index(drop=True), before)
     held = house.quarantine().set_index("source_file").loc["movements_delta.csv"]
     assert held["line_number"] == 2 and held["raw_row"] == "10/11/2015,MAT-1,TWR-1,issue,3"
-    assert "movement_date 2015-11-10 is more than 31 days from every other date of its file" in held["reason"]
+    assert "isolated movement_date: 2015-11-10 is more than 31 days from every other date of its file" in held["reason"]
     plausible = checks(result, "erp_movements")["plausible"]
     assert not plausible.passed and "1 of" in (plausible.description or "")
 
@@ -149,7 +149,7 @@ def test_a_far_future_date_is_held_back_and_the_rest_of_the_table_is_written(hou
     date_range = checks(result, "erp_movements")["date_range"]
     assert not date_range.passed and date_range.metadata["examples"].value == ["2206-11-10"]
     held = house.quarantine().set_index("source_file").loc["movements_2025-11-11.csv"]
-    assert held["line_number"] == 3 and "movement_date 2206-11-10 outside 2000-01-01..2025-11-11" in held["reason"]
+    assert held["line_number"] == 3 and "movement_date outside 2000-01-01..2025-11-11: 2206-11-10" in held["reason"]
 
 
 def nova(house: Lakehouse, *args: str) -> subprocess.CompletedProcess[str]:

@@ -93,7 +93,7 @@ def test_document_and_purchase_order_numbers_of_movements(tmp_path: Path) -> Non
     result = read_erp_file(path, "erp_movements")
     assert result.good[["movement_id", "po_id"]].values.tolist() == [["4900000001", "4500000007"], ["4900000002", None]]
     # one document number is one movement line: a second line with it is a duplicate, not a movement
-    assert quarantined(result) == {4: "duplicate movement_id '4900000001' (first at line 2)"}
+    assert quarantined(result) == {4: "duplicate movement_id: '4900000001' (first at line 2)"}
 
 
 def test_purchase_order_history_columns_and_date_order(tmp_path: Path) -> None:
@@ -140,7 +140,7 @@ def test_purchase_order_history_columns_and_date_order(tmp_path: Path) -> None:
     ]
     assert quarantined(result) == {
         4: "promised_date before order_date: '2024-01-08'",
-        5: "duplicate po_id+material_id '4500000001|MAT-1' (first at line 2)",
+        5: "duplicate po_id+material_id: '4500000001|MAT-1' (first at line 2)",
         6: "missing promised_date",
     }
 
@@ -268,11 +268,11 @@ def test_exact_duplicates_and_duplicate_keys(tmp_path: Path) -> None:
         f"{HEADER}\n2024-01-05,MAT-1,WH-1,issue,1\n2024-01-05,MAT-1,WH-1,issue,2\n2024-01-05,MAT-1,WH-1,issue,1\n",
     )
     result = read_erp_file(path, "erp_movements")
-    assert quarantined(result) == {4: "exact duplicate of line 2"}
+    assert quarantined(result) == {4: "exact duplicate: the same as line 2"}
     assert result.good["quantity"].tolist() == [1.0, 2.0]
     path = write(tmp_path, "materials.csv", "material_id,description\nMAT-1,Bateria\nMAT-1,Bateria 12V\n")
     result = read_erp_file(path, "erp_materials")
-    assert quarantined(result) == {3: "duplicate material_id 'MAT-1' (first at line 2)"}
+    assert quarantined(result) == {3: "duplicate material_id: 'MAT-1' (first at line 2)"}
 
 
 def test_empty_and_header_only_files(tmp_path: Path) -> None:

@@ -11,7 +11,7 @@ import pytest
 from nova_assets.lib.lake_tables import raw
 from nova_assets.lib.sources import erp_store
 from nova_assets.lib.sources.erp_files import empty_table
-from nova_assets.lib.sources.erp_import import published_provenance
+from nova_assets.lib.sources.erp_import import published_provenance, reason_summary
 from nova_assets.lib.sources.erp_store import NO_FILES, ErpProvenance, ErpStore, most_synthetic
 from nova_assets.lib.sources.landing import REASON_SUFFIX, landing_files
 from nova_assets.lib.sources.quality import BUILT_FROM, write_status
@@ -281,3 +281,27 @@ def test_the_sentence_is_synthetic_whenever_the_label_is(record: ErpProvenance, 
     assert described.startswith(sentence), described
     assert record.describe() == record.describe(landing_is_sample=False)
     assert "landing folder" not in record.describe()
+
+
+def test_quarantine_reasons_are_counted_per_kind_not_per_code() -> None:
+    quarantine = pd.DataFrame(
+        {
+            "source_file": ["m.csv"] * 6,
+            "line_number": [2, 3, 4, 5, 6, 7],
+            "reason": [
+                "unknown material_id: MAT-404 (not in erp_materials; it loads once erp_materials has it)",
+                "unknown material_id: MAT-405 (not in erp_materials; it loads once erp_materials has it)",
+                "movement_date outside 2000-01-01..2025-11-11: 2206-11-10 (the cycle's as-of date is 2025-11-11)",
+                "duplicate material_id: 'MAT-1' (first at line 2)",
+                "duplicate material_id: 'MAT-2' (first at line 3)",
+                "missing quantity; bad date in movement_date: '31/02/2025'",
+            ],
+        }
+    )
+    kinds = {item["reason"]: item["rows"] for item in reason_summary(quarantine)}
+    assert kinds == {
+        "unknown material_id": 2,
+        "duplicate material_id": 2,
+        "movement_date outside 2000-01-01..2025-11-11": 1,
+        "missing quantity": 1,
+    }

@@ -51,7 +51,7 @@ def test_portuguese_export_loads_with_contract_types(tmp_path: Path) -> None:
     assert reasons == {
         4: "unknown status: 'quebrado'",
         5: "decommission_date before install_date: '2019-12-31'",
-        6: "duplicate equipment_id 'EQ-2' (first at line 3)",
+        6: "duplicate equipment_id: 'EQ-2' (first at line 3)",
     }
 
 
@@ -80,7 +80,7 @@ def test_work_orders_and_their_parts_load_and_classify(tmp_path: Path) -> None:
     lines = erp_files.read_erp_file(parts, "erp_work_order_parts")
     assert lines.good["quantity"].tolist() == [2.0, 1.5]
     assert lines.quarantine["reason"].tolist() == [
-        "duplicate work_order_id+material_id '4002|MAT-1' (first at line 2)",
+        "duplicate work_order_id+material_id: '4002|MAT-1' (first at line 2)",
         "zero quantity",
     ]
 

@@ -244,8 +244,8 @@ class _Build:
                 (
                     "date_range",
                     f"{column} < DATE '{EARLIEST}' OR {column} > DATE '{latest}'",
-                    f"'{column} ' || strftime({column}, '%Y-%m-%d') || ' outside {EARLIEST}..{latest} "
-                    f"(the cycle''s as-of date is {as_of})'",
+                    f"'{column} outside {EARLIEST}..{latest}: ' || strftime({column}, '%Y-%m-%d') || "
+                    f"' (the cycle''s as-of date is {as_of})'",
                     f"strftime({column}, '%Y-%m-%d')",
                 )
             )
@@ -259,7 +259,7 @@ class _Build:
                     check,
                     f"{column} IS NOT NULL AND {column} NOT IN (SELECT {column} FROM {relation} "
                     f"WHERE {column} IS NOT NULL)",
-                    f"'unknown {column} ' || {column} || ' (not in {master}; it loads once {master} has it)'",
+                    f"'unknown {column}: ' || {column} || ' (not in {master}; it loads once {master} has it)'",
                     column,
                 )
             )
@@ -352,8 +352,9 @@ class _Build:
             f"AND coalesce(after - d, {gap + 1}) > {gap}"
         )
         return [
-            f"SELECT r._file, r._row, 'plausible' AS check_name, 'movement_date ' || strftime(i.d, '%Y-%m-%d') || "
-            f"' is more than {gap} days from every other date of its file: not loaded, and not allowed to widen "
+            "SELECT r._file, r._row, 'plausible' AS check_name, "
+            f"'isolated movement_date: ' || strftime(i.d, '%Y-%m-%d') || ' is more than {gap} days from every "
+            "other date of its file: not loaded, and not allowed to widen "
             f"the dates it replaces (NOVA_ERP_REPLACE_GAP_DAYS)' AS reason, strftime(i.d, '%Y-%m-%d') AS value "
             f"FROM {self.rows} r JOIN ({isolated}) i ON r._file = i._file AND r.movement_date = i.d "
             f"WHERE r.movement_id IS NULL"

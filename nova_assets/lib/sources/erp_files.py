@@ -932,9 +932,9 @@ class _Parse:
         n = len(found)
         key_name = "+".join(key)
         reasons = [
-            f"exact duplicate of line {lines[n + i]}"
+            f"exact duplicate: the same as line {lines[n + i]}"
             if text is None or (isinstance(text, float) and np.isnan(text))
-            else f"duplicate {key_name} {text!r} (first at line {lines[n + i]})"
+            else f"duplicate {key_name}: {text!r} (first at line {lines[n + i]})"
             for i, text in enumerate(found["key_text"])
         ]
         self._drop_rows(rows)

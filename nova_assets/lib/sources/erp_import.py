@@ -224,7 +224,9 @@ def import_report(
 
 
 def reason_summary(quarantine: pd.DataFrame, examples: int = 3) -> list[dict[str, object]]:
-    """Quarantined rows grouped by kind of reason (the words before the first ':'), most frequent first."""
+    """Quarantined rows grouped by kind of reason, most frequent first. A row's kind is the words before
+    the first ':' of its first reason: every reason reads 'kind: detail' (the code, date or value) or is
+    a kind alone, so 400 unknown materials are one kind, not 400."""
     if not len(quarantine):
         return []
     kinds = quarantine["reason"].str.split(";").str[0].str.split(":").str[0].str.strip()

@@ -68,7 +68,7 @@ def cmd_settings(args: argparse.Namespace) -> int:
     rows = describe(load_settings())
     width = max(len(name) for name, _, _ in rows)
     for name, value, origin in rows:
-        print(f"{name:<{width}}  {value or '(empty)'}  [{origin}]")
+        print(f"{name:<{width}}  {value}  [{origin}]")
     return 0
 
 

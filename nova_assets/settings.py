@@ -551,7 +551,9 @@ def _text(value: object) -> str:
 
 
 def _shown(setting: Setting, text: str) -> str:
-    return "***" if setting.secret and text else text
+    if not text:
+        return f"(unset: {setting.shown_default.replace('`', '')})" if setting.shown_default else "(empty)"
+    return "***" if setting.secret else text
 
 
 @dataclass(frozen=True)
@@ -643,7 +645,8 @@ def _check_files(values: Mapping[str, Any]) -> list[str]:
 
 
 def describe(settings: Settings) -> list[tuple[str, str, str]]:
-    """(variable, value, where it came from) for `nova settings`; secrets masked."""
+    """(variable, value, where it came from) for `nova settings`; secrets masked. An unset variable whose
+    default is computed at start says what it then is (the configuration table's words), not just empty."""
     return [
         (s.name, _shown(s, settings.texts[s.name]), settings.origins[s.name])
         for s in SETTINGS.values()

@@ -159,6 +159,12 @@ def test_nova_settings_lists_every_setting_with_secrets_masked(
     out = capsys.readouterr().out
     assert "hunter2" not in out and re.search(r"NOVA_SMTP_PASSWORD\s+\*\*\*\s+\[environment\]", out)
     assert {line.split()[0] for line in out.splitlines()} == set(SETTINGS)
+    # unset with a default computed at start: what it then is, in the configuration page's words
+    monkeypatch.delenv("NOVA_INMET_HISTORY_DIR", raising=False)
+    assert cli.main(["settings"]) == 0
+    assert re.search(
+        r"NOVA_INMET_HISTORY_DIR\s+\(unset: \$NOVA_LANDING_DIR/inmet\)\s+\[default\]", capsys.readouterr().out
+    )
 
 
 def test_inventory_defaults_are_the_registry_ones() -> None:

@@ -11,6 +11,7 @@ from mlflow.tracking import MlflowClient
 
 from nova_assets.defs.maintenance.assets import CALIBRATED
 from nova_assets.lib.forecasting.models import FAMILIES
+from nova_assets.lib.gold.connection import redact_url
 from nova_assets.lib.gold.summary import GOLD_TABLES, gold_summary
 from tests.integration.conftest import CYCLE_HORIZON, CYCLE_MATERIALS, Cycle
 
@@ -67,6 +68,7 @@ def test_gold_holds_every_material(daily_cycle: Cycle) -> None:
 
 def test_the_gold_summary_counts_every_gold_table(daily_cycle: Cycle) -> None:
     lines = gold_summary(daily_cycle.gold_url).splitlines()
+    assert redact_url(daily_cycle.gold_url) in lines[0]  # where a BI tool finds it, without the password
     counts = {line.split()[0]: int(line.split()[1].replace(",", "")) for line in lines if line.endswith(" rows")}
     assert list(counts) == list(GOLD_TABLES)
     assert counts["core.materials"] == CYCLE_MATERIALS

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import psycopg
 
+from nova_assets.lib.gold.connection import redact_url
 from nova_assets.lib.gold.loader import qualified
 
 GOLD_TABLES = (
@@ -25,9 +26,10 @@ GOLD_TABLES = (
 
 
 def gold_summary(url: str) -> str:
+    """The tables' row counts, the cycle's alerts and KPIs, and where the database is (for a BI tool)."""
     with psycopg.connect(url) as conn:
         cycle = conn.execute("SELECT max(cycle_date) FROM analytics.alerts").fetchone()[0]
-        lines = [f"Gold layer (PostgreSQL), latest cycle {cycle}:"]
+        lines = [f"Gold layer (PostgreSQL at {redact_url(url)}), latest cycle {cycle}:"]
         for table in GOLD_TABLES:
             count = conn.execute(psycopg.sql.SQL("SELECT count(*) FROM {}").format(qualified(table))).fetchone()[0]
             lines.append(f"  {table:<30} {count:>9,} rows")

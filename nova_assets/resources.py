@@ -276,7 +276,6 @@ class CycleConfig(dg.ConfigurableResource):
     """Settings of one daily cycle."""
 
     horizon_days: int = _DEFAULTS.forecast_horizon
-    stale_after_days: int = 3
     backtest_every_days: int = _DEFAULTS.backtest_every_days
 
     @property

@@ -19,9 +19,10 @@ import psycopg
 import pytest
 
 from nova_assets.lib import lake
+from nova_assets.lib.sources.quality import RULES
 from tests.integration.conftest import cycle_settings
 
-DAYS_DOWN = 6  # > the cycle's stale_after_days (3)
+DAYS_DOWN = 6  # > erp_movements' freshness rule (3 days)
 
 
 @pytest.fixture(scope="module")
@@ -64,12 +65,20 @@ def test_every_alert_says_the_data_is_stale_and_since_when(stale_cycle: dict) ->
     data_as_of = pd.Timestamp(alerts["data_as_of"].iloc[0]).date()
     assert data_as_of <= stale_cycle["last_day"]
     assert alerts["is_stale"].all()
-    expected = f"ATENÇÃO: dados desatualizados (última atualização {data_as_of:%d/%m/%Y}"
-    assert alerts["stale_warning"].str.startswith(expected).all()
+    (warning,) = alerts["stale_warning"].unique()
+    assert warning.startswith("ATENÇÃO: dados desatualizados: ")
+    freshness = RULES["erp_movements"].freshness
+    assert freshness is not None
+    as_of = dt.date.fromisoformat(stale_cycle["settings"]["NOVA_AS_OF_DATE"])
+    movements = (
+        f"erp_movements até {stale_cycle['last_day']:%d/%m/%Y} "
+        f"({DAYS_DOWN} dias antes de {as_of:%d/%m/%Y}, máximo {freshness.max_lag_days})"
+    )
+    assert movements in warning
 
     with psycopg.connect(stale_cycle["settings"]["NOVA_POSTGRES_URL"]) as conn:
         gold = conn.execute("SELECT DISTINCT is_stale, stale_warning FROM analytics.alerts").fetchall()
-    assert len(gold) == 1 and gold[0][0] is True and gold[0][1].startswith(expected)
+    assert gold == [(True, warning)]
 
 
 def test_the_metadata_and_the_freshness_checks_say_so(stale_cycle: dict) -> None:

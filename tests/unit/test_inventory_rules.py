@@ -1,11 +1,9 @@
 """The design's baseline formula and the alert rules, against hand-computed cases."""
 
-from datetime import date
-
 import numpy as np
 import pytest
 
-from nova_assets.lib.inventory.alerts import Severity, br_number, evaluate, stale_warning
+from nova_assets.lib.inventory.alerts import Severity, br_number, evaluate
 from nova_assets.lib.inventory.reorder import baseline_levels
 
 
@@ -87,9 +85,3 @@ def test_severity_ranks_order_the_escalations() -> None:
 def test_brazilian_number_format() -> None:
     assert evaluate(1234.5, 2000, 1, 0, 7, 3000, watch_days=7).message == "Estoque 1.234,5 <= PP 2.000"
     assert br_number(float("inf")) == "∞"
-
-
-def test_stale_warning_only_past_the_threshold() -> None:
-    assert stale_warning(date(2025, 11, 11), date(2025, 11, 8), 3) == ""
-    text = stale_warning(date(2025, 11, 11), date(2025, 11, 1), 3)
-    assert text == "ATENÇÃO: dados desatualizados (última atualização 01/11/2025, 10 dias antes de 11/11/2025)"

@@ -1,13 +1,11 @@
 """One alert per material per cycle, from the project's policy, with a warning when data is stale."""
 
-from datetime import date
-
 import dagster as dg
 import pandas as pd
 
 from nova_assets.defs.critical_path import CRITICAL_PATH_TAGS
 from nova_assets.defs.inventory.settings import InventorySettings
-from nova_assets.lib.inventory.alerts import evaluate, stale_warning
+from nova_assets.lib.inventory.alerts import SourceDate, evaluate, stale_warning
 from nova_assets.lib.inventory.daily import site_at_risk
 from nova_assets.lib.inventory.reorder import PROJECT_POLICY
 from nova_assets.lib.lake_tables import (
@@ -22,20 +20,23 @@ from nova_assets.lib.lake_tables import (
     LakeTable,
 )
 from nova_assets.lib.sources.erp_files import STOCK_MOVEMENT_COLUMNS
-from nova_assets.resources import CycleConfig, LakeResource, SourcesResource, lake_deps
+from nova_assets.lib.sources.quality import RULES, latest_date
+from nova_assets.resources import LakeResource, SourcesResource, lake_deps
 
-FRESHNESS_SOURCES: dict[LakeTable, str] = {
-    ERP_MOVEMENTS: "movement_date",
-    ERP_STOCK: "snapshot_date",
-    WEATHER_DAILY: "date",
-    ECONOMICS_SELIC: "date",
-    ECONOMICS_USD_BRL: "date",
-}
+# the daily sources whose age makes an alert stale; each is judged by its own contract's freshness rule
+FRESHNESS_SOURCES: tuple[LakeTable, ...] = (ERP_MOVEMENTS, ERP_STOCK, WEATHER_DAILY, ECONOMICS_SELIC, ECONOMICS_USD_BRL)
 
 
-def source_dates(lake: LakeResource) -> dict[str, date]:
-    """The latest date in each daily source."""
-    return {t.name: pd.to_datetime(lake.read(t, [c])[c]).max().date() for t, c in FRESHNESS_SOURCES.items()}
+def source_dates(lake: LakeResource) -> list[SourceDate]:
+    """Each daily source's newest date counted as its `fresh` check counts it, with the lag its rule allows."""
+    dates = []
+    for table in FRESHNESS_SOURCES:
+        freshness = RULES[table.name].freshness
+        assert freshness is not None, f"{table.name} has no freshness rule in its data contract"
+        columns = [freshness.column, *([freshness.value_column] if freshness.value_column else [])]
+        latest = latest_date(lake.read(table, columns), freshness)
+        dates.append(SourceDate(table.name, latest, freshness.max_lag_days))
+    return dates
 
 
 @dg.asset(
@@ -44,21 +45,19 @@ def source_dates(lake: LakeResource) -> dict[str, date]:
     kinds={"python"},
     op_tags=CRITICAL_PATH_TAGS,
 )
-def alerts(
-    lake: LakeResource, sources: SourcesResource, cycle: CycleConfig, inventory_settings: InventorySettings
-) -> dg.MaterializeResult:
+def alerts(lake: LakeResource, sources: SourcesResource, inventory_settings: InventorySettings) -> dg.MaterializeResult:
     """Severity (CRÍTICO/ALTO/MÉDIO/OK), message, action and detail in Portuguese for every material.
 
-    The data is stale when a daily source's latest date is more than `stale_after_days` before the
-    cycle's as-of date (today in Salvador live, the snapshots' day offline, or NOVA_AS_OF_DATE);
-    every message then carries the warning.
+    The data is stale when a daily source's newest date lags the cycle's as-of date (today in Salvador
+    live, the snapshots' day offline, or NOVA_AS_OF_DATE) by more than its own freshness rule allows,
+    the rule of its `fresh` check; every message then carries the warning naming the stale sources.
     """
     points = lake.read(REORDER_POINTS)
     points = points[points["policy"] == PROJECT_POLICY].set_index("material_id")
     cycle_date = pd.Timestamp(points["cycle_date"].iloc[0]).date()
     dates = source_dates(lake)
-    as_of = min(dates.values())
-    warning = stale_warning(sources.as_of, as_of, cycle.stale_after_days)
+    as_of = min((d.latest for d in dates if d.latest is not None), default=None)
+    warning = stale_warning(sources.as_of, dates)
     materials = lake.read(ERP_MATERIALS).set_index("material_id")
     sites = site_at_risk(
         lake.read(ERP_STOCK),
@@ -104,7 +103,7 @@ def alerts(
             "cycle_date": str(cycle_date),
             "data_as_of": str(as_of),
             "reference_date": str(sources.as_of),
-            "source_dates": {k: str(v) for k, v in dates.items()},
+            "source_dates": {d.table: str(d.latest) for d in dates},
             "stale_data": bool(warning),
             **{f"alerts_{k}": int(v) for k, v in counts.items()},
             "preview": dg.MetadataValue.md(

@@ -12,6 +12,7 @@ OK       otherwise.
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 from enum import StrEnum
@@ -97,12 +98,31 @@ def evaluate(
     return Alert(Severity.OK, f"Estoque {position} acima do PP {point}", "Nenhuma", "", 0.0)
 
 
-def stale_warning(reference: date, data_as_of: date, stale_after_days: int) -> str:
-    """Empty when the data is fresh; otherwise the warning every message carries."""
-    lag = (reference - data_as_of).days
-    if lag <= stale_after_days:
-        return ""
-    return (
-        f"ATENÇÃO: dados desatualizados (última atualização {data_as_of:%d/%m/%Y}, "
-        f"{lag} dias antes de {reference:%d/%m/%Y})"
-    )
+@dataclass(frozen=True)
+class SourceDate:
+    """A daily source's newest date, as its `fresh` check counts it, and the lag its own freshness rule allows.
+
+    Each source keeps its own rule (its data contract): PTAX has no value on weekends and holidays, the
+    weather archive lags ~5 days live; one flat limit would call them stale while their checks pass.
+    """
+
+    table: str
+    latest: date | None  # None: no dated row
+    max_lag_days: int
+
+
+def stale_warning(reference: date, sources: Sequence[SourceDate]) -> str:
+    """Empty when every source is within its own freshness rule on `reference` (the cycle's as-of date);
+    otherwise the warning every message carries, naming each stale source and how old it is."""
+    stale = []
+    for source in sources:
+        if source.latest is None:
+            stale.append(f"{source.table} sem data (máximo {source.max_lag_days})")
+            continue
+        lag = (reference - source.latest).days
+        if lag > source.max_lag_days:
+            stale.append(
+                f"{source.table} até {source.latest:%d/%m/%Y} "
+                f"({lag} dias antes de {reference:%d/%m/%Y}, máximo {source.max_lag_days})"
+            )
+    return f"ATENÇÃO: dados desatualizados: {'; '.join(stale)}" if stale else ""

@@ -217,3 +217,9 @@ def test_superseded_parts_are_planned_and_alerted_as_their_successor(daily_cycle
         planned = daily_cycle.gold("SELECT count(*) FROM analytics.alerts WHERE material_id = %s", (old,))[0][0]
         assert planned == 0, old
         assert daily_cycle.gold("SELECT count(*) FROM analytics.alerts WHERE material_id = %s", (new,))[0][0] > 0
+
+
+def test_the_demo_is_not_stale_on_its_own_as_of_date(daily_cycle: Cycle) -> None:
+    # offline, the as-of date is the snapshots' day: PTAX's last business day before it is within its
+    # own rule (5 days), so no alert may carry the stale warning (it did under one flat 3-day rule)
+    assert daily_cycle.gold("SELECT bool_or(is_stale), max(stale_warning) FROM analytics.alerts") == [(False, "")]

@@ -33,6 +33,7 @@ from nova_assets.web.schemas import (
     UserActiveIn,
     UserIn,
     UserOut,
+    UserPageOut,
 )
 
 router = APIRouter(prefix="/api/v1")
@@ -89,15 +90,18 @@ class Listing:
         )
 
 
-def listing(
-    request: Request,
-    who: Viewer,
-    conn: Conn,
-    format: Format = "json",
+def page_asked(
     limit: Annotated[int, Query(ge=1, le=queries.MAX_PAGE)] = 50,
     offset: Annotated[int, Query(ge=0)] = 0,
-) -> Listing:
-    return Listing(request, who, conn, format, queries.Paging(limit, offset))
+) -> queries.Paging:
+    return queries.Paging(limit, offset)
+
+
+Asked = Annotated[queries.Paging, Depends(page_asked)]
+
+
+def listing(request: Request, who: Viewer, conn: Conn, asked: Asked, format: Format = "json") -> Listing:
+    return Listing(request, who, conn, format, asked)
 
 
 ListQuery = Annotated[Listing, Depends(listing)]
@@ -271,13 +275,13 @@ def recommendations(
 @router.get("/geographic/data", response_model=PageOut, tags=["map"])
 def geographic(*, ctx: ListQuery, level: Literal["state", "region"] = "state", cycle_date: date | None = None) -> Any:
     """marts.regional_view: the 27 states (level=state) or the regions of Bahia (level=region)."""
-    return ctx.respond(f"geographic_{level}", queries.geographic(ctx.conn, level, cycle_date))
+    return ctx.respond(f"geographic_{level}", queries.geographic(ctx.conn, level, cycle_date, ctx.paging))
 
 
 @router.get("/models/performance", response_model=PageOut, tags=["models"])
 def models_performance(*, ctx: ListQuery, cycle_date: date | None = None) -> Any:
     """marts.model_comparison (backtest scores per model, FVA over seasonal naive) with MLflow run links."""
-    page = queries.models_performance(ctx.conn, cycle_date)
+    page = queries.models_performance(ctx.conn, cycle_date, ctx.paging)
     base = ctx.request.app.state.config.mlflow_ui_url.rstrip("/")
     for row in page.items:
         row["mlflow_run_url"] = f"{base}/#/runs/{row['mlflow_run_id']}" if row.get("mlflow_run_id") else None
@@ -287,15 +291,10 @@ def models_performance(*, ctx: ListQuery, cycle_date: date | None = None) -> Any
 # --- overrides -----------------------------------------------------------------------------------
 
 
-@router.get("/overrides", response_model=list[overrides.Override], tags=["overrides"])
-def list_overrides(
-    *,
-    material_id: Text = None,
-    include_closed: bool = False,
-    who: Viewer,
-    conn: Conn,
-) -> list[overrides.Override]:
-    return overrides.listing(conn, material_id, include_closed)
+@router.get("/overrides", response_model=PageOut, tags=["overrides"])
+def list_overrides(*, ctx: ListQuery, material_id: Text = None, include_closed: bool = False) -> Any:
+    """Open overrides (`include_closed`: also the cancelled and expired ones), newest first."""
+    return ctx.respond("overrides", overrides.page(ctx.conn, material_id, include_closed, ctx.paging))
 
 
 @router.post("/overrides", response_model=overrides.Override, status_code=201, tags=["overrides"])
@@ -366,9 +365,10 @@ def calc_baseline(body: BaselineIn, who: Viewer) -> dict[str, float]:
 # --- users and audit (ADMIN) ---------------------------------------------------------------------
 
 
-@router.get("/users", response_model=list[UserOut], tags=["admin"])
-def list_users(who: Admin, conn: Conn) -> list[UserOut]:
-    return [UserOut(**asdict(u)) for u in users.list_users(conn)]
+@router.get("/users", response_model=UserPageOut, tags=["admin"])
+def list_users(who: Admin, conn: Conn, asked: Asked) -> UserPageOut:
+    found, total = users.listing(conn, asked.limit, asked.offset)
+    return UserPageOut(items=[UserOut(**asdict(u)) for u in found], total=total, limit=asked.limit, offset=asked.offset)
 
 
 @router.post("/users", response_model=UserOut, status_code=201, tags=["admin"])

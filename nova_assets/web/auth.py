@@ -9,6 +9,7 @@ from typing import Annotated
 
 import psycopg
 from fastapi import Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from nova_assets.lib.platform.errors import Forbidden, Unauthorized
 from nova_assets.lib.platform.sessions import Session, TokenService
@@ -17,6 +18,14 @@ from nova_assets.lib.platform.users import Role, User
 SESSION_COOKIE = "nova_session"
 CSRF_HEADER = "X-CSRF-Token"
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+# Declares the Bearer scheme in the OpenAPI document (Swagger UI's Authorize button, and every protected
+# operation lists it); auto_error=False: a missing token is ours to answer (401 below), or the cookie's.
+BEARER = HTTPBearer(
+    scheme_name="bearer",
+    bearerFormat="JWT",
+    description="the access_token of POST /api/v1/auth/login",
+    auto_error=False,
+)
 
 
 @dataclass(frozen=True)
@@ -40,15 +49,19 @@ def client_address(request: Request) -> str | None:
     return request.client.host if request.client else None
 
 
-def _token(request: Request) -> tuple[str | None, bool]:
-    header = request.headers.get("authorization", "")
-    if header.lower().startswith("bearer "):
-        return header[7:].strip(), False
+def _token(request: Request, bearer: HTTPAuthorizationCredentials | None) -> tuple[str | None, bool]:
+    """The Bearer token of an API client, else the dashboard's session cookie (then via_cookie)."""
+    if bearer is not None:
+        return bearer.credentials.strip(), False
     return request.cookies.get(SESSION_COOKIE), True
 
 
-def principal(request: Request, conn: Annotated[psycopg.Connection, Depends(connection)]) -> Principal:
-    token, via_cookie = _token(request)
+def principal(
+    request: Request,
+    conn: Annotated[psycopg.Connection, Depends(connection)],
+    bearer: Annotated[HTTPAuthorizationCredentials | None, Depends(BEARER)],
+) -> Principal:
+    token, via_cookie = _token(request, bearer)
     if not token:
         raise Unauthorized("autenticação necessária")
     tokens: TokenService = request.app.state.tokens

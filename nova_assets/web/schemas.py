@@ -5,8 +5,10 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, ValidationInfo, field_validator, model_validator
 
+from nova_assets.lib.platform import calculators, overrides
+from nova_assets.lib.platform.errors import Invalid
 from nova_assets.lib.platform.users import Role
 
 
@@ -55,6 +57,12 @@ class UserIn(BaseModel):
     password: str = Field(min_length=10, max_length=1000)
 
 
+class UserPageOut(PageOut):
+    """A page of users (ADMIN)."""
+
+    items: list[UserOut]
+
+
 class UserActiveIn(BaseModel):
     active: bool
 
@@ -75,9 +83,24 @@ class AlertStatusOut(BaseModel):
 class OverrideIn(BaseModel):
     material_id: str = Field(min_length=1, max_length=200)
     kind: Literal["reorder_point", "forecast"]
-    value: float = Field(ge=0, description="units (reorder_point) or units per day (forecast)")
+    value: float = Field(
+        ge=0,
+        description="units (reorder_point) or units per day (forecast), at most the ERP import's plausible"
+        " quantity limit (erp_files.QUANTITY_LIMITS)",
+        json_schema_extra={"maximum": max(overrides.MAX_VALUE.values())},  # checked per kind below
+    )
     reason: str = Field(min_length=1, max_length=2000)
     expires_on: date
+
+    @field_validator("value")
+    @classmethod
+    def _plausible(cls, value: float, info: ValidationInfo) -> float:
+        if "kind" not in info.data:  # the kind is invalid: that is the error to report
+            return value
+        try:
+            return overrides.check_value(info.data["kind"], value)  # the limit of its kind, a 422 with its reason
+        except Invalid as exc:
+            raise ValueError(str(exc)) from exc
 
 
 class ReorderPointIn(BaseModel):
@@ -87,8 +110,16 @@ class ReorderPointIn(BaseModel):
     lead_time_std_days: float = Field(default=0, ge=0)
     service_measure: Literal["csl", "fill_rate"] = "csl"
     service_level: float = Field(default=0.95, ge=0.5, lt=1)
-    order_quantity: float = Field(default=0, ge=0, description="needed for a fill-rate target")
+    order_quantity: float = Field(
+        default=0, ge=0, description="the lot (the cycle uses the EOQ); a fill-rate target needs it > 0"
+    )
     review_days: float = Field(default=1, ge=0)
+
+    @model_validator(mode="after")
+    def _fill_rate_needs_a_lot(self) -> ReorderPointIn:
+        if self.service_measure == "fill_rate" and not self.order_quantity > 0:
+            raise ValueError(calculators.FILL_RATE_NEEDS_LOT)
+        return self
 
 
 class EoqIn(BaseModel):

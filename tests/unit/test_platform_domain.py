@@ -7,6 +7,7 @@ from datetime import date, timedelta
 
 import numpy as np
 import pandas as pd
+import pydantic
 import pytest
 from scipy import stats
 
@@ -14,6 +15,8 @@ from nova_assets.lib.inventory.daily import DailyInputs
 from nova_assets.lib.platform import calculators, overrides, queries
 from nova_assets.lib.platform.errors import Invalid
 from nova_assets.lib.platform.material_page import model_errors, recent_demand
+from nova_assets.lib.sources.erp_files import QUANTITY_LIMITS
+from nova_assets.web.schemas import OverrideIn, ReorderPointIn
 
 CYCLE = date(2025, 11, 9)
 IDS = ["M1", "M2", "M3"]
@@ -121,6 +124,39 @@ def test_calculators_are_the_cycle_formulas() -> None:
     assert base.safety_stock == pytest.approx(1.65 * 1.0 * 3.0 * 1.2)
     with pytest.raises(Invalid):
         calculators.reorder_point(2.0, 1.0, 9.0, 0.0, "csl", 1.2, 0.0)
+
+
+def test_an_override_value_is_capped_at_the_erp_imports_plausible_quantity() -> None:
+    cap = QUANTITY_LIMITS[1]  # the import's one limit, not a second number
+    for kind in overrides.OverrideKind:
+        assert overrides.MAX_VALUE[kind] == cap
+        assert overrides.check_value(kind, cap) == cap and overrides.check_value(kind.value, 0) == 0.0
+        for wrong in (cap * 1.001, 1e300, float("inf"), float("nan"), -1.0):
+            with pytest.raises(Invalid):
+                overrides.check_value(kind, wrong)
+    body = {"material_id": "M1", "reason": "obra", "expires_on": "2030-01-01"}
+    assert OverrideIn(**body, kind="forecast", value=cap).value == cap
+    for kind in ("forecast", "reorder_point"):
+        with pytest.raises(pydantic.ValidationError) as raised:
+            OverrideIn(**body, kind=kind, value=1e300)
+        (error,) = raised.value.errors()
+        assert error["loc"] == ("value",) and "não pode passar de 1.000.000" in error["msg"]
+    assert OverrideIn.model_json_schema()["properties"]["value"]["maximum"] == cap  # shown at /docs
+
+
+def test_a_fill_rate_target_needs_an_order_quantity() -> None:
+    # with no lot the loss function asked for no shortage at all: a silent ~6-sigma safety stock
+    with pytest.raises(Invalid, match="order_quantity > 0"):
+        calculators.reorder_point(2.0, 1.0, 9.0, 0.0, "fill_rate", 0.95, 0.0)
+    inputs = {"mean_daily": 2, "sigma_daily": 1, "lead_time_days": 9, "service_measure": "fill_rate"}
+    with pytest.raises(pydantic.ValidationError, match="fill_rate precisa de order_quantity > 0"):
+        ReorderPointIn(**inputs)
+    with pytest.raises(pydantic.ValidationError, match="order_quantity > 0"):
+        ReorderPointIn(**inputs, order_quantity=0)
+    sized = ReorderPointIn(**inputs, order_quantity=10)
+    fill = calculators.reorder_point(**sized.model_dump())
+    assert 0 < fill.safety_stock < 3 * fill.sigma_lead_time_demand  # not the ~6 sigma of a lot of nothing
+    assert ReorderPointIn(mean_daily=2, sigma_daily=1, lead_time_days=9).order_quantity == 0  # CSL needs none
 
 
 def test_like_escapes_wildcards_and_projection_tracks_position_and_stock() -> None:

@@ -13,6 +13,11 @@ from nova_assets.lib.inventory.policy import DAYS_PER_YEAR, ItemLevels, PolicySe
 from nova_assets.lib.inventory.reorder import baseline_levels, carrying_rate, economic_order_quantity
 from nova_assets.lib.platform.errors import Invalid
 
+FILL_RATE_NEEDS_LOT = (
+    "service_measure=fill_rate precisa de order_quantity > 0: a falta esperada por ciclo é comparada com o"
+    " lote (use a EOQ de /api/v1/calculators/eoq, como o ciclo)"
+)
+
 
 def _one(value: float) -> np.ndarray:
     return np.array([float(value)])
@@ -37,13 +42,17 @@ def reorder_point(
     order_quantity: float,
     review_days: float = PolicySettings.review_days,
 ) -> ReorderPointResult:
-    """The project's policy for a smooth item (normal lead-time demand over lead time + review)."""
+    """The project's policy for a smooth item (normal lead-time demand over lead time + review). A fill-rate
+    target needs the order quantity (the cycle's is the EOQ): the expected shortage per cycle is a share of it."""
     if min(mean_daily, sigma_daily, lead_time_days, lead_time_std_days, order_quantity, review_days) < 0:
         raise Invalid("os valores não podem ser negativos")
     try:
         target = ServiceTarget(Measure(service_measure), service_level)
     except ValueError as exc:
         raise Invalid(str(exc)) from exc
+    if target.measure is Measure.FILL_RATE and not order_quantity > 0:
+        # with no lot the loss function asks for no shortage at all: a silent ~6-sigma safety stock
+        raise Invalid(FILL_RATE_NEEDS_LOT)
     risk = _one(lead_time_days + review_days)
     expected = _one(mean_daily) * risk
     sigma = sigma_lead_time_demand(risk, _one(sigma_daily), _one(mean_daily), _one(lead_time_std_days))

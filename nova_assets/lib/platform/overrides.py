@@ -9,7 +9,7 @@ forecasts in analytics.forecasts), so the forecast value added of overrides can 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import asdict, dataclass, replace
 from datetime import date, datetime
 from enum import StrEnum
 
@@ -21,9 +21,10 @@ from psycopg.rows import class_row
 from nova_assets.lib.inventory.daily import DailyInputs, forecast_paths
 from nova_assets.lib.inventory.policy import days_until, suggested_order
 from nova_assets.lib.inventory.reorder import PROJECT_POLICY
-from nova_assets.lib.platform import audit
+from nova_assets.lib.platform import audit, queries
 from nova_assets.lib.platform.errors import Invalid, NotFound
 from nova_assets.lib.platform.users import User
+from nova_assets.lib.sources.erp_files import QUANTITY_LIMITS
 
 MAX_REASON = 2000
 OVERRIDE_COLUMNS = ["override_id", "material_id", "kind", "value", "expires_on"]
@@ -32,6 +33,33 @@ OVERRIDE_COLUMNS = ["override_id", "material_id", "kind", "value", "expires_on"]
 class OverrideKind(StrEnum):
     REORDER_POINT = "reorder_point"  # units
     FORECAST = "forecast"  # units per day
+
+
+# The largest value a planner may set: the ERP import's plausible upper limit of a quantity
+# (erp_files.QUANTITY_LIMITS, the default of NOVA_ERP_PLAUSIBLE_LIMITS for a movement, a stock on hand and
+# an order line), the project's one figure for "no real quantity is this large", not a second number.
+# The kinds' units differ, the figure does not: a reorder point is a stock level in units, the unit of
+# on_hand, which the import caps at it; a daily forecast is a day's issues in units, and a planned day
+# above the largest single movement the import accepts, every day until the expiry, is a typo, not a plan.
+MAX_VALUE = {OverrideKind.REORDER_POINT: QUANTITY_LIMITS[1], OverrideKind.FORECAST: QUANTITY_LIMITS[1]}
+UNITS = {OverrideKind.REORDER_POINT: "unidades", OverrideKind.FORECAST: "unidades por dia"}
+
+
+def check_value(kind: OverrideKind | str, value: float) -> float:
+    """`value` if it is a plausible override of `kind`, else Invalid saying why."""
+    try:
+        kind = OverrideKind(kind)
+    except ValueError as exc:
+        raise Invalid("tipo deve ser reorder_point ou forecast") from exc
+    if not np.isfinite(value) or value < 0:
+        raise Invalid("o valor deve ser um número maior ou igual a zero")
+    if value > MAX_VALUE[kind]:
+        limit = f"{MAX_VALUE[kind]:,.0f}".replace(",", ".")
+        raise Invalid(
+            f"o valor de um ajuste {kind.value} não pode passar de {limit} {UNITS[kind]}"
+            " (o limite plausível de quantidade da importação do ERP)"
+        )
+    return float(value)
 
 
 @dataclass(frozen=True)
@@ -48,11 +76,15 @@ class Override:
     cancelled_by: str | None
 
 
-_SELECT = (
-    "SELECT o.override_id, o.material_id, o.kind, o.value, o.reason, o.expires_on, c.username AS created_by,"
-    " o.created_at, o.cancelled_at, x.username AS cancelled_by FROM support.overrides o"
-    " LEFT JOIN support.users c ON c.user_id = o.created_by LEFT JOIN support.users x ON x.user_id = o.cancelled_by"
+_COLUMNS = (
+    "o.override_id, o.material_id, o.kind, o.value, o.reason, o.expires_on, c.username AS created_by,"
+    " o.created_at, o.cancelled_at, x.username AS cancelled_by"
 )
+_FROM = (
+    "support.overrides o LEFT JOIN support.users c ON c.user_id = o.created_by"
+    " LEFT JOIN support.users x ON x.user_id = o.cancelled_by"
+)
+_SELECT = f"SELECT {_COLUMNS} FROM {_FROM}"
 
 
 def _as_dict(item: Override | None) -> dict | None:
@@ -84,16 +116,32 @@ def get(conn: psycopg.Connection, override_id: int) -> Override:
     return row
 
 
-def listing(conn: psycopg.Connection, material_id: str | None = None, include_closed: bool = False) -> list[Override]:
-    """Open overrides (or all), newest first."""
+_NEWEST_FIRST = "o.created_at DESC, o.override_id DESC"
+
+
+def _where(include_closed: bool) -> str:
     where = ["(%(m)s::text IS NULL OR o.material_id = %(m)s)"]
     if not include_closed:
         where.append("o.cancelled_at IS NULL AND o.expires_on >= current_date")
+    return " AND ".join(where)
+
+
+def listing(conn: psycopg.Connection, material_id: str | None = None, include_closed: bool = False) -> list[Override]:
+    """Open overrides (or all), newest first."""
     cur = conn.cursor(row_factory=class_row(Override))
     return cur.execute(
-        _SELECT + " WHERE " + " AND ".join(where) + " ORDER BY o.created_at DESC, o.override_id DESC",
-        {"m": material_id},
+        f"{_SELECT} WHERE {_where(include_closed)} ORDER BY {_NEWEST_FIRST}", {"m": material_id}
     ).fetchall()
+
+
+def page(
+    conn: psycopg.Connection, material_id: str | None, include_closed: bool, paging: queries.Paging
+) -> queries.Page:
+    """One page of `listing`, newest first, with the total."""
+    rows, total = queries.paged(
+        conn, _COLUMNS, f"{_FROM} WHERE {_where(include_closed)}", _NEWEST_FIRST, {"m": material_id}, paging
+    )
+    return queries.Page([asdict(Override(**r)) for r in rows], total, paging.limit, paging.offset)
 
 
 def create(
@@ -108,12 +156,8 @@ def create(
     today: date | None = None,
 ) -> Override:
     """Set an override (superseding the open one of the same kind) and audit it, in one transaction."""
-    try:
-        kind = OverrideKind(kind)
-    except ValueError as exc:
-        raise Invalid("tipo deve ser reorder_point ou forecast") from exc
-    if not np.isfinite(value) or value < 0:
-        raise Invalid("o valor deve ser um número maior ou igual a zero")
+    value = check_value(kind, value)
+    kind = OverrideKind(kind)
     reason = reason.strip()
     if not reason:
         raise Invalid("o motivo é obrigatório")

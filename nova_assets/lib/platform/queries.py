@@ -43,6 +43,9 @@ class Paging:
         return Paging(min(max(self.limit, 1), MAX_PAGE), max(self.offset, 0))
 
 
+WHOLE = Paging(MAX_PAGE, 0)  # a short fixed list (27 states, a dozen models) read whole by the dashboard
+
+
 def _finite(row: dict[str, Any]) -> dict[str, Any]:
     """Infinite or NaN figures (e.g. 'days until stock-out' of an item without demand) become None: JSON has no inf."""
     return {k: (None if isinstance(v, float) and not math.isfinite(v) else v) for k, v in row.items()}
@@ -78,9 +81,11 @@ def latest_cycle(conn: psycopg.Connection, table: str = "analytics.alerts") -> d
     return _one(conn, tables[table])["d"]
 
 
-def _paged(
+def paged(
     conn: psycopg.Connection, select: str, where: str, order: str, params: dict[str, Any], paging: Paging
 ) -> tuple[list[dict[str, Any]], int]:
+    """One page of `SELECT select FROM where ORDER BY order` (`order` must be unique: a stable order) and the
+    total of rows `where` matches."""
     total = conn.execute(f"SELECT count(*) FROM {where}", params).fetchone()[0]
     rows = _rows(
         conn,
@@ -242,7 +247,7 @@ def alerts(conn: psycopg.Connection, flt: AlertFilter, paging: Paging) -> Page:
         " a.days_until_stockout ASC NULLS LAST, a.material_id"
     )
     # The page's keys first (the planner drops the joins no filter uses), then the details of those rows only.
-    keys, total = _paged(conn, "a.material_id", _ALERT_FROM, order, params, paging)
+    keys, total = paged(conn, "a.material_id", _ALERT_FROM, order, params, paging)
     rows = _rows(
         conn,
         f"SELECT {_ALERT_SELECT} FROM {_ALERT_FROM} AND a.material_id = ANY(%(_keys)s::text[]) ORDER BY {order}",
@@ -273,7 +278,7 @@ def items(conn: psycopg.Connection, q: str | None, category: str | None, paging:
         "m.material_id, m.description, m.category, m.unit, m.unit_cost, m.criticality, m.supplier_id,"
         " p.supplier_name, p.lead_time_mean_days, p.lead_time_std_days"
     )
-    rows, total = _paged(conn, select, where, "m.material_id", params, paging)
+    rows, total = paged(conn, select, where, "m.material_id", params, paging)
     return Page(rows, total, paging.limit, paging.offset)
 
 
@@ -319,7 +324,7 @@ def materials(conn: psycopg.Connection, flt: MaterialFilter, paging: Paging) -> 
         r.demand_class, r.stock_on_hand, r.stock_position, r.reorder_point, r.computed_reorder_point,
         r.mean_daily_demand, r.computed_mean_daily_demand, r.suggested_order, a.severity,
         g.abc_class, g.xyz_class, g.cluster_id"""
-    rows, total = _paged(conn, select, where, "m.material_id", params, paging)
+    rows, total = paged(conn, select, where, "m.material_id", params, paging)
     return Page(rows, total, paging.limit, paging.offset, cycle)
 
 
@@ -348,7 +353,7 @@ def forecasts(conn: psycopg.Connection, flt: ForecastFilter, paging: Paging) -> 
         AND (%(to)s::date IS NULL OR f.forecast_date <= %(to)s)"""
     select = "f.cycle_date, f.material_id, f.model, f.forecast_date, f.forecast, f.forecast_lo, f.forecast_hi,"
     select += " f.interval_level"
-    rows, total = _paged(conn, select, where, "f.material_id, f.model, f.forecast_date", params, paging)
+    rows, total = paged(conn, select, where, "f.material_id, f.model, f.forecast_date", params, paging)
     return Page(rows, total, paging.limit, paging.offset, cycle)
 
 
@@ -508,7 +513,7 @@ def recommendations(conn: psycopg.Connection, flt: RecommendationFilter, paging:
           AND (%(site)s::text IS NULL OR r.site_id = %(site)s OR r.from_site_id = %(site)s)"""
     select = """r.cycle_date, r.recommendation_id, r.material_id, m.description, r.kind, r.priority, r.site_id,
         r.from_site_id, r.po_id, r.quantity, r.value_brl, r.title, r.explanation, r.evidence"""
-    rows, total = _paged(conn, select, where, "r.priority, r.value_brl DESC, r.recommendation_id", params, paging)
+    rows, total = paged(conn, select, where, "r.priority, r.value_brl DESC, r.recommendation_id", params, paging)
     return Page(rows, total, paging.limit, paging.offset, cycle)
 
 
@@ -521,7 +526,7 @@ def tower_clusters(conn: psycopg.Connection, paging: Paging) -> Page:
         WHERE t.cycle_date = %(cycle)s"""
     select = """t.site_id, s.site_name, s.state, s.region_code, t.cluster_id, p.label, t.daily_issue_events,
         t.daily_value_brl, t.active_day_share, t.cv_weekly, t.rain_lift, t.trend_ratio, t.distinct_materials"""
-    rows, total = _paged(conn, select, where, "t.cluster_id, t.site_id", params, paging)
+    rows, total = paged(conn, select, where, "t.cluster_id, t.site_id", params, paging)
     page = Page(rows, total, paging.limit, paging.offset, cycle)
     if not total:
         page.note = "o ouro ainda não tem clusters de torres (rode o ciclo diário)"
@@ -549,7 +554,7 @@ def equipment_failure_clusters(conn: psycopg.Connection, paging: Paging) -> Page
         f.failure_rate_per_year, f.relative_failure_rate, f.mtbf_days, f.repair_parts_cost_brl,
         f.repair_cost_per_unit_year_brl, f.cluster, f.clustering_method"""
     order = "f.cluster DESC NULLS LAST, f.relative_failure_rate DESC NULLS LAST, f.site_id, f.equipment_type"
-    rows, total = _paged(conn, select, where, order, params, paging)
+    rows, total = paged(conn, select, where, order, params, paging)
     page = Page(rows, total, paging.limit, paging.offset, cycle)
     if not total:
         page.note = "o ouro ainda não tem clusters de falha (sem ordens de manutenção no ERP, ou rode o ciclo diário)"
@@ -581,26 +586,26 @@ def abc_xyz(conn: psycopg.Connection) -> list[dict[str, Any]]:
     )
 
 
-def geographic(conn: psycopg.Connection, level: str = "state", cycle_date: date | None = None) -> Page:
-    """marts.regional_view of one cycle: every state (level 'state') or the regions of Bahia ('region')."""
+def geographic(
+    conn: psycopg.Connection, level: str = "state", cycle_date: date | None = None, paging: Paging = WHOLE
+) -> Page:
+    """marts.regional_view of one cycle: every state (level 'state') or the regions of Bahia ('region'),
+    one page of them (the dashboard's map asks for all: `WHOLE`)."""
     cycle = cycle_date or _one(conn, "SELECT max(cycle_date) AS d FROM marts.regional_view")["d"]
-    rows = _rows(
-        conn,
-        "SELECT v.*, r.macro_region FROM marts.regional_view v JOIN core.regions r ON r.region_code = v.state_code"
-        " WHERE v.cycle_date = %(cycle)s AND v.level = %(level)s ORDER BY v.region_code",
-        {"cycle": cycle, "level": level},
-    )
-    return Page(rows, len(rows), len(rows), 0, cycle)
+    where = """marts.regional_view v JOIN core.regions r ON r.region_code = v.state_code
+        WHERE v.cycle_date = %(cycle)s AND v.level = %(level)s"""
+    # (cycle_date, level, region_code) is the mart's key: region_code alone orders one cycle's level
+    rows, total = paged(conn, "v.*, r.macro_region", where, "v.region_code", {"cycle": cycle, "level": level}, paging)
+    return Page(rows, total, paging.limit, paging.offset, cycle)
 
 
-def models_performance(conn: psycopg.Connection, cycle_date: date | None = None) -> Page:
+def models_performance(conn: psycopg.Connection, cycle_date: date | None = None, paging: Paging = WHOLE) -> Page:
+    """marts.model_comparison of one cycle, best RMSSE first, one page of it (the dashboard asks for all)."""
     cycle = cycle_date or _one(conn, "SELECT max(cycle_date) AS d FROM marts.model_comparison")["d"]
-    rows = _rows(
-        conn,
-        "SELECT * FROM marts.model_comparison WHERE cycle_date = %(cycle)s ORDER BY rmsse_rank, model",
-        {"cycle": cycle},
-    )
-    return Page(rows, len(rows), len(rows), 0, cycle)
+    where = "marts.model_comparison WHERE cycle_date = %(cycle)s"
+    # (cycle_date, model) is the mart's key: model breaks the rank's ties
+    rows, total = paged(conn, "*", where, "rmsse_rank, model", {"cycle": cycle}, paging)
+    return Page(rows, total, paging.limit, paging.offset, cycle)
 
 
 def override_value_added(conn: psycopg.Connection) -> list[dict[str, Any]]:

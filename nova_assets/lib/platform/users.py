@@ -126,6 +126,15 @@ def list_users(conn: psycopg.Connection) -> list[User]:
     return cur.execute(f"SELECT {_COLUMNS} FROM support.users ORDER BY username").fetchall()
 
 
+def listing(conn: psycopg.Connection, limit: int, offset: int = 0) -> tuple[list[User], int]:
+    """One page of the users by name (unique: a stable order) and how many there are."""
+    cur = conn.cursor(row_factory=class_row(User))
+    rows = cur.execute(
+        f"SELECT {_COLUMNS} FROM support.users ORDER BY username LIMIT %s OFFSET %s", (limit, offset)
+    ).fetchall()
+    return rows, conn.execute("SELECT count(*) FROM support.users").fetchone()[0]
+
+
 def set_active(
     conn: psycopg.Connection,
     username: str,

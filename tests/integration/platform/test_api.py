@@ -104,6 +104,26 @@ def test_paging_is_stable_and_complete(web_server: Server) -> None:
     assert {page["total"] for page in pages} == {whole["total"]}
 
 
+def test_every_list_pages_with_limit_and_offset(web_server: Server) -> None:
+    lists = [(path, {}) for path in LISTS]
+    lists += [("/api/v1/geographic/data", {"level": "region"}), ("/api/v1/overrides", {"include_closed": True})]
+    with web_server.as_user("viewer") as client:
+        for path, extra in lists:
+            whole = client.get(path, params={**extra, "limit": 500}).json()
+            page = client.get(path, params={**extra, "limit": 2, "offset": 5}).json()
+            assert (page["limit"], page["offset"], page["total"]) == (2, 5, whole["total"]), path
+            assert page["items"] == whole["items"][5:7], path
+        states = client.get("/api/v1/geographic/data", params={"limit": 2, "offset": 5}).json()
+        assert len(states["items"]) == 2 and states["total"] == 27
+        models = client.get("/api/v1/models/performance").json()
+        assert models["total"] >= 2
+        one_by_one = [
+            client.get("/api/v1/models/performance", params={"limit": 1, "offset": i}).json()["items"]
+            for i in range(models["total"] + 1)
+        ]
+        assert one_by_one == [[m] for m in models["items"]] + [[]]
+
+
 def test_filters_narrow_the_lists(web_server: Server) -> None:
     material = _material(web_server)
     with web_server.as_user("viewer") as client:
@@ -156,6 +176,25 @@ def test_kpis_models_and_calculators(web_server: Server) -> None:
     # order cost NOVA_ORDER_COST_BRL (200 in the test server), carrying rate SELIC 15 % + NOVA_HOLDING_COST_RATE 0.10
     assert eoq["economic_order_quantity"] == pytest.approx((2 * 730 * 200 / (100 * 0.25)) ** 0.5)
     assert base["reorder_point"] == pytest.approx(18 + 1.65 * 3)
+
+
+def test_a_fill_rate_target_needs_an_order_quantity(web_server: Server) -> None:
+    item = {"mean_daily": 2, "sigma_daily": 1, "lead_time_days": 9, "service_measure": "fill_rate"}
+    with web_server.as_user("viewer") as client:
+        for lot in ({}, {"order_quantity": 0}):
+            refused = client.post("/api/v1/calculators/reorder-point", json={**item, **lot})
+            assert refused.status_code == 422, refused.text  # not a silent ~6-sigma safety stock
+            assert "fill_rate precisa de order_quantity > 0" in refused.text
+        sized = client.post("/api/v1/calculators/reorder-point", json={**item, "order_quantity": 10})
+        assert sized.status_code == 200
+        assert 0 < sized.json()["safety_stock"] < 3 * sized.json()["sigma_lead_time_demand"]
+    # the dashboard's calculator passes the EOQ as the lot: it keeps answering a fill-rate target
+    with httpx.Client(base_url=web_server.url, timeout=30) as browser:
+        assert browser.post("/entrar", data={"username": "viewer", "password": PASSWORD}).status_code == 303
+        page = browser.get("/calculadoras", params={"service_measure": "fill_rate"})
+        assert page.status_code == 200 and 'id="safety-stock"' in page.text and 'class="error"' not in page.text
+        no_lot = browser.get("/calculadoras", params={"service_measure": "fill_rate", "unit_cost": "0"})
+        assert 'class="error"' in no_lot.text and 'id="safety-stock"' not in no_lot.text  # no EOQ: says so
 
 
 # --- roles ---------------------------------------------------------------------------------------
@@ -348,6 +387,29 @@ def test_openapi_docs_are_served_without_internet(web_server: Server) -> None:
         assert path in spec["paths"]
 
 
+def test_openapi_declares_the_bearer_scheme_so_docs_can_authorize(web_server: Server) -> None:
+    with web_server.client() as client:
+        spec = client.get("/openapi.json").json()
+    # Swagger UI's Authorize button comes from securitySchemes; "Try it out" sends the token where listed
+    schemes = spec["components"]["securitySchemes"]
+    assert schemes == {name: schemes[name] for name in schemes if schemes[name]["type"] == "http"}
+    (name,) = schemes
+    assert schemes[name]["scheme"] == "bearer"
+    for path, method in [("/api/v1/alerts", "get"), ("/api/v1/overrides", "post"), ("/api/v1/users", "get")]:
+        assert {name: []} in spec["paths"][path][method]["security"], path
+    for path, method in [("/api/v1/auth/login", "post"), ("/api/v1/health", "get"), ("/health", "get")]:
+        assert "security" not in spec["paths"][path][method], path
+    # what Swagger sends once authorized: the login's token as "Authorization: Bearer ..."
+    with web_server.client() as client:
+        token = client.post("/api/v1/auth/login", json={"username": "viewer", "password": PASSWORD}).json()
+        assert token["token_type"] == "bearer"
+        authorized = client.get("/api/v1/alerts", headers={"Authorization": f"Bearer {token['access_token']}"})
+        assert authorized.status_code == 200
+        anonymous = client.get("/api/v1/alerts")
+        assert anonymous.status_code == 401 and anonymous.json() == {"detail": "autenticação necessária"}
+        assert anonymous.headers["www-authenticate"] == "Bearer"
+
+
 # --- cookie sessions and CSRF --------------------------------------------------------------------
 
 
@@ -428,6 +490,63 @@ def test_users_api_adds_with_argon2id_and_audits(web_server: Server) -> None:
     stored = web_server.cycle.gold("SELECT password_hash FROM support.users WHERE username = 'planejador.2'")[0][0]
     assert stored.startswith("$argon2id$")
     assert _audit(web_server, "user_added")[-1][2] == "user:planejador.2"
+
+
+def test_an_override_value_is_capped_at_the_erp_imports_plausible_quantity(web_server: Server) -> None:
+    material = _material(web_server)
+    count = "SELECT count(*) FROM support.overrides WHERE material_id = %s"
+    before = web_server.cycle.gold(count, (material,))
+    expires = (date.today() + timedelta(days=10)).isoformat()
+    body = {"material_id": material, "reason": "erro de digitação", "expires_on": expires}
+    with web_server.as_user("analyst") as client:
+        for kind, value in [("forecast", 1e300), ("reorder_point", 1e300), ("forecast", 1_000_001)]:
+            answer = client.post("/api/v1/overrides", json={**body, "kind": kind, "value": value})
+            assert answer.status_code == 422, (kind, value, answer.text)
+            (problem,) = answer.json()["detail"]
+            assert problem["loc"] == ["body", "value"] and "não pode passar de 1.000.000" in problem["msg"]
+    with httpx.Client(base_url=web_server.url, timeout=30, follow_redirects=False) as browser:
+        assert browser.post("/entrar", data={"username": "analyst", "password": PASSWORD}).status_code == 303
+        csrf = browser.get("/api/v1/auth/me").json()["csrf_token"]
+        form = {"csrf_token": csrf, "kind": "forecast", "value": "1e300", "reason": "x", "expires_on": expires}
+        page = browser.post(f"/materiais/{material}/ajustes", data=form)  # the material page's form
+        assert page.status_code == 400 and "não pode passar de 1.000.000" in page.text
+    assert web_server.cycle.gold(count, (material,)) == before
+
+
+def test_overrides_and_users_lists_answer_pages(web_server: Server) -> None:
+    # three reorder-point overrides of the last materials (cancelled at the end: no later cycle applies them)
+    materials = [r[0] for r in web_server.cycle.gold("SELECT material_id FROM core.materials ORDER BY 1 DESC LIMIT 3")]
+    expires = (date.today() + timedelta(days=10)).isoformat()
+    with web_server.as_user("analyst") as client:
+        made = [
+            client.post(
+                "/api/v1/overrides",
+                json={"material_id": m, "kind": "reorder_point", "value": 5, "reason": "teste", "expires_on": expires},
+            ).json()["override_id"]
+            for m in materials
+        ]
+        whole = client.get("/api/v1/overrides", params={"limit": 500}).json()
+        assert set(whole) == PAGE_KEYS and whole["total"] == len(whole["items"]) >= 3
+        assert [o["override_id"] for o in whole["items"][:3]] == made[::-1]  # newest first
+        page = client.get("/api/v1/overrides", params={"limit": 2, "offset": 1}).json()
+        assert (page["total"], page["limit"], page["offset"]) == (whole["total"], 2, 1)
+        assert page["items"] == whole["items"][1:3]
+        one = client.get("/api/v1/overrides", params={"material_id": materials[0]}).json()
+        assert one["total"] == 1 and one["items"][0]["created_by"] == "analyst"
+        export = client.get("/api/v1/overrides", params={"format": "csv"})
+        assert export.status_code == 200 and export.text.startswith("override_id,material_id,kind,value")
+        for override_id in made:
+            assert client.delete(f"/api/v1/overrides/{override_id}").status_code == 200
+        assert client.get("/api/v1/overrides", params={"material_id": materials[0]}).json()["total"] == 0
+    with web_server.as_user("admin") as client:
+        everyone = client.get("/api/v1/users", params={"limit": 500}).json()
+        assert set(everyone) == PAGE_KEYS and everyone["total"] == len(everyone["items"]) >= 3
+        names = [u["username"] for u in everyone["items"]]
+        assert names == sorted(names) and {"admin", "analyst", "viewer"} <= set(names)
+        page = client.get("/api/v1/users", params={"limit": 2, "offset": 1}).json()
+        assert (page["total"], page["limit"], page["offset"]) == (everyone["total"], 2, 1)
+        assert page["items"] == everyone["items"][1:3]
+        assert "password_hash" not in json.dumps(everyone) and "user_id" not in everyone["items"][0]
 
 
 def test_the_api_database_role_reads_gold_and_writes_only_its_own_tables(web_server: Server) -> None:

@@ -131,6 +131,8 @@ def load_sample_gold(conn: psycopg.Connection) -> None:
                     ("SeasonalNaive", "baseline", 1.2, 1.0, 0.0, 0.1, 4, "run-b"),
                     ("CrostonSBA", "intermittent", 1.0, 0.8, 0.0, 0.1, 4, "run-i"),
                     ("Ensemble", "ensemble", 0.9, ensemble, 0.0, 0.1, 4, "run-e"),
+                    # scored on 1 of the ensemble's 4 series: lower RMSSE, but not comparable
+                    ("InstalledBase", "installed_base", 0.5, 0.3, 0.0, 0.1, 1, "run-ib"),
                 ],
             ),
         )
@@ -325,6 +327,8 @@ def test_kpi_row_per_day(marts: dict) -> None:
 def test_model_comparison_across_cycles(marts: dict) -> None:
     rows = _rows(marts, "SELECT * FROM marts.model_comparison WHERE model = 'Ensemble' ORDER BY cycle_date")
     assert [r["rmsse_rank"] for r in rows] == [1, 1]
+    partial = _rows(marts, "SELECT * FROM marts.model_comparison WHERE model = 'InstalledBase'")
+    assert [(r["full_coverage"], r["rmsse_rank"]) for r in partial] == [(False, None), (False, None)]
     assert rows[1]["rmsse_change"] == pytest.approx(-0.05)
     assert rows[1]["fva_mase"] == pytest.approx(1 - 0.9 / 1.2)
     assert rows[1]["mlflow_run_id"] == "run-e"

@@ -52,8 +52,8 @@ accuracy as (
         max(mase) filter (where is_ensemble) as ensemble_mase,
         max(rmsse) filter (where is_ensemble) as ensemble_rmsse,
         max(fva_rmsse) filter (where is_ensemble) as ensemble_fva_rmsse,
-        min(rmsse) as best_rmsse,
-        (array_agg(model order by rmsse asc nulls last))[1] as best_model
+        min(rmsse) filter (where full_coverage) as best_rmsse,
+        (array_agg(model order by rmsse asc nulls last) filter (where full_coverage))[1] as best_model
     from {{ ref('model_comparison') }}
     group by cycle_date
 ),

@@ -83,6 +83,10 @@ def test_every_page_renders_with_data(page, web_server: Server) -> None:
     assert page.locator(".kpi").count() >= 6
     charts_drawn(page, 2)
     assert "SINTÉTICOS" in page.inner_text(".banner.synthetic")
+    # the policy's stock against the design formula's: a cost said as one, never a negative saving
+    savings = web_server.cycle.gold("SELECT savings_brl FROM marts.kpi_daily ORDER BY cycle_date DESC LIMIT 1")[0][0]
+    stock_kpi = page.locator(".kpi", has_text="Valor em estoque").inner_text()
+    assert "R$ -" not in stock_kpi and ("acima da fórmula" in stock_kpi) == (savings is not None and savings < 0)
     shot(page, "01_visao_geral")
 
     page.goto("/mapa")

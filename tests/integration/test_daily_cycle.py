@@ -69,6 +69,9 @@ def test_gold_holds_every_material(daily_cycle: Cycle) -> None:
 def test_the_gold_summary_counts_every_gold_table(daily_cycle: Cycle) -> None:
     lines = gold_summary(daily_cycle.gold_url).splitlines()
     assert redact_url(daily_cycle.gold_url) in lines[0]  # where a BI tool finds it, without the password
+    savings = daily_cycle.gold("SELECT savings_brl FROM marts.kpi_daily ORDER BY cycle_date DESC LIMIT 1")[0][0]
+    kpis = next(line for line in lines if line.lstrip().startswith("KPIs:"))
+    assert "R$ -" not in kpis and ("above the design formula" in kpis) == (savings is not None and savings < 0)
     counts = {line.split()[0]: int(line.split()[1].replace(",", "")) for line in lines if line.endswith(" rows")}
     assert list(counts) == list(GOLD_TABLES)
     assert counts["core.materials"] == CYCLE_MATERIALS

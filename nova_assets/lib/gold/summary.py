@@ -48,10 +48,20 @@ def gold_summary(url: str) -> str:
         stockout, fva, value, savings, exposure = kpi
         lines.append(
             f"  KPIs: stock-out {_pct(stockout)}, ensemble FVA vs naive {_pct(fva)}, inventory R$ {value or 0:,.0f},"
-            f" savings vs baseline R$ {savings or 0:,.0f}, SLA exposure R$ {exposure or 0:,.0f}"
+            f" {_against_design(savings)}, SLA exposure R$ {exposure or 0:,.0f}"
         )
     lines.append("  BI users: read-only role nova_bi (LOGIN only when NOVA_BI_PASSWORD is set); marts in schema marts")
     return "\n".join(lines)
+
+
+def _against_design(savings: float | None) -> str:
+    """The policy's average stock against the design formula's (the policy replay): a saving, or the extra
+    stock its higher service costs, never a negative saving."""
+    if savings is None:
+        return "stock vs design formula -"
+    if savings < 0:
+        return f"average stock R$ {-savings:,.0f} above the design formula (for the service it reaches)"
+    return f"savings vs design formula R$ {savings:,.0f}"
 
 
 def _pct(value: float | None) -> str:

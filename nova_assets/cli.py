@@ -318,9 +318,10 @@ def build_parser() -> argparse.ArgumentParser:
     )
     run.set_defaults(func=cmd_run)
 
-    ui = sub.add_parser("ui", help="start the Dagster and MLflow UIs on 127.0.0.1")
-    ui.add_argument("--dagster-port", type=int, default=3000)
-    ui.add_argument("--mlflow-port", type=int, default=5000)
+    about_ui = "start the web app (NOVA_WEB_PORT), the Dagster UI and the MLflow UI on 127.0.0.1; Ctrl-C stops all"
+    ui = sub.add_parser("ui", help=about_ui, description=about_ui)
+    ui.add_argument("--dagster-port", type=int, default=3000, help="the Dagster UI's port (default 3000)")
+    ui.add_argument("--mlflow-port", type=int, default=5000, help="the MLflow UI's port (default 5000)")
     ui.set_defaults(func=cmd_ui)
 
     add_forecast_commands(sub)

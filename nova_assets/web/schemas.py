@@ -117,8 +117,10 @@ class ReorderPointIn(BaseModel):
 
     @model_validator(mode="after")
     def _fill_rate_needs_a_lot(self) -> ReorderPointIn:
-        if self.service_measure == "fill_rate" and not self.order_quantity > 0:
-            raise ValueError(calculators.FILL_RATE_NEEDS_LOT)
+        try:
+            calculators.check_lot(self.service_measure, self.order_quantity)  # a 422 with the domain's reason
+        except Invalid as exc:
+            raise ValueError(str(exc)) from exc
         return self
 
 

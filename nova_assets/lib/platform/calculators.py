@@ -19,6 +19,13 @@ FILL_RATE_NEEDS_LOT = (
 )
 
 
+def check_lot(service_measure: str, order_quantity: float) -> None:
+    """Invalid when a fill-rate target comes without a lot: with none, the loss function asks for no
+    shortage at all, a silent ~6-sigma safety stock. The API's request schema asks the same, here."""
+    if service_measure == Measure.FILL_RATE and not order_quantity > 0:
+        raise Invalid(FILL_RATE_NEEDS_LOT)
+
+
 def _one(value: float) -> np.ndarray:
     return np.array([float(value)])
 
@@ -50,9 +57,7 @@ def reorder_point(
         target = ServiceTarget(Measure(service_measure), service_level)
     except ValueError as exc:
         raise Invalid(str(exc)) from exc
-    if target.measure is Measure.FILL_RATE and not order_quantity > 0:
-        # with no lot the loss function asks for no shortage at all: a silent ~6-sigma safety stock
-        raise Invalid(FILL_RATE_NEEDS_LOT)
+    check_lot(target.measure, order_quantity)
     risk = _one(lead_time_days + review_days)
     expected = _one(mean_daily) * risk
     sigma = sigma_lead_time_demand(risk, _one(sigma_daily), _one(mean_daily), _one(lead_time_std_days))

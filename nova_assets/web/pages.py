@@ -38,6 +38,7 @@ NAV = [
 ]
 SEVERITY_CLASS = {"CRÍTICO": "critico", "ALTO": "alto", "MÉDIO": "medio", "OK": "ok"}
 STATUS_PT = {"open": "aberto", "acknowledged": "reconhecido", "resolved": "resolvido"}
+LIFECYCLE_PT = {"phasing_out": "em desativação", "no_installed_base": "sem base instalada", "active": "ativo"}
 KIND_PT = {"reorder_point": "ponto de pedido", "forecast": "previsão diária"}
 # A tile-grid map of Brazil: (column, row) of each state, no geometry needed.
 STATE_TILES = {
@@ -85,7 +86,9 @@ def br_date(value: Any) -> str:
 
 
 templates.env.filters.update(num=br_number, money=br_money, pct=br_percent, dmy=br_date)
-templates.env.globals.update(NAV=NAV, SEVERITY_CLASS=SEVERITY_CLASS, STATUS_PT=STATUS_PT, KIND_PT=KIND_PT, Role=Role)
+templates.env.globals.update(
+    NAV=NAV, SEVERITY_CLASS=SEVERITY_CLASS, STATUS_PT=STATUS_PT, KIND_PT=KIND_PT, LIFECYCLE_PT=LIFECYCLE_PT, Role=Role
+)
 
 
 def render(request: Request, name: str, status_code: int = 200, **context: Any) -> HTMLResponse:
@@ -111,16 +114,20 @@ def error_page(request: Request, status: int, message: str) -> HTMLResponse:
 PAGE_SIZE = 50
 
 
-def list_page(request: Request, name: str, result: queries.Page, page: int, **context: Any) -> HTMLResponse:
-    """A filtered, paged list: the filters kept in the pager's and the CSV export's links."""
+def list_page(request: Request, name: str, result: queries.Page, page: int, **context: Any) -> Response:
+    """A filtered, paged list: the filters kept in the pager's and the CSV export's links. A page past
+    the end (an old link after the list shrank) is sent to the last page, filters kept."""
     filters = {k: v for k, v in request.query_params.items() if k != "page" and v}
+    pages = max(1, math.ceil(result.total / PAGE_SIZE))
+    if page > pages:
+        return RedirectResponse(f"{request.url.path}?{urlencode({**filters, 'page': pages})}", status_code=303)
     return render(
         request,
         name,
         result=result,
         filters=filters,
         page=page,
-        pages=max(1, math.ceil(result.total / PAGE_SIZE)),
+        pages=pages,
         query=lambda **kw: urlencode({**filters, **kw}),
         export=urlencode({**filters, "format": "csv"}),
         **context,
@@ -160,10 +167,12 @@ def charts_json(figures: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 
 def layout(title: str, **extra: Any) -> dict[str, Any]:
+    """A chart's common layout; the legend goes below the x-axis title when there is one."""
+    titled_x = bool(extra.get("xaxis", {}).get("title"))
     return {
         "title": {"text": title, "font": {"size": 15}},
-        "margin": {"l": 55, "r": 20, "t": 45, "b": 45},
-        "legend": {"orientation": "h", "y": -0.2},
+        "margin": {"l": 55, "r": 20, "t": 45, "b": 95 if titled_x else 45},
+        "legend": {"orientation": "h", "y": -0.3, "yanchor": "top"} if titled_x else {"orientation": "h", "y": -0.2},
         "paper_bgcolor": "rgba(0,0,0,0)",
         "plot_bgcolor": "rgba(0,0,0,0)",
         "separators": ",.",
@@ -358,7 +367,7 @@ def alerts_page(
     page: Annotated[int, Query(ge=1, le=100_000)] = 1,
     who: Viewer,
     conn: Conn,
-) -> HTMLResponse:
+) -> Response:
     flt = queries.AlertFilter(
         cycle_date=cycle_date,
         severity=[severity] if severity else [],
@@ -407,7 +416,7 @@ def materials_page(
     page: Annotated[int, Query(ge=1, le=100_000)] = 1,
     who: Viewer,
     conn: Conn,
-) -> HTMLResponse:
+) -> Response:
     flt = queries.MaterialFilter(q=q, category=category, criticality=criticality, severity=severity)
     return list_page(request, "materials.html", queries.materials(conn, flt, paged(page)), page)
 
@@ -537,7 +546,7 @@ def recommendations_page(
     page: Annotated[int, Query(ge=1, le=100_000)] = 1,
     who: Viewer,
     conn: Conn,
-) -> HTMLResponse:
+) -> Response:
     result = queries.recommendations(conn, queries.RecommendationFilter(kind=kind, priority=priority), paged(page))
     return list_page(request, "recommendations.html", result, page)
 
@@ -587,7 +596,7 @@ def clusters_page(*, request: Request, who: Viewer, conn: Conn) -> HTMLResponse:
 def models_page(*, request: Request, who: Viewer, conn: Conn) -> HTMLResponse:
     page = queries.models_performance(conn)
     base = request.app.state.config.mlflow_ui_url.rstrip("/")
-    ranked = [r for r in page.items if r["rmsse"] is not None]
+    ranked = [r for r in page.items if r["full_coverage"] and r["rmsse"] is not None]  # as the table ranks
     figures = []
     if ranked:
         figures.append(
@@ -602,7 +611,10 @@ def models_page(*, request: Request, who: Viewer, conn: Conn) -> HTMLResponse:
                         "name": "RMSSE",
                     }
                 ],
-                "layout": layout("RMSSE no backtest (menor é melhor)", margin={"l": 55, "r": 20, "t": 45, "b": 90}),
+                "layout": layout(
+                    "RMSSE no backtest, modelos com posição (menor é melhor)",
+                    margin={"l": 55, "r": 20, "t": 45, "b": 90},
+                ),
             }
         )
     fva_rows = queries.override_value_added(conn)

@@ -565,3 +565,16 @@ def test_the_api_database_role_reads_gold_and_writes_only_its_own_tables(web_ser
         ):
             with pytest.raises(psycopg.errors.InsufficientPrivilege):
                 conn.execute(statement)
+
+
+def test_a_list_page_past_the_end_goes_to_the_last_page_with_its_filters(web_server: Server) -> None:
+    with httpx.Client(base_url=web_server.url, timeout=30, follow_redirects=False) as browser:
+        assert browser.post("/entrar", data={"username": "viewer", "password": PASSWORD}).status_code == 303
+        for path, filters in [("/materiais", {"q": "MAT"}), ("/alertas", {}), ("/recomendacoes", {})]:
+            moved = browser.get(path, params={**filters, "page": 999})
+            assert moved.status_code == 303, (path, moved.text[:200])
+            target = httpx.URL(moved.headers["location"])
+            assert target.path == path and dict(target.params) == {**filters, "page": target.params["page"]}
+            last = int(target.params["page"])
+            page = browser.get(str(target))
+            assert page.status_code == 200 and (last == 1 or f"página {last} de {last}" in page.text)

@@ -139,6 +139,12 @@ def test_models_page_links_to_mlflow_runs(page, web_server: Server) -> None:
     )
     links = [page.locator("a", has_text="abrir run").nth(i).get_attribute("href") for i in range(len(runs))]
     assert runs and {link.rsplit("/", 1)[1] for link in links} == {r[0] for r in runs}
+    ranked = web_server.cycle.gold(
+        "SELECT model FROM marts.model_comparison WHERE full_coverage"
+        " AND cycle_date = (SELECT max(cycle_date) FROM marts.model_comparison) ORDER BY rmsse_rank"
+    )
+    charts_drawn(page, 1)  # the chart compares what the table ranks, not models scored on other series
+    assert page.evaluate("document.getElementById('chart-models').data[0].x") == [r[0] for r in ranked]
 
 
 def test_calculator_gives_the_cycle_functions_answer(page, web_server: Server) -> None:

@@ -35,6 +35,7 @@ from typing import Annotated, Any, Literal
 from pydantic import AfterValidator, BeforeValidator, Field, TypeAdapter, ValidationError
 
 from nova_assets.lib.delivery.routing import load_routing
+from nova_assets.lib.gold.connection import redact_url
 from nova_assets.lib.inventory.choices import OrderRule, parse_targets
 from nova_assets.lib.sources.erp_build import ErpLimits, parse_limits
 from nova_assets.lib.sources.holidays_calendar import parse_municipal
@@ -131,7 +132,8 @@ class Setting:
     kind: Kind = TEXT
     shown_default: str | None = None  # how the table states a default computed at start
     section: str = ""
-    secret: bool = False  # never printed; bound to Dagster resources with dg.EnvVar (not shown in the UI)
+    # never printed (a URL: without user, password, query); bound to Dagster resources with dg.EnvVar
+    secret: bool = False
 
     @property
     def attribute(self) -> str:
@@ -553,7 +555,9 @@ def _text(value: object) -> str:
 def _shown(setting: Setting, text: str) -> str:
     if not text:
         return f"(unset: {setting.shown_default.replace('`', '')})" if setting.shown_default else "(empty)"
-    return "***" if setting.secret else text
+    if not setting.secret:
+        return text
+    return redact_url(text) if setting.name.endswith(("_URL", "_URI")) else "***"  # where, not who
 
 
 @dataclass(frozen=True)

@@ -175,6 +175,7 @@ def test_unreadable_file_is_moved_aside_with_its_reason(landing: Path, store: Er
     assert rejected.moved_to == str(moved) and moved.exists() and not (landing / "movimentos_nov.csv").exists()
     reason_file = moved.with_name(moved.name + REASON_SUFFIX).read_text(encoding="utf-8")
     assert "missing required column(s): site_id" in reason_file
+    assert f"file: {moved}\ndropped as: {landing / 'movimentos_nov.csv'}\n" in reason_file  # where it is, where from
     assert report.errors() == [f"ERP file movimentos_nov.csv rejected: {rejected.reason} (moved to {moved})"]
     pd.testing.assert_frame_equal(store.build_table("erp_movements"), before)
     assert [f.file_name for f in store.files()] == ["movements.csv"]

@@ -159,6 +159,14 @@ def test_nova_settings_lists_every_setting_with_secrets_masked(
     out = capsys.readouterr().out
     assert "hunter2" not in out and re.search(r"NOVA_SMTP_PASSWORD\s+\*\*\*\s+\[environment\]", out)
     assert {line.split()[0] for line in out.splitlines()} == set(SETTINGS)
+    # a URL says where it points, without who or the password (also given as a query parameter)
+    monkeypatch.setenv("NOVA_POSTGRES_URL", "postgresql://nova:pw1@db.example:5433/nova?password=pw2")
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", "sqlite:////srv/mlflow/mlflow.db")
+    assert cli.main(["settings"]) == 0
+    out = capsys.readouterr().out
+    assert "pw1" not in out and "pw2" not in out and "nova:" not in out
+    assert re.search(r"NOVA_POSTGRES_URL\s+postgresql://\*\*\*@db\.example:5433/nova\?\*\*\*\s", out)
+    assert re.search(r"MLFLOW_TRACKING_URI\s+sqlite:////srv/mlflow/mlflow\.db\s", out)
     # unset with a default computed at start: what it then is, in the configuration page's words
     monkeypatch.delenv("NOVA_INMET_HISTORY_DIR", raising=False)
     assert cli.main(["settings"]) == 0

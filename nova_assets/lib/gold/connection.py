@@ -24,11 +24,15 @@ def dbt_environment(url: str) -> dict[str, str]:
 
 
 def redact_url(url: str) -> str:
-    """The URL without its user and password, fit for logs and error messages."""
-    if "@" not in url:
+    """The URL without its user, password and query (libpq and SQLAlchemy take `?password=` too), fit for
+    logs, error messages and `nova settings`."""
+    scheme, separator, rest = url.partition("://")
+    if not separator:
         return url
-    scheme, rest = url.split("://", 1)
-    return f"{scheme}://***@{rest.rsplit('@', 1)[1]}"
+    rest, query, _ = rest.partition("?")
+    if "@" in rest:
+        rest = "***@" + rest.rsplit("@", 1)[1]
+    return f"{scheme}://{rest}{'?***' if query else ''}"
 
 
 def connection_failure(setting: str, url: str, error: object) -> str:

@@ -88,7 +88,8 @@ def move_aside(path: Path, reason: str, landing_root: Path) -> Path:
     shutil.move(str(path), target)
     reason_file = target.with_name(target.name + REASON_SUFFIX)
     reason_file.write_text(
-        f"file: {path}\nrejected at: {datetime.now(UTC):%Y-%m-%d %H:%M:%S} UTC\nreason: {reason}\n"
+        f"file: {target}\ndropped as: {path}\nrejected at: {datetime.now(UTC):%Y-%m-%d %H:%M:%S} UTC\n"
+        f"reason: {reason}\n"
         "Fix the file and drop it in the landing folder again; it will be read as a new file.\n",
         encoding="utf-8",
     )

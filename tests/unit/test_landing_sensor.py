@@ -6,11 +6,15 @@ from pathlib import Path
 import dagster as dg
 
 from nova_assets.defs.automation.sensors import erp_landing_sensor
-from nova_assets.resources import SourcesResource
+from nova_assets.lib.sources.erp_store import ErpStore
+from nova_assets.resources import LakeResource, SourcesResource
+
+SITES = "site_id,site_name,state,city,latitude,longitude\nWH-1,Depósito Salvador,BA,Salvador,-12.97,-38.50\n"
 
 
 def _evaluate(sources: SourcesResource, cursor: str | None):
-    context = dg.build_sensor_context(cursor=cursor, resources={"sources": sources})
+    lake = LakeResource(lake_dir=str(Path(sources.landing_dir).parent / "lake"))
+    context = dg.build_sensor_context(cursor=cursor, resources={"sources": sources, "lake": lake})
     return erp_landing_sensor(context), context.cursor
 
 
@@ -45,3 +49,25 @@ def test_rejected_files_do_not_trigger(tmp_path: Path) -> None:
     sources = SourcesResource(landing_dir=str(tmp_path / "landing"), snapshot_dir=str(tmp_path))
     result, _ = _evaluate(sources, None)
     assert isinstance(result, dg.SkipReason)
+
+
+def test_files_the_store_already_loaded_start_no_cycle(tmp_path: Path) -> None:
+    """`make run` loaded them before the daemon ever ran: neither the first tick nor a touch asks again."""
+    erp = tmp_path / "landing" / "erp"
+    erp.mkdir(parents=True)
+    (erp / "sites.csv").write_text(SITES, encoding="utf-8")
+    (loaded,) = ErpStore.in_lake(tmp_path / "lake").ingest(tmp_path / "landing").loaded
+    assert loaded.file_name == "sites.csv"
+    sources = SourcesResource(landing_dir=str(tmp_path / "landing"), snapshot_dir=str(tmp_path))
+
+    result, cursor = _evaluate(sources, None)
+    assert isinstance(result, dg.SkipReason)
+    path = erp / "sites.csv"
+    os.utime(path, ns=(path.stat().st_atime_ns, path.stat().st_mtime_ns + 1_000_000))
+    (erp / "sites_copy.csv").write_text(SITES, encoding="utf-8")  # the same export dropped again
+    result, cursor = _evaluate(sources, cursor)
+    assert isinstance(result, dg.SkipReason)
+
+    path.write_text(SITES + "WH-2,Depósito Feira,BA,Feira de Santana,-12.27,-38.97\n", encoding="utf-8")
+    result, _ = _evaluate(sources, cursor)
+    assert isinstance(result, dg.RunRequest) and result.tags["nova/files"] == "sites.csv"

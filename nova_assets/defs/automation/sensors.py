@@ -3,6 +3,7 @@
 import hashlib
 import json
 from html import escape
+from pathlib import Path
 
 import dagster as dg
 
@@ -11,12 +12,13 @@ from nova_assets.defs.automation.schedules import daily_cycle
 from nova_assets.defs.delivery.resources import SmtpResource
 from nova_assets.defs.partitions import daily_partitions
 from nova_assets.lib.delivery.email import build_message, send
-from nova_assets.lib.sources.landing import landing_files
-from nova_assets.resources import SourcesResource
+from nova_assets.lib.sources.erp_store import ErpStore
+from nova_assets.lib.sources.landing import file_content_hash, landing_files
+from nova_assets.resources import LakeResource, SourcesResource
 
 
 def landing_signature(sources: SourcesResource) -> dict[str, str]:
-    """Size and modification time per landing file: cheap to read each tick; the ERP store hashes contents."""
+    """Size and modification time per landing file: cheap to read each tick; only a changed one is hashed."""
     signature = {}
     for path in landing_files(sources.erp_dir):
         stat = path.stat()
@@ -25,19 +27,30 @@ def landing_signature(sources: SourcesResource) -> dict[str, str]:
 
 
 @dg.sensor(job=daily_cycle, minimum_interval_seconds=60, default_status=dg.DefaultSensorStatus.RUNNING)
-def erp_landing_sensor(context: dg.SensorEvaluationContext, sources: SourcesResource):
-    """Request one cycle per set of new or changed files (the run key makes a re-evaluation harmless)."""
+def erp_landing_sensor(context: dg.SensorEvaluationContext, sources: SourcesResource, lake: LakeResource):
+    """Request one cycle per set of new files: a file whose size or time changed counts only if the ERP
+    store has not already registered its content (a file `make run` loaded, a copy, a touch start no
+    cycle); the run key makes a re-evaluation harmless."""
     seen = json.loads(context.cursor) if context.cursor else {}
     current = landing_signature(sources)
     changed = sorted(name for name, stamp in current.items() if seen.get(name) != stamp)
+    known = ErpStore.in_lake(lake.lake_dir).landing.known() if changed else {}
+    new: dict[str, str] = {}
+    for name in changed:
+        try:
+            content = file_content_hash(Path(sources.erp_dir) / name)
+        except OSError:  # gone or unreadable since the listing: the next tick or the import says so
+            current.pop(name, None)
+            continue
+        if content not in known:
+            new[name] = content
     context.update_cursor(json.dumps(current))
-    if not changed:
-        return dg.SkipReason(f"no new or changed ERP export in {sources.erp_dir}")
-    run_key = hashlib.sha256(json.dumps({name: current[name] for name in changed}).encode()).hexdigest()
+    if not new:
+        return dg.SkipReason(f"no new ERP export in {sources.erp_dir}")
     return dg.RunRequest(
-        run_key=run_key,
+        run_key=hashlib.sha256(json.dumps(new, sort_keys=True).encode()).hexdigest(),
         partition_key=daily_partitions.get_last_partition_key(),
-        tags={"nova/trigger": "erp_landing", "nova/files": ", ".join(changed)[:200]},
+        tags={"nova/trigger": "erp_landing", "nova/files": ", ".join(new)[:200]},
     )
 
 

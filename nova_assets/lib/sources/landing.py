@@ -194,14 +194,7 @@ class LandingStore(Generic[E]):
         report: LandingReport[E] = LandingReport()
         with self._locked():
             manifest = self._read()
-            known: dict[str, str] = {}
-            for entry in manifest.files:
-                known[entry.content_hash] = (
-                    f"withdrawn on {entry.withdrawn_at}" if entry.withdrawn_at else f"same content as {entry.file_name}"
-                )
-            for rejection in manifest.rejected:
-                if not rejection.moved_to:
-                    known.setdefault(rejection.content_hash, f"rejected before: {rejection.reason}")
+            known = self._known(manifest)
             new: list[NewFile] = []
             for path in landing_files(landing):
                 if not wants(path):
@@ -232,6 +225,23 @@ class LandingStore(Generic[E]):
                     manifest.files.append(outcome)
                 self._write(manifest)
         return report
+
+    def known(self) -> dict[str, str]:
+        """Content hash -> why a landing file with it would be skipped: registered (withdrawn too), or
+        rejected while left in place. What `ingest` would not read again."""
+        return self._known(self._read())
+
+    @staticmethod
+    def _known(manifest: _Manifest[E]) -> dict[str, str]:
+        known: dict[str, str] = {}
+        for entry in manifest.files:
+            known[entry.content_hash] = (
+                f"withdrawn on {entry.withdrawn_at}" if entry.withdrawn_at else f"same content as {entry.file_name}"
+            )
+        for rejection in manifest.rejected:
+            if not rejection.moved_to:
+                known.setdefault(rejection.content_hash, f"rejected before: {rejection.reason}")
+        return known
 
     def update(self, entries: Iterable[E]) -> None:
         """Replace registered entries by content hash (after a re-parse)."""

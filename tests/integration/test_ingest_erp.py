@@ -16,6 +16,7 @@ import dagster as dg
 import pandas as pd
 import pytest
 
+from nova_assets.defs.ingest.checks import check_specs
 from nova_assets.lib.sample import SYNTHETIC_MARKER
 from nova_assets.lib.sources.erp_files import ERP_TABLES, MAX_LINE_CHARS
 from nova_assets.lib.sources.erp_import import reason_summary
@@ -372,3 +373,32 @@ def test_work_order_parts_of_an_unknown_material_are_held_back(house: ErpLakehou
     assert reasons == ["unknown material_id: MAT-404 (not in erp_materials; it loads once erp_materials has it)"]
     held_back = reason_summary(house.quarantine().query("table == 'erp_work_order_parts'"))
     assert [(kind["reason"], kind["rows"]) for kind in held_back] == [("unknown material_id", 1)]
+
+
+def test_a_tables_checks_and_a_subset_of_the_tables_run_from_the_ui(house: ErpLakehouse) -> None:
+    """The Dagster UI's "Execute" on a check and a materialization of one ERP table alone: the checks
+    report on the table the stored files build, loading and writing nothing; the subset writes its table."""
+    from nova_assets.defs.ingest.erp import erp_tables
+    from nova_assets.resources import LakeResource
+
+    movements = dg.AssetKey(["raw", "erp_movements"])
+    before = house.raw("erp_movements")
+    new_file = house.drop("movements_more.csv", HEADER + "2025-11-11,MAT-1,WH-1,issue,3\n")
+    resources = {"sources": house.sources(), "lake": LakeResource(lake_dir=house.lake_dir)}
+    only_checks = dg.materialize(
+        [erp_tables], resources=resources, selection=dg.AssetSelection.checks_for_assets(movements)
+    )
+    assert only_checks.success
+    assert set(checks(only_checks, "erp_movements")) == {s.name for s in check_specs("erp_movements")}
+    assert failed_checks(only_checks, "erp_movements") == {}
+    assert only_checks.get_asset_materialization_events() == []
+    assert (
+        new_file.exists()
+        and [f.file_name for f in ErpStore.in_lake(house.lake_dir).files()].count("movements_more.csv") == 0
+    )  # not loaded by a check
+    pd.testing.assert_frame_equal(house.raw("erp_movements"), before)
+
+    alone = dg.materialize([erp_tables], resources=resources, selection=[movements])
+    assert alone.success
+    assert [e.asset_key for e in alone.get_asset_materialization_events()] == [movements]
+    assert len(house.raw("erp_movements")) == len(before) + 1

@@ -93,19 +93,7 @@ def publish(
             "checked_at": datetime.now(UTC).isoformat(timespec="seconds"),
         },
     )
-    selected = context.selected_asset_check_keys
-    results = [
-        dg.AssetCheckResult(
-            asset_key=raw_key(table),
-            check_name=o.name,
-            passed=o.passed,
-            severity=dg.AssetCheckSeverity.ERROR if o.blocking else dg.AssetCheckSeverity.WARN,
-            description=o.description[:1000],
-            metadata={"score": o.score, **_jsonable(o.metadata)},
-        )
-        for o in outcomes
-        if dg.AssetCheckKey(raw_key(table), o.name) in selected
-    ]
+    results = check_results(context, table, outcomes)
     full_metadata: dict[str, Any] = {
         "status": status,
         "origin": origin,
@@ -118,6 +106,25 @@ def publish(
     if rows:
         full_metadata["preview"] = dg.MetadataValue.md(preview.to_markdown(index=False))
     return dg.MaterializeResult(asset_key=raw_key(table), metadata=full_metadata, check_results=results)
+
+
+def check_results(
+    context: dg.AssetExecutionContext, table: str, outcomes: Sequence[CheckOutcome]
+) -> list[dg.AssetCheckResult]:
+    """The outcomes of the checks of `table` that the run selected, as Dagster check results."""
+    selected = context.selected_asset_check_keys
+    return [
+        dg.AssetCheckResult(
+            asset_key=raw_key(table),
+            check_name=o.name,
+            passed=o.passed,
+            severity=dg.AssetCheckSeverity.ERROR if o.blocking else dg.AssetCheckSeverity.WARN,
+            description=o.description[:1000],
+            metadata={"score": o.score, **_jsonable(o.metadata)},
+        )
+        for o in outcomes
+        if dg.AssetCheckKey(raw_key(table), o.name) in selected
+    ]
 
 
 def _tail(path: Path, rows: int = 5) -> pd.DataFrame:

@@ -6,6 +6,7 @@ import argparse
 import json
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -136,8 +137,28 @@ def job_execute_command(job: str, partition: str, tags: dict[str, str] | None = 
     ]
 
 
+def partition_problem(partition: str) -> str | None:
+    """Why `partition` is not a daily partition of the cycle, or None: checked before anything starts."""
+    try:
+        datetime.strptime(partition, "%Y-%m-%d")
+    except ValueError:
+        return f"--partition {partition!r}: expected a day as YYYY-MM-DD"
+    from nova_assets.defs.partitions import daily_partitions
+
+    first, last = daily_partitions.get_first_partition_key(), daily_partitions.get_last_partition_key()
+    if first is None or last is None or not first <= partition <= last:
+        return (
+            f"--partition {partition}: outside the daily partitions {first} .. {last} (the first day of data"
+            " to yesterday in Salvador; NOVA_PARTITIONS_START moves the first)"
+        )
+    return None
+
+
 def cmd_run(args: argparse.Namespace) -> int:
     started = time.monotonic()
+    if args.partition and (problem := partition_problem(args.partition)):
+        print(f"nova run: error: {problem}", file=sys.stderr)
+        return 2
     settings = bring_up()
     ensure_sample(settings)
     env = _dagster_env(settings)
@@ -232,7 +253,35 @@ def _plan_from(planner: subprocess.Popen) -> dict[str, str]:
         return {}
 
 
+def ports_taken(ports: dict[str, tuple[str, int]]) -> list[str]:
+    """Which of the servers' (host, port) something already listens on, named for the user."""
+    taken = []
+    for name, (host, port) in ports.items():
+        with socket.socket() as probe:
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as the servers bind
+            try:
+                probe.bind((host, port))
+            except OSError:
+                taken.append(f"{name} {host}:{port}")
+    return taken
+
+
 def cmd_ui(args: argparse.Namespace) -> int:
+    web = load_settings()
+    taken = ports_taken(
+        {
+            "the web app (NOVA_WEB_PORT)": (web.web_host, web.web_port),
+            "the Dagster UI (--dagster-port)": ("127.0.0.1", args.dagster_port),
+            "the MLflow UI (--mlflow-port)": ("127.0.0.1", args.mlflow_port),
+        }
+    )
+    if taken:
+        print(
+            f"nova ui: error: already in use: {'; '.join(taken)}. Stop what listens there (another `make ui`?)"
+            " or choose other ports.",
+            file=sys.stderr,
+        )
+        return 2
     settings = bring_up()
     env = _dagster_env(settings)
     artifact_root = settings["NOVA_MLFLOW_ARTIFACT_ROOT"]
@@ -278,9 +327,14 @@ def cmd_ui(args: argparse.Namespace) -> int:
     )
     print("Ctrl-C stops all three.")
     signal.signal(signal.SIGTERM, signal.default_int_handler)  # `kill` stops them as cleanly as Ctrl-C
+    names = ["the Dagster UI", "the MLflow UI", "the web app"]
+    status = 0
     try:
         while all(p.poll() is None for p in processes):
             time.sleep(0.5)
+        ended = [f"{n} (exit {p.returncode})" for n, p in zip(names, processes, strict=True) if p.poll() is not None]
+        print(f"nova ui: error: {', '.join(ended)} stopped by itself; stopping the others", file=sys.stderr)
+        status = 1
     except KeyboardInterrupt:
         pass
     finally:
@@ -292,7 +346,7 @@ def cmd_ui(args: argparse.Namespace) -> int:
                 process.wait(timeout=20)
             except subprocess.TimeoutExpired:
                 process.kill()
-    return 0
+    return status
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -311,7 +365,7 @@ def build_parser() -> argparse.ArgumentParser:
     sample.set_defaults(func=cmd_sample)
 
     run = sub.add_parser("run", help="start the stack and materialize the daily cycle once")
-    run.add_argument("--job", default=MAIN_JOB)
+    run.add_argument("--job", default=MAIN_JOB, help=f"the asset job to run (default {MAIN_JOB}, the whole cycle)")
     run.add_argument("--partition", help="daily partition YYYY-MM-DD (default: the sample's last day, else yesterday)")
     run.add_argument(
         "--verbose", action="store_true", help="print Dagster's whole event log instead of the progress view"

@@ -108,6 +108,19 @@ def test_the_promised_sensors_and_schedules_are_loaded_and_running(loaded: dict[
         assert automation["default_status"] == "RUNNING"
 
 
+def test_every_asset_schedule_and_sensor_says_what_it_is_in_the_ui() -> None:
+    repo = load_code_location()
+    graph = repo.asset_graph
+    undescribed = [key.to_user_string() for key in graph.get_all_asset_keys() if not graph.get(key).description]
+    undescribed += [d.name for d in [*repo.schedule_defs, *repo.sensor_defs] if not d.description]
+    assert undescribed == []
+
+
+def test_the_architecture_page_counts_the_assets_it_shows(loaded: dict[str, Any]) -> None:
+    page = (ROOT / "docs" / "architecture.md").read_text(encoding="utf-8")
+    assert f"({len(loaded['assets'])} in all)" in page
+
+
 def _is_definitions_function(node: ast.AST) -> bool:
     return isinstance(node, ast.FunctionDef) and any(
         ast.unparse(decorator) in {"dg.definitions", "definitions"} for decorator in node.decorator_list

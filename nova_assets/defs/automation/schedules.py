@@ -63,6 +63,8 @@ daily_cycle = dg.define_asset_job(
 daily_cycle_schedule = dg.build_schedule_from_partitioned_job(
     daily_cycle,
     name="daily_cycle_at_midnight",
+    description="The daily cycle at 00:00 America/Bahia, for the day that just ended (runs while the Dagster"
+    " daemon runs, e.g. under `make ui`).",
     hour_of_day=0,
     minute_of_hour=0,
     default_status=dg.DefaultScheduleStatus.RUNNING,

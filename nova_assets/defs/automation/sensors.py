@@ -26,7 +26,13 @@ def landing_signature(sources: SourcesResource) -> dict[str, str]:
     return signature
 
 
-@dg.sensor(job=daily_cycle, minimum_interval_seconds=60, default_status=dg.DefaultSensorStatus.RUNNING)
+@dg.sensor(
+    job=daily_cycle,
+    minimum_interval_seconds=60,
+    default_status=dg.DefaultSensorStatus.RUNNING,
+    description="Each minute: a new ERP export in the landing folder (content the ERP store has not registered)"
+    " starts the daily cycle for the last day, without waiting for midnight.",
+)
 def erp_landing_sensor(context: dg.SensorEvaluationContext, sources: SourcesResource, lake: LakeResource):
     """Request one cycle per set of new files: a file whose size or time changed counts only if the ERP
     store has not already registered its content (a file `make run` loaded, a copy, a touch start no
@@ -54,7 +60,10 @@ def erp_landing_sensor(context: dg.SensorEvaluationContext, sources: SourcesReso
     )
 
 
-@dg.run_failure_sensor(default_status=dg.DefaultSensorStatus.RUNNING)
+@dg.run_failure_sensor(
+    default_status=dg.DefaultSensorStatus.RUNNING,
+    description="E-mails NOVA_OPS_EMAIL when any run fails (needs the NOVA_SMTP_* settings).",
+)
 def run_failure_alert(context: dg.RunFailureSensorContext, smtp: SmtpResource, ops: OpsAlertConfig) -> None:
     """An operational alert by e-mail when any run fails, so a broken night is known before 8 a.m."""
     run = context.dagster_run

@@ -74,6 +74,7 @@ alert_delivery_retry = dg.define_asset_job(
 
 alert_delivery_retry_schedule = dg.ScheduleDefinition(
     name="alert_delivery_retry_hourly",
+    description="Every hour at :30 America/Bahia: re-sends what is still due in support.delivery_log.",
     job=alert_delivery_retry,
     cron_schedule="30 * * * *",
     execution_timezone=TIMEZONE_NAME,

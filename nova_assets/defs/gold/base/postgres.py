@@ -254,6 +254,8 @@ def model_performance(
 def reorder_points(
     context: dg.AssetExecutionContext, lake: LakeResource, gold: PostgresResource
 ) -> dg.MaterializeResult:
+    """Reorder point, safety stock and order quantity per material and site for the cycle (planner
+    overrides applied), which the dashboard, the API and the alerts show."""
     frame = lake.read(REORDER_POINTS)
     cycle_date = frame.pop("cycle_date").iloc[0]
     return load_cycle(context, gold, "analytics.reorder_points", cycle_date, frame)

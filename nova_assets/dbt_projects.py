@@ -23,3 +23,18 @@ gold_project = DbtProject(project_dir=DBT_ROOT / "gold", profiles_dir=DBT_ROOT /
 
 features_project.prepare_if_dev()
 gold_project.prepare_if_dev()
+
+# dagster-dbt gives every invocation a target folder of its own (`target/<op>-<run>-<id>`, ~3-11 MB): the
+# last few stay for reading a failed run's dbt artifacts, not one per cycle for ever
+RUN_TARGETS_KEPT = 5
+
+
+def prune_run_targets(latest: Path, keep: int = RUN_TARGETS_KEPT) -> None:
+    """Remove all but the `keep` newest invocation folders beside `latest` of the same op (its prefix)."""
+    op = latest.name.rsplit("-", 2)[0]
+    folders = sorted(
+        (p for p in latest.parent.glob(f"{op}-*-*") if p.is_dir()), key=lambda p: (p.stat().st_mtime, p.name)
+    )
+    for folder in folders[:-keep]:
+        if folder != latest:
+            shutil.rmtree(folder, ignore_errors=True)

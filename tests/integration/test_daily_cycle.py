@@ -9,6 +9,7 @@ import dagster as dg
 import pandas as pd
 from mlflow.tracking import MlflowClient
 
+from nova_assets.dbt_projects import RUN_TARGETS_KEPT, features_project, gold_project
 from nova_assets.defs.maintenance.assets import CALIBRATED
 from nova_assets.lib.forecasting.models import FAMILIES
 from nova_assets.lib.gold.connection import redact_url
@@ -226,3 +227,10 @@ def test_the_demo_is_not_stale_on_its_own_as_of_date(daily_cycle: Cycle) -> None
     # offline, the as-of date is the snapshots' day: PTAX's last business day before it is within its
     # own rule (5 days), so no alert may carry the stale warning (it did under one flat 3-day rule)
     assert daily_cycle.gold("SELECT bool_or(is_stale), max(stale_warning) FROM analytics.alerts") == [(False, "")]
+
+
+def test_dbt_keeps_only_the_last_invocations_artifacts(daily_cycle: Cycle) -> None:
+    """Each cycle's dbt steps leave a target folder of their own; old ones are removed, not kept for ever."""
+    for project, op in ((features_project, "dbt_features"), (gold_project, "gold_marts")):
+        folders = [p for p in (Path(project.project_dir) / "target").glob(f"{op}-*-*") if p.is_dir()]
+        assert 1 <= len(folders) <= RUN_TARGETS_KEPT, (op, len(folders))

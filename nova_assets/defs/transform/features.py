@@ -16,7 +16,7 @@ import dagster as dg
 from dagster_dbt import DbtCliResource, dbt_assets
 from pydantic import Field
 
-from nova_assets.dbt_projects import features_project
+from nova_assets.dbt_projects import features_project, prune_run_targets
 from nova_assets.defs.partitions import daily_partitions
 from nova_assets.defs.transform.warehouse import full_refresh_reason, load_manifest, writer_lock_conflict
 
@@ -75,7 +75,9 @@ def dbt_features(context: dg.AssetExecutionContext, dbt: DbtCliResource, config:
         "dbt_full_refresh": bool(reason),
         "dbt_full_refresh_reason": reason or "",
     }
-    for event in dbt.cli(args, context=context).stream():
+    invocation = dbt.cli(args, context=context)
+    for event in invocation.stream():
         if isinstance(event, dg.Output):
             event = event.with_metadata({**event.metadata, **run_metadata})
         yield event
+    prune_run_targets(invocation.target_path)

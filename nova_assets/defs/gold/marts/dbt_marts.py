@@ -12,7 +12,7 @@ from typing import Any
 import dagster as dg
 from dagster_dbt import DagsterDbtTranslator, DbtCliResource, dbt_assets
 
-from nova_assets.dbt_projects import gold_project
+from nova_assets.dbt_projects import gold_project, prune_run_targets
 from nova_assets.defs.gold.base.postgres import gold_connection
 from nova_assets.lib.gold.connection import dbt_environment
 from nova_assets.resources import PostgresResource
@@ -37,10 +37,12 @@ def gold_marts(context: dg.AssetExecutionContext, dbt_gold: DbtCliResource, gold
     """Build and test the marts in schema `marts`; each table is swapped in atomically by dbt."""
     os.environ.update(dbt_environment(gold.url))  # the profile reads NOVA_GOLD_PG_*, derived from one URL
     results = []
-    for event in dbt_gold.cli(["build"], context=context).stream():
+    invocation = dbt_gold.cli(["build"], context=context)
+    for event in invocation.stream():
         if isinstance(event, dg.AssetCheckResult):
             results.append(event)
         yield event
+    prune_run_targets(invocation.target_path)
     _record_checks(context.run_id, gold, results)
 
 

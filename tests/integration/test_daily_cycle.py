@@ -136,6 +136,19 @@ def test_mlflow_has_a_run_per_family_and_the_ensemble(daily_cycle: Cycle) -> Non
     assert {"forecast_vs_actual.png", "backtest_by_model.csv"} <= artifacts
     ensemble = next(r for r in runs if r.data.tags.get("nova.family") == "ensemble")
     assert ensemble.data.metrics["rmsse"] > 0
+    # one column sorts every run, and the ensemble's run holds the figures the gold layer shows
+    assert all("backtest.rmsse" in r.data.metrics for r in ours if "nova.family" in r.data.tags)
+    assert ensemble.data.metrics["backtest.rmsse"] == ensemble.data.metrics["rmsse"]
+    gold = daily_cycle.gold(
+        "SELECT model, rmsse, n_series FROM analytics.model_performance WHERE cycle_date ="
+        " (SELECT max(cycle_date) FROM analytics.model_performance) AND rmsse IS NOT NULL"
+    )
+    assert gold and all(
+        abs(ensemble.data.metrics[f"{model}.rmsse"] - rmsse) < 1e-9
+        and ensemble.data.metrics[f"{model}.n_series"] == n_series
+        for model, rmsse, n_series in gold
+    )
+    assert intermittent.data.metrics["TSB.n_series"] > 0  # what each model was scored on, beside the history's
     by_class: dict[str, float] = {}
     for key, value in ensemble.data.params.items():
         if key.startswith("weight."):  # weight.<demand class>.<model>
@@ -234,3 +247,14 @@ def test_dbt_keeps_only_the_last_invocations_artifacts(daily_cycle: Cycle) -> No
     for project, op in ((features_project, "dbt_features"), (gold_project, "gold_marts")):
         folders = [p for p in (Path(project.project_dir) / "target").glob(f"{op}-*-*") if p.is_dir()]
         assert 1 <= len(folders) <= RUN_TARGETS_KEPT, (op, len(folders))
+
+
+def test_the_layers_metadata_says_the_data_is_synthetic(daily_cycle: Cycle) -> None:
+    """The Dagster UI shows it on the ERP tables, the forecast, the stock policy and its alerts, as the README says."""
+    data = {
+        e.asset_key.to_user_string(): e.materialization.metadata["data"].value
+        for e in daily_cycle.result.get_asset_materialization_events()
+        if "data" in e.materialization.metadata
+    }
+    for key in ("raw/erp_movements", "forecast/forecast_ensemble", "inventory/reorder_points", "inventory/alerts"):
+        assert data.get(key, "").startswith("SYNTHETIC sample"), (key, data.get(key))

@@ -1,11 +1,13 @@
 """The ensemble forecast and the backtest scores of every model beside it."""
 
+import math
 from dataclasses import asdict
 
 import dagster as dg
 
 from nova_assets.defs.critical_path import CRITICAL_PATH_TAGS
 from nova_assets.defs.forecast.families import (
+    FAMILY_SCORE,
     MAINTENANCE_INPUTS,
     SEASON,
     cycle_backtest_day,
@@ -77,6 +79,13 @@ def forecast_ensemble(
         params={f"weight.{r.demand_class}.{r.model}": round(r.weight, 6) for r in weights.itertuples()}
         | {"cycle_date": cycle_date, "backtest_through": str(through)},
         metrics={m: float(ens[m]) for m in ("mase", "rmsse", "bias", "total_demand_error")}
+        | {FAMILY_SCORE: float(ens["rmsse"])}  # the column every family's run has: one to sort all runs by
+        | {
+            f"{r.model}.{m}": float(getattr(r, m))  # every model on the same windows: the gold layer's figures
+            for r in performance.itertuples()
+            for m in ("rmsse", "n_series")
+            if math.isfinite(float(getattr(r, m)))
+        }
         | {f"bias.cutoff_{r.cutoff.date()}": r.bias for r in by_cutoff.itertuples()}
         | {"fallback_items": float(fallback_counts.sum())},
         tables={
@@ -102,6 +111,7 @@ def forecast_ensemble(
     return dg.MaterializeResult(
         metadata={
             "cycle_date": str(cycle_date),
+            "data": erp.describe(),  # SYNTHETIC when the ERP tables are the sample's
             "backtest_through": str(through),
             "weights": dg.MetadataValue.md(weights.round(3).to_markdown(index=False)),
             "backtest": dg.MetadataValue.md(performance.round(3).to_markdown(index=False)),

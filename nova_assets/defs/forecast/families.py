@@ -140,7 +140,7 @@ def _publish(
     metrics = {
         f"{row.model}.{m}": getattr(row, m)
         for row in per_model.itertuples()
-        for m in ("mase", "rmsse", "bias", "total_demand_error")
+        for m in ("mase", "rmsse", "bias", "total_demand_error", "n_series")  # n_series: the series scored
     }
     own = per_model[per_model["model"] != ZERO_MODEL]
     metrics[FAMILY_SCORE] = float(own["rmsse"].min()) if own["rmsse"].notna().any() else float("nan")
@@ -154,7 +154,7 @@ def _publish(
             "backtest_windows": backtest["cutoff"].nunique(),
             "backtest_reused": run.backtest_reused,
             "backtest_windows_fitted": run.windows_fitted,
-            "n_series": n_series,
+            "n_series": n_series,  # in the history; each model's scored series are its `<model>.n_series`
             "material_groups": n_groups,
             "cycle_date": cycle_date,
         },

@@ -94,6 +94,7 @@ def erp_tables(
             metadata = {
                 "as_of": str(sources.as_of),
                 "files": len(files),
+                "data": ErpProvenance.of(files).describe(),  # SYNTHETIC when built from the sample's files
                 "sample_files": ErpProvenance.of(files).synthetic,  # of `files`: the generated sample's
                 "latest_files": dg.MetadataValue.md(
                     "\n".join(

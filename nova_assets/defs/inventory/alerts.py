@@ -101,6 +101,7 @@ def alerts(lake: LakeResource, sources: SourcesResource, inventory_settings: Inv
     return dg.MaterializeResult(
         metadata={
             "cycle_date": str(cycle_date),
+            "data": lake.erp_provenance().describe(),  # SYNTHETIC when the ERP tables are the sample's
             "data_as_of": str(as_of),
             "reference_date": str(sources.as_of),
             "source_dates": {d.table: str(d.latest) for d in dates},

@@ -123,6 +123,7 @@ def reorder_points(
     return dg.MaterializeResult(
         metadata={
             "cycle_date": str(inputs.cycle_date),
+            "data": lake.erp_provenance().describe(),  # SYNTHETIC when the ERP tables are the sample's
             "materials": len(project),
             "selic_percent": inputs.selic_percent,
             "backtest_source": backtest_source,

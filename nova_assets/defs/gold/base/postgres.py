@@ -231,7 +231,8 @@ def mlflow_run_ids(mlflow: MlflowResource, cycle_date: date, families: list[str]
 def model_performance(
     context: dg.AssetExecutionContext, lake: LakeResource, gold: PostgresResource, mlflow: MlflowResource
 ) -> dg.MaterializeResult:
-    """Backtest scores per model, the ensemble included, linked to their MLflow runs (same figures)."""
+    """Backtest scores per model, the ensemble included, as the ensemble step compares them (the figures
+    of the ensemble's MLflow run), each linked to its family's MLflow run."""
     perf = lake.read(MODEL_PERFORMANCE)
     cycle_date = forecast_cycle_date(lake.read(ENSEMBLE_FORECAST, ["ds"]))
     try:

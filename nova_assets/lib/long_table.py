@@ -4,8 +4,9 @@
 and the bench scripts with them. Columns are found by name (ID_COLUMNS, DATE_COLUMNS,
 VALUE_COLUMNS, in any case, accents or not) or named by the caller; a CSV's delimiter, ',' or ';', is
 taken from its header line. Dates are read by explicit formats only (DATE_FORMATS), never guessed.
-Anything unusable raises InputError naming the rows and values at fault, numbered as
-data rows (1 = the first row after the header); the caller names the file.
+Anything unusable raises InputError naming the rows and values at fault: a CSV's by their line in
+the file (the header is line 1), as an editor shows them and as the ERP import names them; any other
+table's as data rows (1 = the first row). The caller names the file.
 """
 
 from __future__ import annotations
@@ -36,6 +37,7 @@ DATE_FORMATS = (
     *("%d/%m/%Y %H:%M", "%d/%m/%Y %H:%M:%S"),
 )
 SHOWN_ROWS = 3  # rows quoted in a message; the count says how many more
+FIRST_LINE = "first_line"  # attrs key of a CSV's table: the file line of index 0 (the index skips blank lines)
 # The pandas periods a table's dates are summed into, by frequency: days, weeks from Monday to Sunday
 # and calendar months. The forecast (forecasting.demand_input) and the policy replay
 # (inventory.demand_table) both sum into these, so a week holds the same days in each.
@@ -68,7 +70,9 @@ def read_long_table(path: Path) -> pd.DataFrame:
             with path.open(encoding="utf-8", errors="replace") as file:
                 header = file.readline()
             sep = ";" if header.count(";") > header.count(",") else ","
-            table = pd.read_csv(path, sep=sep, dtype=str, keep_default_na=False, na_values=[""])
+            lines = pd.read_csv(path, sep=sep, dtype=str, keep_default_na=False, na_values=[""], skip_blank_lines=False)
+            table = lines[~lines.isna().all(axis=1)]  # blank lines dropped, each row's index its line - 2
+            table.attrs[FIRST_LINE] = 2
     except Exception as exc:  # any reader failure is the file's problem, reported as such
         raise InputError(f"cannot be read as {'Parquet' if parquet else 'CSV'}: {exc}") from exc
     table.columns = [str(c).strip() for c in table.columns]
@@ -141,8 +145,11 @@ def _plain(name: str) -> str:
 
 def _bad_rows(bad: np.ndarray, raw: pd.Series, column: str, problem: str, rule: str | None = None) -> InputError:
     rows = np.flatnonzero(bad)
+    first_line = raw.attrs.get(FIRST_LINE)
+    where = [f"line {raw.index[i] + first_line}" if first_line else f"row {i + 1}" for i in rows[:SHOWN_ROWS]]
     shown = ", ".join(
-        f"row {i + 1}: {raw.iloc[i]!r}" if pd.notna(raw.iloc[i]) else f"row {i + 1}: empty" for i in rows[:SHOWN_ROWS]
+        f"{at}: {raw.iloc[i]!r}" if pd.notna(raw.iloc[i]) else f"{at}: empty"
+        for at, i in zip(where, rows[:SHOWN_ROWS], strict=True)
     )
     more = f" and {len(rows) - SHOWN_ROWS} more" if len(rows) > SHOWN_ROWS else ""
     rule = f"; {rule}" if rule else ""

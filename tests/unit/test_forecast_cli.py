@@ -40,15 +40,15 @@ def _demand_table(weeks: int = 10) -> pd.DataFrame:
         (pd.DataFrame({"part": ["a"], "date": ["2024-01-01"], "demand": [1]}), "no id column among part, date, demand"),
         (
             pd.DataFrame({"item_id": ["a", "a"], "date": ["2024-01-01", "2024-01-02"], "demand": [1, "two"]}),
-            "1 row(s) with a missing, non-numeric or negative demand in column 'demand' (row 2: 'two')",
+            "1 row(s) with a missing, non-numeric or negative demand in column 'demand' (line 3: 'two')",
         ),
         (
             pd.DataFrame({"item_id": ["a", "a"], "date": ["2024-01-01", "soon"], "demand": [1, 2]}),
-            "1 row(s) with a missing or unreadable date in column 'date' (row 2: 'soon')",
+            "1 row(s) with a missing or unreadable date in column 'date' (line 3: 'soon')",
         ),
         (
             pd.DataFrame({"item_id": ["a", "a"], "date": ["2024-01-01", "2024-01-02"], "demand": [1, -2]}),
-            "1 row(s) with a missing, non-numeric or negative demand in column 'demand' (row 2: '-2')",
+            "1 row(s) with a missing, non-numeric or negative demand in column 'demand' (line 3: '-2')",
         ),
     ],
 )

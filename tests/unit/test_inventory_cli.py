@@ -105,9 +105,9 @@ def test_policy_backtest_command_prints_the_comparison(tmp_path: Path, capsys: p
     [
         (None, "missing.csv: does not exist"),
         ("item_id,date,demand\nA,2020-01-01,1\nA,2020-02-01,x\nA,2020-03-01,-2\n", "2 row(s) with a missing, "
-         "non-numeric or negative demand in column 'demand' (row 2: 'x', row 3: '-2')"),
+         "non-numeric or negative demand in column 'demand' (line 3: 'x', line 4: '-2')"),
         ("item_id,date,demand\nA,2020-01-01,1\nA,2020-13-01,2\n", "1 row(s) with a missing or unreadable date in "
-         "column 'date' (row 2: '2020-13-01')"),
+         "column 'date' (line 3: '2020-13-01')"),
         ("item_id,date,demand\n" + "".join(f"A,2020-{m:02d}-01,0\n" for m in range(1, 13)), "nothing to replay"),
         ("part,date,demand\nA,2020-01-01,1\n", "no id column among part, date, demand (one of unique_id, item_id, "
          "material_id, item, sku, id, material, codigo_material, cod_material); or name it with --id-col"),

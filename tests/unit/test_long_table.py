@@ -27,7 +27,7 @@ def test_bad_rows_are_named_with_their_values(tmp_path: Path) -> None:
         long_demand(read_long_table(path))
     assert str(error.value) == (
         "4 row(s) with a missing, non-numeric or negative demand in column 'demand' "
-        "(row 2: empty, row 3: 'x', row 4: '-1' and 1 more)"
+        "(line 3: empty, line 4: 'x', line 5: '-1' and 1 more)"
     )
 
 
@@ -87,7 +87,7 @@ def test_other_date_forms_are_refused_without_a_warning(tmp_path: Path, bad: str
     with pytest.raises(InputError) as error:
         _dates_of(tmp_path, dates)
     assert str(error.value) == (
-        f"1 row(s) with a missing or unreadable date in column 'date' (row {1 if first else 2}: {bad!r}); "
+        f"1 row(s) with a missing or unreadable date in column 'date' (line {2 if first else 3}: {bad!r}); "
         "dates must be YYYY-MM-DD (optionally with a time), YYYY-MM or dd/mm/yyyy"
     )
 
@@ -113,3 +113,14 @@ def test_forecast_of_a_brazilian_monthly_file(tmp_path: Path) -> None:
     table = pd.read_csv(out)
     assert table["period"].tolist() == ["2025-01", "2025-02", "2025-03"]
     assert table["ensemble"].tolist() == pytest.approx([7.0] * 3)
+
+
+def test_a_csvs_bad_rows_are_named_by_their_line_in_the_file(tmp_path: Path) -> None:
+    """As an editor numbers them, blank lines included; a table in memory keeps its row numbers."""
+    path = tmp_path / "demand.csv"
+    path.write_text("item_id;date;demand\nA;2020-01-01;1\n\nA;2020-02-01;x\n\n")
+    with pytest.raises(InputError, match=r"\(line 4: 'x'\)"):
+        long_demand(read_long_table(path))
+    table = pd.DataFrame({"item_id": ["A", "A"], "date": ["2020-01-01", "2020-02-01"], "demand": ["1", "x"]})
+    with pytest.raises(InputError, match=r"\(row 2: 'x'\)"):
+        long_demand(table)

@@ -30,34 +30,43 @@ def landing_signature(sources: SourcesResource) -> dict[str, str]:
     job=daily_cycle,
     minimum_interval_seconds=60,
     default_status=dg.DefaultSensorStatus.RUNNING,
-    description="Each minute: a new ERP export in the landing folder (content the ERP store has not registered)"
-    " starts the daily cycle for the last day, without waiting for midnight.",
+    description="Each minute: a new ERP export in the landing folder (content the ERP store has not registered,"
+    " unchanged for a minute) starts the daily cycle for the last day, without waiting for midnight.",
 )
 def erp_landing_sensor(context: dg.SensorEvaluationContext, sources: SourcesResource, lake: LakeResource):
-    """Request one cycle per set of new files: a file whose size or time changed counts only if the ERP
-    store has not already registered its content (a file `make run` loaded, a copy, a touch start no
-    cycle); the run key makes a re-evaluation harmless."""
-    seen = json.loads(context.cursor) if context.cursor else {}
+    """Request one cycle per set of new files. A file counts once its size and time are the same at two
+    ticks in a row (an export still being copied in waits), and only if the ERP store has not registered
+    its content (a file `make run` loaded, a copy, a touch start no cycle); the run key makes a
+    re-evaluation harmless."""
+    state = json.loads(context.cursor) if context.cursor else {}
+    if state and "seen" not in state:  # the earlier cursor: the stamps it had handled
+        state = {"seen": state, "handled": state}
+    seen, handled = state.get("seen", {}), state.get("handled", {})
     current = landing_signature(sources)
-    changed = sorted(name for name, stamp in current.items() if seen.get(name) != stamp)
-    known = ErpStore.in_lake(lake.lake_dir).landing.known() if changed else {}
+    settling = sorted(name for name, stamp in current.items() if seen.get(name) != stamp)
+    ready = sorted(name for name, stamp in current.items() if seen.get(name) == stamp != handled.get(name))
+    known = ErpStore.in_lake(lake.lake_dir).landing.known() if ready else {}
     new: dict[str, str] = {}
-    for name in changed:
+    for name in ready:
         try:
             content = file_content_hash(Path(sources.erp_dir) / name)
         except OSError:  # gone or unreadable since the listing: the next tick or the import says so
-            current.pop(name, None)
             continue
+        handled[name] = current[name]
         if content not in known:
             new[name] = content
-    context.update_cursor(json.dumps(current))
-    if not new:
-        return dg.SkipReason(f"no new ERP export in {sources.erp_dir}")
-    return dg.RunRequest(
-        run_key=hashlib.sha256(json.dumps(new, sort_keys=True).encode()).hexdigest(),
-        partition_key=daily_partitions.get_last_partition_key(),
-        tags={"nova/trigger": "erp_landing", "nova/files": ", ".join(new)[:200]},
-    )
+    context.update_cursor(json.dumps({"seen": current, "handled": {n: s for n, s in handled.items() if n in current}}))
+    if new:
+        return dg.RunRequest(
+            run_key=hashlib.sha256(json.dumps(new, sort_keys=True).encode()).hexdigest(),
+            partition_key=daily_partitions.get_last_partition_key(),
+            tags={"nova/trigger": "erp_landing", "nova/files": ", ".join(new)[:200]},
+        )
+    if settling:
+        return dg.SkipReason(
+            f"new or changed since the last tick, read once they stop changing: {', '.join(settling[:5])}"
+        )
+    return dg.SkipReason(f"no new ERP export in {sources.erp_dir}")
 
 
 @dg.run_failure_sensor(

@@ -6,7 +6,6 @@ import argparse
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -28,7 +27,7 @@ from nova_assets.services.local_stack import (
     embedded_settings,
     local_cluster,
 )
-from nova_assets.services.postgres_server import PostgresError, remove, stop
+from nova_assets.services.postgres_server import PostgresError, port_is_free, remove, stop
 from nova_assets.services.progress import Progress, follow_run
 from nova_assets.settings import SettingsError, describe, load_settings
 
@@ -255,15 +254,7 @@ def _plan_from(planner: subprocess.Popen) -> dict[str, str]:
 
 def ports_taken(ports: dict[str, tuple[str, int]]) -> list[str]:
     """Which of the servers' (host, port) something already listens on, named for the user."""
-    taken = []
-    for name, (host, port) in ports.items():
-        with socket.socket() as probe:
-            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as the servers bind
-            try:
-                probe.bind((host, port))
-            except OSError:
-                taken.append(f"{name} {host}:{port}")
-    return taken
+    return [f"{name} {host}:{port}" for name, (host, port) in ports.items() if not port_is_free(port, host)]
 
 
 def cmd_ui(args: argparse.Namespace) -> int:

@@ -132,12 +132,12 @@ def _server_can_enter(folder: Path) -> bool:
     return subprocess.run(_as_server_user(["test", "-x", str(folder)]), capture_output=True).returncode == 0
 
 
-def port_is_free(port: int) -> bool:
-    """Nothing listens on 127.0.0.1:`port` (bound as PostgreSQL binds it, with SO_REUSEADDR)."""
+def port_is_free(port: int, host: str = "127.0.0.1") -> bool:
+    """Nothing listens on `host`:`port` (bound as PostgreSQL and the UIs' servers bind, with SO_REUSEADDR)."""
     with socket.socket() as probe:
         probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
-            probe.bind(("127.0.0.1", port))
+            probe.bind((host, port))
         except OSError:
             return False
     return True

@@ -90,12 +90,13 @@ def erp_tables(
                 yield from check_results(context, table, result.outcomes)
                 continue
             files = result.files
+            provenance = ErpProvenance.of(files)  # of `files`: how many are the generated sample's
             rejected_here = [r for r in report.rejected if r.table == table]
             metadata = {
                 "as_of": str(sources.as_of),
                 "files": len(files),
-                "data": ErpProvenance.of(files).describe(),  # SYNTHETIC when built from the sample's files
-                "sample_files": ErpProvenance.of(files).synthetic,  # of `files`: the generated sample's
+                "data": provenance.describe(),  # SYNTHETIC when built from the sample's files
+                "sample_files": provenance.synthetic,
                 "latest_files": dg.MetadataValue.md(
                     "\n".join(
                         f"- {f.file_name} (loaded {f.loaded_at}, {f.good_rows} rows, {f.quarantined_rows} "

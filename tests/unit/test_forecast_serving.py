@@ -1,5 +1,7 @@
 """Logged models reload from MLflow and forecast the same numbers as the cycle that logged them."""
 
+import logging
+import warnings
 from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
@@ -7,11 +9,12 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from mlflow.types import DataType
 
 import mlflow
 from nova_assets.lib.forecasting.ensemble import ENSEMBLE_MODEL
 from nova_assets.lib.forecasting.installed_base import MaintenanceInputs
-from nova_assets.lib.forecasting.models import FAMILIES
+from nova_assets.lib.forecasting.models import FAMILIES, fit_predict
 from nova_assets.lib.forecasting.pipeline import build_ensemble, run_family
 from nova_assets.lib.forecasting.serving import EnsembleModel, FamilyModel, FamilySettings
 from nova_assets.lib.forecasting.tracking import RunRecord, family_model_uris, log_run
@@ -102,6 +105,32 @@ def test_logged_models_reload_and_forecast_like_the_cycle(tracking_uri: str, tmp
     statistical = predicted[predicted["model"].isin(["AutoETS", "AutoARIMA"])]
     cycle_statistical = forecasts[forecasts["model"].isin(["AutoETS", "AutoARIMA"])]
     np.testing.assert_allclose(_sorted(statistical)["forecast"], _sorted(cycle_statistical)["forecast"], rtol=1e-9)
+
+
+def test_a_logged_model_documents_its_input_and_takes_dates_as_strings(
+    tracking_uri: str, tmp_path: Path, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """MLflow infers no signature from `predict`'s DataFrame type hint and warned on every model the
+    cycle logged; the explicit signature documents the history columns and converts ds."""
+    monkeypatch.setattr(logging.getLogger("mlflow"), "propagate", True)  # else caplog never sees MLflow's log
+    frame = history(weekly_panel(n_series=3, weeks=10))
+    model = FamilyModel(FamilySettings("baseline", horizon=7, season=7), {})
+    with caplog.at_level(logging.WARNING, logger="mlflow"), warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        _, _, uri = log_run(
+            tracking_uri, "signature-test", str(tmp_path / "artifacts"), RunRecord(run_name="baseline", model=model)
+        )
+    messages = [r.getMessage() for r in caplog.records] + [str(w.message) for w in caught]
+    assert [m for m in messages if "signature" in m or "input example" in m] == []
+    served = mlflow.pyfunc.load_model(uri)
+    assert served.metadata.get_input_schema().input_types_dict() == {
+        "unique_id": DataType.string,
+        "ds": DataType.datetime,
+        "y": DataType.double,
+    }
+    expected = fit_predict(frame, FAMILIES["baseline"], horizon=7, season=7)
+    as_strings = frame.assign(ds=frame["ds"].dt.strftime("%Y-%m-%d"))
+    pd.testing.assert_frame_equal(served.predict(as_strings), expected, check_dtype=False)
 
 
 def test_names_mlflow_refuses_are_logged_with_underscores(tracking_uri: str, tmp_path: Path) -> None:

@@ -82,6 +82,6 @@ def test_the_champion_moves_only_to_a_better_backtest(tracking_uri: str, tmp_pat
     assert runs["ensemble rmsse 0.75"].data.metrics["champion.previous_score"] == pytest.approx(0.70)
     assert "champion kept" in runs["ensemble rmsse 0.75"].data.tags["nova.champion_comparison"]
     assert runs["ensemble rmsse 0.65"].data.metrics["champion.promoted"] == 1.0
-    assert (
-        mlflow.pyfunc.load_model(f"models:/nova-forecast-test@{CHAMPION}").predict(pd.DataFrame({"x": [1]}))[0] == 0.65
-    )
+    # log_pyfunc logs every model with the forecast signature: its input is a history frame
+    history = pd.DataFrame({"unique_id": ["S00"], "ds": [pd.Timestamp("2024-01-01")], "y": [1.0]})
+    assert mlflow.pyfunc.load_model(f"models:/nova-forecast-test@{CHAMPION}").predict(history)[0] == 0.65

@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 import pytest
 from mlflow.types import DataType
+from mlflow.types.schema import AnyType
 
 import mlflow
 from nova_assets.lib.forecasting.ensemble import ENSEMBLE_MODEL
@@ -107,11 +108,11 @@ def test_logged_models_reload_and_forecast_like_the_cycle(tracking_uri: str, tmp
     np.testing.assert_allclose(_sorted(statistical)["forecast"], _sorted(cycle_statistical)["forecast"], rtol=1e-9)
 
 
-def test_a_logged_model_documents_its_input_and_takes_dates_as_strings(
+def test_a_logged_model_documents_its_input_and_takes_dates_as_strings_and_counts_as_integers(
     tracking_uri: str, tmp_path: Path, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """MLflow infers no signature from `predict`'s DataFrame type hint and warned on every model the
-    cycle logged; the explicit signature documents the history columns and converts ds."""
+    cycle logged; the explicit signature documents the history columns, converts ds and takes int64 counts."""
     monkeypatch.setattr(logging.getLogger("mlflow"), "propagate", True)  # else caplog never sees MLflow's log
     frame = history(weekly_panel(n_series=3, weeks=10))
     model = FamilyModel(FamilySettings("baseline", horizon=7, season=7), {})
@@ -126,10 +127,10 @@ def test_a_logged_model_documents_its_input_and_takes_dates_as_strings(
     assert served.metadata.get_input_schema().input_types_dict() == {
         "unique_id": DataType.string,
         "ds": DataType.datetime,
-        "y": DataType.double,
+        "y": AnyType(),
     }
-    expected = fit_predict(frame, FAMILIES["baseline"], horizon=7, season=7)
-    as_strings = frame.assign(ds=frame["ds"].dt.strftime("%Y-%m-%d"))
+    as_strings = frame.assign(ds=frame["ds"].dt.strftime("%Y-%m-%d"), y=frame["y"].round().astype("int64"))
+    expected = fit_predict(as_strings.assign(ds=frame["ds"]), FAMILIES["baseline"], horizon=7, season=7)
     pd.testing.assert_frame_equal(served.predict(as_strings), expected, check_dtype=False)
 
 

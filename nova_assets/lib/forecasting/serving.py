@@ -22,6 +22,7 @@ import pandas as pd
 from mlflow.models import ModelSignature
 from mlflow.pyfunc import PythonModel, PythonModelContext
 from mlflow.types import ColSpec, Schema
+from mlflow.types.schema import AnyType
 
 import mlflow
 import nova_assets
@@ -51,10 +52,10 @@ PIP_REQUIREMENTS = [
 
 # Explicit: MLflow infers no signature from `predict`'s `pd.DataFrame` type hint (it warned "Failed to
 # infer model signature" on every model). MLflow checks each input against it before `predict`: ds is
-# converted to datetime64 (from strings or dates too), other columns are dropped, and a missing column
-# or another type is refused (an int64 y too: pass floats).
+# converted to datetime64 (from strings or dates too), other columns are dropped, a missing column is
+# refused. y is any number: demand counts are usually int64, which a double column would refuse.
 SIGNATURE = ModelSignature(
-    inputs=Schema([ColSpec("string", "unique_id"), ColSpec("datetime", "ds"), ColSpec("double", "y")]),
+    inputs=Schema([ColSpec("string", "unique_id"), ColSpec("datetime", "ds"), ColSpec(AnyType(), "y")]),
     outputs=Schema(
         [
             ColSpec("string", "unique_id"),

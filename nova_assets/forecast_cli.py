@@ -20,11 +20,16 @@ import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pandas as pd
 
 from nova_assets.lib.forecasting.demand_input import read_demand
 from nova_assets.lib.long_table import PERIODS, PERIODS_HELP, InputError
+
+if TYPE_CHECKING:
+    from nova_assets.lib.forecasting.models import ModelFamily
+    from nova_assets.lib.forecasting.pipeline import EnsembleRun, FamilyRun
 
 EXIT_BAD_INPUT = 2
 EVALUATE_HELP = """Run the whole forecast stage (every family, the learned ensemble, reference methods) at
@@ -166,6 +171,26 @@ def expensive_cap(value: int | None) -> int | None:
     return EXPENSIVE_MAX_SERIES if value is None else (value or None)
 
 
+def _run_forecast(
+    args: argparse.Namespace, history: pd.DataFrame, families: list[ModelFamily], season: int
+) -> tuple[list[FamilyRun], EnsembleRun]:
+    """The stage on `history` with the command's options, the same for `nova forecast` and each hold-out window."""
+    from nova_assets.lib.forecasting.pipeline import run_forecast
+
+    return run_forecast(
+        history,
+        families,
+        args.horizon,
+        season,
+        args.windows,
+        args.n_jobs,
+        args.freq,
+        args.seed,
+        _progress,
+        expensive_cap(args.max_expensive_series),
+    )
+
+
 def _progress(message: str) -> None:
     print(f"{time.strftime('%H:%M:%S')} {message}", file=sys.stderr, flush=True)
 
@@ -195,7 +220,6 @@ def cmd_backtest(args: argparse.Namespace) -> int:
 def _backtest(args: argparse.Namespace) -> int:
     from nova_assets.lib.forecasting.metrics import interval_coverage, score_windows, summarise
     from nova_assets.lib.forecasting.models import backtest_cutoffs
-    from nova_assets.lib.forecasting.pipeline import run_forecast
     from nova_assets.lib.forecasting.quantiles import QUANTILES
 
     if args.origins < 1:
@@ -210,18 +234,7 @@ def _backtest(args: argparse.Namespace) -> int:
         train = history[history["ds"] <= cutoff]
         future = history[history["ds"] > cutoff]
         holdout = future[future["ds"] <= sorted(future["ds"].unique())[args.horizon - 1]]
-        runs, ensemble = run_forecast(
-            train,
-            families,
-            args.horizon,
-            season,
-            args.windows,
-            args.n_jobs,
-            args.freq,
-            args.seed,
-            _progress,
-            expensive_cap(args.max_expensive_series),
-        )
+        runs, ensemble = _run_forecast(args, train, families, season)
         predictions.append(ensemble.forecast.merge(holdout, on=["unique_id", "ds"]).assign(cutoff=cutoff))
         coverage.append(interval_coverage(holdout, ensemble.quantiles, QUANTILES))
         weights.append(ensemble.weights.table().assign(cutoff=str(cutoff.date())))
@@ -282,24 +295,12 @@ def cmd_forecast(args: argparse.Namespace) -> int:
 
 def _forecast(args: argparse.Namespace) -> int:
     from nova_assets.lib.forecasting.ensemble import ENSEMBLE_MODEL
-    from nova_assets.lib.forecasting.pipeline import run_forecast
 
     if args.output.suffix.lower() not in OUTPUT_FORMATS:
         raise InputError(f"--output must end in {' or '.join(OUTPUT_FORMATS)}, not {args.output.name!r}")
     history, _ = read_demand(args.input, args.freq)
     season, families = _settings(args, history, 0)
-    _, ensemble = run_forecast(
-        history,
-        families,
-        args.horizon,
-        season,
-        args.windows,
-        args.n_jobs,
-        args.freq,
-        args.seed,
-        _progress,
-        expensive_cap(args.max_expensive_series),
-    )
+    _, ensemble = _run_forecast(args, history, families, season)
     wide = ensemble.forecast.pivot_table(index=["unique_id", "ds"], columns="model", values="forecast")
     wide = wide.rename(columns={ENSEMBLE_MODEL: "ensemble"})
     members = [c for c in wide.columns if c != "ensemble"]

@@ -139,16 +139,12 @@ def _settings(args: argparse.Namespace, history: pd.DataFrame, holdout_windows: 
     (a forecast without hold-out runs with whatever backtest windows fit, none included)."""
     from nova_assets.lib.forecasting.models import min_train_periods, plan_windows
     from nova_assets.lib.forecasting.panel import default_season
-    from nova_assets.lib.forecasting.pipeline import select_families
 
     if args.horizon < 1 or (args.windows is not None and args.windows < 1):
         raise InputError("--horizon and --windows must be at least 1")
     periods = history["ds"].nunique()
     season = args.season or default_season(args.freq, periods - holdout_windows * args.horizon, args.horizon)
-    try:
-        families = select_families(args.families)
-    except ValueError as exc:
-        raise InputError(str(exc)) from exc
+    families = _families(args.families)
     training = periods - holdout_windows * args.horizon
     windows = args.windows or (1 if holdout_windows else None)
     try:
@@ -162,6 +158,16 @@ def _settings(args: argparse.Namespace, history: pd.DataFrame, holdout_windows: 
             f" need at least {needed}"
         ) from None
     return season, families
+
+
+def _families(names: list[str] | None) -> list[ModelFamily]:
+    """--families as the families to run; an unknown name is an input error."""
+    from nova_assets.lib.forecasting.pipeline import select_families
+
+    try:
+        return select_families(names)
+    except ValueError as exc:
+        raise InputError(str(exc)) from exc
 
 
 def expensive_cap(value: int | None) -> int | None:
@@ -343,14 +349,10 @@ def _evaluate(args: argparse.Namespace) -> int:
     from nova_assets.lib.evaluation.datasets import load_set
     from nova_assets.lib.evaluation.report import build_report, log_to_mlflow, markdown
     from nova_assets.lib.evaluation.runner import evaluate_forecast, evaluate_policy
-    from nova_assets.lib.forecasting.pipeline import select_families
 
     if args.origins < 1 or (args.windows is not None and args.windows < 1):
         raise InputError("--origins and --windows must be at least 1")
-    try:
-        families = select_families(args.families)
-    except ValueError as exc:
-        raise InputError(str(exc)) from exc
+    families = _families(args.families)
     devsets = [load_set(spec) for spec in args.sets]  # every set is checked before the long run starts
     args.output.mkdir(parents=True, exist_ok=True)
     sections = []

@@ -20,11 +20,16 @@ import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pandas as pd
 
 from nova_assets.lib.forecasting.demand_input import read_demand
 from nova_assets.lib.long_table import PERIODS, PERIODS_HELP, InputError
+
+if TYPE_CHECKING:
+    from nova_assets.lib.forecasting.models import ModelFamily
+    from nova_assets.lib.forecasting.pipeline import EnsembleRun, FamilyRun
 
 EXIT_BAD_INPUT = 2
 EVALUATE_HELP = """Run the whole forecast stage (every family, the learned ensemble, reference methods) at
@@ -134,16 +139,12 @@ def _settings(args: argparse.Namespace, history: pd.DataFrame, holdout_windows: 
     (a forecast without hold-out runs with whatever backtest windows fit, none included)."""
     from nova_assets.lib.forecasting.models import min_train_periods, plan_windows
     from nova_assets.lib.forecasting.panel import default_season
-    from nova_assets.lib.forecasting.pipeline import select_families
 
     if args.horizon < 1 or (args.windows is not None and args.windows < 1):
         raise InputError("--horizon and --windows must be at least 1")
     periods = history["ds"].nunique()
     season = args.season or default_season(args.freq, periods - holdout_windows * args.horizon, args.horizon)
-    try:
-        families = select_families(args.families)
-    except ValueError as exc:
-        raise InputError(str(exc)) from exc
+    families = _families(args.families)
     training = periods - holdout_windows * args.horizon
     windows = args.windows or (1 if holdout_windows else None)
     try:
@@ -159,11 +160,41 @@ def _settings(args: argparse.Namespace, history: pd.DataFrame, holdout_windows: 
     return season, families
 
 
+def _families(names: list[str] | None) -> list[ModelFamily]:
+    """--families as the families to run; an unknown name is an input error."""
+    from nova_assets.lib.forecasting.pipeline import select_families
+
+    try:
+        return select_families(names)
+    except ValueError as exc:
+        raise InputError(str(exc)) from exc
+
+
 def expensive_cap(value: int | None) -> int | None:
     """--max-expensive-series: unset is the default cap, 0 is none."""
     from nova_assets.lib.forecasting.models import EXPENSIVE_MAX_SERIES
 
     return EXPENSIVE_MAX_SERIES if value is None else (value or None)
+
+
+def _run_forecast(
+    args: argparse.Namespace, history: pd.DataFrame, families: list[ModelFamily], season: int
+) -> tuple[list[FamilyRun], EnsembleRun]:
+    """The stage on `history` with the command's options, the same for `nova forecast` and each hold-out window."""
+    from nova_assets.lib.forecasting.pipeline import run_forecast
+
+    return run_forecast(
+        history,
+        families,
+        args.horizon,
+        season,
+        args.windows,
+        args.n_jobs,
+        args.freq,
+        args.seed,
+        _progress,
+        expensive_cap(args.max_expensive_series),
+    )
 
 
 def _progress(message: str) -> None:
@@ -195,7 +226,6 @@ def cmd_backtest(args: argparse.Namespace) -> int:
 def _backtest(args: argparse.Namespace) -> int:
     from nova_assets.lib.forecasting.metrics import interval_coverage, score_windows, summarise
     from nova_assets.lib.forecasting.models import backtest_cutoffs
-    from nova_assets.lib.forecasting.pipeline import run_forecast
     from nova_assets.lib.forecasting.quantiles import QUANTILES
 
     if args.origins < 1:
@@ -210,18 +240,7 @@ def _backtest(args: argparse.Namespace) -> int:
         train = history[history["ds"] <= cutoff]
         future = history[history["ds"] > cutoff]
         holdout = future[future["ds"] <= sorted(future["ds"].unique())[args.horizon - 1]]
-        runs, ensemble = run_forecast(
-            train,
-            families,
-            args.horizon,
-            season,
-            args.windows,
-            args.n_jobs,
-            args.freq,
-            args.seed,
-            _progress,
-            expensive_cap(args.max_expensive_series),
-        )
+        runs, ensemble = _run_forecast(args, train, families, season)
         predictions.append(ensemble.forecast.merge(holdout, on=["unique_id", "ds"]).assign(cutoff=cutoff))
         coverage.append(interval_coverage(holdout, ensemble.quantiles, QUANTILES))
         weights.append(ensemble.weights.table().assign(cutoff=str(cutoff.date())))
@@ -282,24 +301,12 @@ def cmd_forecast(args: argparse.Namespace) -> int:
 
 def _forecast(args: argparse.Namespace) -> int:
     from nova_assets.lib.forecasting.ensemble import ENSEMBLE_MODEL
-    from nova_assets.lib.forecasting.pipeline import run_forecast
 
     if args.output.suffix.lower() not in OUTPUT_FORMATS:
         raise InputError(f"--output must end in {' or '.join(OUTPUT_FORMATS)}, not {args.output.name!r}")
     history, _ = read_demand(args.input, args.freq)
     season, families = _settings(args, history, 0)
-    _, ensemble = run_forecast(
-        history,
-        families,
-        args.horizon,
-        season,
-        args.windows,
-        args.n_jobs,
-        args.freq,
-        args.seed,
-        _progress,
-        expensive_cap(args.max_expensive_series),
-    )
+    _, ensemble = _run_forecast(args, history, families, season)
     wide = ensemble.forecast.pivot_table(index=["unique_id", "ds"], columns="model", values="forecast")
     wide = wide.rename(columns={ENSEMBLE_MODEL: "ensemble"})
     members = [c for c in wide.columns if c != "ensemble"]
@@ -342,14 +349,10 @@ def _evaluate(args: argparse.Namespace) -> int:
     from nova_assets.lib.evaluation.datasets import load_set
     from nova_assets.lib.evaluation.report import build_report, log_to_mlflow, markdown
     from nova_assets.lib.evaluation.runner import evaluate_forecast, evaluate_policy
-    from nova_assets.lib.forecasting.pipeline import select_families
 
     if args.origins < 1 or (args.windows is not None and args.windows < 1):
         raise InputError("--origins and --windows must be at least 1")
-    try:
-        families = select_families(args.families)
-    except ValueError as exc:
-        raise InputError(str(exc)) from exc
+    families = _families(args.families)
     devsets = [load_set(spec) for spec in args.sets]  # every set is checked before the long run starts
     args.output.mkdir(parents=True, exist_ok=True)
     sections = []

@@ -29,6 +29,7 @@ from nova_assets.web.schemas import (
     OverrideIn,
     PageOut,
     ReorderPointIn,
+    Text,
     TokenOut,
     UserActiveIn,
     UserIn,
@@ -105,7 +106,6 @@ def listing(request: Request, who: Viewer, conn: Conn, asked: Asked, format: For
 
 
 ListQuery = Annotated[Listing, Depends(listing)]
-Text = Annotated[str | None, Query(max_length=200)]
 
 
 # --- health and sign-in --------------------------------------------------------------------------

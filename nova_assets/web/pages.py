@@ -22,6 +22,7 @@ from nova_assets.lib.platform.errors import Forbidden, Invalid, NotFound, Platfo
 from nova_assets.lib.platform.users import Role
 from nova_assets.lib.sample import SYNTHETIC_MARKER
 from nova_assets.web.auth import SESSION_COOKIE, Admin, Analyst, Conn, Principal, Viewer, client_address
+from nova_assets.web.schemas import Text
 
 router = APIRouter(include_in_schema=False)
 templates = Jinja2Templates(directory=Path(__file__).parent / "templates")
@@ -132,6 +133,9 @@ def list_page(request: Request, name: str, result: queries.Page, page: int, **co
         export=urlencode({**filters, "format": "csv"}),
         **context,
     )
+
+
+PageNumber = Annotated[int, Query(ge=1, le=100_000)]  # a list page's `page`, 1 the first
 
 
 def paged(page: int) -> queries.Paging:
@@ -358,13 +362,13 @@ def alerts_page(
     *,
     request: Request,
     severity: Annotated[str | None, Query(max_length=20)] = None,
-    q: Annotated[str | None, Query(max_length=200)] = None,
-    site_id: Annotated[str | None, Query(max_length=200)] = None,
+    q: Text = None,
+    site_id: Text = None,
     state: Annotated[str | None, Query(max_length=2)] = None,
     criticality: Annotated[str | None, Query(max_length=1)] = None,
     status: Annotated[str | None, Query(max_length=20)] = None,
     cycle_date: date | None = None,
-    page: Annotated[int, Query(ge=1, le=100_000)] = 1,
+    page: PageNumber = 1,
     who: Viewer,
     conn: Conn,
 ) -> Response:
@@ -409,11 +413,11 @@ def alert_action_submit(
 def materials_page(
     *,
     request: Request,
-    q: Annotated[str | None, Query(max_length=200)] = None,
-    category: Annotated[str | None, Query(max_length=200)] = None,
+    q: Text = None,
+    category: Text = None,
     criticality: Annotated[str | None, Query(max_length=1)] = None,
     severity: Annotated[str | None, Query(max_length=20)] = None,
-    page: Annotated[int, Query(ge=1, le=100_000)] = 1,
+    page: PageNumber = 1,
     who: Viewer,
     conn: Conn,
 ) -> Response:
@@ -543,7 +547,7 @@ def recommendations_page(
     request: Request,
     kind: Annotated[str | None, Query(max_length=20)] = None,
     priority: Annotated[int | None, Query(ge=1, le=4)] = None,
-    page: Annotated[int, Query(ge=1, le=100_000)] = 1,
+    page: PageNumber = 1,
     who: Viewer,
     conn: Conn,
 ) -> Response:

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
+from fastapi import Query
 from pydantic import BaseModel, Field, ValidationInfo, field_validator, model_validator
 
 from nova_assets.lib.platform import calculators, overrides
 from nova_assets.lib.platform.errors import Invalid
 from nova_assets.lib.platform.users import Role
+
+Text = Annotated[str | None, Query(max_length=200)]  # a free-text or id filter of a list, API and pages alike
 
 
 class PageOut(BaseModel):

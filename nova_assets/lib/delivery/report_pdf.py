@@ -39,6 +39,9 @@ from nova_assets.lib.lake import RowFilters
 
 HISTORY_DAYS = 60
 MAX_CHARTS = 6
+# the report's tables: small type in a grey grid, and the header row of those that have one
+_TABLE = [("FONTSIZE", (0, 0), (-1, -1), 8), ("GRID", (0, 0), (-1, -1), 0.3, colors.grey)]
+_HEADER = [("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#1f4e79")), ("TEXTCOLOR", (0, 0), (-1, 0), colors.white)]
 SEVERITY_COLOURS = {"CRÍTICO": "#c62828", "ALTO": "#ef6c00", "MÉDIO": "#f9a825", "OK": "#2e7d32"}
 
 
@@ -219,7 +222,7 @@ def _service_curve(data: ReportData) -> list:
         for r in curve.itertuples()
     ]
     table = Table(rows, colWidths=[2.2 * cm, 3.4 * cm, 3.0 * cm, 4.2 * cm, 3.4 * cm])
-    table.setStyle(TableStyle([("FONTSIZE", (0, 0), (-1, -1), 8), ("GRID", (0, 0), (-1, -1), 0.3, colors.grey)]))
+    table.setStyle(TableStyle(_TABLE))
     return [Image(buffer, width=17.5 * cm, height=6.5 * cm), table]
 
 
@@ -240,13 +243,7 @@ def build_report(data: ReportData, path: Path) -> Path:
     kpi = Table(_kpis(data), colWidths=[7.5 * cm, 4.5 * cm, 5.5 * cm])
     kpi.setStyle(
         TableStyle(
-            [
-                ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#1f4e79")),
-                ("TEXTCOLOR", (0, 0), (-1, 0), colors.white),
-                ("FONTSIZE", (0, 0), (-1, -1), 8),
-                ("GRID", (0, 0), (-1, -1), 0.3, colors.grey),
-                ("ROWBACKGROUNDS", (0, 1), (-1, -1), [colors.white, colors.HexColor("#f2f2f2")]),
-            ]
+            [*_HEADER, *_TABLE, ("ROWBACKGROUNDS", (0, 1), (-1, -1), [colors.white, colors.HexColor("#f2f2f2")])]
         )
     )
     story += [Spacer(1, 0.3 * cm), Paragraph("Indicadores", styles["Heading2"]), kpi]
@@ -281,17 +278,7 @@ def build_report(data: ReportData, path: Path) -> Path:
             for r in urgent.head(25).itertuples()
         ]
         table = Table(rows, colWidths=[1.7 * cm, 2.2 * cm, 5.6 * cm, 3.6 * cm, 4.6 * cm], repeatRows=1)
-        table.setStyle(
-            TableStyle(
-                [
-                    ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#1f4e79")),
-                    ("TEXTCOLOR", (0, 0), (-1, 0), colors.white),
-                    ("FONTSIZE", (0, 0), (-1, -1), 8),
-                    ("VALIGN", (0, 0), (-1, -1), "TOP"),
-                    ("GRID", (0, 0), (-1, -1), 0.3, colors.grey),
-                ]
-            )
-        )
+        table.setStyle(TableStyle([*_HEADER, *_TABLE, ("VALIGN", (0, 0), (-1, -1), "TOP")]))
         story.append(table)
         if len(urgent) > 25:
             story.append(Paragraph(f"… e mais {len(urgent) - 25} materiais (ver painel).", small))

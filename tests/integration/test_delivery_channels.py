@@ -358,7 +358,15 @@ def test_a_failed_run_is_emailed_to_operations(smtp_server: tuple[_Mailbox, int]
     assert "FALHA" in subject and "nightly" in subject
 
 
-def test_a_failed_run_without_settings_is_only_logged(smtp_server: tuple[_Mailbox, int]) -> None:
+@pytest.mark.parametrize("recipients", ["", "ops@nova.test"], ids=["no_recipient", "no_smtp_host"])
+def test_a_failed_run_without_settings_is_only_logged(
+    smtp_server: tuple[_Mailbox, int], capfd: pytest.CaptureFixture[str], recipients: str
+) -> None:
     mailbox, _ = smtp_server
-    run_failure_alert(_failure_context({"smtp": SmtpResource(), "ops": OpsAlertConfig()}))
+    context = _failure_context({"smtp": SmtpResource(), "ops": OpsAlertConfig(recipients=recipients)})
+    capfd.readouterr()  # the failed run's own log
+    run_failure_alert(context)
     assert mailbox.messages == []
+    # the sensor's context.log writes to the console (Dagster's logger does not reach caplog)
+    logged = [line for line in capfd.readouterr().err.splitlines() if "run failure not e-mailed" in line]
+    assert len(logged) == 1 and "NOVA_OPS_EMAIL" in logged[0] and "FALHA" in logged[0] and "nightly" in logged[0]

@@ -67,8 +67,11 @@ def test_rejected_files_do_not_trigger(tmp_path: Path) -> None:
     rejected.mkdir(parents=True)
     (rejected / "bad.csv").write_text("x")
     sources = SourcesResource(landing_dir=str(tmp_path / "landing"), snapshot_dir=str(tmp_path))
-    result, _ = _evaluate(sources, None)
-    assert isinstance(result, dg.SkipReason)
+    cursor = None
+    for _ in range(2):  # the first tick, and the next, when a file seen at the first would have settled
+        result, cursor = _evaluate(sources, cursor)
+        assert isinstance(result, dg.SkipReason) and "no new ERP export" in result.skip_message
+    assert json.loads(cursor)["seen"] == {}  # not even watched while it settles
 
 
 def test_files_the_store_already_loaded_start_no_cycle(tmp_path: Path) -> None:

@@ -6,6 +6,7 @@ import psycopg
 
 from nova_assets.lib.gold.connection import redact_url
 from nova_assets.lib.gold.loader import qualified
+from nova_assets.lib.inventory.alerts import MOST_SEVERE_FIRST
 
 GOLD_TABLES = (
     "core.materials",
@@ -35,8 +36,8 @@ def gold_summary(url: str) -> str:
             lines.append(f"  {table:<30} {count:>9,} rows")
         severities = conn.execute(
             "SELECT severity, count(*) FROM analytics.alerts WHERE cycle_date = %s GROUP BY severity"
-            " ORDER BY array_position(ARRAY['CRÍTICO','ALTO','MÉDIO','OK'], severity)",
-            (cycle,),
+            " ORDER BY array_position(%s::text[], severity)",
+            (cycle, list(MOST_SEVERE_FIRST)),
         ).fetchall()
         kpi = conn.execute(
             "SELECT stockout_rate, ensemble_fva_rmsse, inventory_value_brl, savings_brl, sla_exposure_brl"

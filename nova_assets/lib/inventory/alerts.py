@@ -30,6 +30,8 @@ class Severity(StrEnum):
 
 
 _RANK = {Severity.OK: 0, Severity.MEDIO: 1, Severity.ALTO: 2, Severity.CRITICO: 3}
+# the order of every list and count of alerts: the most severe first
+MOST_SEVERE_FIRST: tuple[str, ...] = tuple(str(s) for s in sorted(Severity, key=lambda s: s.rank, reverse=True))
 
 
 @dataclass(frozen=True)

@@ -15,11 +15,11 @@ import psycopg
 from psycopg.rows import dict_row
 
 from nova_assets.lib.forecasting.ensemble import ENSEMBLE_MODEL
+from nova_assets.lib.inventory.alerts import MOST_SEVERE_FIRST
 from nova_assets.lib.sources.erp_store import ErpProvenance
 
 MAX_PAGE = 500
 MAX_EXPORT_ROWS = 200_000
-SEVERITIES = ("CRÍTICO", "ALTO", "MÉDIO", "OK")
 
 
 @dataclass
@@ -232,6 +232,7 @@ def alerts(conn: psycopg.Connection, flt: AlertFilter, paging: Paging) -> Page:
     cycle = flt.cycle_date or latest_cycle(conn)
     params = {
         "cycle": cycle,
+        "severities": list(MOST_SEVERE_FIRST),
         "severity": [s for s in flt.severity or [] if s],
         "material": flt.material_id or None,
         "q": like(flt.q),
@@ -242,10 +243,7 @@ def alerts(conn: psycopg.Connection, flt: AlertFilter, paging: Paging) -> Page:
         "demand_class": flt.demand_class or None,
         "status": flt.status or None,
     }
-    order = (
-        "array_position(ARRAY['CRÍTICO','ALTO','MÉDIO','OK'], a.severity),"
-        " a.days_until_stockout ASC NULLS LAST, a.material_id"
-    )
+    order = "array_position(%(severities)s::text[], a.severity), a.days_until_stockout ASC NULLS LAST, a.material_id"
     # The page's keys first (the planner drops the joins no filter uses), then the details of those rows only.
     keys, total = paged(conn, "a.material_id", _ALERT_FROM, order, params, paging)
     rows = _rows(
@@ -260,7 +258,7 @@ def alert_counts(conn: psycopg.Connection, cycle: date | None) -> dict[str, int]
     rows = conn.execute(
         "SELECT severity, count(*) FROM analytics.alerts WHERE cycle_date = %s GROUP BY severity", (cycle,)
     ).fetchall()
-    counts = dict.fromkeys(SEVERITIES, 0)
+    counts = dict.fromkeys(MOST_SEVERE_FIRST, 0)
     counts.update(dict(rows))
     return counts
 

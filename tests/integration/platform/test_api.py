@@ -106,13 +106,17 @@ def test_paging_is_stable_and_complete(web_server: Server) -> None:
 
 def test_every_list_pages_with_limit_and_offset(web_server: Server) -> None:
     lists = [(path, {}) for path in LISTS]
-    lists += [("/api/v1/geographic/data", {"level": "region"}), ("/api/v1/overrides", {"include_closed": True})]
+    lists += [
+        ("/api/v1/geographic/data", {"level": "region"})
+    ]  # overrides: test_overrides_and_users_lists_answer_pages
     with web_server.as_user("viewer") as client:
         for path, extra in lists:
             whole = client.get(path, params={**extra, "limit": 500}).json()
-            page = client.get(path, params={**extra, "limit": 2, "offset": 5}).json()
-            assert (page["limit"], page["offset"], page["total"]) == (2, 5, whole["total"]), path
-            assert page["items"] == whole["items"][5:7], path
+            offset = min(5, whole["total"] - 2)  # a full page of 2 inside every list, short ones too
+            assert offset >= 0, (path, whole["total"])
+            page = client.get(path, params={**extra, "limit": 2, "offset": offset}).json()
+            assert (page["limit"], page["offset"], page["total"]) == (2, offset, whole["total"]), path
+            assert len(page["items"]) == 2 and page["items"] == whole["items"][offset : offset + 2], path
         states = client.get("/api/v1/geographic/data", params={"limit": 2, "offset": 5}).json()
         assert len(states["items"]) == 2 and states["total"] == 27
         models = client.get("/api/v1/models/performance").json()

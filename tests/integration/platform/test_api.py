@@ -106,9 +106,8 @@ def test_paging_is_stable_and_complete(web_server: Server) -> None:
 
 def test_every_list_pages_with_limit_and_offset(web_server: Server) -> None:
     lists = [(path, {}) for path in LISTS]
-    lists += [
-        ("/api/v1/geographic/data", {"level": "region"})
-    ]  # overrides: test_overrides_and_users_lists_answer_pages
+    # the overrides list is empty here: test_overrides_and_users_lists_answer_pages pages it
+    lists.append(("/api/v1/geographic/data", {"level": "region"}))
     with web_server.as_user("viewer") as client:
         for path, extra in lists:
             whole = client.get(path, params={**extra, "limit": 500}).json()

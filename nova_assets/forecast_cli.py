@@ -22,12 +22,11 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-import pandas as pd
-
-from nova_assets.lib.forecasting.demand_input import read_demand
 from nova_assets.lib.long_table import PERIODS, PERIODS_HELP, InputError
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # pandas and the forecasting modules are imported by the commands that run
+    import pandas as pd
+
     from nova_assets.lib.forecasting.models import ModelFamily
     from nova_assets.lib.forecasting.pipeline import EnsembleRun, FamilyRun
 
@@ -224,6 +223,9 @@ def cmd_backtest(args: argparse.Namespace) -> int:
 
 
 def _backtest(args: argparse.Namespace) -> int:
+    import pandas as pd
+
+    from nova_assets.lib.forecasting.demand_input import read_demand
     from nova_assets.lib.forecasting.metrics import interval_coverage, score_windows, summarise
     from nova_assets.lib.forecasting.models import backtest_cutoffs
     from nova_assets.lib.forecasting.quantiles import QUANTILES
@@ -300,6 +302,7 @@ def cmd_forecast(args: argparse.Namespace) -> int:
 
 
 def _forecast(args: argparse.Namespace) -> int:
+    from nova_assets.lib.forecasting.demand_input import read_demand
     from nova_assets.lib.forecasting.ensemble import ENSEMBLE_MODEL
 
     if args.output.suffix.lower() not in OUTPUT_FORMATS:
@@ -345,6 +348,8 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
 
 def _evaluate(args: argparse.Namespace) -> int:
     import os
+
+    import pandas as pd
 
     from nova_assets.lib.evaluation.datasets import load_set
     from nova_assets.lib.evaluation.report import build_report, log_to_mlflow, markdown

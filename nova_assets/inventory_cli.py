@@ -19,8 +19,7 @@ from pathlib import Path
 
 from nova_assets.forecast_cli import EXIT_BAD_INPUT
 from nova_assets.lib.inventory.choices import CURVE_TARGETS, Measure, ServiceTarget
-from nova_assets.lib.inventory.demand_table import to_matrix
-from nova_assets.lib.long_table import PERIODS, PERIODS_HELP, InputError, MissingColumn, read_long_table
+from nova_assets.lib.long_table import PERIODS, PERIODS_HELP, InputError, MissingColumn
 
 TOLERANCE = 0.02
 
@@ -69,15 +68,17 @@ def add_inventory_commands(subparsers: argparse._SubParsersAction) -> None:
 
 
 def cmd_policy_backtest(args: argparse.Namespace) -> int:
-    # imported when the command runs: the replay's scipy would add half a second to every `nova` start
+    # imported when the command runs: the replay's scipy and pandas would slow every `nova` start
     from nova_assets.lib.inventory.backtest_report import (
         format_table,
         measured_items,
         table_backtest,
         where_baseline_meets,
     )
+    from nova_assets.lib.inventory.demand_table import to_matrix
     from nova_assets.lib.inventory.reorder import BASELINE_POLICY, PROJECT_POLICY
     from nova_assets.lib.inventory.simulation import achieved, within
+    from nova_assets.lib.long_table import read_long_table
 
     started = time.monotonic()
     target = ServiceTarget(Measure(args.service_measure), args.service_level)

@@ -6,11 +6,8 @@ import argparse
 import getpass
 import sys
 
-import psycopg
-
-from nova_assets.lib.gold.schema import migrate
-from nova_assets.lib.platform import users
 from nova_assets.lib.platform.errors import PlatformError
+from nova_assets.lib.platform.roles import Role
 
 
 def read_password(prompt: str = "Password: ") -> str:
@@ -30,6 +27,12 @@ def _gold_url() -> str:
 
 
 def cmd_users(args: argparse.Namespace) -> int:
+    # here, not at the top: every `nova` command imports this module
+    import psycopg
+
+    from nova_assets.lib.gold.schema import migrate
+    from nova_assets.lib.platform import users
+
     try:
         with psycopg.connect(_gold_url()) as conn:
             migrate(conn)
@@ -68,7 +71,7 @@ def add_platform_commands(sub: argparse._SubParsersAction) -> None:
     actions = group.add_subparsers(dest="action", required=True)
     add = actions.add_parser("add", help="create a user; the password is read from standard input")
     add.add_argument("username")
-    add.add_argument("--role", required=True, type=str.upper, choices=[r.value for r in users.Role])
+    add.add_argument("--role", required=True, type=str.upper, choices=[r.value for r in Role])
     for name, text in (("disable", "disable a user and end its sessions"), ("enable", "enable a user again")):
         action = actions.add_parser(name, help=text)
         action.add_argument("username")

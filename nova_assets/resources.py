@@ -16,8 +16,8 @@ from nova_assets.lib.forecasting.tracking import FORECAST_EXPERIMENT
 from nova_assets.lib.gold.connection import connection_failure
 from nova_assets.lib.lake_tables import LakeTable
 from nova_assets.lib.sample import is_synthetic
-from nova_assets.lib.sources.erp_build import ErpLimits, parse_limits
 from nova_assets.lib.sources.erp_import import published_provenance
+from nova_assets.lib.sources.erp_limits import ErpLimits, parse_limits
 from nova_assets.lib.sources.erp_store import ErpProvenance
 from nova_assets.lib.sources.http_client import DEFAULT_POLICY, HttpPolicy
 from nova_assets.lib.sources.public import LiveSettings

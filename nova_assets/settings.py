@@ -18,8 +18,8 @@ else is an error, never silently "no".
 Adding a setting is one entry in `SETTINGS` below: `Setting(name, default, description, kind)` in
 the section it belongs to, then regenerate docs/configuration.md. Read it from a loaded `Settings`
 (`settings.<name without NOVA_, lower case>`) or bind it to a resource field in the layer's
-resources.py. A public API's base-URL setting comes with its source entry
-(`nova_assets/lib/sources/public.py`), not from here.
+resources.py. A public API's base-URL setting comes with its endpoint
+(`nova_assets/lib/sources/endpoints.py`), not from here.
 """
 
 from __future__ import annotations
@@ -37,11 +37,10 @@ from pydantic import AfterValidator, BeforeValidator, Field, TypeAdapter, Valida
 from nova_assets.lib.delivery.routing import load_routing
 from nova_assets.lib.gold.connection import redact_url
 from nova_assets.lib.inventory.choices import OrderRule, parse_targets
-from nova_assets.lib.sources.erp_build import ErpLimits, parse_limits
+from nova_assets.lib.sources.endpoints import ENDPOINTS, SALVADOR_STATION, WEATHER_SOURCES
+from nova_assets.lib.sources.erp_limits import ErpLimits, parse_limits
 from nova_assets.lib.sources.holidays_calendar import parse_municipal
-from nova_assets.lib.sources.http_client import DEFAULT_POLICY
-from nova_assets.lib.sources.inmet import SALVADOR_STATION
-from nova_assets.lib.sources.public import ENDPOINTS, WEATHER_SOURCES
+from nova_assets.lib.sources.http_policy import DEFAULT_POLICY
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 

@@ -6,7 +6,7 @@ import dagster as dg
 from dagster_dbt import DbtCliResource
 
 from nova_assets.dbt_projects import DBT_EXECUTABLE, features_project
-from nova_assets.lib.sources.public import ENDPOINTS
+from nova_assets.lib.sources.endpoints import ENDPOINTS
 from nova_assets.resources import CycleConfig, LakeResource, MlflowResource, PostgresResource, SourcesResource
 from nova_assets.settings import SETTINGS, Settings, load_settings
 

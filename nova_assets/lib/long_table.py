@@ -13,9 +13,13 @@ from __future__ import annotations
 
 import unicodedata
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import numpy as np
-import pandas as pd
+# pandas and numpy are imported by the functions that use them: the `nova` command line takes its
+# periods and errors from here when it starts, before any table is read
+if TYPE_CHECKING:
+    import numpy as np
+    import pandas as pd
 
 # English first, then the Portuguese names an ERP export uses (spelled as in sources.erp_columns).
 ID_COLUMNS = ("unique_id", "item_id", "material_id", "item", "sku", "id", "material", "codigo_material", "cod_material")
@@ -60,6 +64,8 @@ class MissingColumn(InputError):
 
 def read_long_table(path: Path) -> pd.DataFrame:
     """The table as read (a CSV's cells as text, names stripped); InputError if it cannot be read."""
+    import pandas as pd
+
     if not path.exists():
         raise InputError("does not exist")
     parquet = path.suffix.lower() in {".parquet", ".pq"}
@@ -84,6 +90,8 @@ def long_demand(
 ) -> pd.DataFrame:
     """unique_id (text), ds (timestamp) and y (float >= 0) of every row; InputError on a missing
     column, an empty table, or rows whose date or demand is missing, unreadable or negative."""
+    import pandas as pd
+
     uid = _column(table.columns, id_col, ID_COLUMNS, "id")
     when = _column(table.columns, date_col, DATE_COLUMNS, "date")
     value = _column(table.columns, value_col, VALUE_COLUMNS, "value")
@@ -112,6 +120,9 @@ def _read_dates(values: pd.Series) -> pd.Series:
     first, never month first) plus YYYY-MM for a month. Each distinct value is read once (a table
     repeats its dates across items, and pandas' own cache gives up when the first rows differ), each
     format on the values the earlier ones left."""
+    import numpy as np
+    import pandas as pd
+
     codes, distinct = pd.factorize(values)  # a missing value is code -1
     text = pd.Series(distinct).astype(str).str.strip().to_numpy(object)
     dates = np.full(len(text) + 1, np.datetime64("NaT"), "datetime64[ns]")  # the last one for code -1
@@ -144,6 +155,9 @@ def _plain(name: str) -> str:
 
 
 def _bad_rows(bad: np.ndarray, raw: pd.Series, column: str, problem: str, rule: str | None = None) -> InputError:
+    import numpy as np
+    import pandas as pd
+
     rows = np.flatnonzero(bad)
     first_line = raw.attrs.get(FIRST_LINE)
     where = [f"line {raw.index[i] + first_line}" if first_line else f"row {i + 1}" for i in rows[:SHOWN_ROWS]]

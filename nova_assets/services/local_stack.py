@@ -11,8 +11,6 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-import psycopg
-
 from nova_assets.lib.gold.connection import connection_failure, dbt_environment
 from nova_assets.services.postgres_server import LocalCluster, ensure_running, resolve_port
 from nova_assets.settings import PROJECT_ROOT, load_settings
@@ -64,6 +62,8 @@ def start_postgres(settings: dict[str, str]) -> dict[str, str]:
 
 def check_database(url: str) -> None:
     """Connect once, so a wrong NOVA_POSTGRES_URL fails before the cycle rather than at its gold step."""
+    import psycopg  # here, not at the top: every `nova` command imports this module
+
     try:
         dbt_environment(url)  # a postgresql:// URL
         with psycopg.connect(url, connect_timeout=10):

@@ -26,8 +26,6 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-import psycopg
-
 SUPERUSER = "nova"
 SERVER_USER = "postgres"
 DEFAULT_PORT = 55432
@@ -80,6 +78,8 @@ class LocalCluster:
     def is_running(self) -> bool:
         if not self.is_initialised():
             return False
+        import psycopg  # here, not at the top: every `nova` command imports this module
+
         try:
             with psycopg.connect(self.url("postgres"), connect_timeout=2):
                 return True
@@ -181,6 +181,8 @@ def ensure_running(cluster: LocalCluster, databases: tuple[str, ...]) -> None:
         _start(cluster, bindir)
     if not cluster.port_file.exists() or cluster.port_file.read_text().strip() != str(cluster.port):
         cluster.port_file.write_text(f"{cluster.port}\n")
+    import psycopg
+
     with psycopg.connect(cluster.url("postgres"), autocommit=True) as conn:
         existing = {row[0] for row in conn.execute("SELECT datname FROM pg_database")}
         for name in databases:

@@ -12,8 +12,7 @@ one a planned date) are `WORK_ORDER_RULES`, checked by the import like the colum
 
 from __future__ import annotations
 
-import numpy as np
-import pandas as pd
+from typing import TYPE_CHECKING
 
 from nova_assets.lib.sources.erp_columns import (
     MATERIAL_COLUMN,
@@ -23,6 +22,12 @@ from nova_assets.lib.sources.erp_columns import (
     RowRule,
     TableSpec,
 )
+
+# pandas and numpy are imported by the functions that use them: the ERP table registry
+# (lib.sources.erp_tables), which every `nova` command reads through the settings, imports this module
+if TYPE_CHECKING:
+    import numpy as np
+    import pandas as pd
 
 PREVENTIVE = "preventive"
 CORRECTIVE = "corrective"
@@ -184,6 +189,8 @@ MAINTENANCE_CLASSIFY_ORDER = ("erp_work_order_parts", "erp_work_orders", "erp_in
 def typed_installed_base(installed_base: pd.DataFrame) -> pd.DataFrame:
     """The installed base as the domain reads it: Timestamp dates, a fresh index, and a model on every
     unit (its type when the ERP gives none)."""
+    import pandas as pd
+
     base = installed_base.reset_index(drop=True).copy()
     for column in ("install_date", "decommission_date"):
         base[column] = pd.to_datetime(base[column])
@@ -195,6 +202,8 @@ def typed_installed_base(installed_base: pd.DataFrame) -> pd.DataFrame:
 def service_days(base: pd.DataFrame, start: pd.Timestamp, end: pd.Timestamp) -> tuple[np.ndarray, np.ndarray]:
     """Per unit of a typed installed base: the first and one-past-last day index of [start, end] it is
     in service (from its install date to the day before its decommission date); empty when first >= stop."""
+    import numpy as np
+
     install = (base["install_date"] - start).dt.days.to_numpy()
     stop = (base["decommission_date"] - start).dt.days.fillna((end - start).days + 1).to_numpy()
     first = np.maximum(install, 0)
@@ -203,6 +212,8 @@ def service_days(base: pd.DataFrame, start: pd.Timestamp, end: pd.Timestamp) -> 
 
 def typed_work_orders(work_orders: pd.DataFrame) -> pd.DataFrame:
     """Work orders as the domain reads them: cancelled ones dropped, Timestamp dates."""
+    import pandas as pd
+
     orders = work_orders[work_orders["status"] != CANCELLED].copy()
     for column in ("created_date", "planned_date", "failure_date", "completion_date"):
         orders[column] = pd.to_datetime(orders[column])

@@ -7,7 +7,6 @@ import re
 import threading
 from dataclasses import dataclass
 from datetime import datetime
-from enum import StrEnum
 
 import psycopg
 from argon2 import PasswordHasher
@@ -16,6 +15,7 @@ from psycopg.rows import class_row
 
 from nova_assets.lib.platform import audit
 from nova_assets.lib.platform.errors import Invalid, NotFound
+from nova_assets.lib.platform.roles import Role
 
 MIN_PASSWORD_LENGTH = 10
 USERNAME = re.compile(r"^[a-z0-9][a-z0-9._-]{1,62}$")
@@ -23,21 +23,6 @@ _HASHER = PasswordHasher()  # argon2id
 _HASHING = threading.BoundedSemaphore(os.cpu_count() or 1)
 _STAND_IN_LOCK = threading.Lock()
 _stand_in: str | None = None  # see stand_in_hash
-
-
-class Role(StrEnum):
-    """VIEWER reads; ANALYST also acknowledges alerts, overrides and exports; ADMIN also manages users."""
-
-    VIEWER = "VIEWER"
-    ANALYST = "ANALYST"
-    ADMIN = "ADMIN"
-
-    @property
-    def rank(self) -> int:
-        return list(Role).index(self)
-
-    def allows(self, needed: Role) -> bool:
-        return self.rank >= needed.rank
 
 
 @dataclass(frozen=True)

@@ -15,7 +15,6 @@ import pandas as pd
 from nova_assets.lib.sources.http_client import DEFAULT_POLICY, HttpPolicy, get_json
 from nova_assets.lib.sources.snapshots import SourceUnavailable
 
-BASE_URL = "https://olinda.bcb.gov.br/olinda/servico/PTAX/versao/v1/odata"
 SNAPSHOT = "bacen_ptax_usd_2015-01-02_2025-11-11.json"
 CLOSING_BULLETIN = "Fechamento"
 

@@ -16,7 +16,6 @@ import pandas as pd
 from nova_assets.lib.sources.http_client import DEFAULT_POLICY, HttpPolicy, HttpStatusError, get_json
 from nova_assets.lib.sources.snapshots import SourceUnavailable
 
-BASE_URL = "https://api.bcb.gov.br"
 SELIC_META = 432
 SNAPSHOT_SELIC = "bacen_sgs_432_selic_meta_2015-01-01_2025-11-11.json"
 MAX_WINDOW_YEARS = 10

@@ -1,7 +1,7 @@
 """The vocabulary of the ERP data contract: a column, a table, and the columns several tables share.
 
-Kept apart from `erp_files` (the reader and the table registry) so that a domain declaring its own
-ERP tables (`lib.maintenance.contracts`) can use it while `erp_files` registers those tables.
+Kept apart from `erp_tables` (the table registry) so that a domain declaring its own ERP tables
+(`lib.maintenance.contracts`) can use it while `erp_tables` registers those tables.
 """
 
 from __future__ import annotations

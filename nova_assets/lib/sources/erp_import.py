@@ -20,8 +20,9 @@ import pandas as pd
 import pyarrow.parquet as pq
 
 from nova_assets.lib.lake_tables import raw
-from nova_assets.lib.sources.erp_build import BuildContext, ErpLimits, TableBuild, build_table, table_facts
+from nova_assets.lib.sources.erp_build import BuildContext, TableBuild, build_table, table_facts
 from nova_assets.lib.sources.erp_files import ERP_TABLES, erp_duckdb, quarantine_path
+from nova_assets.lib.sources.erp_limits import ErpLimits
 from nova_assets.lib.sources.erp_store import NO_FILES, ErpProvenance, ErpStore, IngestReport, LoadedFile
 from nova_assets.lib.sources.landing import RejectedFile
 from nova_assets.lib.sources.quality import CheckContext, CheckOutcome, erp_outcomes, read_built_from

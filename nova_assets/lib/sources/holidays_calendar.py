@@ -8,9 +8,13 @@ Salvador's own holidays are passed in; the defaults are the two that the package
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from datetime import date
+from typing import TYPE_CHECKING
 
-import holidays
-import pandas as pd
+# `holidays` and pandas are imported by build_holidays: the settings check NOVA_MUNICIPAL_HOLIDAYS with
+# parse_municipal, and every `nova` command reads the settings
+if TYPE_CHECKING:
+    import pandas as pd
 
 # (month, day, name): Salvador's municipal holidays missing from holidays.Brazil(subdiv="BA")
 SALVADOR_MUNICIPAL: tuple[tuple[int, int, str], ...] = (
@@ -36,7 +40,7 @@ def parse_municipal(spec: str) -> tuple[tuple[int, int, str], ...]:
         month_day, _, name = item.partition(" ")
         try:
             month, day = (int(n) for n in month_day.split("-"))
-            pd.Timestamp(2001, month, day)  # a common year: 02-29 would be missing three years in four
+            date(2001, month, day)  # a common year: 02-29 would be missing three years in four
         except ValueError as exc:
             raise ValueError(f"municipal holiday {item!r}: expected 'MM-DD Name' ({exc})") from exc
         if not name.strip():
@@ -52,6 +56,9 @@ def build_holidays(
 ) -> pd.DataFrame:
     """One row per holiday date: names joined with '; ', scope of the strongest entry, is_major if
     any of its names is in MAJOR."""
+    import holidays
+    import pandas as pd
+
     years = sorted(set(years))
     national = holidays.country_holidays("BR", years=years, language=LANGUAGE)
     regional = holidays.country_holidays("BR", subdiv=subdiv, years=years, language=LANGUAGE)

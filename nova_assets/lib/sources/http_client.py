@@ -10,26 +10,13 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from dataclasses import dataclass
 from typing import Any
 
 import httpx
 from tenacity import RetryError, Retrying, retry_if_exception_type, stop_after_attempt, wait_exponential
 
+from nova_assets.lib.sources.http_policy import DEFAULT_POLICY, HttpPolicy
 from nova_assets.lib.sources.snapshots import SourceUnavailable
-
-
-@dataclass(frozen=True)
-class HttpPolicy:
-    """How long to wait for one answer and how often to try again."""
-
-    timeout_s: float = 30.0
-    attempts: int = 4
-    backoff_initial_s: float = 1.0
-    backoff_max_s: float = 30.0
-
-
-DEFAULT_POLICY = HttpPolicy()
 
 
 class HttpStatusError(SourceUnavailable):

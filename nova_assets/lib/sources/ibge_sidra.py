@@ -14,7 +14,6 @@ import pandas as pd
 from nova_assets.lib.sources.http_client import DEFAULT_POLICY, HttpPolicy, get_json
 from nova_assets.lib.sources.snapshots import SourceUnavailable
 
-BASE_URL = "https://apisidra.ibge.gov.br"
 SNAPSHOT = "ibge_sidra_ipca_monthly_2015-01_2025-10.json"
 # SIDRA's special symbols: "-" is an exact zero; "..", "..." and "X" mean no value (n/a, missing, withheld).
 SIDRA_SYMBOLS = {"-": "0", "..": None, "...": None, "X": None}

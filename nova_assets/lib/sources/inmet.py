@@ -18,12 +18,11 @@ from pathlib import PurePosixPath
 import httpx
 import pandas as pd
 
+from nova_assets.lib.sources.endpoints import SALVADOR_STATION
 from nova_assets.lib.sources.http_client import DEFAULT_POLICY, HttpPolicy, MalformedResponse, get_json
 from nova_assets.lib.sources.snapshots import SourceUnavailable
 from nova_assets.lib.sources.weather import daily_from_hourly
 
-BASE_URL = "https://apitempo.inmet.gov.br"
-SALVADOR_STATION = "A401"
 SOURCE = "inmet"  # the token API
 HISTORICAL_SOURCE = "inmet-historical"  # the yearly ZIPs
 MS_TO_KMH = 3.6

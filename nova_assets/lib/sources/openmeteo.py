@@ -16,7 +16,6 @@ from nova_assets.lib.sources.http_client import DEFAULT_POLICY, HttpPolicy, get_
 from nova_assets.lib.sources.snapshots import SourceUnavailable
 from nova_assets.lib.sources.weather import daily_from_hourly
 
-BASE_URL = "https://archive-api.open-meteo.com"
 SNAPSHOT = "openmeteo_salvador_hourly_2021-11-12_2025-11-11.json"
 SALVADOR = (-12.97, -38.51)
 SOURCE = "open-meteo"

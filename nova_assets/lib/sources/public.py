@@ -3,7 +3,8 @@ data contract, dbt staging model, the APIs it calls and how it is fetched live o
 
 Base URLs, the HTTP policy, the weather source and the INMET token come from `LiveSettings`, so the
 real connectors can be pointed at another server (a mirror, or the tests' local server); each API's
-base-URL setting (NOVA_<ENDPOINT>_URL) is registered from ENDPOINTS in nova_assets/settings.py. The daily
+base-URL setting (NOVA_<ENDPOINT>_URL) is registered in nova_assets/settings.py from ENDPOINTS
+(nova_assets/lib/sources/endpoints.py, which imports no connector). The daily
 series are daily-partitioned: a run asks for its days plus a lookback (`fetch_window`); the monthly
 IPCA, and a daily table with no stored history yet, ask for HISTORY_START up to the as-of date.
 """
@@ -17,35 +18,23 @@ from pathlib import Path
 
 from nova_assets.lib.sources import bacen_ptax, bacen_sgs, ibge_sidra, inmet, openmeteo
 from nova_assets.lib.sources.contract import TODAY, WEATHER_COLUMNS, Calendar, DateBound, Freshness, TableRules
+from nova_assets.lib.sources.endpoints import (
+    BACEN_PTAX,
+    BACEN_SGS,
+    IBGE_SIDRA,
+    INMET,
+    OPENMETEO,
+    SALVADOR_STATION,
+    WEATHER_SOURCES,
+    Endpoint,
+)
 from nova_assets.lib.sources.http_client import DEFAULT_POLICY, HttpPolicy
 from nova_assets.lib.sources.snapshots import LiveSource, Snapshot
 
 HISTORY_START = date(2015, 1, 1)
-WEATHER_SOURCES = ("open-meteo", "inmet")
 # days before a partition's first day fetched again: the weather archive publishes days ~5 days late,
 # and BACEN occasionally revises a recent value
 PARTITION_LOOKBACK_DAYS = 10
-
-
-@dataclass(frozen=True)
-class Endpoint:
-    """A public API: its base URL (the real one by default) and the setting that points it elsewhere."""
-
-    name: str  # e.g. 'bacen_sgs'; the setting is NOVA_<NAME>_URL
-    base_url: str
-    title: str
-
-    @property
-    def setting(self) -> str:
-        return f"NOVA_{self.name.upper()}_URL"
-
-
-BACEN_SGS = Endpoint("bacen_sgs", bacen_sgs.BASE_URL, "BACEN SGS")
-BACEN_PTAX = Endpoint("bacen_ptax", bacen_ptax.BASE_URL, "BACEN PTAX (Olinda OData)")
-IBGE_SIDRA = Endpoint("ibge_sidra", ibge_sidra.BASE_URL, "IBGE SIDRA")
-OPENMETEO = Endpoint("openmeteo", openmeteo.BASE_URL, "the Open-Meteo archive")
-INMET = Endpoint("inmet", inmet.BASE_URL, "the INMET token API")
-ENDPOINTS = (BACEN_SGS, BACEN_PTAX, IBGE_SIDRA, OPENMETEO, INMET)
 
 
 @dataclass(frozen=True)
@@ -57,7 +46,7 @@ class LiveSettings:
     urls: Mapping[str, str] = field(default_factory=dict)
     weather_source: str = "open-meteo"
     inmet_token: str = ""
-    inmet_station: str = inmet.SALVADOR_STATION
+    inmet_station: str = SALVADOR_STATION
     history_start: date = HISTORY_START
 
     def url(self, endpoint: Endpoint) -> str:
@@ -153,9 +142,10 @@ Planner = Callable[[LiveSettings, Path, bool, date, date], SourcePlan]
 class PublicSource:
     """One public source of the raw layer: everything about it but its parser and its dbt staging model.
 
-    Adding a source is one entry in PUBLIC_SOURCES plus its connector module (fetch + parse) and its
-    staging model: the raw asset, its asset checks, the base-URL setting (nova_assets/settings.py)
-    and the test that the dbt source and staging model exist all come from the entry.
+    Adding a source is one entry in PUBLIC_SOURCES plus its connector module (fetch + parse), its
+    staging model and, for a new API, its Endpoint (lib/sources/endpoints.py): the raw asset, its asset
+    checks, the base-URL setting (nova_assets/settings.py) and the test that the dbt source and staging
+    model exist all come from these.
     """
 
     table: str  # raw table, asset key ["raw", table], the `raw` dbt source's table of the same name

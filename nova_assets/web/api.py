@@ -13,9 +13,10 @@ from typing import Annotated, Any, Literal
 import pandas as pd
 import psycopg
 from fastapi import APIRouter, Depends, Query, Request, Response
+from fastapi.exceptions import RequestValidationError
 
 from nova_assets.lib.platform import alert_actions, audit, calculators, overrides, queries, sessions, users
-from nova_assets.lib.platform.errors import Forbidden, NotFound
+from nova_assets.lib.platform.errors import Forbidden, Invalid, NotFound
 from nova_assets.lib.platform.users import Role
 from nova_assets.web.auth import Admin, Analyst, AnyUser, Conn, Principal, Viewer, client_address
 from nova_assets.web.schemas import (
@@ -306,10 +307,17 @@ def create_override(
     conn: Conn,
 ) -> overrides.Override:
     """Set a material's reorder point or daily forecast until `expires_on`; the next daily cycle uses it."""
-    made = overrides.create(
-        conn, who.user, body.material_id, body.kind, body.value, body.reason, body.expires_on, client_address(request)
+    maximum = request.app.state.config.override_maximum  # the import's limits as configured, not the schema's
+    try:
+        overrides.check_value(body.kind, body.value, maximum)
+    except Invalid as exc:  # a bad field of the body: the 422 a schema check gives
+        raise RequestValidationError(
+            [{"type": "value_error", "loc": ("body", "value"), "msg": str(exc), "input": body.value}]
+        ) from exc
+    address = client_address(request)
+    return overrides.create(
+        conn, who.user, body.material_id, body.kind, body.value, body.reason, body.expires_on, address, maximum=maximum
     )
-    return made
 
 
 @router.delete("/overrides/{override_id}", response_model=overrides.Override, tags=["overrides"])

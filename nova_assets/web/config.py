@@ -8,8 +8,10 @@ from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
 from nova_assets.lib.platform.database import prepare_api_role
+from nova_assets.lib.platform.overrides import MAX_VALUE, Maximum, max_values
 from nova_assets.lib.platform.secrets_file import ensure_secret
 from nova_assets.lib.platform.sessions import LoginLimits
+from nova_assets.lib.sources.erp_limits import ErpLimits, parse_limits
 from nova_assets.settings import Settings
 
 JWT_SECRET_FILE = "jwt_signing_key"
@@ -39,6 +41,7 @@ class WebConfig:
     lake_dir: Path | None = None
     version: str = field(default_factory=app_version)
     pool_size: int = 40  # database connections = request worker threads (see app.lifespan)
+    override_maximum: Maximum = field(default_factory=lambda: MAX_VALUE)  # under NOVA_ERP_PLAUSIBLE_LIMITS
 
 
 def web_config(settings: Settings) -> WebConfig:
@@ -61,4 +64,5 @@ def web_config(settings: Settings) -> WebConfig:
         mlflow_ui_url=settings.mlflow_ui_url,
         order_cost_brl=settings.order_cost_brl,
         holding_cost_rate=settings.holding_cost_rate,
+        override_maximum=max_values(ErpLimits(plausible_limits=parse_limits(settings.erp_plausible_limits))),
     )

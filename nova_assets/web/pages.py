@@ -520,7 +520,10 @@ def override_submit(
         number = float(value.replace(".", "").replace(",", ".") if "," in value else value)
     except ValueError as exc:
         raise Invalid(f"valor inválido: {value!r}") from exc
-    overrides.create(conn, who.user, material_id, kind, number, reason, expires_on, client_address(request))
+    maximum = request.app.state.config.override_maximum
+    overrides.create(
+        conn, who.user, material_id, kind, number, reason, expires_on, client_address(request), maximum=maximum
+    )
     return back(f"/materiais/{material_id}")
 
 

@@ -6,9 +6,9 @@ from datetime import date, datetime
 from typing import Annotated, Any, Literal
 
 from fastapi import Query
-from pydantic import BaseModel, Field, ValidationInfo, field_validator, model_validator
+from pydantic import BaseModel, Field, model_validator
 
-from nova_assets.lib.platform import calculators, overrides
+from nova_assets.lib.platform import calculators
 from nova_assets.lib.platform.errors import Invalid
 from nova_assets.lib.platform.users import Role
 
@@ -88,22 +88,13 @@ class OverrideIn(BaseModel):
     kind: Literal["reorder_point", "forecast"]
     value: float = Field(
         ge=0,
+        allow_inf_nan=False,
         description="units (reorder_point) or units per day (forecast), at most the ERP import's plausible"
-        " quantity limit (erp_files.QUANTITY_LIMITS)",
-        json_schema_extra={"maximum": max(overrides.MAX_VALUE.values())},  # checked per kind below
+        " quantity limit (NOVA_ERP_PLAUSIBLE_LIMITS for erp_stock.on_hand and erp_movements.quantity;"
+        " 1,000,000 by default): a larger value is refused with a 422 naming the limit",
     )
     reason: str = Field(min_length=1, max_length=2000)
     expires_on: date
-
-    @field_validator("value")
-    @classmethod
-    def _plausible(cls, value: float, info: ValidationInfo) -> float:
-        if "kind" not in info.data:  # the kind is invalid: that is the error to report
-            return value
-        try:
-            return overrides.check_value(info.data["kind"], value)  # the limit of its kind, a 422 with its reason
-        except Invalid as exc:
-            raise ValueError(str(exc)) from exc
 
 
 class ReorderPointIn(BaseModel):

@@ -15,7 +15,8 @@ from nova_assets.lib.inventory.daily import DailyInputs
 from nova_assets.lib.platform import calculators, overrides, queries
 from nova_assets.lib.platform.errors import Invalid
 from nova_assets.lib.platform.material_page import model_errors, recent_demand
-from nova_assets.lib.sources.erp_files import QUANTITY_LIMITS
+from nova_assets.lib.sources.erp_limits import ErpLimits, parse_limits
+from nova_assets.lib.sources.erp_tables import QUANTITY_LIMITS
 from nova_assets.web.schemas import OverrideIn, ReorderPointIn
 
 CYCLE = date(2025, 11, 9)
@@ -136,12 +137,20 @@ def test_an_override_value_is_capped_at_the_erp_imports_plausible_quantity() -> 
                 overrides.check_value(kind, wrong)
     body = {"material_id": "M1", "reason": "obra", "expires_on": "2030-01-01"}
     assert OverrideIn(**body, kind="forecast", value=cap).value == cap
-    for kind in ("forecast", "reorder_point"):
-        with pytest.raises(pydantic.ValidationError) as raised:
-            OverrideIn(**body, kind=kind, value=1e300)
-        (error,) = raised.value.errors()
-        assert error["loc"] == ("value",) and "não pode passar de 1.000.000" in error["msg"]
-    assert OverrideIn.model_json_schema()["properties"]["value"]["maximum"] == cap  # shown at /docs
+    for wrong in (float("inf"), float("nan"), -1.0):  # the schema refuses what no limit allows
+        with pytest.raises(pydantic.ValidationError):
+            OverrideIn(**body, kind="forecast", value=wrong)
+
+
+def test_an_override_cap_follows_the_imports_configured_limits() -> None:
+    """NOVA_ERP_PLAUSIBLE_LIMITS moves the import's limits, and the overrides' with them: a reorder point
+    by erp_stock.on_hand, a daily forecast by erp_movements.quantity; `none` lifts the cap."""
+    limits = ErpLimits(plausible_limits=parse_limits("erp_movements.quantity=..5000; erp_stock.on_hand=none"))
+    maximum = overrides.max_values(limits)
+    assert maximum == {overrides.OverrideKind.FORECAST: 5000.0, overrides.OverrideKind.REORDER_POINT: None}
+    assert overrides.check_value("reorder_point", 5e6, maximum) == 5e6
+    with pytest.raises(Invalid, match=r"não pode passar de 5\.000 unidades por dia"):
+        overrides.check_value("forecast", 5001, maximum)
 
 
 def test_a_fill_rate_target_needs_an_order_quantity() -> None:

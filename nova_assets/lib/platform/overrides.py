@@ -8,7 +8,7 @@ forecasts in analytics.forecasts), so the forecast value added of overrides can 
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass, replace
 from datetime import date, datetime
 from enum import StrEnum
@@ -24,7 +24,8 @@ from nova_assets.lib.inventory.reorder import PROJECT_POLICY
 from nova_assets.lib.platform import audit, queries
 from nova_assets.lib.platform.errors import Invalid, NotFound
 from nova_assets.lib.platform.users import User
-from nova_assets.lib.sources.erp_files import QUANTITY_LIMITS
+from nova_assets.lib.sources.erp_limits import ErpLimits
+from nova_assets.lib.sources.erp_tables import ERP_TABLES
 
 MAX_REASON = 2000
 OVERRIDE_COLUMNS = ["override_id", "material_id", "kind", "value", "expires_on"]
@@ -35,26 +36,44 @@ class OverrideKind(StrEnum):
     FORECAST = "forecast"  # units per day
 
 
-# The largest value a planner may set: the ERP import's plausible upper limit of a quantity
-# (erp_files.QUANTITY_LIMITS, the default of NOVA_ERP_PLAUSIBLE_LIMITS for a movement, a stock on hand and
-# an order line), the project's one figure for "no real quantity is this large", not a second number.
-# The kinds' units differ, the figure does not: a reorder point is a stock level in units, the unit of
-# on_hand, which the import caps at it; a daily forecast is a day's issues in units, and a planned day
-# above the largest single movement the import accepts, every day until the expiry, is a typo, not a plan.
-MAX_VALUE = {OverrideKind.REORDER_POINT: QUANTITY_LIMITS[1], OverrideKind.FORECAST: QUANTITY_LIMITS[1]}
+# The largest value a planner may set: the ERP import's plausible upper limit of the quantity the kind
+# is counted in (NOVA_ERP_PLAUSIBLE_LIMITS, by default erp_tables.QUANTITY_LIMITS), the project's one figure
+# for "no real quantity is this large", not a second number. A reorder point is a stock level in units,
+# the unit of erp_stock.on_hand; a daily forecast is a day's issues in units, and a planned day above the
+# largest single movement the import accepts (erp_movements.quantity), every day until the expiry, is a
+# typo, not a plan. None: the operator removed that limit (`=none`).
+_LIMITED_BY = {
+    OverrideKind.REORDER_POINT: ("erp_stock", "on_hand"),
+    OverrideKind.FORECAST: ("erp_movements", "quantity"),
+}
 UNITS = {OverrideKind.REORDER_POINT: "unidades", OverrideKind.FORECAST: "unidades por dia"}
+Maximum = Mapping[OverrideKind, float | None]
 
 
-def check_value(kind: OverrideKind | str, value: float) -> float:
-    """`value` if it is a plausible override of `kind`, else Invalid saying why."""
+def max_values(limits: ErpLimits | None = None) -> dict[OverrideKind, float | None]:
+    """Per kind, the largest value an override may have under the ERP import's `limits` (default: built-in)."""
+    limits = ErpLimits() if limits is None else limits
+    uppers = {}
+    for kind, (table, column) in _LIMITED_BY.items():
+        bounds = limits.limits(table, column, ERP_TABLES[table].columns[column])
+        uppers[kind] = None if bounds is None else bounds[1]
+    return uppers
+
+
+MAX_VALUE = max_values()  # under the built-in limits: the API schema's documented maximum
+
+
+def check_value(kind: OverrideKind | str, value: float, maximum: Maximum = MAX_VALUE) -> float:
+    """`value` if it is a plausible override of `kind` (at most `maximum`), else Invalid saying why."""
     try:
         kind = OverrideKind(kind)
     except ValueError as exc:
         raise Invalid("tipo deve ser reorder_point ou forecast") from exc
     if not np.isfinite(value) or value < 0:
         raise Invalid("o valor deve ser um número maior ou igual a zero")
-    if value > MAX_VALUE[kind]:
-        limit = f"{MAX_VALUE[kind]:,.0f}".replace(",", ".")
+    largest = maximum[kind]
+    if largest is not None and value > largest:
+        limit = f"{largest:,.0f}".replace(",", ".")
         raise Invalid(
             f"o valor de um ajuste {kind.value} não pode passar de {limit} {UNITS[kind]}"
             " (o limite plausível de quantidade da importação do ERP)"
@@ -154,9 +173,11 @@ def create(
     expires_on: date,
     address: str | None,
     today: date | None = None,
+    maximum: Maximum = MAX_VALUE,
 ) -> Override:
-    """Set an override (superseding the open one of the same kind) and audit it, in one transaction."""
-    value = check_value(kind, value)
+    """Set an override (superseding the open one of the same kind) and audit it, in one transaction;
+    `maximum`: the largest values under the import's configured limits (max_values)."""
+    value = check_value(kind, value, maximum)
     kind = OverrideKind(kind)
     reason = reason.strip()
     if not reason:

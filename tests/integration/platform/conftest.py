@@ -81,7 +81,12 @@ def web_server(platform_cycle: Cycle) -> Iterator[Server]:
 
     settings = load_settings(
         platform_cycle.settings,
-        overrides={"NOVA_LOGIN_MAX_FAILURES": "3", "NOVA_LOGIN_WINDOW_MINUTES": "15", "NOVA_ORDER_COST_BRL": "200"},
+        overrides={
+            "NOVA_LOGIN_MAX_FAILURES": "3",
+            "NOVA_LOGIN_WINDOW_MINUTES": "15",
+            "NOVA_ORDER_COST_BRL": "200",
+            "NOVA_ERP_PLAUSIBLE_LIMITS": "erp_stock.on_hand=..2000000",  # the overrides' cap follows it
+        },
     )
     port = _free_port()
     server = uvicorn.Server(

@@ -19,7 +19,7 @@ from nova_assets.lib.analytics.site_inventory import recent_movements, site_inve
 from nova_assets.lib.delivery.report_pdf import history_movements, stock_history
 from nova_assets.lib.gold.purchase_orders import link_lake_receipts, link_receipts
 from nova_assets.lib.sample.erp_generator import generate_sample_business
-from nova_assets.lib.sources.erp_files import STOCK_MOVEMENT_COLUMNS
+from nova_assets.lib.sources.erp_tables import STOCK_MOVEMENT_COLUMNS
 
 AS_OF = pd.Timestamp("2025-06-30")
 

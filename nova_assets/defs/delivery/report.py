@@ -22,8 +22,8 @@ from nova_assets.lib.lake_tables import (
     daily_report as report_file,
 )
 from nova_assets.lib.local_time import TIMEZONE
-from nova_assets.lib.sources.erp_files import STOCK_MOVEMENT_COLUMNS
 from nova_assets.lib.sources.erp_store import ErpProvenance
+from nova_assets.lib.sources.erp_tables import STOCK_MOVEMENT_COLUMNS
 from nova_assets.resources import LakeResource, SourcesResource, lake_deps
 
 

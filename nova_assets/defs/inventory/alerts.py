@@ -19,7 +19,7 @@ from nova_assets.lib.lake_tables import (
     WEATHER_DAILY,
     LakeTable,
 )
-from nova_assets.lib.sources.erp_files import STOCK_MOVEMENT_COLUMNS
+from nova_assets.lib.sources.erp_tables import STOCK_MOVEMENT_COLUMNS
 from nova_assets.lib.sources.quality import RULES, latest_date
 from nova_assets.resources import LakeResource, SourcesResource, lake_deps
 

@@ -34,8 +34,6 @@ import pyarrow.parquet as pq
 
 from nova_assets.lib.sources.erp_columns import TableSpec
 from nova_assets.lib.sources.erp_tables import CLASSIFY_ORDER, ERP_TABLES
-from nova_assets.lib.sources.erp_tables import QUANTITY_LIMITS as QUANTITY_LIMITS  # read from here by others
-from nova_assets.lib.sources.erp_tables import STOCK_MOVEMENT_COLUMNS as STOCK_MOVEMENT_COLUMNS
 from nova_assets.lib.sources.text_files import (
     LineMap,
     NotReadable,

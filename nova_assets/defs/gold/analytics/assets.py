@@ -39,7 +39,7 @@ from nova_assets.lib.lake_tables import (
     REORDER_POINTS,
     WEATHER_DAILY,
 )
-from nova_assets.lib.sources.erp_files import STOCK_MOVEMENT_COLUMNS
+from nova_assets.lib.sources.erp_tables import STOCK_MOVEMENT_COLUMNS
 from nova_assets.resources import LakeResource, PostgresResource, lake_deps
 
 GOLD = {"key_prefix": "gold", "kinds": {"postgres", "scikitlearn"}}

@@ -289,6 +289,13 @@ def models_performance(*, ctx: ListQuery, cycle_date: date | None = None) -> Any
     return ctx.respond("models", page)
 
 
+@router.get("/models/tracking", response_model=PageOut, tags=["models"])
+def forecast_tracking(*, ctx: ListQuery) -> Any:
+    """marts.forecast_tracking, newest cycle first: each cycle's ensemble forecast against the demand
+    observed since (aggregate bias, WAPE, interval coverage), beside the backtest's bias of that cycle."""
+    return ctx.respond("forecast_tracking", queries.forecast_tracking(ctx.conn, ctx.paging))
+
+
 # --- overrides -----------------------------------------------------------------------------------
 
 

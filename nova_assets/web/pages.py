@@ -599,6 +599,10 @@ def clusters_page(*, request: Request, who: Viewer, conn: Conn) -> HTMLResponse:
     )
 
 
+TRACKING_CYCLES = 90  # cycles on the realised-bias chart
+TRACKING_ROWS = 10  # the newest of them in the table beside it
+
+
 @router.get("/modelos", response_class=HTMLResponse)
 def models_page(*, request: Request, who: Viewer, conn: Conn) -> HTMLResponse:
     page = queries.models_performance(conn)
@@ -624,11 +628,36 @@ def models_page(*, request: Request, who: Viewer, conn: Conn) -> HTMLResponse:
                 ),
             }
         )
+    tracking = queries.forecast_tracking(conn, queries.Paging(TRACKING_CYCLES, 0))
+    if tracking.items:
+        cycles = list(reversed(tracking.items))  # oldest first, as a time axis
+        figures.append(
+            {
+                "target": "chart-tracking",
+                "data": [
+                    {"x": [r["cycle_date"] for r in cycles], "y": [r["bias"] for r in cycles], "type": "scatter",
+                     "mode": "lines+markers", "name": "Viés observado", "line": {"color": "#b3261e", "width": 2}},
+                    {"x": [r["cycle_date"] for r in cycles], "y": [r["backtest_bias"] for r in cycles],
+                     "type": "scatter", "mode": "lines", "name": "Viés no backtest",
+                     "line": {"color": "#1f5fad", "dash": "dot"}},
+                ],
+                "layout": layout(
+                    "Viés agregado do Ensemble por ciclo (previsto / observado − 1)",
+                    yaxis={"tickformat": ".0%", "zeroline": True},
+                    # a few days either side: one cycle alone would otherwise span milliseconds
+                    xaxis={"type": "date", "tickformat": "%d/%m/%Y",
+                           "range": [cycles[0]["cycle_date"] - timedelta(days=3),
+                                     cycles[-1]["cycle_date"] + timedelta(days=3)]},
+                ),
+            }
+        )  # fmt: skip
     fva_rows = queries.override_value_added(conn)
     return render(
         request,
         "models.html",
         page=page,
+        tracking=tracking,
+        tracking_rows=TRACKING_ROWS,
         mlflow=base,
         overrides_measured=len([r for r in fva_rows if r["actual_total"] is not None]),
         overrides_total=len(fva_rows),

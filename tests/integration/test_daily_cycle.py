@@ -52,6 +52,13 @@ def test_dbt_tests_ran_as_passing_asset_checks(daily_cycle: Cycle) -> None:
     assert CALIBRATED in {e.check_name for e in evaluations}
 
 
+def test_forecast_tracking_is_built_and_watched_from_the_first_cycle(daily_cycle: Cycle) -> None:
+    """No day after the only cycle is observed yet: the mart is empty and its bias check runs as an asset check."""
+    assert daily_cycle.gold("SELECT count(*) FROM marts.forecast_tracking")[0][0] == 0
+    checks = {(e.asset_key.path[-1], e.check_name) for e in daily_cycle.result.get_asset_check_evaluations()}
+    assert ("forecast_tracking", "forecast_tracking_bias_within_tolerance") in checks
+
+
 def test_gold_holds_every_material(daily_cycle: Cycle) -> None:
     materials = daily_cycle.gold("SELECT count(*) FROM core.materials")[0][0]
     assert materials == CYCLE_MATERIALS

@@ -16,11 +16,23 @@ from nova_assets.lib.gold.loader import replace_cycle, upsert
 from nova_assets.lib.gold.purchase_orders import link_receipts, load_lines
 from nova_assets.lib.gold.regions import resolve_site_regions
 from nova_assets.lib.gold.schema import migrate
+from nova_assets.lib.platform.material_page import DEMAND_HISTORY_DAYS
 
 dbt_main = pytest.importorskip("dbt.cli.main")
 
 GOLD_DBT = Path(__file__).resolve().parents[2] / "dbt_project" / "gold"
 C1, C2 = dt.date(2025, 1, 10), dt.date(2025, 1, 11)
+# forecast_tracking: the demand history of a cycle 35 days after C2 observes every day of C1's and
+# C2's forecasts; a cycle 10 days before it has 10 of its 30 days observed.
+HISTORY_CYCLE = C2 + dt.timedelta(days=35)
+PARTIAL_CYCLE = HISTORY_CYCLE - dt.timedelta(days=10)
+TRACKED_LEVELS = {C1: 4.0, C2: 2.0, PARTIAL_CYCLE: 1.0}  # M1's daily ensemble forecast of each cycle
+TRACKING_WARNING = "forecast_tracking_bias_within_tolerance"  # the sample's C1 and C2 are beyond it
+
+
+def m1_demand(day: dt.date) -> float:
+    """M1's observed daily demand in forecast_tracking's history: 3, and 6 on every tenth day."""
+    return 6.0 if day.toordinal() % 10 == 0 else 3.0
 
 
 def _frame(columns: str, rows: list[tuple]) -> pd.DataFrame:
@@ -136,13 +148,25 @@ def load_sample_gold(conn: psycopg.Connection) -> None:
                 ],
             ),
         )
+    for cycle, level in TRACKED_LEVELS.items():
+        replace_cycle(
+            conn,
+            "analytics.forecasts",
+            cycle,
+            _frame(
+                "material_id forecast_date model forecast forecast_lo forecast_hi interval_level",
+                [("M1", cycle + dt.timedelta(days=d), "Ensemble", level, 0.0, 2 * level, 0.8) for d in range(1, 31)]
+                + [("M1", cycle + dt.timedelta(days=d), "CrostonSBA", 100.0, None, None, None) for d in range(1, 31)],
+            ),
+        )
+    days = [HISTORY_CYCLE - dt.timedelta(days=d) for d in range(DEMAND_HISTORY_DAYS)]
     replace_cycle(
         conn,
-        "analytics.forecasts",
-        C2,
+        "analytics.demand_history",
+        HISTORY_CYCLE,
         _frame(
-            "material_id forecast_date model forecast forecast_lo forecast_hi interval_level",
-            [("M1", C2 + dt.timedelta(days=d), "Ensemble", 2.0, 0.0, 4.0, 0.8) for d in range(1, 31)],
+            "material_id demand_date demand",
+            [(m, d, m1_demand(d) if m == "M1" else 1.0) for m in ("M1", "M2") for d in days],
         ),
     )
     replace_cycle(
@@ -206,7 +230,9 @@ def load_sample_gold(conn: psycopg.Connection) -> None:
     conn.commit()
 
 
-def dbt_build(url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, **variables: str) -> list[tuple]:
+def dbt_build(
+    url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, *, select: str | None = None, **variables: str
+) -> list[tuple]:
     for name, value in dbt_environment(url).items():
         monkeypatch.setenv(name, value)
     monkeypatch.setenv("DBT_SEND_ANONYMOUS_USAGE_STATS", "false")
@@ -224,6 +250,8 @@ def dbt_build(url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, **varia
     ]
     if variables:
         args += ["--vars", json.dumps(variables)]
+    if select:
+        args += ["--select", select]
     result = dbt_main.dbtRunner().invoke(args)
     assert result.exception is None, result.exception
     statuses = [(r.node.unique_id, str(r.status), r.message) for r in (result.result or [])]
@@ -301,8 +329,11 @@ def _rows(marts: dict, query: str, params: tuple = ()) -> list[dict]:
 def test_build_and_dbt_tests_pass(marts: dict) -> None:
     tests = [s for s in marts["statuses"] if s[0].startswith("test.")]
     models = [s for s in marts["statuses"] if s[0].startswith("model.")]
-    assert len(models) == 5 and len(tests) >= 30
-    assert {s[1] for s in tests} == {"pass"}
+    assert len(models) == 6 and len(tests) >= 30
+    warned = {s[0].split(".")[2]: s[2] for s in tests if s[1] == "warn"}
+    assert {s[1] for s in tests} == {"pass", "warn"}
+    # C1 (+21 %) and C2 (-39 %) are complete and beyond the tolerance of 20 %; the partial cycle is not judged
+    assert warned == {TRACKING_WARNING: "Got 2 results, configured to warn if != 0"}
 
 
 def test_kpi_row_per_day(marts: dict) -> None:
@@ -346,7 +377,8 @@ def test_supplier_performance_falls_back_to_open_order_snapshots(marts: dict) ->
 
 
 def test_supplier_performance_from_po_receipts(linked_marts: dict) -> None:
-    assert {s[1] for s in linked_marts["statuses"] if s[0].startswith("test.")} == {"pass"}
+    tests = [s for s in linked_marts["statuses"] if s[0].startswith("test.")]
+    assert {s[1] for s in tests if TRACKING_WARNING not in s[0]} == {"pass"}
     s = {r["supplier_id"]: r for r in _rows(linked_marts, "SELECT * FROM marts.supplier_performance")}
     assert {(r["basis"], r["cycle_date"]) for r in s.values()} == {("erp_purchase_orders", C2)}
     s1, s2 = s["S1"], s["S2"]
@@ -398,3 +430,74 @@ def test_regional_view_by_region_and_state(marts: dict) -> None:
     assert feira["forecast_next_30d"] == pytest.approx(40)  # M1's 60 split 60:30 between T1 and WH
     assert (feira["stock_units"], feira["materials_on_alert"], feira["sla_exposure_brl"]) == (50, 1, 10000)
     assert regions["BA-ERP-CENTRO-SUL"]["region_source"] == "ERP"
+
+
+def test_forecast_tracking_scores_each_cycle_on_the_days_since(marts: dict) -> None:
+    rows = {r["cycle_date"]: r for r in _rows(marts, "SELECT * FROM marts.forecast_tracking")}
+    assert set(rows) == set(TRACKED_LEVELS)  # the ensemble's cycles only, whichever model is in beside it
+    for cycle, level in TRACKED_LEVELS.items():
+        observed = [cycle + dt.timedelta(days=d) for d in range(1, 31) if cycle + dt.timedelta(days=d) <= HISTORY_CYCLE]
+        demand = [m1_demand(d) for d in observed]
+        row = rows[cycle]
+        assert (row["materials"], row["days_observed"], row["horizon_days"]) == (1, len(observed), 30)
+        assert row["complete"] is (len(observed) == 30)
+        assert row["last_day_observed"] == observed[-1]
+        assert row["forecast_total"] == pytest.approx(level * len(observed))
+        assert row["demand_total"] == pytest.approx(sum(demand))
+        assert row["bias"] == pytest.approx(level * len(observed) / sum(demand) - 1)
+        assert row["wape"] == pytest.approx(sum(abs(level - a) for a in demand) / sum(demand))
+        assert row["interval_coverage"] == pytest.approx(sum(a <= 2 * level for a in demand) / len(demand))
+        assert row["interval_level"] == pytest.approx(0.8)
+    assert rows[PARTIAL_CYCLE]["days_observed"] == 10
+    assert rows[C2]["backtest_bias"] == 0.0 and rows[PARTIAL_CYCLE]["backtest_bias"] is None
+
+
+def test_forecast_tracking_keeps_a_complete_cycle_as_measured(
+    postgres_server: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The next build is incremental: a complete cycle stays as measured (its days may leave the history
+    or be corrected), the partial one is measured again on the later history, a new cycle appears."""
+    from tests.integration.conftest import fresh_database
+
+    url = fresh_database(postgres_server, "nova_gold_tracking_test")
+    with psycopg.connect(url) as conn:
+        load_sample_gold(conn)
+    dbt_build(url, tmp_path / "first", monkeypatch, select="+forecast_tracking")
+    before = {r["cycle_date"]: r for r in _rows({"url": url}, "SELECT * FROM marts.forecast_tracking")}
+
+    later = HISTORY_CYCLE + dt.timedelta(days=25)  # the history now says 5 a day, also on C1's and C2's days
+    with psycopg.connect(url) as conn:
+        conn.execute("DELETE FROM analytics.demand_history")
+        days = [later - dt.timedelta(days=d) for d in range(DEMAND_HISTORY_DAYS)]
+        replace_cycle(
+            conn,
+            "analytics.demand_history",
+            later,
+            _frame("material_id demand_date demand", [("M1", d, 5.0) for d in days]),
+        )
+        replace_cycle(
+            conn,
+            "analytics.forecasts",
+            HISTORY_CYCLE,
+            _frame(
+                "material_id forecast_date model forecast forecast_lo forecast_hi interval_level",
+                [("M1", HISTORY_CYCLE + dt.timedelta(days=d), "Ensemble", 5.0, 4.0, 6.0, 0.8) for d in range(1, 31)],
+            ),
+        )
+        conn.commit()
+    dbt_build(url, tmp_path / "second", monkeypatch, select="forecast_tracking")
+    after = {r["cycle_date"]: r for r in _rows({"url": url}, "SELECT * FROM marts.forecast_tracking")}
+
+    assert set(after) == {C1, C2, PARTIAL_CYCLE, HISTORY_CYCLE}
+    assert after[C1] == before[C1] and after[C2] == before[C2]
+    partial = after[PARTIAL_CYCLE]  # its 30 days as the later history observes them: 5 a day
+    assert (
+        partial["complete"] and partial["demand_total"] == pytest.approx(150) and partial["bias"] == pytest.approx(-0.8)
+    )
+    latest = after[HISTORY_CYCLE]
+    assert (latest["days_observed"], latest["complete"], latest["bias"], latest["interval_coverage"]) == (
+        25,
+        False,
+        0.0,
+        1.0,
+    )

@@ -606,6 +606,20 @@ def models_performance(conn: psycopg.Connection, cycle_date: date | None = None,
     return Page(rows, total, paging.limit, paging.offset, cycle)
 
 
+def forecast_tracking(conn: psycopg.Connection, paging: Paging = WHOLE) -> Page:
+    """marts.forecast_tracking, newest cycle first: how each cycle's ensemble forecast did on the days
+    observed since (empty with a note before a second cycle, or before the mart is built)."""
+    try:
+        with conn.transaction():  # a savepoint: the caller's other queries go on after a failure
+            rows, total = paged(conn, "*", "marts.forecast_tracking", "cycle_date DESC", {}, paging)
+    except psycopg.errors.UndefinedTable:
+        rows, total = [], 0
+    page = Page(rows, total, paging.limit, paging.offset, rows[0]["cycle_date"] if rows else None)
+    if not total:
+        page.note = "nenhum ciclo com dias já observados: o acompanhamento começa no ciclo seguinte"
+    return page
+
+
 def override_value_added(conn: psycopg.Connection) -> list[dict[str, Any]]:
     """Per overridden material and cycle: the planner's and the computed forecast summed over the next 30
     days, and what was issued over those days (the 30-day site issues of the cycle 30 days later), when known."""

@@ -8,13 +8,17 @@ import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import date, timedelta
+from typing import Any
 
 import dagster as dg
 import httpx
+import pandas as pd
 import psycopg
 import pytest
 import uvicorn
 
+from nova_assets.lib.gold.loader import replace_cycle
 from nova_assets.lib.platform import users
 from nova_assets.settings import load_settings
 from tests.integration.conftest import Cycle, copy_cycle
@@ -71,6 +75,47 @@ class Server:
 
     def as_user(self, who: str) -> httpx.Client:
         return httpx.Client(base_url=self.url, timeout=30, headers={"Authorization": f"Bearer {self.token(who)}"})
+
+
+TRACKED_DAYS = 7  # days of an earlier cycle's forecast that the platform cycle's demand history observes
+FORECAST_COLUMNS = "material_id, forecast_date, model, forecast, forecast_lo, forecast_hi, interval_level"
+
+
+@pytest.fixture(scope="session")
+def tracked_cycle(platform_cycle: Cycle) -> dict[str, Any]:
+    """An ensemble forecast of TRACKED_DAYS days before the platform cycle (the latest one moved back),
+    loaded into gold and measured by re-running the forecast_tracking mart as the next cycle runs it; the
+    forecast rows are deleted afterwards (the mart keeps the measurement, as after the retention drops
+    them). Returns that cycle's figures, computed here from gold's forecast and demand history."""
+    latest = date.fromisoformat(platform_cycle.partition)
+    earlier = latest - timedelta(days=TRACKED_DAYS)
+    with psycopg.connect(platform_cycle.gold_url) as conn:
+        rows = conn.execute(
+            f"SELECT {FORECAST_COLUMNS} FROM analytics.forecasts WHERE cycle_date = %s AND model = 'Ensemble'",
+            (latest,),
+        ).fetchall()
+        forecast = pd.DataFrame(rows, columns=FORECAST_COLUMNS.split(", "))
+        forecast["forecast_date"] -= timedelta(days=TRACKED_DAYS)
+        replace_cycle(conn, "analytics.forecasts", earlier, forecast)
+        demand = pd.DataFrame(
+            conn.execute("SELECT material_id, demand_date, demand FROM analytics.demand_history").fetchall(),
+            columns=["material_id", "forecast_date", "demand"],
+        )
+        conn.commit()
+    try:
+        platform_cycle.rerun([dg.AssetKey(["marts", "forecast_tracking"])])
+    finally:
+        platform_cycle.gold("DELETE FROM analytics.forecasts WHERE cycle_date = %s RETURNING 1", (earlier,))
+    paired = forecast.merge(demand, on=["material_id", "forecast_date"])
+    inside = paired["demand"].between(paired["forecast_lo"], paired["forecast_hi"])
+    return {
+        "cycle_date": earlier,
+        "days_observed": paired["forecast_date"].nunique(),
+        "horizon_days": forecast["forecast_date"].nunique(),
+        "bias": paired["forecast"].sum() / paired["demand"].sum() - 1,
+        "wape": (paired["forecast"] - paired["demand"]).abs().sum() / paired["demand"].sum(),
+        "interval_coverage": inside[paired["forecast_lo"].notna()].mean(),
+    }
 
 
 @pytest.fixture(scope="session")

@@ -16,7 +16,7 @@ from nova_assets.lib.platform.sessions import ALGORITHM, AUDIENCE, ISSUER
 from nova_assets.settings import load_settings
 from nova_assets.web.config import JWT_SECRET_FILE, web_config
 from tests.integration.conftest import CYCLE_HORIZON
-from tests.integration.platform.conftest import PASSWORD, PLANNED_MATERIALS, Server
+from tests.integration.platform.conftest import PASSWORD, PLANNED_MATERIALS, TRACKED_DAYS, Server
 
 LISTS = [
     "/api/v1/alerts",
@@ -190,6 +190,18 @@ def test_kpis_models_and_calculators(web_server: Server) -> None:
     # order cost NOVA_ORDER_COST_BRL (200 in the test server), carrying rate SELIC 15 % + NOVA_HOLDING_COST_RATE 0.10
     assert eoq["economic_order_quantity"] == pytest.approx((2 * 730 * 200 / (100 * 0.25)) ** 0.5)
     assert base["reorder_point"] == pytest.approx(18 + 1.65 * 3)
+
+
+def test_forecast_tracking_is_served_from_the_mart_the_cycle_builds(web_server: Server, tracked_cycle: dict) -> None:
+    with web_server.as_user("viewer") as client:
+        body = client.get("/api/v1/models/tracking").json()
+    assert set(body) == PAGE_KEYS and body["total"] == 1  # the platform cycle itself has no day observed yet
+    (row,) = body["items"]
+    assert row["cycle_date"] == str(tracked_cycle["cycle_date"]) == body["cycle_date"]
+    assert (row["days_observed"], row["horizon_days"], row["complete"]) == (TRACKED_DAYS, CYCLE_HORIZON, False)
+    for name in ("bias", "wape", "interval_coverage"):
+        assert row[name] == pytest.approx(tracked_cycle[name]), name
+    assert row["backtest_bias"] is None  # that cycle ran no backtest here
 
 
 def test_a_fill_rate_target_needs_an_order_quantity(web_server: Server) -> None:

@@ -12,7 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.integration.platform.conftest import PASSWORD, PLANNED_MATERIALS, Server
+from tests.integration.conftest import CYCLE_HORIZON
+from tests.integration.platform.conftest import PASSWORD, PLANNED_MATERIALS, TRACKED_DAYS, Server
 
 CHROMIUM = Path("/usr/bin/chromium")
 SHOTS = Path(__file__).resolve().parents[2] / "artifacts" / "screenshots"
@@ -145,6 +146,18 @@ def test_models_page_links_to_mlflow_runs(page, web_server: Server) -> None:
     )
     charts_drawn(page, 1)  # the chart compares what the table ranks, not models scored on other series
     assert page.evaluate("document.getElementById('chart-models').data[0].x") == [r[0] for r in ranked]
+
+
+def test_models_page_tracks_each_cycle_against_the_demand_since(page, web_server: Server, tracked_cycle: dict) -> None:
+    sign_in(page, "viewer")
+    page.goto("/modelos")
+    charts_drawn(page, 2)
+    bias = page.evaluate("document.getElementById('chart-tracking').data[0].y")
+    assert bias == [pytest.approx(tracked_cycle["bias"])]
+    row = page.locator("#tracking table tbody tr").inner_text()
+    assert f"{tracked_cycle['cycle_date']:%d/%m/%Y}" in row and f"{TRACKED_DAYS} de {CYCLE_HORIZON} (parcial)" in row
+    page.locator("#tracking").scroll_into_view_if_needed()
+    shot(page, "08b_modelos_acompanhamento")
 
 
 def test_calculator_gives_the_cycle_functions_answer(page, web_server: Server) -> None:

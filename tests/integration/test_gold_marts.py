@@ -16,6 +16,7 @@ from nova_assets.lib.gold.loader import replace_cycle, upsert
 from nova_assets.lib.gold.purchase_orders import link_receipts, load_lines
 from nova_assets.lib.gold.regions import resolve_site_regions
 from nova_assets.lib.gold.schema import migrate
+from nova_assets.lib.platform import queries
 from nova_assets.lib.platform.material_page import DEMAND_HISTORY_DAYS
 
 dbt_main = pytest.importorskip("dbt.cli.main")
@@ -501,3 +502,18 @@ def test_forecast_tracking_keeps_a_complete_cycle_as_measured(
         0.0,
         1.0,
     )
+
+
+def test_the_tracking_query_pages_newest_first_and_says_when_there_is_nothing(
+    marts: dict, postgres_server: str
+) -> None:
+    from tests.integration.conftest import fresh_database
+
+    with psycopg.connect(marts["url"]) as conn:
+        page = queries.forecast_tracking(conn, queries.Paging(2, 0))
+    assert [r["cycle_date"] for r in page.items] == [PARTIAL_CYCLE, C2]
+    assert (page.total, page.cycle_date, page.note) == (3, PARTIAL_CYCLE, None)
+    with psycopg.connect(fresh_database(postgres_server, "nova_gold_no_marts_test")) as conn:
+        empty = queries.forecast_tracking(conn)  # a gold layer whose marts were never built
+        assert conn.execute("SELECT 1").fetchone() == (1,)  # the page's other queries go on
+    assert (empty.items, empty.total) == ([], 0) and empty.note.startswith("nenhum ciclo")

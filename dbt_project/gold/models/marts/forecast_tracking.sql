@@ -10,6 +10,7 @@
 -- material the forecast is made from. A cycle is complete once every forecast day is observed; the
 -- model is incremental so that complete cycles stay as they were measured after their days leave
 -- demand_history, and each run recomputes only the cycles after the last complete one.
+--   materials          the most materials scored on one day
 --   days_observed      forecast days with observed demand, of horizon_days
 --   bias               forecast total / demand total - 1 over those days, all materials
 --   wape               sum over (material, day) of |forecast - demand|, over the demand total
@@ -25,50 +26,54 @@ observed_days as (
     select min(demand_date) as first_day, max(demand_date) as last_day from observed
 ),
 
-forecast as (
-    -- cycles whose first forecast day is still in demand_history and whose days have begun
-    select f.cycle_date, f.material_id, f.forecast_date, f.forecast, f.forecast_lo, f.forecast_hi, f.interval_level
+daily as (
+    -- one pass over the ensemble's rows of the cycles to measure (those whose first forecast day is
+    -- still in demand_history and whose days have begun), per cycle and forecast day
+    select
+        f.cycle_date,
+        f.forecast_date,
+        count(o.demand) as materials,
+        sum(f.forecast) filter (where o.demand is not null) as forecast_total,
+        sum(o.demand) as demand_total,
+        sum(abs(f.forecast - o.demand)) as absolute_error,
+        count(*) filter (where o.demand between f.forecast_lo and f.forecast_hi) as inside,
+        count(*) filter (where o.demand is not null and f.forecast_lo is not null and f.forecast_hi is not null)
+            as with_interval,
+        max(f.interval_level) as interval_level
     from {{ source('analytics', 'forecasts') }} as f
+    left join observed as o on o.material_id = f.material_id and o.demand_date = f.forecast_date
     where f.model = '{{ var("ensemble_model") }}'
         and f.cycle_date >= (select first_day - 1 from observed_days)
         and f.cycle_date < (select last_day from observed_days)
     {% if is_incremental() %}
         and f.cycle_date > (select coalesce(max(cycle_date), '-infinity'::date) from {{ this }} where complete)
     {% endif %}
-),
-
-horizon as (
-    select cycle_date, count(distinct forecast_date) as horizon_days from forecast group by cycle_date
-),
-
-paired as (
-    select f.*, o.demand
-    from forecast as f
-    inner join observed as o on o.material_id = f.material_id and o.demand_date = f.forecast_date
+    group by f.cycle_date, f.forecast_date
 ),
 
 measured as (
     select
         cycle_date,
-        count(distinct material_id) as materials,
-        count(distinct forecast_date) as days_observed,
-        max(forecast_date) as last_day_observed,
-        sum(forecast) as forecast_total,
-        sum(demand) as demand_total,
-        sum(abs(forecast - demand)) as absolute_error,
-        avg(case when demand between forecast_lo and forecast_hi then 1.0::double precision else 0.0 end)
-            filter (where forecast_lo is not null and forecast_hi is not null) as interval_coverage,
+        max(materials) as materials,
+        count(*) filter (where materials > 0) as days_observed,
+        count(*) as horizon_days,
+        max(forecast_date) filter (where materials > 0) as last_day_observed,
+        sum(forecast_total) as forecast_total,
+        sum(demand_total) as demand_total,
+        sum(absolute_error) as absolute_error,
+        sum(inside)::double precision / nullif(sum(with_interval), 0) as interval_coverage,
         max(interval_level) as interval_level
-    from paired
+    from daily
     group by cycle_date
+    having count(*) filter (where materials > 0) > 0
 )
 
 select
     m.cycle_date,
     m.materials,
     m.days_observed,
-    h.horizon_days,
-    m.days_observed = h.horizon_days as complete,
+    m.horizon_days,
+    m.days_observed = m.horizon_days as complete,
     m.last_day_observed,
     m.forecast_total,
     m.demand_total,
@@ -78,6 +83,5 @@ select
     m.interval_level,
     c.bias as backtest_bias
 from measured as m
-inner join horizon as h using (cycle_date)
 left join {{ ref('model_comparison') }} as c
     on c.cycle_date = m.cycle_date and c.model = '{{ var("ensemble_model") }}'

@@ -29,6 +29,7 @@ HISTORY_CYCLE = C2 + dt.timedelta(days=35)
 PARTIAL_CYCLE = HISTORY_CYCLE - dt.timedelta(days=10)
 TRACKED_LEVELS = {C1: 4.0, C2: 2.0, PARTIAL_CYCLE: 1.0}  # M1's daily ensemble forecast of each cycle
 TRACKING_WARNING = "forecast_tracking_bias_within_tolerance"  # the sample's C1 and C2 are beyond it
+SHORT_CYCLE = PARTIAL_CYCLE + dt.timedelta(days=5)  # a 3-day forecast, exact, complete before the partial one
 
 
 def m1_demand(day: dt.date) -> float:
@@ -143,7 +144,7 @@ def load_sample_gold(conn: psycopg.Connection) -> None:
                 [
                     ("SeasonalNaive", "baseline", 1.2, 1.0, 0.0, 0.1, 4, "run-b"),
                     ("CrostonSBA", "intermittent", 1.0, 0.8, 0.0, 0.1, 4, "run-i"),
-                    ("Ensemble", "ensemble", 0.9, ensemble, 0.0, 0.1, 4, "run-e"),
+                    ("Ensemble", "ensemble", 0.9, ensemble, ensemble - 0.8, 0.1, 4, "run-e"),  # bias -5 %, -10 %
                     # scored on 1 of the ensemble's 4 series: lower RMSSE, but not comparable
                     ("InstalledBase", "installed_base", 0.5, 0.3, 0.0, 0.1, 1, "run-ib"),
                 ],
@@ -160,6 +161,16 @@ def load_sample_gold(conn: psycopg.Connection) -> None:
                 + [("M1", cycle + dt.timedelta(days=d), "CrostonSBA", 100.0, None, None, None) for d in range(1, 31)],
             ),
         )
+    short = [SHORT_CYCLE + dt.timedelta(days=d) for d in range(1, 4)]
+    replace_cycle(
+        conn,
+        "analytics.forecasts",
+        SHORT_CYCLE,
+        _frame(
+            "material_id forecast_date model forecast forecast_lo forecast_hi interval_level",
+            [("M1", d, "Ensemble", m1_demand(d), None, None, None) for d in short],
+        ),
+    )
     days = [HISTORY_CYCLE - dt.timedelta(days=d) for d in range(DEMAND_HISTORY_DAYS)]
     replace_cycle(
         conn,
@@ -232,7 +243,13 @@ def load_sample_gold(conn: psycopg.Connection) -> None:
 
 
 def dbt_build(
-    url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, *, select: str | None = None, **variables: str
+    url: str,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    *,
+    select: str | None = None,
+    full_refresh: bool = False,
+    **variables: str,
 ) -> list[tuple]:
     for name, value in dbt_environment(url).items():
         monkeypatch.setenv(name, value)
@@ -253,6 +270,8 @@ def dbt_build(
         args += ["--vars", json.dumps(variables)]
     if select:
         args += ["--select", select]
+    if full_refresh:
+        args.append("--full-refresh")
     result = dbt_main.dbtRunner().invoke(args)
     assert result.exception is None, result.exception
     statuses = [(r.node.unique_id, str(r.status), r.message) for r in (result.result or [])]
@@ -435,7 +454,10 @@ def test_regional_view_by_region_and_state(marts: dict) -> None:
 
 def test_forecast_tracking_scores_each_cycle_on_the_days_since(marts: dict) -> None:
     rows = {r["cycle_date"]: r for r in _rows(marts, "SELECT * FROM marts.forecast_tracking")}
-    assert set(rows) == set(TRACKED_LEVELS)  # the ensemble's cycles only, whichever model is in beside it
+    assert set(rows) == {*TRACKED_LEVELS, SHORT_CYCLE}  # the ensemble's cycles only, whichever model is beside it
+    short = rows.pop(SHORT_CYCLE)
+    assert (short["days_observed"], short["horizon_days"], short["complete"]) == (3, 3, True)
+    assert (short["bias"], short["wape"], short["interval_coverage"]) == (0.0, 0.0, None)  # no interval: no miss
     for cycle, level in TRACKED_LEVELS.items():
         observed = [cycle + dt.timedelta(days=d) for d in range(1, 31) if cycle + dt.timedelta(days=d) <= HISTORY_CYCLE]
         demand = [m1_demand(d) for d in observed]
@@ -449,8 +471,10 @@ def test_forecast_tracking_scores_each_cycle_on_the_days_since(marts: dict) -> N
         assert row["wape"] == pytest.approx(sum(abs(level - a) for a in demand) / sum(demand))
         assert row["interval_coverage"] == pytest.approx(sum(a <= 2 * level for a in demand) / len(demand))
         assert row["interval_level"] == pytest.approx(0.8)
+        assert row["measured_through"] == HISTORY_CYCLE
     assert rows[PARTIAL_CYCLE]["days_observed"] == 10
-    assert rows[C2]["backtest_bias"] == 0.0 and rows[PARTIAL_CYCLE]["backtest_bias"] is None
+    assert (rows[C1]["backtest_bias"], rows[C2]["backtest_bias"]) == (pytest.approx(-0.05), pytest.approx(-0.1))
+    assert rows[PARTIAL_CYCLE]["backtest_bias"] is None  # no backtest of that cycle
 
 
 def test_forecast_tracking_keeps_a_complete_cycle_as_measured(
@@ -467,6 +491,7 @@ def test_forecast_tracking_keeps_a_complete_cycle_as_measured(
     before = {r["cycle_date"]: r for r in _rows({"url": url}, "SELECT * FROM marts.forecast_tracking")}
 
     later = HISTORY_CYCLE + dt.timedelta(days=25)  # the history now says 5 a day, also on C1's and C2's days
+    edge = later - dt.timedelta(days=20)  # a 20-day forecast whose last day is the newest observed
     with psycopg.connect(url) as conn:
         conn.execute("DELETE FROM analytics.demand_history")
         days = [later - dt.timedelta(days=d) for d in range(DEMAND_HISTORY_DAYS)]
@@ -476,25 +501,35 @@ def test_forecast_tracking_keeps_a_complete_cycle_as_measured(
             later,
             _frame("material_id demand_date demand", [("M1", d, 5.0) for d in days]),
         )
-        replace_cycle(
-            conn,
-            "analytics.forecasts",
-            HISTORY_CYCLE,
-            _frame(
-                "material_id forecast_date model forecast forecast_lo forecast_hi interval_level",
-                [("M1", HISTORY_CYCLE + dt.timedelta(days=d), "Ensemble", 5.0, 4.0, 6.0, 0.8) for d in range(1, 31)],
-            ),
-        )
+        for cycle, horizon in ((HISTORY_CYCLE, 30), (edge, 20)):
+            replace_cycle(
+                conn,
+                "analytics.forecasts",
+                cycle,
+                _frame(
+                    "material_id forecast_date model forecast forecast_lo forecast_hi interval_level",
+                    [
+                        ("M1", cycle + dt.timedelta(days=d), "Ensemble", 5.0, 4.0, 6.0, 0.8)
+                        for d in range(1, horizon + 1)
+                    ],
+                ),
+            )
         conn.commit()
-    dbt_build(url, tmp_path / "second", monkeypatch, select="forecast_tracking")
+    statuses = dbt_build(url, tmp_path / "second", monkeypatch, select="forecast_tracking")
     after = {r["cycle_date"]: r for r in _rows({"url": url}, "SELECT * FROM marts.forecast_tracking")}
 
-    assert set(after) == {C1, C2, PARTIAL_CYCLE, HISTORY_CYCLE}
-    assert after[C1] == before[C1] and after[C2] == before[C2]
-    partial = after[PARTIAL_CYCLE]  # its 30 days as the later history observes them: 5 a day
+    assert set(after) == {C1, C2, PARTIAL_CYCLE, SHORT_CYCLE, HISTORY_CYCLE, edge}
+    assert after[C1] == before[C1] and after[C2] == before[C2] and after[SHORT_CYCLE] == before[SHORT_CYCLE]
+    # its 30 days as the later history observes them, 5 a day, though a later cycle (SHORT_CYCLE) was
+    # complete before it
+    partial = after[PARTIAL_CYCLE]
     assert (
         partial["complete"] and partial["demand_total"] == pytest.approx(150) and partial["bias"] == pytest.approx(-0.8)
     )
+    # every day observed, but the last one is the newest, which the next export may still correct
+    assert (after[edge]["days_observed"], after[edge]["horizon_days"], after[edge]["complete"]) == (20, 20, False)
+    # only the cycle this run completed is judged: the partial one (-80 %), not C1 and C2 again
+    assert [s[2] for s in statuses if TRACKING_WARNING in s[0]] == ["Got 1 result, configured to warn if != 0"]
     latest = after[HISTORY_CYCLE]
     assert (latest["days_observed"], latest["complete"], latest["bias"], latest["interval_coverage"]) == (
         25,
@@ -502,6 +537,9 @@ def test_forecast_tracking_keeps_a_complete_cycle_as_measured(
         0.0,
         1.0,
     )
+    # a full refresh does not rebuild it: the measurements are what it keeps
+    dbt_build(url, tmp_path / "refresh", monkeypatch, select="forecast_tracking", full_refresh=True)
+    assert {r["cycle_date"]: r for r in _rows({"url": url}, "SELECT * FROM marts.forecast_tracking")} == after
 
 
 def test_the_tracking_query_pages_newest_first_and_says_when_there_is_nothing(
@@ -511,8 +549,8 @@ def test_the_tracking_query_pages_newest_first_and_says_when_there_is_nothing(
 
     with psycopg.connect(marts["url"]) as conn:
         page = queries.forecast_tracking(conn, queries.Paging(2, 0))
-    assert [r["cycle_date"] for r in page.items] == [PARTIAL_CYCLE, C2]
-    assert (page.total, page.cycle_date, page.note) == (3, PARTIAL_CYCLE, None)
+    assert [r["cycle_date"] for r in page.items] == [SHORT_CYCLE, PARTIAL_CYCLE]
+    assert (page.total, page.cycle_date, page.note) == (4, SHORT_CYCLE, None)
     with psycopg.connect(fresh_database(postgres_server, "nova_gold_no_marts_test")) as conn:
         empty = queries.forecast_tracking(conn)  # a gold layer whose marts were never built
         assert conn.execute("SELECT 1").fetchone() == (1,)  # the page's other queries go on

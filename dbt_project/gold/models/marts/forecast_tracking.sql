@@ -2,20 +2,25 @@
     materialized='incremental',
     unique_key='cycle_date',
     incremental_strategy='delete+insert',
+    full_refresh=false,
+    on_schema_change='append_new_columns',
     indexes=[{'columns': ['cycle_date'], 'unique': true}],
 ) }}
 -- How each cycle's ensemble forecast did on the days that have passed since: realised accuracy, one
 -- row per cycle (model_comparison is the backtest, the same model scored on the past before the cycle).
 -- The demand is analytics.demand_history of its latest cycle: the last days of the daily demand per
--- material the forecast is made from. A cycle is complete once every forecast day is observed; the
--- model is incremental so that complete cycles stay as they were measured after their days leave
--- demand_history, and each run recomputes only the cycles after the last complete one.
+-- material the forecast is made from. A cycle is complete once every forecast day is observed and
+-- its last one is no longer the newest day (which the next export may still correct). The model is
+-- incremental, and a full refresh does not rebuild it: complete cycles stay as they were measured
+-- after their days leave demand_history, and each run measures again only the cycles not complete.
 --   materials          the most materials scored on one day
 --   days_observed      forecast days with observed demand, of horizon_days
 --   bias               forecast total / demand total - 1 over those days, all materials
 --   wape               sum over (material, day) of |forecast - demand|, over the demand total
 --   interval_coverage  share of (material, day) whose demand is inside the forecast's interval
 --   backtest_bias      the ensemble's bias on its backtest at that cycle, to set beside bias
+--   measured_through   the newest observed day when the row was measured (a complete row's is the
+--                      run that completed it: the bias test judges those of the latest run only)
 with observed as (
     select material_id, demand_date, demand
     from {{ source('analytics', 'demand_history') }}
@@ -46,7 +51,12 @@ daily as (
         and f.cycle_date >= (select first_day - 1 from observed_days)
         and f.cycle_date < (select last_day from observed_days)
     {% if is_incremental() %}
-        and f.cycle_date > (select coalesce(max(cycle_date), '-infinity'::date) from {{ this }} where complete)
+        -- the cycles not complete: the earliest incomplete one on (a bound the partitions are pruned by)
+        and f.cycle_date >= (
+            select coalesce(least(min(cycle_date) filter (where not complete), max(cycle_date) + 1), '-infinity'::date)
+            from {{ this }}
+        )
+        and not exists (select 1 from {{ this }} as t where t.cycle_date = f.cycle_date and t.complete)
     {% endif %}
     group by f.cycle_date, f.forecast_date
 ),
@@ -73,7 +83,7 @@ select
     m.materials,
     m.days_observed,
     m.horizon_days,
-    m.days_observed = m.horizon_days as complete,
+    m.days_observed = m.horizon_days and m.last_day_observed < d.last_day as complete,
     m.last_day_observed,
     m.forecast_total,
     m.demand_total,
@@ -81,7 +91,9 @@ select
     case when m.demand_total > 0 then m.absolute_error / m.demand_total end as wape,
     m.interval_coverage,
     m.interval_level,
-    c.bias as backtest_bias
+    c.bias as backtest_bias,
+    d.last_day as measured_through
 from measured as m
+cross join observed_days as d
 left join {{ ref('model_comparison') }} as c
     on c.cycle_date = m.cycle_date and c.model = '{{ var("ensemble_model") }}'

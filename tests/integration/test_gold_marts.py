@@ -41,6 +41,12 @@ def _frame(columns: str, rows: list[tuple]) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=columns.split())
 
 
+def _load_forecasts(conn: psycopg.Connection, cycle: dt.date, rows: list[tuple]) -> None:
+    """A cycle's analytics.forecasts rows: (material, date, model, forecast, low, high, interval level)."""
+    columns = "material_id forecast_date model forecast forecast_lo forecast_hi interval_level"
+    replace_cycle(conn, "analytics.forecasts", cycle, _frame(columns, rows))
+
+
 def _reorder_points(m1_on_hand: float) -> pd.DataFrame:
     rows = []
     for policy, rp_factor in (("project", 1.0), ("baseline_design", 1.5)):
@@ -151,26 +157,15 @@ def load_sample_gold(conn: psycopg.Connection) -> None:
             ),
         )
     for cycle, level in TRACKED_LEVELS.items():
-        replace_cycle(
+        days = [cycle + dt.timedelta(days=d) for d in range(1, 31)]
+        _load_forecasts(
             conn,
-            "analytics.forecasts",
             cycle,
-            _frame(
-                "material_id forecast_date model forecast forecast_lo forecast_hi interval_level",
-                [("M1", cycle + dt.timedelta(days=d), "Ensemble", level, 0.0, 2 * level, 0.8) for d in range(1, 31)]
-                + [("M1", cycle + dt.timedelta(days=d), "CrostonSBA", 100.0, None, None, None) for d in range(1, 31)],
-            ),
+            [("M1", d, "Ensemble", level, 0.0, 2 * level, 0.8) for d in days]
+            + [("M1", d, "CrostonSBA", 100.0, None, None, None) for d in days],
         )
     short = [SHORT_CYCLE + dt.timedelta(days=d) for d in range(1, 4)]
-    replace_cycle(
-        conn,
-        "analytics.forecasts",
-        SHORT_CYCLE,
-        _frame(
-            "material_id forecast_date model forecast forecast_lo forecast_hi interval_level",
-            [("M1", d, "Ensemble", m1_demand(d), None, None, None) for d in short],
-        ),
-    )
+    _load_forecasts(conn, SHORT_CYCLE, [("M1", d, "Ensemble", m1_demand(d), None, None, None) for d in short])
     days = [HISTORY_CYCLE - dt.timedelta(days=d) for d in range(DEMAND_HISTORY_DAYS)]
     replace_cycle(
         conn,
@@ -502,18 +497,8 @@ def test_forecast_tracking_keeps_a_complete_cycle_as_measured(
             _frame("material_id demand_date demand", [("M1", d, 5.0) for d in days]),
         )
         for cycle, horizon in ((HISTORY_CYCLE, 30), (edge, 20)):
-            replace_cycle(
-                conn,
-                "analytics.forecasts",
-                cycle,
-                _frame(
-                    "material_id forecast_date model forecast forecast_lo forecast_hi interval_level",
-                    [
-                        ("M1", cycle + dt.timedelta(days=d), "Ensemble", 5.0, 4.0, 6.0, 0.8)
-                        for d in range(1, horizon + 1)
-                    ],
-                ),
-            )
+            days = [cycle + dt.timedelta(days=d) for d in range(1, horizon + 1)]
+            _load_forecasts(conn, cycle, [("M1", d, "Ensemble", 5.0, 4.0, 6.0, 0.8) for d in days])
         conn.commit()
     statuses = dbt_build(url, tmp_path / "second", monkeypatch, select="forecast_tracking")
     after = {r["cycle_date"]: r for r in _rows({"url": url}, "SELECT * FROM marts.forecast_tracking")}

@@ -79,3 +79,17 @@ def test_each_window_is_scaled_by_the_spread_of_its_series_up_to_its_cutoff() ->
     assert spread.sigmas(keys) == pytest.approx(expected, rel=1e-12, abs=1e-12)
     whole = spread.sigmas(keys[["unique_id"]])
     assert whole[4] == pytest.approx(np.std(frame[frame["unique_id"] == "S0"]["y"]), rel=1e-12)
+
+
+def test_a_one_period_lead_time_has_the_periods_own_quantiles() -> None:
+    """The first step's errors are smaller than the later steps' here, so its own quantiles would differ."""
+    frame = _panel(5, 200)
+    backtest = _backtest(frame, 6)
+    first = backtest["ds"] == backtest["cutoff"] + pd.Timedelta(days=1)
+    backtest.loc[first, "forecast"] = backtest.loc[first, "y"]  # exact at step 1
+    errors = fit_error_quantiles(backtest, frame)
+    table = forecast_quantiles(frame, _mean_forecast(frame), errors)
+    one = table[table["step"] == 1]
+    for column in ("p50", "p90", "p95"):
+        assert one[f"cum_{column}"].to_numpy() == pytest.approx(one[column].to_numpy())
+    assert (table["cum_p95"] > table["p95"])[table["step"] == HORIZON].all()

@@ -12,7 +12,9 @@ z_q give
 with F the point forecast and sigma the series' standard deviation over all history. The scaled
 errors carry what the point forecast gets wrong (bias, level shifts, zero-inflation), and the
 quantiles are calibrated on the backtest by construction. Cumulative quantiles never decrease with
-L. A history too short for any backtest window has no errors to learn from: z_q are then the normal
+L, and over a one-period lead time they are the period's own: z_q(1) = z_q^daily, the errors of
+every step pooled (the first step's alone would give a first period two different quantiles). A
+history too short for any backtest window has no errors to learn from: z_q are then the normal
 quantiles.
 An item without any demand so far (NO_DEMAND) has no spread to scale by (sigma = 0, so every
 quantile would be its forecast, the pooled rate of items like it: models.silent_item_rate); its
@@ -137,10 +139,12 @@ def fit_error_quantiles(
     classes = keys["demand_class"].to_numpy()[kept]
     pools = {ALL_CLASSES: np.ones(len(classes), dtype=bool)} | {c: classes == c for c in pd.unique(classes)}
     pools = {k: w for k, w in pools.items() if k == ALL_CLASSES or w.sum() * horizon >= MIN_POOL}
+    by_period = {k: np.quantile(daily[w], q) for k, w in pools.items()}
+    lead = {k: np.quantile(cumulative[w], q, axis=0).T for k, w in pools.items()}
     return ErrorQuantiles(
         quantiles=tuple(quantiles),
-        daily={k: np.quantile(daily[w], q) for k, w in pools.items()},
-        cumulative={k: np.quantile(cumulative[w], q, axis=0).T for k, w in pools.items()},
+        daily=by_period,
+        cumulative={k: np.vstack([by_period[k], z[1:]]) for k, z in lead.items()},
     )
 
 

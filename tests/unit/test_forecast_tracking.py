@@ -1,6 +1,7 @@
 """MLflow: the forecast experiment opens as a model-training experiment, and each cycle's model is
 registered with the `champion` alias moved only when its backtest score is better."""
 
+import warnings
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -16,6 +17,7 @@ from nova_assets.lib.forecasting.tracking import (
     TRAINING_EXPERIMENT,
     RunRecord,
     ensure_experiment,
+    forecast_vs_actual,
     log_run,
 )
 
@@ -85,3 +87,18 @@ def test_the_champion_moves_only_to_a_better_backtest(tracking_uri: str, tmp_pat
     # log_pyfunc logs every model with the forecast signature: its input is a history frame
     history = pd.DataFrame({"unique_id": ["S00"], "ds": [pd.Timestamp("2024-01-01")], "y": [1.0]})
     assert mlflow.pyfunc.load_model(f"models:/nova-forecast-test@{CHAMPION}").predict(history)[0] == 0.65
+
+
+def test_the_backtest_figure_of_a_family_without_windows_is_empty_and_warns_nothing() -> None:
+    columns = {
+        "unique_id": [],
+        "ds": pd.to_datetime([]),
+        "cutoff": pd.to_datetime([]),
+        "y": [],
+        "model": [],
+        "forecast": [],
+    }
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        figure = forecast_vs_actual(pd.DataFrame(columns))
+    assert [ax.get_legend() for ax in figure.axes] == [None]

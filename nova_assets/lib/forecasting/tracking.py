@@ -99,7 +99,8 @@ def forecast_vs_actual(backtest: pd.DataFrame, n_items: int = 4) -> Figure:
             series = series.sort_values("ds")
             ax.plot(series["ds"], series["forecast"], label=str(model), linewidth=1.2)
         ax.set_title(str(item), fontsize=9)
-    axes[0, 0].legend(fontsize=7, ncol=4)
+    if len(top):  # a family without backtest windows (a table too short, no work orders) draws no series
+        axes[0, 0].legend(fontsize=7, ncol=4)
     fig.tight_layout()
     return fig
 

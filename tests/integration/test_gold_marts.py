@@ -18,6 +18,7 @@ from nova_assets.lib.gold.regions import resolve_site_regions
 from nova_assets.lib.gold.schema import migrate
 from nova_assets.lib.platform import queries
 from nova_assets.lib.platform.material_page import DEMAND_HISTORY_DAYS
+from tests.integration.conftest import fresh_database
 
 dbt_main = pytest.importorskip("dbt.cli.main")
 
@@ -276,8 +277,6 @@ def dbt_build(
 
 @pytest.fixture(scope="module")
 def marts(postgres_server: str, tmp_path_factory: pytest.TempPathFactory) -> dict:
-    from tests.integration.conftest import fresh_database
-
     url = fresh_database(postgres_server, "nova_gold_marts_test")
     with psycopg.connect(url) as conn:
         load_sample_gold(conn)
@@ -323,8 +322,6 @@ def hand_made_purchase_orders() -> tuple[pd.DataFrame, pd.DataFrame]:
 @pytest.fixture(scope="module")
 def linked_marts(postgres_server: str, tmp_path_factory: pytest.TempPathFactory) -> dict:
     """The sample gold plus the ERP's PO lines linked to their receipts, as of C2."""
-    from tests.integration.conftest import fresh_database
-
     url = fresh_database(postgres_server, "nova_gold_marts_po_test")
     with psycopg.connect(url) as conn:
         load_sample_gold(conn)
@@ -477,8 +474,6 @@ def test_forecast_tracking_keeps_a_complete_cycle_as_measured(
 ) -> None:
     """The next build is incremental: a complete cycle stays as measured (its days may leave the history
     or be corrected), the partial one is measured again on the later history, a new cycle appears."""
-    from tests.integration.conftest import fresh_database
-
     url = fresh_database(postgres_server, "nova_gold_tracking_test")
     with psycopg.connect(url) as conn:
         load_sample_gold(conn)
@@ -530,8 +525,6 @@ def test_forecast_tracking_keeps_a_complete_cycle_as_measured(
 def test_the_tracking_query_pages_newest_first_and_says_when_there_is_nothing(
     marts: dict, postgres_server: str
 ) -> None:
-    from tests.integration.conftest import fresh_database
-
     with psycopg.connect(marts["url"]) as conn:
         page = queries.forecast_tracking(conn, queries.Paging(2, 0))
     assert [r["cycle_date"] for r in page.items] == [SHORT_CYCLE, PARTIAL_CYCLE]

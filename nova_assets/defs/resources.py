@@ -3,9 +3,8 @@ code location loads, so a bad value stops it at start naming the variable. Secre
 through `dg.EnvVar` (`secret`), so their values never show in the UI's run configuration."""
 
 import dagster as dg
-from dagster_dbt import DbtCliResource
 
-from nova_assets.dbt_projects import DBT_EXECUTABLE, features_project
+from nova_assets.dbt_projects import dbt_resource, features_project
 from nova_assets.lib.sources.endpoints import ENDPOINTS
 from nova_assets.resources import CycleConfig, LakeResource, MlflowResource, PostgresResource, SourcesResource
 from nova_assets.settings import SETTINGS, Settings, load_settings
@@ -58,6 +57,6 @@ def resources() -> dg.Definitions:
             "cycle": CycleConfig(
                 horizon_days=settings.forecast_horizon, backtest_every_days=settings.backtest_every_days
             ),
-            "dbt": DbtCliResource(project_dir=features_project, dbt_executable=DBT_EXECUTABLE),
+            "dbt": dbt_resource(features_project),
         }
     )

@@ -617,9 +617,8 @@ def test_dagster_materializes_a_partition_with_its_window(
     an empty warehouse switches to --full-refresh by itself: test_full_refresh_reason, and the
     whole daily cycle in test_daily_cycle.py.)"""
     import dagster as dg
-    from dagster_dbt import DbtCliResource
 
-    from nova_assets.dbt_projects import DBT_EXECUTABLE, features_project
+    from nova_assets.dbt_projects import dbt_resource, features_project
     from nova_assets.defs.transform.features import dbt_features
 
     with duckdb.connect(str(lake_a / "warehouse.duckdb")) as con:
@@ -636,7 +635,7 @@ def test_dagster_materializes_a_partition_with_its_window(
     result = dg.materialize(
         [dbt_features],
         partition_key=day.isoformat(),
-        resources={"dbt": DbtCliResource(project_dir=features_project, dbt_executable=DBT_EXECUTABLE)},
+        resources={"dbt": dbt_resource(features_project)},
         instance=dg.DagsterInstance.ephemeral(),
     )
     assert result.success

@@ -17,9 +17,8 @@ import dagster as dg
 import duckdb
 import pytest
 import yaml
-from dagster_dbt import DbtCliResource
 
-from nova_assets.dbt_projects import DBT_EXECUTABLE, features_project
+from nova_assets.dbt_projects import dbt_resource, features_project
 from nova_assets.defs.transform.features import dbt_features
 from nova_assets.services.local_stack import PROJECT_ROOT
 from tests.integration.test_dbt_build import _days, _write_raw_lake
@@ -41,7 +40,7 @@ def _build(partition: str) -> dg.ExecuteInProcessResult:
     return dg.materialize(
         [dbt_features],
         partition_key=partition,
-        resources={"dbt": DbtCliResource(project_dir=features_project, dbt_executable=DBT_EXECUTABLE)},
+        resources={"dbt": dbt_resource(features_project)},
         instance=dg.DagsterInstance.ephemeral(),
         raise_on_error=False,
     )

@@ -12,7 +12,7 @@ import psycopg
 from pydantic import Field
 
 from nova_assets.lib import lake
-from nova_assets.lib.forecasting.tracking import FORECAST_EXPERIMENT
+from nova_assets.lib.experiments import FORECAST_EXPERIMENT
 from nova_assets.lib.gold.connection import connection_failure
 from nova_assets.lib.lake_tables import LakeTable
 from nova_assets.lib.sample import is_synthetic

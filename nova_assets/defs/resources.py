@@ -4,7 +4,6 @@ through `dg.EnvVar` (`secret`), so their values never show in the UI's run confi
 
 import dagster as dg
 
-from nova_assets.dbt_projects import dbt_resource, features_project
 from nova_assets.lib.sources.endpoints import ENDPOINTS
 from nova_assets.resources import CycleConfig, LakeResource, MlflowResource, PostgresResource, SourcesResource
 from nova_assets.settings import SETTINGS, Settings, load_settings
@@ -57,6 +56,5 @@ def resources() -> dg.Definitions:
             "cycle": CycleConfig(
                 horizon_days=settings.forecast_horizon, backtest_every_days=settings.backtest_every_days
             ),
-            "dbt": dbt_resource(features_project),
         }
     )

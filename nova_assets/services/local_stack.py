@@ -88,7 +88,8 @@ def prepare_tracking_store(settings: dict[str, str]) -> None:
     """Create (migrate) the MLflow store once, before parallel steps would race to do it."""
     from mlflow.tracking import MlflowClient
 
-    from nova_assets.lib.forecasting.tracking import FORECAST_EXPERIMENT, ensure_experiment
+    from nova_assets.lib.experiments import FORECAST_EXPERIMENT
+    from nova_assets.lib.forecasting.tracking import ensure_experiment
 
     uri = settings["MLFLOW_TRACKING_URI"]
     try:

@@ -12,8 +12,9 @@ from mlflow.tracking import MlflowClient
 from nova_assets.forecast_cli import EXIT_BAD_INPUT, add_forecast_commands
 from nova_assets.lib.evaluation.datasets import DevSet, default_split, load_set
 from nova_assets.lib.evaluation.policy_grid import policy_grid
-from nova_assets.lib.evaluation.report import EVALUATION_EXPERIMENT, model_table
+from nova_assets.lib.evaluation.report import model_table
 from nova_assets.lib.evaluation.runner import ENSEMBLE, MEMBER, evaluate_forecast, origins
+from nova_assets.lib.experiments import EVALUATION_EXPERIMENT
 from nova_assets.lib.forecasting.models import FAMILIES
 from nova_assets.lib.inventory.demand_table import to_matrix
 from nova_assets.lib.long_table import read_long_table

@@ -11,10 +11,10 @@ import pandas as pd
 from nova_assets.lib.evaluation.datasets import DevSet
 from nova_assets.lib.evaluation.policy_grid import POLICIES, summary_line
 from nova_assets.lib.evaluation.runner import ENSEMBLE, HINDSIGHT, HINDSIGHT_MODEL, MEMBER, REFERENCE, OriginResult
+from nova_assets.lib.experiments import EVALUATION_EXPERIMENT
 from nova_assets.lib.forecasting.ensemble import ENSEMBLE_MODEL
 from nova_assets.lib.forecasting.metrics import paired_difference, score_windows, summarise
 
-EVALUATION_EXPERIMENT = "nova-corrente-evaluation"
 FULL_MEMBER = 0.9  # a member that forecasts at least this share of the scored windows itself competes as a single model
 ROLE_ORDER = {ENSEMBLE: 0, MEMBER: 1, REFERENCE: 2, HINDSIGHT: 3}
 MODEL_COLUMNS = ["role", "model", "mase", "rmsse", "bias", "d_rmsse", "z", "own_share", "n_series"]

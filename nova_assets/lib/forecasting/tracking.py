@@ -24,7 +24,6 @@ from mlflow.tracking import MlflowClient
 import mlflow
 from nova_assets.lib.forecasting.serving import log_pyfunc
 
-FORECAST_EXPERIMENT = "nova-corrente-forecast"
 MODEL_URI_TAG = "nova.model_uri"
 EXPERIMENT_KIND_TAG = "mlflow.experimentKind"  # read by the MLflow 3 UI to choose the experiment's view
 TRAINING_EXPERIMENT = "custom_model_development"  # its value for model training (not GenAI)

@@ -78,11 +78,13 @@ class ImportTiming:
 
 
 def measured(command: list[str], env: dict[str, str], memory: TreeMemory, log: Path) -> tuple[int, float, str]:
-    """Run `command`, sampling its process tree's memory; (exit code, seconds, stdout)."""
+    """Run `command` in the log's folder, sampling its process tree's memory; (exit code, seconds, stdout).
+    Not in the project's folder: `python -c` puts its working folder first on the path, before the
+    PYTHONPATH that chooses the checkout (--code)."""
     done = threading.Event()
     started = time.monotonic()
     with log.open("w") as err:
-        process = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=err, text=True)
+        process = subprocess.Popen(command, cwd=log.parent, env=env, stdout=subprocess.PIPE, stderr=err, text=True)
         watcher = threading.Thread(target=watch_memory, args=(process.pid, memory, done, 0.5), daemon=True)
         watcher.start()
         out, _ = process.communicate()

@@ -108,6 +108,19 @@ def test_the_promised_sensors_and_schedules_are_loaded_and_running(loaded: dict[
         assert automation["default_status"] == "RUNNING"
 
 
+def test_both_dbt_layers_run_the_projects_dbt_resource() -> None:
+    """The feature store's and the gold marts' steps use dbt_projects' resource, which does not start
+    `dbt --version` before every step (tests/unit/test_dbt_projects.py)."""
+    from dagster_dbt import DbtCliResource
+
+    from nova_assets.dbt_projects import ProjectDbtResource
+    from nova_assets.definitions import defs
+
+    resources = defs().resources
+    dbt = {name: type(r) for name, r in resources.items() if isinstance(r, DbtCliResource)}
+    assert dbt == {"dbt": ProjectDbtResource, "dbt_gold": ProjectDbtResource}
+
+
 def test_every_asset_schedule_and_sensor_says_what_it_is_in_the_ui() -> None:
     repo = load_code_location()
     graph = repo.asset_graph

@@ -29,13 +29,26 @@ HEAVY = (
     "dagster",
     "mlflow",
 )
+# a fresh process runs the command line; it prints the command's first line of output, then which of
+# `modules` it imported
 PROBE = """
 import contextlib, io, sys
 from nova_assets.cli import main
-with contextlib.redirect_stdout(io.StringIO()), contextlib.suppress(SystemExit):
+with contextlib.redirect_stdout(io.StringIO()) as out, contextlib.suppress(SystemExit):
     main(sys.argv[1:])
-print(" ".join(m for m in {heavy!r} if m in sys.modules))
+print([*out.getvalue().splitlines(), ""][0])
+print(" ".join(m for m in {modules!r} if m in sys.modules))
 """
+
+
+def run_command(argv: list[str], modules: tuple[str, ...], env: dict[str, str] | None = None) -> tuple[str, str]:
+    """The command's first line of output and the names of `modules` it imported."""
+    probe = subprocess.run(
+        [sys.executable, "-c", PROBE.format(modules=modules), *argv], capture_output=True, text=True, env=env
+    )
+    assert probe.returncode == 0, probe.stderr
+    first, loaded = probe.stdout.splitlines()[-2:]
+    return first, loaded
 
 
 @pytest.mark.parametrize(
@@ -51,22 +64,12 @@ print(" ".join(m for m in {heavy!r} if m in sys.modules))
     ids=" ".join,
 )
 def test_a_command_line_start_imports_no_heavy_library(argv: list[str]) -> None:
-    probe = subprocess.run(
-        [sys.executable, "-c", PROBE.format(heavy=HEAVY), *argv], capture_output=True, text=True, check=True
-    )
-    assert probe.stdout.split() == [], f"`nova {' '.join(argv)}` imported {probe.stdout.strip()}"
+    _, loaded = run_command(argv, HEAVY)
+    assert loaded.split() == [], f"`nova {' '.join(argv)}` imported {loaded}"
 
 
 # the daily cycle's libraries: the ERP import needs none of them
 CYCLE_ONLY = ("mlflow", "dbt", "dagster_dbt", "statsforecast", "statsmodels", "prophet", "torch", "lightgbm", "xgboost")
-IMPORT_PROBE = """
-import contextlib, io, sys
-from nova_assets.cli import main
-with contextlib.redirect_stdout(io.StringIO()) as out, contextlib.suppress(SystemExit):
-    main(["erp", "import"])
-print(out.getvalue().splitlines()[0])
-print(" ".join(m for m in {cycle_only!r} if m in sys.modules))
-"""
 
 
 def test_the_erp_import_loads_none_of_the_cycles_libraries(tmp_path: Path) -> None:
@@ -74,9 +77,6 @@ def test_the_erp_import_loads_none_of_the_cycles_libraries(tmp_path: Path) -> No
     without the forecasting, MLflow and dbt libraries (they took 8 of its 14 s)."""
     (tmp_path / "landing" / "erp").mkdir(parents=True)
     env = {**os.environ, "NOVA_LANDING_DIR": str(tmp_path / "landing"), "NOVA_LAKE_DIR": str(tmp_path / "lake")}
-    probe = subprocess.run(
-        [sys.executable, "-c", IMPORT_PROBE.format(cycle_only=CYCLE_ONLY)], capture_output=True, text=True, env=env
-    )
-    started, loaded = [*probe.stdout.splitlines(), "", ""][:2]
-    assert started.startswith("ERP import: "), probe.stdout + probe.stderr
+    started, loaded = run_command(["erp", "import"], CYCLE_ONLY, env)
+    assert started.startswith("ERP import: "), started
     assert loaded.split() == [], f"`nova erp import` imported {loaded}"
